@@ -1,0 +1,94 @@
+// Builds dbt argument vectors. Every user value is one argv item: nothing is ever run through a shell.
+
+/** What every invocation against the project shares (the partial-parse check needs them identical). */
+export interface ProjectArgs {
+  projectDir: string;
+  profilesDir?: string;
+  target?: string;
+  vars?: string;
+}
+
+function projectFlags(p: ProjectArgs): string[] {
+  const out = ['--project-dir', p.projectDir];
+  if (p.profilesDir !== undefined) out.push('--profiles-dir', p.profilesDir);
+  if (p.target !== undefined) out.push('--target', p.target);
+  if (p.vars !== undefined) out.push('--vars', p.vars);
+  return out;
+}
+
+/** Flags that must stand before the subcommand on older dbt versions. */
+function globalFlags(opts: { json: boolean; partialParseFile?: string }): string[] {
+  const out = ['--no-use-colors', '--no-send-anonymous-usage-stats'];
+  if (opts.json) out.push('--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug');
+  else out.push('--quiet');
+  if (opts.partialParseFile !== undefined) out.push('--partial-parse-file-path', opts.partialParseFile);
+  return out;
+}
+
+export function depsArgv(p: ProjectArgs, logPath: string): string[] {
+  return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
+}
+
+export interface ListArgs extends ProjectArgs {
+  targetPath: string;
+  logPath: string;
+  select: string[];
+  exclude: string[];
+  selector?: string;
+  state?: string;
+  resourceTypes: string[];
+}
+
+/**
+ * `dbt ls` resolves the user's selection with dbt's own grammar and, as a side effect, parses the project into
+ * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
+ */
+export function listArgv(a: ListArgs): string[] {
+  const out = [...globalFlags({ json: false }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+    '--output', 'json', '--output-keys', 'unique_id'];
+  for (const t of a.resourceTypes) out.push('--resource-type', t);
+  if (a.selector !== undefined) out.push('--selector', a.selector);
+  if (a.select.length > 0) out.push('--select', ...a.select);
+  if (a.exclude.length > 0) out.push('--exclude', ...a.exclude);
+  if (a.state !== undefined) out.push('--state', a.state);
+  return out;
+}
+
+/** `dbt compile --inline <jinja>`: runs adapter calls (used to create schemas once before the fan-out). */
+export function inlineArgv(a: ProjectArgs & { targetPath: string; logPath: string; partialParseFile?: string; inline: string }): string[] {
+  return [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), 'compile', ...projectFlags(a),
+    '--target-path', a.targetPath, '--log-path', a.logPath, '--inline', a.inline];
+}
+
+export interface ChunkArgs extends ProjectArgs {
+  command: string;
+  targetPath: string;
+  logPath: string;
+  partialParseFile?: string;
+  threads?: number;
+  /** Exact node selectors (FQN form), one argv item each. */
+  select: string[];
+  exclude: string[];
+  state?: string;
+  defer: boolean;
+}
+
+/**
+ * One chunk: the exact nodes, with indirect selection off so that dbt adds no test of its own
+ * (the planner placed every test, exactly once, in a chunk after all its parents).
+ */
+export function chunkArgv(a: ChunkArgs): string[] {
+  const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
+    '--target-path', a.targetPath, '--log-path', a.logPath];
+  if (a.threads !== undefined) out.push('--threads', String(a.threads));
+  if (a.state !== undefined) out.push('--state', a.state);
+  if (a.defer) out.push('--defer');
+  out.push('--indirect-selection', 'empty', '--select', ...a.select);
+  if (a.exclude.length > 0) out.push('--exclude', ...a.exclude);
+  return out;
+}
+
+/** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
+export function argvBytes(argv: string[]): number {
+  return argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0);
+}

@@ -1,0 +1,78 @@
+// The steps before the fan-out, each one dbt process: deps, the list that also parses, schema creation.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { depsArgv, inlineArgv, listArgv, type ListArgs, type ProjectArgs } from './argv.js';
+import { runDbt, type DbtRunOutcome } from './process.js';
+import type { Manifest } from './types.js';
+import { UserError } from '../inputs/errors.js';
+
+export interface DbtCall {
+  exe: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+}
+
+function failure(what: string, o: DbtRunOutcome): UserError {
+  if (o.spawnError) return new UserError(`dbt ${what} could not start: ${o.spawnError}`);
+  const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
+  const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
+  return new UserError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
+}
+
+export function hasPackages(projectDir: string): boolean {
+  return existsSync(join(projectDir, 'packages.yml')) || existsSync(join(projectDir, 'dependencies.yml'));
+}
+
+export async function runDeps(call: DbtCall, p: ProjectArgs, logPath: string): Promise<void> {
+  const o = await runDbt({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
+  if (o.exitCode !== 0) throw failure('deps', o);
+}
+
+/** Runs `dbt ls` with the user's selection; returns the selected unique ids (it also parses into targetPath). */
+export async function listSelected(call: DbtCall, a: ListArgs): Promise<string[]> {
+  mkdirSync(a.targetPath, { recursive: true });
+  const ids: string[] = [];
+  const o = await runDbt({
+    ...call,
+    argv: listArgv(a),
+    onText: (line) => {
+      const t = line.trim();
+      if (!t.startsWith('{')) return;
+      try {
+        const id = (JSON.parse(t) as { unique_id?: unknown }).unique_id;
+        if (typeof id === 'string') ids.push(id);
+      } catch {
+        /* not a node line */
+      }
+    },
+  });
+  if (o.exitCode !== 0) throw failure('ls (resolving the selection)', o);
+  return ids;
+}
+
+export function readManifest(targetPath: string): Manifest {
+  const path = join(targetPath, 'manifest.json');
+  if (!existsSync(path)) throw new UserError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
+  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+}
+
+/** A Jinja string literal. */
+function lit(s: string): string {
+  return JSON.stringify(s);
+}
+
+/**
+ * Creates the schemas the selected nodes write to, once, before several processes would race to create them
+ * (concurrent CREATE SCHEMA IF NOT EXISTS fails on PostgreSQL with a unique violation in pg_namespace).
+ * Uses the adapter's own create_schema through `dbt compile --inline`, so it works on any warehouse.
+ */
+export async function createSchemas(call: DbtCall, p: ProjectArgs & { targetPath: string; logPath: string; partialParseFile?: string }, schemas: { database?: string | null; schema: string }[]): Promise<void> {
+  if (schemas.length === 0) return;
+  const jinja = schemas
+    .map((s) => `{% do adapter.create_schema(api.Relation.create(database=${s.database ? lit(s.database) : 'none'}, schema=${lit(s.schema)})) %}`)
+    .join('');
+  const o = await runDbt({ ...call, argv: inlineArgv({ ...p, inline: `${jinja}select 1 as created` }) });
+  if (o.exitCode !== 0) throw failure('compile (creating schemas before the parallel run)', o);
+}

@@ -1,0 +1,4 @@
+// Entry point of the bundled action: everything lives in run().
+import { run } from './main.js';
+
+await run();

@@ -1,0 +1,169 @@
+// Reads the action's inputs the way the runner passes them (INPUT_* variables) into one typed object.
+// Throws InputError on the first bad value, naming the input, what was given and what is allowed.
+import { isAbsolute, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { COMMANDS, Input, type DbtCommand, type InputName } from './names.js';
+import { InputError } from './errors.js';
+import { parseGroups, type GroupSpec } from './groups.js';
+
+export type IfNoNodes = 'warn' | 'error' | 'ignore';
+
+export interface Settings {
+  command: DbtCommand;
+  select: string[];
+  exclude: string[];
+  selector?: string;
+  groups: GroupSpec[];
+  /** Number of automatic chunks; undefined = as many as `parallel`. */
+  chunks?: number;
+  parallel: number;
+  threads?: number;
+  maxConnections?: number;
+  /** Absolute. */
+  projectDir: string;
+  /** Absolute; undefined = dbt's default lookup. */
+  profilesDir?: string;
+  target?: string;
+  /** The YAML text passed to --vars, validated. */
+  vars?: string;
+  /** Absolute. */
+  state?: string;
+  defer: boolean;
+  dbt: string;
+  timeoutMinutes?: number;
+  uploadArtifacts: boolean;
+  ifNoNodes: IfNoNodes;
+  /** Absolute folder for per-chunk targets and logs and the merged results. */
+  workDir: string;
+  planOnly: boolean;
+  /** Repository root: annotations are relative to it. */
+  workspace: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** The raw value of an input as @actions/core reads it (INPUT_<NAME>, spaces to _, upper-case), trimmed. */
+export function rawInput(env: Env, name: InputName): string {
+  return (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim();
+}
+
+function integer(env: Env, name: InputName, min: number, max: number): number | undefined {
+  const raw = rawInput(env, name);
+  if (raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new InputError(name, `must be a whole number from ${min} to ${max}, got '${raw}'.`);
+  }
+  return Number(raw);
+}
+
+function positiveNumber(env: Env, name: InputName, max: number): number | undefined {
+  const raw = rawInput(env, name);
+  if (raw === '') return undefined;
+  const n = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(n > 0) || n > max) {
+    throw new InputError(name, `must be a number greater than 0 and at most ${max}, got '${raw}'.`);
+  }
+  return n;
+}
+
+function boolean(env: Env, name: InputName, fallback: boolean): boolean {
+  const raw = rawInput(env, name).toLowerCase();
+  if (raw === '') return fallback;
+  if (['true', 'yes', '1', 'on'].includes(raw)) return true;
+  if (['false', 'no', '0', 'off'].includes(raw)) return false;
+  throw new InputError(name, `must be true or false, got '${rawInput(env, name)}'.`);
+}
+
+function oneOf<T extends string>(env: Env, name: InputName, allowed: readonly T[], fallback: T): T {
+  const raw = rawInput(env, name);
+  if (raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new InputError(name, `must be one of ${allowed.join(', ')}; got '${raw}'.`);
+  }
+  return raw as T;
+}
+
+/** Splits a selection input on whitespace and newlines, as dbt splits --select values. */
+function selection(env: Env, name: InputName): string[] {
+  return rawInput(env, name).split(/\s+/).filter((s) => s !== '');
+}
+
+function directory(env: Env, name: InputName, base: string, fallback?: string): string | undefined {
+  const raw = rawInput(env, name) || fallback;
+  if (raw === undefined) return undefined;
+  const abs = isAbsolute(raw) ? raw : resolve(base, raw);
+  if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+    throw new InputError(name, `directory '${raw}' does not exist (resolved to ${abs}).`);
+  }
+  return abs;
+}
+
+/** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
+export function readSettings(env: Env, cwd: string): Settings {
+  const command = oneOf(env, Input.Command, COMMANDS, 'build');
+  const select = selection(env, Input.Select);
+  const exclude = selection(env, Input.Exclude);
+  const selector = rawInput(env, Input.Selector) || undefined;
+  const groups = parseGroups(rawInput(env, Input.Groups));
+  if (selector !== undefined && (select.length > 0 || exclude.length > 0)) {
+    throw new InputError(Input.Selector, `cannot be combined with 'select' or 'exclude' (dbt ignores them when --selector is given); put the whole selection in the selector, or drop it.`);
+  }
+  if (groups.length > 0 && selector !== undefined) {
+    throw new InputError(Input.Groups, `cannot be combined with 'selector': each group line is its own selection. Use 'select'/'exclude' to narrow every group, or drop 'selector'.`);
+  }
+  if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
+    throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
+  }
+  const parallel = integer(env, Input.Parallel, 1, 64) ?? 4;
+  const chunks = integer(env, Input.Chunks, 1, 256);
+  const threads = integer(env, Input.Threads, 1, 256);
+  const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
+
+  const workspace = env.GITHUB_WORKSPACE && isAbsolute(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
+  const projectDir = directory(env, Input.ProjectDir, cwd, '.')!;
+  if (!existsSync(join(projectDir, 'dbt_project.yml'))) {
+    throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
+  }
+  const profilesDir = directory(env, Input.ProfilesDir, cwd);
+
+  const varsRaw = rawInput(env, Input.Vars);
+  let vars: string | undefined;
+  if (varsRaw !== '') {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(varsRaw);
+    } catch (e) {
+      throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80)}'.`);
+    }
+    vars = varsRaw;
+  }
+
+  const state = directory(env, Input.State, cwd);
+  const defer = boolean(env, Input.Defer, false);
+  if (defer && state === undefined) {
+    throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
+  }
+  const dbt = rawInput(env, Input.Dbt) || 'dbt';
+  const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
+  const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
+  const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'] as const, 'warn');
+  const planOnly = boolean(env, Input.PlanOnly, false);
+  const workDirRaw = rawInput(env, Input.WorkDir);
+  const workDir = workDirRaw
+    ? (isAbsolute(workDirRaw) ? workDirRaw : resolve(cwd, workDirRaw))
+    : resolve(env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
+
+  return {
+    command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
+    target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
+    ifNoNodes, workDir, planOnly, workspace,
+  };
+}
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split('\n')[0];
+}

@@ -1,0 +1,173 @@
+// Wires the one-way flow: inputs → plan → run → report. Every step lives in its own folder.
+import * as core from '@actions/core';
+import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSettings, type Settings } from './inputs/settings.js';
+import { UserError } from './inputs/errors.js';
+import { resolveDbt } from './dbt/executable.js';
+import { createSchemas, hasPackages, listSelected, readManifest, runDeps, type DbtCall } from './dbt/prepare.js';
+import type { ProjectArgs } from './dbt/argv.js';
+import type { DbtLogEvent, Manifest } from './dbt/types.js';
+import { buildPlanGraph } from './plan/graph.js';
+import { planChunks, type Plan } from './plan/chunks.js';
+import { planGroups } from './plan/groups.js';
+import { fitBudget } from './plan/budget.js';
+import { defaultWeight, resourceTypesFor, runnableSelected, schemasOf } from './plan/nodes.js';
+import { renderPlan } from './plan/describe.js';
+import { runSchedule } from './run/scheduler.js';
+import { runChunk, type ChunkOutcome } from './run/chunk.js';
+import { SelectorIndex } from './run/selectors.js';
+import { mergeRunResults } from './report/merge.js';
+import { buildReport } from './report/build.js';
+import { publish } from './report/publish.js';
+
+export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<void> {
+  const controller = new AbortController();
+  const onSignal = (sig: string) => () => {
+    if (!controller.signal.aborted) core.warning(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal('SIGINT'));
+  process.on('SIGTERM', onSignal('SIGTERM'));
+  try {
+    await pipeline(env, cwd, controller.signal);
+  } catch (e) {
+    if (e instanceof UserError) core.setFailed(e.message);
+    else {
+      core.setFailed(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`);
+      core.debug(e instanceof Error && e.stack ? e.stack : String(e));
+    }
+  }
+}
+
+async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal): Promise<void> {
+  const s = readSettings(env, cwd);
+  const exe = resolveDbt(s.dbt, env, cwd);
+  if (exe.engine === 'fusion') {
+    throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
+  }
+  const started = Date.now();
+  rmSync(s.workDir, { recursive: true, force: true });
+  const parseDir = join(s.workDir, 'parse');
+  mkdirSync(parseDir, { recursive: true });
+  const project: ProjectArgs = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
+  const call: DbtCall = { exe: exe.path, cwd, env, signal, log: (l) => core.info(l) };
+  const parseTarget = join(parseDir, 'target');
+
+  if (hasPackages(s.projectDir)) {
+    core.info('dbt deps: installing packages once for every chunk');
+    await runDeps(call, project, join(parseDir, 'logs'));
+  }
+
+  // Selection and the shared parse, in one dbt ls.
+  const t0 = Date.now();
+  const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+  const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
+  const userIds = needsUserList ? await listSelected(call, { ...listBase, select: s.select, exclude: s.exclude, selector: s.selector }) : undefined;
+  const parseSeconds = (Date.now() - t0) / 1000;
+  const partialParseFile = existsSync(join(parseTarget, 'partial_parse.msgpack')) ? join(parseTarget, 'partial_parse.msgpack') : undefined;
+  const groupIds = s.groups.length === 0 ? [] : await Promise.all(s.groups.map((g, i) =>
+    listSelected(call, { ...listBase, targetPath: join(parseDir, `group-${i + 1}`), logPath: join(parseDir, `group-${i + 1}-logs`), select: g.select, exclude: s.exclude })));
+  const manifest = readManifest(parseTarget);
+  checkVersion(manifest);
+  core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+
+  const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
+  const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+  const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
+
+  const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
+  if (budget.note) core.warning(budget.note);
+  core.info(`Processes at once: ${budget.parallel}; threads per process: ${s.threads === undefined && s.maxConnections === undefined ? "the profile's" : budget.threads}${s.maxConnections !== undefined ? `; at most ${budget.peak} of ${s.maxConnections} warehouse connections` : ''}.`);
+
+  if (selected.length === 0) {
+    const what = `The selection matched no node to ${s.command}.`;
+    if (s.ifNoNodes === 'error') throw new UserError(`${what} (if-no-nodes: error)`);
+    if (s.ifNoNodes === 'warn') core.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
+    await publish({ settings: s, report: buildReport({ command: s.command, manifest, settings: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - started) / 1000 }), merged: mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s) }).artifact });
+    return;
+  }
+
+  const graph = buildPlanGraph(manifest, selected, s.command);
+  const weight = (uid: string): number => defaultWeight(graph.nodes.get(uid)!.resourceType);
+  let plan: Plan;
+  const planNotes: string[] = [];
+  if (s.groups.length > 0) {
+    const gp = planGroups(graph, s.groups.map((g, i) => ({ name: g.name, members: groupSets[i] })), weight);
+    plan = gp;
+    planNotes.push(...gp.notes);
+  } else {
+    plan = planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? budget.parallel, threads: budget.threads, fixedCost: Math.max(1, parseSeconds), perNodeCost: 0.05 });
+  }
+  for (const n of planNotes) core.warning(n);
+  core.info(renderPlan(plan, budget.parallel));
+  if (s.planOnly) {
+    core.setOutput('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
+    return;
+  }
+
+  const selectors = new SelectorIndex(manifest);
+  const runsConcurrently = plan.chunks.length > 1 && budget.parallel > 1;
+  if (runsConcurrently && ['build', 'run', 'seed', 'snapshot'].includes(s.command)) {
+    const schemas = schemasOf(manifest, selected);
+    core.info(`Creating ${schemas.length} schema(s) once before the parallel run.`);
+    await createSchemas(call, { ...project, targetPath: join(parseDir, 'schemas'), logPath: join(parseDir, 'logs'), partialParseFile }, schemas);
+  }
+
+  const outcomes = new Map<number, ChunkOutcome>();
+  const chunkThreads = s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads;
+  const reports = await runSchedule({
+    plan, graph, parallel: budget.parallel, signal,
+    onChunkStart: (c) => core.info(`▶ ${c.name}: ${c.nodes.length} node(s) started`),
+    onChunkEnd: (r) => core.info(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`),
+    launch: async (chunk, { blocked, onNodeStatus }) => {
+      const out = await runChunk({
+        exe: exe.path, command: s.command, project, cwd, env, partialParseFile, threads: chunkThreads as number, state: s.state, defer: s.defer,
+        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 5000, signal, selectors,
+        onEvent: (name, ev) => logEvent(name, ev), onNodeStatus,
+      }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
+      outcomes.set(chunk.index, out);
+      return out.results;
+    },
+  });
+
+  const wallSeconds = (Date.now() - started) / 1000;
+  const merged = mergeRunResults({
+    chunks: reports.map((r) => ({ results: r.results, artifacts: (outcomes.get(r.chunk.index)?.artifacts ?? []).map((a) => a.runResults) })),
+    planned: plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: wallSeconds, command: s.command,
+    dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s),
+  });
+  if (merged.duplicates.length > 0) planNotes.push(`${merged.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${merged.duplicates.slice(0, 5).join(', ')}`);
+  if (signal.aborted) planNotes.push('The run was cancelled: nodes that had not finished are reported as errors or skipped.');
+  const report = buildReport({ command: s.command, manifest, settings: s, chunks: reports.map((r) => ({ ...r, predicted: r.chunk.predicted })), planNotes, wallSeconds });
+  await publish({ settings: s, report, merged: merged.artifact });
+}
+
+function selectionArgs(s: Settings): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  out.select = s.groups.length > 0 ? s.groups.map((g) => `${g.name}: ${g.select.join(' ')}`) : s.select;
+  out.exclude = s.exclude;
+  if (s.selector) out.selector = s.selector;
+  return out;
+}
+
+function checkVersion(m: Manifest): void {
+  const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
+  if (!v) return;
+  const [major, minor] = [Number(v[1]), Number(v[2])];
+  if (major >= 2) throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
+  if (major === 1 && minor < 8) throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
+}
+
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+function stripAnsi(s: string): string {
+  return s.replace(ANSI, '');
+}
+
+/** One line per dbt info/warn/error event, prefixed by the chunk; node errors right away. */
+function logEvent(chunk: string, ev: DbtLogEvent): void {
+  if (ev.info.level === 'debug') return;
+  const msg = stripAnsi(ev.info.msg);
+  if (msg.trim() === '') return;
+  core.info(`[${chunk}] ${msg}`);
+}

@@ -1,0 +1,32 @@
+// Fits processes × threads under the warehouse's connection budget.
+// dbt-postgres holds up to threads + 1 connections per process (one per worker thread, plus the main thread's
+// connection used for hooks, schema creation and the relation cache).
+
+export interface Budget {
+  parallel: number;
+  threads: number;
+  /** Connections the chosen numbers can hold at most. */
+  peak: number;
+  /** What was changed and why; empty when the inputs fit as given. */
+  note?: string;
+}
+
+export const CONNECTIONS_PER_PROCESS_BEYOND_THREADS = 1;
+
+export function fitBudget(o: { parallel: number; threads?: number; maxConnections?: number; defaultThreads: number }): Budget {
+  const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
+  let parallel = o.parallel;
+  let threads = o.threads ?? o.defaultThreads;
+  const peak = (): number => parallel * (threads + extra);
+  if (o.maxConnections === undefined || peak() <= o.maxConnections) return { parallel, threads, peak: peak() };
+  const asked = `parallel ${parallel} × (threads ${threads} + ${extra}) = ${peak()}`;
+  const b = o.maxConnections;
+  // Keep the asked parallelism when each process can still have a thread; otherwise fewer processes.
+  if (Math.floor(b / parallel) - extra >= 1) {
+    threads = Math.min(threads, Math.floor(b / parallel) - extra);
+  } else {
+    parallel = Math.max(1, Math.floor(b / (1 + extra)));
+    threads = Math.max(1, Math.min(threads, Math.floor(b / parallel) - extra));
+  }
+  return { parallel, threads, peak: peak(), note: `${asked} connections exceeds max-connections ${b}: using parallel ${parallel} × (threads ${threads} + ${extra}) = ${peak()}.` };
+}

@@ -1,0 +1,56 @@
+// Which selected nodes a command runs, and default weights until timings from earlier runs are known.
+import type { Manifest } from '../dbt/types.js';
+
+/** Resource types `dbt ls` is asked for, per command (what that command would select). */
+export function resourceTypesFor(command: string): string[] {
+  switch (command) {
+    case 'run':
+      return ['model'];
+    case 'test':
+      return ['test', 'unit_test'];
+    case 'seed':
+      return ['seed'];
+    case 'snapshot':
+      return ['snapshot'];
+    default:
+      return []; // build: dbt's default set
+  }
+}
+
+/** Resource types that produce a result when run. */
+export const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
+
+export function runnableSelected(m: Manifest, ids: string[]): string[] {
+  const known = (uid: string): string | undefined =>
+    m.nodes[uid]?.resource_type ?? m.unit_tests?.[uid]?.resource_type ?? m.functions?.[uid]?.resource_type;
+  return [...new Set(ids)].filter((u) => {
+    const t = known(u);
+    if (t === undefined || !RUNNABLE.has(t)) return false;
+    if (t === 'model' && m.nodes[u]?.config?.materialized === 'ephemeral') return false; // compiled into its children
+    return true;
+  });
+}
+
+/** Seconds a node is assumed to take when no earlier run says. */
+export function defaultWeight(resourceType: string): number {
+  switch (resourceType) {
+    case 'model':
+    case 'seed':
+    case 'snapshot':
+      return 1;
+    default:
+      return 0.2;
+  }
+}
+
+/** The distinct (database, schema) pairs the nodes write relations into. */
+export function schemasOf(m: Manifest, ids: string[]): { database?: string | null; schema: string }[] {
+  const seen = new Map<string, { database?: string | null; schema: string }>();
+  for (const u of ids) {
+    const n = m.nodes[u];
+    if (!n || !['model', 'seed', 'snapshot'].includes(n.resource_type) || !n.schema) continue;
+    if (n.config?.materialized === 'ephemeral') continue;
+    seen.set(`${n.database ?? ''}\u0000${n.schema}`, { database: n.database, schema: n.schema });
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,51 @@
+// Folds every chunk's results into one run_results.json: each planned node exactly once.
+import type { RunResult, RunResultsArtifact } from '../dbt/types.js';
+
+export interface MergeInput {
+  /** Results per chunk, in chunk order. */
+  chunks: { results: RunResult[]; artifacts: (RunResultsArtifact | undefined)[] }[];
+  /** Every node that was planned, in plan order. */
+  planned: string[];
+  elapsedSeconds: number;
+  command: string;
+  dbtVersion?: string;
+  /** The user's own selection, recorded in args. */
+  selection: Record<string, unknown>;
+}
+
+export interface Merged {
+  artifact: RunResultsArtifact;
+  /** Nodes reported by more than one chunk (the first result is kept). */
+  duplicates: string[];
+  /** Planned nodes no chunk reported (kept as errors). */
+  missing: string[];
+}
+
+export function mergeRunResults(input: MergeInput): Merged {
+  const byUid = new Map<string, RunResult>();
+  const duplicates: string[] = [];
+  for (const c of input.chunks) {
+    for (const r of c.results) {
+      if (byUid.has(r.unique_id)) duplicates.push(r.unique_id);
+      else byUid.set(r.unique_id, r);
+    }
+  }
+  const missing: string[] = [];
+  const results: RunResult[] = [];
+  for (const uid of input.planned) {
+    const r = byUid.get(uid);
+    if (r === undefined) {
+      missing.push(uid);
+      results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
+    } else results.push(r);
+  }
+  const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
+  const metadata: RunResultsArtifact['metadata'] = first
+    ? { ...first.metadata, generated_at: new Date().toISOString() }
+    : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
+  const args: Record<string, unknown> = { ...(first?.args ?? {}), which: input.command, ...input.selection };
+  delete args.target_path;
+  delete args.log_path;
+  delete args.indirect_selection;
+  return { artifact: { metadata, results, elapsed_time: input.elapsedSeconds, args }, duplicates, missing };
+}
