@@ -62,12 +62,20 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
   // Selection and the shared parse, in one dbt ls.
   const t0 = Date.now();
   const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+  // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
   const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-  const userIds = needsUserList ? await listSelected(call, { ...listBase, select: s.select, exclude: s.exclude, selector: s.selector }) : undefined;
+  const lists = [
+    ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+    ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+  ];
+  const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
   const parseSeconds = (Date.now() - t0) / 1000;
   const partialParseFile = existsSync(join(parseTarget, 'partial_parse.msgpack')) ? join(parseTarget, 'partial_parse.msgpack') : undefined;
-  const groupIds = s.groups.length === 0 ? [] : await Promise.all(s.groups.map((g, i) =>
-    listSelected(call, { ...listBase, targetPath: join(parseDir, `group-${i + 1}`), logPath: join(parseDir, `group-${i + 1}-logs`), select: g.select, exclude: s.exclude })));
+  const restIds = await Promise.all(lists.slice(1).map((l, i) =>
+    listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: join(parseDir, `list-${i + 2}`), logPath: join(parseDir, `list-${i + 2}-logs`) })));
+  const allIds = [firstIds, ...restIds];
+  const userIds = needsUserList ? allIds[0] : undefined;
+  const groupIds = needsUserList ? allIds.slice(1) : allIds;
   const manifest = readManifest(parseTarget);
   checkVersion(manifest);
   core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);

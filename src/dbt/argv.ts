@@ -37,6 +37,7 @@ export interface ListArgs extends ProjectArgs {
   selector?: string;
   state?: string;
   resourceTypes: string[];
+  partialParseFile?: string;
 }
 
 /**
@@ -44,7 +45,7 @@ export interface ListArgs extends ProjectArgs {
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 export function listArgv(a: ListArgs): string[] {
-  const out = [...globalFlags({ json: false }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+  const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
     '--output', 'json', '--output-keys', 'unique_id'];
   for (const t of a.resourceTypes) out.push('--resource-type', t);
   if (a.selector !== undefined) out.push('--selector', a.selector);

@@ -1,0 +1,19 @@
+export const ROOT: string;
+export const DBT_BIN: string;
+export function parseOutputs(text: string): Record<string, string>;
+export interface ActionRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+  outputs: Record<string, string>;
+  summary: string;
+  dir: string;
+  runnerTemp: string;
+}
+export function runAction(
+  inputs: Record<string, string>,
+  opts?: { env?: Record<string, string>; cwd?: string; onStdout?: (s: string) => void; signalAfterMs?: number; signal?: string },
+): Promise<ActionRun>;
+export interface WorkflowAnnotation { level: string; message: string; file?: string; title?: string; line?: string }
+export function annotations(stdout: string): WorkflowAnnotation[];

@@ -1,0 +1,234 @@
+// The action end to end: the committed bundle, real dbt-core, real PostgreSQL, inputs as INPUT_* variables,
+// outputs/summary/annotations read where the runner reads them.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  annotations, dbEnv, dbt, exampleCopy, freshDatabase, postgres, readResults, runAction, statusMap, type StartedPostgres,
+} from './support/harness.js';
+import type { Manifest } from '../src/dbt/types.js';
+
+let pg: StartedPostgres;
+beforeAll(async () => {
+  pg = await postgres();
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+/** Inputs for the example project copy at `proj`. */
+function inputs(proj: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'project-dir': proj, 'profiles-dir': proj, ...extra };
+}
+
+/** A single, plain `dbt build` of the same project in its own database: what dbt itself says. */
+async function singleBuild(proj: string): Promise<Map<string, string>> {
+  const db = await freshDatabase(pg, 'single');
+  const target = join(proj, 'target-single');
+  const r = await dbt(['build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target], dbEnv(pg, db), proj);
+  expect([0, 1]).toContain(r.code);
+  return statusMap(readResults(join(target, 'run_results.json')));
+}
+
+/**
+ * Proof in PostgreSQL that parents were built before children: a relation's pg_class row carries the id of the
+ * transaction that created (or renamed) it, and transaction ids grow with time.
+ */
+async function assertBuiltInDependencyOrder(db: string, manifestPath: string, built: Set<string>): Promise<number> {
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  const c = await pg.client(db);
+  try {
+    const rows = (await c.query(`select n.nspname as schema, c.relname as name, c.xmin::text::bigint as xid
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r','v','m')`)).rows as { schema: string; name: string; xid: string }[];
+    const xid = new Map(rows.map((r) => [`${r.schema}.${r.name}`, Number(r.xid)]));
+    const relOf = (uid: string): number | undefined => {
+      const n = m.nodes[uid];
+      return n ? xid.get(`${n.schema}.${n.alias ?? n.name}`) : undefined;
+    };
+    let checked = 0;
+    for (const uid of built) {
+      const child = relOf(uid);
+      if (child === undefined) continue;
+      for (const p of m.nodes[uid]?.depends_on?.nodes ?? []) {
+        if (!built.has(p)) continue;
+        const parent = relOf(p);
+        if (parent === undefined) continue;
+        expect({ edge: `${p} -> ${uid}`, parentBeforeChild: parent < child }).toEqual({ edge: `${p} -> ${uid}`, parentBeforeChild: true });
+        checked++;
+      }
+    }
+    return checked;
+  } finally {
+    await c.end();
+  }
+}
+
+describe('the action on the example project', () => {
+  test('green: several concurrent chunks, every node once, parents first, outputs and summary', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+
+    // Several dbt processes actually ran, and at least two overlapped in time.
+    const starts = run.stdout.split('\n').filter((l) => /^▶ chunk-\d+/.test(l));
+    expect(starts.length).toBeGreaterThanOrEqual(2);
+
+    const merged = readResults(run.outputs.results);
+    const ids = merged.results.map((r) => r.unique_id);
+    expect(new Set(ids).size).toBe(ids.length); // exactly once
+    const single = await singleBuild(exampleCopy('green'));
+    expect(new Map([...statusMap(merged)].sort())).toEqual(new Map([...single].sort()));
+
+    expect(Number(run.outputs.passed)).toBe(ids.length);
+    expect(run.outputs.failed).toBe('0');
+    expect(run.outputs.errored).toBe('0');
+    expect(run.outputs.skipped).toBe('0');
+    expect(JSON.parse(run.outputs['failed-nodes'])).toEqual([]);
+
+    expect(run.summary).toMatch(/^### ✅ dbt build: \d+ passed/m);
+    expect(run.summary).toContain('| Chunk | Nodes |');
+    expect(annotations(run.stdout).filter((a) => a.level === 'error')).toEqual([]);
+
+    const manifest = join(run.runnerTemp, 'parallel-dbt', 'parse', 'target', 'manifest.json');
+    const edges = await assertBuiltInDependencyOrder(db, manifest, new Set(ids));
+    expect(edges).toBeGreaterThan(10);
+  });
+
+  test('red: statuses equal one dbt build, failures annotated on their files, step fails', async () => {
+    const proj = exampleCopy('red');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '4' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(1);
+    const merged = statusMap(readResults(run.outputs.results));
+    const single = await singleBuild(exampleCopy('red'));
+    expect(new Map([...merged].sort())).toEqual(new Map([...single].sort()));
+
+    const bad = [...merged].filter(([, s]) => !['success', 'pass'].includes(s));
+    expect(bad.length).toBeGreaterThanOrEqual(4);
+    expect(run.outputs.errored).toBe('1');
+    expect(run.outputs.failed).toBe('1');
+    expect(run.outputs.warned).toBe('1');
+    expect(run.outputs.skipped).toBe('1');
+    const failedNodes = JSON.parse(run.outputs['failed-nodes']) as string[];
+    expect(failedNodes.sort()).toEqual(bad.filter(([, s]) => s !== 'warn').map(([u]) => u).sort());
+
+    const notes = annotations(run.stdout);
+    const errorFiles = notes.filter((a) => a.level === 'error' && a.file).map((a) => a.file);
+    expect(errorFiles).toContain('models/finance/order_unit_margin.sql');
+    expect(errorFiles).toContain('tests/assert_every_campaign_is_profitable.sql');
+    expect(notes.filter((a) => a.level === 'warning' && a.file).map((a) => a.file)).toContain('models/staging/stg_orders.yml');
+    // The model error comes before the test failure, which comes before the skip.
+    expect(errorFiles.indexOf('models/finance/order_unit_margin.sql')).toBeLessThan(errorFiles.indexOf('tests/assert_every_campaign_is_profitable.sql'));
+
+    expect(run.summary).toMatch(/^### ❌ dbt build:/m);
+    expect(run.summary).toContain('order_unit_margin');
+    expect(run.summary).toContain('division by zero');
+  });
+});
+
+describe('explicit groups', () => {
+  test('groups that depend on each other run in order; a cycle between groups is merged and reported', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const groups = ['raw: tag:raw tag:snapshots', 'staging: tag:staging', 'sales: tag:sales', 'finance: tag:finance', 'marketing: tag:marketing'].join('\n');
+    const run = await runAction(inputs(proj, { parallel: '3', groups }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(0);
+    const merged = readResults(run.outputs.results);
+    const ids = merged.results.map((r) => r.unique_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const single = await singleBuild(exampleCopy('green'));
+    expect(new Set(ids)).toEqual(new Set(single.keys()));
+    const manifest = join(run.runnerTemp, 'parallel-dbt', 'parse', 'target', 'manifest.json');
+    expect(await assertBuiltInDependencyOrder(db, manifest, new Set(ids))).toBeGreaterThan(10);
+    expect(run.summary).toContain('staging');
+    expect(run.summary).toContain('finance');
+    expect(run.stdout).not.toContain('in a cycle');
+
+    // x holds sales + marketing, y holds finance: finance reads sales and marketing reads finance, a cycle.
+    const db2 = await freshDatabase(pg);
+    const cyclic = ['upstream: tag:raw tag:snapshots tag:staging', 'x: tag:sales tag:marketing', 'y: tag:finance'].join('\n');
+    const run2 = await runAction(inputs(exampleCopy('green'), { parallel: '3', groups: cyclic }), { env: dbEnv(pg, db2), cwd: proj });
+    expect(run2.code).toBe(0);
+    expect(run2.stdout).toMatch(/^::warning::groups 'x', 'y' depend on each other in a cycle: they run as one chunk\.$/m);
+    const ids2 = readResults(run2.outputs.results).results.map((r) => r.unique_id);
+    expect(new Set(ids2)).toEqual(new Set(single.keys()));
+    expect(ids2).toHaveLength(single.size);
+    expect(run2.summary).toContain('x+y');
+  });
+});
+
+describe('the connection budget', () => {
+  test('a role limited to max-connections never sees "too many connections"', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const admin = await pg.client(db);
+    const budget = 6;
+    await admin.query(`create role budget_user login password 'budget-pw' connection limit ${budget}`);
+    await admin.query(`grant all on database ${db} to budget_user`);
+    await admin.end();
+    let peak = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      const c = await pg.client('postgres');
+      while (sampling) {
+        const r = await c.query(`select count(*)::int as n from pg_stat_activity where usename = 'budget_user'`);
+        peak = Math.max(peak, (r.rows[0] as { n: number }).n);
+        await new Promise((res) => setTimeout(res, 25));
+      }
+      await c.end();
+    })();
+    const run = await runAction(inputs(proj, { parallel: '3', threads: '4', 'max-connections': String(budget), chunks: '3', vars: '{demo_sleep_seconds: 1}' }), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'budget_user', PARALLEL_DBT_PG_PASSWORD: 'budget-pw' }), cwd: proj,
+    });
+    sampling = false;
+    await sampler;
+    expect(run.stdout).not.toMatch(/too many connections/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('using parallel 3 × (threads 1 + 1) = 6');
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(budget);
+    console.log(`connection budget ${budget}: peak ${peak} connections observed`);
+  });
+});
+
+describe('bad input and empty selections', () => {
+  test.each([
+    [{ command: 'deploy' }, /^::error::Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/m],
+    [{ parallel: 'abc' }, /^::error::Input 'parallel': must be a whole number from 1 to 64, got 'abc'\.$/m],
+    [{ dbt: 'no-such-dbt-here' }, /^::error::Input 'dbt': 'no-such-dbt-here' was not found on PATH\./m],
+  ])('%j is refused in one line', async (extra, line) => {
+    const proj = exampleCopy('green');
+    const run = await runAction(inputs(proj, extra as Record<string, string>), { cwd: proj });
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(line);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('::error'))).toHaveLength(1);
+    expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('a broken profile (wrong password) stops with one clear line', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2' }), { env: dbEnv(pg, db, { PARALLEL_DBT_PG_PASSWORD: 'wrong' }), cwd: proj });
+    expect(run.code).not.toBe(0);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/password authentication failed/);
+    expect(run.stdout).not.toContain('wrong');
+    expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test('a selection that matches nothing warns and succeeds, or fails with if-no-nodes: error', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const warn = await runAction(inputs(proj, { select: 'tag:no_such_tag' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(warn.code).toBe(0);
+    expect(warn.stdout).toMatch(/^::warning::The selection matched no node to build/m);
+    expect(warn.outputs.passed).toBe('0');
+    expect(existsSync(warn.outputs.results)).toBe(true);
+    const fail = await runAction(inputs(proj, { select: 'tag:no_such_tag', 'if-no-nodes': 'error' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(fail.code).toBe(1);
+    expect(fail.stdout).toMatch(/^::error::The selection matched no node to build\. \(if-no-nodes: error\)$/m);
+  });
+});
