@@ -31655,7 +31655,7 @@ function depsArgv(p, logPath) {
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 function listArgv(a) {
-    const out = [...globalFlags({ json: false }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
         '--output', 'json', '--output-keys', 'unique_id'];
     for (const t of a.resourceTypes)
         out.push('--resource-type', t);
@@ -44052,11 +44052,19 @@ async function pipeline(env, cwd, signal) {
     // Selection and the shared parse, in one dbt ls.
     const t0 = Date.now();
     const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_namespaceObject.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+    // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
     const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-    const userIds = needsUserList ? await listSelected(call, { ...listBase, select: s.select, exclude: s.exclude, selector: s.selector }) : undefined;
+    const lists = [
+        ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+        ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+    ];
+    const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
     const parseSeconds = (Date.now() - t0) / 1000;
     const partialParseFile = (0,external_node_fs_namespaceObject.existsSync)((0,external_node_path_namespaceObject.join)(parseTarget, 'partial_parse.msgpack')) ? (0,external_node_path_namespaceObject.join)(parseTarget, 'partial_parse.msgpack') : undefined;
-    const groupIds = s.groups.length === 0 ? [] : await Promise.all(s.groups.map((g, i) => listSelected(call, { ...listBase, targetPath: (0,external_node_path_namespaceObject.join)(parseDir, `group-${i + 1}`), logPath: (0,external_node_path_namespaceObject.join)(parseDir, `group-${i + 1}-logs`), select: g.select, exclude: s.exclude })));
+    const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: (0,external_node_path_namespaceObject.join)(parseDir, `list-${i + 2}`), logPath: (0,external_node_path_namespaceObject.join)(parseDir, `list-${i + 2}-logs`) })));
+    const allIds = [firstIds, ...restIds];
+    const userIds = needsUserList ? allIds[0] : undefined;
+    const groupIds = needsUserList ? allIds.slice(1) : allIds;
     const manifest = readManifest(parseTarget);
     checkVersion(manifest);
     info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
