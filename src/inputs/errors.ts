@@ -9,7 +9,8 @@ export class UserError extends Error {
 /** Bad value for a named action input. */
 export class InputError extends UserError {
   constructor(input: string, problem: string) {
-    super(`Input '${input}': ${problem}`);
+    // One line always: values the user typed may hold newlines.
+    super(`Input '${input}': ${problem.replace(/\s*[\r\n]+\s*/g, ' ')}`);
     this.name = 'InputError';
   }
 }

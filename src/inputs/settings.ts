@@ -137,7 +137,7 @@ export function readSettings(env: Env, cwd: string): Settings {
       throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80)}'.`);
+      throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
     }
     vars = varsRaw;
   }

@@ -1,0 +1,127 @@
+// The action's inputs as the runner passes them (INPUT_* variables), read into Settings; bad input → one line.
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readSettings } from '../src/inputs/settings.js';
+import { parseGroups } from '../src/inputs/groups.js';
+import { InputError } from '../src/inputs/errors.js';
+import { fitBudget } from '../src/plan/budget.js';
+
+function project(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pdbt-inputs-'));
+  writeFileSync(join(dir, 'dbt_project.yml'), 'name: p\n');
+  mkdirSync(join(dir, 'profiles'));
+  return dir;
+}
+
+function env(inputs: Record<string, string>): Record<string, string> {
+  const e: Record<string, string> = {};
+  for (const [k, v] of Object.entries(inputs)) e[`INPUT_${k.toUpperCase()}`] = v;
+  return e;
+}
+
+describe('readSettings', () => {
+  test('defaults', () => {
+    const dir = project();
+    const s = readSettings(env({}), dir);
+    expect(s).toMatchObject({ command: 'build', select: [], exclude: [], parallel: 4, defer: false, dbt: 'dbt', ifNoNodes: 'warn', projectDir: dir, planOnly: false });
+    expect(s.threads).toBeUndefined();
+    expect(s.workDir).toBe(join(dir, 'target', 'parallel-dbt'));
+  });
+
+  test('values are read, trimmed and split like dbt splits --select', () => {
+    const dir = project();
+    const s = readSettings({ ...env({ command: ' run ', select: 'tag:a  state:modified+\nmodel_b', exclude: 'tag:slow', parallel: '3', threads: '2', 'max-connections': '9', 'profiles-dir': 'profiles', vars: '{"x": 1}', 'timeout-minutes': '1.5' }), RUNNER_TEMP: '/tmp/rt' }, dir);
+    expect(s).toMatchObject({ command: 'run', select: ['tag:a', 'state:modified+', 'model_b'], exclude: ['tag:slow'], parallel: 3, threads: 2, maxConnections: 9, profilesDir: join(dir, 'profiles'), vars: '{"x": 1}', timeoutMinutes: 1.5, workDir: '/tmp/rt/parallel-dbt' });
+  });
+
+  const bad: [string, Record<string, string>, RegExp][] = [
+    ['unknown command', { command: 'deploy' }, /^Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/],
+    ['parallel not a number', { parallel: 'abc' }, /^Input 'parallel': must be a whole number from 1 to 64, got 'abc'\.$/],
+    ['parallel zero', { parallel: '0' }, /^Input 'parallel': must be a whole number from 1 to 64, got '0'\.$/],
+    ['parallel too large', { parallel: '65' }, /^Input 'parallel'/],
+    ['parallel fractional', { parallel: '2.5' }, /^Input 'parallel'/],
+    ['parallel negative', { parallel: '-1' }, /^Input 'parallel'/],
+    ['threads not a number', { threads: 'many' }, /^Input 'threads': must be a whole number from 1 to 256/],
+    ['chunks zero', { chunks: '0' }, /^Input 'chunks': must be a whole number from 1 to 256/],
+    ['max-connections one', { 'max-connections': '1' }, /^Input 'max-connections': must be a whole number from 2/],
+    ['timeout not a number', { 'timeout-minutes': 'soon' }, /^Input 'timeout-minutes': must be a number greater than 0/],
+    ['timeout zero', { 'timeout-minutes': '0' }, /^Input 'timeout-minutes'/],
+    ['defer not boolean', { defer: 'maybe' }, /^Input 'defer': must be true or false, got 'maybe'\.$/],
+    ['defer without state', { defer: 'true' }, /^Input 'defer': needs 'state'/],
+    ['upload-artifacts not boolean', { 'upload-artifacts': 'sometimes' }, /^Input 'upload-artifacts': must be true or false/],
+    ['if-no-nodes unknown', { 'if-no-nodes': 'panic' }, /^Input 'if-no-nodes': must be one of warn, error, ignore; got 'panic'\.$/],
+    ['selector with select', { selector: 'nightly', select: 'tag:a' }, /^Input 'selector': cannot be combined with 'select' or 'exclude'/],
+    ['selector with exclude', { selector: 'nightly', exclude: 'tag:a' }, /^Input 'selector': cannot be combined/],
+    ['groups with selector', { selector: 'nightly', groups: 'a: tag:a' }, /^Input 'groups': cannot be combined with 'selector'/],
+    ['groups with chunks', { groups: 'a: tag:a', chunks: '3' }, /^Input 'chunks': cannot be combined with 'groups'/],
+    ['vars not YAML', { vars: '{a: [1, 2' }, /^Input 'vars': is not valid YAML/],
+    ['vars not a mapping', { vars: '- 1\n- 2' }, /^Input 'vars': must be a YAML mapping/],
+    ['vars a bare string', { vars: 'hello' }, /^Input 'vars': must be a YAML mapping/],
+    ['project dir missing', { 'project-dir': 'no/such/dir' }, /^Input 'project-dir': directory 'no\/such\/dir' does not exist/],
+    ['profiles dir missing', { 'profiles-dir': 'nowhere' }, /^Input 'profiles-dir': directory 'nowhere' does not exist/],
+    ['state dir missing', { state: 'prod-artifacts' }, /^Input 'state': directory 'prod-artifacts' does not exist/],
+    ['group line without a name', { groups: 'tag:finance' }, /^Input 'groups': line 1 'tag:finance' has no group name/],
+    ['duplicate group names', { groups: 'a: tag:x\na: tag:y' }, /^Input 'groups': group name 'a' appears twice \(line 2\)/],
+    ['group with empty selection', { groups: 'a: ' }, /^Input 'groups': line 1/],
+    ['group name with shell characters', { groups: 'a;rm: tag:x' }, /^Input 'groups': line 1: group name 'a;rm' may use letters/],
+  ];
+  test.each(bad)('%s → one clear line', (_name, inputs, message) => {
+    const dir = project();
+    let thrown: unknown;
+    try {
+      readSettings(env(inputs), dir);
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBeInstanceOf(InputError);
+    const msg = (thrown as Error).message;
+    expect(msg).toMatch(message);
+    expect(msg).not.toContain('\n');
+  });
+
+  test('a directory without dbt_project.yml is refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pdbt-noproj-'));
+    expect(() => readSettings(env({}), dir)).toThrow(/^Input 'project-dir': '\.' has no dbt_project\.yml/);
+  });
+
+  test('shell metacharacters in a selection are kept as data, item by item', () => {
+    const dir = project();
+    const s = readSettings(env({ select: 'tag:x;rm -rf / $(id) `whoami`' }), dir);
+    expect(s.select).toEqual(['tag:x;rm', '-rf', '/', '$(id)', '`whoami`']);
+  });
+});
+
+describe('parseGroups', () => {
+  test('names and selections; comments and blank lines ignored', () => {
+    expect(parseGroups('finance: tag:finance\n\n# comment\nmarketing: tag:marketing tag:ads\nsales:  path:models/sales+ ')).toEqual([
+      { name: 'finance', select: ['tag:finance'] },
+      { name: 'marketing', select: ['tag:marketing', 'tag:ads'] },
+      { name: 'sales', select: ['path:models/sales+'] },
+    ]);
+  });
+});
+
+describe('fitBudget', () => {
+  test('fits as given', () => {
+    expect(fitBudget({ parallel: 4, threads: 3, maxConnections: 16, defaultThreads: 4 })).toEqual({ parallel: 4, threads: 3, peak: 16 });
+  });
+  test('lowers threads first', () => {
+    const b = fitBudget({ parallel: 4, threads: 4, maxConnections: 12, defaultThreads: 4 });
+    expect(b).toMatchObject({ parallel: 4, threads: 2, peak: 12 });
+    expect(b.note).toContain('exceeds max-connections 12');
+  });
+  test('then processes, never below one thread', () => {
+    expect(fitBudget({ parallel: 8, threads: 4, maxConnections: 6, defaultThreads: 4 })).toMatchObject({ parallel: 3, threads: 1, peak: 6 });
+    expect(fitBudget({ parallel: 8, maxConnections: 2, defaultThreads: 4 })).toMatchObject({ parallel: 1, threads: 1, peak: 2 });
+  });
+  test('never exceeds the budget', () => {
+    for (let p = 1; p <= 12; p++) for (let t = 1; t <= 10; t++) for (let b = 2; b <= 40; b++) {
+      const r = fitBudget({ parallel: p, threads: t, maxConnections: b, defaultThreads: 4 });
+      expect(r.parallel * (r.threads + 1)).toBeLessThanOrEqual(b);
+      expect(r.parallel).toBeGreaterThanOrEqual(1);
+      expect(r.threads).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
