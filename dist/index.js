@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(501);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4703);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 501:
+/***/ 4703:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31368,7 +31368,7 @@ const Input = {
     IfNoNodes: 'if-no-nodes',
     WorkDir: 'work-dir',
     PlanOnly: 'plan-only',
-    FailOnError: 'fail-on-error',
+    Timings: 'timings',
 };
 const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot'];
 
@@ -31383,7 +31383,8 @@ class UserError extends Error {
 /** Bad value for a named action input. */
 class InputError extends UserError {
     constructor(input, problem) {
-        super(`Input '${input}': ${problem}`);
+        // One line always: values the user typed may hold newlines.
+        super(`Input '${input}': ${problem.replace(/\s*[\r\n]+\s*/g, ' ')}`);
         this.name = 'InputError';
     }
 }
@@ -31524,7 +31525,7 @@ function readSettings(env, cwd) {
             throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
         }
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80)}'.`);
+            throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
         }
         vars = varsRaw;
     }
@@ -31538,6 +31539,7 @@ function readSettings(env, cwd) {
     const uploadArtifacts = settings_boolean(env, Input.UploadArtifacts, false);
     const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'], 'warn');
     const planOnly = settings_boolean(env, Input.PlanOnly, false);
+    const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
     const workDirRaw = rawInput(env, Input.WorkDir);
     const workDir = workDirRaw
         ? ((0,external_node_path_namespaceObject.isAbsolute)(workDirRaw) ? workDirRaw : (0,external_node_path_namespaceObject.resolve)(cwd, workDirRaw))
@@ -31545,7 +31547,7 @@ function readSettings(env, cwd) {
     return {
         command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
         target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-        ifNoNodes, workDir, planOnly, workspace,
+        ifNoNodes, workDir, planOnly, workspace, timings,
     };
 }
 function firstLine(e) {
@@ -43427,6 +43429,83 @@ function renderPlan(p, slots) {
     return lines.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/plan/timings.ts
+// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
+// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
+
+
+
+
+/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
+function readTimings(spec, cwd) {
+    const files = new Set();
+    for (const pattern of spec) {
+        const abs = (0,external_node_path_namespaceObject.isAbsolute)(pattern) ? pattern : (0,external_node_path_namespaceObject.resolve)(cwd, pattern);
+        if (/[*?[{]/.test(pattern))
+            for (const f of (0,external_node_fs_namespaceObject.globSync)(abs))
+                files.add(f);
+        else {
+            try {
+                if ((0,external_node_fs_namespaceObject.statSync)(abs).isFile())
+                    files.add(abs);
+            }
+            catch {
+                /* a missing file is a cache miss, not an error */
+            }
+        }
+    }
+    const sums = new Map();
+    for (const f of [...files].sort()) {
+        let parsed;
+        try {
+            parsed = JSON.parse((0,external_node_fs_namespaceObject.readFileSync)(f, 'utf8'));
+        }
+        catch (e) {
+            throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
+        }
+        if (!Array.isArray(parsed?.results))
+            throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
+        for (const r of parsed.results) {
+            if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
+                continue;
+            if (r.status === 'skipped')
+                continue; // a skipped node took no time: it says nothing about its cost
+            const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
+            s.total += r.execution_time;
+            s.n++;
+            sums.set(r.unique_id, s);
+        }
+    }
+    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort() };
+}
+/** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
+function weigher(t, typeOf) {
+    const byType = new Map();
+    for (const [uid, s] of t?.seconds ?? []) {
+        const ty = typeOf(uid);
+        (byType.get(ty) ?? byType.set(ty, []).get(ty)).push(s);
+    }
+    const fallbackByType = new Map();
+    for (const [ty, xs] of byType) {
+        xs.sort((a, b) => a - b);
+        fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
+    }
+    let known = 0;
+    const cache = new Map();
+    const weight = (uid) => {
+        let w = cache.get(uid);
+        if (w !== undefined)
+            return w;
+        const rec = t?.seconds.get(uid);
+        if (rec !== undefined)
+            known++;
+        w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+        cache.set(uid, w);
+        return w;
+    };
+    return { weight, get known() { return known; }, fallbackByType };
+}
+
 ;// CONCATENATED MODULE: ./src/dbt/results.ts
 // Reads run_results.json and makes the stand-in results for nodes dbt never reported.
 
@@ -44011,6 +44090,7 @@ async function publish({ settings, report, merged }) {
 
 
 
+
 async function run(env = process.env, cwd = process.cwd()) {
     const controller = new AbortController();
     const onSignal = (sig) => () => {
@@ -44085,7 +44165,16 @@ async function pipeline(env, cwd, signal) {
         return;
     }
     const graph = buildPlanGraph(manifest, selected, s.command);
-    const weight = (uid) => defaultWeight(graph.nodes.get(uid).resourceType);
+    const timings = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+    const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
+    const weight = w.weight;
+    for (const uid of graph.nodes.keys())
+        weight(uid);
+    if (timings !== undefined) {
+        info(timings.files.length === 0
+            ? `Timings: no run_results.json matched ${s.timings.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
+            : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
+    }
     let plan;
     const planNotes = [];
     if (s.groups.length > 0) {

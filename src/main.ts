@@ -12,8 +12,9 @@ import { buildPlanGraph } from './plan/graph.js';
 import { planChunks, type Plan } from './plan/chunks.js';
 import { planGroups } from './plan/groups.js';
 import { fitBudget } from './plan/budget.js';
-import { defaultWeight, resourceTypesFor, runnableSelected, schemasOf } from './plan/nodes.js';
+import { resourceTypesFor, runnableSelected, schemasOf } from './plan/nodes.js';
 import { renderPlan } from './plan/describe.js';
+import { readTimings, weigher } from './plan/timings.js';
 import { runSchedule } from './run/scheduler.js';
 import { runChunk, type ChunkOutcome } from './run/chunk.js';
 import { SelectorIndex } from './run/selectors.js';
@@ -97,7 +98,15 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
   }
 
   const graph = buildPlanGraph(manifest, selected, s.command);
-  const weight = (uid: string): number => defaultWeight(graph.nodes.get(uid)!.resourceType);
+  const timings = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+  const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
+  const weight = w.weight;
+  for (const uid of graph.nodes.keys()) weight(uid);
+  if (timings !== undefined) {
+    core.info(timings.files.length === 0
+      ? `Timings: no run_results.json matched ${s.timings.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
+      : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
+  }
   let plan: Plan;
   const planNotes: string[] = [];
   if (s.groups.length > 0) {

@@ -21,7 +21,7 @@ export const Input = {
   IfNoNodes: 'if-no-nodes',
   WorkDir: 'work-dir',
   PlanOnly: 'plan-only',
-  FailOnError: 'fail-on-error',
+  Timings: 'timings',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];

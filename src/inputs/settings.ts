@@ -37,6 +37,8 @@ export interface Settings {
   /** Absolute folder for per-chunk targets and logs and the merged results. */
   workDir: string;
   planOnly: boolean;
+  /** Paths or globs of earlier run_results.json files. */
+  timings: string[];
   /** Repository root: annotations are relative to it. */
   workspace: string;
 }
@@ -152,6 +154,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
   const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'] as const, 'warn');
   const planOnly = boolean(env, Input.PlanOnly, false);
+  const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const workDirRaw = rawInput(env, Input.WorkDir);
   const workDir = workDirRaw
     ? (isAbsolute(workDirRaw) ? workDirRaw : resolve(cwd, workDirRaw))
@@ -160,7 +163,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   return {
     command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
     target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-    ifNoNodes, workDir, planOnly, workspace,
+    ifNoNodes, workDir, planOnly, workspace, timings,
   };
 }
 

@@ -1,0 +1,73 @@
+// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
+// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
+import { globSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { InputError } from '../inputs/errors.js';
+import { defaultWeight } from './nodes.js';
+
+export interface Timings {
+  /** Seconds by unique_id (mean over the files that have the node). */
+  seconds: Map<string, number>;
+  files: string[];
+}
+
+/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
+export function readTimings(spec: string[], cwd: string): Timings {
+  const files = new Set<string>();
+  for (const pattern of spec) {
+    const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern);
+    if (/[*?[{]/.test(pattern)) for (const f of globSync(abs)) files.add(f);
+    else {
+      try {
+        if (statSync(abs).isFile()) files.add(abs);
+      } catch {
+        /* a missing file is a cache miss, not an error */
+      }
+    }
+  }
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const f of [...files].sort()) {
+    let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[] };
+    try {
+      parsed = JSON.parse(readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
+    }
+    if (!Array.isArray(parsed?.results)) throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
+    for (const r of parsed.results) {
+      if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0)) continue;
+      if (r.status === 'skipped') continue; // a skipped node took no time: it says nothing about its cost
+      const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
+      s.total += r.execution_time;
+      s.n++;
+      sums.set(r.unique_id, s);
+    }
+  }
+  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort() };
+}
+
+/** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
+export function weigher(t: Timings | undefined, typeOf: (uid: string) => string): { weight: (uid: string) => number; known: number; fallbackByType: Map<string, number> } {
+  const byType = new Map<string, number[]>();
+  for (const [uid, s] of t?.seconds ?? []) {
+    const ty = typeOf(uid);
+    (byType.get(ty) ?? byType.set(ty, []).get(ty)!).push(s);
+  }
+  const fallbackByType = new Map<string, number>();
+  for (const [ty, xs] of byType) {
+    xs.sort((a, b) => a - b);
+    fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
+  }
+  let known = 0;
+  const cache = new Map<string, number>();
+  const weight = (uid: string): number => {
+    let w = cache.get(uid);
+    if (w !== undefined) return w;
+    const rec = t?.seconds.get(uid);
+    if (rec !== undefined) known++;
+    w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+    cache.set(uid, w);
+    return w;
+  };
+  return { weight, get known() { return known; }, fallbackByType };
+}
