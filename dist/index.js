@@ -28374,7 +28374,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4703);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5094);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -28384,7 +28384,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4703:
+/***/ 5094:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -31369,6 +31369,11 @@ const Input = {
     WorkDir: 'work-dir',
     PlanOnly: 'plan-only',
     Timings: 'timings',
+    Retries: 'retries',
+    RetryOn: 'retry-on',
+    FailFast: 'fail-fast',
+    StaggerSeconds: 'stagger-seconds',
+    MemoryLimit: 'memory-limit-percent',
 };
 const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot'];
 
@@ -31455,6 +31460,15 @@ function positiveNumber(env, name, max) {
     }
     return n;
 }
+function positiveOrZero(env, name, max) {
+    const raw = rawInput(env, name);
+    if (raw === '')
+        return undefined;
+    if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > max) {
+        throw new InputError(name, `must be a number from 0 to ${max}, got '${raw}'.`);
+    }
+    return Number(raw);
+}
 function settings_boolean(env, name, fallback) {
     const raw = rawInput(env, name).toLowerCase();
     if (raw === '')
@@ -31539,6 +31553,20 @@ function readSettings(env, cwd) {
     const uploadArtifacts = settings_boolean(env, Input.UploadArtifacts, false);
     const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'], 'warn');
     const planOnly = settings_boolean(env, Input.PlanOnly, false);
+    const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+    const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
+    const retryOn = new Set();
+    for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
+        if (word === 'error')
+            ['error', 'runtime error', 'partial success'].forEach((x) => retryOn.add(x));
+        else if (word === 'fail')
+            retryOn.add('fail');
+        else
+            throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
+    }
+    const failFast = settings_boolean(env, Input.FailFast, false);
+    const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
+    const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
     const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
     const workDirRaw = rawInput(env, Input.WorkDir);
     const workDir = workDirRaw
@@ -31547,7 +31575,7 @@ function readSettings(env, cwd) {
     return {
         command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
         target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-        ifNoNodes, workDir, planOnly, workspace, timings,
+        ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
     };
 }
 function firstLine(e) {
@@ -42690,10 +42718,18 @@ async function runDbt(o) {
         timeout: o.timeoutMs,
         cancelSignal: o.signal,
         cleanup: true,
+        killDescendants: true,
     });
+    const killNow = () => {
+        sub.kill('SIGKILL');
+    };
+    if (o.killSignal?.aborted)
+        killNow();
+    o.killSignal?.addEventListener('abort', killNow, { once: true });
     sub.stdout?.on('data', (b) => out.push(b));
     sub.stderr?.on('data', (b) => err.push(b));
     const result = await sub;
+    o.killSignal?.removeEventListener('abort', killNow);
     out.end();
     err.end();
     const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
@@ -43534,6 +43570,29 @@ function syntheticResult(uid, status, message) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/dbt/events.ts
+/** Events that carry a node's final result at info level. */
+const RESULT_EVENTS = new Set([
+    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
+    'LogNodeNoOpResult', 'SkippingDetails', 'LogBatchResult',
+]);
+const FINAL = new Set(['success', 'error', 'pass', 'fail', 'warn', 'skipped', 'runtime error', 'partial success', 'no-op', 'reused']);
+/** The final outcome of one node, if this event announces one. */
+function nodeResultOf(ev) {
+    if (!RESULT_EVENTS.has(ev.info.name) || ev.info.name === 'LogBatchResult')
+        return undefined;
+    const ni = ev.data.node_info;
+    if (!ni?.unique_id)
+        return undefined;
+    let st = String(ni.node_status ?? '').toLowerCase();
+    if (ev.info.name === 'SkippingDetails')
+        st = 'skipped';
+    if (!FINAL.has(st))
+        return undefined;
+    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
+    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+}
+
 ;// CONCATENATED MODULE: ./src/run/statuses.ts
 // Which node statuses count as what. dbt fails a run on error, fail, skipped, runtime error and partial success
 // (dbt-core task/runnable.py interpret_results); `warn` does not stop downstream nodes.
@@ -43559,127 +43618,22 @@ function bucketOf(status) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/run/scheduler.ts
-
-
-async function runSchedule(o) {
-    const status = new Map(); // final status of every node known so far
-    const chunkOf = new Map();
-    for (const c of o.plan.chunks)
-        for (const u of c.nodes)
-            chunkOf.set(u, c.index);
-    const reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-    // The nodes each chunk needs from other chunks.
-    const needs = new Map();
-    for (const c of o.plan.chunks) {
-        const ext = new Set();
-        for (const u of c.nodes)
-            for (const p of o.graph.nodes.get(u)?.parents ?? [])
-                if (chunkOf.get(p) !== c.index && chunkOf.has(p))
-                    ext.add(p);
-        needs.set(c.index, [...ext]);
-    }
-    const running = new Map();
-    const pending = [...o.plan.chunks];
-    let wake = () => { };
-    const blocked = (uid, local) => {
-        for (const p of o.graph.nodes.get(uid)?.parents ?? []) {
-            const st = local.get(p)?.status ?? status.get(p);
-            if (st !== undefined && blocksDownstream(String(st))) {
-                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-                return st === 'skipped' ? `Skipped: upstream ${p}${where} was skipped.` : `Skipped: upstream ${p}${where} ended with status '${st}'.`;
-            }
-        }
+;// CONCATENATED MODULE: ./src/run/stop.ts
+// Why the run is stopping early, carried as the reason of the AbortSignal every chunk watches.
+function stopReasonOf(signal) {
+    if (!signal?.aborted)
         return undefined;
-    };
-    const start = (c) => {
-        const rep = reports.get(c.index);
-        rep.startedAt = Date.now();
-        o.onChunkStart?.(c);
-        const onNodeStatus = (uid, st) => {
-            if (chunkOf.get(uid) !== c.index || status.has(uid))
-                return;
-            status.set(uid, st);
-            wake();
-        };
-        const p = (async () => {
-            let results;
-            try {
-                results = await o.launch(c, { blocked, onNodeStatus });
-            }
-            catch (e) {
-                const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
-                results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
-            }
-            rep.results = results;
-            rep.endedAt = Date.now();
-            for (const r of results)
-                status.set(r.unique_id, String(r.status)); // the artifact has the last word
-            for (const u of c.nodes)
-                if (!status.has(u))
-                    status.set(u, 'error');
-            running.delete(c.index);
-            o.onChunkEnd?.(rep);
-        })();
-        running.set(c.index, p);
-    };
-    while (pending.length > 0 || running.size > 0) {
-        if (o.signal?.aborted) {
-            // Cancelled: nothing new starts; what never started is reported skipped.
-            for (const c of pending.splice(0))
-                reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', 'Not run: the run was cancelled.'));
-        }
-        else {
-            for (let i = 0; i < pending.length && running.size < o.parallel;) {
-                const c = pending[i];
-                if (needs.get(c.index).every((u) => status.has(u))) {
-                    pending.splice(i, 1);
-                    start(c);
-                }
-                else
-                    i++;
-            }
-        }
-        if (running.size === 0) {
-            if (pending.length > 0 && !o.signal?.aborted)
-                throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
-            continue;
-        }
-        const woken = new Promise((resolve) => (wake = resolve));
-        const waits = [...running.values(), woken];
-        if (o.signal && !o.signal.aborted)
-            waits.push(new Promise((resolve) => o.signal.addEventListener('abort', () => resolve(), { once: true })));
-        await Promise.race(waits);
-    }
-    return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
-}
-
-;// CONCATENATED MODULE: ./src/dbt/events.ts
-/** Events that carry a node's final result at info level. */
-const RESULT_EVENTS = new Set([
-    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-    'LogNodeNoOpResult', 'SkippingDetails', 'LogBatchResult',
-]);
-const FINAL = new Set(['success', 'error', 'pass', 'fail', 'warn', 'skipped', 'runtime error', 'partial success', 'no-op', 'reused']);
-/** The final outcome of one node, if this event announces one. */
-function nodeResultOf(ev) {
-    if (!RESULT_EVENTS.has(ev.info.name) || ev.info.name === 'LogBatchResult')
-        return undefined;
-    const ni = ev.data.node_info;
-    if (!ni?.unique_id)
-        return undefined;
-    let st = String(ni.node_status ?? '').toLowerCase();
-    if (ev.info.name === 'SkippingDetails')
-        st = 'skipped';
-    if (!FINAL.has(st))
-        return undefined;
-    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
-    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+    const r = signal.reason;
+    if (r && (r.kind === 'cancel' || r.kind === 'fail-fast') && typeof r.message === 'string')
+        return r;
+    return { kind: 'cancel', message: 'Not run: the run was cancelled.' };
 }
 
 ;// CONCATENATED MODULE: ./src/run/chunk.ts
-// Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv) with its
-// own target and log folders, then collects a result for every node it was given.
+// Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv, or when
+// errored nodes are retried) with its own target and log folders, then a result for every node it was given.
+
+
 
 
 
@@ -43690,7 +43644,7 @@ function nodeResultOf(ev) {
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 function batchesFor(ctx, job) {
-    const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: (0,external_node_path_namespaceObject.join)(job.dir, 'target-00'), logPath: (0,external_node_path_namespaceObject.join)(job.dir, 'logs-00'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+    const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: (0,external_node_path_namespaceObject.join)(job.dir, 'target-00-r0'), logPath: (0,external_node_path_namespaceObject.join)(job.dir, 'logs-00-r0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
     const batches = [];
     let cur = [];
     let size = base;
@@ -43717,12 +43671,13 @@ async function runChunk(ctx, job, blocked) {
     (0,external_node_fs_namespaceObject.rmSync)(job.dir, { recursive: true, force: true });
     (0,external_node_fs_namespaceObject.mkdirSync)(job.dir, { recursive: true });
     const byUid = new Map();
-    const artifacts = [];
-    const processes = [];
+    const invocations = [];
+    const history = new Map();
     const batches = batchesFor(ctx, job);
+    const retries = ctx.retries ?? 0;
     for (const [i, planned] of batches.entries()) {
         // Nodes downstream of a failure in an earlier batch (or chunk) are skipped, as dbt would.
-        const batch = [];
+        let batch = [];
         for (const uid of planned) {
             const why = blocked(uid, byUid);
             if (why !== undefined)
@@ -43730,63 +43685,225 @@ async function runChunk(ctx, job, blocked) {
             else
                 batch.push(uid);
         }
-        if (batch.length === 0)
-            continue;
-        if (ctx.signal?.aborted) {
-            for (const uid of batch)
-                byUid.set(uid, syntheticResult(uid, 'skipped', 'Not run: the run was cancelled.'));
-            continue;
-        }
-        const suffix = batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : '';
-        const targetPath = (0,external_node_path_namespaceObject.join)(job.dir, `target${suffix}`);
-        const logPath = (0,external_node_path_namespaceObject.join)(job.dir, `logs${suffix}`);
-        const sel = ctx.selectors.selectionFor(batch);
-        const wantedNow = new Set(batch);
-        const seen = new Map();
-        const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
-        const outcome = await runDbt({
-            exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal,
-            onEvent: (ev) => {
-                const r = nodeResultOf(ev);
-                if (r !== undefined && wantedNow.has(r.uid)) {
-                    seen.set(r.uid, r);
-                    ctx.onNodeStatus?.(r.uid, r.status);
-                }
-                ctx.onEvent?.(job.name, ev);
-            },
-            onText: (line) => ctx.onText?.(job.name, line),
-        });
-        processes.push(outcome);
-        const runResults = readRunResults((0,external_node_path_namespaceObject.join)(targetPath, 'run_results.json'));
-        artifacts.push({ targetPath, logPath, runResults });
-        const wanted = new Set(batch);
-        for (const r of runResults?.results ?? [])
-            if (wanted.has(r.unique_id))
-                byUid.set(r.unique_id, r);
-        // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
-        const reason = missingReason(outcome, ctx.timeoutMs);
-        for (const uid of batch) {
-            if (byUid.has(uid))
-                continue;
-            const ev = seen.get(uid);
-            if (ev !== undefined)
-                byUid.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: ev.status === 'error' ? ev.message : null });
-            else
-                byUid.set(uid, syntheticResult(uid, 'error', reason));
+        for (let attempt = 0; batch.length > 0; attempt++) {
+            const stop = stopReasonOf(ctx.signal);
+            if (stop !== undefined) {
+                for (const uid of batch)
+                    if (!byUid.has(uid) || attempt > 0)
+                        byUid.set(uid, syntheticResult(uid, 'skipped', stop.message));
+                break;
+            }
+            const last = attempt >= retries;
+            const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
+            const inv = await invoke(ctx, job, batch, tag, attempt, last);
+            invocations.push(inv.invocation);
+            for (const [uid, r] of inv.results) {
+                byUid.set(uid, r);
+                if (attempt > 0 || retries > 0)
+                    (history.get(uid) ?? history.set(uid, []).get(uid)).push(String(r.status));
+            }
+            if (last || stopReasonOf(ctx.signal) !== undefined)
+                break;
+            batch = retrySet(batch, byUid, ctx);
         }
     }
-    return { results: job.nodes.map((u) => byUid.get(u)).filter((r) => r !== undefined), artifacts, processes, durationMs: Date.now() - started };
+    const retried = [...history].filter(([, s]) => s.length > 1).map(([uid, statuses]) => ({ uid, statuses }));
+    return { results: job.nodes.map((u) => byUid.get(u)).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started };
 }
-function missingReason(o, timeoutMs) {
+/** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
+function retrySet(batch, byUid, ctx) {
+    const retryOn = ctx.retryOn ?? new Set(['error', 'runtime error', 'partial success']);
+    const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
+    if (again.size === 0)
+        return [];
+    for (const u of batch) {
+        if (again.has(u) || byUid.get(u)?.status !== 'skipped')
+            continue;
+        if ((ctx.parentsOf?.(u) ?? []).some((p) => again.has(p)))
+            again.add(u);
+    }
+    return batch.filter((u) => again.has(u));
+}
+async function invoke(ctx, job, batch, tag, attempt, last) {
+    const targetPath = (0,external_node_path_namespaceObject.join)(job.dir, `target${tag}`);
+    const logPath = (0,external_node_path_namespaceObject.join)(job.dir, `logs${tag}`);
+    const sel = ctx.selectors.selectionFor(batch);
+    const wanted = new Set(batch);
+    const seen = new Map();
+    const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
+    const outcome = await runDbt({
+        exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+        onEvent: (ev) => {
+            const r = nodeResultOf(ev);
+            if (r !== undefined && wanted.has(r.uid)) {
+                seen.set(r.uid, r);
+                // With a retry still to come, a failure is not final: only successes may release other chunks early.
+                if (last || !blocksDownstream(r.status))
+                    ctx.onNodeStatus?.(r.uid, r.status);
+            }
+            ctx.onEvent?.(job.name, ev);
+        },
+    });
+    const runResults = readRunResults((0,external_node_path_namespaceObject.join)(targetPath, 'run_results.json'));
+    const results = new Map();
+    for (const r of runResults?.results ?? [])
+        if (wanted.has(r.unique_id))
+            results.set(r.unique_id, r);
+    const stop = stopReasonOf(ctx.signal);
+    const interrupted = outcome.timedOut || stop !== undefined;
+    const reason = missingReason(outcome, ctx.timeoutMs, stop?.message);
+    for (const uid of batch) {
+        const ev = seen.get(uid);
+        const r = results.get(uid);
+        if (r !== undefined) {
+            // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
+            if (interrupted && ev === undefined && blocksDownstream(String(r.status))) {
+                results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+            }
+            continue;
+        }
+        // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
+        if (ev !== undefined)
+            results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
+        else
+            results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
+    }
+    return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results };
+}
+function missingReason(o, timeoutMs, stopMessage) {
     if (o.spawnError)
         return `dbt could not be started: ${o.spawnError}`;
     if (o.timedOut)
-        return `Timed out: the chunk ran longer than ${Math.round((timeoutMs ?? 0) / 60000 * 10) / 10} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
-    if (o.cancelled)
-        return 'Cancelled: the run was cancelled before this node finished.';
+        return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
+    if (stopMessage !== undefined)
+        return stopMessage;
     const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
     const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
-    return `dbt ${how} without a result for this node${last ? `: ${last}` : ''}`;
+    return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/scheduler.ts
+
+
+
+async function runSchedule(o) {
+    const status = new Map(); // final status of every node known so far
+    const chunkOf = new Map();
+    for (const c of o.plan.chunks)
+        for (const u of c.nodes)
+            chunkOf.set(u, c.index);
+    const reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
+    // The nodes each chunk needs from other chunks.
+    const needs = new Map();
+    for (const c of o.plan.chunks) {
+        const ext = new Set();
+        for (const u of c.nodes)
+            for (const p of o.graph.nodes.get(u)?.parents ?? [])
+                if (chunkOf.get(p) !== c.index && chunkOf.has(p))
+                    ext.add(p);
+        needs.set(c.index, [...ext]);
+    }
+    const running = new Map();
+    const pending = [...o.plan.chunks];
+    let wake = () => { };
+    // One signal for every chunk: the caller's cancellation or our own fail-fast stop.
+    const own = new AbortController();
+    const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
+    const failed = (uid, st) => {
+        if (!o.failFast || signal.aborted || !['error', 'fail', 'runtime error'].includes(st))
+            return;
+        const reason = { kind: 'fail-fast', message: `Skipped: fail-fast after ${uid} ended with status '${st}'.` };
+        own.abort(reason);
+    };
+    let lastStart = -Infinity;
+    let waitingFor;
+    const blocked = (uid, local) => {
+        for (const p of o.graph.nodes.get(uid)?.parents ?? []) {
+            const st = local.get(p)?.status ?? status.get(p);
+            if (st !== undefined && blocksDownstream(String(st))) {
+                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
+                return st === 'skipped' ? `Skipped: upstream ${p}${where} was skipped.` : `Skipped: upstream ${p}${where} ended with status '${st}'.`;
+            }
+        }
+        return undefined;
+    };
+    const start = (c) => {
+        const rep = reports.get(c.index);
+        rep.startedAt = Date.now();
+        o.onChunkStart?.(c);
+        const onNodeStatus = (uid, st) => {
+            if (chunkOf.get(uid) !== c.index || status.has(uid))
+                return;
+            status.set(uid, st);
+            failed(uid, st);
+            wake();
+        };
+        const p = (async () => {
+            let results;
+            try {
+                results = await o.launch(c, { blocked, onNodeStatus, signal });
+            }
+            catch (e) {
+                const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
+                results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
+            }
+            rep.results = results;
+            rep.endedAt = Date.now();
+            for (const r of results) {
+                status.set(r.unique_id, String(r.status)); // the artifact has the last word
+                failed(r.unique_id, String(r.status));
+            }
+            for (const u of c.nodes)
+                if (!status.has(u))
+                    status.set(u, 'error');
+            running.delete(c.index);
+            o.onChunkEnd?.(rep);
+        })();
+        running.set(c.index, p);
+    };
+    while (pending.length > 0 || running.size > 0) {
+        let timer;
+        const stop = stopReasonOf(signal);
+        if (stop !== undefined) {
+            // Stopping: nothing new starts; what never started is reported skipped, with the reason.
+            for (const c of pending.splice(0))
+                reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
+        }
+        else {
+            for (let i = 0; i < pending.length && running.size < o.parallel;) {
+                const c = pending[i];
+                if (!needs.get(c.index).every((u) => status.has(u))) {
+                    i++;
+                    continue;
+                }
+                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : running.size > 0 ? o.admit?.() : undefined;
+                if (hold !== undefined) {
+                    if (hold !== 'stagger' && hold !== waitingFor)
+                        o.onWait?.(hold);
+                    waitingFor = hold;
+                    timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 1000);
+                    break;
+                }
+                waitingFor = undefined;
+                pending.splice(i, 1);
+                lastStart = Date.now();
+                start(c);
+            }
+        }
+        if (running.size === 0 && timer === undefined) {
+            if (pending.length > 0 && stopReasonOf(signal) === undefined)
+                throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+            continue;
+        }
+        const woken = new Promise((resolve) => (wake = resolve));
+        const waits = [...running.values(), woken];
+        if (!signal.aborted)
+            waits.push(new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
+        await Promise.race(waits);
+        if (timer !== undefined)
+            clearTimeout(timer);
+    }
+    return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
 }
 
 ;// CONCATENATED MODULE: ./src/run/selectors.ts
@@ -43836,6 +43953,81 @@ class SelectorIndex {
                     exclude.add(this.selectorOf(o));
         return { select: uids.map((u) => this.selectorOf(u)), exclude: [...exclude].sort() };
     }
+}
+
+;// CONCATENATED MODULE: ./src/run/memory.ts
+// How much of the machine's memory is in use (MemAvailable from /proc/meminfo where there is one).
+
+
+function memoryUsedPercent() {
+    try {
+        const info = (0,external_node_fs_namespaceObject.readFileSync)('/proc/meminfo', 'utf8');
+        const total = Number(/^MemTotal:\s+(\d+)/m.exec(info)?.[1]);
+        const avail = Number(/^MemAvailable:\s+(\d+)/m.exec(info)?.[1]);
+        if (total > 0 && avail >= 0)
+            return (100 * (total - avail)) / total;
+    }
+    catch {
+        /* not Linux */
+    }
+    return (100 * ((0,external_node_os_namespaceObject.totalmem)() - (0,external_node_os_namespaceObject.freemem)())) / (0,external_node_os_namespaceObject.totalmem)();
+}
+
+;// CONCATENATED MODULE: ./src/run/execute.ts
+// Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
+
+
+
+
+
+
+
+
+async function executePlan(x) {
+    const s = x.settings;
+    const selectors = new SelectorIndex(x.manifest);
+    const selected = x.plan.chunks.flatMap((c) => c.nodes);
+    if (x.plan.chunks.length > 1 && x.budget.parallel > 1 && ['build', 'run', 'seed', 'snapshot'].includes(s.command)) {
+        const schemas = schemasOf(x.manifest, selected);
+        x.log(`Creating ${schemas.length} schema(s) once before the parallel run (concurrent CREATE SCHEMA can fail on PostgreSQL).`);
+        const call = { exe: x.exe, cwd: x.cwd, env: x.env, signal: x.signal, log: x.log };
+        await createSchemas(call, { ...x.project, targetPath: (0,external_node_path_namespaceObject.join)(x.parseDir, 'schemas'), logPath: (0,external_node_path_namespaceObject.join)(x.parseDir, 'logs'), partialParseFile: x.partialParseFile }, schemas);
+    }
+    const outcomes = new Map();
+    const reports = await runSchedule({
+        plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
+        staggerMs: s.staggerSeconds * 1000,
+        admit: () => {
+            const used = memoryUsedPercent();
+            return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
+        },
+        onWait: (reason) => x.log(`⏸ ${reason}`),
+        onChunkStart: (c) => x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`),
+        onChunkEnd: (r) => x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`),
+        launch: async (chunk, { blocked, onNodeStatus, signal }) => {
+            const out = await runChunk({
+                exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+                threads: x.threads, state: s.state, defer: s.defer,
+                timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
+                signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
+                parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+                selectors, onEvent: (name, ev) => logEvent(name, ev), onNodeStatus,
+            }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_namespaceObject.join)(s.workDir, chunk.name) }, blocked);
+            outcomes.set(chunk.index, out);
+            return out.results;
+        },
+    });
+    return { reports, outcomes };
+}
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+/** One line per dbt info/warn/error event, prefixed by the chunk. */
+function logEvent(chunk, ev) {
+    if (ev.info.level === 'debug')
+        return;
+    const msg = ev.info.msg.replace(ANSI, '');
+    if (msg.trim() === '')
+        return;
+    info(`[${chunk}] ${msg}`);
 }
 
 ;// CONCATENATED MODULE: ./src/report/merge.ts
@@ -44090,18 +44282,25 @@ async function publish({ settings, report, merged }) {
 
 
 
-
 async function run(env = process.env, cwd = process.cwd()) {
-    const controller = new AbortController();
+    // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then kills everything 2.5 s after that.
+    // First signal: SIGINT to every dbt (it cancels its queries and writes what finished); second: kill them now.
+    const cancel = new AbortController();
+    const kill = new AbortController();
     const onSignal = (sig) => () => {
-        if (!controller.signal.aborted)
+        if (!cancel.signal.aborted) {
             warning(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
-        controller.abort();
+            cancel.abort({ kind: 'cancel', message: 'Not run: the run was cancelled.' });
+        }
+        else if (!kill.signal.aborted) {
+            warning(`Received ${sig} again: stopping every dbt process now.`);
+            kill.abort();
+        }
     };
     process.on('SIGINT', onSignal('SIGINT'));
     process.on('SIGTERM', onSignal('SIGTERM'));
     try {
-        await pipeline(env, cwd, controller.signal);
+        await pipeline(env, cwd, cancel.signal, kill.signal);
     }
     catch (e) {
         if (e instanceof UserError)
@@ -44112,7 +44311,7 @@ async function run(env = process.env, cwd = process.cwd()) {
         }
     }
 }
-async function pipeline(env, cwd, signal) {
+async function pipeline(env, cwd, signal, killSignal) {
     const s = readSettings(env, cwd);
     const exe = resolveDbt(s.dbt, env, cwd);
     if (exe.engine === 'fusion') {
@@ -44192,39 +44391,28 @@ async function pipeline(env, cwd, signal) {
         setOutput('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
         return;
     }
-    const selectors = new SelectorIndex(manifest);
-    const runsConcurrently = plan.chunks.length > 1 && budget.parallel > 1;
-    if (runsConcurrently && ['build', 'run', 'seed', 'snapshot'].includes(s.command)) {
-        const schemas = schemasOf(manifest, selected);
-        info(`Creating ${schemas.length} schema(s) once before the parallel run.`);
-        await createSchemas(call, { ...project, targetPath: (0,external_node_path_namespaceObject.join)(parseDir, 'schemas'), logPath: (0,external_node_path_namespaceObject.join)(parseDir, 'logs'), partialParseFile }, schemas);
-    }
-    const outcomes = new Map();
-    const chunkThreads = s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads;
-    const reports = await runSchedule({
-        plan, graph, parallel: budget.parallel, signal,
-        onChunkStart: (c) => info(`▶ ${c.name}: ${c.nodes.length} node(s) started`),
-        onChunkEnd: (r) => info(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`),
-        launch: async (chunk, { blocked, onNodeStatus }) => {
-            const out = await runChunk({
-                exe: exe.path, command: s.command, project, cwd, env, partialParseFile, threads: chunkThreads, state: s.state, defer: s.defer,
-                timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 5000, signal, selectors,
-                onEvent: (name, ev) => logEvent(name, ev), onNodeStatus,
-            }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_namespaceObject.join)(s.workDir, chunk.name) }, blocked);
-            outcomes.set(chunk.index, out);
-            return out.results;
-        },
+    const { reports, outcomes } = await executePlan({
+        settings: s, exe: exe.path, cwd, env, project, manifest, graph, plan, budget,
+        threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
+        partialParseFile, parseDir, signal, killSignal, log: (l) => info(l),
     });
     const wallSeconds = (Date.now() - started) / 1000;
     const merged = mergeRunResults({
-        chunks: reports.map((r) => ({ results: r.results, artifacts: (outcomes.get(r.chunk.index)?.artifacts ?? []).map((a) => a.runResults) })),
+        chunks: reports.map((r) => ({ results: r.results, artifacts: (outcomes.get(r.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
         planned: plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: wallSeconds, command: s.command,
         dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s),
     });
     if (merged.duplicates.length > 0)
         planNotes.push(`${merged.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${merged.duplicates.slice(0, 5).join(', ')}`);
-    if (signal.aborted)
-        planNotes.push('The run was cancelled: nodes that had not finished are reported as errors or skipped.');
+    const stop = stopReasonOf(signal);
+    if (stop?.kind === 'cancel')
+        planNotes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
+    const retried = [...outcomes.values()].flatMap((o) => o.retried);
+    if (retried.length > 0)
+        planNotes.push(`${retried.length} node(s) needed a retry: ${retried.slice(0, 10).map((r) => `${r.uid} (${r.statuses.join(' → ')})`).join(', ')}${retried.length > 10 ? ', …' : ''}`);
+    const ffStop = [...reports].flatMap((r) => r.results).find((r) => typeof r.message === 'string' && r.message.startsWith('Skipped: fail-fast'));
+    if (ffStop)
+        planNotes.push(`fail-fast: ${ffStop.message.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
     const report = buildReport({ command: s.command, manifest, settings: s, chunks: reports.map((r) => ({ ...r, predicted: r.chunk.predicted })), planNotes, wallSeconds });
     await publish({ settings: s, report, merged: merged.artifact });
 }
@@ -44245,19 +44433,6 @@ function checkVersion(m) {
         throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
     if (major === 1 && minor < 8)
         throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
-}
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-function stripAnsi(s) {
-    return s.replace(ANSI, '');
-}
-/** One line per dbt info/warn/error event, prefixed by the chunk; node errors right away. */
-function logEvent(chunk, ev) {
-    if (ev.info.level === 'debug')
-        return;
-    const msg = stripAnsi(ev.info.msg);
-    if (msg.trim() === '')
-        return;
-    info(`[${chunk}] ${msg}`);
 }
 
 

@@ -5,33 +5,40 @@ import { join } from 'node:path';
 import { readSettings, type Settings } from './inputs/settings.js';
 import { UserError } from './inputs/errors.js';
 import { resolveDbt } from './dbt/executable.js';
-import { createSchemas, hasPackages, listSelected, readManifest, runDeps, type DbtCall } from './dbt/prepare.js';
+import { hasPackages, listSelected, readManifest, runDeps, type DbtCall } from './dbt/prepare.js';
 import type { ProjectArgs } from './dbt/argv.js';
-import type { DbtLogEvent, Manifest } from './dbt/types.js';
+import type { Manifest } from './dbt/types.js';
 import { buildPlanGraph } from './plan/graph.js';
 import { planChunks, type Plan } from './plan/chunks.js';
 import { planGroups } from './plan/groups.js';
 import { fitBudget } from './plan/budget.js';
-import { resourceTypesFor, runnableSelected, schemasOf } from './plan/nodes.js';
+import { resourceTypesFor, runnableSelected } from './plan/nodes.js';
 import { renderPlan } from './plan/describe.js';
 import { readTimings, weigher } from './plan/timings.js';
-import { runSchedule } from './run/scheduler.js';
-import { runChunk, type ChunkOutcome } from './run/chunk.js';
-import { SelectorIndex } from './run/selectors.js';
+import { executePlan } from './run/execute.js';
+import { stopReasonOf } from './run/stop.js';
 import { mergeRunResults } from './report/merge.js';
 import { buildReport } from './report/build.js';
 import { publish } from './report/publish.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<void> {
-  const controller = new AbortController();
+  // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then kills everything 2.5 s after that.
+  // First signal: SIGINT to every dbt (it cancels its queries and writes what finished); second: kill them now.
+  const cancel = new AbortController();
+  const kill = new AbortController();
   const onSignal = (sig: string) => () => {
-    if (!controller.signal.aborted) core.warning(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
-    controller.abort();
+    if (!cancel.signal.aborted) {
+      core.warning(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
+      cancel.abort({ kind: 'cancel', message: 'Not run: the run was cancelled.' });
+    } else if (!kill.signal.aborted) {
+      core.warning(`Received ${sig} again: stopping every dbt process now.`);
+      kill.abort();
+    }
   };
   process.on('SIGINT', onSignal('SIGINT'));
   process.on('SIGTERM', onSignal('SIGTERM'));
   try {
-    await pipeline(env, cwd, controller.signal);
+    await pipeline(env, cwd, cancel.signal, kill.signal);
   } catch (e) {
     if (e instanceof UserError) core.setFailed(e.message);
     else {
@@ -41,7 +48,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
   }
 }
 
-async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal): Promise<void> {
+async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, killSignal: AbortSignal): Promise<void> {
   const s = readSettings(env, cwd);
   const exe = resolveDbt(s.dbt, env, cwd);
   if (exe.engine === 'fusion') {
@@ -123,39 +130,25 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
     return;
   }
 
-  const selectors = new SelectorIndex(manifest);
-  const runsConcurrently = plan.chunks.length > 1 && budget.parallel > 1;
-  if (runsConcurrently && ['build', 'run', 'seed', 'snapshot'].includes(s.command)) {
-    const schemas = schemasOf(manifest, selected);
-    core.info(`Creating ${schemas.length} schema(s) once before the parallel run.`);
-    await createSchemas(call, { ...project, targetPath: join(parseDir, 'schemas'), logPath: join(parseDir, 'logs'), partialParseFile }, schemas);
-  }
-
-  const outcomes = new Map<number, ChunkOutcome>();
-  const chunkThreads = s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads;
-  const reports = await runSchedule({
-    plan, graph, parallel: budget.parallel, signal,
-    onChunkStart: (c) => core.info(`▶ ${c.name}: ${c.nodes.length} node(s) started`),
-    onChunkEnd: (r) => core.info(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`),
-    launch: async (chunk, { blocked, onNodeStatus }) => {
-      const out = await runChunk({
-        exe: exe.path, command: s.command, project, cwd, env, partialParseFile, threads: chunkThreads as number, state: s.state, defer: s.defer,
-        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 5000, signal, selectors,
-        onEvent: (name, ev) => logEvent(name, ev), onNodeStatus,
-      }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
-      outcomes.set(chunk.index, out);
-      return out.results;
-    },
+  const { reports, outcomes } = await executePlan({
+    settings: s, exe: exe.path, cwd, env, project, manifest, graph, plan, budget,
+    threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
+    partialParseFile, parseDir, signal, killSignal, log: (l) => core.info(l),
   });
 
   const wallSeconds = (Date.now() - started) / 1000;
   const merged = mergeRunResults({
-    chunks: reports.map((r) => ({ results: r.results, artifacts: (outcomes.get(r.chunk.index)?.artifacts ?? []).map((a) => a.runResults) })),
+    chunks: reports.map((r) => ({ results: r.results, artifacts: (outcomes.get(r.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
     planned: plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: wallSeconds, command: s.command,
     dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s),
   });
   if (merged.duplicates.length > 0) planNotes.push(`${merged.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${merged.duplicates.slice(0, 5).join(', ')}`);
-  if (signal.aborted) planNotes.push('The run was cancelled: nodes that had not finished are reported as errors or skipped.');
+  const stop = stopReasonOf(signal);
+  if (stop?.kind === 'cancel') planNotes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
+  const retried = [...outcomes.values()].flatMap((o) => o.retried);
+  if (retried.length > 0) planNotes.push(`${retried.length} node(s) needed a retry: ${retried.slice(0, 10).map((r) => `${r.uid} (${r.statuses.join(' → ')})`).join(', ')}${retried.length > 10 ? ', …' : ''}`);
+  const ffStop = [...reports].flatMap((r) => r.results).find((r) => typeof r.message === 'string' && r.message.startsWith('Skipped: fail-fast'));
+  if (ffStop) planNotes.push(`fail-fast: ${ffStop.message!.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
   const report = buildReport({ command: s.command, manifest, settings: s, chunks: reports.map((r) => ({ ...r, predicted: r.chunk.predicted })), planNotes, wallSeconds });
   await publish({ settings: s, report, merged: merged.artifact });
 }
@@ -174,17 +167,4 @@ function checkVersion(m: Manifest): void {
   const [major, minor] = [Number(v[1]), Number(v[2])];
   if (major >= 2) throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
   if (major === 1 && minor < 8) throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
-}
-
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-function stripAnsi(s: string): string {
-  return s.replace(ANSI, '');
-}
-
-/** One line per dbt info/warn/error event, prefixed by the chunk; node errors right away. */
-function logEvent(chunk: string, ev: DbtLogEvent): void {
-  if (ev.info.level === 'debug') return;
-  const msg = stripAnsi(ev.info.msg);
-  if (msg.trim() === '') return;
-  core.info(`[${chunk}] ${msg}`);
 }

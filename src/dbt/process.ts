@@ -17,6 +17,8 @@ export interface DbtRunOptions {
   graceMs?: number;
   /** Aborting sends SIGINT (dbt cancels its queries and writes partial results), then SIGKILL after graceMs. */
   signal?: AbortSignal;
+  /** Aborting kills the process (and its descendants) at once. */
+  killSignal?: AbortSignal;
 }
 
 export interface DbtRunOutcome {
@@ -76,10 +78,17 @@ export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
     timeout: o.timeoutMs,
     cancelSignal: o.signal,
     cleanup: true,
+    killDescendants: true,
   });
+  const killNow = (): void => {
+    sub.kill('SIGKILL');
+  };
+  if (o.killSignal?.aborted) killNow();
+  o.killSignal?.addEventListener('abort', killNow, { once: true });
   sub.stdout?.on('data', (b: Buffer) => out.push(b));
   sub.stderr?.on('data', (b: Buffer) => err.push(b));
   const result = await sub;
+  o.killSignal?.removeEventListener('abort', killNow);
   out.end();
   err.end();
   const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;

@@ -22,6 +22,11 @@ export const Input = {
   WorkDir: 'work-dir',
   PlanOnly: 'plan-only',
   Timings: 'timings',
+  Retries: 'retries',
+  RetryOn: 'retry-on',
+  FailFast: 'fail-fast',
+  StaggerSeconds: 'stagger-seconds',
+  MemoryLimit: 'memory-limit-percent',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];

@@ -39,6 +39,13 @@ export interface Settings {
   planOnly: boolean;
   /** Paths or globs of earlier run_results.json files. */
   timings: string[];
+  retries: number;
+  /** Statuses that are retried: error always; fail when asked. */
+  retryOn: Set<string>;
+  failFast: boolean;
+  staggerSeconds: number;
+  /** No new process starts while the machine's memory use is above this percentage. */
+  memoryLimitPercent: number;
   /** Repository root: annotations are relative to it. */
   workspace: string;
 }
@@ -67,6 +74,15 @@ function positiveNumber(env: Env, name: InputName, max: number): number | undefi
     throw new InputError(name, `must be a number greater than 0 and at most ${max}, got '${raw}'.`);
   }
   return n;
+}
+
+function positiveOrZero(env: Env, name: InputName, max: number): number | undefined {
+  const raw = rawInput(env, name);
+  if (raw === '') return undefined;
+  if (!/^\d+(\.\d+)?$/.test(raw) || Number(raw) > max) {
+    throw new InputError(name, `must be a number from 0 to ${max}, got '${raw}'.`);
+  }
+  return Number(raw);
 }
 
 function boolean(env: Env, name: InputName, fallback: boolean): boolean {
@@ -154,6 +170,17 @@ export function readSettings(env: Env, cwd: string): Settings {
   const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
   const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'] as const, 'warn');
   const planOnly = boolean(env, Input.PlanOnly, false);
+  const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+  const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
+  const retryOn = new Set<string>();
+  for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
+    if (word === 'error') ['error', 'runtime error', 'partial success'].forEach((x) => retryOn.add(x));
+    else if (word === 'fail') retryOn.add('fail');
+    else throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
+  }
+  const failFast = boolean(env, Input.FailFast, false);
+  const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
+  const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
   const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
   const workDirRaw = rawInput(env, Input.WorkDir);
   const workDir = workDirRaw
@@ -163,7 +190,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   return {
     command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
     target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-    ifNoNodes, workDir, planOnly, workspace, timings,
+    ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
   };
 }
 

@@ -1,14 +1,16 @@
-// Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv) with its
-// own target and log folders, then collects a result for every node it was given.
+// Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv, or when
+// errored nodes are retried) with its own target and log folders, then a result for every node it was given.
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { argvBytes, chunkArgv, type ProjectArgs } from '../dbt/argv.js';
 import { runDbt, type DbtRunOutcome } from '../dbt/process.js';
 import { readRunResults, syntheticResult } from '../dbt/results.js';
+import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js';
 import type { SelectorIndex } from './selectors.js';
-import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { Blocked } from './scheduler.js';
+import { blocksDownstream } from './statuses.js';
+import { stopReasonOf } from './stop.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 export const ARGV_BUDGET_BYTES = 1024 * 1024;
@@ -27,30 +29,45 @@ export interface ChunkContext {
   cwd: string;
   env: Record<string, string | undefined>;
   partialParseFile?: string;
-  threads: number;
+  threads?: number;
   state?: string;
   defer: boolean;
   timeoutMs?: number;
   graceMs?: number;
+  /** Aborting interrupts dbt (SIGINT); its reason (a StopReason) says why. */
   signal?: AbortSignal;
+  /** Aborting kills dbt at once. */
+  killSignal?: AbortSignal;
+  /** Extra attempts for nodes whose status is in retryOn. */
+  retries?: number;
+  retryOn?: Set<string>;
+  /** Parents of each node (to find what a retried node's failure skipped). */
+  parentsOf?: (uid: string) => string[];
   selectors: SelectorIndex;
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
-  onText?: (chunk: string, line: string) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
 }
 
+export interface Invocation {
+  targetPath: string;
+  logPath: string;
+  runResults?: RunResultsArtifact;
+  outcome: DbtRunOutcome;
+  attempt: number;
+}
+
 export interface ChunkOutcome {
   results: RunResult[];
-  /** run_results.json of each invocation (one unless the node list was split). */
-  artifacts: { targetPath: string; logPath: string; runResults?: RunResultsArtifact }[];
-  processes: DbtRunOutcome[];
+  invocations: Invocation[];
+  /** Nodes that ran more than once, with the status of every attempt. */
+  retried: { uid: string; statuses: string[] }[];
   durationMs: number;
 }
 
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 export function batchesFor(ctx: ChunkContext, job: ChunkJob): string[][] {
-  const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(job.dir, 'target-00'), logPath: join(job.dir, 'logs-00'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+  const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(job.dir, 'target-00-r0'), logPath: join(job.dir, 'logs-00-r0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
   const batches: string[][] = [];
   let cur: string[] = [];
   let size = base;
@@ -78,63 +95,100 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   rmSync(job.dir, { recursive: true, force: true });
   mkdirSync(job.dir, { recursive: true });
   const byUid = new Map<string, RunResult>();
-  const artifacts: ChunkOutcome['artifacts'] = [];
-  const processes: DbtRunOutcome[] = [];
+  const invocations: Invocation[] = [];
+  const history = new Map<string, string[]>();
   const batches = batchesFor(ctx, job);
+  const retries = ctx.retries ?? 0;
+
   for (const [i, planned] of batches.entries()) {
     // Nodes downstream of a failure in an earlier batch (or chunk) are skipped, as dbt would.
-    const batch: string[] = [];
+    let batch: string[] = [];
     for (const uid of planned) {
       const why = blocked(uid, byUid);
       if (why !== undefined) byUid.set(uid, syntheticResult(uid, 'skipped', why));
       else batch.push(uid);
     }
-    if (batch.length === 0) continue;
-    if (ctx.signal?.aborted) {
-      for (const uid of batch) byUid.set(uid, syntheticResult(uid, 'skipped', 'Not run: the run was cancelled.'));
-      continue;
-    }
-    const suffix = batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : '';
-    const targetPath = join(job.dir, `target${suffix}`);
-    const logPath = join(job.dir, `logs${suffix}`);
-    const sel = ctx.selectors.selectionFor(batch);
-    const wantedNow = new Set(batch);
-    const seen = new Map<string, NodeEventResult>();
-    const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
-    const outcome = await runDbt({
-      exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal,
-      onEvent: (ev) => {
-        const r = nodeResultOf(ev);
-        if (r !== undefined && wantedNow.has(r.uid)) {
-          seen.set(r.uid, r);
-          ctx.onNodeStatus?.(r.uid, r.status);
-        }
-        ctx.onEvent?.(job.name, ev);
-      },
-      onText: (line) => ctx.onText?.(job.name, line),
-    });
-    processes.push(outcome);
-    const runResults = readRunResults(join(targetPath, 'run_results.json'));
-    artifacts.push({ targetPath, logPath, runResults });
-    const wanted = new Set(batch);
-    for (const r of runResults?.results ?? []) if (wanted.has(r.unique_id)) byUid.set(r.unique_id, r);
-    // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
-    const reason = missingReason(outcome, ctx.timeoutMs);
-    for (const uid of batch) {
-      if (byUid.has(uid)) continue;
-      const ev = seen.get(uid);
-      if (ev !== undefined) byUid.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: ev.status === 'error' ? ev.message : null });
-      else byUid.set(uid, syntheticResult(uid, 'error', reason));
+    for (let attempt = 0; batch.length > 0; attempt++) {
+      const stop = stopReasonOf(ctx.signal);
+      if (stop !== undefined) {
+        for (const uid of batch) if (!byUid.has(uid) || attempt > 0) byUid.set(uid, syntheticResult(uid, 'skipped', stop.message));
+        break;
+      }
+      const last = attempt >= retries;
+      const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
+      const inv = await invoke(ctx, job, batch, tag, attempt, last);
+      invocations.push(inv.invocation);
+      for (const [uid, r] of inv.results) {
+        byUid.set(uid, r);
+        if (attempt > 0 || retries > 0) (history.get(uid) ?? history.set(uid, []).get(uid)!).push(String(r.status));
+      }
+      if (last || stopReasonOf(ctx.signal) !== undefined) break;
+      batch = retrySet(batch, byUid, ctx);
     }
   }
-  return { results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined), artifacts, processes, durationMs: Date.now() - started };
+  const retried = [...history].filter(([, s]) => s.length > 1).map(([uid, statuses]) => ({ uid, statuses }));
+  return { results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started };
 }
 
-function missingReason(o: DbtRunOutcome, timeoutMs?: number): string {
+/** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
+function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkContext): string[] {
+  const retryOn = ctx.retryOn ?? new Set(['error', 'runtime error', 'partial success']);
+  const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
+  if (again.size === 0) return [];
+  for (const u of batch) {
+    if (again.has(u) || byUid.get(u)?.status !== 'skipped') continue;
+    if ((ctx.parentsOf?.(u) ?? []).some((p) => again.has(p))) again.add(u);
+  }
+  return batch.filter((u) => again.has(u));
+}
+
+async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean): Promise<{ invocation: Invocation; results: Map<string, RunResult> }> {
+  const targetPath = join(job.dir, `target${tag}`);
+  const logPath = join(job.dir, `logs${tag}`);
+  const sel = ctx.selectors.selectionFor(batch);
+  const wanted = new Set(batch);
+  const seen = new Map<string, NodeEventResult>();
+  const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
+  const outcome = await runDbt({
+    exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+    onEvent: (ev) => {
+      const r = nodeResultOf(ev);
+      if (r !== undefined && wanted.has(r.uid)) {
+        seen.set(r.uid, r);
+        // With a retry still to come, a failure is not final: only successes may release other chunks early.
+        if (last || !blocksDownstream(r.status)) ctx.onNodeStatus?.(r.uid, r.status);
+      }
+      ctx.onEvent?.(job.name, ev);
+    },
+  });
+  const runResults = readRunResults(join(targetPath, 'run_results.json'));
+  const results = new Map<string, RunResult>();
+  for (const r of runResults?.results ?? []) if (wanted.has(r.unique_id)) results.set(r.unique_id, r);
+  const stop = stopReasonOf(ctx.signal);
+  const interrupted = outcome.timedOut || stop !== undefined;
+  const reason = missingReason(outcome, ctx.timeoutMs, stop?.message);
+  for (const uid of batch) {
+    const ev = seen.get(uid);
+    const r = results.get(uid);
+    if (r !== undefined) {
+      // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
+      if (interrupted && ev === undefined && blocksDownstream(String(r.status))) {
+        results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+      }
+      continue;
+    }
+    // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
+    if (ev !== undefined) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
+    else results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
+  }
+  return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results };
+}
+
+function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMessage: string | undefined): string {
   if (o.spawnError) return `dbt could not be started: ${o.spawnError}`;
-  if (o.timedOut) return `Timed out: the chunk ran longer than ${Math.round((timeoutMs ?? 0) / 60000 * 10) / 10} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
-  if (o.cancelled) return 'Cancelled: the run was cancelled before this node finished.';
+  if (o.timedOut) return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
+  if (stopMessage !== undefined) return stopMessage;
   const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
   const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
-  return `dbt ${how} without a result for this node${last ? `: ${last}` : ''}`;
+  return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
 }

@@ -7,6 +7,7 @@ import type { PlanGraph } from '../plan/graph.js';
 import type { RunResult } from '../dbt/types.js';
 import { syntheticResult } from '../dbt/results.js';
 import { blocksDownstream } from './statuses.js';
+import { stopReasonOf, type StopReason } from './stop.js';
 
 export interface ChunkReport {
   chunk: Chunk;
@@ -20,6 +21,8 @@ export type Blocked = (uid: string, local: Map<string, RunResult>) => string | u
 
 export interface LaunchContext {
   blocked: Blocked;
+  /** Aborted when the run stops early (cancellation or fail-fast); its reason is a StopReason. */
+  signal: AbortSignal;
   /** Report a node's final status as soon as dbt announces it. */
   onNodeStatus: (uid: string, status: string) => void;
 }
@@ -32,8 +35,16 @@ export interface ScheduleOptions {
   parallel: number;
   launch: Launch;
   signal?: AbortSignal;
+  /** After the first error or test failure, start nothing new and interrupt what runs. */
+  failFast?: boolean;
+  /** Minimum time between two process starts. */
+  staggerMs?: number;
+  /** Asked before starting a chunk while others run; a reason string means "not now" (e.g. memory is short). */
+  admit?: () => string | undefined;
   onChunkStart?: (chunk: Chunk) => void;
   onChunkEnd?: (report: ChunkReport) => void;
+  /** Told once each time a start is held back, with the reason. */
+  onWait?: (reason: string) => void;
 }
 
 export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
@@ -51,6 +62,16 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
   const running = new Map<number, Promise<void>>();
   const pending = [...o.plan.chunks];
   let wake: () => void = () => {};
+  // One signal for every chunk: the caller's cancellation or our own fail-fast stop.
+  const own = new AbortController();
+  const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
+  const failed = (uid: string, st: string): void => {
+    if (!o.failFast || signal.aborted || !['error', 'fail', 'runtime error'].includes(st)) return;
+    const reason: StopReason = { kind: 'fail-fast', message: `Skipped: fail-fast after ${uid} ended with status '${st}'.` };
+    own.abort(reason);
+  };
+  let lastStart = -Infinity;
+  let waitingFor: string | undefined;
 
   const blocked: Blocked = (uid, local) => {
     for (const p of o.graph.nodes.get(uid)?.parents ?? []) {
@@ -70,19 +91,23 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
     const onNodeStatus = (uid: string, st: string): void => {
       if (chunkOf.get(uid) !== c.index || status.has(uid)) return;
       status.set(uid, st);
+      failed(uid, st);
       wake();
     };
     const p = (async () => {
       let results: RunResult[];
       try {
-        results = await o.launch(c, { blocked, onNodeStatus });
+        results = await o.launch(c, { blocked, onNodeStatus, signal });
       } catch (e) {
         const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
         results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
       }
       rep.results = results;
       rep.endedAt = Date.now();
-      for (const r of results) status.set(r.unique_id, String(r.status)); // the artifact has the last word
+      for (const r of results) {
+        status.set(r.unique_id, String(r.status)); // the artifact has the last word
+        failed(r.unique_id, String(r.status));
+      }
       for (const u of c.nodes) if (!status.has(u)) status.set(u, 'error');
       running.delete(c.index);
       o.onChunkEnd?.(rep);
@@ -91,26 +116,40 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
   };
 
   while (pending.length > 0 || running.size > 0) {
-    if (o.signal?.aborted) {
-      // Cancelled: nothing new starts; what never started is reported skipped.
-      for (const c of pending.splice(0)) reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', 'Not run: the run was cancelled.'));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stop = stopReasonOf(signal);
+    if (stop !== undefined) {
+      // Stopping: nothing new starts; what never started is reported skipped, with the reason.
+      for (const c of pending.splice(0)) reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
     } else {
       for (let i = 0; i < pending.length && running.size < o.parallel; ) {
         const c = pending[i];
-        if (needs.get(c.index)!.every((u) => status.has(u))) {
-          pending.splice(i, 1);
-          start(c);
-        } else i++;
+        if (!needs.get(c.index)!.every((u) => status.has(u))) {
+          i++;
+          continue;
+        }
+        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : running.size > 0 ? o.admit?.() : undefined;
+        if (hold !== undefined) {
+          if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
+          waitingFor = hold;
+          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 1000);
+          break;
+        }
+        waitingFor = undefined;
+        pending.splice(i, 1);
+        lastStart = Date.now();
+        start(c);
       }
     }
-    if (running.size === 0) {
-      if (pending.length > 0 && !o.signal?.aborted) throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+    if (running.size === 0 && timer === undefined) {
+      if (pending.length > 0 && stopReasonOf(signal) === undefined) throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
       continue;
     }
     const woken = new Promise<void>((resolve) => (wake = resolve));
     const waits: Promise<void>[] = [...running.values(), woken];
-    if (o.signal && !o.signal.aborted) waits.push(new Promise((resolve) => o.signal!.addEventListener('abort', () => resolve(), { once: true })));
+    if (!signal.aborted) waits.push(new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
     await Promise.race(waits);
+    if (timer !== undefined) clearTimeout(timer);
   }
   return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
 }
