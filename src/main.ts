@@ -1,6 +1,6 @@
 // Wires the one-way flow: inputs → plan → run → report. Every step lives in its own folder.
 import * as core from '@actions/core';
-import { mkdirSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSettings, type Settings } from './inputs/settings.js';
 import { UserError } from './inputs/errors.js';
@@ -16,10 +16,14 @@ import { resourceTypesFor, runnableSelected } from './plan/nodes.js';
 import { renderPlan } from './plan/describe.js';
 import { readTimings, weigher } from './plan/timings.js';
 import { executePlan } from './run/execute.js';
-import { stopReasonOf } from './run/stop.js';
+import { stopReasonOf, type StopReason } from './run/stop.js';
+import type { ChunkReport } from './run/scheduler.js';
+import type { ChunkOutcome } from './run/chunk.js';
 import { mergeRunResults } from './report/merge.js';
 import { buildReport } from './report/build.js';
 import { publish } from './report/publish.js';
+import { Masker, secretsFromEnv, secretsFromProfiles } from './report/secrets.js';
+import { homedir } from 'node:os';
 
 export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): Promise<void> {
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then kills everything 2.5 s after that.
@@ -37,19 +41,22 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
   };
   process.on('SIGINT', onSignal('SIGINT'));
   process.on('SIGTERM', onSignal('SIGTERM'));
+  const masker = new Masker(secretsFromEnv(env));
   try {
-    await pipeline(env, cwd, cancel.signal, kill.signal);
+    await pipeline(env, cwd, cancel.signal, kill.signal, masker);
   } catch (e) {
-    if (e instanceof UserError) core.setFailed(e.message);
+    if (e instanceof UserError) core.setFailed(masker.mask(e.message));
     else {
-      core.setFailed(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`);
+      core.setFailed(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
       core.debug(e instanceof Error && e.stack ? e.stack : String(e));
     }
   }
 }
 
-async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, killSignal: AbortSignal): Promise<void> {
+async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, killSignal: AbortSignal, envMasker: Masker): Promise<void> {
   const s = readSettings(env, cwd);
+  const masker = new Masker([...envMasker.secrets, ...secretsFromProfiles(profilesDirUsed(s, env))]);
+  for (const secret of masker.secrets) core.setSecret(secret);
   const exe = resolveDbt(s.dbt, env, cwd);
   if (exe.engine === 'fusion') {
     throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
@@ -100,7 +107,7 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
     const what = `The selection matched no node to ${s.command}.`;
     if (s.ifNoNodes === 'error') throw new UserError(`${what} (if-no-nodes: error)`);
     if (s.ifNoNodes === 'warn') core.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
-    await publish({ settings: s, report: buildReport({ command: s.command, manifest, settings: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - started) / 1000 }), merged: mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s) }).artifact });
+    await publish({ settings: s, mask: (t) => masker.mask(t), report: buildReport({ command: s.command, manifest, settings: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - started) / 1000 }), merged: mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: manifest.metadata.dbt_version, selection: selectionArgs(s) }).artifact });
     return;
   }
 
@@ -133,7 +140,7 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
   const { reports, outcomes } = await executePlan({
     settings: s, exe: exe.path, cwd, env, project, manifest, graph, plan, budget,
     threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
-    partialParseFile, parseDir, signal, killSignal, log: (l) => core.info(l),
+    partialParseFile, parseDir, signal, killSignal, log: (l) => core.info(masker.mask(l)), mask: (t) => masker.mask(t),
   });
 
   const wallSeconds = (Date.now() - started) / 1000;
@@ -149,8 +156,9 @@ async function pipeline(env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal
   if (retried.length > 0) planNotes.push(`${retried.length} node(s) needed a retry: ${retried.slice(0, 10).map((r) => `${r.uid} (${r.statuses.join(' → ')})`).join(', ')}${retried.length > 10 ? ', …' : ''}`);
   const ffStop = [...reports].flatMap((r) => r.results).find((r) => typeof r.message === 'string' && r.message.startsWith('Skipped: fail-fast'));
   if (ffStop) planNotes.push(`fail-fast: ${ffStop.message!.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
+  writeRunRecord(s.workDir, { plan, budget, reports, outcomes, parseSeconds, wallSeconds, stop: stopReasonOf(signal) });
   const report = buildReport({ command: s.command, manifest, settings: s, chunks: reports.map((r) => ({ ...r, predicted: r.chunk.predicted })), planNotes, wallSeconds });
-  await publish({ settings: s, report, merged: merged.artifact });
+  await publish({ settings: s, mask: (t) => masker.mask(t), report, merged: merged.artifact });
 }
 
 function selectionArgs(s: Settings): Record<string, unknown> {
@@ -167,4 +175,36 @@ function checkVersion(m: Manifest): void {
   const [major, minor] = [Number(v[1]), Number(v[2])];
   if (major >= 2) throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
   if (major === 1 && minor < 8) throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
+}
+
+/** The folder dbt reads profiles.yml from: the input, DBT_PROFILES_DIR, the project dir if it has one, ~/.dbt. */
+function profilesDirUsed(s: Settings, env: NodeJS.ProcessEnv): string {
+  if (s.profilesDir !== undefined) return s.profilesDir;
+  if (env.DBT_PROFILES_DIR) return env.DBT_PROFILES_DIR;
+  if (existsSync(join(s.projectDir, 'profiles.yml'))) return s.projectDir;
+  return join(homedir(), '.dbt');
+}
+
+/** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
+function writeRunRecord(dir: string, r: { plan: Plan; budget: { parallel: number; threads: number }; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; parseSeconds: number; wallSeconds: number; stop?: StopReason }): void {
+  const record = {
+    parallel: r.budget.parallel,
+    threads: r.budget.threads,
+    parseSeconds: r.parseSeconds,
+    wallSeconds: r.wallSeconds,
+    predictedMakespan: r.plan.makespan,
+    criticalPath: r.plan.criticalPath,
+    totalWork: r.plan.totalWork,
+    stop: r.stop,
+    chunks: r.reports.map((c) => {
+      const o = r.outcomes.get(c.chunk.index);
+      return {
+        index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
+        predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, endedAt: c.endedAt,
+        processes: (o?.invocations ?? []).map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
+        retried: o?.retried ?? [],
+      };
+    }),
+  };
+  writeFileSync(join(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
 }

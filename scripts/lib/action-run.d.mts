@@ -13,7 +13,7 @@ export interface ActionRun {
 }
 export function runAction(
   inputs: Record<string, string>,
-  opts?: { env?: Record<string, string>; cwd?: string; onStdout?: (s: string) => void; signalAfterMs?: number; signal?: string },
+  opts?: { env?: Record<string, string>; cwd?: string; onStdout?: (s: string) => void; onSpawn?: (child: import('node:child_process').ChildProcess) => void; signalAfterMs?: number; signal?: string; runnerTemp?: string },
 ): Promise<ActionRun>;
 export interface WorkflowAnnotation { level: string; message: string; file?: string; title?: string; line?: string }
 export function annotations(stdout: string): WorkflowAnnotation[];

@@ -30,10 +30,10 @@ export function parseOutputs(text) {
 
 /**
  * @param {Record<string,string>} inputs action inputs by name (e.g. { 'max-connections': '8' })
- * @param {{ env?: Record<string,string>, cwd?: string, onStdout?: (s: string) => void, signalAfterMs?: number, signal?: string }} [opts]
+ * @param {{ env?: Record<string,string>, cwd?: string, onStdout?: (s: string) => void, onSpawn?: (child: import('node:child_process').ChildProcess) => void, signalAfterMs?: number, signal?: string, runnerTemp?: string }} [opts]
  */
 export function runAction(inputs, opts = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'parallel-dbt-run-'));
+  const dir = opts.runnerTemp ?? mkdtempSync(join(tmpdir(), 'parallel-dbt-run-'));
   const outputFile = join(dir, 'output.txt');
   const summaryFile = join(dir, 'summary.md');
   writeFileSync(outputFile, '');
@@ -56,6 +56,7 @@ export function runAction(inputs, opts = {}) {
     let stderr = '';
     child.stdout.on('data', (b) => { stdout += b; opts.onStdout?.(String(b)); });
     child.stderr.on('data', (b) => { stderr += b; });
+    opts.onSpawn?.(child);
     if (opts.signalAfterMs !== undefined) setTimeout(() => child.kill(opts.signal ?? 'SIGINT'), opts.signalAfterMs);
     child.on('error', reject);
     child.on('close', (code) => {

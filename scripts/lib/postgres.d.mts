@@ -11,4 +11,4 @@ export interface StartedPostgres {
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
 }
-export function startPostgres(opts?: { maxConnections?: number; log?: (line: string) => void }): Promise<StartedPostgres>;
+export function startPostgres(opts?: { maxConnections?: number; settings?: Record<string, string>; log?: (line: string) => void }): Promise<StartedPostgres>;

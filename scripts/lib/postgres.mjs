@@ -22,7 +22,7 @@ export function freePort() {
 
 /**
  * Starts a cluster and returns its connection facts and a stop() that removes the data dir.
- * @param {{ maxConnections?: number, log?: (line: string) => void }} [opts]
+ * @param {{ maxConnections?: number, settings?: Record<string, string>, log?: (line: string) => void }} [opts]
  */
 export async function startPostgres(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'parallel-dbt-pg-'));
@@ -38,7 +38,8 @@ export async function startPostgres(opts = {}) {
     persistent: false,
     createPostgresUser: true,
     postgresFlags: ['-c', `max_connections=${opts.maxConnections ?? 200}`, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
     onLog: opts.log ?? (() => {}),
     onError: opts.log ?? (() => {}),
   });

@@ -48,8 +48,10 @@ export function criticalOrder(g: PlanGraph, weight: (uid: string) => number): { 
   const children = new Map<string, string[]>();
   const indeg = new Map<string, number>();
   for (const n of g.nodes.values()) {
-    indeg.set(n.uid, n.parents.length);
-    for (const p of n.parents) (children.get(p) ?? children.set(p, []).get(p)!).push(n.uid);
+    // An attached node (a unit test) is ordered after the node it rides with, so that one is placed first.
+    const before = n.attachTo !== undefined && g.nodes.has(n.attachTo) && !n.parents.includes(n.attachTo) ? [...n.parents, n.attachTo] : n.parents;
+    indeg.set(n.uid, before.length);
+    for (const p of before) (children.get(p) ?? children.set(p, []).get(p)!).push(n.uid);
   }
   // Bottom level (own weight + longest chain below), computed in reverse topological order.
   const topo: string[] = [];

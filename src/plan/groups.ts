@@ -50,7 +50,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   // Topological position of each (merged) group, from the non-test edges.
   const pos = (): Map<number, number> => {
     const roots = [...new Set([...owner.values()].map(find))].sort((a, b) => a - b);
-    const edges = chunkEdges(g, owner, find, () => true);
+    const edges = chunkEdges(g, owner, find, (uid) => !isTest(uid));
     const order = topo(roots, edges);
     return new Map(order.map((r, i) => [r, i]));
   };

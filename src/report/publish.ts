@@ -12,12 +12,15 @@ export interface PublishInput {
   settings: Settings;
   report: RunReport;
   merged: RunResultsArtifact;
+  /** Masks known secrets in everything written or printed. */
+  mask: (text: string) => string;
 }
 
-export async function publish({ settings, report, merged }: PublishInput): Promise<void> {
+export async function publish({ settings, report: raw, merged, mask }: PublishInput): Promise<void> {
+  const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
   mkdirSync(settings.workDir, { recursive: true });
   const resultsPath = join(settings.workDir, 'run_results.json');
-  writeFileSync(resultsPath, `${JSON.stringify(merged, null, 2)}\n`);
+  writeFileSync(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
 
   const c = report.counts;
   core.setOutput('results', resultsPath);
@@ -29,7 +32,7 @@ export async function publish({ settings, report, merged }: PublishInput): Promi
   const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
   core.setOutput('failed-nodes', JSON.stringify(failedNodes));
 
-  const summary = renderSummary(report);
+  const summary = mask(renderSummary(report));
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(summary).write();
   } else {
@@ -37,8 +40,8 @@ export async function publish({ settings, report, merged }: PublishInput): Promi
   }
   for (const a of annotationsFor(report)) {
     const props = { title: a.title, file: a.file, startLine: a.file ? 1 : undefined };
-    if (a.level === 'error') core.error(a.message, props);
-    else core.warning(a.message, props);
+    if (a.level === 'error') core.error(mask(a.message), props);
+    else core.warning(mask(a.message), props);
   }
   core.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
   if (!report.ok) core.setFailed(`dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s).`);

@@ -147,16 +147,20 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   const logPath = join(job.dir, `logs${tag}`);
   const sel = ctx.selectors.selectionFor(batch);
   const wanted = new Set(batch);
-  const seen = new Map<string, NodeEventResult>();
+  const seen = new Map<string, NodeEventResult & { late: boolean }>();
+  const t0 = Date.now();
+  // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
+  const interruptedNow = (): boolean => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
   const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
   const outcome = await runDbt({
     exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
     onEvent: (ev) => {
       const r = nodeResultOf(ev);
       if (r !== undefined && wanted.has(r.uid)) {
-        seen.set(r.uid, r);
+        const late = blocksDownstream(r.status) && interruptedNow();
+        seen.set(r.uid, { ...r, late });
         // With a retry still to come, a failure is not final: only successes may release other chunks early.
-        if (last || !blocksDownstream(r.status)) ctx.onNodeStatus?.(r.uid, r.status);
+        if (!late && (last || !blocksDownstream(r.status))) ctx.onNodeStatus?.(r.uid, r.status);
       }
       ctx.onEvent?.(job.name, ev);
     },
@@ -172,13 +176,13 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     const r = results.get(uid);
     if (r !== undefined) {
       // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
-      if (interrupted && ev === undefined && blocksDownstream(String(r.status))) {
+      if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
         results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
       }
       continue;
     }
     // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
-    if (ev !== undefined) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
+    if (ev !== undefined && !ev.late) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
     else results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
   }
   return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results };

@@ -31,6 +31,8 @@ export interface ExecuteInput {
   signal: AbortSignal;
   killSignal: AbortSignal;
   log: (line: string) => void;
+  /** Masks known secrets in text that is printed. */
+  mask: (text: string) => string;
 }
 
 export interface Execution {
@@ -66,7 +68,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
         signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
         parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-        selectors, onEvent: (name, ev) => logEvent(name, ev), onNodeStatus,
+        selectors, onEvent: (name, ev) => logEvent(name, ev, x.mask), onNodeStatus,
       }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
       outcomes.set(chunk.index, out);
       return out.results;
@@ -78,9 +80,9 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** One line per dbt info/warn/error event, prefixed by the chunk. */
-function logEvent(chunk: string, ev: DbtLogEvent): void {
+function logEvent(chunk: string, ev: DbtLogEvent, mask: (t: string) => string): void {
   if (ev.info.level === 'debug') return;
   const msg = ev.info.msg.replace(ANSI, '');
   if (msg.trim() === '') return;
-  core.info(`[${chunk}] ${msg}`);
+  core.info(mask(`[${chunk}] ${msg}`));
 }

@@ -1,5 +1,5 @@
 // What the integration tests share: a real PostgreSQL, copies of the example project, real dbt.
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -15,15 +15,41 @@ export type { StartedPostgres };
 export const EXAMPLE = join(ROOT, 'example');
 export const RED_OVERLAY = join(ROOT, 'test', 'fixtures', 'red-overlay');
 
-export async function postgres(): Promise<StartedPostgres> {
-  return startPostgres();
+export async function postgres(settings?: Record<string, string>): Promise<StartedPostgres> {
+  return startPostgres({ settings });
+}
+
+/** dbt processes (and their python) whose command line mentions `marker` (e.g. the run's temp dir). */
+export function processesMentioning(marker: string): { pid: number; args: string }[] {
+  const out: { pid: number; args: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
+      if (args.includes(marker) && Number(entry) !== process.pid) out.push({ pid: Number(entry), args });
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** Our queries still running in a database (anything but this sampler's own). */
+export async function queriesIn(pg: StartedPostgres, db: string): Promise<string[]> {
+  const c = await pg.client('postgres');
+  try {
+    const r = await c.query(`select query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and state <> 'idle'`, [db]);
+    return (r.rows as { query: string }[]).map((x) => x.query);
+  } finally {
+    await c.end();
+  }
 }
 
 /** A fresh copy of the example project (optionally with the red overlay) in a temp dir. */
-export function exampleCopy(variant: 'green' | 'red' = 'green'): string {
-  const dir = mkdtempSync(join(tmpdir(), `parallel-dbt-example-${variant}-`));
+export function exampleCopy(variant: 'green' | 'red' | 'flaky' = 'green', parent: string = tmpdir()): string {
+  const dir = mkdtempSync(join(parent, `parallel-dbt-example-${variant}-`));
   cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !/\/(target|logs|dbt_packages)(\/|$)/.test(src.slice(EXAMPLE.length)) });
-  if (variant === 'red') cpSync(RED_OVERLAY, dir, { recursive: true, filter: (src) => !src.endsWith('README.md') });
+  if (variant !== 'green') cpSync(join(ROOT, 'test', 'fixtures', `${variant}-overlay`), dir, { recursive: true, filter: (src) => !src.endsWith('README.md') });
   return dir;
 }
 

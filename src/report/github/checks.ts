@@ -1,5 +1,6 @@
 // The check run: created in progress once the plan is known, completed with the summary and every annotation.
 // Nothing here throws: GitHub reporting is a bonus, never a reason for the step to fail.
+import { randomUUID } from 'node:crypto';
 import type { RunReport } from '../model.js';
 import { batches, cut, sliceSafe, toCheckAnnotations, type CheckAnnotation, type SourceAnnotation } from './check-annotations.js';
 import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Log, type Octokit, type RetryPolicy } from './client.js';
@@ -40,17 +41,29 @@ export interface StartCheckRunInput {
 /** Creates the check run in progress. Without permission (403/404) or on any failure: one warning, undefined. */
 export async function startCheckRun(i: StartCheckRunInput): Promise<CheckRunHandle | undefined> {
   const retry = i.retry ?? DEFAULT_RETRY;
+  // A create whose answer was lost (timeout, 502 after the write) may still have made the run: before trying
+  // again, look for it by this external_id, so a retry never leaves a second run stuck "in progress".
+  const externalId = `parallel-dbt-${randomUUID()}`;
+  let tries = 0;
   try {
-    const { data } = await withRetry(() => i.octokit.rest.checks.create({
-      owner: i.owner, repo: i.repo, name: i.name, head_sha: i.sha, status: 'in_progress',
-      started_at: new Date().toISOString(),
-      ...(i.detailsUrl ? { details_url: i.detailsUrl } : {}),
-      output: { title: i.title ?? 'dbt is running', summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT) },
-    }), retry);
-    return { octokit: i.octokit, owner: i.owner, repo: i.repo, id: data.id, name: i.name, htmlUrl: data.html_url ?? undefined, retry, log: i.log };
+    const run = await withRetry(async () => {
+      if (tries++ > 0) {
+        const { data } = await i.octokit.rest.checks.listForRef({ owner: i.owner, repo: i.repo, ref: i.sha, check_name: i.name, filter: 'all', per_page: 100 });
+        const made = data.check_runs.find((c) => c.external_id === externalId);
+        if (made) return made;
+      }
+      const { data } = await i.octokit.rest.checks.create({
+        owner: i.owner, repo: i.repo, name: i.name, head_sha: i.sha, status: 'in_progress', external_id: externalId,
+        started_at: new Date().toISOString(),
+        ...(i.detailsUrl ? { details_url: i.detailsUrl } : {}),
+        output: { title: i.title ?? 'dbt is running', summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT) },
+      });
+      return data;
+    }, retry);
+    return { octokit: i.octokit, owner: i.owner, repo: i.repo, id: run.id, name: i.name, htmlUrl: run.html_url ?? undefined, retry, log: i.log };
   } catch (e) {
     const s = statusOf(e);
-    const why = s === 403 || s === 404
+    const why = (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
       ? `the token cannot create check runs (${messageOf(e)}); give the job 'permissions: checks: write'`
       : `creating it failed (${messageOf(e)})`;
     i.log.warning(`No check run '${i.name}': ${why}. Falling back to workflow-command annotations (at most 10 errors and 10 warnings are shown per step).`);
@@ -78,6 +91,8 @@ export interface CheckRunOutcome {
   rejected: string[];
   /** Not sent: over maxAnnotations, without any file, or after a batch failed for good. */
   notSent: number;
+  /** A batch failed for good (not a 422): the annotations after it were not sent. */
+  batchFailed: boolean;
 }
 
 /**
@@ -91,7 +106,7 @@ export async function completeCheckRun(h: CheckRunHandle, i: CompleteCheckRunInp
   const placed = toCheckAnnotations(i.annotations, i.fallbackFile);
   const max = i.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS;
   const toSend = placed.annotations.slice(0, max);
-  const outcome: CheckRunOutcome = { completed: false, annotated: 0, rejected: [], notSent: placed.unplaced + Math.max(0, placed.annotations.length - max) };
+  const outcome: CheckRunOutcome = { completed: false, annotated: 0, rejected: [], batchFailed: false, notSent: placed.unplaced + Math.max(0, placed.annotations.length - max) };
   const budget = { left: BISECT_BUDGET };
   let broken: string | undefined;
 
@@ -101,11 +116,13 @@ export async function completeCheckRun(h: CheckRunHandle, i: CompleteCheckRunInp
       outcome.notSent += batch.length;
       continue;
     }
+    const before = outcome.annotated + outcome.rejected.length;
     try {
       await sendBatch(h, { title, summary }, batch, outcome, budget);
     } catch (e) {
       broken = messageOf(e);
-      outcome.notSent += batch.length;
+      outcome.batchFailed = true;
+      outcome.notSent += batch.length - (outcome.annotated + outcome.rejected.length - before);
       h.log.warning(`Check run '${h.name}': annotation batch ${n + 1} of ${list.length} failed (${broken}); the remaining annotations are not sent.`);
     }
   }

@@ -89,16 +89,19 @@ export async function upsertPrComment(i: UpsertCommentInput): Promise<CommentOut
   const body = i.body.includes(i.marker) ? i.body : `${i.marker}\n${i.body}`;
   const where = { owner: i.owner, repo: i.repo };
   try {
-    const existing = await withRetry(() => findComment(i.octokit, { ...where, issue_number: i.issueNumber }, i.marker), retry);
-    if (existing !== undefined) {
-      const { data } = await withRetry(() => i.octokit.rest.issues.updateComment({ ...where, comment_id: existing, body: sliceSafe(body, COMMENT_LIMIT) }), retry);
-      return { id: data.id, action: 'updated', url: data.html_url };
-    }
-    const { data } = await withRetry(() => i.octokit.rest.issues.createComment({ ...where, issue_number: i.issueNumber, body: sliceSafe(body, COMMENT_LIMIT) }), retry);
-    return { id: data.id, action: 'created', url: data.html_url };
+    // Searched again on every try: a create whose answer was lost must be edited, not made twice.
+    return await withRetry(async () => {
+      const existing = await findComment(i.octokit, { ...where, issue_number: i.issueNumber }, i.marker);
+      if (existing !== undefined) {
+        const { data } = await i.octokit.rest.issues.updateComment({ ...where, comment_id: existing, body: sliceSafe(body, COMMENT_LIMIT) });
+        return { id: data.id, action: 'updated' as const, url: data.html_url };
+      }
+      const { data } = await i.octokit.rest.issues.createComment({ ...where, issue_number: i.issueNumber, body: sliceSafe(body, COMMENT_LIMIT) });
+      return { id: data.id, action: 'created' as const, url: data.html_url };
+    }, retry);
   } catch (e) {
     const s = statusOf(e);
-    const why = s === 403 || s === 404
+    const why = (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
       ? `the token cannot comment on pull requests (${messageOf(e)}); give the job 'permissions: pull-requests: write'`
       : messageOf(e);
     i.log.warning(`No pull request comment on #${i.issueNumber}: ${why}.`);

@@ -1,0 +1,274 @@
+// Nothing lost under faults: timeouts, cancellation, a killed dbt, retries, fail-fast, stagger, the memory gate,
+// secrets. Real dbt, real PostgreSQL; a fake dbt only for huge output.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import {
+  DBT_BIN, ROOT, dbEnv, exampleCopy, freshDatabase, postgres, processesMentioning, queriesIn, readResults, runAction, type StartedPostgres,
+} from './support/harness.js';
+
+let pg: StartedPostgres;
+let expectedIds: Set<string>;
+beforeAll(async () => {
+  // client_connection_check_interval: PostgreSQL notices a client that died (kill -9) while its query runs.
+  pg = await postgres({ client_connection_check_interval: '500' });
+  const green = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', 'green', 'run_results.json'), 'utf8')) as { results: { unique_id: string }[] };
+  expectedIds = new Set(green.results.map((r) => r.unique_id));
+});
+afterAll(async () => {
+  await pg?.stop();
+});
+
+const SLOW = 'payment_reconciliation';
+
+function inputs(proj: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'project-dir': proj, 'profiles-dir': proj, ...extra };
+}
+
+function record(runnerTemp: string): { chunks: { name: string; startedAt: number; endedAt: number; retried: { uid: string; statuses: string[] }[] }[] } {
+  return JSON.parse(readFileSync(join(runnerTemp, 'parallel-dbt', 'parallel-dbt.json'), 'utf8'));
+}
+
+/** Every node exactly once, and the set the example's full build has. */
+function expectEveryNodeOnce(resultsPath: string, expected: Set<string> = expectedIds): Map<string, { status: string; message: string | null }> {
+  const results = readResults(resultsPath).results;
+  const ids = results.map((r) => r.unique_id);
+  expect(ids.length).toBe(new Set(ids).size);
+  expect(new Set(ids)).toEqual(expected);
+  return new Map(results.map((r) => [r.unique_id, { status: String(r.status), message: r.message }]));
+}
+
+async function expectNothingLeft(runnerTemp: string, db: string): Promise<void> {
+  expect(processesMentioning(runnerTemp)).toEqual([]);
+  let left: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    left = (await queriesIn(pg, db)).filter((q) => q.includes('pg_sleep'));
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(left).toEqual([]);
+}
+
+/** Calls `then` once when stdout shows the slow model starting. */
+function whenSlowStarts(then: (line: string) => void): (s: string) => void {
+  let fired = false;
+  let buf = '';
+  return (s) => {
+    buf += s;
+    const line = buf.split('\n').find((l) => l.includes('START') && l.includes(SLOW));
+    if (!fired && line) {
+      fired = true;
+      then(line);
+    }
+  };
+}
+
+describe('process control', () => {
+  test('timeout-minutes interrupts a chunk; its unfinished nodes are reported timed out, nothing is left running', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'timeout-minutes': '0.15', vars: '{demo_sleep_seconds: 60}' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(1);
+    expect(run.seconds).toBeLessThan(45);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    const slow = [...st].find(([u]) => u.endsWith(`.${SLOW}`))![1];
+    expect(slow.status).toBe('error');
+    expect(slow.message).toMatch(/^Timed out: the chunk ran longer than its 0\.15 minute\(s\)/);
+    expect(run.summary).toContain('Timed out');
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+
+  test('cancelling the action (SIGINT) interrupts every dbt, writes the results and the summary, leaves nothing behind', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    let child: ChildProcess | undefined;
+    let signalledAt = 0;
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', vars: '{demo_sleep_seconds: 60}' }), {
+      env: dbEnv(pg, db), cwd: proj, onSpawn: (c) => (child = c),
+      onStdout: whenSlowStarts(() => setTimeout(() => {
+        signalledAt = Date.now();
+        child!.kill('SIGINT');
+      }, 1500)),
+    });
+    expect(signalledAt).toBeGreaterThan(0);
+    const afterSignal = (Date.now() - signalledAt) / 1000;
+    expect(afterSignal).toBeLessThan(10); // the runner kills the step 10 s after its SIGINT
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('Received SIGINT: interrupting every dbt process');
+    const st = expectEveryNodeOnce(run.outputs.results);
+    expect(st.get([...st.keys()].find((u) => u.endsWith(`.${SLOW}`))!)!.status).toBe('error');
+    expect([...st.values()].some((r) => r.status === 'success')).toBe(true);
+    expect(run.summary).toMatch(/cancelled/);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+
+  test('a dbt killed with SIGKILL: finished nodes keep their status, the rest are errors saying so', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const runnerTemp = mkdtempSync(join(tmpdir(), 'parallel-dbt-kill-'));
+    let killed = '';
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', vars: '{demo_sleep_seconds: 20}' }), {
+      env: dbEnv(pg, db), cwd: proj, runnerTemp,
+      onStdout: whenSlowStarts((line) => setTimeout(() => {
+        const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
+        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'target')).find((p) => / build /.test(p.args));
+        if (victim) {
+          killed = chunk;
+          process.kill(victim.pid, 'SIGKILL');
+        }
+      }, 1000)),
+    });
+    expect(killed).not.toBe('');
+    expect(run.code).toBe(1);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    const slow = st.get([...st.keys()].find((u) => u.endsWith(`.${SLOW}`))!)!;
+    expect(slow.status).toBe('error');
+    expect(slow.message).toMatch(/dbt was killed by SIGKILL/);
+    // Nodes the killed process had finished (announced by its result events) kept their real status.
+    expect([...st.values()].filter((r) => r.status === 'success' || r.status === 'pass').length).toBeGreaterThan(20);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+});
+
+describe('retries and fail-fast', () => {
+  test('retries re-run an errored node and what it skipped; the last attempt counts; the summary says so', async () => {
+    const proj = exampleCopy('flaky');
+    const db = await freshDatabase(pg);
+    const c = await pg.client(db);
+    await c.query('create sequence public.flaky_attempts');
+    await c.end();
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '1' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(0);
+    const st = expectEveryNodeOnce(run.outputs.results, new Set([...expectedIds, 'model.parallel_dbt_example.flaky_orders', 'model.parallel_dbt_example.flaky_child']));
+    expect(st.get('model.parallel_dbt_example.flaky_orders')!.status).toBe('success');
+    expect(st.get('model.parallel_dbt_example.flaky_child')!.status).toBe('success');
+    const retried = record(run.runnerTemp).chunks.flatMap((ch) => ch.retried);
+    expect(retried).toContainEqual({ uid: 'model.parallel_dbt_example.flaky_orders', statuses: ['error', 'success'] });
+    expect(retried).toContainEqual({ uid: 'model.parallel_dbt_example.flaky_child', statuses: ['skipped', 'success'] });
+    expect(run.summary).toContain('needed a retry');
+  });
+
+  test('a persistent error stays an error after retries, and a failing test is not retried unless asked', async () => {
+    const proj = exampleCopy('red');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '2' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(1);
+    const retried = record(run.runnerTemp).chunks.flatMap((ch) => ch.retried);
+    expect(retried).toContainEqual({ uid: 'model.parallel_dbt_example.order_unit_margin', statuses: ['error', 'error', 'error'] });
+    expect(retried.map((r) => r.uid)).not.toContain('test.parallel_dbt_example.assert_every_campaign_is_profitable');
+    const results = readResults(run.outputs.results).results;
+    expect(results.find((r) => r.unique_id === 'model.parallel_dbt_example.order_unit_margin')!.status).toBe('error');
+    expect(results.find((r) => r.unique_id === 'test.parallel_dbt_example.assert_every_campaign_is_profitable')!.status).toBe('fail');
+  });
+
+  test('fail-fast: after the first error nothing new starts, running chunks stop, the rest is skipped with the reason', async () => {
+    const proj = exampleCopy('red');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '3', 'fail-fast': 'true', vars: '{demo_sleep_seconds: 30}' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(1);
+    expect(run.seconds).toBeLessThan(40);
+    const results = readResults(run.outputs.results).results;
+    const ids = results.map((r) => r.unique_id);
+    expect(ids.length).toBe(new Set(ids).size);
+    const ff = results.filter((r) => r.status === 'skipped' && /fail-fast after/.test(String(r.message)));
+    expect(ff.length).toBeGreaterThan(0);
+    expect(run.summary).toMatch(/fail-fast/);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+});
+
+describe('resource gates', () => {
+  test('stagger-seconds spaces process starts', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'stagger-seconds': '2' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(0);
+    const starts = record(run.runnerTemp).chunks.map((c) => c.startedAt).sort((a, b) => a - b);
+    expect(starts.length).toBe(3);
+    for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(2000);
+  });
+
+  test('the memory gate holds new processes back while memory use is above the limit, and says so', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'memory-limit-percent': '1' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^⏸ memory use \d+% is above memory-limit-percent 1%/m);
+    const chunks = record(run.runnerTemp).chunks.sort((a, b) => a.startedAt - b.startedAt);
+    for (let i = 1; i < chunks.length; i++) expect(chunks[i].startedAt).toBeGreaterThanOrEqual(chunks[i - 1].endedAt);
+  });
+});
+
+describe('secrets and output', () => {
+  test('the warehouse password is never printed or written, even in a failing run', async () => {
+    const proj = exampleCopy('red');
+    const db = await freshDatabase(pg);
+    const secret = 'S3cr3t-Pa55word-xyz';
+    const admin = await pg.client(db);
+    await admin.query(`create role secret_user login password '${secret}'`);
+    await admin.query(`grant all on database ${db} to secret_user`);
+    await admin.end();
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2' }), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'secret_user', PARALLEL_DBT_PG_PASSWORD: secret }), cwd: proj,
+    });
+    expect(run.code).toBe(1);
+    // The runner learns the mask from ::add-mask:: (and hides it); nothing else may carry the value.
+    expect(run.stdout).toContain(`::add-mask::${secret}`);
+    expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(secret);
+    expect(run.summary).not.toContain(secret);
+    const files: string[] = [];
+    const walk = (d: string): void => {
+      for (const e of readdirSync(d)) {
+        const p = join(d, e);
+        if (statSync(p).isDirectory()) walk(p);
+        else files.push(p);
+      }
+    };
+    walk(join(run.runnerTemp, 'parallel-dbt'));
+    expect(files.length).toBeGreaterThan(10);
+    expect(files.filter((f) => readFileSync(f).includes(secret))).toEqual([]);
+  });
+
+  test('100 MB of dbt output, some of it not UTF-8: the action streams it and its memory stays flat', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const bin = mkdtempSync(join(tmpdir(), 'fake-dbt-'));
+    const fake = join(bin, 'dbt');
+    // A real dbt behind a wrapper that first floods stdout when a chunk runs (a fault real dbt will not produce).
+    writeFileSync(fake, `#!/usr/bin/env bash
+for a in "$@"; do
+  if [ "$a" = build ]; then
+    head -c 75000000 /dev/zero | tr '\\0' 'x' | fold -w 1000
+    printf 'not utf-8: \\xff\\xfe\\xc3\\x28\\n'
+    head -c 3000000 /dev/zero | tr '\\0' 'y'; echo
+    break
+  fi
+done
+exec "${join(DBT_BIN, 'dbt')}" "$@"
+`);
+    chmodSync(fake, 0o755);
+    let peakKb = 0;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', dbt: fake }), {
+      env: dbEnv(pg, db), cwd: proj,
+      onSpawn: (c) => {
+        timer = setInterval(() => {
+          try {
+            const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${c.pid}/status`, 'utf8'))?.[1] ?? 0);
+            peakKb = Math.max(peakKb, kb);
+          } catch {
+            /* exited */
+          }
+        }, 100);
+      },
+    });
+    clearInterval(timer);
+    expect(run.code).toBe(0);
+    expectEveryNodeOnce(run.outputs.results);
+    expect(peakKb).toBeGreaterThan(0);
+    console.log(`action peak RSS with ${2 * 78} MB of dbt output: ${(peakKb / 1024).toFixed(0)} MB`);
+    expect(peakKb / 1024).toBeLessThan(150);
+  });
+});
