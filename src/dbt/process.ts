@@ -35,8 +35,11 @@ export interface DbtRunOutcome {
 
 const TAIL = 40;
 
+/** dbt's environment: ours minus the action's inputs (a model could read a token input with env_var()). */
 export function childEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  return { ...env, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (!k.startsWith('INPUT_')) out[k] = v;
+  return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
 
 export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {

@@ -27,6 +27,15 @@ export const Input = {
   FailFast: 'fail-fast',
   StaggerSeconds: 'stagger-seconds',
   MemoryLimit: 'memory-limit-percent',
+  GithubToken: 'github-token',
+  CheckName: 'check-name',
+  PrComment: 'pr-comment',
+  ArtifactName: 'artifact-name',
+  Mode: 'mode',
+  Shards: 'shards',
+  Shard: 'shard',
+  ShardPlan: 'shard-plan',
+  RetentionDays: 'retention-days',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];

@@ -8,8 +8,17 @@ import { InputError } from './errors.js';
 import { parseGroups, type GroupSpec } from './groups.js';
 
 export type IfNoNodes = 'warn' | 'error' | 'ignore';
+export type Mode = 'all' | 'plan' | 'run' | 'report';
 
 export interface Settings {
+  /** all: plan and run here; plan / run / report: the three jobs of a matrix fan-out. */
+  mode: Mode;
+  /** mode plan: at most this many matrix shards. */
+  shards: number;
+  /** mode run: which shard this job runs. */
+  shard?: string;
+  /** mode run/report: a shard-plan.json path instead of the plan artifact. */
+  shardPlan?: string;
   command: DbtCommand;
   select: string[];
   exclude: string[];
@@ -46,6 +55,14 @@ export interface Settings {
   staggerSeconds: number;
   /** No new process starts while the machine's memory use is above this percentage. */
   memoryLimitPercent: number;
+  /** Token for the check run and the PR comment; '' = neither. */
+  githubToken: string;
+  /** '' = "<job id> / dbt <command>". */
+  checkName: string;
+  prComment: boolean;
+  /** Prefix of artifact names. */
+  artifactName: string;
+  retentionDays?: number;
   /** Repository root: annotations are relative to it. */
   workspace: string;
 }
@@ -119,6 +136,13 @@ function directory(env: Env, name: InputName, base: string, fallback?: string): 
 
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 export function readSettings(env: Env, cwd: string): Settings {
+  const mode = oneOf(env, Input.Mode, ['all', 'plan', 'run', 'report'] as const, 'all');
+  const shards = integer(env, Input.Shards, 1, 256) ?? 4;
+  const shard = rawInput(env, Input.Shard) || undefined;
+  if (mode === 'run' && shard === undefined) throw new InputError(Input.Shard, `is needed with mode: run — pass the matrix value, e.g. 'shard: \${{ matrix.shard }}'.`);
+  if (shard !== undefined && !/^[0-9]{1,3}$/.test(shard)) throw new InputError(Input.Shard, `must be a shard number from the plan job's matrix output, got '${shard}'.`);
+  const shardPlanRaw = rawInput(env, Input.ShardPlan);
+  const shardPlan = shardPlanRaw ? (isAbsolute(shardPlanRaw) ? shardPlanRaw : resolve(cwd, shardPlanRaw)) : undefined;
   const command = oneOf(env, Input.Command, COMMANDS, 'build');
   const select = selection(env, Input.Select);
   const exclude = selection(env, Input.Exclude);
@@ -140,7 +164,7 @@ export function readSettings(env: Env, cwd: string): Settings {
 
   const workspace = env.GITHUB_WORKSPACE && isAbsolute(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
   const projectDir = directory(env, Input.ProjectDir, cwd, '.')!;
-  if (!existsSync(join(projectDir, 'dbt_project.yml'))) {
+  if (mode !== 'report' && !existsSync(join(projectDir, 'dbt_project.yml'))) {
     throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
   }
   const profilesDir = directory(env, Input.ProfilesDir, cwd);
@@ -188,9 +212,12 @@ export function readSettings(env: Env, cwd: string): Settings {
     : resolve(env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
 
   return {
+    mode, shards, shard, shardPlan,
     command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
     target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
     ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
+    artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
+    githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
   };
 }
 

@@ -1,12 +1,16 @@
 // Hands the report to the runner: merged run_results.json, job summary, annotations, outputs, exit status.
 import * as core from '@actions/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { GithubReporting } from './github/index.js';
+import { artifactName, uploadArtifactSets, type UploadOutcome } from './artifacts.js';
+import { bundleArtifacts, type ChunkFiles } from './bundle.js';
 import type { RunResultsArtifact } from '../dbt/types.js';
 import type { Settings } from '../inputs/settings.js';
 import { annotationsFor } from './annotations.js';
 import type { RunReport } from './model.js';
 import { renderSummary } from './summary.js';
+import { renderJunit } from './junit.js';
 
 export interface PublishInput {
   settings: Settings;
@@ -14,13 +18,20 @@ export interface PublishInput {
   merged: RunResultsArtifact;
   /** Masks known secrets in everything written or printed. */
   mask: (text: string) => string;
+  /** The check run / PR comment, when a token allows them. */
+  github?: GithubReporting;
+  cancelled?: boolean;
 }
 
-export async function publish({ settings, report: raw, merged, mask }: PublishInput): Promise<void> {
+export async function publish({ settings, report: raw, merged, mask, github, cancelled }: PublishInput): Promise<void> {
   const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
   mkdirSync(settings.workDir, { recursive: true });
   const resultsPath = join(settings.workDir, 'run_results.json');
   writeFileSync(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
+  const junitPath = join(settings.workDir, 'junit.xml');
+  const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
+  writeFileSync(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));
+  core.setOutput('junit', junitPath);
 
   const c = report.counts;
   core.setOutput('results', resultsPath);
@@ -38,11 +49,55 @@ export async function publish({ settings, report: raw, merged, mask }: PublishIn
   } else {
     core.info(summary);
   }
-  for (const a of annotationsFor(report)) {
-    const props = { title: a.title, file: a.file, startLine: a.file ? 1 : undefined };
-    if (a.level === 'error') core.error(mask(a.message), props);
-    else core.warning(mask(a.message), props);
+  const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
+  const rel = relative(settings.workspace, join(settings.projectDir, 'dbt_project.yml')).split(sep).join('/');
+  const gh = github
+    ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || isAbsolute(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined })
+    : { annotationsDelivered: false };
+  if (gh.annotationsDelivered) {
+    // Every problem is on the check run already; workflow-command annotations would show each one twice.
+    core.info(`${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`);
+  } else {
+    for (const a of annotations) {
+      const props = { title: a.title, file: a.file, startLine: a.file ? ((a as { line?: number }).line ?? 1) : undefined };
+      if (a.level === 'error') core.error(a.message, props);
+      else core.warning(a.message, props);
+    }
   }
   core.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
   if (!report.ok) core.setFailed(`dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s).`);
+}
+
+export interface UploadInput {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  chunks: ChunkFiles[];
+  merged: Record<string, string>;
+  mask: (text: string) => string;
+  cancelled: boolean;
+  log: (line: string) => void;
+  warn: (line: string) => void;
+  /** Set in matrix shards: part of every name. */
+  shard?: string;
+}
+
+/** One artifact per chunk plus one for the merged files; a failed upload is a warning, never a lost result. */
+export async function uploadRunArtifacts(u: UploadInput): Promise<UploadOutcome[]> {
+  const name = (chunk?: string): string => artifactName({ prefix: u.settings.artifactName, job: u.env.GITHUB_JOB ?? 'job', runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1', shard: u.shard, chunk });
+  const sets = bundleArtifacts({
+    stagingDir: join(u.settings.workDir, 'artifacts-staging'), chunks: u.chunks, merged: u.merged, mask: u.mask,
+    names: { chunk: (c) => name(c.replace(/^chunk-/, '')), merged: name(u.shard === undefined ? 'merged' : undefined) },
+  });
+  const upload = uploadArtifactSets(sets, { retentionDays: u.settings.retentionDays, localDir: localArtifactsDir(u.settings), env: u.env, log: u.log });
+  // After a cancellation the runner kills the step within seconds: upload what fits, say what did not.
+  const outcomes = u.cancelled
+    ? await Promise.race([upload, new Promise<UploadOutcome[]>((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), 4000))])
+    : await upload;
+  for (const o of outcomes) if (!o.ok) u.warn(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
+  return outcomes;
+}
+
+/** Outside GitHub Actions, artifacts are copied here (beside the work dir, so later jobs on this machine find them). */
+export function localArtifactsDir(s: Settings): string {
+  return join(s.workDir, '..', 'parallel-dbt-artifacts');
 }
