@@ -125,3 +125,13 @@ describe('fitBudget', () => {
     }
   });
 });
+
+describe('secrets', () => {
+  test('secret-looking names, not look-alikes', async () => {
+    const { secretsFromEnv } = await import('../src/report/secrets.js');
+    expect(secretsFromEnv({
+      DBT_PASSWORD: 'hunter22', SNOWFLAKE_PRIVATE_KEY: 'pk-123456', GH_TOKEN: 'ghp_abcdef', MY_API_KEY: 'k-999999',
+      TOX_TESTENV_PASSENV: 'OPENBLAS_*', PWD: '/home/runner', KEYBOARD: 'us-intl', TOKENIZER_MODE: 'fast', INPUT_PASSWORD: 'not-this',
+    }).sort()).toEqual(['ghp_abcdef', 'hunter22', 'k-999999', 'pk-123456']);
+  });
+});

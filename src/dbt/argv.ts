@@ -55,12 +55,6 @@ export function listArgv(a: ListArgs): string[] {
   return out;
 }
 
-/** `dbt compile --inline <jinja>`: runs adapter calls (used to create schemas once before the fan-out). */
-export function inlineArgv(a: ProjectArgs & { targetPath: string; logPath: string; partialParseFile?: string; inline: string }): string[] {
-  return [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), 'compile', ...projectFlags(a),
-    '--target-path', a.targetPath, '--log-path', a.logPath, '--inline', a.inline];
-}
-
 export interface ChunkArgs extends ProjectArgs {
   command: string;
   targetPath: string;

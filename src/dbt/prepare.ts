@@ -1,7 +1,7 @@
 // The steps before the fan-out, each one dbt process: deps, the list that also parses, schema creation.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { depsArgv, inlineArgv, listArgv, type ListArgs, type ProjectArgs } from './argv.js';
+import { depsArgv, listArgv, type ListArgs, type ProjectArgs } from './argv.js';
 import { runDbt, type DbtRunOutcome } from './process.js';
 import type { Manifest } from './types.js';
 import { UserError } from '../inputs/errors.js';
@@ -56,23 +56,4 @@ export function readManifest(targetPath: string): Manifest {
   const path = join(targetPath, 'manifest.json');
   if (!existsSync(path)) throw new UserError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-}
-
-/** A Jinja string literal. */
-function lit(s: string): string {
-  return JSON.stringify(s);
-}
-
-/**
- * Creates the schemas the selected nodes write to, once, before several processes would race to create them
- * (concurrent CREATE SCHEMA IF NOT EXISTS fails on PostgreSQL with a unique violation in pg_namespace).
- * Uses the adapter's own create_schema through `dbt compile --inline`, so it works on any warehouse.
- */
-export async function createSchemas(call: DbtCall, p: ProjectArgs & { targetPath: string; logPath: string; partialParseFile?: string }, schemas: { database?: string | null; schema: string }[]): Promise<void> {
-  if (schemas.length === 0) return;
-  const jinja = schemas
-    .map((s) => `{% do adapter.create_schema(api.Relation.create(database=${s.database ? lit(s.database) : 'none'}, schema=${lit(s.schema)})) %}`)
-    .join('');
-  const o = await runDbt({ ...call, argv: inlineArgv({ ...p, inline: `${jinja}select 1 as created` }) });
-  if (o.exitCode !== 0) throw failure('compile (creating schemas before the parallel run)', o);
 }

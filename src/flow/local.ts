@@ -117,7 +117,11 @@ export async function runLocal(r: LocalRun): Promise<void> {
     if (r.shard !== undefined) planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
     writeRunRecord(s.workDir, { plan, budget, reports, outcomes, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard });
     const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
-    await publish({ settings: s, mask, report, merged: merged.artifact, github, cancelled: r.signal.aborted });
+    // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
+    const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
+    const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
+    const fatalLine = fatal !== undefined && !anyRan ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${s.command}' works on its own.` : undefined;
+    await publish({ settings: s, mask, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal: fatalLine });
     if (s.uploadArtifacts || r.shard !== undefined) {
       await uploadRunArtifacts({
         settings: s, env: r.env, mask, cancelled: r.signal.aborted, log: (l) => core.info(l), warn: (l) => core.warning(l), shard: r.shard,

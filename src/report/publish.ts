@@ -21,9 +21,11 @@ export interface PublishInput {
   /** The check run / PR comment, when a token allows them. */
   github?: GithubReporting;
   cancelled?: boolean;
+  /** dbt could not run at all: this one line replaces the per-node annotations. */
+  fatal?: string;
 }
 
-export async function publish({ settings, report: raw, merged, mask, github, cancelled }: PublishInput): Promise<void> {
+export async function publish({ settings, report: raw, merged, mask, github, cancelled, fatal }: PublishInput): Promise<void> {
   const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
   mkdirSync(settings.workDir, { recursive: true });
   const resultsPath = join(settings.workDir, 'run_results.json');
@@ -48,6 +50,11 @@ export async function publish({ settings, report: raw, merged, mask, github, can
     await core.summary.addRaw(summary).write();
   } else {
     core.info(summary);
+  }
+  if (fatal !== undefined) {
+    await github?.abandon(mask(fatal), cancelled ? 'cancelled' : 'failure');
+    core.setFailed(mask(fatal));
+    return;
   }
   const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
   const rel = relative(settings.workspace, join(settings.projectDir, 'dbt_project.yml')).split(sep).join('/');

@@ -4,7 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-const SECRET_NAME = /pass(word)?|secret|token|private[_-]?key|api[_-]?key|credential|keyfile/i;
+const SECRET_WORDS = new Set(['PASSWORD', 'PASSWD', 'PASS', 'PASSPHRASE', 'SECRET', 'SECRETS', 'TOKEN', 'CREDENTIAL', 'CREDENTIALS', 'KEYFILE', 'APIKEY']);
+const KEY_QUALIFIERS = new Set(['PRIVATE', 'API', 'ACCESS', 'SECRET', 'SIGNING', 'ENCRYPTION']);
+
+/** A name (env var or profiles.yml key) made of words such as PASSWORD, TOKEN, SECRET, PRIVATE_KEY. */
+function secretName(name: string): boolean {
+  const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter((w) => w !== '');
+  return words.some((w, i) => SECRET_WORDS.has(w) || (w === 'KEY' && i > 0 && KEY_QUALIFIERS.has(words[i - 1])));
+}
 const MIN_LENGTH = 4;
 
 export class Masker {
@@ -28,7 +35,7 @@ export class Masker {
 
 export function secretsFromEnv(env: Record<string, string | undefined>): string[] {
   return Object.entries(env)
-    .filter(([k, v]) => v !== undefined && SECRET_NAME.test(k) && !k.startsWith('INPUT_'))
+    .filter(([k, v]) => v !== undefined && secretName(k) && !k.startsWith('INPUT_'))
     .map(([, v]) => v!.trim())
     .filter((v) => v.length >= MIN_LENGTH && !/^(true|false|\d{1,4})$/i.test(v));
 }
@@ -47,7 +54,7 @@ export function secretsFromProfiles(dir: string | undefined): string[] {
   const out: string[] = [];
   const walk = (x: unknown, key: string): void => {
     if (typeof x === 'string') {
-      if (SECRET_NAME.test(key) && !x.includes('{{')) out.push(x);
+      if (secretName(key) && !x.includes('{{')) out.push(x);
     } else if (Array.isArray(x)) x.forEach((v) => walk(v, key));
     else if (x !== null && typeof x === 'object') for (const [k, v] of Object.entries(x)) walk(v, k);
   };

@@ -62,6 +62,8 @@ export interface ChunkOutcome {
   invocations: Invocation[];
   /** Nodes that ran more than once, with the status of every attempt. */
   retried: { uid: string; statuses: string[] }[];
+  /** dbt failed before running any node (bad profile, unreachable warehouse): its own error, once. */
+  fatal?: string;
   durationMs: number;
 }
 
@@ -99,8 +101,13 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   const history = new Map<string, string[]>();
   const batches = batchesFor(ctx, job);
   const retries = ctx.retries ?? 0;
+  let fatal: string | undefined;
 
   for (const [i, planned] of batches.entries()) {
+    if (fatal !== undefined) {
+      for (const uid of planned) byUid.set(uid, syntheticResult(uid, 'skipped', `Not run: dbt could not run (${fatal})`));
+      continue;
+    }
     // Nodes downstream of a failure in an earlier batch (or chunk) are skipped, as dbt would.
     let batch: string[] = [];
     for (const uid of planned) {
@@ -118,6 +125,11 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
       const inv = await invoke(ctx, job, batch, tag, attempt, last);
       invocations.push(inv.invocation);
+      if (inv.fatal !== undefined) {
+        fatal = inv.fatal;
+        for (const [uid, r] of inv.results) byUid.set(uid, r);
+        break;
+      }
       for (const [uid, r] of inv.results) {
         byUid.set(uid, r);
         if (attempt > 0 || retries > 0) (history.get(uid) ?? history.set(uid, []).get(uid)!).push(String(r.status));
@@ -127,7 +139,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
     }
   }
   const retried = [...history].filter(([, s]) => s.length > 1).map(([uid, statuses]) => ({ uid, statuses }));
-  return { results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started };
+  return { results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started, fatal };
 }
 
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
@@ -142,7 +154,7 @@ function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkCont
   return batch.filter((u) => again.has(u));
 }
 
-async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean): Promise<{ invocation: Invocation; results: Map<string, RunResult> }> {
+async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
   const targetPath = join(job.dir, `target${tag}`);
   const logPath = join(job.dir, `logs${tag}`);
   const sel = ctx.selectors.selectionFor(batch);
@@ -170,6 +182,10 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   for (const r of runResults?.results ?? []) if (wanted.has(r.unique_id)) results.set(r.unique_id, r);
   const stop = stopReasonOf(ctx.signal);
   const interrupted = outcome.timedOut || stop !== undefined;
+  // Exit 2 with no run_results.json and no node event: dbt stopped before its first node (DbtException, e.g. a
+  // profile or connection error). The same for every node, so it is reported once, not per node.
+  const fatal = !interrupted && outcome.signal === undefined && (outcome.exitCode === 2 || outcome.spawnError !== undefined) && runResults === undefined && seen.size === 0
+    ? fatalMessage(outcome) : undefined;
   const reason = missingReason(outcome, ctx.timeoutMs, stop?.message);
   for (const uid of batch) {
     const ev = seen.get(uid);
@@ -185,7 +201,13 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     if (ev !== undefined && !ev.late) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
     else results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
   }
-  return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results };
+  return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results, fatal };
+}
+
+function fatalMessage(o: DbtRunOutcome): string {
+  if (o.spawnError) return `dbt could not be started: ${o.spawnError}`;
+  const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^Encountered an error:?$/.test(l));
+  return lines.slice(-4).join(' ').replace(/\s+/g, ' ') || `dbt exited with code ${o.exitCode} before running any node`;
 }
 
 function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMessage: string | undefined): string {

@@ -3,9 +3,8 @@ import * as core from '@actions/core';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import type { ProjectArgs } from '../dbt/argv.js';
-import { createSchemas, type DbtCall } from '../dbt/prepare.js';
 import type { DbtLogEvent, Manifest } from '../dbt/types.js';
-import type { Plan } from '../plan/chunks.js';
+import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
@@ -43,38 +42,80 @@ export interface Execution {
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const s = x.settings;
   const selectors = new SelectorIndex(x.manifest);
-  const selected = x.plan.chunks.flatMap((c) => c.nodes);
-  if (x.plan.chunks.length > 1 && x.budget.parallel > 1 && ['build', 'run', 'seed', 'snapshot'].includes(s.command)) {
-    const schemas = schemasOf(x.manifest, selected);
-    x.log(`Creating ${schemas.length} schema(s) once before the parallel run (concurrent CREATE SCHEMA can fail on PostgreSQL).`);
-    const call: DbtCall = { exe: x.exe, cwd: x.cwd, env: x.env, signal: x.signal, log: x.log };
-    await createSchemas(call, { ...x.project, targetPath: join(x.parseDir, 'schemas'), logPath: join(x.parseDir, 'logs'), partialParseFile: x.partialParseFile }, schemas);
-  }
+  const schemas = new SchemaGate(x.manifest, x.plan);
   const outcomes = new Map<number, ChunkOutcome>();
   const reports = await runSchedule({
     plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
     staggerMs: s.staggerSeconds * 1000,
-    admit: () => {
+    admit: (chunk, running) => {
+      const schema = schemas.wait(chunk);
+      if (schema !== undefined) return schema;
+      if (running === 0) return undefined; // nothing of ours would free memory: go
       const used = memoryUsedPercent();
       return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
     },
-    onWait: (reason) => x.log(`⏸ ${reason}`),
-    onChunkStart: (c) => x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`),
-    onChunkEnd: (r) => x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`),
-    launch: async (chunk, { blocked, onNodeStatus, signal }) => {
+    onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? core.debug(reason) : x.log(`⏸ ${reason}`)),
+    onChunkStart: (c) => {
+      schemas.claim(c);
+      x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+    },
+    onChunkEnd: (r) => {
+      schemas.done(r.chunk);
+      x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
+    },
+    launch: async (chunk, { blocked, onNodeStatus, signal, stop }) => {
       const out = await runChunk({
         exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
         threads: x.threads, state: s.state, defer: s.defer,
         timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
         signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
         parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-        selectors, onEvent: (name, ev) => logEvent(name, ev, x.mask), onNodeStatus,
+        selectors, onNodeStatus,
+        onEvent: (name, ev) => {
+          // dbt creates the chunk's schemas before it reports its concurrency line.
+          if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
+          logEvent(name, ev, x.mask);
+        },
       }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
       outcomes.set(chunk.index, out);
+      if (out.fatal !== undefined) stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
       return out.results;
     },
   });
   return { reports, outcomes };
+}
+
+const SCHEMA_WAIT = 'schema ';
+
+/**
+ * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
+ * pg_namespace). Each schema is created by the first chunk that starts needing it; another chunk that needs it
+ * starts once that one has passed its schema creation (its ConcurrencyLine event) or ended.
+ */
+class SchemaGate {
+  private readonly needs = new Map<number, string[]>();
+  private readonly owner = new Map<string, number>();
+  private readonly ready = new Set<string>();
+
+  constructor(manifest: Manifest, plan: Plan) {
+    for (const c of plan.chunks) this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
+  }
+
+  wait(c: Chunk): string | undefined {
+    for (const key of this.needs.get(c.index) ?? []) {
+      const o = this.owner.get(key);
+      if (o !== undefined && o !== c.index && !this.ready.has(key)) return `${SCHEMA_WAIT}${key}: chunk ${c.index} waits for chunk ${o} to create it`;
+    }
+    return undefined;
+  }
+
+  claim(c: Chunk): void {
+    for (const key of this.needs.get(c.index) ?? []) if (!this.owner.has(key)) this.owner.set(key, c.index);
+  }
+
+  done(c: Chunk): void {
+    for (const [key, o] of this.owner) if (o === c.index) this.ready.add(key);
+  }
 }
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');

@@ -25,6 +25,8 @@ export interface LaunchContext {
   signal: AbortSignal;
   /** Report a node's final status as soon as dbt announces it. */
   onNodeStatus: (uid: string, status: string) => void;
+  /** Stop the whole run (nothing new starts, running chunks are interrupted) for this reason. */
+  stop: (reason: StopReason) => void;
 }
 
 export type Launch = (chunk: Chunk, ctx: LaunchContext) => Promise<RunResult[]>;
@@ -39,8 +41,11 @@ export interface ScheduleOptions {
   failFast?: boolean;
   /** Minimum time between two process starts. */
   staggerMs?: number;
-  /** Asked before starting a chunk while others run; a reason string means "not now" (e.g. memory is short). */
-  admit?: () => string | undefined;
+  /**
+   * Asked before starting a chunk (with how many run now); a reason string means "not now" (memory is short, a
+   * schema it needs is still being created by another chunk). Asked again every poll interval.
+   */
+  admit?: (chunk: Chunk, running: number) => string | undefined;
   onChunkStart?: (chunk: Chunk) => void;
   onChunkEnd?: (report: ChunkReport) => void;
   /** Told once each time a start is held back, with the reason. */
@@ -97,7 +102,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
     const p = (async () => {
       let results: RunResult[];
       try {
-        results = await o.launch(c, { blocked, onNodeStatus, signal });
+        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason) });
       } catch (e) {
         const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
         results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
@@ -128,11 +133,11 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
           i++;
           continue;
         }
-        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : running.size > 0 ? o.admit?.() : undefined;
+        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
         if (hold !== undefined) {
           if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
           waitingFor = hold;
-          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 1000);
+          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 200);
           break;
         }
         waitingFor = undefined;
