@@ -1,7 +1,7 @@
 // The action end to end: the committed bundle, real dbt-core, real PostgreSQL, inputs as INPUT_* variables,
 // outputs/summary/annotations read where the runner reads them.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   annotations, dbEnv, dbt, exampleCopy, freshDatabase, postgres, readResults, runAction, statusMap, type StartedPostgres,
@@ -125,6 +125,18 @@ describe('the action on the example project', () => {
     expect(run.summary).toMatch(/^### ❌ dbt build:/m);
     expect(run.summary).toContain('order_unit_margin');
     expect(run.summary).toContain('division by zero');
+  });
+});
+
+describe('project hooks', () => {
+  test('on-run-start/end hooks run once per chunk: the action says so before running', async () => {
+    const proj = exampleCopy('green');
+    const projectYml = join(proj, 'dbt_project.yml');
+    writeFileSync(projectYml, `${readFileSync(projectYml, 'utf8')}\non-run-start:\n  - "select 1"\non-run-end:\n  - "select 2"\n`);
+    const db = await freshDatabase(pg);
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^::warning::The project has 1 on-run-start and 1 on-run-end hook\(s\): every dbt process runs them, so they run 2 times/m);
   });
 });
 

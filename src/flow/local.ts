@@ -20,6 +20,7 @@ import { buildReport } from '../report/build.js';
 import { publish, uploadRunArtifacts } from '../report/publish.js';
 import { startGithubReporting } from '../report/github/index.js';
 import type { Masker } from '../report/secrets.js';
+import type { Manifest } from '../dbt/types.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 
 export interface LocalRun {
@@ -79,6 +80,10 @@ export async function runLocal(r: LocalRun): Promise<void> {
     planNotes.push(...gp.notes);
   } else {
     plan = planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? budget.parallel, threads: budget.threads, fixedCost: Math.max(1, p.parseSeconds), perNodeCost: 0.05 });
+  }
+  const hooks = projectHooks(p.manifest);
+  if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
+    planNotes.push(`The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${plan.chunks.length} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`);
   }
   for (const n of planNotes) core.warning(n);
   core.info(renderPlan(plan, budget.parallel));
@@ -162,4 +167,16 @@ function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: C
     }),
   };
   writeFileSync(join(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** on-run-start / on-run-end hooks of the project and its packages (manifest operation nodes). */
+export function projectHooks(m: Manifest): { start: number; end: number } {
+  let start = 0;
+  let end = 0;
+  for (const [uid, n] of Object.entries(m.nodes)) {
+    if (n.resource_type !== 'operation') continue;
+    if (/on-run-start/.test(uid)) start++;
+    else if (/on-run-end/.test(uid)) end++;
+  }
+  return { start, end };
 }
