@@ -109,9 +109,14 @@ function addBuildTestEdges(m: Manifest, all: Map<string, ManifestNode>, parents:
     if (deps.length === 1) {
       for (const c of children.get(deps[0]) ?? []) if (executable(c)) parents.get(c)!.push(uid);
     } else if (deps.length > 1) {
-      const [first, ...rest] = deps.map(descendants);
-      for (const c of first) {
-        if (executable(c) && rest.every((s) => s.has(c)) && !descendants(c).has(uid)) parents.get(c)!.push(uid);
+      // The executable nodes downstream of every dep; edges to the first ones of them are enough (the rest
+      // follow transitively), which keeps the edge count small on large projects.
+      const sets = deps.map(descendants).sort((a, b) => a.size - b.size);
+      const common = new Set([...sets[0]].filter((c) => sets.every((x) => x.has(c))));
+      for (const c of common) {
+        if (!executable(c)) continue;
+        if ((parents.get(c) ?? []).some((p) => common.has(p) && executable(p))) continue;
+        parents.get(c)!.push(uid);
       }
     }
   }
