@@ -1,18 +1,82 @@
-// Annotations for the problem nodes, most important first (GitHub shows 10 errors and 10 warnings per step).
-import { problems, type RunReport } from './model.js';
+// Annotations for the problem nodes, most important first: GitHub keeps only the first 10 error and the first
+// 10 warning annotations of a step (the runner's ExecutionContext), so the order decides what people see.
+import { isTest, problems, type NodeOutcome, type RunReport } from './model.js';
+
+/** Workflow-command annotations GitHub keeps per step and level. */
+export const ANNOTATIONS_PER_STEP = 10;
+/** GitHub cuts annotation messages here. */
+const MESSAGE_LIMIT = 4096;
 
 export interface Annotation {
   level: 'error' | 'warning';
   title: string;
   message: string;
+  /** Relative to the repository root. */
   file?: string;
+  /** 1-based line in `file` (a generic test's declaration in its YAML file); absent means the file as a whole. */
+  line?: number;
+  /** The node it is about. */
+  uid?: string;
 }
 
+export interface AnnotationSlots {
+  error: number;
+  warning: number;
+}
+
+/** Every annotation, errors first (model errors, test errors, test failures, skips after their cause), then warnings. */
 export function annotationsFor(r: RunReport): Annotation[] {
+  const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
   return problems(r.nodes).map((n) => ({
     level: n.bucket === 'warned' ? 'warning' : 'error',
-    title: `dbt ${n.resourceType} ${n.name}: ${n.status}`,
-    message: (n.message ?? n.status).slice(0, 4000),
-    file: n.file,
+    title: titleOf(n),
+    message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined), MESSAGE_LIMIT),
+    ...(n.file !== undefined ? { file: n.file } : {}),
+    ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
+    uid: n.uid,
   }));
+}
+
+/**
+ * How many of `list` GitHub will not show, per level, given the slots still free in this step (10 each, less
+ * what the step already used: earlier core.warning calls, and a core.setFailed emitted before the annotations).
+ */
+export function hiddenAnnotations(list: Annotation[], free: AnnotationSlots = { error: ANNOTATIONS_PER_STEP, warning: ANNOTATIONS_PER_STEP }): AnnotationSlots {
+  const errors = list.filter((a) => a.level === 'error').length;
+  const warnings = list.length - errors;
+  return { error: Math.max(0, errors - Math.max(0, free.error)), warning: Math.max(0, warnings - Math.max(0, free.warning)) };
+}
+
+function titleOf(n: NodeOutcome): string {
+  const what = `${n.resourceType} ${n.name}`;
+  switch (n.bucket) {
+    case 'errored': return `dbt ${what}: error`;
+    case 'failed': return `dbt ${what}: ${rows(n.failures) ?? 'failed'}`;
+    case 'warned': return `dbt ${what}: warning${n.failures ? ` (${rows(n.failures)})` : ''}`;
+    case 'skipped': return `dbt ${what}: skipped`;
+    default: return `dbt ${what}: ${n.status}`;
+  }
+}
+
+function rows(failures: number | null): string | undefined {
+  return failures === null ? undefined : `${failures} failing row${failures === 1 ? '' : 's'}`;
+}
+
+function messageOf(n: NodeOutcome, cause: NodeOutcome | undefined): string {
+  const where = `(chunk ${n.chunk})`;
+  if (n.bucket === 'skipped') {
+    if (cause !== undefined) {
+      const how = cause.bucket === 'failed' ? (isTest(cause) ? 'failed' : cause.status) : 'errored';
+      return `Skipped because upstream ${cause.resourceType} ${cause.name} ${how} ${where}${cause.file ? ` — see ${cause.file}` : ''}.`;
+    }
+    return `${n.message ?? 'Skipped because an upstream node did not succeed.'} ${where}`;
+  }
+  return `${(n.message ?? n.status).trim()} ${where}`;
+}
+
+function cut(s: string, limit: number): string {
+  if (s.length <= limit) return s;
+  let end = limit - 1;
+  if (/[\uD800-\uDBFF]/.test(s[end - 1])) end--; // never split a surrogate pair
+  return `${s.slice(0, end)}…`;
 }

@@ -8,6 +8,8 @@ export interface NodeFacts {
   resourceType: string;
   /** Path relative to the repository root (forward slashes), when the file is in the repository. */
   file?: string;
+  /** 1-based line in `file` where the node is declared (a generic test's entry in its YAML file). */
+  line?: number;
 }
 
 export interface NodeOutcome extends NodeFacts {
@@ -19,6 +21,10 @@ export interface NodeOutcome extends NodeFacts {
   seconds: number;
   chunk: string;
   compiledCode?: string | null;
+  /** When dbt finished the node (ISO time from run_results timing), for "first failure first" ordering. */
+  finishedAt?: string;
+  /** For a skipped node: the errored or failed node upstream that made it skip, when it can be told. */
+  cause?: string;
 }
 
 export type Counts = Record<Bucket, number> & { total: number };
@@ -27,8 +33,13 @@ export interface ChunkSummary {
   index: number;
   name: string;
   counts: Counts;
+  /** Actual wall seconds of the chunk's dbt process(es). */
   seconds: number;
+  /** The planner's estimate of `seconds`. */
   predicted?: number;
+  /** Seconds after the first chunk started that this one started (actual / planned). */
+  startedAfter?: number;
+  predictedStart?: number;
 }
 
 export interface RunReport {
@@ -69,6 +80,7 @@ export function nodeFacts(n: ManifestNode | undefined, uid: string, projectDir: 
 }
 
 export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOutcome {
+  const finished = (r.timing ?? []).map((t) => t.completed_at).filter((t): t is string => typeof t === 'string' && t !== '').sort().pop();
   return {
     ...facts,
     uid: r.unique_id,
@@ -79,12 +91,38 @@ export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOu
     seconds: typeof r.execution_time === 'number' ? r.execution_time : 0,
     chunk,
     compiledCode: typeof r.compiled_code === 'string' ? r.compiled_code : null,
+    ...(finished !== undefined ? { finishedAt: finished } : {}),
   };
 }
 
-/** Problems first: errors, then failures, then skipped, then warnings (each in run order). */
+/** A test node (generic, singular or unit test). */
+export function isTest(n: { resourceType: string }): boolean {
+  return n.resourceType === 'test' || n.resourceType === 'unit_test';
+}
+
+/**
+ * Problems by importance: errors of models (seeds, snapshots, …) before errors of tests, then failing tests,
+ * then skipped nodes (after the failure that caused them), then warnings; inside each, the first to finish first.
+ */
 export function problems(nodes: NodeOutcome[]): NodeOutcome[] {
-  const rank: Record<Bucket, number> = { errored: 0, failed: 1, skipped: 2, warned: 3, passed: 9 };
-  return nodes.map((n, i) => ({ n, i })).filter(({ n }) => n.bucket !== 'passed')
-    .sort((a, b) => rank[a.n.bucket] - rank[b.n.bucket] || a.i - b.i).map(({ n }) => n);
+  const rankOf = (n: NodeOutcome): number => {
+    switch (n.bucket) {
+      case 'errored': return isTest(n) ? 1 : 0;
+      case 'failed': return 2;
+      case 'skipped': return 3;
+      case 'warned': return 4;
+      default: return 9;
+    }
+  };
+  const byTime = (a: { n: NodeOutcome; i: number }, b: { n: NodeOutcome; i: number }): number => {
+    const [x, y] = [a.n.finishedAt ?? '\uffff', b.n.finishedAt ?? '\uffff'];
+    return x < y ? -1 : x > y ? 1 : a.i - b.i;
+  };
+  const ranked = nodes.map((n, i) => ({ n, i, r: rankOf(n) })).filter((x) => x.r < 9);
+  const causes = ranked.filter((x) => x.r < 3).sort((a, b) => a.r - b.r || byTime(a, b));
+  const position = new Map(causes.map((x, k) => [x.n.uid, k]));
+  const skipped = ranked.filter((x) => x.r === 3)
+    .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
+  const warned = ranked.filter((x) => x.r === 4).sort(byTime);
+  return [...causes, ...skipped, ...warned].map((x) => x.n);
 }

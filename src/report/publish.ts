@@ -9,7 +9,7 @@ import type { RunResultsArtifact } from '../dbt/types.js';
 import type { Settings } from '../inputs/settings.js';
 import { annotationsFor } from './annotations.js';
 import type { RunReport } from './model.js';
-import { renderSummary } from './summary.js';
+import { githubFileUrl, renderSummary } from './summary.js';
 import { renderJunit } from './junit.js';
 
 export interface PublishInput {
@@ -45,7 +45,7 @@ export async function publish({ settings, report: raw, merged, mask, github, can
   const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
   core.setOutput('failed-nodes', JSON.stringify(failedNodes));
 
-  const summary = mask(renderSummary(report));
+  const summary = mask(renderSummary(report, { fileUrl: githubFileUrl(process.env) }));
   if (process.env.GITHUB_STEP_SUMMARY) {
     await core.summary.addRaw(summary).write();
   } else {
@@ -66,7 +66,7 @@ export async function publish({ settings, report: raw, merged, mask, github, can
     core.info(`${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`);
   } else {
     for (const a of annotations) {
-      const props = { title: a.title, file: a.file, startLine: a.file ? ((a as { line?: number }).line ?? 1) : undefined };
+      const props = { title: a.title, file: a.file, startLine: a.file ? (a.line ?? 1) : undefined };
       if (a.level === 'error') core.error(a.message, props);
       else core.warning(a.message, props);
     }

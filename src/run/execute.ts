@@ -12,6 +12,9 @@ import { runChunk, type ChunkOutcome } from './chunk.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
+import { ProgressTracker } from '../report/progress.js';
+import { nodeFacts } from '../report/model.js';
+import { manifestNodes } from '../plan/graph.js';
 
 export interface ExecuteInput {
   settings: Settings;
@@ -30,6 +33,8 @@ export interface ExecuteInput {
   signal: AbortSignal;
   killSignal: AbortSignal;
   log: (line: string) => void;
+  /** Predicted seconds per node (for the progress estimate). */
+  weight: (uid: string) => number;
   /** Masks known secrets in text that is printed. */
   mask: (text: string) => string;
 }
@@ -43,45 +48,66 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const s = x.settings;
   const selectors = new SelectorIndex(x.manifest);
   const schemas = new SchemaGate(x.manifest, x.plan);
-  const outcomes = new Map<number, ChunkOutcome>();
-  const reports = await runSchedule({
-    plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
-    staggerMs: s.staggerSeconds * 1000,
-    admit: (chunk, running) => {
-      const schema = schemas.wait(chunk);
-      if (schema !== undefined) return schema;
-      if (running === 0) return undefined; // nothing of ours would free memory: go
-      const used = memoryUsedPercent();
-      return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
-    },
-    onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? core.debug(reason) : x.log(`⏸ ${reason}`)),
-    onChunkStart: (c) => {
-      schemas.claim(c);
-      x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
-    },
-    onChunkEnd: (r) => {
-      schemas.done(r.chunk);
-      x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
-    },
-    launch: async (chunk, { blocked, onNodeStatus, signal, stop }) => {
-      const out = await runChunk({
-        exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-        threads: x.threads, state: s.state, defer: s.defer,
-        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
-        signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
-        parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-        selectors, onNodeStatus,
-        onEvent: (name, ev) => {
-          // dbt creates the chunk's schemas before it reports its concurrency line.
-          if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
-          logEvent(name, ev, x.mask);
-        },
-      }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
-      outcomes.set(chunk.index, out);
-      if (out.fatal !== undefined) stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
-      return out.results;
-    },
+  const allNodes = manifestNodes(x.manifest);
+  const progress = new ProgressTracker({
+    nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight,
+    describe: (uid) => nodeFacts(allNodes.get(uid), uid, s.projectDir, s.workspace, x.manifest.metadata.project_name),
   });
+  const ticker = setInterval(() => {
+    const line = progress.take(Date.now());
+    if (line) x.log(line);
+  }, 1000);
+  const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
+  const outcomes = new Map<number, ChunkOutcome>();
+  let reports: ChunkReport[];
+  try {
+    reports = await runSchedule({
+      plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
+      staggerMs: s.staggerSeconds * 1000,
+      admit: (chunk, running) => {
+        const schema = schemas.wait(chunk);
+        if (schema !== undefined) return schema;
+        if (running === 0) return undefined; // nothing of ours would free memory: go
+        const used = memoryUsedPercent();
+        return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
+      },
+      onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? core.debug(reason) : x.log(`⏸ ${reason}`)),
+      onChunkStart: (c) => {
+        schemas.claim(c);
+        progress.chunkStarted(c.name, Date.now());
+        x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+      },
+      onChunkEnd: (r) => {
+        schemas.done(r.chunk);
+        // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
+        for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) x.log(x.mask(line));
+        x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
+      },
+      launch: async (chunk, { blocked, onNodeStatus, signal, stop }) => {
+        const out = await runChunk({
+          exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+          threads: x.threads, state: s.state, defer: s.defer,
+          timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
+          signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
+          parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+          selectors, onNodeStatus,
+          onEvent: (name, ev) => {
+            // dbt creates the chunk's schemas before it reports its concurrency line.
+            if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
+            logEvent(name, ev, x.mask, width);
+            const failure = progress.event(name, ev);
+            if (failure) x.log(x.mask(failure));
+          },
+        }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
+        outcomes.set(chunk.index, out);
+        if (out.fatal !== undefined) stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
+        return out.results;
+      },
+    });
+  } finally {
+    clearInterval(ticker);
+  }
+  x.log(progress.line(Date.now()));
   return { reports, outcomes };
 }
 
@@ -121,9 +147,9 @@ class SchemaGate {
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** One line per dbt info/warn/error event, prefixed by the chunk. */
-function logEvent(chunk: string, ev: DbtLogEvent, mask: (t: string) => string): void {
+function logEvent(chunk: string, ev: DbtLogEvent, mask: (t: string) => string, width = 0): void {
   if (ev.info.level === 'debug') return;
   const msg = ev.info.msg.replace(ANSI, '');
   if (msg.trim() === '') return;
-  core.info(mask(`[${chunk}] ${msg}`));
+  core.info(mask(`${`[${chunk}]`.padEnd(width + 2)} ${msg}`));
 }
