@@ -29697,14 +29697,25 @@ function chunkArgv(a) {
         '--target-path', a.targetPath, '--log-path', a.logPath];
     if (a.threads !== undefined)
         out.push('--threads', String(a.threads));
-    if (a.state !== undefined)
-        out.push('--state', a.state);
-    if (a.defer)
-        out.push('--defer');
-    out.push('--indirect-selection', 'empty', '--select', ...a.select);
+    out.push('--state', a.selectionState);
+    if (a.defer && a.state !== undefined)
+        out.push('--defer', '--defer-state', a.state);
+    out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
     if (a.exclude.length > 0)
         out.push('--exclude', ...a.exclude);
     return out;
+}
+/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
+function selectionStateFile(uids, dbtVersion) {
+    return JSON.stringify({
+        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
+        results: uids.map((unique_id) => ({
+            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
+            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+        })),
+        elapsed_time: 0,
+        args: {},
+    });
 }
 /** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
 function argvBytes(argv) {
@@ -41689,13 +41700,13 @@ function stopReasonOf(signal) {
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 function batchesFor(ctx, job) {
-    const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: (0,external_node_path_.join)(job.dir, 'target-00-r0'), logPath: (0,external_node_path_.join)(job.dir, 'logs-00-r0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+    const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: (0,external_node_path_.join)(job.dir, 'target-00-retry0'), logPath: (0,external_node_path_.join)(job.dir, 'logs-00-retry0'), selectionState: (0,external_node_path_.join)(job.dir, 'selection-00-retry0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
     const batches = [];
     let cur = [];
     let size = base;
     for (const uid of job.nodes) {
-        const sel = ctx.selectors.selectionFor([uid]);
-        const bytes = argvBytes([...sel.select, ...sel.exclude]);
+        // Only unit tests take argv space: every other node is selected through the selection state file.
+        const bytes = ctx.selectors.isUnitTest(uid) ? argvBytes([ctx.selectors.exactSelectorOf(uid)]) : 0;
         if (cur.length > 0 && size + bytes > ARGV_BUDGET_BYTES) {
             batches.push(cur);
             cur = [];
@@ -41784,13 +41795,16 @@ function retrySet(batch, byUid, ctx) {
 async function invoke(ctx, job, batch, tag, attempt, last) {
     const targetPath = (0,external_node_path_.join)(job.dir, `target${tag}`);
     const logPath = (0,external_node_path_.join)(job.dir, `logs${tag}`);
-    const sel = ctx.selectors.selectionFor(batch);
+    const selectionState = (0,external_node_path_.join)(job.dir, `selection${tag}`);
+    (0,external_node_fs_.mkdirSync)(selectionState, { recursive: true });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbtVersion ?? '1.8.0'));
+    const unitTests = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
     const wanted = new Set(batch);
     const seen = new Map();
     const t0 = Date.now();
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
     const interruptedNow = () => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
-    const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
+    const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
     const outcome = await runDbt({
         exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
         onEvent: (ev) => {
@@ -41978,101 +41992,22 @@ async function runSchedule(o) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/selectors.ts
-
-function sortedEntries(entries) {
-    return entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.uid < b.uid ? -1 : 1));
-}
 class SelectorIndex {
-    nodes = new Map();
-    fqnOf = new Map();
-    /** Every node under its FQN and its package-less FQN: what a selector can reach by prefix. */
-    sorted;
-    rootPackage;
+    unitTests = new Map();
     constructor(m) {
-        this.rootPackage = m.metadata.project_name;
-        const entries = [];
-        for (const [uid, n] of manifestNodes(m)) {
-            if (!Array.isArray(n.fqn) || n.fqn.length === 0 || uid.startsWith('source.'))
-                continue;
-            const flat = n.fqn.flatMap((s) => s.split('.'));
-            this.nodes.set(uid, n);
-            this.fqnOf.set(uid, flat.join('.'));
-            entries.push({ key: flat.join('.'), uid });
-            if (flat.length > 1)
-                entries.push({ key: flat.slice(1).join('.'), uid });
-        }
-        this.sorted = sortedEntries(entries);
+        for (const [uid, n] of Object.entries(m.unit_tests ?? {}))
+            this.unitTests.set(uid, n);
     }
-    /** The plain FQN selector of a node. */
-    selectorOf(uid) {
-        const s = this.fqnOf.get(uid);
-        if (s === undefined)
-            throw new Error(`node ${uid} has no FQN in the manifest`);
-        return s;
+    isUnitTest(uid) {
+        return this.unitTests.has(uid);
     }
-    /** Nodes other than `uid` that its plain selector also matches (by prefix, with or without package). */
-    overmatched(uid) {
-        return this.matches(this.selectorOf(uid)).filter((u) => u !== uid);
-    }
-    matches(key) {
-        const out = new Set();
-        let lo = 0;
-        let hi = this.sorted.length;
-        while (lo < hi) {
-            const mid = (lo + hi) >> 1;
-            if (this.sorted[mid].key < key)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (let i = lo; i < this.sorted.length && this.sorted[i].key.startsWith(key); i++) {
-            const e = this.sorted[i];
-            if (e.key === key || e.key.startsWith(`${key}.`))
-                out.add(e.uid);
-        }
-        return [...out].sort();
-    }
-    /** The file that holds this node and nothing else, relative to the project (for `path:`), if there is one. */
-    ownFile(uid) {
-        const n = this.nodes.get(uid);
-        const f = n?.original_file_path;
-        if (!n || !f || /\s/.test(f) || /\.ya?ml$/i.test(f))
-            return undefined;
-        if (this.rootPackage !== undefined && n.package_name !== this.rootPackage)
-            return undefined;
-        if (n.resource_type === 'test' && n.test_metadata)
-            return undefined; // generic tests live in YAML
-        return ['model', 'seed', 'snapshot', 'test', 'analysis'].includes(n.resource_type) ? f : undefined;
-    }
-    /** The narrowest selector for one node. */
+    /** The exact selector of a unit test. */
     exactSelectorOf(uid) {
-        const n = this.nodes.get(uid);
-        const fqn = this.selectorOf(uid);
-        if (n?.resource_type === 'unit_test')
-            return `unit_test:${n.fqn[0]}.${n.name},${fqn}`;
-        if (this.overmatched(uid).length === 0)
-            return fqn;
-        const file = this.ownFile(uid);
-        return file !== undefined ? `${fqn},path:${file}` : fqn;
-    }
-    selectionFor(uids) {
-        const inChunk = new Set(uids);
-        const select = uids.map((u) => this.exactSelectorOf(u));
-        const exclude = new Set();
-        for (const [i, u] of uids.entries()) {
-            if (select[i].includes(','))
-                continue; // an intersection matches only u
-            for (const o of this.overmatched(u)) {
-                if (inChunk.has(o))
-                    continue;
-                const ex = this.exactSelectorOf(o);
-                const hits = ex.includes(',') ? [o] : this.matches(ex);
-                // An exclude that would also drop a node of this chunk is worse than the stray match: keep the chunk whole.
-                if (!hits.some((h) => inChunk.has(h)))
-                    exclude.add(ex);
-            }
-        }
-        return { select, exclude: [...exclude].sort() };
+        const n = this.unitTests.get(uid);
+        if (n === undefined || !Array.isArray(n.fqn) || n.fqn.length === 0)
+            throw new Error(`${uid} is not a unit test with an FQN`);
+        const fqn = n.fqn.flatMap((s) => s.split('.'));
+        return `unit_test:${fqn[0]}.${n.name},${fqn.join('.')}`;
     }
 }
 
@@ -42383,7 +42318,7 @@ async function executePlan(x) {
                     timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
                     signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
                     parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-                    selectors, onNodeStatus,
+                    selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
                     onEvent: (name, ev) => {
                         // dbt creates the chunk's schemas before it reports its concurrency line.
                         if (ev.info.name === 'ConcurrencyLine')

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Creates (or reuses) the project's dbt venv at .dbt-venv with the pinned dbt-core + dbt-postgres.
-# Reused when its stamp matches the requirements file; rebuilt otherwise.
+# Creates (or reuses) a dbt venv with pinned versions from PyPI.
+#   bash scripts/setup-dbt.sh        → .dbt-venv      from scripts/dbt-requirements.txt (the tests' main dbt)
+#   bash scripts/setup-dbt.sh 1.8    → .dbt-venv-1.8  from scripts/dbt-requirements-1.8.txt (the oldest supported)
+# A venv is reused when its stamp matches the requirements file; rebuilt otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv="$root/.dbt-venv"
-req="$root/scripts/dbt-requirements.txt"
+variant=${1:-}
+venv="$root/.dbt-venv${variant:+-$variant}"
+req="$root/scripts/dbt-requirements${variant:+-$variant}.txt"
 stamp="$venv/.requirements.sha256"
 want=$(sha256sum "$req" | cut -d' ' -f1)
 if [ -x "$venv/bin/dbt" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

@@ -7,7 +7,8 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DBT_BIN = join(ROOT, '.dbt-venv', 'bin');
+/** The dbt the tests and demo run: the project's venv, or another one named by PARALLEL_DBT_VENV. */
+export const DBT_BIN = join(process.env.PARALLEL_DBT_VENV ?? join(ROOT, '.dbt-venv'), 'bin');
 
 /** Parses the GITHUB_OUTPUT file format (name<<DELIM … DELIM, or name=value). */
 export function parseOutputs(text) {

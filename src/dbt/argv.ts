@@ -61,9 +61,16 @@ export interface ChunkArgs extends ProjectArgs {
   logPath: string;
   partialParseFile?: string;
   threads?: number;
-  /** Exact node selectors (FQN form), one argv item each. */
+  /**
+   * A folder holding a run_results.json that lists exactly this invocation's nodes with status `success`:
+   * `--state <it> --select result:success` selects them in one pass over the graph, whatever their number
+   * (one FQN selector per node costs dbt ~15 ms each on a 2,000-node project, and argv space).
+   */
+  selectionState: string;
+  /** Extra selectors (unit tests, which the result method does not reach). */
   select: string[];
   exclude: string[];
+  /** The user's state, for --defer (passed as --defer-state, since --state carries the selection). */
   state?: string;
   defer: boolean;
 }
@@ -76,11 +83,24 @@ export function chunkArgv(a: ChunkArgs): string[] {
   const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
     '--target-path', a.targetPath, '--log-path', a.logPath];
   if (a.threads !== undefined) out.push('--threads', String(a.threads));
-  if (a.state !== undefined) out.push('--state', a.state);
-  if (a.defer) out.push('--defer');
-  out.push('--indirect-selection', 'empty', '--select', ...a.select);
+  out.push('--state', a.selectionState);
+  if (a.defer && a.state !== undefined) out.push('--defer', '--defer-state', a.state);
+  out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
   if (a.exclude.length > 0) out.push('--exclude', ...a.exclude);
   return out;
+}
+
+/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
+export function selectionStateFile(uids: string[], dbtVersion: string): string {
+  return JSON.stringify({
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
+    results: uids.map((unique_id) => ({
+      unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
+      compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+    })),
+    elapsed_time: 0,
+    args: {},
+  });
 }
 
 /** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */

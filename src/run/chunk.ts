@@ -1,8 +1,8 @@
 // Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv, or when
 // errored nodes are retried) with its own target and log folders, then a result for every node it was given.
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { argvBytes, chunkArgv, type ProjectArgs } from '../dbt/argv.js';
+import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs } from '../dbt/argv.js';
 import { runDbt, type DbtRunOutcome } from '../dbt/process.js';
 import { readRunResults, syntheticResult } from '../dbt/results.js';
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
@@ -44,6 +44,8 @@ export interface ChunkContext {
   /** Parents of each node (to find what a retried node's failure skipped). */
   parentsOf?: (uid: string) => string[];
   selectors: SelectorIndex;
+  /** Written into the selection state file (dbt checks the artifact's schema, not this value). */
+  dbtVersion?: string;
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
@@ -69,13 +71,13 @@ export interface ChunkOutcome {
 
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 export function batchesFor(ctx: ChunkContext, job: ChunkJob): string[][] {
-  const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(job.dir, 'target-00-r0'), logPath: join(job.dir, 'logs-00-r0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+  const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(job.dir, 'target-00-retry0'), logPath: join(job.dir, 'logs-00-retry0'), selectionState: join(job.dir, 'selection-00-retry0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
   const batches: string[][] = [];
   let cur: string[] = [];
   let size = base;
   for (const uid of job.nodes) {
-    const sel = ctx.selectors.selectionFor([uid]);
-    const bytes = argvBytes([...sel.select, ...sel.exclude]);
+    // Only unit tests take argv space: every other node is selected through the selection state file.
+    const bytes = ctx.selectors.isUnitTest(uid) ? argvBytes([ctx.selectors.exactSelectorOf(uid)]) : 0;
     if (cur.length > 0 && size + bytes > ARGV_BUDGET_BYTES) {
       batches.push(cur);
       cur = [];
@@ -157,13 +159,16 @@ function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkCont
 async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
   const targetPath = join(job.dir, `target${tag}`);
   const logPath = join(job.dir, `logs${tag}`);
-  const sel = ctx.selectors.selectionFor(batch);
+  const selectionState = join(job.dir, `selection${tag}`);
+  mkdirSync(selectionState, { recursive: true });
+  writeFileSync(join(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbtVersion ?? '1.8.0'));
+  const unitTests = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
   const wanted = new Set(batch);
   const seen = new Map<string, NodeEventResult & { late: boolean }>();
   const t0 = Date.now();
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
-  const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: sel.select, exclude: sel.exclude, state: ctx.state, defer: ctx.defer });
+  const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
   const outcome = await runDbt({
     exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
     onEvent: (ev) => {

@@ -90,7 +90,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
           timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
           signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
           parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-          selectors, onNodeStatus,
+          selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
           onEvent: (name, ev) => {
             // dbt creates the chunk's schemas before it reports its concurrency line.
             if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
