@@ -29,6 +29,11 @@ export function depsArgv(p: ProjectArgs, logPath: string): string[] {
   return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
 }
 
+/** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
+export function parseArgv(a: ProjectArgs & { targetPath: string; logPath: string }): string[] {
+  return [...globalFlags({ json: false }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+}
+
 export interface ListArgs extends ProjectArgs {
   targetPath: string;
   logPath: string;

@@ -1,7 +1,7 @@
 // The steps before the fan-out, each one dbt process: deps, the list that also parses, schema creation.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { depsArgv, listArgv, type ListArgs, type ProjectArgs } from './argv.js';
+import { depsArgv, listArgv, parseArgv, type ListArgs, type ProjectArgs } from './argv.js';
 import { runDbt, type DbtRunOutcome } from './process.js';
 import type { Manifest } from './types.js';
 import { UserError } from '../inputs/errors.js';
@@ -50,6 +50,13 @@ export async function listSelected(call: DbtCall, a: ListArgs): Promise<string[]
   });
   if (o.exitCode !== 0) throw failure('ls (resolving the selection)', o);
   return ids;
+}
+
+/** Runs `dbt parse` into targetPath. */
+export async function parseProject(call: DbtCall, a: ProjectArgs & { targetPath: string; logPath: string }): Promise<void> {
+  mkdirSync(a.targetPath, { recursive: true });
+  const o = await runDbt({ ...call, argv: parseArgv(a) });
+  if (o.exitCode !== 0) throw failure('parse', o);
 }
 
 export function readManifest(targetPath: string): Manifest {

@@ -8,7 +8,7 @@ import { UserError } from '../inputs/errors.js';
 import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
 import { planChunks, type Plan } from '../plan/chunks.js';
 import { planGroups } from '../plan/groups.js';
-import { fitBudget, type Budget } from '../plan/budget.js';
+import { candidateShapes, fitBudget, type Budget } from '../plan/budget.js';
 import { renderPlan } from '../plan/describe.js';
 import { readTimings, weigher } from '../plan/timings.js';
 import { executePlan } from '../run/execute.js';
@@ -35,6 +35,9 @@ export interface LocalRun {
   shard?: string;
 }
 
+/** Serial seconds dbt spends per node in one process (Python work that threads do not spread). */
+const PER_NODE_SECONDS = 0.02;
+
 export function budgetFor(s: Settings): Budget {
   const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
   if (budget.note) core.warning(budget.note);
@@ -58,7 +61,7 @@ export function weightsFor(s: Settings, graph: PlanGraph, cwd: string): (uid: st
 export async function runLocal(r: LocalRun): Promise<void> {
   const { settings: s, prepared: p, masker } = r;
   const mask = (t: string): string => masker.mask(t);
-  const budget = budgetFor(s);
+  let budget = budgetFor(s);
 
   if (p.selected.length === 0) {
     const what = `The selection matched no node to ${s.command}.`;
@@ -79,14 +82,23 @@ export async function runLocal(r: LocalRun): Promise<void> {
     plan = gp;
     planNotes.push(...gp.notes);
   } else {
-    plan = planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? budget.parallel, threads: budget.threads, fixedCost: Math.max(1, p.parseSeconds), perNodeCost: 0.05 });
+    // A chunk's start-up with the shared parse costs about half a cold parse (measured by the benchmark).
+    const fixedCost = Math.max(1, 0.5 * p.parseSeconds);
+    const shapes = s.chunks !== undefined ? [budget] : candidateShapes({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
+    const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
+    const best = tried.reduce((a, b) => (b.plan.makespan < a.plan.makespan - 1e-9 ? b : a));
+    plan = best.plan;
+    if (tried.length > 1) {
+      core.info(`Shapes under max-connections ${s.maxConnections}: ${tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.plan.makespan.toFixed(1)} s`).join(', ')}; using ${best.shape.parallel} process(es) × ${best.shape.threads} thread(s).`);
+      budget = best.shape;
+    }
   }
   const hooks = projectHooks(p.manifest);
   if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
     planNotes.push(`The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${plan.chunks.length} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`);
   }
   for (const n of planNotes) core.warning(n);
-  core.info(renderPlan(plan, budget.parallel));
+  core.info(renderPlan(plan, budget.parallel, budget.threads));
   if (s.planOnly) {
     core.setOutput('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
     return;
@@ -96,7 +108,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
   const github = await startGithubReporting({
     token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env,
     log: { info: (m) => core.info(m), warning: (m) => core.warning(m) },
-    planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel))}\n\`\`\``,
+    planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads))}\n\`\`\``,
   });
   try {
     const { reports, outcomes } = await executePlan({

@@ -30,3 +30,19 @@ export function fitBudget(o: { parallel: number; threads?: number; maxConnection
   }
   return { parallel, threads, peak: peak(), note: `${asked} connections exceeds max-connections ${b}: using parallel ${parallel} × (threads ${threads} + ${extra}) = ${peak()}.` };
 }
+
+/**
+ * The process/thread shapes worth comparing: with a connection budget and no fixed thread count, k processes of
+ * ⌊budget / k⌋ − 1 threads for every k up to `parallel` (one process with many threads can beat several narrow ones
+ * when the DAG is deep); otherwise just the fitted shape.
+ */
+export function candidateShapes(o: { parallel: number; threads?: number; maxConnections?: number; defaultThreads: number }): Budget[] {
+  const fitted = fitBudget(o);
+  if (o.maxConnections === undefined || o.threads !== undefined) return [fitted];
+  const out: Budget[] = [];
+  for (let k = 1; k <= o.parallel; k++) {
+    const t = Math.min(64, Math.floor(o.maxConnections / k) - CONNECTIONS_PER_PROCESS_BEYOND_THREADS);
+    if (t >= 1) out.push({ parallel: k, threads: t, peak: k * (t + CONNECTIONS_PER_PROCESS_BEYOND_THREADS) });
+  }
+  return out.length > 0 ? out : [fitted];
+}
