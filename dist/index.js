@@ -41166,6 +41166,8 @@ function planChunks(g, weight, o) {
     // reach[a][b]: chunk b (transitively) depends on chunk a.
     const reach = Array.from({ length: k }, () => new Array(k).fill(false));
     let makespan = 0;
+    const procs = Math.max(1, Math.min(o.slots ?? k, k));
+    let busy = 0; // Σ spans of the chunks so far
     for (const u of order) {
         const node = g.nodes.get(u);
         const w = weight(u);
@@ -41205,6 +41207,9 @@ function planChunks(g, weight, o) {
             // A later start delays this chunk's nodes and every chunk that waits on them.
             const delay = start - s.start;
             let worst = end;
+            // More chunks than slots: the processes' total busy time spread over the slots bounds the makespan too.
+            if (procs < k)
+                worst = Math.max(worst, (busy - s.span + span) / procs);
             if (delay > 0)
                 for (let j = 0; j < k; j++)
                     if (reach[i][j])
@@ -41242,7 +41247,8 @@ function planChunks(g, weight, o) {
         s.work += w;
         s.nodes.push(u);
         where.set(u, best.i);
-        makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)));
+        busy = slots.reduce((t, x) => t + (x.nodes.length > 0 ? x.span : 0), 0);
+        makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)), busy / procs);
     }
     return finish(slots, reach, g, where, rel, totalWork, criticalPath);
 }
@@ -44017,6 +44023,8 @@ function idle() {
 
 /** Serial seconds dbt spends per node in one process (Python work that threads do not spread). */
 const PER_NODE_SECONDS = 0.02;
+/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
+const CHUNKS_PER_PROCESS = 2;
 function budgetFor(s) {
     const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
     if (budget.note)
@@ -44065,7 +44073,7 @@ async function runLocal(r) {
         // A chunk's start-up with the shared parse costs about half a cold parse (measured by the benchmark).
         const fixedCost = Math.max(1, 0.5 * p.parseSeconds);
         const shapes = s.chunks !== undefined ? [budget] : candidateShapes({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-        const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
+        const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? CHUNKS_PER_PROCESS * shape.parallel, slots: shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
         const best = tried.reduce((a, b) => (b.plan.makespan < a.plan.makespan - 1e-9 ? b : a));
         plan = best.plan;
         if (tried.length > 1) {

@@ -37,6 +37,8 @@ export interface LocalRun {
 
 /** Serial seconds dbt spends per node in one process (Python work that threads do not spread). */
 const PER_NODE_SECONDS = 0.02;
+/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
+const CHUNKS_PER_PROCESS = 2;
 
 export function budgetFor(s: Settings): Budget {
   const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
@@ -85,7 +87,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
     // A chunk's start-up with the shared parse costs about half a cold parse (measured by the benchmark).
     const fixedCost = Math.max(1, 0.5 * p.parseSeconds);
     const shapes = s.chunks !== undefined ? [budget] : candidateShapes({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-    const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
+    const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? CHUNKS_PER_PROCESS * shape.parallel, slots: shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
     const best = tried.reduce((a, b) => (b.plan.makespan < a.plan.makespan - 1e-9 ? b : a));
     plan = best.plan;
     if (tried.length > 1) {

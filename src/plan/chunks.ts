@@ -27,6 +27,8 @@ export interface PlanOptions {
   /** Exactly this many chunks (when the graph allows); otherwise the model decides, up to maxChunks. */
   chunks?: number;
   maxChunks: number;
+  /** Processes that run at once (chunks beyond this wait for a free slot); default: as many as chunks. */
+  slots?: number;
   threads: number;
   /** Seconds a dbt process costs before it runs its first node. */
   fixedCost: number;
@@ -127,6 +129,8 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
   // reach[a][b]: chunk b (transitively) depends on chunk a.
   const reach: boolean[][] = Array.from({ length: k }, () => new Array<boolean>(k).fill(false));
   let makespan = 0;
+  const procs = Math.max(1, Math.min(o.slots ?? k, k));
+  let busy = 0; // Σ spans of the chunks so far
 
   for (const u of order) {
     const node = g.nodes.get(u)!;
@@ -162,6 +166,8 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
       // A later start delays this chunk's nodes and every chunk that waits on them.
       const delay = start - s.start;
       let worst = end;
+      // More chunks than slots: the processes' total busy time spread over the slots bounds the makespan too.
+      if (procs < k) worst = Math.max(worst, (busy - s.span + span) / procs);
       if (delay > 0) for (let j = 0; j < k; j++) if (reach[i][j]) worst = Math.max(worst, slots[j].start + slots[j].span + delay);
       const cand: Candidate = { i, makespan: Math.max(makespan, worst), own: end, local, work: s.work };
       if (best === undefined || better(cand, best, forced)) best = cand;
@@ -190,7 +196,8 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
     s.work += w;
     s.nodes.push(u);
     where.set(u, best.i);
-    makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)));
+    busy = slots.reduce((t, x) => t + (x.nodes.length > 0 ? x.span : 0), 0);
+    makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)), busy / procs);
   }
 
   return finish(slots, reach, g, where, rel, totalWork, criticalPath);
