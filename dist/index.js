@@ -40611,12 +40611,17 @@ const {
 
 
 ;// CONCATENATED MODULE: ./src/dbt/lines.ts
-// Splits a byte stream into text lines without holding more than one (capped) line in memory.
+// Splits a byte stream into text lines without holding more than one (capped) line in memory, and without copying
+// what it does not keep: dbt's JSON events (lines starting with '{') are kept up to 1 MiB, any other line up to
+// 4 KiB (only its start is ever shown), so gigabytes of output cost almost nothing.
 const MAX_LINE_BYTES = 1 << 20;
+const MAX_TEXT_LINE_BYTES = 4096;
+const OPEN_BRACE = 0x7b;
 class LineSplitter {
     onLine;
     parts = [];
     size = 0;
+    cap = MAX_LINE_BYTES;
     dropped = false;
     constructor(onLine) {
         this.onLine = onLine;
@@ -40641,7 +40646,9 @@ class LineSplitter {
     keep(part) {
         if (part.length === 0)
             return;
-        const room = MAX_LINE_BYTES - this.size;
+        if (this.size === 0 && !this.dropped)
+            this.cap = part[0] === OPEN_BRACE ? MAX_LINE_BYTES : MAX_TEXT_LINE_BYTES;
+        const room = this.cap - this.size;
         if (room <= 0) {
             this.dropped = true;
             return;
@@ -40649,11 +40656,11 @@ class LineSplitter {
         const kept = part.length > room ? part.subarray(0, room) : part;
         if (kept.length < part.length)
             this.dropped = true;
-        this.parts.push(Buffer.from(kept));
+        this.parts.push(kept); // a view, not a copy: the stream does not reuse its chunks
         this.size += kept.length;
     }
     flush() {
-        let line = Buffer.concat(this.parts, this.size).toString('utf8');
+        let line = (this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size)).toString('utf8');
         if (line.endsWith('\r'))
             line = line.slice(0, -1);
         if (this.dropped)
