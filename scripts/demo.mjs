@@ -22,9 +22,10 @@ try {
   const proj = copy(variant);
   const db = await pg.createDatabase('demo_action');
   console.log(`PostgreSQL ${pg.host}:${pg.port} · example project (${variant}) copied to ${proj}`);
-  console.log(`Running the action: command build, parallel 3, max-connections 12, vars demo_sleep_seconds=${sleep}\n`);
+  // chunks: 3 shows the concurrency; left to itself the planner runs a project this small as one process.
+  console.log(`Running the action: command build, chunks 3, parallel 3, max-connections 12, vars demo_sleep_seconds=${sleep}\n`);
   const run = await runAction(
-    { 'project-dir': proj, 'profiles-dir': proj, parallel: '3', 'max-connections': '12', vars: `{demo_sleep_seconds: ${sleep}}` },
+    { 'project-dir': proj, 'profiles-dir': proj, chunks: '3', parallel: '3', 'max-connections': '12', vars: `{demo_sleep_seconds: ${sleep}}` },
     { env: env(db), cwd: proj, onStdout: (s) => process.stdout.write(s) },
   );
   console.log('\n======================== job summary ($GITHUB_STEP_SUMMARY) ========================\n');
