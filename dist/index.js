@@ -29637,11 +29637,6 @@ function sniffEngine(path) {
         return 'core';
     return 'unknown';
 }
-/** Parses dbt's "Running with dbt=1.11.16" banner or `dbt --version` output into [major, minor, patch]. */
-function parseDbtVersion(text) {
-    const m = /(?:dbt=|installed:\s*|dbt-fusion\s+|dbt\s+)v?(\d+)\.(\d+)\.(\d+)/.exec(text);
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
 
 ;// CONCATENATED MODULE: ./src/dbt/argv.ts
 // Builds dbt argument vectors. Every user value is one argv item: nothing is ever run through a shell.
@@ -41069,28 +41064,6 @@ function addBuildTestEdges(m, all, parents) {
             }
         }
     }
-}
-/** Every selected descendant of the given nodes (not including them). */
-function descendantsOf(g, roots) {
-    const children = childMap(g);
-    const out = new Set();
-    const stack = [...roots];
-    while (stack.length > 0) {
-        for (const c of children.get(stack.pop()) ?? []) {
-            if (!out.has(c)) {
-                out.add(c);
-                stack.push(c);
-            }
-        }
-    }
-    return out;
-}
-function childMap(g) {
-    const children = new Map();
-    for (const n of g.nodes.values())
-        for (const p of n.parents)
-            (children.get(p) ?? children.set(p, []).get(p)).push(n.uid);
-    return children;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/chunks.ts

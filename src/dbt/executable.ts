@@ -61,9 +61,3 @@ export function sniffEngine(path: string): Engine {
   if (firstLine.startsWith('#!') && /python/.test(firstLine)) return 'core';
   return 'unknown';
 }
-
-/** Parses dbt's "Running with dbt=1.11.16" banner or `dbt --version` output into [major, minor, patch]. */
-export function parseDbtVersion(text: string): [number, number, number] | undefined {
-  const m = /(?:dbt=|installed:\s*|dbt-fusion\s+|dbt\s+)v?(\d+)\.(\d+)\.(\d+)/.exec(text);
-  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}

@@ -121,25 +121,3 @@ function addBuildTestEdges(m: Manifest, all: Map<string, ManifestNode>, parents:
     }
   }
 }
-
-/** Every selected descendant of the given nodes (not including them). */
-export function descendantsOf(g: PlanGraph, roots: Iterable<string>): Set<string> {
-  const children = childMap(g);
-  const out = new Set<string>();
-  const stack = [...roots];
-  while (stack.length > 0) {
-    for (const c of children.get(stack.pop()!) ?? []) {
-      if (!out.has(c)) {
-        out.add(c);
-        stack.push(c);
-      }
-    }
-  }
-  return out;
-}
-
-export function childMap(g: PlanGraph): Map<string, string[]> {
-  const children = new Map<string, string[]>();
-  for (const n of g.nodes.values()) for (const p of n.parents) (children.get(p) ?? children.set(p, []).get(p)!).push(n.uid);
-  return children;
-}
