@@ -40863,88 +40863,6 @@ function schemasOf(m, ids) {
     return [...seen.values()];
 }
 
-;// CONCATENATED MODULE: ./src/flow/prepare.ts
-// Before any planning: the dbt executable, deps once, and one `dbt ls` that resolves the selection with dbt's own
-// grammar and parses the project into a shared target (the partial parse every chunk reuses).
-
-
-
-
-
-
-
-async function prepare(s, env, cwd, signal) {
-    const exe = resolveDbt(s.dbt, env, cwd);
-    if (exe.engine === 'fusion') {
-        throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
-    }
-    const started = Date.now();
-    (0,external_node_fs_.rmSync)(s.workDir, { recursive: true, force: true });
-    const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
-    (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
-    const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-    const call = { exe: exe.path, cwd, env, signal, log: (l) => core/* info */.pq(l) };
-    const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
-    if (hasPackages(s.projectDir)) {
-        core/* info */.pq('dbt deps: installing packages once for every chunk');
-        await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
-    }
-    const t0 = Date.now();
-    const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
-    // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
-    const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-    const lists = [
-        ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
-        ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
-    ];
-    // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
-    const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
-    let firstIds;
-    if (wholeProject) {
-        await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
-        firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
-    }
-    else
-        firstIds = await listSelected(call, { ...listBase, ...lists[0] });
-    const parseSeconds = (Date.now() - t0) / 1000;
-    const partialParseFile = (0,external_node_fs_.existsSync)((0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack')) ? (0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack') : undefined;
-    const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}-logs`) })));
-    const allIds = [firstIds, ...restIds];
-    const userIds = needsUserList ? allIds[0] : undefined;
-    const groupIds = needsUserList ? allIds.slice(1) : allIds;
-    const manifest = readManifest(parseTarget);
-    checkVersion(manifest);
-    core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
-    const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
-    const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
-    const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
-    return { exe: exe.path, project, call, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
-}
-function checkVersion(m) {
-    const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
-    if (!v)
-        return;
-    const [major, minor] = [Number(v[1]), Number(v[2])];
-    if (major >= 2)
-        throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
-    if (major === 1 && minor < 8)
-        throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
-}
-/** What the merged run_results.json records as the selection. */
-function selectionArgs(s) {
-    const out = {};
-    out.select = s.groups.length > 0 ? s.groups.map((g) => `${g.name}: ${g.select.join(' ')}`) : s.select;
-    out.exclude = s.exclude;
-    if (s.selector)
-        out.selector = s.selector;
-    return out;
-}
-/** Every node of the given resource types (all when none are given): what a selection-free command runs. */
-function allOfTypes(m, types) {
-    const all = [...Object.entries(m.nodes), ...Object.entries(m.unit_tests ?? {}), ...Object.entries(m.functions ?? {})];
-    return all.filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
-}
-
 ;// CONCATENATED MODULE: ./src/plan/graph.ts
 const TEST_TYPES = new Set(['test', 'unit_test']);
 /** All nodes of the manifest that can depend on or be depended on. */
@@ -41064,6 +40982,88 @@ function addBuildTestEdges(m, all, parents) {
             }
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/flow/prepare.ts
+// Before any planning: the dbt executable, deps once, and one `dbt ls` that resolves the selection with dbt's own
+// grammar and parses the project into a shared target (the partial parse every chunk reuses).
+
+
+
+
+
+
+
+
+async function prepare(s, env, cwd, signal) {
+    const exe = resolveDbt(s.dbt, env, cwd);
+    if (exe.engine === 'fusion') {
+        throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
+    }
+    const started = Date.now();
+    (0,external_node_fs_.rmSync)(s.workDir, { recursive: true, force: true });
+    const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
+    (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
+    const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
+    const call = { exe: exe.path, cwd, env, signal, log: (l) => core/* info */.pq(l) };
+    const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
+    if (hasPackages(s.projectDir)) {
+        core/* info */.pq('dbt deps: installing packages once for every chunk');
+        await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
+    }
+    const t0 = Date.now();
+    const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+    // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
+    const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
+    const lists = [
+        ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+        ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+    ];
+    // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
+    const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
+    let firstIds;
+    if (wholeProject) {
+        await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
+        firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
+    }
+    else
+        firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+    const parseSeconds = (Date.now() - t0) / 1000;
+    const partialParseFile = (0,external_node_fs_.existsSync)((0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack')) ? (0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack') : undefined;
+    const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}-logs`) })));
+    const allIds = [firstIds, ...restIds];
+    const userIds = needsUserList ? allIds[0] : undefined;
+    const groupIds = needsUserList ? allIds.slice(1) : allIds;
+    const manifest = readManifest(parseTarget);
+    checkVersion(manifest);
+    core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+    const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
+    const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+    const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
+    return { exe: exe.path, project, call, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+}
+function checkVersion(m) {
+    const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
+    if (!v)
+        return;
+    const [major, minor] = [Number(v[1]), Number(v[2])];
+    if (major >= 2)
+        throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
+    if (major === 1 && minor < 8)
+        throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
+}
+/** What the merged run_results.json records as the selection. */
+function selectionArgs(s) {
+    const out = {};
+    out.select = s.groups.length > 0 ? s.groups.map((g) => `${g.name}: ${g.select.join(' ')}`) : s.select;
+    out.exclude = s.exclude;
+    if (s.selector)
+        out.selector = s.selector;
+    return out;
+}
+/** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
+function allOfTypes(m, types) {
+    return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/chunks.ts
@@ -41230,7 +41230,7 @@ function planChunks(g, weight, o) {
         busy = slots.reduce((t, x) => t + (x.nodes.length > 0 ? x.span : 0), 0);
         makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)), busy / procs);
     }
-    return finish(slots, reach, g, where, rel, totalWork, criticalPath);
+    return finish(slots, g, where, rel, totalWork, criticalPath);
 }
 function better(a, b, balance) {
     const eps = 1e-9;
@@ -41259,7 +41259,7 @@ function addReach(reach, from, to) {
             reach[x][y] = true;
 }
 /** Drops empty slots, numbers chunks so that dependencies come first, and predicts each chunk's span. */
-function finish(slots, reach, g, where, rel, totalWork, criticalPath) {
+function finish(slots, g, where, rel, totalWork, criticalPath) {
     const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
         .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
     const ordered = topoSortSlots(used, slots);
@@ -41282,7 +41282,6 @@ function finish(slots, reach, g, where, rel, totalWork, criticalPath) {
         return { index: newIndex.get(old), name: `chunk-${newIndex.get(old)}`, nodes: s.nodes, dependsOn, work: s.work, predicted: s.span, predictedStart: start.get(old) };
     });
     const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
-    void reach;
     return { chunks, makespan, criticalPath, totalWork };
 }
 /** Stable topological sort of slot indexes by their deps, keeping the given order among ready slots. */
@@ -44083,7 +44082,7 @@ async function runLocal(r) {
         const { reports, outcomes } = await executePlan({
             settings: s, exe: p.exe, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
             threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
-            partialParseFile: p.partialParseFile, parseDir: p.parseDir, signal: r.signal, killSignal: r.killSignal,
+            partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
             log: (l) => core/* info */.pq(mask(l)), mask, weight,
         });
         const wallSeconds = (Date.now() - p.started) / 1000;

@@ -116,7 +116,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
     const { reports, outcomes } = await executePlan({
       settings: s, exe: p.exe, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
       threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
-      partialParseFile: p.partialParseFile, parseDir: p.parseDir, signal: r.signal, killSignal: r.killSignal,
+      partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
       log: (l) => core.info(mask(l)), mask, weight,
     });
 

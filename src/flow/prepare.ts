@@ -10,6 +10,7 @@ import { hasPackages, listSelected, parseProject, readManifest, runDeps, type Db
 import type { ProjectArgs } from '../dbt/argv.js';
 import type { Manifest } from '../dbt/types.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
+import { manifestNodes } from '../plan/graph.js';
 
 export interface Prepared {
   exe: string;
@@ -94,8 +95,7 @@ export function selectionArgs(s: Settings): Record<string, unknown> {
   return out;
 }
 
-/** Every node of the given resource types (all when none are given): what a selection-free command runs. */
+/** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
 function allOfTypes(m: Manifest, types: string[]): string[] {
-  const all = [...Object.entries(m.nodes), ...Object.entries(m.unit_tests ?? {}), ...Object.entries(m.functions ?? {})];
-  return all.filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
+  return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
 }

@@ -200,7 +200,7 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
     makespan = Math.max(...slots.map((x) => (x.nodes.length > 0 ? x.start + x.span : 0)), busy / procs);
   }
 
-  return finish(slots, reach, g, where, rel, totalWork, criticalPath);
+  return finish(slots, g, where, rel, totalWork, criticalPath);
 }
 
 interface Candidate {
@@ -230,7 +230,7 @@ function addReach(reach: boolean[][], from: number, to: number): void {
 }
 
 /** Drops empty slots, numbers chunks so that dependencies come first, and predicts each chunk's span. */
-function finish(slots: Slot[], reach: boolean[][], g: PlanGraph, where: Map<string, number>, rel: Map<string, number>, totalWork: number, criticalPath: number): Plan {
+function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Map<string, number>, totalWork: number, criticalPath: number): Plan {
   const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
     .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
   const ordered = topoSortSlots(used, slots);
@@ -250,7 +250,6 @@ function finish(slots: Slot[], reach: boolean[][], g: PlanGraph, where: Map<stri
     return { index: newIndex.get(old)!, name: `chunk-${newIndex.get(old)!}`, nodes: s.nodes, dependsOn, work: s.work, predicted: s.span, predictedStart: start.get(old)! };
   });
   const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
-  void reach;
   return { chunks, makespan, criticalPath, totalWork };
 }
 

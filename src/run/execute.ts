@@ -29,7 +29,6 @@ export interface ExecuteInput {
   /** Threads per process, or undefined for the profile's. */
   threads?: number;
   partialParseFile?: string;
-  parseDir: string;
   signal: AbortSignal;
   killSignal: AbortSignal;
   log: (line: string) => void;
