@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(27444);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(99046);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 27444:
+/***/ 99046:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29284,6 +29284,7 @@ const Input = {
     Shard: 'shard',
     ShardPlan: 'shard-plan',
     RetentionDays: 'retention-days',
+    WorkerHost: 'worker-host',
 };
 const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot'];
 
@@ -29437,7 +29438,7 @@ function readSettings(env, cwd) {
     if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
         throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
     }
-    const parallel = integer(env, Input.Parallel, 1, 64) ?? 4;
+    const parallel = integer(env, Input.Parallel, 1, 64);
     const chunks = integer(env, Input.Chunks, 1, 256);
     const threads = integer(env, Input.Threads, 1, 256);
     const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
@@ -29498,6 +29499,7 @@ function readSettings(env, cwd) {
         ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
         artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
         githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
+        workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
     };
 }
 function firstLine(e) {
@@ -29636,89 +29638,6 @@ function sniffEngine(path) {
     if (firstLine.startsWith('#!') && /python/.test(firstLine))
         return 'core';
     return 'unknown';
-}
-
-;// CONCATENATED MODULE: ./src/dbt/argv.ts
-// Builds dbt argument vectors. Every user value is one argv item: nothing is ever run through a shell.
-function projectFlags(p) {
-    const out = ['--project-dir', p.projectDir];
-    if (p.profilesDir !== undefined)
-        out.push('--profiles-dir', p.profilesDir);
-    if (p.target !== undefined)
-        out.push('--target', p.target);
-    if (p.vars !== undefined)
-        out.push('--vars', p.vars);
-    return out;
-}
-/** Flags that must stand before the subcommand on older dbt versions. */
-function globalFlags(opts) {
-    const out = ['--no-use-colors', '--no-send-anonymous-usage-stats'];
-    if (opts.json)
-        out.push('--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug');
-    else
-        out.push('--quiet');
-    if (opts.partialParseFile !== undefined)
-        out.push('--partial-parse-file-path', opts.partialParseFile);
-    return out;
-}
-function depsArgv(p, logPath) {
-    return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
-}
-/** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
-function parseArgv(a) {
-    return [...globalFlags({ json: false }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
-}
-/**
- * `dbt ls` resolves the user's selection with dbt's own grammar and, as a side effect, parses the project into
- * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
- */
-function listArgv(a) {
-    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
-        '--output', 'json', '--output-keys', 'unique_id'];
-    for (const t of a.resourceTypes)
-        out.push('--resource-type', t);
-    if (a.selector !== undefined)
-        out.push('--selector', a.selector);
-    if (a.select.length > 0)
-        out.push('--select', ...a.select);
-    if (a.exclude.length > 0)
-        out.push('--exclude', ...a.exclude);
-    if (a.state !== undefined)
-        out.push('--state', a.state);
-    return out;
-}
-/**
- * One chunk: the exact nodes, with indirect selection off so that dbt adds no test of its own
- * (the planner placed every test, exactly once, in a chunk after all its parents).
- */
-function chunkArgv(a) {
-    const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
-        '--target-path', a.targetPath, '--log-path', a.logPath];
-    if (a.threads !== undefined)
-        out.push('--threads', String(a.threads));
-    out.push('--state', a.selectionState);
-    if (a.defer && a.state !== undefined)
-        out.push('--defer', '--defer-state', a.state);
-    out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
-    if (a.exclude.length > 0)
-        out.push('--exclude', ...a.exclude);
-    return out;
-}
-/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
-function selectionStateFile(uids, dbtVersion) {
-    return JSON.stringify({
-        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
-        results: uids.map((unique_id) => ({
-            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
-        })),
-        elapsed_time: 0,
-        args: {},
-    });
-}
-/** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
-function argvBytes(argv) {
-    return argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0);
 }
 
 ;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
@@ -40680,36 +40599,62 @@ function childEnv(env) {
             out[k] = v;
     return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
+/** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
+class DbtOutput {
+    tail = [];
+    out;
+    err;
+    constructor(o) {
+        const remember = (line) => {
+            this.tail.push(line);
+            if (this.tail.length > TAIL)
+                this.tail.shift();
+        };
+        const onLine = (stream) => (line) => {
+            if (stream === 'stdout' && line.startsWith('{')) {
+                let ev;
+                try {
+                    ev = JSON.parse(line);
+                }
+                catch {
+                    ev = undefined;
+                }
+                if (ev?.info?.name !== undefined) {
+                    if (ev.info.level === 'error')
+                        remember(ev.info.msg);
+                    o.onEvent?.(ev);
+                    return;
+                }
+            }
+            if (line.trim() !== '')
+                remember(line);
+            o.onText?.(line, stream);
+        };
+        this.out = new LineSplitter(onLine('stdout'));
+        this.err = new LineSplitter(onLine('stderr'));
+    }
+    stdout(b) {
+        this.out.push(b);
+    }
+    stderr(b) {
+        this.err.push(b);
+    }
+    end() {
+        this.out.end();
+        this.err.end();
+    }
+}
+/** The subprocess path: every invocation is a `dbt` process started with execa. */
+function subprocessLauncher(exe) {
+    return (o) => {
+        if (o.gate !== undefined)
+            throw new Error('internal: a gated invocation needs a forked worker');
+        return runDbt({ ...o, exe });
+    };
+}
 async function runDbt(o) {
     const started = Date.now();
-    const tail = [];
-    const remember = (line) => {
-        tail.push(line);
-        if (tail.length > TAIL)
-            tail.shift();
-    };
-    const onLine = (stream) => (line) => {
-        if (stream === 'stdout' && line.startsWith('{')) {
-            let ev;
-            try {
-                ev = JSON.parse(line);
-            }
-            catch {
-                ev = undefined;
-            }
-            if (ev?.info?.name !== undefined) {
-                if (ev.info.level === 'error')
-                    remember(ev.info.msg);
-                o.onEvent?.(ev);
-                return;
-            }
-        }
-        if (line.trim() !== '')
-            remember(line);
-        o.onText?.(line, stream);
-    };
-    const out = new LineSplitter(onLine('stdout'));
-    const err = new LineSplitter(onLine('stderr'));
+    const output = new DbtOutput(o);
     const sub = execa(o.exe, o.argv, {
         cwd: o.cwd,
         env: childEnv(o.env),
@@ -40730,12 +40675,11 @@ async function runDbt(o) {
     if (o.killSignal?.aborted)
         killNow();
     o.killSignal?.addEventListener('abort', killNow, { once: true });
-    sub.stdout?.on('data', (b) => out.push(b));
-    sub.stderr?.on('data', (b) => err.push(b));
+    sub.stdout?.on('data', (b) => output.stdout(b));
+    sub.stderr?.on('data', (b) => output.stderr(b));
     const result = await sub;
     o.killSignal?.removeEventListener('abort', killNow);
-    out.end();
-    err.end();
+    output.end();
     const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
     return {
         exitCode: result.exitCode,
@@ -40743,14 +40687,397 @@ async function runDbt(o) {
         timedOut: Boolean(result.timedOut),
         cancelled: Boolean(result.isCanceled),
         durationMs: Date.now() - started,
-        tail,
+        tail: output.tail,
         spawnError,
     };
 }
 
-;// CONCATENATED MODULE: ./src/dbt/prepare.ts
-// The steps before the fan-out, each one dbt process: deps, the list that also parses, schema creation.
+;// CONCATENATED MODULE: ./src/dbt/host.ts
+// The worker host (worker_host.py): one Python process of the user's dbt-core that imports dbt once, parses once and
+// forks one pre-loaded worker per chunk. Each worker is still its own OS process (dbt's one-invocation-per-process
+// rule), but starts from the parsed manifest in memory instead of paying imports and a partial parse again.
+// This module speaks the host's framed protocol and gives every invocation the same outcome as a `dbt` process.
 
+
+
+
+
+/** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
+const HOST_SCRIPT = (0,external_node_path_.join)((0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url)), 'worker_host.py');
+/** Why the host cannot be used; the caller falls back to one `dbt` process per invocation and says why. */
+class HostUnavailable extends Error {
+}
+const HEADER_BYTES = 9;
+/** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
+class FrameReader {
+    onFrame;
+    buf = Buffer.alloc(0);
+    constructor(onFrame) {
+        this.onFrame = onFrame;
+    }
+    push(chunk) {
+        this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+        let at = 0;
+        while (this.buf.length - at >= HEADER_BYTES) {
+            const len = this.buf.readUInt32BE(at + 5);
+            if (this.buf.length - at < HEADER_BYTES + len)
+                break;
+            const kind = String.fromCharCode(this.buf[at]);
+            const id = this.buf.readUInt32BE(at + 1);
+            this.onFrame(kind, id, this.buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len));
+            at += HEADER_BYTES + len;
+        }
+        this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+    }
+}
+/**
+ * The Python interpreter behind a dbt-core entry-point script: its `#!` line, or the `exec` line pip writes when
+ * that path is too long or has spaces. Undefined when it cannot be told.
+ */
+function pythonOf(dbtPath, env) {
+    let head;
+    try {
+        head = (0,external_node_fs_.readFileSync)(dbtPath, { encoding: 'latin1' }).slice(0, 4096);
+    }
+    catch {
+        return undefined;
+    }
+    const lines = head.split('\n');
+    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(lines[0] ?? '');
+    if (!shebang)
+        return undefined;
+    const pipExec = /^'''exec' (?:"([^"]+)"|'([^']+)'|(\S+)) "\$0"/m.exec(head);
+    if (pipExec)
+        return pipExec[1] ?? pipExec[2] ?? pipExec[3];
+    const [, interp, arg] = shebang;
+    if (/python/.test(interp))
+        return interp;
+    if (interp.endsWith('/env') && arg !== undefined && /python/.test(arg)) {
+        if ((0,external_node_path_.isAbsolute)(arg))
+            return arg;
+        for (const dir of (env.PATH ?? '').split(external_node_path_.delimiter))
+            if (dir && (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, arg)))
+                return (0,external_node_path_.join)(dir, arg);
+    }
+    return undefined;
+}
+class DbtHost {
+    proc;
+    pid;
+    dbtVersion;
+    /** Seconds the host took to import dbt. */
+    importSeconds;
+    canFork;
+    /** Set by the first parse that kept its manifest. */
+    profile;
+    pending = new Map();
+    nextId = 1;
+    ended;
+    constructor(proc, ready) {
+        this.proc = proc;
+        this.pid = ready.pid ?? proc.pid ?? 0;
+        this.dbtVersion = ready.dbt_version ?? '';
+        this.importSeconds = ready.seconds ?? 0;
+        this.canFork = ready.fork === true;
+    }
+    /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
+    static async start(o) {
+        const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
+            cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
+            buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: 3000,
+        });
+        let host;
+        const errTail = [];
+        const ready = new Promise((resolve, reject) => {
+            const frames = new FrameReader((kind, id, payload) => {
+                if (host !== undefined)
+                    return host.frame(kind, id, payload);
+                if (kind !== 'M')
+                    return;
+                const m = JSON.parse(payload.toString('utf8'));
+                if (m.event === 'ready')
+                    resolve(m);
+                else
+                    reject(new HostUnavailable(m.error ?? `unexpected first message ${m.event}`));
+            });
+            proc.stdout?.on('data', (b) => frames.push(b));
+            let errLine = '';
+            proc.stderr?.on('data', (b) => {
+                const lines = (errLine + b.toString('utf8')).split('\n');
+                errLine = lines.pop() ?? '';
+                for (const l of lines) {
+                    errTail.push(l);
+                    if (errTail.length > 20)
+                        errTail.shift();
+                    o.log?.(`worker host: ${l}`);
+                }
+            });
+            void proc.then((r) => {
+                const why = r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : `it exited with ${r.exitCode ?? r.signal}`;
+                const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+                if (host === undefined)
+                    reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
+                else
+                    host.lose(`the worker host ${why}${detail ? `: ${detail}` : ''}`);
+            });
+        });
+        const timer = setTimeout(() => proc.kill('SIGKILL'), o.readyTimeoutMs ?? 120_000);
+        try {
+            const m = await ready;
+            host = new DbtHost(proc, m);
+            return host;
+        }
+        catch (e) {
+            proc.kill('SIGKILL');
+            throw e instanceof HostUnavailable ? e : new HostUnavailable(e instanceof Error ? e.message : String(e));
+        }
+        finally {
+            clearTimeout(timer);
+        }
+    }
+    /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
+    invoke(o, keepManifest = false) {
+        return this.request(o, { op: 'invoke', argv: o.argv, keep_manifest: keepManifest }, true);
+    }
+    /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
+    fork(o) {
+        if (o.gate === undefined)
+            return this.request(o, { op: 'fork', argv: o.argv });
+        const gate = o.gate;
+        let unsubscribe = () => { };
+        // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
+        const outcome = this.request(o, { op: 'fork', argv: o.argv, gate: { waits_for: gate.waitsFor, known: gate.known } }, false, (id) => {
+            unsubscribe = gate.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
+        });
+        return outcome.finally(() => unsubscribe());
+    }
+    /** The fork path as a launcher for the chunk runner. */
+    launcher() {
+        return (o) => this.fork(o);
+    }
+    /** Whether forking is safe now (a parsed manifest, no extra threads); the reason when it is not. */
+    async forkCheck() {
+        if (!this.canFork)
+            return { ok: false, why: `fork is not available on ${process.platform}` };
+        const id = this.nextId++;
+        return new Promise((resolve) => {
+            this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '' }), lost: (why) => resolve({ ok: false, why }) });
+            this.send({ op: 'fork_check', id });
+        });
+    }
+    /** Ends the host: it interrupts what still runs, then exits. */
+    async close() {
+        if (this.ended === undefined) {
+            this.send({ op: 'shutdown' });
+            this.proc.stdin?.end();
+        }
+        const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+        await this.proc;
+        clearTimeout(timer);
+    }
+    /** `inProcess`: the host itself runs it and reads no request meanwhile, so stopping it means ending the host. */
+    request(o, req, inProcess = false, onSent) {
+        const started = Date.now();
+        const id = this.nextId++;
+        const output = new DbtOutput(o);
+        let timedOut = false;
+        let cancelled = false;
+        const timers = [];
+        return new Promise((resolve) => {
+            const pending = { output, done: () => { }, lost: () => { } };
+            const kill = (sig) => {
+                if (inProcess)
+                    this.proc.kill('SIGKILL');
+                else if (this.ended === undefined)
+                    this.send({ op: 'signal', id, sig });
+                else if (pending.pid !== undefined)
+                    signalPid(pending.pid, sig === 'KILL' ? 'SIGKILL' : 'SIGINT');
+            };
+            const interrupt = () => {
+                kill('INT');
+                timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? 5000));
+            };
+            const onCancel = () => {
+                cancelled = true;
+                interrupt();
+            };
+            const onKill = () => kill('KILL');
+            const finish = (m, lost) => {
+                for (const t of timers)
+                    clearTimeout(t);
+                o.signal?.removeEventListener('abort', onCancel);
+                o.killSignal?.removeEventListener('abort', onKill);
+                this.pending.delete(id);
+                output.end();
+                resolve({
+                    exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
+                    tail: output.tail, spawnError: m.error, lost,
+                });
+            };
+            pending.done = (m) => finish(m);
+            pending.lost = (why) => {
+                // The host died: its workers got SIGINT from the kernel (parent-death signal). Wait until they are gone.
+                const pid = pending.pid;
+                if (pid === undefined)
+                    return finish({}, why);
+                void host_waitForExit(pid, o.graceMs ?? 5000).then(() => finish({}, why));
+            };
+            this.pending.set(id, pending);
+            if (this.ended !== undefined)
+                return pending.lost(this.ended);
+            if (o.timeoutMs !== undefined)
+                timers.push(setTimeout(() => { timedOut = true; interrupt(); }, o.timeoutMs));
+            if (o.signal?.aborted)
+                onCancel();
+            else
+                o.signal?.addEventListener('abort', onCancel, { once: true });
+            if (o.killSignal?.aborted)
+                onKill();
+            else
+                o.killSignal?.addEventListener('abort', onKill, { once: true });
+            this.send({ ...req, id });
+            onSent?.(id);
+        });
+    }
+    frame(kind, id, payload) {
+        const p = this.pending.get(id);
+        if (p === undefined)
+            return;
+        if (kind === 'O')
+            p.output.stdout(payload);
+        else if (kind === 'E')
+            p.output.stderr(payload);
+        else if (kind === 'M') {
+            const m = JSON.parse(payload.toString('utf8'));
+            if (m.event === 'started')
+                p.pid = m.pid;
+            if (m.profile !== undefined && Object.keys(m.profile).length > 0)
+                this.profile = m.profile;
+            if (m.event === 'exit' || m.event === 'fork_check' || m.event === 'error')
+                p.done(m);
+        }
+    }
+    lose(why) {
+        this.ended = why;
+        for (const p of [...this.pending.values()])
+            p.lost(why);
+    }
+    send(req) {
+        if (this.ended !== undefined || this.proc.stdin?.writable !== true)
+            return;
+        this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+    }
+}
+function signalPid(pid, sig) {
+    try {
+        process.kill(pid, sig);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** Waits until `pid` is gone; after graceMs it is killed. */
+async function host_waitForExit(pid, graceMs) {
+    const started = Date.now();
+    let killed = false;
+    while (signalPid(pid, 0)) {
+        if (!killed && Date.now() - started > graceMs) {
+            signalPid(pid, 'SIGKILL');
+            killed = true;
+        }
+        if (Date.now() - started > graceMs + 10_000)
+            return;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/dbt/argv.ts
+// Builds dbt argument vectors. Every user value is one argv item: nothing is ever run through a shell.
+function projectFlags(p) {
+    const out = ['--project-dir', p.projectDir];
+    if (p.profilesDir !== undefined)
+        out.push('--profiles-dir', p.profilesDir);
+    if (p.target !== undefined)
+        out.push('--target', p.target);
+    if (p.vars !== undefined)
+        out.push('--vars', p.vars);
+    return out;
+}
+/** Flags that must stand before the subcommand on older dbt versions. */
+function globalFlags(opts) {
+    const out = ['--no-use-colors', '--no-send-anonymous-usage-stats'];
+    if (opts.json)
+        out.push('--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug');
+    else
+        out.push('--quiet');
+    if (opts.partialParseFile !== undefined)
+        out.push('--partial-parse-file-path', opts.partialParseFile);
+    return out;
+}
+function depsArgv(p, logPath) {
+    return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
+}
+/** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
+function parseArgv(a) {
+    return [...globalFlags({ json: false }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+}
+/**
+ * `dbt ls` resolves the user's selection with dbt's own grammar and, as a side effect, parses the project into
+ * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
+ */
+function listArgv(a) {
+    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+        '--output', 'json', '--output-keys', 'unique_id'];
+    for (const t of a.resourceTypes)
+        out.push('--resource-type', t);
+    if (a.selector !== undefined)
+        out.push('--selector', a.selector);
+    if (a.select.length > 0)
+        out.push('--select', ...a.select);
+    if (a.exclude.length > 0)
+        out.push('--exclude', ...a.exclude);
+    if (a.state !== undefined)
+        out.push('--state', a.state);
+    return out;
+}
+/**
+ * One chunk: the exact nodes, with indirect selection off so that dbt adds no test of its own
+ * (the planner placed every test, exactly once, in a chunk after all its parents).
+ */
+function chunkArgv(a) {
+    const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
+        '--target-path', a.targetPath, '--log-path', a.logPath];
+    if (a.threads !== undefined)
+        out.push('--threads', String(a.threads));
+    out.push('--state', a.selectionState);
+    if (a.defer && a.state !== undefined)
+        out.push('--defer', '--defer-state', a.state);
+    out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
+    if (a.exclude.length > 0)
+        out.push('--exclude', ...a.exclude);
+    return out;
+}
+/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
+function selectionStateFile(uids, dbtVersion) {
+    return JSON.stringify({
+        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
+        results: uids.map((unique_id) => ({
+            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
+            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+        })),
+        elapsed_time: 0,
+        args: {},
+    });
+}
+/** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
+function argvBytes(argv) {
+    return argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0);
+}
+
+;// CONCATENATED MODULE: ./src/dbt/prepare.ts
+// The steps before the fan-out: deps, the parse, the list that resolves the selection. Each is one dbt invocation,
+// run by `launch` (a `dbt` process) or, on the worker host, inside the host (`parse` keeps the manifest in memory).
 
 
 
@@ -40758,6 +41085,8 @@ async function runDbt(o) {
 function failure(what, o) {
     if (o.spawnError)
         return new UserError(`dbt ${what} could not start: ${o.spawnError}`);
+    if (o.lost)
+        return new UserError(`dbt ${what} was lost: ${o.lost}`);
     const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
     const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
     return new UserError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
@@ -40766,7 +41095,7 @@ function hasPackages(projectDir) {
     return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'packages.yml')) || (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'dependencies.yml'));
 }
 async function runDeps(call, p, logPath) {
-    const o = await runDbt({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
+    const o = await call.launch({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
     if (o.exitCode !== 0)
         throw failure('deps', o);
 }
@@ -40774,7 +41103,7 @@ async function runDeps(call, p, logPath) {
 async function listSelected(call, a) {
     (0,external_node_fs_.mkdirSync)(a.targetPath, { recursive: true });
     const ids = [];
-    const o = await runDbt({
+    const o = await call.launch({
         ...call,
         argv: listArgv(a),
         onText: (line) => {
@@ -40798,7 +41127,7 @@ async function listSelected(call, a) {
 /** Runs `dbt parse` into targetPath. */
 async function parseProject(call, a) {
     (0,external_node_fs_.mkdirSync)(a.targetPath, { recursive: true });
-    const o = await runDbt({ ...call, argv: parseArgv(a) });
+    const o = await (call.parse ?? call.launch)({ ...call, argv: parseArgv(a) });
     if (o.exitCode !== 0)
         throw failure('parse', o);
 }
@@ -40985,8 +41314,12 @@ function addBuildTestEdges(m, all, parents) {
 }
 
 ;// CONCATENATED MODULE: ./src/flow/prepare.ts
-// Before any planning: the dbt executable, deps once, and one `dbt ls` that resolves the selection with dbt's own
-// grammar and parses the project into a shared target (the partial parse every chunk reuses).
+// Before any planning: the dbt executable, the run path (the worker host, or one dbt process per invocation), deps
+// once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
+// parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
+// reuses its partial parse.
+
+
 
 
 
@@ -41005,42 +41338,72 @@ async function prepare(s, env, cwd, signal) {
     const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
     (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
     const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-    const call = { exe: exe.path, cwd, env, signal, log: (l) => core/* info */.pq(l) };
+    const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+    const subprocess = subprocessLauncher(exe.path);
+    const call = host
+        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core/* info */.pq(l) }
+        : { launch: subprocess, cwd, env, signal, log: (l) => core/* info */.pq(l) };
     const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
-    if (hasPackages(s.projectDir)) {
-        core/* info */.pq('dbt deps: installing packages once for every chunk');
-        await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
+    try {
+        return await resolveSelection();
     }
-    const t0 = Date.now();
-    const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
-    // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
-    const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-    const lists = [
-        ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
-        ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
-    ];
-    // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
-    const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
-    let firstIds;
-    if (wholeProject) {
-        await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
-        firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
+    catch (e) {
+        await host?.close();
+        throw e;
     }
-    else
-        firstIds = await listSelected(call, { ...listBase, ...lists[0] });
-    const parseSeconds = (Date.now() - t0) / 1000;
-    const partialParseFile = (0,external_node_fs_.existsSync)((0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack')) ? (0,external_node_path_.join)(parseTarget, 'partial_parse.msgpack') : undefined;
-    const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 2}-logs`) })));
-    const allIds = [firstIds, ...restIds];
-    const userIds = needsUserList ? allIds[0] : undefined;
-    const groupIds = needsUserList ? allIds.slice(1) : allIds;
-    const manifest = readManifest(parseTarget);
-    checkVersion(manifest);
-    core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
-    const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
-    const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
-    const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
-    return { exe: exe.path, project, call, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    async function resolveSelection() {
+        if (hasPackages(s.projectDir)) {
+            core/* info */.pq('dbt deps: installing packages once for every chunk');
+            await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
+        }
+        const t0 = Date.now();
+        const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+        const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
+        const lists = [
+            ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+            ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+        ];
+        // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
+        const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
+        let allIds;
+        let partialParseFile;
+        const listTarget = (i) => ({ targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`) });
+        if (host) {
+            // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
+            await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
+            partialParseFile = partialParseOf(parseTarget);
+            allIds = [];
+            if (wholeProject)
+                allIds.push(allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command)));
+            else
+                for (const [i, l] of lists.entries())
+                    allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+        }
+        else {
+            let firstIds;
+            if (wholeProject) {
+                await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
+                firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
+            }
+            else
+                firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+            partialParseFile = partialParseOf(parseTarget);
+            // The group lists reuse the first one's parse, side by side (ls is read-only).
+            const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
+            allIds = [firstIds, ...restIds];
+        }
+        const parseSeconds = (Date.now() - t0) / 1000;
+        const userIds = needsUserList ? allIds[0] : undefined;
+        const groupIds = needsUserList ? allIds.slice(1) : allIds;
+        const manifest = readManifest(parseTarget);
+        checkVersion(manifest);
+        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+        const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
+        const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+        const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
+        const runPath = await choosePath(host, noHost, subprocess, manifest);
+        return { exe: exe.path, project, call: runPath.host ? call : { ...call, launch: subprocess, parse: undefined }, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    }
 }
 function checkVersion(m) {
     const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
@@ -41060,6 +41423,43 @@ function selectionArgs(s) {
     if (s.selector)
         out.selector = s.selector;
     return out;
+}
+function partialParseOf(target) {
+    const path = (0,external_node_path_.join)(target, 'partial_parse.msgpack');
+    return (0,external_node_fs_.existsSync)(path) ? path : undefined;
+}
+/** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
+async function startHost(s, dbtPath, env, cwd) {
+    if (s.workerHost === 'off')
+        return { why: 'worker-host: off' };
+    if (process.platform !== 'linux')
+        return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
+    const python = pythonOf(dbtPath, env);
+    if (python === undefined)
+        return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
+    try {
+        const host = await DbtHost.start({ python, cwd, env, log: (l) => core/* debug */.Yz(l) });
+        return { host, why: '' };
+    }
+    catch (e) {
+        return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };
+    }
+}
+/** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
+async function choosePath(host, noHost, subprocess, m) {
+    const adapter = host?.profile?.adapter_type ?? m.metadata.adapter_type;
+    if (host === undefined)
+        return { kind: 'subprocess', why: noHost, launch: subprocess };
+    const check = await host.forkCheck();
+    if (!check.ok) {
+        await host.close();
+        return { kind: 'subprocess', why: check.why, launch: subprocess };
+    }
+    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}`, launch: host.launcher(), host, importSeconds: host.importSeconds };
+}
+/** Ends what prepare started (the worker host). */
+async function closePrepared(p) {
+    await p?.runPath.host?.close();
 }
 /** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
 function allOfTypes(m, types) {
@@ -41494,6 +41894,63 @@ function topo(vertices, deps) {
     return out;
 }
 
+;// CONCATENATED MODULE: ./src/plan/workers.ts
+// The planner for gated workers: every chunk is one process that starts at once and runs for the whole run, and a
+// node whose parents are in another chunk waits for them inside its own dbt invocation. Chunks have no order, so
+// a node can go wherever it finishes soonest: list scheduling on a model of each process. Pure and deterministic.
+
+/**
+ * Nodes in critical-path order, each to the process where it is predicted to finish first: after its parents
+ * (wherever they run), after the process's threads have room for it (work / threads), and after the process's
+ * serial per-node CPU has reached it (nodes × per-node cost). Ties keep a node with its parents, then balance work.
+ */
+function planWorkers(g, weight, o) {
+    const { order, bottom } = criticalOrder(g, weight);
+    const totalWork = order.reduce((s, u) => s + weight(u), 0);
+    const criticalPath = Math.max(0, ...bottom.values());
+    const k = Math.max(1, Math.min(o.workers, order.length));
+    const workers = Array.from({ length: k }, () => ({ nodes: [], work: 0, end: 0 }));
+    const where = new Map();
+    const finish = new Map();
+    const finishIn = (wk, w, ready) => Math.max(o.fixedCost + (wk.work + w) / o.threads, o.fixedCost + (wk.nodes.length + 1) * o.perNodeCost, ready + w, o.fixedCost + w);
+    for (const u of order) {
+        const node = g.nodes.get(u);
+        const w = weight(u);
+        let ready = 0;
+        for (const p of node.parents)
+            ready = Math.max(ready, finish.get(p) ?? 0);
+        const forced = node.attachTo !== undefined ? where.get(node.attachTo) : undefined;
+        let best = -1;
+        let bestEnd = Infinity;
+        let bestLocal = -1;
+        for (let i = 0; i < k; i++) {
+            if (forced !== undefined && i !== forced)
+                continue;
+            const end = finishIn(workers[i], w, ready);
+            const local = node.parents.filter((p) => where.get(p) === i).length;
+            const eps = 1e-9;
+            const better = end < bestEnd - eps
+                || (Math.abs(end - bestEnd) <= eps && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - eps)));
+            if (best === -1 || better) {
+                best = i;
+                bestEnd = end;
+                bestLocal = local;
+            }
+        }
+        const wk = workers[best];
+        wk.nodes.push(u);
+        wk.work += w;
+        wk.end = Math.max(wk.end, bestEnd);
+        where.set(u, best);
+        finish.set(u, bestEnd);
+    }
+    const chunks = workers.filter((wk) => wk.nodes.length > 0).map((wk, i) => ({
+        index: i + 1, name: `chunk-${i + 1}`, nodes: wk.nodes, dependsOn: [], work: wk.work, predicted: wk.end, predictedStart: 0,
+    }));
+    const makespan = Math.max(0, ...chunks.map((c) => c.predicted));
+    return { chunks, makespan, criticalPath, totalWork, gated: chunks.length > 1 };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/budget.ts
 // Fits processes × threads under the warehouse's connection budget.
 // dbt-postgres holds up to threads + 1 connections per process (one per worker thread, plus the main thread's
@@ -41536,14 +41993,112 @@ function candidateShapes(o) {
     return out.length > 0 ? out : [fitted];
 }
 
-;// CONCATENATED MODULE: ./src/plan/describe.ts
-/** `slots`: nodes that can run at once (processes × threads). */
-function lowerBound(p, slots) {
-    return Math.max(p.criticalPath, p.totalWork / Math.max(1, slots));
+;// CONCATENATED MODULE: ./src/plan/shape.ts
+// Chooses how many dbt processes to run and with how many threads each, by predicting every candidate shape's
+// makespan on a model of the machine. Pure: a graph, weights, a machine and a budget in; a plan and its reasons out.
+//
+// Why processes help at all: one dbt process does its own per-node Python work serially (the GIL), about 10–30 ms
+// of CPU per node, whatever its thread count; on a fast warehouse that, not the queries, bounds one process. More
+// processes spread that work over the runner's cores, but each costs a start-up and they share the cores.
+// One process with all the threads (what plain `dbt build` does) is always a candidate, so a shape predicted
+// slower than it is never chosen.
+
+
+
+/** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
+const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
+/** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
+const DEFAULT_PER_NODE_CPU = 0.02;
+/** A worker forked from the parsed host: adapter, graph linking over the manifest, selection, relation cache. */
+function forkStartup(manifestNodes) {
+    return 0.25 + 0.0003 * manifestNodes;
 }
-function renderPlan(p, processes, threads) {
-    const slots = processes * threads;
-    const lines = [`Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, slots).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s over ${processes} process(es) × ${threads} thread(s))`];
+/** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
+function subprocessStartup(importSeconds, parseSeconds) {
+    return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
+}
+/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
+const CHUNKS_PER_PROCESS = 2;
+/** A shape with more processes must be predicted this much faster than the best one with fewer. */
+const MORE_PROCESSES_MARGIN = 0.05;
+/**
+ * Shapes to compare. Without max-connections or threads, the processes share the profile's threads: the warehouse
+ * sees no more concurrent queries than one `dbt build` would send it (processes × ⌊T / processes⌋ ≤ T).
+ */
+function shapeCandidates(r) {
+    const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
+    const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel);
+    const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
+    const out = [];
+    for (let k = minK; k <= maxK; k++) {
+        let t;
+        if (r.maxConnections !== undefined) {
+            const room = Math.floor(r.maxConnections / k) - extra;
+            t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(64, room);
+        }
+        else if (r.threads !== undefined)
+            t = r.threads;
+        else
+            t = Math.floor(r.profileThreads / k);
+        if (t >= 1)
+            out.push({ parallel: k, threads: t, peak: k * (t + extra) });
+    }
+    if (out.length === 0)
+        out.push({ parallel: 1, threads: 1, peak: 1 + extra });
+    return out;
+}
+/** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
+function chooseShape(g, weight, machine, r) {
+    const candidates = shapeCandidates(r);
+    const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, r.chunks) }));
+    let best = tried[0];
+    for (const t of tried.slice(1))
+        if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN))
+            best = t;
+    const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan
+        ?? planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
+    return { plan: best.plan, shape: best.shape, tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })), oneProcessMakespan: one };
+}
+function totalThreads(b) {
+    return b.parallel * b.threads;
+}
+/**
+ * One shape on the machine: processes beyond the cores share them, so start-up stretches; dbt's per-node CPU
+ * stretches too once the processes (and a warehouse on the same cores) want more CPU than there is.
+ */
+function planShape(g, weight, m, shape, chunks) {
+    const cores = Math.max(1, m.cores);
+    const startContention = Math.max(1, shape.parallel / cores);
+    const cpuContention = Math.max(1, (shape.parallel * (1 + m.warehouseCpuShare)) / cores);
+    // Gated workers all run at once: possible while there are no more chunks than processes.
+    if (m.gated && (chunks === undefined || chunks <= shape.parallel)) {
+        // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
+        const fixedCost = chunks === undefined ? m.startup * startContention : 0;
+        return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
+    }
+    const contention = cpuContention;
+    return planChunks(g, weight, {
+        chunks,
+        maxChunks: chunks ?? CHUNKS_PER_PROCESS * shape.parallel,
+        slots: shape.parallel,
+        threads: shape.threads,
+        fixedCost: m.startup * startContention,
+        perNodeCost: m.perNodeCpu * contention,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/plan/describe.ts
+/**
+ * No run of this plan's nodes can be shorter: the longest chain, the work spread over every thread, and (with a
+ * machine) dbt's own per-node CPU spread over the processes that can each have a core.
+ */
+function lowerBound(p, processes, threads, machine) {
+    const nodes = p.chunks.reduce((n, c) => n + c.nodes.length, 0);
+    const cpu = machine ? (nodes * machine.perNodeCpu) / Math.max(1, Math.min(processes, machine.cores)) : 0;
+    return Math.max(p.criticalPath, p.totalWork / Math.max(1, processes * threads), cpu);
+}
+function renderPlan(p, processes, threads, machine) {
+    const lines = [`Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) on ${processes} process(es) × ${threads} thread(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, processes, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`];
     for (const c of p.chunks) {
         const after = c.dependsOn.length > 0 ? `, after ${c.dependsOn.join(', ')}` : '';
         lines.push(`  ${c.index}. ${c.name}: ${c.nodes.length} node(s), ~${c.predicted.toFixed(1)} s${after}`);
@@ -41577,6 +42132,8 @@ function readTimings(spec, cwd) {
         }
     }
     const sums = new Map();
+    const runs = [];
+    const recorded = [];
     for (const f of [...files].sort()) {
         let parsed;
         try {
@@ -41587,18 +42144,46 @@ function readTimings(spec, cwd) {
         }
         if (!Array.isArray(parsed?.results))
             throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
+        const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+        const exec = new Map();
         for (const r of parsed.results) {
             if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
                 continue;
             if (r.status === 'skipped')
                 continue; // a skipped node took no time: it says nothing about its cost
+            exec.set(r.unique_id, r.execution_time);
             const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
             s.total += r.execution_time;
             s.n++;
             sums.set(r.unique_id, s);
         }
+        recorded.push({ threads, exec });
+        if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
+            runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+        }
     }
-    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort() };
+    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+}
+/**
+ * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
+ * (elapsed / nodes); one bound by the warehouse took longer, so the smallest figure, capped by `fallback`, counts.
+ */
+function perNodeCpuOf(t, fallback) {
+    const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
+    return Number.isFinite(observed) ? Math.max(0.002, Math.min(fallback, observed)) : fallback;
+}
+/** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
+function warehouseSeconds(t, perNodeCpu) {
+    const sums = new Map();
+    for (const { threads, exec } of t.recorded) {
+        for (const [uid, x] of exec) {
+            const s = sums.get(uid) ?? { total: 0, n: 0 };
+            s.total += Math.max(0, x - threads * perNodeCpu);
+            s.n++;
+            sums.set(uid, s);
+        }
+    }
+    return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
 }
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
 function weigher(t, typeOf) {
@@ -41618,7 +42203,7 @@ function weigher(t, typeOf) {
         let w = cache.get(uid);
         if (w !== undefined)
             return w;
-        const rec = t?.seconds.get(uid);
+        const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
         if (rec !== undefined)
             known++;
         w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
@@ -41725,7 +42310,6 @@ function stopReasonOf(signal) {
 
 
 
-
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
@@ -41787,7 +42371,7 @@ async function runChunk(ctx, job, blocked) {
             }
             const last = attempt >= retries;
             const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-            const inv = await invoke(ctx, job, batch, tag, attempt, last);
+            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.gate?.statusOf(uid) ?? '') || undefined);
             invocations.push(inv.invocation);
             if (inv.fatal !== undefined) {
                 fatal = inv.fatal;
@@ -41822,7 +42406,25 @@ function retrySet(batch, byUid, ctx) {
     }
     return batch.filter((u) => again.has(u));
 }
-async function invoke(ctx, job, batch, tag, attempt, last) {
+/** What each node of this invocation waits for outside it, what of that is already known, and the feed of the rest. */
+function nodeGate(ctx, batch, statusOf, feed) {
+    const inBatch = new Set(batch);
+    const waitsFor = {};
+    const known = new Map();
+    for (const uid of batch) {
+        const outside = (ctx.parentsOf?.(uid) ?? []).filter((p) => !inBatch.has(p));
+        if (outside.length === 0)
+            continue;
+        waitsFor[uid] = outside;
+        for (const p of outside) {
+            const st = statusOf(p);
+            if (st !== undefined)
+                known.set(p, blocksDownstream(st));
+        }
+    }
+    return { waitsFor, known: [...known], subscribe: (listener) => feed.subscribe((uid, st) => listener(uid, blocksDownstream(st))) };
+}
+async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     const targetPath = (0,external_node_path_.join)(job.dir, `target${tag}`);
     const logPath = (0,external_node_path_.join)(job.dir, `logs${tag}`);
     const selectionState = (0,external_node_path_.join)(job.dir, `selection${tag}`);
@@ -41835,8 +42437,9 @@ async function invoke(ctx, job, batch, tag, attempt, last) {
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
     const interruptedNow = () => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
     const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
-    const outcome = await runDbt({
-        exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+    const outcome = await ctx.launch({
+        gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
+        argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
         onEvent: (ev) => {
             const r = nodeResultOf(ev);
             if (r !== undefined && wanted.has(r.uid)) {
@@ -41888,6 +42491,8 @@ function fatalMessage(o) {
 function missingReason(o, timeoutMs, stopMessage) {
     if (o.spawnError)
         return `dbt could not be started: ${o.spawnError}`;
+    if (o.lost)
+        return `dbt was lost before reporting this node: ${o.lost}`;
     if (o.timedOut)
         return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
     if (stopMessage !== undefined)
@@ -41903,14 +42508,30 @@ function missingReason(o, timeoutMs, stopMessage) {
 
 async function runSchedule(o) {
     const status = new Map(); // final status of every node known so far
+    const listeners = new Set();
+    const settle = (uid, st) => {
+        const first = !status.has(uid);
+        status.set(uid, st);
+        if (first)
+            for (const l of listeners)
+                l(uid, st);
+    };
+    const subscribe = (l) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+    };
     const chunkOf = new Map();
     for (const c of o.plan.chunks)
         for (const u of c.nodes)
             chunkOf.set(u, c.index);
     const reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-    // The nodes each chunk needs from other chunks.
+    // The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt).
     const needs = new Map();
     for (const c of o.plan.chunks) {
+        if (o.plan.gated) {
+            needs.set(c.index, []);
+            continue;
+        }
         const ext = new Set();
         for (const u of c.nodes)
             for (const p of o.graph.nodes.get(u)?.parents ?? [])
@@ -41949,14 +42570,14 @@ async function runSchedule(o) {
         const onNodeStatus = (uid, st) => {
             if (chunkOf.get(uid) !== c.index || status.has(uid))
                 return;
-            status.set(uid, st);
+            settle(uid, st);
             failed(uid, st);
             wake();
         };
         const p = (async () => {
             let results;
             try {
-                results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason) });
+                results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => status.get(uid), subscribe });
             }
             catch (e) {
                 const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
@@ -41965,12 +42586,12 @@ async function runSchedule(o) {
             rep.results = results;
             rep.endedAt = Date.now();
             for (const r of results) {
-                status.set(r.unique_id, String(r.status)); // the artifact has the last word
+                settle(r.unique_id, String(r.status)); // the artifact has the last word
                 failed(r.unique_id, String(r.status));
             }
             for (const u of c.nodes)
                 if (!status.has(u))
-                    status.set(u, 'error');
+                    settle(u, 'error');
             running.delete(c.index);
             o.onChunkEnd?.(rep);
         })();
@@ -41991,7 +42612,8 @@ async function runSchedule(o) {
                     i++;
                     continue;
                 }
-                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
+                // A gated plan's chunks wait for each other's nodes inside dbt: every one must start, so nothing holds them.
+                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.plan.gated ? undefined : o.admit?.(c, running.size);
                 if (hold !== undefined) {
                     if (hold !== 'stagger' && hold !== waitingFor)
                         o.onWait?.(hold);
@@ -42314,6 +42936,7 @@ async function executePlan(x) {
     }, 1000);
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
     const outcomes = new Map();
+    const firstNodeAt = new Map();
     let reports;
     try {
         reports = await runSchedule({
@@ -42341,18 +42964,21 @@ async function executePlan(x) {
                     x.log(x.mask(line));
                 x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
-            launch: async (chunk, { blocked, onNodeStatus, signal, stop }) => {
+            launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
                 const out = await runChunk({
-                    exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+                    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
                     threads: x.threads, state: s.state, defer: s.defer,
                     timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
                     signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
                     parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
                     selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
+                    gate: x.plan.gated ? { statusOf, subscribe } : undefined,
                     onEvent: (name, ev) => {
                         // dbt creates the chunk's schemas before it reports its concurrency line.
                         if (ev.info.name === 'ConcurrencyLine')
                             schemas.done(chunk);
+                        if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
+                            firstNodeAt.set(chunk.index, Date.now());
                         logEvent(name, ev, x.mask, width);
                         const failure = progress.event(name, ev);
                         if (failure)
@@ -42370,7 +42996,7 @@ async function executePlan(x) {
         clearInterval(ticker);
     }
     x.log(progress.line(Date.now()));
-    return { reports, outcomes };
+    return { reports, outcomes, firstNodeAt };
 }
 const SCHEMA_WAIT = 'schema ';
 /**
@@ -44000,34 +44626,58 @@ function idle() {
 
 
 
-/** Serial seconds dbt spends per node in one process (Python work that threads do not spread). */
-const PER_NODE_SECONDS = 0.02;
-/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
-const CHUNKS_PER_PROCESS = 2;
-function budgetFor(s) {
-    const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-    if (budget.note)
-        core/* warning */.$e(budget.note);
-    core/* info */.pq(`Processes at once: ${budget.parallel}; threads per process: ${s.threads === undefined && s.maxConnections === undefined ? "the profile's" : budget.threads}${s.maxConnections !== undefined ? `; at most ${budget.peak} of ${s.maxConnections} warehouse connections` : ''}.`);
-    return budget;
-}
-/** The weight of each node: recorded seconds from the timings input, else an estimate. */
-function weightsFor(s, graph, cwd) {
-    const timings = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+/** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
+const PROFILE_THREADS_UNKNOWN = 4;
+/** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
+function weightsFor(timings, spec, graph) {
     const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
     for (const uid of graph.nodes.keys())
         w.weight(uid);
     if (timings !== undefined) {
         core/* info */.pq(timings.files.length === 0
-            ? `Timings: no run_results.json matched ${s.timings.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
+            ? `Timings: no run_results.json matched ${spec.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
             : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
     }
     return w.weight;
 }
+/** The timings input, with each recorded time split into dbt's CPU and the warehouse's part. */
+function timingsFor(s, cwd) {
+    const raw = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+    const perNodeCpu = perNodeCpuOf(raw, DEFAULT_PER_NODE_CPU);
+    return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu };
+}
+/** What the shape choice may use: processes, threads and the connection budget, and what the warehouse allows. */
+function shapeRequest(s, p, log) {
+    const profileThreads = p.profile?.threads;
+    if (profileThreads === undefined && s.threads === undefined && s.maxConnections === undefined) {
+        log(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
+    }
+    return {
+        parallel: s.parallel ?? (0,external_node_os_.availableParallelism)(), threads: s.threads, maxConnections: s.maxConnections,
+        profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p),
+    };
+}
+/** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
+function oneProcessReason(p) {
+    const adapter = p.profile?.adapter_type ?? p.manifest.metadata.adapter_type;
+    if (adapter !== 'duckdb')
+        return undefined;
+    const path = p.profile?.path ?? '';
+    if (/^(md|motherduck):/i.test(path))
+        return undefined;
+    return `the target is DuckDB${path ? ` (${path})` : ''}: a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads`;
+}
+/** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
+function machineFor(p, perNodeCpu) {
+    const size = Object.keys(p.manifest.nodes).length;
+    const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? 1.0, p.parseSeconds);
+    const host = p.profile?.host;
+    const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
+    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' };
+}
 async function runLocal(r) {
     const { settings: s, prepared: p, masker } = r;
     const mask = (t) => masker.mask(t);
-    let budget = budgetFor(s);
     if (p.selected.length === 0) {
         const what = `The selection matched no node to ${s.command}.`;
         if (s.ifNoNodes === 'error')
@@ -44040,33 +44690,42 @@ async function runLocal(r) {
         return;
     }
     const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-    const weight = weightsFor(s, graph, r.cwd);
+    const { timings, perNodeCpu } = timingsFor(s, r.cwd);
+    const weight = weightsFor(timings, s.timings, graph);
+    const request = shapeRequest(s, p, (l) => core/* info */.pq(l));
+    const machine = machineFor(p, perNodeCpu);
+    core/* info */.pq(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
+    if (request.oneProcess !== undefined)
+        core/* warning */.$e(`One process: ${request.oneProcess}.`);
+    core/* info */.pq(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
     let plan;
+    let budget;
+    let choice;
     const planNotes = [];
     if (s.groups.length > 0 && r.shard === undefined) {
         const gp = planGroups(graph, s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })), weight);
         plan = gp;
         planNotes.push(...gp.notes);
+        const shapes = shapeCandidates({ ...request, chunks: gp.chunks.length });
+        budget = shapes[shapes.length - 1];
     }
     else {
-        // A chunk's start-up with the shared parse costs about half a cold parse (measured by the benchmark).
-        const fixedCost = Math.max(1, 0.5 * p.parseSeconds);
-        const shapes = s.chunks !== undefined ? [budget] : candidateShapes({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-        const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? CHUNKS_PER_PROCESS * shape.parallel, slots: shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
-        const best = tried.reduce((a, b) => (b.plan.makespan < a.plan.makespan - 1e-9 ? b : a));
-        plan = best.plan;
-        if (tried.length > 1) {
-            core/* info */.pq(`Shapes under max-connections ${s.maxConnections}: ${tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.plan.makespan.toFixed(1)} s`).join(', ')}; using ${best.shape.parallel} process(es) × ${best.shape.threads} thread(s).`);
-            budget = best.shape;
+        choice = chooseShape(graph, weight, machine, request);
+        plan = choice.plan;
+        budget = choice.shape;
+        if (choice.tried.length > 1) {
+            core/* info */.pq(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process: more would not pay for their start-up on this selection)' : ''}.`);
         }
     }
+    if (s.maxConnections !== undefined)
+        core/* info */.pq(`Connections: at most ${budget.peak} of max-connections ${s.maxConnections} (processes × (threads + 1)).`);
     const hooks = projectHooks(p.manifest);
     if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
         planNotes.push(`The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${plan.chunks.length} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`);
     }
     for (const n of planNotes)
         core/* warning */.$e(n);
-    core/* info */.pq(renderPlan(plan, budget.parallel, budget.threads));
+    core/* info */.pq(renderPlan(plan, budget.parallel, budget.threads, machine));
     if (s.planOnly) {
         core/* setOutput */.uH('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
         return;
@@ -44076,12 +44735,13 @@ async function runLocal(r) {
     const github = await startGithubReporting({
         token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env,
         log: { info: (m) => core/* info */.pq(m), warning: (m) => core/* warning */.$e(m) },
-        planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads))}\n\`\`\``,
+        planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads, machine))}\n\`\`\``,
     });
     try {
-        const { reports, outcomes } = await executePlan({
-            settings: s, exe: p.exe, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
-            threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
+        const { reports, outcomes, firstNodeAt } = await executePlan({
+            settings: s, launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
+            // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
+            threads: budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
             partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
             log: (l) => core/* info */.pq(mask(l)), mask, weight,
         });
@@ -44104,7 +44764,7 @@ async function runLocal(r) {
             planNotes.push(`fail-fast: ${ffStop.message.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
         if (r.shard !== undefined)
             planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
-        writeRunRecord(s.workDir, { plan, budget, reports, outcomes, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard });
+        writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
         const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
         // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
         const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
@@ -44130,8 +44790,16 @@ async function runLocal(r) {
 }
 /** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
 function writeRunRecord(dir, r) {
+    const starts = r.reports.map((c) => c.startedAt).filter((x) => x !== undefined);
+    const ends = r.reports.map((c) => c.endedAt).filter((x) => x !== undefined);
     const record = {
         shard: r.shard,
+        runPath: r.runPath.kind,
+        runPathReason: r.runPath.why,
+        machine: r.machine,
+        shapes: r.choice?.tried,
+        oneProcessMakespan: r.choice?.oneProcessMakespan,
+        actualMakespan: starts.length > 0 && ends.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined,
         parallel: r.budget.parallel,
         threads: r.budget.threads,
         parseSeconds: r.parseSeconds,
@@ -44144,7 +44812,7 @@ function writeRunRecord(dir, r) {
             const o = r.outcomes.get(c.chunk.index);
             return {
                 index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-                predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, endedAt: c.endedAt,
+                predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: r.firstNodeAt.get(c.chunk.index), endedAt: c.endedAt,
                 processes: (o?.invocations ?? []).map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
                 retried: o?.retried ?? [],
             };
@@ -44299,7 +44967,7 @@ function planArtifactBase(s) {
 async function planMatrix(i) {
     const { settings: s, prepared: p } = i;
     const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-    const sp = planShards(graph, weightsFor(s, graph, i.cwd), s.shards, s.command);
+    const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph), s.shards, s.command);
     for (const n of sp.notes)
         core/* warning */.$e(n);
     const file = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
@@ -44426,6 +45094,7 @@ async function run(env = process.env, cwd = process.cwd()) {
     process.on('SIGINT', onSignal('SIGINT'));
     process.on('SIGTERM', onSignal('SIGTERM'));
     let masker = new Masker(secretsFromEnv(env));
+    let prepared;
     try {
         const s = readSettings(env, cwd);
         masker = new Masker([...masker.secrets, ...secretsFromProfiles(profilesDirUsed(s, env))]);
@@ -44435,7 +45104,7 @@ async function run(env = process.env, cwd = process.cwd()) {
             await reportMatrix({ settings: s, env, mask: (t) => masker.mask(t) });
             return;
         }
-        const prepared = await prepare(s, env, cwd, cancel.signal);
+        prepared = await prepare(s, env, cwd, cancel.signal);
         if (s.mode === 'plan') {
             await planMatrix({ settings: s, prepared, env, cwd });
             return;
@@ -44452,6 +45121,9 @@ async function run(env = process.env, cwd = process.cwd()) {
             core/* setFailed */.C1(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
             core/* debug */.Yz(e instanceof Error && e.stack ? e.stack : String(e));
         }
+    }
+    finally {
+        await closePrepared(prepared);
     }
 }
 /** The folder dbt reads profiles.yml from: the input, DBT_PROFILES_DIR, the project dir if it has one, ~/.dbt. */

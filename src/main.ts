@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readSettings, type Settings } from './inputs/settings.js';
 import { UserError } from './inputs/errors.js';
 import { Masker, secretsFromEnv, secretsFromProfiles } from './report/secrets.js';
-import { prepare } from './flow/prepare.js';
+import { closePrepared, prepare, type Prepared } from './flow/prepare.js';
 import { runLocal } from './flow/local.js';
 import { planMatrix, reportMatrix, shardNodes } from './flow/matrix.js';
 
@@ -28,6 +28,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
   process.on('SIGINT', onSignal('SIGINT'));
   process.on('SIGTERM', onSignal('SIGTERM'));
   let masker = new Masker(secretsFromEnv(env));
+  let prepared: Prepared | undefined;
   try {
     const s = readSettings(env, cwd);
     masker = new Masker([...masker.secrets, ...secretsFromProfiles(profilesDirUsed(s, env))]);
@@ -36,7 +37,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
       await reportMatrix({ settings: s, env, mask: (t) => masker.mask(t) });
       return;
     }
-    const prepared = await prepare(s, env, cwd, cancel.signal);
+    prepared = await prepare(s, env, cwd, cancel.signal);
     if (s.mode === 'plan') {
       await planMatrix({ settings: s, prepared, env, cwd });
       return;
@@ -51,6 +52,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
       core.setFailed(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
       core.debug(e instanceof Error && e.stack ? e.stack : String(e));
     }
+  } finally {
+    await closePrepared(prepared);
   }
 }
 

@@ -25,7 +25,9 @@ describe('readSettings', () => {
   test('defaults', () => {
     const dir = project();
     const s = readSettings(env({}), dir);
-    expect(s).toMatchObject({ command: 'build', select: [], exclude: [], parallel: 4, defer: false, dbt: 'dbt', ifNoNodes: 'warn', projectDir: dir, planOnly: false });
+    expect(s).toMatchObject({ command: 'build', select: [], exclude: [], defer: false, dbt: 'dbt', ifNoNodes: 'warn', projectDir: dir, planOnly: false, workerHost: 'auto' });
+    // parallel follows the runner's cores unless given (decided in flow/, where the machine is known)
+    expect(s.parallel).toBeUndefined();
     expect(s.threads).toBeUndefined();
     expect(s.workDir).toBe(join(dir, 'target', 'parallel-dbt'));
   });
@@ -38,6 +40,7 @@ describe('readSettings', () => {
 
   const bad: [string, Record<string, string>, RegExp][] = [
     ['unknown command', { command: 'deploy' }, /^Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/],
+    ['unknown worker-host', { 'worker-host': 'maybe' }, /^Input 'worker-host': must be one of auto, off; got 'maybe'\.$/],
     ['parallel not a number', { parallel: 'abc' }, /^Input 'parallel': must be a whole number from 1 to 64, got 'abc'\.$/],
     ['parallel zero', { parallel: '0' }, /^Input 'parallel': must be a whole number from 1 to 64, got '0'\.$/],
     ['parallel too large', { parallel: '65' }, /^Input 'parallel'/],

@@ -2,6 +2,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { join } from 'node:path';
 import { argvBytes, chunkArgv } from '../src/dbt/argv.js';
+import { subprocessLauncher } from '../src/dbt/process.js';
 import { ARGV_BUDGET_BYTES, batchesFor, type ChunkContext, type ChunkJob } from '../src/run/chunk.js';
 import { SelectorIndex } from '../src/run/selectors.js';
 import type { ManifestNode } from '../src/dbt/types.js';
@@ -24,7 +25,7 @@ describe('SelectorIndex', () => {
 describe('batchesFor', () => {
   const folder = 'a_rather_long_folder_name_for_marketing_attribution_models';
   const ctxFor = (ns: ManifestNode[]): ChunkContext => ({
-    exe: '/opt/dbt/bin/dbt',
+    launch: subprocessLauncher('/opt/dbt/bin/dbt'),
     command: 'build',
     project: { projectDir: '/home/runner/work/repo/repo/analytics', profilesDir: '/home/runner/.dbt', target: 'ci', vars: '{"run_date": "2026-01-01"}' },
     cwd: '/home/runner/work/repo/repo',

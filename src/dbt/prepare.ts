@@ -1,13 +1,17 @@
-// The steps before the fan-out, each one dbt process: deps, the list that also parses, schema creation.
+// The steps before the fan-out: deps, the parse, the list that resolves the selection. Each is one dbt invocation,
+// run by `launch` (a `dbt` process) or, on the worker host, inside the host (`parse` keeps the manifest in memory).
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { depsArgv, listArgv, parseArgv, type ListArgs, type ProjectArgs } from './argv.js';
-import { runDbt, type DbtRunOutcome } from './process.js';
+import type { DbtLauncher, DbtRunOutcome } from './process.js';
 import type { Manifest } from './types.js';
 import { UserError } from '../inputs/errors.js';
 
 export interface DbtCall {
-  exe: string;
+  /** Runs deps and ls. */
+  launch: DbtLauncher;
+  /** Runs parse (the worker host keeps what it parses); defaults to launch. */
+  parse?: DbtLauncher;
   cwd: string;
   env: Record<string, string | undefined>;
   signal?: AbortSignal;
@@ -16,6 +20,7 @@ export interface DbtCall {
 
 function failure(what: string, o: DbtRunOutcome): UserError {
   if (o.spawnError) return new UserError(`dbt ${what} could not start: ${o.spawnError}`);
+  if (o.lost) return new UserError(`dbt ${what} was lost: ${o.lost}`);
   const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
   const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
   return new UserError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
@@ -26,7 +31,7 @@ export function hasPackages(projectDir: string): boolean {
 }
 
 export async function runDeps(call: DbtCall, p: ProjectArgs, logPath: string): Promise<void> {
-  const o = await runDbt({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
+  const o = await call.launch({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
   if (o.exitCode !== 0) throw failure('deps', o);
 }
 
@@ -34,7 +39,7 @@ export async function runDeps(call: DbtCall, p: ProjectArgs, logPath: string): P
 export async function listSelected(call: DbtCall, a: ListArgs): Promise<string[]> {
   mkdirSync(a.targetPath, { recursive: true });
   const ids: string[] = [];
-  const o = await runDbt({
+  const o = await call.launch({
     ...call,
     argv: listArgv(a),
     onText: (line) => {
@@ -55,7 +60,7 @@ export async function listSelected(call: DbtCall, a: ListArgs): Promise<string[]
 /** Runs `dbt parse` into targetPath. */
 export async function parseProject(call: DbtCall, a: ProjectArgs & { targetPath: string; logPath: string }): Promise<void> {
   mkdirSync(a.targetPath, { recursive: true });
-  const o = await runDbt({ ...call, argv: parseArgv(a) });
+  const o = await (call.parse ?? call.launch)({ ...call, argv: parseArgv(a) });
   if (o.exitCode !== 0) throw failure('parse', o);
 }
 

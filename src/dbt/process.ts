@@ -31,6 +31,8 @@ export interface DbtRunOutcome {
   tail: string[];
   /** Set when the process could not be started at all. */
   spawnError?: string;
+  /** Set when the invocation was lost with the process that ran it (a worker whose host died). */
+  lost?: string;
 }
 
 const TAIL = 40;
@@ -42,32 +44,83 @@ export function childEnv(env: Record<string, string | undefined>): Record<string
   return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
 
+/** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
+export class DbtOutput {
+  readonly tail: string[] = [];
+  private readonly out: LineSplitter;
+  private readonly err: LineSplitter;
+
+  constructor(o: Pick<DbtRunOptions, 'onEvent' | 'onText'>) {
+    const remember = (line: string): void => {
+      this.tail.push(line);
+      if (this.tail.length > TAIL) this.tail.shift();
+    };
+    const onLine = (stream: 'stdout' | 'stderr') => (line: string): void => {
+      if (stream === 'stdout' && line.startsWith('{')) {
+        let ev: DbtLogEvent | undefined;
+        try {
+          ev = JSON.parse(line) as DbtLogEvent;
+        } catch {
+          ev = undefined;
+        }
+        if (ev?.info?.name !== undefined) {
+          if (ev.info.level === 'error') remember(ev.info.msg);
+          o.onEvent?.(ev);
+          return;
+        }
+      }
+      if (line.trim() !== '') remember(line);
+      o.onText?.(line, stream);
+    };
+    this.out = new LineSplitter(onLine('stdout'));
+    this.err = new LineSplitter(onLine('stderr'));
+  }
+
+  stdout(b: Buffer): void {
+    this.out.push(b);
+  }
+
+  stderr(b: Buffer): void {
+    this.err.push(b);
+  }
+
+  end(): void {
+    this.out.end();
+    this.err.end();
+  }
+}
+
+/** Starts one dbt invocation and resolves when it has ended: a process of its own, or a forked worker. */
+export type DbtLauncher = (o: DbtInvocation) => Promise<DbtRunOutcome>;
+export type DbtInvocation = Omit<DbtRunOptions, 'exe'> & {
+  /** Nodes of this invocation that must wait for nodes of other invocations (forked workers only). */
+  gate?: NodeGate;
+};
+
+/**
+ * Lets one dbt invocation hold nodes whose parents run in other processes: dbt queues such a node only once those
+ * parents have final statuses, and skips it (and what follows) when one of them blocks downstream.
+ */
+export interface NodeGate {
+  /** Per node of this invocation, its parents that run elsewhere. */
+  waitsFor: Record<string, string[]>;
+  /** Final statuses known before the start: [unique_id, blocks downstream]. */
+  known: [string, boolean][];
+  /** Calls back with every final status from now on; returns the unsubscribe. */
+  subscribe: (listener: (uid: string, blocks: boolean) => void) => () => void;
+}
+
+/** The subprocess path: every invocation is a `dbt` process started with execa. */
+export function subprocessLauncher(exe: string): DbtLauncher {
+  return (o) => {
+    if (o.gate !== undefined) throw new Error('internal: a gated invocation needs a forked worker');
+    return runDbt({ ...o, exe });
+  };
+}
+
 export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
   const started = Date.now();
-  const tail: string[] = [];
-  const remember = (line: string): void => {
-    tail.push(line);
-    if (tail.length > TAIL) tail.shift();
-  };
-  const onLine = (stream: 'stdout' | 'stderr') => (line: string): void => {
-    if (stream === 'stdout' && line.startsWith('{')) {
-      let ev: DbtLogEvent | undefined;
-      try {
-        ev = JSON.parse(line) as DbtLogEvent;
-      } catch {
-        ev = undefined;
-      }
-      if (ev?.info?.name !== undefined) {
-        if (ev.info.level === 'error') remember(ev.info.msg);
-        o.onEvent?.(ev);
-        return;
-      }
-    }
-    if (line.trim() !== '') remember(line);
-    o.onText?.(line, stream);
-  };
-  const out = new LineSplitter(onLine('stdout'));
-  const err = new LineSplitter(onLine('stderr'));
+  const output = new DbtOutput(o);
 
   const sub = execa(o.exe, o.argv, {
     cwd: o.cwd,
@@ -88,12 +141,11 @@ export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
   };
   if (o.killSignal?.aborted) killNow();
   o.killSignal?.addEventListener('abort', killNow, { once: true });
-  sub.stdout?.on('data', (b: Buffer) => out.push(b));
-  sub.stderr?.on('data', (b: Buffer) => err.push(b));
+  sub.stdout?.on('data', (b: Buffer) => output.stdout(b));
+  sub.stderr?.on('data', (b: Buffer) => output.stderr(b));
   const result = await sub;
   o.killSignal?.removeEventListener('abort', killNow);
-  out.end();
-  err.end();
+  output.end();
   const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
   return {
     exitCode: result.exitCode,
@@ -101,7 +153,7 @@ export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
     timedOut: Boolean(result.timedOut),
     cancelled: Boolean(result.isCanceled),
     durationMs: Date.now() - started,
-    tail,
+    tail: output.tail,
     spawnError,
   };
 }

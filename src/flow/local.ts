@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import { UserError } from '../inputs/errors.js';
 import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
-import { planChunks, type Plan } from '../plan/chunks.js';
+import type { Plan } from '../plan/chunks.js';
 import { planGroups } from '../plan/groups.js';
-import { candidateShapes, fitBudget, type Budget } from '../plan/budget.js';
+import type { Budget } from '../plan/budget.js';
+import { chooseShape, forkStartup, shapeCandidates, subprocessStartup, DEFAULT_PER_NODE_CPU, LOCAL_WAREHOUSE_CPU_SHARE, type Machine, type ShapeChoice, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
-import { readTimings, weigher } from '../plan/timings.js';
+import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { executePlan } from '../run/execute.js';
 import { stopReasonOf, type StopReason } from '../run/stop.js';
 import type { ChunkReport } from '../run/scheduler.js';
@@ -22,6 +23,7 @@ import { startGithubReporting } from '../report/github/index.js';
 import type { Masker } from '../report/secrets.js';
 import type { Manifest } from '../dbt/types.js';
 import { selectionArgs, type Prepared } from './prepare.js';
+import { availableParallelism } from 'node:os';
 
 export interface LocalRun {
   settings: Settings;
@@ -35,35 +37,61 @@ export interface LocalRun {
   shard?: string;
 }
 
-/** Serial seconds dbt spends per node in one process (Python work that threads do not spread). */
-const PER_NODE_SECONDS = 0.02;
-/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
-const CHUNKS_PER_PROCESS = 2;
+/** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
+const PROFILE_THREADS_UNKNOWN = 4;
 
-export function budgetFor(s: Settings): Budget {
-  const budget = fitBudget({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-  if (budget.note) core.warning(budget.note);
-  core.info(`Processes at once: ${budget.parallel}; threads per process: ${s.threads === undefined && s.maxConnections === undefined ? "the profile's" : budget.threads}${s.maxConnections !== undefined ? `; at most ${budget.peak} of ${s.maxConnections} warehouse connections` : ''}.`);
-  return budget;
-}
-
-/** The weight of each node: recorded seconds from the timings input, else an estimate. */
-export function weightsFor(s: Settings, graph: PlanGraph, cwd: string): (uid: string) => number {
-  const timings = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+/** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
+export function weightsFor(timings: Timings | undefined, spec: string[], graph: PlanGraph): (uid: string) => number {
   const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
   for (const uid of graph.nodes.keys()) w.weight(uid);
   if (timings !== undefined) {
     core.info(timings.files.length === 0
-      ? `Timings: no run_results.json matched ${s.timings.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
+      ? `Timings: no run_results.json matched ${spec.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
       : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
   }
   return w.weight;
 }
 
+/** The timings input, with each recorded time split into dbt's CPU and the warehouse's part. */
+export function timingsFor(s: Settings, cwd: string): { timings?: Timings; perNodeCpu: number } {
+  const raw = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
+  const perNodeCpu = perNodeCpuOf(raw, DEFAULT_PER_NODE_CPU);
+  return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu };
+}
+
+/** What the shape choice may use: processes, threads and the connection budget, and what the warehouse allows. */
+export function shapeRequest(s: Settings, p: Prepared, log: (line: string) => void): ShapeRequest {
+  const profileThreads = p.profile?.threads;
+  if (profileThreads === undefined && s.threads === undefined && s.maxConnections === undefined) {
+    log(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
+  }
+  return {
+    parallel: s.parallel ?? availableParallelism(), threads: s.threads, maxConnections: s.maxConnections,
+    profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p),
+  };
+}
+
+/** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
+function oneProcessReason(p: Prepared): string | undefined {
+  const adapter = p.profile?.adapter_type ?? (p.manifest.metadata as { adapter_type?: string }).adapter_type;
+  if (adapter !== 'duckdb') return undefined;
+  const path = p.profile?.path ?? '';
+  if (/^(md|motherduck):/i.test(path)) return undefined;
+  return `the target is DuckDB${path ? ` (${path})` : ''}: a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads`;
+}
+
+/** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
+export function machineFor(p: Prepared, perNodeCpu: number): Machine {
+  const size = Object.keys(p.manifest.nodes).length;
+  const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? 1.0, p.parseSeconds);
+  const host = p.profile?.host;
+  const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
+  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' };
+}
+
 export async function runLocal(r: LocalRun): Promise<void> {
   const { settings: s, prepared: p, masker } = r;
   const mask = (t: string): string => masker.mask(t);
-  let budget = budgetFor(s);
 
   if (p.selected.length === 0) {
     const what = `The selection matched no node to ${s.command}.`;
@@ -76,31 +104,38 @@ export async function runLocal(r: LocalRun): Promise<void> {
   }
 
   const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-  const weight = weightsFor(s, graph, r.cwd);
+  const { timings, perNodeCpu } = timingsFor(s, r.cwd);
+  const weight = weightsFor(timings, s.timings, graph);
+  const request = shapeRequest(s, p, (l) => core.info(l));
+  const machine = machineFor(p, perNodeCpu);
+  core.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
+  if (request.oneProcess !== undefined) core.warning(`One process: ${request.oneProcess}.`);
+  core.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
   let plan: Plan;
+  let budget: Budget;
+  let choice: ShapeChoice | undefined;
   const planNotes: string[] = [];
   if (s.groups.length > 0 && r.shard === undefined) {
     const gp = planGroups(graph, s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })), weight);
     plan = gp;
     planNotes.push(...gp.notes);
+    const shapes = shapeCandidates({ ...request, chunks: gp.chunks.length });
+    budget = shapes[shapes.length - 1];
   } else {
-    // A chunk's start-up with the shared parse costs about half a cold parse (measured by the benchmark).
-    const fixedCost = Math.max(1, 0.5 * p.parseSeconds);
-    const shapes = s.chunks !== undefined ? [budget] : candidateShapes({ parallel: s.parallel, threads: s.threads, maxConnections: s.maxConnections, defaultThreads: 4 });
-    const tried = shapes.map((shape) => ({ shape, plan: planChunks(graph, weight, { chunks: s.chunks, maxChunks: s.chunks ?? CHUNKS_PER_PROCESS * shape.parallel, slots: shape.parallel, threads: shape.threads, fixedCost, perNodeCost: PER_NODE_SECONDS }) }));
-    const best = tried.reduce((a, b) => (b.plan.makespan < a.plan.makespan - 1e-9 ? b : a));
-    plan = best.plan;
-    if (tried.length > 1) {
-      core.info(`Shapes under max-connections ${s.maxConnections}: ${tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.plan.makespan.toFixed(1)} s`).join(', ')}; using ${best.shape.parallel} process(es) × ${best.shape.threads} thread(s).`);
-      budget = best.shape;
+    choice = chooseShape(graph, weight, machine, request);
+    plan = choice.plan;
+    budget = choice.shape;
+    if (choice.tried.length > 1) {
+      core.info(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process: more would not pay for their start-up on this selection)' : ''}.`);
     }
   }
+  if (s.maxConnections !== undefined) core.info(`Connections: at most ${budget.peak} of max-connections ${s.maxConnections} (processes × (threads + 1)).`);
   const hooks = projectHooks(p.manifest);
   if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
     planNotes.push(`The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${plan.chunks.length} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`);
   }
   for (const n of planNotes) core.warning(n);
-  core.info(renderPlan(plan, budget.parallel, budget.threads));
+  core.info(renderPlan(plan, budget.parallel, budget.threads, machine));
   if (s.planOnly) {
     core.setOutput('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
     return;
@@ -110,12 +145,13 @@ export async function runLocal(r: LocalRun): Promise<void> {
   const github = await startGithubReporting({
     token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env,
     log: { info: (m) => core.info(m), warning: (m) => core.warning(m) },
-    planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads))}\n\`\`\``,
+    planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads, machine))}\n\`\`\``,
   });
   try {
-    const { reports, outcomes } = await executePlan({
-      settings: s, exe: p.exe, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
-      threads: s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
+    const { reports, outcomes, firstNodeAt } = await executePlan({
+      settings: s, launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
+      // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
+      threads: budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
       partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
       log: (l) => core.info(mask(l)), mask, weight,
     });
@@ -134,7 +170,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
     const ffStop = reports.flatMap((c) => c.results).find((x) => typeof x.message === 'string' && x.message.startsWith('Skipped: fail-fast'));
     if (ffStop) planNotes.push(`fail-fast: ${ffStop.message!.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
     if (r.shard !== undefined) planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
-    writeRunRecord(s.workDir, { plan, budget, reports, outcomes, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard });
+    writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
     const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
     // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
     const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
@@ -159,9 +195,17 @@ export async function runLocal(r: LocalRun): Promise<void> {
 }
 
 /** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
-function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; parseSeconds: number; wallSeconds: number; stop?: StopReason; shard?: string }): void {
+function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; firstNodeAt: Map<number, number>; parseSeconds: number; wallSeconds: number; stop?: StopReason; shard?: string; runPath: Prepared['runPath']; machine: Machine; choice?: ShapeChoice }): void {
+  const starts = r.reports.map((c) => c.startedAt).filter((x): x is number => x !== undefined);
+  const ends = r.reports.map((c) => c.endedAt).filter((x): x is number => x !== undefined);
   const record = {
     shard: r.shard,
+    runPath: r.runPath.kind,
+    runPathReason: r.runPath.why,
+    machine: r.machine,
+    shapes: r.choice?.tried,
+    oneProcessMakespan: r.choice?.oneProcessMakespan,
+    actualMakespan: starts.length > 0 && ends.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined,
     parallel: r.budget.parallel,
     threads: r.budget.threads,
     parseSeconds: r.parseSeconds,
@@ -174,7 +218,7 @@ function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: C
       const o = r.outcomes.get(c.chunk.index);
       return {
         index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-        predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, endedAt: c.endedAt,
+        predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: r.firstNodeAt.get(c.chunk.index), endedAt: c.endedAt,
         processes: (o?.invocations ?? []).map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
         retried: o?.retried ?? [],
       };

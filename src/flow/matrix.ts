@@ -15,7 +15,7 @@ import { localArtifactsDir, publish } from '../report/publish.js';
 import { artifactName, uploadArtifactSets } from '../report/artifacts.js';
 import { fetchArtifacts, latestAttempts } from '../report/download.js';
 import { selectionArgs, type Prepared } from './prepare.js';
-import { weightsFor } from './local.js';
+import { weightsFor, timingsFor } from './local.js';
 
 export interface ShardPlanFile {
   version: 1;
@@ -33,7 +33,7 @@ function planArtifactBase(s: Settings): string {
 export async function planMatrix(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; cwd: string }): Promise<void> {
   const { settings: s, prepared: p } = i;
   const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-  const sp = planShards(graph, weightsFor(s, graph, i.cwd), s.shards, s.command);
+  const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph), s.shards, s.command);
   for (const n of sp.notes) core.warning(n);
   const file: ShardPlanFile = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
   const path = join(s.workDir, 'shard-plan.json');

@@ -1,21 +1,39 @@
-// Before any planning: the dbt executable, deps once, and one `dbt ls` that resolves the selection with dbt's own
-// grammar and parses the project into a shared target (the partial parse every chunk reuses).
+// Before any planning: the dbt executable, the run path (the worker host, or one dbt process per invocation), deps
+// once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
+// parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
+// reuses its partial parse.
 import * as core from '@actions/core';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import { UserError } from '../inputs/errors.js';
 import { resolveDbt } from '../dbt/executable.js';
+import { DbtHost, HostUnavailable, pythonOf, type ProfileFacts } from '../dbt/host.js';
+import { subprocessLauncher, type DbtLauncher } from '../dbt/process.js';
 import { hasPackages, listSelected, parseProject, readManifest, runDeps, type DbtCall } from '../dbt/prepare.js';
 import type { ProjectArgs } from '../dbt/argv.js';
 import type { Manifest } from '../dbt/types.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
 import { manifestNodes } from '../plan/graph.js';
 
+/** How chunks are started, and why. */
+export interface RunPath {
+  kind: 'fork' | 'subprocess';
+  why: string;
+  launch: DbtLauncher;
+  /** The worker host, when one runs (closed by closePrepared). */
+  host?: DbtHost;
+  /** Seconds to import dbt (measured by the host; estimated on the subprocess path). */
+  importSeconds?: number;
+}
+
 export interface Prepared {
   exe: string;
   project: ProjectArgs;
   call: DbtCall;
+  runPath: RunPath;
+  /** The profile as dbt read it (worker host only). */
+  profile?: ProfileFacts;
   parseDir: string;
   parseTarget: string;
   parseSeconds: number;
@@ -38,44 +56,69 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   const parseDir = join(s.workDir, 'parse');
   mkdirSync(parseDir, { recursive: true });
   const project: ProjectArgs = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-  const call: DbtCall = { exe: exe.path, cwd, env, signal, log: (l) => core.info(l) };
+  const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+  const subprocess = subprocessLauncher(exe.path);
+  const call: DbtCall = host
+    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core.info(l) }
+    : { launch: subprocess, cwd, env, signal, log: (l) => core.info(l) };
   const parseTarget = join(parseDir, 'target');
-
-  if (hasPackages(s.projectDir)) {
-    core.info('dbt deps: installing packages once for every chunk');
-    await runDeps(call, project, join(parseDir, 'logs'));
+  try {
+    return await resolveSelection();
+  } catch (e) {
+    await host?.close();
+    throw e;
   }
 
-  const t0 = Date.now();
-  const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
-  // The first list parses into parseTarget; the group lists reuse that parse, side by side (ls is read-only).
-  const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-  const lists = [
-    ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
-    ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
-  ];
-  // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
-  const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
-  let firstIds: string[];
-  if (wholeProject) {
-    await parseProject(call, { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') });
-    firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
-  } else firstIds = await listSelected(call, { ...listBase, ...lists[0] });
-  const parseSeconds = (Date.now() - t0) / 1000;
-  const partialParseFile = existsSync(join(parseTarget, 'partial_parse.msgpack')) ? join(parseTarget, 'partial_parse.msgpack') : undefined;
-  const restIds = await Promise.all(lists.slice(1).map((l, i) =>
-    listSelected(call, { ...listBase, ...l, partialParseFile, targetPath: join(parseDir, `list-${i + 2}`), logPath: join(parseDir, `list-${i + 2}-logs`) })));
-  const allIds = [firstIds, ...restIds];
-  const userIds = needsUserList ? allIds[0] : undefined;
-  const groupIds = needsUserList ? allIds.slice(1) : allIds;
-  const manifest = readManifest(parseTarget);
-  checkVersion(manifest);
-  core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+  async function resolveSelection(): Promise<Prepared> {
 
-  const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
-  const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
-  const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
-  return { exe: exe.path, project, call, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    if (hasPackages(s.projectDir)) {
+      core.info('dbt deps: installing packages once for every chunk');
+      await runDeps(call, project, join(parseDir, 'logs'));
+    }
+
+    const t0 = Date.now();
+    const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+    const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
+    const lists = [
+      ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+      ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+    ];
+    // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
+    const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
+    let allIds: string[][];
+    let partialParseFile: string | undefined;
+    const listTarget = (i: number) => ({ targetPath: join(parseDir, `list-${i + 1}`), logPath: join(parseDir, `list-${i + 1}-logs`) });
+    if (host) {
+      // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
+      await parseProject(call, { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') });
+      partialParseFile = partialParseOf(parseTarget);
+      allIds = [];
+      if (wholeProject) allIds.push(allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command)));
+      else for (const [i, l] of lists.entries()) allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+    } else {
+      let firstIds: string[];
+      if (wholeProject) {
+        await parseProject(call, { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') });
+        firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
+      } else firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+      partialParseFile = partialParseOf(parseTarget);
+      // The group lists reuse the first one's parse, side by side (ls is read-only).
+      const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
+      allIds = [firstIds, ...restIds];
+    }
+    const parseSeconds = (Date.now() - t0) / 1000;
+    const userIds = needsUserList ? allIds[0] : undefined;
+    const groupIds = needsUserList ? allIds.slice(1) : allIds;
+    const manifest = readManifest(parseTarget);
+    checkVersion(manifest);
+    core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+
+    const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
+    const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+    const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
+    const runPath = await choosePath(host, noHost, subprocess, manifest);
+    return { exe: exe.path, project, call: runPath.host ? call : { ...call, launch: subprocess, parse: undefined }, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+  }
 }
 
 function checkVersion(m: Manifest): void {
@@ -93,6 +136,42 @@ export function selectionArgs(s: Settings): Record<string, unknown> {
   out.exclude = s.exclude;
   if (s.selector) out.selector = s.selector;
   return out;
+}
+
+function partialParseOf(target: string): string | undefined {
+  const path = join(target, 'partial_parse.msgpack');
+  return existsSync(path) ? path : undefined;
+}
+
+/** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
+async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ host?: DbtHost; why: string }> {
+  if (s.workerHost === 'off') return { why: 'worker-host: off' };
+  if (process.platform !== 'linux') return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
+  const python = pythonOf(dbtPath, env);
+  if (python === undefined) return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
+  try {
+    const host = await DbtHost.start({ python, cwd, env, log: (l) => core.debug(l) });
+    return { host, why: '' };
+  } catch (e) {
+    return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };
+  }
+}
+
+/** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
+async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
+  const adapter = host?.profile?.adapter_type ?? (m.metadata as { adapter_type?: string }).adapter_type;
+  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess };
+  const check = await host.forkCheck();
+  if (!check.ok) {
+    await host.close();
+    return { kind: 'subprocess', why: check.why, launch: subprocess };
+  }
+  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}`, launch: host.launcher(), host, importSeconds: host.importSeconds };
+}
+
+/** Ends what prepare started (the worker host). */
+export async function closePrepared(p: Prepared | undefined): Promise<void> {
+  await p?.runPath.host?.close();
 }
 
 /** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */

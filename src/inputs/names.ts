@@ -36,6 +36,7 @@ export const Input = {
   Shard: 'shard',
   ShardPlan: 'shard-plan',
   RetentionDays: 'retention-days',
+  WorkerHost: 'worker-host',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];

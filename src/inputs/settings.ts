@@ -26,7 +26,8 @@ export interface Settings {
   groups: GroupSpec[];
   /** Number of automatic chunks; undefined = as many as `parallel`. */
   chunks?: number;
-  parallel: number;
+  /** dbt processes at once; undefined = the machine's cores. */
+  parallel?: number;
   threads?: number;
   maxConnections?: number;
   /** Absolute. */
@@ -65,6 +66,8 @@ export interface Settings {
   retentionDays?: number;
   /** Repository root: annotations are relative to it. */
   workspace: string;
+  /** auto: chunks are forked from one parsed dbt where that is safe; off: one `dbt` process per chunk. */
+  workerHost: 'auto' | 'off';
 }
 
 type Env = Record<string, string | undefined>;
@@ -157,7 +160,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
     throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
   }
-  const parallel = integer(env, Input.Parallel, 1, 64) ?? 4;
+  const parallel = integer(env, Input.Parallel, 1, 64);
   const chunks = integer(env, Input.Chunks, 1, 256);
   const threads = integer(env, Input.Threads, 1, 256);
   const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
@@ -218,6 +221,7 @@ export function readSettings(env: Env, cwd: string): Settings {
     ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
     artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
     githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
+    workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
   };
 }
 

@@ -38,6 +38,11 @@ export interface PlanOptions {
 
 export interface Plan {
   chunks: Chunk[];
+  /**
+   * All chunks run at once, one process each, and a node whose parents are in another chunk waits for them inside
+   * its own dbt invocation (forked workers with a node gate): chunks have no order between them.
+   */
+  gated?: boolean;
   /** Predicted seconds from the first chunk's start to the last chunk's end. */
   makespan: number;
   /** Longest weighted chain of dependent nodes. */

@@ -1,14 +1,19 @@
 // The plan as the log shows it before running.
 import type { Plan } from './chunks.js';
+import type { Machine } from './shape.js';
 
-/** `slots`: nodes that can run at once (processes × threads). */
-export function lowerBound(p: Plan, slots: number): number {
-  return Math.max(p.criticalPath, p.totalWork / Math.max(1, slots));
+/**
+ * No run of this plan's nodes can be shorter: the longest chain, the work spread over every thread, and (with a
+ * machine) dbt's own per-node CPU spread over the processes that can each have a core.
+ */
+export function lowerBound(p: Plan, processes: number, threads: number, machine?: Machine): number {
+  const nodes = p.chunks.reduce((n, c) => n + c.nodes.length, 0);
+  const cpu = machine ? (nodes * machine.perNodeCpu) / Math.max(1, Math.min(processes, machine.cores)) : 0;
+  return Math.max(p.criticalPath, p.totalWork / Math.max(1, processes * threads), cpu);
 }
 
-export function renderPlan(p: Plan, processes: number, threads: number): string {
-  const slots = processes * threads;
-  const lines = [`Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, slots).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s over ${processes} process(es) × ${threads} thread(s))`];
+export function renderPlan(p: Plan, processes: number, threads: number, machine?: Machine): string {
+  const lines = [`Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) on ${processes} process(es) × ${threads} thread(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, processes, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`];
   for (const c of p.chunks) {
     const after = c.dependsOn.length > 0 ? `, after ${c.dependsOn.join(', ')}` : '';
     lines.push(`  ${c.index}. ${c.name}: ${c.nodes.length} node(s), ~${c.predicted.toFixed(1)} s${after}`);

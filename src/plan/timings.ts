@@ -9,6 +9,16 @@ export interface Timings {
   /** Seconds by unique_id (mean over the files that have the node). */
   seconds: Map<string, number>;
   files: string[];
+  /**
+   * Seconds of the node's own wait outside dbt (the warehouse), by unique_id: its execution_time less the dbt CPU
+   * it waited for in its process (the run's threads × perNodeCpu: in a busy process every thread queues for the
+   * GIL). Set by warehouseSeconds.
+   */
+  warehouse?: Map<string, number>;
+  /** Per file: the run's threads (args.threads) and its execution seconds per node (elapsed_time / nodes). */
+  runs: { file: string; threads: number; secondsPerNode: number }[];
+  /** Per file: the run's threads and each node's execution_time. */
+  recorded: { threads: number; exec: Map<string, number> }[];
 }
 
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
@@ -26,24 +36,56 @@ export function readTimings(spec: string[], cwd: string): Timings {
     }
   }
   const sums = new Map<string, { total: number; n: number }>();
+  const runs: Timings['runs'] = [];
+  const recorded: Timings['recorded'] = [];
   for (const f of [...files].sort()) {
-    let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[] };
+    let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[]; elapsed_time?: unknown; args?: { threads?: unknown } };
     try {
       parsed = JSON.parse(readFileSync(f, 'utf8'));
     } catch (e) {
       throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
     }
     if (!Array.isArray(parsed?.results)) throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
+    const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+    const exec = new Map<string, number>();
     for (const r of parsed.results) {
       if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0)) continue;
       if (r.status === 'skipped') continue; // a skipped node took no time: it says nothing about its cost
+      exec.set(r.unique_id, r.execution_time);
       const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
       s.total += r.execution_time;
       s.n++;
       sums.set(r.unique_id, s);
     }
+    recorded.push({ threads, exec });
+    if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
+      runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+    }
   }
-  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort() };
+  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+}
+
+/**
+ * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
+ * (elapsed / nodes); one bound by the warehouse took longer, so the smallest figure, capped by `fallback`, counts.
+ */
+export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
+  const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
+  return Number.isFinite(observed) ? Math.max(0.002, Math.min(fallback, observed)) : fallback;
+}
+
+/** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
+export function warehouseSeconds(t: Timings, perNodeCpu: number): Timings {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const { threads, exec } of t.recorded) {
+    for (const [uid, x] of exec) {
+      const s = sums.get(uid) ?? { total: 0, n: 0 };
+      s.total += Math.max(0, x - threads * perNodeCpu);
+      s.n++;
+      sums.set(uid, s);
+    }
+  }
+  return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
 }
 
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
@@ -63,7 +105,7 @@ export function weigher(t: Timings | undefined, typeOf: (uid: string) => string)
   const weight = (uid: string): number => {
     let w = cache.get(uid);
     if (w !== undefined) return w;
-    const rec = t?.seconds.get(uid);
+    const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
     if (rec !== undefined) known++;
     w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
     cache.set(uid, w);

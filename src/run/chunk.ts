@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs } from '../dbt/argv.js';
-import { runDbt, type DbtRunOutcome } from '../dbt/process.js';
+import type { DbtLauncher, DbtRunOutcome, NodeGate } from '../dbt/process.js';
 import { readRunResults, syntheticResult } from '../dbt/results.js';
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js';
@@ -23,7 +23,8 @@ export interface ChunkJob {
 }
 
 export interface ChunkContext {
-  exe: string;
+  /** Starts one dbt invocation: a `dbt` process, or a worker forked from the parsed host. */
+  launch: DbtLauncher;
   command: string;
   project: ProjectArgs;
   cwd: string;
@@ -49,6 +50,14 @@ export interface ChunkContext {
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
+  /**
+   * Set in a gated plan: nodes whose parents run in other chunks wait for them inside dbt. Gives the final status
+   * of any node (when known) and every new one as it comes.
+   */
+  gate?: {
+    statusOf: (uid: string) => string | undefined;
+    subscribe: (listener: (uid: string, status: string) => void) => () => void;
+  };
 }
 
 export interface Invocation {
@@ -125,7 +134,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
       }
       const last = attempt >= retries;
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-      const inv = await invoke(ctx, job, batch, tag, attempt, last);
+      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.gate?.statusOf(uid) ?? '') || undefined);
       invocations.push(inv.invocation);
       if (inv.fatal !== undefined) {
         fatal = inv.fatal;
@@ -156,7 +165,24 @@ function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkCont
   return batch.filter((u) => again.has(u));
 }
 
-async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
+/** What each node of this invocation waits for outside it, what of that is already known, and the feed of the rest. */
+function nodeGate(ctx: ChunkContext, batch: string[], statusOf: (uid: string) => string | undefined, feed: NonNullable<ChunkContext['gate']>): NodeGate {
+  const inBatch = new Set(batch);
+  const waitsFor: Record<string, string[]> = {};
+  const known = new Map<string, boolean>();
+  for (const uid of batch) {
+    const outside = (ctx.parentsOf?.(uid) ?? []).filter((p) => !inBatch.has(p));
+    if (outside.length === 0) continue;
+    waitsFor[uid] = outside;
+    for (const p of outside) {
+      const st = statusOf(p);
+      if (st !== undefined) known.set(p, blocksDownstream(st));
+    }
+  }
+  return { waitsFor, known: [...known], subscribe: (listener) => feed.subscribe((uid, st) => listener(uid, blocksDownstream(st))) };
+}
+
+async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean, statusOf: (uid: string) => string | undefined): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
   const targetPath = join(job.dir, `target${tag}`);
   const logPath = join(job.dir, `logs${tag}`);
   const selectionState = join(job.dir, `selection${tag}`);
@@ -169,8 +195,9 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
   const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
-  const outcome = await runDbt({
-    exe: ctx.exe, argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+  const outcome = await ctx.launch({
+    gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
+    argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
     onEvent: (ev) => {
       const r = nodeResultOf(ev);
       if (r !== undefined && wanted.has(r.uid)) {
@@ -217,6 +244,7 @@ function fatalMessage(o: DbtRunOutcome): string {
 
 function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMessage: string | undefined): string {
   if (o.spawnError) return `dbt could not be started: ${o.spawnError}`;
+  if (o.lost) return `dbt was lost before reporting this node: ${o.lost}`;
   if (o.timedOut) return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
   if (stopMessage !== undefined) return stopMessage;
   const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');

@@ -3,6 +3,7 @@ import * as core from '@actions/core';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import type { ProjectArgs } from '../dbt/argv.js';
+import type { DbtLauncher } from '../dbt/process.js';
 import type { DbtLogEvent, Manifest } from '../dbt/types.js';
 import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
@@ -18,7 +19,8 @@ import { manifestNodes } from '../plan/graph.js';
 
 export interface ExecuteInput {
   settings: Settings;
-  exe: string;
+  /** Starts one dbt invocation (a process, or a forked worker). */
+  launch: DbtLauncher;
   cwd: string;
   env: Record<string, string | undefined>;
   project: ProjectArgs;
@@ -41,6 +43,8 @@ export interface ExecuteInput {
 export interface Execution {
   reports: ChunkReport[];
   outcomes: Map<number, ChunkOutcome>;
+  /** When each chunk's first node started (its first START line), epoch ms: the chunk's start-up ends there. */
+  firstNodeAt: Map<number, number>;
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
@@ -58,6 +62,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   }, 1000);
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const outcomes = new Map<number, ChunkOutcome>();
+  const firstNodeAt = new Map<number, number>();
   let reports: ChunkReport[];
   try {
     reports = await runSchedule({
@@ -82,17 +87,19 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) x.log(x.mask(line));
         x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
-      launch: async (chunk, { blocked, onNodeStatus, signal, stop }) => {
+      launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         const out = await runChunk({
-          exe: x.exe, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+          launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
           threads: x.threads, state: s.state, defer: s.defer,
           timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
           signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
           parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
           selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
+          gate: x.plan.gated ? { statusOf, subscribe } : undefined,
           onEvent: (name, ev) => {
             // dbt creates the chunk's schemas before it reports its concurrency line.
             if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
+            if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index)) firstNodeAt.set(chunk.index, Date.now());
             logEvent(name, ev, x.mask, width);
             const failure = progress.event(name, ev);
             if (failure) x.log(x.mask(failure));
@@ -107,7 +114,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     clearInterval(ticker);
   }
   x.log(progress.line(Date.now()));
-  return { reports, outcomes };
+  return { reports, outcomes, firstNodeAt };
 }
 
 const SCHEMA_WAIT = 'schema ';

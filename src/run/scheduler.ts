@@ -27,6 +27,10 @@ export interface LaunchContext {
   onNodeStatus: (uid: string, status: string) => void;
   /** Stop the whole run (nothing new starts, running chunks are interrupted) for this reason. */
   stop: (reason: StopReason) => void;
+  /** The final status of a node of any chunk, when known. */
+  statusOf: (uid: string) => string | undefined;
+  /** Calls back with each node's final status as it becomes known (any chunk); returns the unsubscribe. */
+  subscribe: (listener: (uid: string, status: string) => void) => () => void;
 }
 
 export type Launch = (chunk: Chunk, ctx: LaunchContext) => Promise<RunResult[]>;
@@ -54,12 +58,26 @@ export interface ScheduleOptions {
 
 export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
   const status = new Map<string, string>(); // final status of every node known so far
+  const listeners = new Set<(uid: string, status: string) => void>();
+  const settle = (uid: string, st: string): void => {
+    const first = !status.has(uid);
+    status.set(uid, st);
+    if (first) for (const l of listeners) l(uid, st);
+  };
+  const subscribe = (l: (uid: string, status: string) => void): (() => void) => {
+    listeners.add(l);
+    return () => listeners.delete(l);
+  };
   const chunkOf = new Map<string, number>();
   for (const c of o.plan.chunks) for (const u of c.nodes) chunkOf.set(u, c.index);
   const reports = new Map<number, ChunkReport>(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-  // The nodes each chunk needs from other chunks.
+  // The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt).
   const needs = new Map<number, string[]>();
   for (const c of o.plan.chunks) {
+    if (o.plan.gated) {
+      needs.set(c.index, []);
+      continue;
+    }
     const ext = new Set<string>();
     for (const u of c.nodes) for (const p of o.graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
     needs.set(c.index, [...ext]);
@@ -95,14 +113,14 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
     o.onChunkStart?.(c);
     const onNodeStatus = (uid: string, st: string): void => {
       if (chunkOf.get(uid) !== c.index || status.has(uid)) return;
-      status.set(uid, st);
+      settle(uid, st);
       failed(uid, st);
       wake();
     };
     const p = (async () => {
       let results: RunResult[];
       try {
-        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason) });
+        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => status.get(uid), subscribe });
       } catch (e) {
         const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
         results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
@@ -110,10 +128,10 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
       rep.results = results;
       rep.endedAt = Date.now();
       for (const r of results) {
-        status.set(r.unique_id, String(r.status)); // the artifact has the last word
+        settle(r.unique_id, String(r.status)); // the artifact has the last word
         failed(r.unique_id, String(r.status));
       }
-      for (const u of c.nodes) if (!status.has(u)) status.set(u, 'error');
+      for (const u of c.nodes) if (!status.has(u)) settle(u, 'error');
       running.delete(c.index);
       o.onChunkEnd?.(rep);
     })();
@@ -133,7 +151,8 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
           i++;
           continue;
         }
-        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
+        // A gated plan's chunks wait for each other's nodes inside dbt: every one must start, so nothing holds them.
+        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.plan.gated ? undefined : o.admit?.(c, running.size);
         if (hold !== undefined) {
           if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
           waitingFor = hold;

@@ -1,0 +1,318 @@
+// The worker host (worker_host.py): one Python process of the user's dbt-core that imports dbt once, parses once and
+// forks one pre-loaded worker per chunk. Each worker is still its own OS process (dbt's one-invocation-per-process
+// rule), but starts from the parsed manifest in memory instead of paying imports and a partial parse again.
+// This module speaks the host's framed protocol and gives every invocation the same outcome as a `dbt` process.
+import { execa, type ResultPromise } from 'execa';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childEnv, DbtOutput, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
+
+/** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
+export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker_host.py');
+
+/** Why the host cannot be used; the caller falls back to one `dbt` process per invocation and says why. */
+export class HostUnavailable extends Error {}
+
+interface HostMessage {
+  event: string;
+  id: number;
+  code?: number | null;
+  signal?: string | null;
+  pid?: number;
+  error?: string;
+  ok?: boolean;
+  why?: string;
+  dbt_version?: string;
+  python?: string;
+  fork?: boolean;
+  seconds?: number;
+  profile?: ProfileFacts;
+}
+
+/** What the host's parse learnt of the profile (dbt's own reading of profiles.yml). */
+export interface ProfileFacts {
+  threads?: number;
+  adapter_type?: string;
+  /** A DuckDB database path. */
+  path?: string;
+  /** The warehouse host, where the adapter has one. */
+  host?: string;
+  error?: string;
+}
+
+interface Pending {
+  output: DbtOutput;
+  pid?: number;
+  done: (m: HostMessage) => void;
+  lost: (why: string) => void;
+}
+
+const HEADER_BYTES = 9;
+
+/** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
+export class FrameReader {
+  private buf: Buffer = Buffer.alloc(0);
+  constructor(private readonly onFrame: (kind: string, id: number, payload: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let at = 0;
+    while (this.buf.length - at >= HEADER_BYTES) {
+      const len = this.buf.readUInt32BE(at + 5);
+      if (this.buf.length - at < HEADER_BYTES + len) break;
+      const kind = String.fromCharCode(this.buf[at]);
+      const id = this.buf.readUInt32BE(at + 1);
+      this.onFrame(kind, id, this.buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len));
+      at += HEADER_BYTES + len;
+    }
+    this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+  }
+}
+
+/**
+ * The Python interpreter behind a dbt-core entry-point script: its `#!` line, or the `exec` line pip writes when
+ * that path is too long or has spaces. Undefined when it cannot be told.
+ */
+export function pythonOf(dbtPath: string, env: Record<string, string | undefined>): string | undefined {
+  let head: string;
+  try {
+    head = readFileSync(dbtPath, { encoding: 'latin1' }).slice(0, 4096);
+  } catch {
+    return undefined;
+  }
+  const lines = head.split('\n');
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(lines[0] ?? '');
+  if (!shebang) return undefined;
+  const pipExec = /^'''exec' (?:"([^"]+)"|'([^']+)'|(\S+)) "\$0"/m.exec(head);
+  if (pipExec) return pipExec[1] ?? pipExec[2] ?? pipExec[3];
+  const [, interp, arg] = shebang;
+  if (/python/.test(interp)) return interp;
+  if (interp.endsWith('/env') && arg !== undefined && /python/.test(arg)) {
+    if (isAbsolute(arg)) return arg;
+    for (const dir of (env.PATH ?? '').split(delimiter)) if (dir && existsSync(join(dir, arg))) return join(dir, arg);
+  }
+  return undefined;
+}
+
+export interface HostStart {
+  python: string;
+  cwd: string;
+  env: Record<string, string | undefined>;
+  /** The host's own diagnostics (stderr lines). */
+  log?: (line: string) => void;
+  /** How long importing dbt may take before the host is given up. */
+  readyTimeoutMs?: number;
+  /** Overrides HOST_SCRIPT (tests). */
+  script?: string;
+}
+
+export class DbtHost {
+  readonly pid: number;
+  readonly dbtVersion: string;
+  /** Seconds the host took to import dbt. */
+  readonly importSeconds: number;
+  readonly canFork: boolean;
+  /** Set by the first parse that kept its manifest. */
+  profile: ProfileFacts | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private ended: string | undefined;
+
+  private constructor(private readonly proc: ResultPromise, ready: HostMessage) {
+    this.pid = ready.pid ?? proc.pid ?? 0;
+    this.dbtVersion = ready.dbt_version ?? '';
+    this.importSeconds = ready.seconds ?? 0;
+    this.canFork = ready.fork === true;
+  }
+
+  /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
+  static async start(o: HostStart): Promise<DbtHost> {
+    const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
+      cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
+      buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: 3000,
+    });
+    let host: DbtHost | undefined;
+    const errTail: string[] = [];
+    const ready = new Promise<HostMessage>((resolve, reject) => {
+      const frames = new FrameReader((kind, id, payload) => {
+        if (host !== undefined) return host.frame(kind, id, payload);
+        if (kind !== 'M') return;
+        const m = JSON.parse(payload.toString('utf8')) as HostMessage;
+        if (m.event === 'ready') resolve(m);
+        else reject(new HostUnavailable(m.error ?? `unexpected first message ${m.event}`));
+      });
+      proc.stdout?.on('data', (b: Buffer) => frames.push(b));
+      let errLine = '';
+      proc.stderr?.on('data', (b: Buffer) => {
+        const lines = (errLine + b.toString('utf8')).split('\n');
+        errLine = lines.pop() ?? '';
+        for (const l of lines) {
+          errTail.push(l);
+          if (errTail.length > 20) errTail.shift();
+          o.log?.(`worker host: ${l}`);
+        }
+      });
+      void proc.then((r) => {
+        const why = r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : `it exited with ${r.exitCode ?? r.signal}`;
+        const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+        if (host === undefined) reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
+        else host.lose(`the worker host ${why}${detail ? `: ${detail}` : ''}`);
+      });
+    });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), o.readyTimeoutMs ?? 120_000);
+    try {
+      const m = await ready;
+      host = new DbtHost(proc, m);
+      return host;
+    } catch (e) {
+      proc.kill('SIGKILL');
+      throw e instanceof HostUnavailable ? e : new HostUnavailable(e instanceof Error ? e.message : String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
+  invoke(o: DbtInvocation, keepManifest = false): Promise<DbtRunOutcome> {
+    return this.request(o, { op: 'invoke', argv: o.argv, keep_manifest: keepManifest }, true);
+  }
+
+  /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
+  fork(o: DbtInvocation): Promise<DbtRunOutcome> {
+    if (o.gate === undefined) return this.request(o, { op: 'fork', argv: o.argv });
+    const gate = o.gate;
+    let unsubscribe = (): void => {};
+    // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
+    const outcome = this.request(o, { op: 'fork', argv: o.argv, gate: { waits_for: gate.waitsFor, known: gate.known } }, false, (id) => {
+      unsubscribe = gate.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
+    });
+    return outcome.finally(() => unsubscribe());
+  }
+
+  /** The fork path as a launcher for the chunk runner. */
+  launcher(): DbtLauncher {
+    return (o) => this.fork(o);
+  }
+
+  /** Whether forking is safe now (a parsed manifest, no extra threads); the reason when it is not. */
+  async forkCheck(): Promise<{ ok: boolean; why: string }> {
+    if (!this.canFork) return { ok: false, why: `fork is not available on ${process.platform}` };
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '' }), lost: (why) => resolve({ ok: false, why }) });
+      this.send({ op: 'fork_check', id });
+    });
+  }
+
+  /** Ends the host: it interrupts what still runs, then exits. */
+  async close(): Promise<void> {
+    if (this.ended === undefined) {
+      this.send({ op: 'shutdown' });
+      this.proc.stdin?.end();
+    }
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), 10_000);
+    await this.proc;
+    clearTimeout(timer);
+  }
+
+  /** `inProcess`: the host itself runs it and reads no request meanwhile, so stopping it means ending the host. */
+  private request(o: DbtInvocation, req: Record<string, unknown>, inProcess = false, onSent?: (id: number) => void): Promise<DbtRunOutcome> {
+    const started = Date.now();
+    const id = this.nextId++;
+    const output = new DbtOutput(o);
+    let timedOut = false;
+    let cancelled = false;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    return new Promise<DbtRunOutcome>((resolve) => {
+      const pending: Pending = { output, done: () => {}, lost: () => {} };
+      const kill = (sig: 'INT' | 'KILL'): void => {
+        if (inProcess) this.proc.kill('SIGKILL');
+        else if (this.ended === undefined) this.send({ op: 'signal', id, sig });
+        else if (pending.pid !== undefined) signalPid(pending.pid, sig === 'KILL' ? 'SIGKILL' : 'SIGINT');
+      };
+      const interrupt = (): void => {
+        kill('INT');
+        timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? 5000));
+      };
+      const onCancel = (): void => {
+        cancelled = true;
+        interrupt();
+      };
+      const onKill = (): void => kill('KILL');
+      const finish = (m: Partial<HostMessage>, lost?: string): void => {
+        for (const t of timers) clearTimeout(t);
+        o.signal?.removeEventListener('abort', onCancel);
+        o.killSignal?.removeEventListener('abort', onKill);
+        this.pending.delete(id);
+        output.end();
+        resolve({
+          exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
+          tail: output.tail, spawnError: m.error, lost,
+        });
+      };
+      pending.done = (m) => finish(m);
+      pending.lost = (why) => {
+        // The host died: its workers got SIGINT from the kernel (parent-death signal). Wait until they are gone.
+        const pid = pending.pid;
+        if (pid === undefined) return finish({}, why);
+        void waitForExit(pid, o.graceMs ?? 5000).then(() => finish({}, why));
+      };
+      this.pending.set(id, pending);
+      if (this.ended !== undefined) return pending.lost(this.ended);
+      if (o.timeoutMs !== undefined) timers.push(setTimeout(() => { timedOut = true; interrupt(); }, o.timeoutMs));
+      if (o.signal?.aborted) onCancel();
+      else o.signal?.addEventListener('abort', onCancel, { once: true });
+      if (o.killSignal?.aborted) onKill();
+      else o.killSignal?.addEventListener('abort', onKill, { once: true });
+      this.send({ ...req, id });
+      onSent?.(id);
+    });
+  }
+
+  private frame(kind: string, id: number, payload: Buffer): void {
+    const p = this.pending.get(id);
+    if (p === undefined) return;
+    if (kind === 'O') p.output.stdout(payload);
+    else if (kind === 'E') p.output.stderr(payload);
+    else if (kind === 'M') {
+      const m = JSON.parse(payload.toString('utf8')) as HostMessage;
+      if (m.event === 'started') p.pid = m.pid;
+      if (m.profile !== undefined && Object.keys(m.profile).length > 0) this.profile = m.profile;
+      if (m.event === 'exit' || m.event === 'fork_check' || m.event === 'error') p.done(m);
+    }
+  }
+
+  private lose(why: string): void {
+    this.ended = why;
+    for (const p of [...this.pending.values()]) p.lost(why);
+  }
+
+  private send(req: Record<string, unknown>): void {
+    if (this.ended !== undefined || this.proc.stdin?.writable !== true) return;
+    this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+  }
+}
+
+function signalPid(pid: number, sig: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `pid` is gone; after graceMs it is killed. */
+async function waitForExit(pid: number, graceMs: number): Promise<void> {
+  const started = Date.now();
+  let killed = false;
+  while (signalPid(pid, 0)) {
+    if (!killed && Date.now() - started > graceMs) {
+      signalPid(pid, 'SIGKILL');
+      killed = true;
+    }
+    if (Date.now() - started > graceMs + 10_000) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

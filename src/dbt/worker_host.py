@@ -1,0 +1,572 @@
+"""parallel-dbt worker host: import dbt once, parse once, fork one pre-loaded dbt worker per chunk.
+
+Started by the action (execa, never a shell) with the Python interpreter of the user's dbt-core. Each chunk is
+still its own OS process (dbt's "one invocation per process" rule holds), but it starts from a parsed manifest in
+memory instead of paying Python imports and a partial parse again. See DBT-FACTS §13 for the facts relied on.
+
+Protocol (all integers big-endian):
+- stdin: one JSON request per line: {"op": "invoke" | "fork" | "signal" | "fork_check" | "shutdown", ...}.
+- stdout: frames. Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an invocation),
+  id (uint32: the invocation id; 0 for the host), payload length (uint32); then the payload.
+- stderr: the host's own diagnostics, plain text.
+
+An "invoke" runs dbt in the host itself (deps, parse, ls: sequential, read-only steps); its output is captured
+and relayed when it ends. A "fork" starts a worker that runs dbtRunner(manifest=<the parsed one>).invoke(argv)
+with its stdout/stderr streamed live. Every invocation ends with {"event": "exit", "id", "code", "signal"}.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import select
+import signal
+import struct
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from typing import Any, Dict, List, Optional, Tuple
+
+HEADER = struct.Struct(">cII")
+READ_SIZE = 65536
+PR_SET_PDEATHSIG = 1
+
+
+class Channel:
+    """The framed stdout towards the action."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, kind: bytes, ident: int, payload: bytes) -> None:
+        view = memoryview(HEADER.pack(kind, ident, len(payload)) + payload)
+        while len(view) > 0:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+    def message(self, ident: int, **fields: Any) -> None:
+        self.send(b"M", ident, json.dumps(fields).encode("utf-8"))
+
+
+class Worker:
+    """A forked dbt invocation and the read ends of its output pipes."""
+
+    def __init__(self, ident: int, pid: int, out_fd: int, err_fd: int, ctl_fd: Optional[int]) -> None:
+        self.ident = ident
+        self.pid = pid
+        self.ctl_fd = ctl_fd
+        self.fds: Dict[int, bytes] = {out_fd: b"O", err_fd: b"E"}
+        self.status: Optional[int] = None
+        self.exited_at: Optional[float] = None
+
+
+def exit_code_of(result: Any) -> int:
+    """dbt's CLI exit codes from a dbtRunnerResult: 0 success, 1 handled failures, 2 an exception."""
+    if getattr(result, "success", False):
+        return 0
+    return 2 if getattr(result, "exception", None) is not None else 1
+
+
+def profile_facts() -> Dict[str, Any]:
+    """The profile's threads and adapter type (and a DuckDB path), read the way dbt read them for the last invoke."""
+    try:
+        from dbt.config.runtime import load_profile
+        from dbt.flags import get_flags
+
+        flags = get_flags()
+        profile = load_profile(str(flags.PROJECT_DIR), dict(flags.VARS or {}), getattr(flags, "PROFILE", None), getattr(flags, "TARGET", None))
+        creds = profile.credentials
+        facts: Dict[str, Any] = {"threads": int(profile.threads), "adapter_type": str(creds.type)}
+        for key in ("path", "host"):
+            value = getattr(creds, key, None)
+            if isinstance(value, str):
+                facts[key] = value
+        return facts
+    except Exception as e:  # noqa: BLE001 - facts are a hint for the planner, never a reason to fail
+        return {"error": f"{type(e).__name__}: {e}"}
+
+
+def reset_adapters() -> None:
+    try:
+        from dbt.adapters.factory import reset_adapters as reset
+
+        reset()
+    except Exception:  # noqa: BLE001 - an adapter that cannot reset must not stop the host
+        pass
+
+
+def foreign_threads() -> List[str]:
+    """Native threads other than the main one that forking could break, described for the log.
+
+    dbt's static parser (dbt_extractor, Rust) leaves an idle rayon pool behind after a cold parse: unnamed threads
+    asleep on a futex, holding no lock, never used by a worker (a worker gets the parsed manifest and parses
+    nothing). Those are tolerated; any other thread (named, running, or without dbt_extractor loaded) is not.
+    """
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return []
+    main = str(os.getpid())
+    try:
+        main_comm = open(f"/proc/self/task/{main}/comm").read().strip()
+    except OSError:
+        main_comm = ""
+    out: List[str] = []
+    for tid in tasks:
+        if tid == main:
+            continue
+        try:
+            comm = open(f"/proc/self/task/{tid}/comm").read().strip()
+            state = open(f"/proc/self/task/{tid}/stat").read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # the thread ended meanwhile
+        idle_rayon = "dbt_extractor" in sys.modules and comm == main_comm and state == "S"
+        if not idle_rayon:
+            out.append(f"{comm or tid} ({state})")
+    return out
+
+
+def set_parent_death_signal(sig: int) -> None:
+    """Linux: the worker gets `sig` when the host dies, so that no worker outlives a crashed host."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0)
+    except Exception:  # noqa: BLE001 - not Linux: the action still signals workers by pid
+        pass
+
+
+class Gate:
+    """Holds back nodes of this worker until their parents in other workers have finished (their final statuses
+    come from the action through the control pipe), so that one dbt invocation per worker can cover nodes whose
+    parents run elsewhere. Installed into dbt's GraphQueue (dbt/graph/queue.py, the same in dbt-core 1.8-1.11):
+    a node is queued only when its parents inside the invocation are done (dbt's rule) and its parents outside
+    are done (ours). A parent outside that failed, errored or was skipped makes dbt skip the node and everything
+    downstream of it, as one `dbt build` would (the task's _skipped_children, as _mark_dependent_errors does).
+    """
+
+    def __init__(self, waits_for: Dict[str, List[str]], known: List[Tuple[str, bool]]) -> None:
+        self.lock = threading.Lock()
+        self.pending: Dict[str, set] = {uid: set(ps) for uid, ps in waits_for.items() if ps}
+        self.children: Dict[str, List[str]] = {}
+        for uid, ps in self.pending.items():
+            for p in ps:
+                self.children.setdefault(p, []).append(uid)
+        self.failed: Dict[str, str] = {}
+        self.queue: Any = None
+        self.task: Any = None
+        self.original_find: Any = None
+        for uid, blocks in known:
+            self.settle(uid, blocks)
+
+    def waiting(self, uid: str) -> bool:
+        return bool(self.pending.get(uid))
+
+    def settle(self, parent: str, blocks: bool) -> List[str]:
+        """Records a parent's final status; returns the nodes it released. Caller holds self.lock (or is __init__)."""
+        released: List[str] = []
+        for child in self.children.pop(parent, []):
+            pend = self.pending.get(child)
+            if pend is None:
+                continue
+            pend.discard(parent)
+            if blocks:
+                self.failed.setdefault(child, parent)
+            if not pend:
+                del self.pending[child]
+                released.append(child)
+        return released
+
+    def skip_failed(self, nodes: List[str]) -> None:
+        """dbt skips a released node whose outside parent failed, and its descendants. Caller holds the queue lock."""
+        if self.task is None:
+            return
+        for uid in nodes:
+            if uid in self.failed:
+                self.task._skipped_children[uid] = None
+                for dep in self.task.graph.get_dependent_nodes(uid):
+                    self.task._skipped_children[dep] = None
+
+    def attach(self, task: Any) -> None:
+        with self.lock:
+            self.task = task
+            self.queue = task.job_queue
+            with self.queue.lock:
+                self.skip_failed([uid for uid in self.failed if not self.waiting(uid)])
+                self.original_find(self.queue, [uid for uid in self.queue.graph.nodes() if not self.waiting(uid)])
+
+    def notify(self, parent: str, blocks: bool) -> None:
+        with self.lock:
+            released = self.settle(parent, blocks)
+            queue = self.queue
+            if queue is None or not released:
+                return
+            with queue.lock:
+                self.skip_failed(released)
+                self.original_find(queue, [uid for uid in released if uid in queue.graph])
+                queue.some_task_done.notify_all()
+
+    def install(self) -> None:
+        from dbt.graph.queue import GraphQueue
+        from dbt.task.runnable import GraphRunnableTask
+
+        gate = self
+        self.original_find = GraphQueue._find_new_additions
+        original_init = GraphRunnableTask._runtime_initialize
+
+        def find_new_additions(queue: Any, candidates: Any) -> None:
+            gate.original_find(queue, [c for c in candidates if not gate.waiting(c)])
+
+        def runtime_initialize(task: Any) -> None:
+            original_init(task)
+            gate.attach(task)
+
+        GraphQueue._find_new_additions = find_new_additions  # type: ignore[method-assign]
+        GraphRunnableTask._runtime_initialize = runtime_initialize  # type: ignore[method-assign]
+
+    def listen(self, fd: int) -> None:
+        """Reads "<0|1> <unique_id>" lines (1: the status blocks downstream) until the pipe closes."""
+
+        def run() -> None:
+            buffer = b""
+            while True:
+                try:
+                    data = os.read(fd, READ_SIZE)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buffer += data
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    if len(line) > 2:
+                        self.notify(line[2:].decode("utf-8"), line[:1] == b"1")
+
+        threading.Thread(target=run, name="parallel-dbt-gate", daemon=True).start()
+
+
+class Host:
+    def __init__(self, channel: Channel, diag_fd: int) -> None:
+        self.channel = channel
+        self.diag_fd = diag_fd
+        self.manifest: Any = None
+        self.workers: Dict[int, Worker] = {}
+        self.pid = os.getpid()
+        self.frozen = False
+
+    def diag(self, text: str) -> None:
+        os.write(self.diag_fd, (text.rstrip("\n") + "\n").encode("utf-8", "replace"))
+
+    # ---- in-process invocations (deps, parse, ls) ----------------------------------------------------------
+    def invoke(self, ident: int, argv: List[str], keep_manifest: bool) -> None:
+        from dbt.cli.main import dbtRunner
+
+        started = time.time()
+        with tempfile.TemporaryFile() as capture:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            saved = (os.dup(1), os.dup(2))
+            os.dup2(capture.fileno(), 1)
+            os.dup2(capture.fileno(), 2)
+            code = 2
+            facts: Dict[str, Any] = {}
+            try:
+                runner = dbtRunner(manifest=self.manifest) if self.manifest is not None and not keep_manifest else dbtRunner()
+                result = runner.invoke(argv)
+                code = exit_code_of(result)
+                if keep_manifest and code == 0 and result.result is not None:
+                    self.manifest = result.result
+                    facts = profile_facts()
+                if result.exception is not None and code == 2:
+                    print(f"{type(result.exception).__name__}: {result.exception}", file=sys.stderr)
+            except BaseException as e:  # noqa: BLE001 - reported as the invocation's failure
+                print(f"{type(e).__name__}: {e}", file=sys.stderr)
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                os.close(saved[0])
+                os.close(saved[1])
+                reset_adapters()
+            capture.seek(0)
+            while True:
+                block = capture.read(READ_SIZE)
+                if not block:
+                    break
+                self.channel.send(b"O", ident, block)
+        self.channel.message(ident, event="exit", id=ident, code=code, signal=None, seconds=time.time() - started, profile=facts)
+
+    # ---- forked workers ------------------------------------------------------------------------------------
+    def fork_check(self) -> Tuple[bool, str]:
+        if self.manifest is None:
+            return False, "the host has no parsed manifest"
+        if threading.active_count() != 1:
+            names = ", ".join(t.name for t in threading.enumerate() if t is not threading.main_thread())
+            return False, f"the host runs Python threads besides its main one after parsing ({names}): a plugin started them, and forking would copy their locks"
+        busy = foreign_threads()
+        if busy:
+            return False, f"the host runs {len(busy)} native thread(s) after parsing ({', '.join(busy)}): forking would be unsafe"
+        return True, ""
+
+    def fork(self, ident: int, argv: List[str], gate: Optional[Dict[str, Any]] = None) -> None:
+        ok, why = self.fork_check()
+        if not ok:
+            self.channel.message(ident, event="exit", id=ident, code=2, signal=None, error=why)
+            return
+        if not self.frozen:
+            # Children share the parsed manifest copy-on-write; freezing keeps the collector off those pages.
+            gc.collect()
+            gc.freeze()
+            self.frozen = True
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        ctl_r, ctl_w = os.pipe() if gate is not None else (-1, -1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            code = 2
+            try:
+                os.close(out_r)
+                os.close(err_r)
+                if ctl_w >= 0:
+                    os.close(ctl_w)
+                for w in self.workers.values():
+                    for fd in w.fds:
+                        os.close(fd)
+                    if w.ctl_fd is not None:
+                        os.close(w.ctl_fd)
+                os.close(self.channel.fd)
+                os.close(self.diag_fd)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                os.close(devnull)
+                os.dup2(out_w, 1)
+                os.dup2(err_w, 2)
+                os.close(out_w)
+                os.close(err_w)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                set_parent_death_signal(signal.SIGINT)
+                if os.getppid() != self.pid:
+                    os._exit(2)
+                if gate is not None:
+                    g = Gate(gate.get("waits_for", {}), [(str(u), bool(b)) for u, b in gate.get("known", [])])
+                    g.install()
+                    g.listen(ctl_r)
+                from dbt.cli.main import dbtRunner
+
+                result = dbtRunner(manifest=self.manifest).invoke(argv)
+                code = exit_code_of(result)
+            except BaseException:  # noqa: BLE001 - the worker must end with os._exit, whatever happened
+                try:
+                    traceback.print_exc()
+                except BaseException:  # noqa: BLE001
+                    pass
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    reset_adapters()
+                except BaseException:  # noqa: BLE001
+                    pass
+                os._exit(code)
+        os.close(out_w)
+        os.close(err_w)
+        if ctl_r >= 0:
+            os.close(ctl_r)
+        self.workers[ident] = Worker(ident, pid, out_r, err_r, ctl_w if ctl_w >= 0 else None)
+        self.channel.message(ident, event="started", id=ident, pid=pid)
+
+    def signal_worker(self, ident: int, name: str) -> None:
+        w = self.workers.get(ident)
+        if w is None or w.status is not None:
+            return
+        try:
+            os.kill(w.pid, signal.SIGKILL if name == "KILL" else signal.SIGINT)
+        except ProcessLookupError:
+            pass
+
+    def pump(self, timeout: float) -> bool:
+        """Relays worker output and reaps workers; returns False when stdin is closed."""
+        fds = [0] + [fd for w in self.workers.values() for fd in w.fds]
+        try:
+            ready, _, _ = select.select(fds, [], [], timeout)
+        except InterruptedError:
+            ready = []
+        alive = True
+        for fd in ready:
+            if fd == 0:
+                alive = self.read_requests()
+                continue
+            self.relay(fd)
+        self.reap()
+        return alive
+
+    def relay(self, fd: int) -> None:
+        for w in self.workers.values():
+            kind = w.fds.get(fd)
+            if kind is None:
+                continue
+            try:
+                data = os.read(fd, READ_SIZE)
+            except OSError:
+                data = b""
+            if data:
+                self.channel.send(kind, w.ident, data)
+            else:
+                os.close(fd)
+                del w.fds[fd]
+            return
+
+    def reap(self) -> None:
+        for w in list(self.workers.values()):
+            if w.status is None:
+                try:
+                    pid, status = os.waitpid(w.pid, os.WNOHANG)
+                except ChildProcessError:
+                    pid, status = w.pid, 0
+                if pid == 0:
+                    continue
+                w.status = status
+                w.exited_at = time.time()
+            # A worker's grandchild may keep a pipe open: wait a little for EOF, then stop relaying.
+            if w.fds and w.exited_at is not None and time.time() - w.exited_at > 2.0:
+                for fd in list(w.fds):
+                    os.close(fd)
+                w.fds.clear()
+            if w.fds:
+                continue
+            status = w.status if w.status is not None else 0
+            code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+            sig = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else None
+            self.channel.message(w.ident, event="exit", id=w.ident, code=code, signal=sig)
+            self.close_ctl(w)
+            del self.workers[w.ident]
+
+    def close_ctl(self, w: Worker) -> None:
+        if w.ctl_fd is not None:
+            try:
+                os.close(w.ctl_fd)
+            except OSError:
+                pass
+            w.ctl_fd = None
+
+    def notify(self, ident: int, done: List[Any]) -> None:
+        """Forwards final statuses of other workers' nodes to a gated worker's control pipe."""
+        w = self.workers.get(ident)
+        if w is None or w.ctl_fd is None or w.status is not None:
+            return
+        data = "".join(f"{1 if blocks else 0} {uid}\n" for uid, blocks in done).encode("utf-8")
+        try:
+            view = memoryview(data)
+            while len(view) > 0:
+                n = os.write(w.ctl_fd, view)
+                view = view[n:]
+        except OSError:
+            self.close_ctl(w)
+
+    # ---- requests ------------------------------------------------------------------------------------------
+    buffer = b""
+
+    def read_requests(self) -> bool:
+        data = os.read(0, READ_SIZE)
+        if not data:
+            return False
+        self.buffer += data
+        while b"\n" in self.buffer:
+            line, self.buffer = self.buffer.split(b"\n", 1)
+            if line.strip():
+                self.handle(json.loads(line))
+        return True
+
+    def handle(self, req: Dict[str, Any]) -> None:
+        op = req.get("op")
+        ident = int(req.get("id", 0))
+        if op == "invoke":
+            self.invoke(ident, [str(a) for a in req["argv"]], bool(req.get("keep_manifest", False)))
+        elif op == "fork":
+            self.fork(ident, [str(a) for a in req["argv"]], req.get("gate"))
+        elif op == "notify":
+            self.notify(ident, req.get("done", []))
+        elif op == "signal":
+            self.signal_worker(ident, str(req.get("sig", "INT")))
+        elif op == "fork_check":
+            ok, why = self.fork_check()
+            self.channel.message(ident, event="fork_check", id=ident, ok=ok, why=why)
+        elif op == "shutdown":
+            raise SystemExit(0)
+        else:
+            self.channel.message(ident, event="error", id=ident, error=f"unknown request {op!r}")
+
+    def stop_workers(self, grace: float) -> None:
+        for w in self.workers.values():
+            self.signal_worker(w.ident, "INT")
+        deadline = time.time() + grace
+        while self.workers and time.time() < deadline:
+            self.reap_quietly()
+            time.sleep(0.05)
+        for w in list(self.workers.values()):
+            self.signal_worker(w.ident, "KILL")
+        while self.workers and time.time() < deadline + 2.0:
+            self.reap_quietly()
+            time.sleep(0.05)
+
+    def reap_quietly(self) -> None:
+        for w in list(self.workers.values()):
+            try:
+                pid, _ = os.waitpid(w.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid = w.pid
+            if pid != 0:
+                for fd in w.fds:
+                    os.close(fd)
+                self.close_ctl(w)
+                del self.workers[w.ident]
+
+
+def main() -> int:
+    # The framed channel gets its own descriptor; fd 1 and 2 then point elsewhere, so that nothing dbt prints
+    # in the host can corrupt the frames.
+    channel = Channel(os.dup(1))
+    diag_fd = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    # SIGINT from a terminal reaches the whole process group: the workers handle their own; the host carries on.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    host = Host(channel, diag_fd)
+    terminating: List[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: terminating.append(True))
+    try:
+        started = time.time()
+        import dbt.version
+        from dbt.cli.main import dbtRunner  # noqa: F401 - the import is the point: the workers inherit it
+
+        channel.message(0, event="ready", pid=os.getpid(), python=sys.version.split()[0], dbt_version=str(dbt.version.__version__),
+                        fork=hasattr(os, "fork") and sys.platform.startswith("linux"), seconds=time.time() - started)
+    except BaseException as e:  # noqa: BLE001
+        channel.message(0, event="failed", error=f"{type(e).__name__}: {e}")
+        return 3
+    code = 0
+    try:
+        while not terminating:
+            if not host.pump(0.2):
+                break
+    except SystemExit as e:
+        code = int(e.code or 0)
+    except BaseException:  # noqa: BLE001
+        host.diag(traceback.format_exc())
+        code = 3
+    finally:
+        host.stop_workers(5.0)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+// Chooses how many dbt processes to run and with how many threads each, by predicting every candidate shape's
+// makespan on a model of the machine. Pure: a graph, weights, a machine and a budget in; a plan and its reasons out.
+//
+// Why processes help at all: one dbt process does its own per-node Python work serially (the GIL), about 10–30 ms
+// of CPU per node, whatever its thread count; on a fast warehouse that, not the queries, bounds one process. More
+// processes spread that work over the runner's cores, but each costs a start-up and they share the cores.
+// One process with all the threads (what plain `dbt build` does) is always a candidate, so a shape predicted
+// slower than it is never chosen.
+import { planChunks, type Plan } from './chunks.js';
+import { planWorkers } from './workers.js';
+import type { PlanGraph } from './graph.js';
+import { CONNECTIONS_PER_PROCESS_BEYOND_THREADS, type Budget } from './budget.js';
+
+/** What the planner knows of the machine the chunks run on. */
+export interface Machine {
+  /** Cores of the runner (os.availableParallelism()). */
+  cores: number;
+  /** Seconds from a chunk's launch to its first node when it has a core to itself. */
+  startup: number;
+  /** dbt's serial CPU seconds per node inside one process. */
+  perNodeCpu: number;
+  /**
+   * CPU the warehouse spends on the same cores per second of dbt CPU (a PostgreSQL on the runner itself: ~0.3 here;
+   * a remote warehouse: 0).
+   */
+  warehouseCpuShare: number;
+  /** Chunks are forked workers whose nodes can wait for other chunks inside dbt (planWorkers). */
+  gated: boolean;
+}
+
+/** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
+export const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
+
+/** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
+export const DEFAULT_PER_NODE_CPU = 0.02;
+/** A worker forked from the parsed host: adapter, graph linking over the manifest, selection, relation cache. */
+export function forkStartup(manifestNodes: number): number {
+  return 0.25 + 0.0003 * manifestNodes;
+}
+/** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
+export function subprocessStartup(importSeconds: number, parseSeconds: number): number {
+  return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
+}
+/** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
+export const CHUNKS_PER_PROCESS = 2;
+/** A shape with more processes must be predicted this much faster than the best one with fewer. */
+export const MORE_PROCESSES_MARGIN = 0.05;
+
+export interface ShapeRequest {
+  /** At most this many processes at once. */
+  parallel: number;
+  /** Threads per process fixed by the user. */
+  threads?: number;
+  /** The warehouse connection budget: processes × (threads + 1) stays under it. */
+  maxConnections?: number;
+  /** The profile's threads: without threads or max-connections, the total across processes. */
+  profileThreads: number;
+  /** A fixed number of chunks. */
+  chunks?: number;
+  /** Set when only one process may run (e.g. a local DuckDB file): the reason. */
+  oneProcess?: string;
+}
+
+/**
+ * Shapes to compare. Without max-connections or threads, the processes share the profile's threads: the warehouse
+ * sees no more concurrent queries than one `dbt build` would send it (processes × ⌊T / processes⌋ ≤ T).
+ */
+export function shapeCandidates(r: ShapeRequest): Budget[] {
+  const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
+  const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel);
+  const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
+  const out: Budget[] = [];
+  for (let k = minK; k <= maxK; k++) {
+    let t: number;
+    if (r.maxConnections !== undefined) {
+      const room = Math.floor(r.maxConnections / k) - extra;
+      t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(64, room);
+    } else if (r.threads !== undefined) t = r.threads;
+    else t = Math.floor(r.profileThreads / k);
+    if (t >= 1) out.push({ parallel: k, threads: t, peak: k * (t + extra) });
+  }
+  if (out.length === 0) out.push({ parallel: 1, threads: 1, peak: 1 + extra });
+  return out;
+}
+
+export interface ShapeChoice {
+  plan: Plan;
+  shape: Budget;
+  /** Every candidate with its predicted makespan, in the order tried. */
+  tried: { shape: Budget; makespan: number }[];
+  /** Predicted makespan of one process with the same budget (what plain dbt would do). */
+  oneProcessMakespan: number;
+}
+
+/** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
+export function chooseShape(g: PlanGraph, weight: (uid: string) => number, machine: Machine, r: ShapeRequest): ShapeChoice {
+  const candidates = shapeCandidates(r);
+  const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, r.chunks) }));
+  let best = tried[0];
+  for (const t of tried.slice(1)) if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN)) best = t;
+  const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan
+    ?? planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
+  return { plan: best.plan, shape: best.shape, tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })), oneProcessMakespan: one };
+}
+
+function totalThreads(b: Budget): number {
+  return b.parallel * b.threads;
+}
+
+/**
+ * One shape on the machine: processes beyond the cores share them, so start-up stretches; dbt's per-node CPU
+ * stretches too once the processes (and a warehouse on the same cores) want more CPU than there is.
+ */
+export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Machine, shape: Budget, chunks?: number): Plan {
+  const cores = Math.max(1, m.cores);
+  const startContention = Math.max(1, shape.parallel / cores);
+  const cpuContention = Math.max(1, (shape.parallel * (1 + m.warehouseCpuShare)) / cores);
+  // Gated workers all run at once: possible while there are no more chunks than processes.
+  if (m.gated && (chunks === undefined || chunks <= shape.parallel)) {
+    // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
+    const fixedCost = chunks === undefined ? m.startup * startContention : 0;
+    return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
+  }
+  const contention = cpuContention;
+  return planChunks(g, weight, {
+    chunks,
+    maxChunks: chunks ?? CHUNKS_PER_PROCESS * shape.parallel,
+    slots: shape.parallel,
+    threads: shape.threads,
+    fixedCost: m.startup * startContention,
+    perNodeCost: m.perNodeCpu * contention,
+  });
+}
