@@ -41952,46 +41952,10 @@ function planWorkers(g, weight, o) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/budget.ts
-// Fits processes × threads under the warehouse's connection budget.
+// The warehouse connection budget a shape of processes × threads holds.
 // dbt-postgres holds up to threads + 1 connections per process (one per worker thread, plus the main thread's
-// connection used for hooks, schema creation and the relation cache).
+// connection used for hooks, schema creation and the relation cache). Shapes are chosen in shape.ts.
 const CONNECTIONS_PER_PROCESS_BEYOND_THREADS = 1;
-function fitBudget(o) {
-    const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
-    let parallel = o.parallel;
-    let threads = o.threads ?? o.defaultThreads;
-    const peak = () => parallel * (threads + extra);
-    if (o.maxConnections === undefined || peak() <= o.maxConnections)
-        return { parallel, threads, peak: peak() };
-    const asked = `parallel ${parallel} × (threads ${threads} + ${extra}) = ${peak()}`;
-    const b = o.maxConnections;
-    // Keep the asked parallelism when each process can still have a thread; otherwise fewer processes.
-    if (Math.floor(b / parallel) - extra >= 1) {
-        threads = Math.min(threads, Math.floor(b / parallel) - extra);
-    }
-    else {
-        parallel = Math.max(1, Math.floor(b / (1 + extra)));
-        threads = Math.max(1, Math.min(threads, Math.floor(b / parallel) - extra));
-    }
-    return { parallel, threads, peak: peak(), note: `${asked} connections exceeds max-connections ${b}: using parallel ${parallel} × (threads ${threads} + ${extra}) = ${peak()}.` };
-}
-/**
- * The process/thread shapes worth comparing: with a connection budget and no fixed thread count, k processes of
- * ⌊budget / k⌋ − 1 threads for every k up to `parallel` (one process with many threads can beat several narrow ones
- * when the DAG is deep); otherwise just the fitted shape.
- */
-function candidateShapes(o) {
-    const fitted = fitBudget(o);
-    if (o.maxConnections === undefined || o.threads !== undefined)
-        return [fitted];
-    const out = [];
-    for (let k = 1; k <= o.parallel; k++) {
-        const t = Math.min(64, Math.floor(o.maxConnections / k) - CONNECTIONS_PER_PROCESS_BEYOND_THREADS);
-        if (t >= 1)
-            out.push({ parallel: k, threads: t, peak: k * (t + CONNECTIONS_PER_PROCESS_BEYOND_THREADS) });
-    }
-    return out.length > 0 ? out : [fitted];
-}
 
 ;// CONCATENATED MODULE: ./src/plan/shape.ts
 // Chooses how many dbt processes to run and with how many threads each, by predicting every candidate shape's
@@ -42027,7 +41991,9 @@ const MORE_PROCESSES_MARGIN = 0.05;
  */
 function shapeCandidates(r) {
     const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
-    const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel);
+    // Every process needs a thread and its main connection: no more than budget / 2 processes.
+    const fitting = r.maxConnections !== undefined ? Math.max(1, Math.floor(r.maxConnections / (1 + extra))) : Infinity;
+    const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
     const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
     const out = [];
     for (let k = minK; k <= maxK; k++) {
@@ -42044,7 +42010,7 @@ function shapeCandidates(r) {
             out.push({ parallel: k, threads: t, peak: k * (t + extra) });
     }
     if (out.length === 0)
-        out.push({ parallel: 1, threads: 1, peak: 1 + extra });
+        out.push({ parallel: 1, threads: Math.max(1, r.threads ?? 1), peak: 1 + Math.max(1, r.threads ?? 1) });
     return out;
 }
 /** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
@@ -42085,6 +42051,13 @@ function planShape(g, weight, m, shape, chunks) {
         fixedCost: m.startup * startContention,
         perNodeCost: m.perNodeCpu * contention,
     });
+}
+/** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */
+function budgetNote(r, shape) {
+    if (r.threads === undefined || r.maxConnections === undefined || shape.threads >= r.threads)
+        return undefined;
+    const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
+    return `parallel ${shape.parallel} × (threads ${r.threads} + ${extra}) = ${shape.parallel * (r.threads + extra)} connections exceeds max-connections ${r.maxConnections}: using parallel ${shape.parallel} × (threads ${shape.threads} + ${extra}) = ${shape.peak}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/describe.ts
@@ -44717,6 +44690,9 @@ async function runLocal(r) {
             core/* info */.pq(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process: more would not pay for their start-up on this selection)' : ''}.`);
         }
     }
+    const note = budgetNote(request, budget);
+    if (note !== undefined)
+        core/* warning */.$e(note);
     if (s.maxConnections !== undefined)
         core/* info */.pq(`Connections: at most ${budget.peak} of max-connections ${s.maxConnections} (processes × (threads + 1)).`);
     const hooks = projectHooks(p.manifest);

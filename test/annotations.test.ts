@@ -76,7 +76,7 @@ describe('ordering', () => {
   });
   test('model errors, test errors, test failures, skips after their cause, warnings; first finished first', () => {
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 1, chunkSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 2, errored: 3, warned: 1, skipped: 3, total: 9 },
+      command: 'build', ok: false, wallSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 2, errored: 3, warned: 1, skipped: 3, total: 9 },
       nodes: [
         node('test.p.warned', 'warned', '09:00:01'),
         node('model.p.skip_b', 'skipped', '', { cause: 'model.p.late_error' }),
@@ -97,7 +97,7 @@ describe('ordering', () => {
 
   test('messages are cut to GitHub’s 4,096 characters without splitting a character', () => {
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 1, chunkSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 0, errored: 1, warned: 0, skipped: 0, total: 1 },
+      command: 'build', ok: false, wallSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 0, errored: 1, warned: 0, skipped: 0, total: 1 },
       nodes: [node('model.p.m', 'errored', '1', { message: '😀'.repeat(5000) })],
     };
     const [a] = annotationsFor(r);

@@ -63,13 +63,27 @@ async function assertBuiltInDependencyOrder(db: string, manifestPath: string, bu
   }
 }
 
-describe('the action on the example project', () => {
+// Every run path: workers forked from the host, each one dbt invocation whose nodes wait for parents in other
+// workers (gated); forked workers in ordered chunks (more chunks than processes); one `dbt` process per chunk.
+const paths: { name: string; extra: Record<string, string>; redChunks: string; path: RegExp; gated: boolean }[] = [
+  { name: 'forked, gated workers', extra: { parallel: '3', chunks: '3' }, redChunks: '3', path: /^Run path: fork — /m, gated: true },
+  { name: 'forked, ordered chunks', extra: { parallel: '2', chunks: '3' }, redChunks: '4', path: /^Run path: fork — /m, gated: false },
+  { name: 'one dbt process per chunk', extra: { parallel: '3', chunks: '3', 'worker-host': 'off' }, redChunks: '4', path: /^Run path: one dbt process per chunk — worker-host: off\.$/m, gated: false },
+];
+
+describe.each(paths)('the action on the example project ($name)', ({ extra, redChunks, path, gated }) => {
   test('green: several concurrent chunks, every node once, parents first, outputs and summary', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, extra), { env: dbEnv(pg, db), cwd: proj });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(path);
+    const record = JSON.parse(readFileSync(join(run.runnerTemp, 'parallel-dbt', 'parallel-dbt.json'), 'utf8')) as { chunks: { dependsOn: number[]; firstNodeAt?: number; startedAt: number }[] };
+    // Gated workers all start at once (no order between them); ordered chunks wait for the ones they need.
+    if (gated) expect(record.chunks.every((c) => c.dependsOn.length === 0)).toBe(true);
+    else expect(record.chunks.some((c) => c.dependsOn.length > 0)).toBe(true);
+    for (const c of record.chunks) expect(c.firstNodeAt).toBeGreaterThanOrEqual(c.startedAt);
 
     // Several dbt processes actually ran, and at least two overlapped in time.
     const starts = run.stdout.split('\n').filter((l) => /^▶ chunk-\d+/.test(l));
@@ -99,8 +113,9 @@ describe('the action on the example project', () => {
   test('red: statuses equal one dbt build, failures annotated on their files, step fails', async () => {
     const proj = exampleCopy('red');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '3', chunks: '4' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { ...extra, chunks: redChunks }), { env: dbEnv(pg, db), cwd: proj });
     expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(path);
     const merged = statusMap(readResults(run.outputs.results));
     const single = await singleBuild(exampleCopy('red'));
     expect(new Map([...merged].sort())).toEqual(new Map([...single].sort()));

@@ -113,7 +113,8 @@ describe('process control', () => {
       env: dbEnv(pg, db), cwd: proj, runnerTemp,
       onStdout: whenSlowStarts((line) => setTimeout(() => {
         const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
-        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'target')).find((p) => / build /.test(p.args));
+        // The chunk's dbt: a `dbt build` process, or a worker forked from the host (it holds the chunk's dbt.log open).
+        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) => / build |worker_host\.py/.test(p.args));
         if (victim) {
           killed = chunk;
           process.kill(victim.pid, 'SIGKILL');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readSettings } from '../src/inputs/settings.js';
 import { parseGroups } from '../src/inputs/groups.js';
 import { InputError } from '../src/inputs/errors.js';
-import { fitBudget } from '../src/plan/budget.js';
+import { budgetNote, shapeCandidates } from '../src/plan/shape.js';
 
 function project(): string {
   const dir = mkdtempSync(join(tmpdir(), 'pdbt-inputs-'));
@@ -106,25 +106,24 @@ describe('parseGroups', () => {
   });
 });
 
-describe('fitBudget', () => {
-  test('fits as given', () => {
-    expect(fitBudget({ parallel: 4, threads: 3, maxConnections: 16, defaultThreads: 4 })).toEqual({ parallel: 4, threads: 3, peak: 16 });
-  });
-  test('lowers threads first', () => {
-    const b = fitBudget({ parallel: 4, threads: 4, maxConnections: 12, defaultThreads: 4 });
-    expect(b).toMatchObject({ parallel: 4, threads: 2, peak: 12 });
-    expect(b.note).toContain('exceeds max-connections 12');
-  });
-  test('then processes, never below one thread', () => {
-    expect(fitBudget({ parallel: 8, threads: 4, maxConnections: 6, defaultThreads: 4 })).toMatchObject({ parallel: 3, threads: 1, peak: 6 });
-    expect(fitBudget({ parallel: 8, maxConnections: 2, defaultThreads: 4 })).toMatchObject({ parallel: 1, threads: 1, peak: 2 });
+describe('shapeCandidates under max-connections', () => {
+  test('lowers threads first, then processes, never below one thread, and says so', () => {
+    const fit = (parallel: number, threads: number | undefined, maxConnections: number, chunks?: number) =>
+      shapeCandidates({ parallel, threads, maxConnections, profileThreads: 4, chunks }).map((b) => [b.parallel, b.threads, b.peak]);
+    expect(fit(4, 3, 16, 4)).toEqual([[4, 3, 16]]);
+    expect(fit(4, 4, 12, 4)).toEqual([[4, 2, 12]]);
+    expect(fit(8, 4, 6, 8)).toEqual([[3, 1, 6]]);
+    expect(fit(8, undefined, 2, 8)).toEqual([[1, 1, 2]]);
+    const r = { parallel: 3, threads: 4, maxConnections: 6, profileThreads: 4, chunks: 3 };
+    expect(budgetNote(r, shapeCandidates(r)[0])).toBe('parallel 3 × (threads 4 + 1) = 15 connections exceeds max-connections 6: using parallel 3 × (threads 1 + 1) = 6.');
   });
   test('never exceeds the budget', () => {
     for (let p = 1; p <= 12; p++) for (let t = 1; t <= 10; t++) for (let b = 2; b <= 40; b++) {
-      const r = fitBudget({ parallel: p, threads: t, maxConnections: b, defaultThreads: 4 });
-      expect(r.parallel * (r.threads + 1)).toBeLessThanOrEqual(b);
-      expect(r.parallel).toBeGreaterThanOrEqual(1);
-      expect(r.threads).toBeGreaterThanOrEqual(1);
+      for (const r of shapeCandidates({ parallel: p, threads: t, maxConnections: b, profileThreads: 4 })) {
+        expect(r.parallel * (r.threads + 1)).toBeLessThanOrEqual(b);
+        expect(r.parallel).toBeGreaterThanOrEqual(1);
+        expect(r.threads).toBeGreaterThanOrEqual(1);
+      }
     }
   });
 });

@@ -51,6 +51,8 @@ function capturedInput(variant: 'green' | 'red'): ReportInput {
   const graph = buildPlanGraph(manifest, byUid.keys(), 'build');
   const weight = (uid: string): number => byUid.get(uid)?.execution_time || 0.05;
   const plan = planChunks(graph, weight, { chunks: 3, maxChunks: 3, threads: 4, fixedCost: 2, perNodeCost: 0.05 });
+  // The speed estimate: the same planner's prediction for one process with all 12 threads.
+  const one = planChunks(graph, weight, { maxChunks: 1, threads: 12, fixedCost: 2, perNodeCost: 0.05 });
   const ms = (t: string | null | undefined): number | undefined => (t ? Date.parse(t) : undefined);
   const times = (rs: RunResult[], pick: 'started_at' | 'completed_at'): number[] =>
     rs.flatMap((r) => r.timing.map((t) => ms(t[pick]))).filter((t): t is number => t !== undefined);
@@ -69,6 +71,7 @@ function capturedInput(variant: 'green' | 'red'): ReportInput {
   return {
     command: 'build', manifest, settings: { projectDir: PROJECT_DIR, workspace: WORKSPACE }, chunks, planNotes: [],
     wallSeconds: Math.round((last - first) / 100) / 10 + 2 + 3, readFile: projectReader(variant),
+    speedEstimate: { chosen: plan.makespan, oneProcess: one.makespan },
   };
 }
 
@@ -206,6 +209,7 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
     manifest: { metadata: { dbt_version: '1.11.16', project_name: pkg }, nodes },
     settings: { projectDir: '/repo', workspace: '/repo' },
     chunks, planNotes: [], wallSeconds: Math.round((lastEnd - startBase) / 1000) + 14,
+    speedEstimate: { chosen: Math.max(...chunks.map((c) => (c.chunk.predictedStart ?? 0) + c.predicted)), oneProcess: chunks.reduce((t, c) => t + c.predicted, 0) },
     readFile: (p) => texts.get(p),
   };
 }
@@ -265,7 +269,8 @@ function report(i: ReportInput): RunReport {
 describe('golden summaries', () => {
   test('green run (captured dbt build, 3 chunks)', () => {
     const md = renderSummary(report(capturedInput('green')), { fileUrl: LINKS });
-    expect(md).toMatch(/^### ✅ dbt build: 95 passed · 95 nodes in 3 chunks · [\d.]+ s wall · [\d.]+× speed-up/);
+    // The speed figure compares with one dbt process with the same budget, as the planner predicts it: an estimate, said so.
+    expect(md).toMatch(/^### ✅ dbt build: 95 passed · 95 nodes in 3 chunks · [\d.]+ s wall · ~[\d.]+× one dbt process with the same budget \(estimated: [\d.]+ s against [\d.]+ s\)$/m);
     expect(md).not.toContain('#### Failures');
     expect(md).toContain('| Chunk | Nodes |');
     expectWellFormed(md);
@@ -374,7 +379,7 @@ describe('escaping', () => {
   test('names, messages and SQL from dbt cannot inject HTML or break the Markdown', () => {
     const evil = '<img src=x onerror=alert(1)>|*_`</details><script>alert(2)</script>';
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 3, chunkSeconds: 3, notes: [`note ${evil}`],
+      command: 'build', ok: false, wallSeconds: 3, notes: [`note ${evil}`],
       counts: { passed: 0, failed: 1, errored: 1, warned: 1, skipped: 0, total: 3 },
       chunks: [{ index: 1, name: `c ${evil}`, counts: { passed: 0, failed: 1, errored: 1, warned: 1, skipped: 0, total: 3 }, seconds: 3, predicted: 2 }],
       nodes: [
@@ -442,7 +447,7 @@ describe('status line', () => {
     expect(renderSummary(empty)).toBe('### ✅ dbt run: no nodes selected · 4.2 s\n');
     const r = report(syntheticInput({ models: 60, testsPerModel: 2, chunks: 1, erroring: 0, failing: 14, warning: 12 }));
     const md = renderSummary(r, { annotationSlots: { error: 9, warning: 10 } });
-    expect(md.split('\n')[0]).not.toContain('speed-up');
+    expect(md.split('\n')[0]).not.toContain('one dbt process');
     expect(md).toContain('> 5 errors and 2 warnings more than GitHub shows as annotations (10 of each per step): they are all listed below.');
   });
 });

@@ -9,7 +9,7 @@ import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
 import type { Plan } from '../plan/chunks.js';
 import { planGroups } from '../plan/groups.js';
 import type { Budget } from '../plan/budget.js';
-import { chooseShape, forkStartup, shapeCandidates, subprocessStartup, DEFAULT_PER_NODE_CPU, LOCAL_WAREHOUSE_CPU_SHARE, type Machine, type ShapeChoice, type ShapeRequest } from '../plan/shape.js';
+import { budgetNote, chooseShape, forkStartup, shapeCandidates, subprocessStartup, DEFAULT_PER_NODE_CPU, LOCAL_WAREHOUSE_CPU_SHARE, type Machine, type ShapeChoice, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { executePlan } from '../run/execute.js';
@@ -129,6 +129,8 @@ export async function runLocal(r: LocalRun): Promise<void> {
       core.info(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process: more would not pay for their start-up on this selection)' : ''}.`);
     }
   }
+  const note = budgetNote(request, budget);
+  if (note !== undefined) core.warning(note);
   if (s.maxConnections !== undefined) core.info(`Connections: at most ${budget.peak} of max-connections ${s.maxConnections} (processes × (threads + 1)).`);
   const hooks = projectHooks(p.manifest);
   if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
@@ -171,7 +173,8 @@ export async function runLocal(r: LocalRun): Promise<void> {
     if (ffStop) planNotes.push(`fail-fast: ${ffStop.message!.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
     if (r.shard !== undefined) planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
     writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
-    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
+    const speedEstimate = choice !== undefined ? { chosen: choice.plan.makespan, oneProcess: choice.oneProcessMakespan } : undefined;
+    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate });
     // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
     const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
     const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');

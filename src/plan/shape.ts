@@ -67,7 +67,9 @@ export interface ShapeRequest {
  */
 export function shapeCandidates(r: ShapeRequest): Budget[] {
   const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
-  const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel);
+  // Every process needs a thread and its main connection: no more than budget / 2 processes.
+  const fitting = r.maxConnections !== undefined ? Math.max(1, Math.floor(r.maxConnections / (1 + extra))) : Infinity;
+  const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
   const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
   const out: Budget[] = [];
   for (let k = minK; k <= maxK; k++) {
@@ -79,7 +81,7 @@ export function shapeCandidates(r: ShapeRequest): Budget[] {
     else t = Math.floor(r.profileThreads / k);
     if (t >= 1) out.push({ parallel: k, threads: t, peak: k * (t + extra) });
   }
-  if (out.length === 0) out.push({ parallel: 1, threads: 1, peak: 1 + extra });
+  if (out.length === 0) out.push({ parallel: 1, threads: Math.max(1, r.threads ?? 1), peak: 1 + Math.max(1, r.threads ?? 1) });
   return out;
 }
 
@@ -130,4 +132,11 @@ export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Mach
     fixedCost: m.startup * startContention,
     perNodeCost: m.perNodeCpu * contention,
   });
+}
+
+/** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */
+export function budgetNote(r: ShapeRequest, shape: Budget): string | undefined {
+  if (r.threads === undefined || r.maxConnections === undefined || shape.threads >= r.threads) return undefined;
+  const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
+  return `parallel ${shape.parallel} × (threads ${r.threads} + ${extra}) = ${shape.parallel * (r.threads + extra)} connections exceeds max-connections ${r.maxConnections}: using parallel ${shape.parallel} × (threads ${shape.threads} + ${extra}) = ${shape.peak}.`;
 }

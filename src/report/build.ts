@@ -17,6 +17,7 @@ export interface ReportInput {
   chunks: { chunk: Chunk; results: RunResult[]; startedAt?: number; endedAt?: number; predicted?: number }[];
   planNotes: string[];
   wallSeconds: number;
+  speedEstimate?: { chosen: number; oneProcess: number };
   /** Reads a file by absolute path (a generic test's YAML); undefined when unreadable. Default: the disk. */
   readFile?: (absPath: string) => string | undefined;
 }
@@ -62,7 +63,7 @@ export function buildReport(i: ReportInput): RunReport {
     ok: counts.failed === 0 && counts.errored === 0 && counts.skipped === 0,
     counts,
     wallSeconds: i.wallSeconds,
-    chunkSeconds: chunks.reduce((s, c) => s + c.seconds, 0),
+    ...(i.speedEstimate !== undefined ? { speedEstimate: i.speedEstimate } : {}),
     chunks,
     nodes,
     notes: i.planNotes,

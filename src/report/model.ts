@@ -47,8 +47,11 @@ export interface RunReport {
   ok: boolean;
   counts: Counts;
   wallSeconds: number;
-  /** Sum of the chunks' wall times: what one-at-a-time would roughly have cost. */
-  chunkSeconds: number;
+  /**
+   * The planner's predicted makespans of this run's shape and of one dbt process with the same budget (what plain
+   * dbt would do): the summary's speed figure is their ratio, labelled as an estimate.
+   */
+  speedEstimate?: { chosen: number; oneProcess: number };
   chunks: ChunkSummary[];
   nodes: NodeOutcome[];
   notes: string[];

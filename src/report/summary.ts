@@ -180,8 +180,9 @@ function statusLine(r: RunReport): string {
   const head = `### ${r.ok ? '✅' : '❌'} dbt ${inline(r.command)}: `;
   if (r.counts.total === 0) return `${head}no nodes selected · ${duration(r.wallSeconds)}`;
   const parts = [countsText(r.counts), `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`, `${duration(r.wallSeconds)} wall`];
-  if (r.chunks.length > 1 && r.wallSeconds > 0 && r.chunkSeconds > 0) {
-    parts.push(`${(r.chunkSeconds / r.wallSeconds).toFixed(1)}× speed-up over ${duration(r.chunkSeconds)} of chunk time`);
+  const est = r.speedEstimate;
+  if (r.chunks.length > 1 && est !== undefined && est.chosen > 0 && est.oneProcess > 0) {
+    parts.push(`~${(est.oneProcess / est.chosen).toFixed(1)}× one dbt process with the same budget (estimated: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
   }
   return head + parts.join(' · ');
 }

@@ -1,5 +1,5 @@
 // What the integration tests share: a real PostgreSQL, copies of the example project, real dbt.
-import { cpSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -19,19 +19,37 @@ export async function postgres(settings?: Record<string, string>): Promise<Start
   return startPostgres({ settings });
 }
 
-/** dbt processes (and their python) whose command line mentions `marker` (e.g. the run's temp dir). */
+/**
+ * Processes whose command line mentions `marker` (e.g. the run's temp dir), or that hold a file under it open: a
+ * worker forked from the worker host has the host's command line, but it has its chunk's dbt.log open.
+ */
 export function processesMentioning(marker: string): { pid: number; args: string }[] {
   const out: { pid: number; args: string }[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
-      if (args.includes(marker) && Number(entry) !== process.pid) out.push({ pid: Number(entry), args });
+      if (args.trim() === '') continue; // a zombie or a kernel thread
+      if (args.includes(marker) || openFiles(entry).some((f) => f.includes(marker))) out.push({ pid: Number(entry), args });
     } catch {
       /* gone */
     }
   }
   return out;
+}
+
+function openFiles(pid: string): string[] {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+      try {
+        return readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+  } catch {
+    return [];
+  }
 }
 
 /** Our queries still running in a database (anything but this sampler's own). */
