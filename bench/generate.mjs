@@ -90,6 +90,7 @@ export function generateProject(dir, options = {}) {
     tableShare: 0.2, tableEvery: 3, seedRows: 20, seed: 1, name: 'bench_project', ...options,
   };
   const rng = prng(o.seed);
+  /** @template T @param {T[]} xs @returns {T} */
   const pick = (xs) => xs[Math.floor(rng() * xs.length)];
   const tagNames = Array.isArray(o.tags) ? o.tags : Array.from({ length: o.tags }, (_, i) => `tag_${String.fromCharCode(97 + i)}`);
   const layers = Math.max(1, o.layers);
@@ -117,6 +118,7 @@ export function generateProject(dir, options = {}) {
     }
   });
   const byName = new Map(models.map((m) => [m.name, m]));
+  /** @param {string} tag */
   const layersOf = (tag) => Math.max(...models.filter((m) => m.tag === tag).map((m) => m.layer)) + 1;
 
   // Heavy models: a chain through the largest tag's layers (1, 2, …), then the next tag, so that they form the
@@ -190,12 +192,14 @@ export function generateProject(dir, options = {}) {
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  /** @param {string} rel @param {string} text */
   const w = (rel, text) => {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), text);
   };
 
   // Project, profile, seeds.
+  /** @param {string} extra */
   const folderConfig = (extra) => tagNames.map((t) => `    ${t}:\n      +schema: ${t}\n      +tags: ["${t}"]\n${extra}`).join('');
   w('dbt_project.yml', [
     `name: ${o.name}`, 'version: "1.0.0"', 'config-version: 2', 'profile: parallel_dbt_bench', '',
@@ -243,8 +247,11 @@ export function generateProject(dir, options = {}) {
       if (n === 0) continue;
       const crossParent = m.parents.find((p) => byName.get(p)?.tag !== m.tag);
       const relTo = [crossParent ?? m.parents[0] ?? `raw_${m.tag}`, m.parents.find((p) => p !== (crossParent ?? m.parents[0])) ?? `raw_${m.tag}`];
+      /** @type {string[]} */
       const idTests = [];
+      /** @type {string[]} */
       const catTests = [];
+      /** @type {string[]} */
       const amountTests = [];
       const kinds = [
         () => idTests.push('          - unique'),
@@ -313,10 +320,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error('usage: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X] [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N] [--singular-tests N [--singular-min S] [--singular-max S]]');
     process.exit(2);
   }
+  /** @param {string} flag */
   const num = (flag) => {
     const i = args.indexOf(flag);
     return i >= 0 ? Number(args[i + 1]) : undefined;
   };
+  /** @type {Record<string, any>} */
   const opts = {};
   for (const [flag, key] of [['--models', 'models'], ['--tests', 'tests'], ['--tests-per-model', 'testsPerModel'], ['--tags', 'tags'], ['--skew', 'skew'],
     ['--cross-tag-ref-prob', 'crossTagRefProb'], ['--layers', 'layers'], ['--seed-rows', 'seedRows'], ['--seed', 'seed'], ['--table-share', 'tableShare']]) {

@@ -161,7 +161,9 @@ function exampleProfileThreads() {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Processes, CPU accounting, cleanup
+/** @type {Set<import('node:child_process').ChildProcess>} */
 const live = new Set();
+/** @type {import('../scripts/lib/postgres.mjs').StartedPostgres | undefined} */
 let pgServer;
 async function cleanup() {
   for (const c of live) {
@@ -182,7 +184,10 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-/** CPU seconds of a process from /proc: [own, reaped children]. */
+/**
+ * CPU seconds of a process from /proc: [own, reaped children].
+ * @param {number | string} pid
+ */
 function procCpu(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -206,7 +211,13 @@ function postgresCpu() {
   }
 }
 
-/** Runs a command with stdout+stderr to a file; resolves with exit code and wall seconds. */
+/**
+ * Runs a command with stdout+stderr to a file; resolves with exit code and wall seconds.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ env: NodeJS.ProcessEnv, cwd: string, log: string, timeoutMs?: number }} o
+ * @returns {Promise<{ code: number | null, signal: NodeJS.Signals | null, error?: string, seconds: number, startedAt: number }>}
+ */
 function run(cmd, args, { env, cwd, log, timeoutMs = 20 * 60 * 1000 }) {
   return new Promise((res) => {
     mkdirSync(dirname(log), { recursive: true });
@@ -214,11 +225,13 @@ function run(cmd, args, { env, cwd, log, timeoutMs = 20 * 60 * 1000 }) {
     const started = Date.now();
     const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', fd, fd] });
     live.add(child);
+    /** @type {NodeJS.Timeout | undefined} */
     let killer;
     const timer = setTimeout(() => {
       child.kill('SIGINT');
       killer = setTimeout(() => child.kill('SIGKILL'), 10000);
     }, timeoutMs);
+    /** @param {number | null} code @param {NodeJS.Signals | null} signal @param {string} [error] */
     const done = (code, signal, error) => {
       clearTimeout(timer);
       clearTimeout(killer);
@@ -233,7 +246,11 @@ function run(cmd, args, { env, cwd, log, timeoutMs = 20 * 60 * 1000 }) {
   });
 }
 
-/** Wall, CPU (client side and PostgreSQL) and load around one measured step. */
+/**
+ * Wall, CPU (client side and PostgreSQL) and load around one measured step.
+ * @template {{ wall?: number }} T
+ * @param {() => Promise<T>} fn
+ */
 async function measured(fn) {
   const load = loadavg()[0];
   const c0 = childrenCpu();
@@ -243,11 +260,19 @@ async function measured(fn) {
   return { ...out, wall: out.wall ?? (Date.now() - t0) / 1000, cpuClient: round(childrenCpu() - c0), cpuPostgres: round(postgresCpu() - p0), load1: round(load, 2) };
 }
 
-const round = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
+/**
+ * @template {number | undefined} T
+ * @param {T} x
+ * @param {number} [d]
+ * @returns {T}
+ */
+const round = (x, d = 1) => /** @type {T} */ (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
+/** @param {string} msg */
 const log = (msg) => console.error(`bench: ${msg}`);
 
 // ---------------------------------------------------------------------------------------------------------------
 // dbt artifacts
+/** @param {string} path @returns {any} */
 function readJson(path) {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
@@ -256,7 +281,11 @@ function readJson(path) {
   }
 }
 
-/** unique_id -> list of statuses (a node run by two processes appears twice). */
+/**
+ * unique_id -> list of statuses (a node run by two processes appears twice).
+ * @param {string[]} runResultsFiles
+ * @returns {Map<string, { status: string, message?: string }[]>}
+ */
 function statusesOf(runResultsFiles) {
   const out = new Map();
   for (const f of runResultsFiles) {
@@ -266,7 +295,11 @@ function statusesOf(runResultsFiles) {
 }
 
 const OK = new Set(['success', 'pass']);
-/** Compares a variant's statuses with the single process's: is it the same build? */
+/**
+ * Compares a variant's statuses with the single process's: is it the same build?
+ * @param {Map<string, { status: string, message?: string }[]>} reference
+ * @param {Map<string, { status: string, message?: string }[]>} got
+ */
 function compare(reference, got) {
   /** @type {{ missing: number, notOk: number, duplicates: number, extra: number, byStatus: Record<string, number>, example?: string, correct?: boolean, text?: string }} */
   const diff = { missing: 0, notOk: 0, duplicates: 0, extra: 0, byStatus: {}, example: undefined };
@@ -455,13 +488,16 @@ function median(xs) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The variants
+/** @param {string} src @param {string} dest */
 function copyProject(src, dest) {
   rmSync(dest, { recursive: true, force: true });
   cpSync(src, dest, { recursive: true, filter: (p) => !/[/\\](target|logs)([/\\]|$)/.test(p.slice(src.length)) });
   return dest;
 }
 
+/** @param {string} db */
 function dbEnv(db) {
+  if (!pgServer) throw new Error('PostgreSQL is not running');
   return {
     ...process.env, PATH: `${DBT_BIN}:${process.env.PATH}`, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
     PARALLEL_DBT_PG_HOST: pgServer.host, PARALLEL_DBT_PG_PORT: String(pgServer.port), PARALLEL_DBT_PG_USER: pgServer.user,
@@ -469,7 +505,9 @@ function dbEnv(db) {
   };
 }
 
+/** @param {string} name */
 async function freshDb(name) {
+  if (!pgServer) throw new Error('PostgreSQL is not running');
   return pgServer.createDatabase(name.toLowerCase().replace(/[^a-z0-9_]/g, '_'));
 }
 
@@ -573,6 +611,7 @@ print('BENCH_RESULT ' + json.dumps(out), flush=True)
 `;
 
 const PREFECT_VENV = join(WORK, 'prefect-venv');
+/** @type {{ ok: true, py: string } | { ok: false, reason: string } | undefined} */
 let prefectState; // { ok: true } or { ok: false, reason }
 async function ensurePrefect() {
   if (prefectState) return prefectState;
@@ -844,6 +883,7 @@ async function fixedCosts(ctx) {
   const env = dbEnv(await freshDb('fixed_costs'));
   const seedName = `raw_${ctx.info.tags[0].name}`;
   const chunkFlags = ['--no-use-colors', '--no-send-anonymous-usage-stats', '--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug'];
+  /** @param {string} target @param {string[]} [extra] */
   const build = (target, extra = []) => [...chunkFlags, ...extra, 'build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target, '--log-path', join(dir, 'logs', relative(dir, target)),
     '--threads', String(ctx.threads), '--indirect-selection', 'empty', '--select', seedName];
   /** @type {{ project: string, parse: number[], coldChunk: number[], warmChunk: number[], parseMin?: number, coldChunkMin?: number, warmChunkMin?: number, ratio?: number, warning?: string }} */
@@ -869,6 +909,7 @@ async function fixedCosts(ctx) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Planning a 50,000-node manifest: the planner from src/plan, bundled with ncc, in a child process.
+/** @param {number} nodes @param {number} seed */
 function synthManifest(nodes, seed) {
   const rng = prng(seed);
   const models = Math.round(nodes / 4);
@@ -877,8 +918,11 @@ function synthManifest(nodes, seed) {
   const layers = 10;
   const ids = [];
   const byLayerTag = new Map(); // `${layer}/${tag}` -> model ids
+  /** @param {number} l @param {number} t @returns {string[]} */
   const cands = (l, t) => byLayerTag.get(`${l}/${t}`) ?? [];
+  /** @type {{ metadata: object, nodes: Record<string, any>, sources: object, unit_tests: object }} */
   const manifest = { metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', dbt_version: '1.11.16' }, nodes: {}, sources: {}, unit_tests: {} };
+  /** @param {string} uid @param {string} type @param {string} name @param {string[]} deps @param {string} tag */
   const node = (uid, type, name, deps, tag) => ({
     database: 'bench', schema: `bench_${tag}`, name, resource_type: type, package_name: 'big', path: `${tag}/${name}.sql`, original_file_path: `models/${tag}/${name}.sql`,
     unique_id: uid, fqn: ['big', tag, name], alias: name, checksum: { name: 'sha256', checksum: 'f'.repeat(64) },
@@ -1052,6 +1096,7 @@ async function runShape(shape) {
   if (wanted('action')) {
     const first = await step(budget !== undefined ? 'action without timings' : 'action, default inputs', (ctx) => variantAction(ctx, { timings: undefined }));
     if (wanted('action-timings')) {
+      /** @type {string | undefined} */
       let timingsFile;
       if (first.resultsFiles?.[0] && existsSync(first.resultsFiles[0])) {
         timingsFile = join(dir, 'previous-run_results.json');
@@ -1294,6 +1339,7 @@ function markdown(res) {
 }
 
 async function machineInfo() {
+  /** @param {string} cmd @param {string[]} args */
   const ver = (cmd, args) => {
     try {
       return execFileSync(cmd, args, { env: { ...process.env, DO_NOT_TRACK: '1' } }).toString();
@@ -1304,6 +1350,7 @@ async function machineInfo() {
   const dbtv = ver(DBT, ['--version']);
   let postgres = 'PostgreSQL';
   try {
+    if (!pgServer) throw new Error('no PostgreSQL');
     const c = await pgServer.client();
     postgres = (await c.query('show server_version')).rows[0].server_version;
     postgres = `PostgreSQL ${postgres}`;
