@@ -21,11 +21,12 @@ const DBT = join(DBT_BIN, 'dbt');
 const HELP = `usage: node bench/run.mjs [options]        (npm run bench -- [options])
 
 Shapes (--only, comma-separated; default: all four, in this order):
-  cpu       2,004 nodes, no sleeps: dbt's own CPU is the work.            budget 8   (≈ 5 min; --no-prefect ≈ 3 min)
+  cpu       2,004 nodes, no sleeps: dbt's own CPU is the work.            budget 8   (≈ 4.5 min; --no-prefect ≈ 2.5 min)
   latency   254 nodes, models wait 1.5 s (5 s on a chain) in PostgreSQL.  budget 8   (≈ 4 min; --no-prefect ≈ 3 min)
-  remote    1,500 singular tests that each wait 0.1–0.3 s, 20 models.     budget 32  (≈ 6 min; --no-prefect ≈ 4 min)
-  example   the repository's example/ project, the action's default inputs vs plain dbt build (profile threads). (≈ 1 min)
-  Times are full size on 2 shared cores; --scale 0.1 takes well under a minute per shape.
+  remote    1,500 singular tests that each wait 0.1–0.3 s, 20 models.     budget 32  (≈ 7.5 min; --no-prefect ≈ 5 min)
+  example   the repository's example/ project: plain dbt build (profile threads) vs the action, default inputs (≈ 0.5 min)
+  Times: full size, 2 shared cores, the action before the worker host. All of it ≈ 18 min (--no-prefect ≈ 13 min);
+  --scale 0.1 takes 0.5–1.5 min per shape.
 
 Options:
   --only S,S         shapes to run (cpu, latency, remote, example)
@@ -1164,7 +1165,7 @@ function targetsOf(res) {
   /** @param {any} shape @param {string} id */
   const byId = (shape, id) => shape?.variants.find((/** @type {any} */ v) => v.id === id && !v.unavailable && !v.error);
   /** @param {any} a */
-  const label = (a) => (a.id === 'action-timings' ? 'action + timings' : a.budget && a.name.includes('default') ? 'action (default inputs)' : 'action');
+  const label = (a) => (a.id === 'action-timings' ? 'action + timings' : a.name.includes('default') ? 'action (default inputs)' : 'action');
   const actions = (/** @type {any} */ s) => ['action', 'action-timings'].map((id) => byId(s, id)).filter(Boolean);
 
   // Issue 11: never slower, on every shape (the example with default inputs against plain dbt build).
