@@ -178,7 +178,7 @@ async function cleanup() {
     await p.stop().catch(() => {});
   }
 }
-for (const sig of ['SIGINT', 'SIGTERM']) {
+for (const sig of process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url) ? ['SIGINT', 'SIGTERM'] : []) {
   process.on(sig, () => {
     console.error(`\nbench: ${sig}, stopping dbt processes and PostgreSQL`);
     cleanup().finally(() => process.exit(130));
@@ -1422,8 +1422,13 @@ async function main() {
   log(`wrote ${relative(ROOT, join(OUT, 'latest.md'))} and latest.json in ${res.durationSeconds} s`);
 }
 
-main().catch(async (e) => {
-  console.error(`bench: failed: ${e instanceof Error ? e.stack : e}`);
-  await cleanup();
-  process.exit(1);
-});
+// The pure parts, for a check without dbt (see bench/README.md, "Checking the report code").
+export { actionPhases, actionRecord, firstNodeStartAt, parseDbtTs, median, targetsOf, markdown };
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch(async (e) => {
+    console.error(`bench: failed: ${e instanceof Error ? e.stack : e}`);
+    await cleanup();
+    process.exit(1);
+  });
+}
