@@ -965,34 +965,6 @@ function synthManifest(nodes, seed) {
   return { manifest, runResults: { metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json' }, results, elapsed_time: 0, args: {} } };
 }
 
-const PLAN_CHILD = String.raw`
-import { readFileSync } from 'node:fs';
-const [bundle, manifestPath, timingsPath, parallel, threads] = process.argv.slice(2);
-const mem = () => Math.round(process.memoryUsage().rss / 1048576);
-const out = { rssStartMB: mem() };
-const t = [performance.now()];
-const lib = await import(bundle);
-t.push(performance.now());
-const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
-t.push(performance.now());
-out.rssAfterManifestMB = mem();
-const ids = Object.keys(manifest.nodes);
-const selected = lib.runnableSelected(manifest, ids);
-const graph = lib.buildPlanGraph(manifest, selected, 'build');
-t.push(performance.now());
-out.rssAfterGraphMB = mem();
-const timings = lib.readTimings([timingsPath], '/');
-const w = lib.weigher(timings, (u) => graph.nodes.get(u)?.resourceType ?? u.split('.')[0]);
-for (const u of graph.nodes.keys()) w.weight(u);
-t.push(performance.now());
-const plan = lib.planChunks(graph, w.weight, { maxChunks: Number(parallel), threads: Number(threads), fixedCost: 10, perNodeCost: 0.05 });
-const text = lib.renderPlan(plan, Number(parallel), Number(threads));
-t.push(performance.now());
-const s = (a, b) => Math.round(t[b] - t[a]) / 1000;
-Object.assign(out, { nodes: graph.nodes.size, chunks: plan.chunks.length, readManifest: s(1, 2), graph: s(2, 3), timings: s(3, 4), planChunks: s(4, 5), planning: s(2, 5), total: s(1, 5),
-  rssEndMB: mem(), heapUsedEndMB: Math.round(process.memoryUsage().heapUsed / 1048576), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), planLine: text.split('\n')[0] });
-console.log('BENCH_RESULT ' + JSON.stringify(out));
-`;
 
 /** @param {number} threads the action's threads under the cpu shape's budget */
 async function plan50k(threads) {
@@ -1004,8 +976,7 @@ async function plan50k(threads) {
   const manifestPath = join(dir, 'manifest.json');
   writeFileSync(manifestPath, JSON.stringify(manifest));
   writeFileSync(join(dir, 'run_results.json'), JSON.stringify(runResults));
-  const childPath = join(dir, 'child.mjs');
-  writeFileSync(childPath, PLAN_CHILD);
+  const childPath = join(BENCH, 'plan-child.mjs');
   const manifestMB = round(readFileSync(manifestPath).length / 1048576);
   const runs = [];
   for (let i = 0; i < 2; i++) {
