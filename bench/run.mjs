@@ -1210,7 +1210,7 @@ function markdown(res) {
   L.push(`Machine: ${m.cores} cores (nproc), ${m.memoryGiB} GiB, ${m.cpuModel}; Node ${m.node}; dbt-core ${m.dbt}, dbt-postgres ${m.dbtPostgres}; ${m.postgres}; the action: dist/ of commit ${m.commit || '?'}; load average at start ${m.loadAtStart}. Scale ${res.options.scale}; ${REPEAT > 1 ? `every variant run ${REPEAT} times (the median wall counts); ` : ''}run took ${res.durationSeconds} s (${res.shapes.map((/** @type {any} */ s) => `${s.title} ${s.seconds} s`).join(', ')}${res.fixedCosts ? `, fixed costs ${res.fixedCosts.seconds ?? '?'} s` : ''}${res.plan50k ? `, planning ${res.plan50k.seconds ?? '?'} s` : ''}).`);
   const loads = res.shapes.flatMap((/** @type {any} */ s) => s.variants.map((/** @type {any} */ v) => v.load1)).filter((/** @type {any} */ x) => typeof x === 'number');
   const maxLoad = loads.length ? Math.max(...loads) : 0;
-  if (maxLoad > CORES) L.push(`**Warning: the machine was busy** — the 1-minute load average at the start of a variant reached ${maxLoad} on ${CORES} cores (per variant in the notes below). Walls and ratios are noisy; compare rows measured under similar load, or use --repeat.`);
+  if (maxLoad > CORES) L.push('', `**Warning: the machine was busy** — the 1-minute load average at the start of a variant reached ${maxLoad} on ${CORES} cores (per variant in the notes below). Walls and ratios are noisy; compare rows measured under similar load, or use --repeat.`);
   L.push(`Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${PARALLEL} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database.`, '');
   L.push('| Shape | Variant | Processes × (threads + 1) | Wall (s) | One dbt ÷ variant | Variant ÷ lower bound | First node START (s after spawn) | Makespan predicted / actual (s) | Predicted ÷ actual | Chunk start-up (s, median) | Run path | CPU s (dbt + PostgreSQL) | Same result as one dbt? |');
   L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
@@ -1334,6 +1334,7 @@ async function machineInfo() {
   let commit = '';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    if (execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: ROOT }).toString().trim()) commit += ' + uncommitted changes to dist/';
   } catch { /* not a checkout */ }
   return {
     cores: CORES, memoryGiB: Math.round(totalmem() / 1073741824), cpuModel: cpus()[0]?.model ?? '?', node: process.version,
