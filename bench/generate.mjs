@@ -8,11 +8,16 @@
 //
 // Also a CLI: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X]
 //   [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N]
+//   [--singular-tests N [--singular-min S] [--singular-max S]]
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG. Returns floats in [0, 1). */
+/**
+ * mulberry32: a tiny, well-mixed 32-bit PRNG. Returns floats in [0, 1).
+ * @param {number} seed
+ * @returns {() => number}
+ */
 export function prng(seed) {
   let a = seed >>> 0;
   return () => {
@@ -30,7 +35,7 @@ const CATEGORIES = ['alpha', 'beta', 'gamma', 'delta'];
  * @typedef {object} SleepSpec
  * @property {number} [base]          seconds each sleeping model waits (default 0)
  * @property {number} [share]         fraction of the (non-heavy) models that sleep (default 1 when base > 0)
- * @property {number} [jitter]        ± fraction of base, per model (default 0)
+ * @property {number} [jitter]        fraction of base (plus or minus), per model (default 0)
  * @property {number} [heavyCount]    models that wait heavySeconds; chained through one tag's layers
  * @property {number} [heavySeconds]
  *
@@ -48,15 +53,44 @@ const CATEGORIES = ['alpha', 'beta', 'gamma', 'delta'];
  * @property {number} [seedRows]         rows per seed (default 20)
  * @property {number} [seed]             PRNG seed (default 1)
  * @property {string} [name]             dbt project name (default bench_project)
+ * @property {SingularTestSpec} [singularTests] singular tests (tests/*.sql) that wait in the warehouse
+ *
+ * @typedef {object} SingularTestSpec
+ * @property {number} count        how many (each refs one model, round-robin over the models)
+ * @property {number} minSeconds   each waits a uniform random time in [minSeconds, maxSeconds] (pg_sleep)
+ * @property {number} maxSeconds
+ *
+ * @typedef {object} GeneratedProject
+ * @property {string} dir
+ * @property {string} name
+ * @property {{ name: string, models: number }[]} tags
+ * @property {number} models
+ * @property {number} seeds
+ * @property {number} tests             generic + singular tests
+ * @property {number} singularTests
+ * @property {number} singularSleepSeconds  Σ of the singular tests' waits
+ * @property {number} nodes
+ * @property {number} tables
+ * @property {number} sleepingModels
+ * @property {number} sleepSecondsTotal Σ of the models' waits
+ * @property {{ name: string, seconds: number }[]} heavyModels
+ * @property {number} crossTagRefs
+ * @property {number} crossTagTests
  */
 
-/** Writes the project into `dir` (emptied first) and returns what was generated. */
+/**
+ * Writes the project into `dir` (emptied first) and returns what was generated.
+ * @param {string} dir
+ * @param {ProjectOptions} [options]
+ * @returns {GeneratedProject}
+ */
 export function generateProject(dir, options = {}) {
   const o = {
     models: 40, testsPerModel: 2, tags: 4, skew: 0, crossTagRefProb: 0.1, layers: 5, sleepSeconds: 0,
     tableShare: 0.2, tableEvery: 3, seedRows: 20, seed: 1, name: 'bench_project', ...options,
   };
   const rng = prng(o.seed);
+  /** @template T @param {T[]} xs @returns {T} */
   const pick = (xs) => xs[Math.floor(rng() * xs.length)];
   const tagNames = Array.isArray(o.tags) ? o.tags : Array.from({ length: o.tags }, (_, i) => `tag_${String.fromCharCode(97 + i)}`);
   const layers = Math.max(1, o.layers);
@@ -84,15 +118,17 @@ export function generateProject(dir, options = {}) {
     }
   });
   const byName = new Map(models.map((m) => [m.name, m]));
+  /** @param {string} tag */
   const layersOf = (tag) => Math.max(...models.filter((m) => m.tag === tag).map((m) => m.layer)) + 1;
 
   // Heavy models: a chain through the largest tag's layers (1, 2, …), then the next tag, so that they form the
   // critical path the planner has to respect.
-  const sleep = typeof o.sleepSeconds === 'number' ? { base: o.sleepSeconds } : o.sleepSeconds;
+  /** @type {SleepSpec} */
+  const sleep = typeof o.sleepSeconds === 'number' ? { base: o.sleepSeconds } : typeof o.sleepSeconds === 'object' ? o.sleepSeconds : {};
   const heavy = new Set();
   const heavyPrev = new Map(); // heavy model -> previous heavy in its chain
   if (typeof sleep === 'object' && (sleep.heavyCount ?? 0) > 0) {
-    let left = sleep.heavyCount;
+    let left = sleep.heavyCount ?? 0;
     for (const tag of tagNames) {
       let prev;
       for (let layer = 1; layer < layersOf(tag) && left > 0; layer++) {
@@ -137,7 +173,7 @@ export function generateProject(dir, options = {}) {
     let s = 0;
     if (typeof o.sleepSeconds === 'function') s = o.sleepSeconds(m, rng);
     else if (heavy.has(m.name)) s = sleep.heavySeconds ?? 0;
-    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1)) s = sleep.base * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
+    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1)) s = (sleep.base ?? 0) * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
     m.sleep = Math.round(s * 1000) / 1000;
     m.heavy = heavy.has(m.name);
     const table = m.sleep > 0 || m.layer % Math.max(1, o.tableEvery) === 0 || rng() < o.tableShare;
@@ -152,20 +188,22 @@ export function generateProject(dir, options = {}) {
     const j = Math.floor(rng() * (i + 1));
     [order[i], order[j]] = [order[j], order[i]];
   }
-  for (let i = 0; i < totalTests % models.length; i++) perModel.set(order[i], perModel.get(order[i]) + 1);
+  for (let i = 0; i < totalTests % models.length; i++) perModel.set(order[i], (perModel.get(order[i]) ?? 0) + 1);
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
+  /** @param {string} rel @param {string} text */
   const w = (rel, text) => {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), text);
   };
 
   // Project, profile, seeds.
+  /** @param {string} extra */
   const folderConfig = (extra) => tagNames.map((t) => `    ${t}:\n      +schema: ${t}\n      +tags: ["${t}"]\n${extra}`).join('');
   w('dbt_project.yml', [
     `name: ${o.name}`, 'version: "1.0.0"', 'config-version: 2', 'profile: parallel_dbt_bench', '',
-    'model-paths: ["models"]', 'seed-paths: ["seeds"]', 'target-path: target', '',
+    'model-paths: ["models"]', 'seed-paths: ["seeds"]', 'test-paths: ["tests"]', 'target-path: target', '',
     'seeds:', `  ${o.name}:`, '    +quote_columns: false', folderConfig(''),
     'models:', `  ${o.name}:`, '    +materialized: view', folderConfig(''),
   ].join('\n'));
@@ -207,10 +245,13 @@ export function generateProject(dir, options = {}) {
     for (const m of models.filter((x) => x.tag === tag)) {
       const n = perModel.get(m.name);
       if (n === 0) continue;
-      const crossParent = m.parents.find((p) => byName.get(p).tag !== m.tag);
+      const crossParent = m.parents.find((p) => byName.get(p)?.tag !== m.tag);
       const relTo = [crossParent ?? m.parents[0] ?? `raw_${m.tag}`, m.parents.find((p) => p !== (crossParent ?? m.parents[0])) ?? `raw_${m.tag}`];
+      /** @type {string[]} */
       const idTests = [];
+      /** @type {string[]} */
       const catTests = [];
+      /** @type {string[]} */
       const amountTests = [];
       const kinds = [
         () => idTests.push('          - unique'),
@@ -221,10 +262,10 @@ export function generateProject(dir, options = {}) {
         () => amountTests.push('          - not_null'),
         () => idTests.push('          - relationships:', '              arguments:', `                to: ref('${relTo[1]}')`, '                field: id'),
       ];
-      const made = Math.min(n, relTo[0] === relTo[1] ? 6 : 7);
+      const made = Math.min(n ?? 0, relTo[0] === relTo[1] ? 6 : 7);
       for (let k = 0; k < made; k++) kinds[k]();
       testCount += made;
-      for (const k of [3, 6]) if (made > k && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined && byName.get(relTo[k === 3 ? 0 : 1]).tag !== m.tag) crossTagTests++;
+      for (const k of [3, 6]) if (made > k && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== m.tag) crossTagTests++;
       lines.push(`  - name: ${m.name}`, '    columns:');
       if (idTests.length) lines.push('      - name: id', '        data_tests:', ...idTests);
       if (catTests.length) lines.push('      - name: category', '        data_tests:', ...catTests);
@@ -233,15 +274,35 @@ export function generateProject(dir, options = {}) {
     if (lines.length > 3) w(`models/${tag}/_${tag}.yml`, lines.join('\n') + '\n');
   }
 
-  const crossRefs = models.reduce((n, m) => n + m.parents.filter((p) => byName.get(p).tag !== m.tag).length, 0);
+  // Singular tests (tests/<tag>/…sql): each waits in the warehouse and returns no row. The wait is the scan of a
+  // one-row CTE whose value comes from pg_sleep (volatile, so PostgreSQL must run it); the filter then drops the
+  // row. The ref gives the test its parent model, as a data test on a remote warehouse has.
+  let singularTests = 0;
+  let singularSleep = 0;
+  if (o.singularTests && o.singularTests.count > 0) {
+    const { count, minSeconds, maxSeconds } = o.singularTests;
+    const srng = prng(o.seed * 7919 + 13);
+    for (let i = 0; i < count; i++) {
+      const m = models[i % models.length];
+      const wait = Math.round((minSeconds + (maxSeconds - minSeconds) * srng()) * 1000) / 1000;
+      singularSleep += wait;
+      w(`tests/${m.tag}/assert_${String(i).padStart(5, '0')}_${m.name}.sql`,
+        `-- waits ${wait} s in the warehouse, then returns no row\nwith waited as (select pg_sleep(${wait})::text as w)\nselect waited.w from waited\nwhere waited.w <> '' and exists (select 1 from {{ ref('${m.name}') }})\n`);
+      singularTests++;
+    }
+  }
+
+  const crossRefs = models.reduce((n, m) => n + m.parents.filter((p) => byName.get(p)?.tag !== m.tag).length, 0);
   return {
     dir: resolve(dir),
     name: o.name,
     tags: tagNames.map((t, i) => ({ name: t, models: sizes[i] })),
     models: models.length,
     seeds: tagNames.length,
-    tests: testCount,
-    nodes: models.length + tagNames.length + testCount,
+    tests: testCount + singularTests,
+    singularTests,
+    singularSleepSeconds: Math.round(singularSleep * 1000) / 1000,
+    nodes: models.length + tagNames.length + testCount + singularTests,
     tables: models.filter((m) => m.materialized === 'table').length,
     sleepingModels: models.filter((m) => m.sleep > 0).length,
     sleepSecondsTotal: Math.round(models.reduce((s, m) => s + m.sleep, 0) * 1000) / 1000,
@@ -256,18 +317,23 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
   if (!dir) {
-    console.error('usage: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X] [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N]');
+    console.error('usage: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X] [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N] [--singular-tests N [--singular-min S] [--singular-max S]]');
     process.exit(2);
   }
+  /** @param {string} flag */
   const num = (flag) => {
     const i = args.indexOf(flag);
     return i >= 0 ? Number(args[i + 1]) : undefined;
   };
+  /** @type {Record<string, any>} */
   const opts = {};
   for (const [flag, key] of [['--models', 'models'], ['--tests', 'tests'], ['--tests-per-model', 'testsPerModel'], ['--tags', 'tags'], ['--skew', 'skew'],
     ['--cross-tag-ref-prob', 'crossTagRefProb'], ['--layers', 'layers'], ['--seed-rows', 'seedRows'], ['--seed', 'seed'], ['--table-share', 'tableShare']]) {
     const v = num(flag);
     if (v !== undefined) opts[key] = v;
+  }
+  if (num('--singular-tests') !== undefined) {
+    opts.singularTests = { count: num('--singular-tests') ?? 0, minSeconds: num('--singular-min') ?? 0.1, maxSeconds: num('--singular-max') ?? 0.3 };
   }
   if (num('--sleep') !== undefined || num('--heavy-count') !== undefined) {
     opts.sleepSeconds = { base: num('--sleep') ?? 0, heavyCount: num('--heavy-count') ?? 0, heavySeconds: num('--heavy-seconds') ?? 0, share: num('--sleep-share') };

@@ -1,0 +1,85 @@
+// A check of the bench's report code without dbt or PostgreSQL (seconds): how it reads the action's log lines and
+// parallel-dbt.json — the run record of today's action, one with the worker host's fields (runPath, runPathReason,
+// per-chunk firstNodeAt), and none at all (log only) — and dbt's JSON log timestamps.
+//
+//   node bench/check.mjs
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { actionPhases, actionRecord, firstNodeStartAt, median, parseDbtTs } from './run.mjs';
+
+const spawnAt = 1_795_000_000_000;
+/** @type {{ t: number, text: string }[]} */
+const lines = [
+  { t: 2.0, text: 'dbt 1.11.16: parsed and selected in 1.9 s' },
+  { t: 2.1, text: 'Plan: 2 chunk(s), 10 node(s); predicted makespan 8.0 s, lower bound 5.0 s (critical path 4.0 s, work 20.0 s over 2 process(es) × 3 thread(s))' },
+  { t: 2.1, text: '  1. chunk-1: 6 node(s), ~8.0 s' },
+  { t: 2.1, text: '  2. chunk-2: 4 node(s), ~6.0 s' },
+  { t: 2.2, text: '▶ chunk-1: 6 node(s) started' },
+  { t: 2.2, text: '▶ chunk-2: 4 node(s) started' },
+  { t: 2.9, text: '[chunk-1] Running with dbt=1.11.16' },
+  { t: 3.2, text: '[chunk-1] Found 10 models, 477 macros' },
+  { t: 3.3, text: '[chunk-1] Concurrency: 3 threads (target=\'bench\')' },
+  { t: 3.5, text: '[chunk-1] 1 of 6 START seed file x ....... [RUN]' },
+  { t: 3.9, text: '[chunk-2] 1 of 4 START seed file y ....... [RUN]' },
+  { t: 10.0, text: '■ chunk-2: finished in 7.8 s' },
+  { t: 10.8, text: '[chunk-1] Finished running 6 nodes in 7.0 s' },
+  { t: 11.0, text: '■ chunk-1: finished in 8.8 s' },
+];
+const ph = actionPhases(lines, 11.2);
+assert.deepEqual(ph.predicted, { makespan: 8, lowerBound: 5, criticalPath: 4, work: 20, processes: 2, threads: 3 });
+assert.equal(ph.breakdown.startToParsed, 2);
+assert.equal(ph.breakdown.planToFirstChunk, 0.1);
+assert.equal(ph.chunks[0].steps.imports, 0.7);
+assert.equal(ph.chunks[0].startupToFirstNode, 1.3);
+
+// No parallel-dbt.json: everything from the log.
+const logOnly = actionRecord(undefined, ph, spawnAt);
+assert.equal(logOnly.source, 'log');
+assert.equal(logOnly.predictedMakespan, 8);
+assert.equal(logOnly.actualMakespan, 8.8);
+assert.equal(logOnly.chunkStartup, 1.5);
+assert.equal(logOnly.firstNodeStart, 3.5);
+assert.equal(logOnly.chunkStartupSource, 'log');
+
+// The worker host's record: runPath, runPathReason and firstNodeAt win over the log.
+const rec = {
+  runPath: 'fork', runPathReason: 'Linux, one thread in the host', parallel: 2, threads: 3, predictedMakespan: 7.5, parseSeconds: 1.9, wallSeconds: 11,
+  chunks: [
+    { name: 'chunk-1', nodes: 6, startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0 },
+    { name: 'chunk-2', nodes: 4, startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0 },
+  ],
+};
+const now = actionRecord(rec, ph, spawnAt);
+assert.equal(now.runPath, 'fork');
+assert.equal(now.runPathReason, 'Linux, one thread in the host');
+assert.equal(now.predictedMakespan, 7.5);
+assert.equal(now.actualMakespan, 8.8);
+assert.equal(now.predictedOverActual, 0.85);
+assert.equal(now.predictionOk, true);
+assert.deepEqual(now.chunkStartups, [0.7, 0.85]);
+assert.equal(now.firstNodeStart, 2.9);
+assert.equal(now.chunkStartupSource, 'json');
+
+// Today's record (no firstNodeAt, no runPath): times from the record, first node START from the log.
+const today = actionRecord({ ...rec, runPath: undefined, runPathReason: undefined, chunks: rec.chunks.map(({ firstNodeAt: _, ...c }) => c) }, ph, spawnAt);
+assert.equal(today.runPath, undefined);
+assert.deepEqual(today.chunkStartups, [1.3, 1.65]);
+assert.equal(today.chunkStartupSource, 'log');
+
+// Predicted ÷ actual outside ±25 % is flagged.
+assert.equal(actionRecord({ ...rec, predictedMakespan: 5 }, ph, spawnAt).predictionOk, false);
+
+// dbt's timestamps (µs, with or without Z) and plain dbt's first LogStartLine.
+assert.equal(parseDbtTs('2026-11-29T04:22:53.432402Z'), Date.parse('2026-11-29T04:22:53.432Z'));
+assert.equal(parseDbtTs('2026-11-29T04:22:53.432402'), Date.parse('2026-11-29T04:22:53.432Z'));
+const dir = mkdtempSync(join(tmpdir(), 'bench-check-'));
+writeFileSync(join(dir, 'dbt.log'), [
+  JSON.stringify({ info: { name: 'MainReportVersion', msg: 'Running with dbt=1.11.16', ts: '2026-11-29T04:22:53.432402Z' } }),
+  JSON.stringify({ info: { name: 'LogStartLine', msg: '1 of 9 START seed file a .... [RUN]', ts: '2026-11-29T04:22:58.100000Z' } }),
+].join('\n'));
+assert.deepEqual(firstNodeStartAt(join(dir, 'dbt.log'), []), { at: Date.parse('2026-11-29T04:22:58.100Z'), source: 'dbt JSON log (LogStartLine)' });
+assert.equal(median([3, 1, 2]), 2);
+assert.equal(median([4, 1, 2, 3]), 2.5);
+console.log('bench/check.mjs: ok');
