@@ -13,7 +13,7 @@ const spawnAt = 1_795_000_000_000;
 /** @type {{ t: number, text: string }[]} */
 const lines = [
   { t: 2.0, text: 'dbt 1.11.16: parsed and selected in 1.9 s' },
-  { t: 2.1, text: 'Plan: 2 chunk(s), 10 node(s); predicted makespan 8.0 s, lower bound 5.0 s (critical path 4.0 s, work 20.0 s over 2 process(es) × 3 thread(s))' },
+  { t: 2.1, text: 'Plan: 2 chunk(s), 10 node(s) on 2 process(es) × 3 thread(s); predicted makespan 8.0 s, lower bound 5.0 s (critical path 4.0 s, work 20.0 s)' },
   { t: 2.1, text: '  1. chunk-1: 6 node(s), ~8.0 s' },
   { t: 2.1, text: '  2. chunk-2: 4 node(s), ~6.0 s' },
   { t: 2.2, text: '▶ chunk-1: 6 node(s) started' },

@@ -416,7 +416,7 @@ function lowerBound(lib, { runResults, manifest, kind, slots, cpuSeconds, startu
   const work = [...t.values()].reduce((a, b) => a + b, 0);
   const cpuTerm = cpuSeconds / CORES;
   /** @param {number} totalWork */
-  const bound = (totalWork) => lib.lowerBound({ chunks: [], makespan: 0, criticalPath: cp, totalWork }, slots);
+  const bound = (totalWork) => lib.lowerBound({ chunks: [], makespan: 0, criticalPath: cp, totalWork }, slots, 1);
   let dag;
   let formula;
   if (kind === 'cpu') {
@@ -724,9 +724,10 @@ function actionPhases(lines, exitAt) {
   });
   const busy = chunks.reduce((a, c) => a + ((c.end ?? 0) - (c.start ?? 0)), 0);
   const span = phases.lastChunkEnd !== undefined && phases.firstChunkStart !== undefined ? phases.lastChunkEnd - phases.firstChunkStart : undefined;
-  // "Plan: 2 chunk(s), 254 node(s); predicted makespan 20.5 s, lower bound 19.1 s (critical path 8.2 s, work 134.0 s
-  // over 2 process(es) × 3 thread(s))" (src/plan/describe.ts renderPlan)
-  const m = planLine ? /predicted makespan ([\d.]+) s, lower bound ([\d.]+|NaN) s \(critical path ([\d.]+) s, work ([\d.]+) s over (\d+) process\(es\) × (\d+) thread/.exec(planLine) : null;
+  // "Plan: 2 chunk(s), 254 node(s) on 2 process(es) × 3 thread(s); predicted makespan 20.5 s, lower bound 19.1 s
+  // (critical path 8.2 s, work 134.0 s)" (src/plan/describe.ts renderPlan)
+  const pm = planLine ? /on (\d+) process\(es\) × (\d+) thread\(s\); predicted makespan ([\d.]+) s, lower bound ([\d.]+|NaN) s \(critical path ([\d.]+) s, work ([\d.]+) s/.exec(planLine) : null;
+  const m = pm ? [pm[0], pm[3], pm[4], pm[5], pm[6], pm[1], pm[2]] : null;
   const pre = phases.firstChunkStart;
   const post = phases.lastChunkEnd !== undefined ? exitAt - phases.lastChunkEnd : undefined;
   /** @param {number | undefined} a @param {number | undefined} b */
@@ -863,7 +864,7 @@ async function variantAction(ctx, { timings }) {
   const { res, ...rest } = r;
   // The shape the action ran: the run record's parallel × threads, else the plan line's, else the log's
   // "using P process(es) × T thread(s)" / "Processes at once: P; threads per process: T".
-  const chosen = lines.map((l) => /using (\d+) process\(es\) × (\d+) thread/.exec(l.text) ?? /Processes at once: (\d+); threads per process: (\d+)/.exec(l.text)).filter(Boolean).pop();
+  const chosen = lines.map((l) => /on (\d+) process\(es\) × (\d+) thread/.exec(l.text) ?? /using (\d+) process\(es\) × (\d+) thread/.exec(l.text)).filter(Boolean).pop();
   const P = record.parallel ?? (chosen ? Number(chosen[1]) : undefined);
   const T = record.threads ?? (chosen ? Number(chosen[2]) : undefined);
   const base = ctx.budget === undefined ? 'parallel-dbt, default inputs' : timings ? 'parallel-dbt, auto chunks, with timings' : 'parallel-dbt, auto chunks, no timings';

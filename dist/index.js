@@ -42585,8 +42585,7 @@ async function runSchedule(o) {
                     i++;
                     continue;
                 }
-                // A gated plan's chunks wait for each other's nodes inside dbt: every one must start, so nothing holds them.
-                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.plan.gated ? undefined : o.admit?.(c, running.size);
+                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
                 if (hold !== undefined) {
                     if (hold !== 'stagger' && hold !== waitingFor)
                         o.onWait?.(hold);
@@ -42921,6 +42920,10 @@ async function executePlan(x) {
                     return schema;
                 if (running === 0)
                     return undefined; // nothing of ours would free memory: go
+                // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
+                // chunks instead when memory was already short).
+                if (x.plan.gated)
+                    return undefined;
                 const used = memoryUsedPercent();
                 return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
             },
@@ -43277,7 +43280,7 @@ function buildReport(i) {
         ok: counts.failed === 0 && counts.errored === 0 && counts.skipped === 0,
         counts,
         wallSeconds: i.wallSeconds,
-        chunkSeconds: chunks.reduce((s, c) => s + c.seconds, 0),
+        ...(i.speedEstimate !== undefined ? { speedEstimate: i.speedEstimate } : {}),
         chunks,
         nodes,
         notes: i.planNotes,
@@ -43816,8 +43819,9 @@ function statusLine(r) {
     if (r.counts.total === 0)
         return `${head}no nodes selected · ${duration(r.wallSeconds)}`;
     const parts = [countsText(r.counts), `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`, `${duration(r.wallSeconds)} wall`];
-    if (r.chunks.length > 1 && r.wallSeconds > 0 && r.chunkSeconds > 0) {
-        parts.push(`${(r.chunkSeconds / r.wallSeconds).toFixed(1)}× speed-up over ${duration(r.chunkSeconds)} of chunk time`);
+    const est = r.speedEstimate;
+    if (r.chunks.length > 1 && est !== undefined && est.chosen > 0 && est.oneProcess > 0) {
+        parts.push(`~${(est.oneProcess / est.chosen).toFixed(1)}× one dbt process with the same budget (estimated: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
     }
     return head + parts.join(' · ');
 }
@@ -44599,6 +44603,7 @@ function idle() {
 
 
 
+
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
@@ -44667,6 +44672,12 @@ async function runLocal(r) {
     const weight = weightsFor(timings, s.timings, graph);
     const request = shapeRequest(s, p, (l) => core/* info */.pq(l));
     const machine = machineFor(p, perNodeCpu);
+    // Gated workers must all run at once; with memory already short, ordered chunks let the memory gate hold some back.
+    const memory = memoryUsedPercent();
+    if (machine.gated && memory > s.memoryLimitPercent) {
+        machine.gated = false;
+        core/* info */.pq(`Memory use ${memory.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`);
+    }
     core/* info */.pq(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
     if (request.oneProcess !== undefined)
         core/* warning */.$e(`One process: ${request.oneProcess}.`);
@@ -44741,7 +44752,8 @@ async function runLocal(r) {
         if (r.shard !== undefined)
             planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
         writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
-        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
+        const speedEstimate = choice !== undefined ? { chosen: choice.plan.makespan, oneProcess: choice.oneProcessMakespan } : undefined;
+        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate });
         // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
         const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
         const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');

@@ -13,6 +13,7 @@ import { budgetNote, chooseShape, forkStartup, shapeCandidates, subprocessStartu
 import { renderPlan } from '../plan/describe.js';
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { executePlan } from '../run/execute.js';
+import { memoryUsedPercent } from '../run/memory.js';
 import { stopReasonOf, type StopReason } from '../run/stop.js';
 import type { ChunkReport } from '../run/scheduler.js';
 import type { ChunkOutcome } from '../run/chunk.js';
@@ -108,6 +109,12 @@ export async function runLocal(r: LocalRun): Promise<void> {
   const weight = weightsFor(timings, s.timings, graph);
   const request = shapeRequest(s, p, (l) => core.info(l));
   const machine = machineFor(p, perNodeCpu);
+  // Gated workers must all run at once; with memory already short, ordered chunks let the memory gate hold some back.
+  const memory = memoryUsedPercent();
+  if (machine.gated && memory > s.memoryLimitPercent) {
+    machine.gated = false;
+    core.info(`Memory use ${memory.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`);
+  }
   core.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
   if (request.oneProcess !== undefined) core.warning(`One process: ${request.oneProcess}.`);
   core.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);

@@ -72,6 +72,9 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         const schema = schemas.wait(chunk);
         if (schema !== undefined) return schema;
         if (running === 0) return undefined; // nothing of ours would free memory: go
+        // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
+        // chunks instead when memory was already short).
+        if (x.plan.gated) return undefined;
         const used = memoryUsedPercent();
         return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
       },

@@ -151,8 +151,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
           i++;
           continue;
         }
-        // A gated plan's chunks wait for each other's nodes inside dbt: every one must start, so nothing holds them.
-        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.plan.gated ? undefined : o.admit?.(c, running.size);
+        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
         if (hold !== undefined) {
           if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
           waitingFor = hold;
