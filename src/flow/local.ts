@@ -109,11 +109,16 @@ export async function runLocal(r: LocalRun): Promise<void> {
   const weight = weightsFor(timings, s.timings, graph);
   const request = shapeRequest(s, p, (l) => core.info(l));
   const machine = machineFor(p, perNodeCpu);
-  // Gated workers must all run at once; with memory already short, ordered chunks let the memory gate hold some back.
+  // Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
+  // already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
+  // worker would wait for a retry that waits for it), chunks run in order instead.
   const memory = memoryUsedPercent();
   if (machine.gated && memory > s.memoryLimitPercent) {
     machine.gated = false;
     core.info(`Memory use ${memory.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`);
+  } else if (machine.gated && s.retries > 0) {
+    machine.gated = false;
+    core.info(`retries ${s.retries}: chunks run in order (a worker must not wait for a node whose failure may still be retried).`);
   }
   core.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
   if (request.oneProcess !== undefined) core.warning(`One process: ${request.oneProcess}.`);
