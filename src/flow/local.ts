@@ -135,7 +135,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
     if (ffStop) planNotes.push(`fail-fast: ${ffStop.message!.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
     if (r.shard !== undefined) planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
     writeRunRecord(s.workDir, { plan, budget, reports, outcomes, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard });
-    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds });
+    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, retried });
     // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
     const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
     const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');

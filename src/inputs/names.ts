@@ -36,6 +36,9 @@ export const Input = {
   Shard: 'shard',
   ShardPlan: 'shard-plan',
   RetentionDays: 'retention-days',
+  CompareTo: 'compare-to',
+  FailOn: 'fail-on',
+  CommentMode: 'comment-mode',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];
