@@ -34,7 +34,7 @@ const SKIPPED_NAMES = 30;
  */
 export function annotationsFor(r: RunReport): Annotation[] {
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  const ordered = problems(r.nodes);
+  const ordered = problems(r.nodes, r.comparison?.since);
   const skippedBy = new Map<string, NodeOutcome[]>();
   for (const n of ordered) {
     if (n.bucket !== 'skipped' || n.cause === undefined || n.cause === n.uid || !byUid.has(n.cause)) continue;

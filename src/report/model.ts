@@ -130,8 +130,9 @@ export function isTest(n: { resourceType: string }): boolean {
 /**
  * Problems by importance: errors of models (seeds, snapshots, …) before errors of tests, then failing tests,
  * then skipped nodes (after the failure that caused them), then warnings; inside each, the first to finish first.
+ * Compared with the base (`since`), the problems new in this PR come before those already there, kind by kind.
  */
-export function problems(nodes: NodeOutcome[]): NodeOutcome[] {
+export function problems(nodes: NodeOutcome[], since?: Map<string, 'new' | 'existing'>): NodeOutcome[] {
   const rankOf = (n: NodeOutcome): number => {
     switch (n.bucket) {
       case 'errored': return isTest(n) ? 1 : 0;
@@ -146,10 +147,11 @@ export function problems(nodes: NodeOutcome[]): NodeOutcome[] {
     return x < y ? -1 : x > y ? 1 : a.i - b.i;
   };
   const ranked = nodes.map((n, i) => ({ n, i, r: rankOf(n) })).filter((x) => x.r < 9);
-  const causes = ranked.filter((x) => x.r < 3).sort((a, b) => a.r - b.r || byTime(a, b));
+  const old = (n: NodeOutcome): number => (since?.get(n.uid) === 'existing' ? 1 : 0);
+  const causes = ranked.filter((x) => x.r < 3).sort((a, b) => old(a.n) - old(b.n) || a.r - b.r || byTime(a, b));
   const position = new Map(causes.map((x, k) => [x.n.uid, k]));
   const skipped = ranked.filter((x) => x.r === 3)
     .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
-  const warned = ranked.filter((x) => x.r === 4).sort(byTime);
+  const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
   return [...causes, ...skipped, ...warned].map((x) => x.n);
 }

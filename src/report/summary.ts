@@ -94,7 +94,7 @@ interface Prepared {
 
 function prepare(r: RunReport, o: SummaryOptions): Prepared {
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  const bad = problems(r.nodes);
+  const bad = problems(r.nodes, r.comparison?.since);
   const skipped = bad.filter((n) => n.bucket === 'skipped');
   const skippedBy = new Map<string, NodeOutcome[]>();
   for (const n of skipped) {

@@ -48,7 +48,7 @@ export function renderPrComment(i: CommentInput): string {
   ].filter(Boolean);
   const foot = ['', links.join(' · '), ''];
 
-  const bad = problems(r.nodes);
+  const bad = problems(r.nodes, r.comparison?.since);
   const rows: string[] = [];
   const max = i.maxRows ?? 25;
   if (bad.length > 0) {
