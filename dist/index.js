@@ -43036,21 +43036,24 @@ const SKIPPED_NAMES = 30;
 /**
  * One annotation per cause: an error or a failure lists what it skipped downstream, so skipped nodes take no
  * annotation of their own (only those whose cause is unknown do). Root causes come first, the ones new in this
- * PR before those already failing on the base (when compared), then unexplained skips, then warnings.
+ * PR before those already failing on the base (when compared), then unexplained skips, then warnings, then
+ * one warning per flaky node (green only after a retry).
  */
 function annotationsFor(r) {
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
     const ordered = problems(r.nodes, r.comparison?.since);
     const skippedBy = new Map();
+    const listed = new Set();
     for (const n of ordered) {
         if (n.bucket !== 'skipped' || n.cause === undefined || n.cause === n.uid || !byUid.has(n.cause))
             continue;
         (skippedBy.get(n.cause) ?? skippedBy.set(n.cause, []).get(n.cause)).push(n);
+        listed.add(n.uid);
     }
     const since = r.comparison?.since;
     const rank = (n) => (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
-    return ordered
-        .filter((n) => !(n.bucket === 'skipped' && n.cause !== undefined && skippedBy.get(n.cause)?.includes(n)))
+    const list = ordered
+        .filter((n) => !listed.has(n.uid))
         .map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => {
         const skipped = skippedBy.get(n.uid) ?? [];
         const label = since === undefined ? '' : ` (${labelOf(n, since.get(n.uid) ?? 'new')})`;
@@ -43063,6 +43066,18 @@ function annotationsFor(r) {
             uid: n.uid,
         };
     });
+    // Flaky nodes are green in the results; a warning on their file keeps them from passing unnoticed.
+    for (const f of r.flaky ?? []) {
+        const n = byUid.get(f.uid);
+        if (n === undefined)
+            continue;
+        list.push({
+            level: 'warning', title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
+            message: `Attempts: ${f.statuses.join(' → ')} (chunk ${n.chunk}). It passed only on a retry; the results show it green.`,
+            ...(n.file !== undefined ? { file: n.file } : {}), uid: n.uid,
+        });
+    }
+    return list;
 }
 /** "new in this PR" / "already failing on the base" (a warning: "already warning on the base"). */
 function labelOf(n, since) {
