@@ -43728,8 +43728,7 @@ async function publish({ settings, report: unmasked, merged, mask, github, cance
     core/* setOutput */.uH('skipped', c.skipped);
     const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
     core/* setOutput */.uH('failed-nodes', JSON.stringify(failedNodes));
-    const cmp = compareRuns(report.nodes, undefined);
-    const newFailed = report.comparison?.newFailures ?? cmp.newFailures;
+    const newFailed = (report.comparison ?? compareRuns(report.nodes, undefined)).newFailures;
     core/* setOutput */.uH('new-failures', newFailed.length);
     core/* setOutput */.uH('new-failed-nodes', JSON.stringify(newFailed));
     core/* setOutput */.uH('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
@@ -43778,8 +43777,11 @@ async function publish({ settings, report: unmasked, merged, mask, github, cance
  * is unchanged (fail-on: new then counts every failure as new: there is nothing older to excuse it).
  */
 function withComparison(r, s, merged) {
-    if (s.compareTo.length === 0)
+    if (s.compareTo.length === 0) {
+        if (s.failOn === 'new')
+            core/* warning */.$e("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
         return r;
+    }
     const read = readBase(s.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
     for (const n of read.notes)
         (n.level === 'notice' ? core/* notice */.lm : core/* warning */.$e)(n.message);

@@ -47,8 +47,7 @@ export async function publish({ settings, report: unmasked, merged, mask, github
   core.setOutput('skipped', c.skipped);
   const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
   core.setOutput('failed-nodes', JSON.stringify(failedNodes));
-  const cmp = compareRuns(report.nodes, undefined);
-  const newFailed = report.comparison?.newFailures ?? cmp.newFailures;
+  const newFailed = (report.comparison ?? compareRuns(report.nodes, undefined)).newFailures;
   core.setOutput('new-failures', newFailed.length);
   core.setOutput('new-failed-nodes', JSON.stringify(newFailed));
   core.setOutput('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
@@ -94,7 +93,10 @@ export async function publish({ settings, report: unmasked, merged, mask, github
  * is unchanged (fail-on: new then counts every failure as new: there is nothing older to excuse it).
  */
 function withComparison(r: RunReport, s: Settings, merged: RunResultsArtifact): RunReport {
-  if (s.compareTo.length === 0) return r;
+  if (s.compareTo.length === 0) {
+    if (s.failOn === 'new') core.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
+    return r;
+  }
   const read = readBase(s.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
   for (const n of read.notes) (n.level === 'notice' ? core.notice : core.warning)(n.message);
   const comparison = compareRuns(r.nodes, read.base);
