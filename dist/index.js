@@ -44054,14 +44054,15 @@ async function sendBatch(h, output, batch, outcome, budget) {
         await sendBatch(h, output, batch.slice(half), outcome, budget);
     }
 }
-/** The check run's one-line title: the command and its counts. */
+/** The check run's one-line title: the command and its counts (and, compared with the base, what is new and fixed). */
 function checkTitle(r) {
     const c = r.counts;
     if (c.total === 0)
         return `dbt ${r.command}: no nodes selected`;
     const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
         .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
-    return check_annotations_cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}`, 255);
+    const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
+    return check_annotations_cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 function outputNotes(o) {
     const lines = [];

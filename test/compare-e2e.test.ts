@@ -85,6 +85,7 @@ describe('compare-to: what this pull request changed', () => {
       ['warning', 'dbt test not_null_stg_orders_campaign_id: warning (12 failing rows) (already warning on the base)'],
     ]);
     expect(check.output.summary).toContain('1 new failure · 1 already failing · 2 fixed');
+    expect(check.output.title).toBe('dbt build: 2 failed, 1 warned, 97 passed of 100 · 1 new, 2 fixed against the base');
 
     // The PR comment: the same labels and the fixed nodes.
     const [comment] = api.comments(12);
