@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(99046);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(12789);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 99046:
+/***/ 12789:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29285,6 +29285,9 @@ const Input = {
     ShardPlan: 'shard-plan',
     RetentionDays: 'retention-days',
     WorkerHost: 'worker-host',
+    CompareTo: 'compare-to',
+    FailOn: 'fail-on',
+    CommentMode: 'comment-mode',
 };
 const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot'];
 
@@ -29488,6 +29491,10 @@ function readSettings(env, cwd) {
     const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
     const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
     const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    const compareTo = rawInput(env, Input.CompareTo).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+        .map((l) => ((0,external_node_path_.isAbsolute)(l) ? l : (0,external_node_path_.resolve)(cwd, l)));
+    const failOn = oneOf(env, Input.FailOn, ['any', 'new'], 'any');
+    const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'], 'always');
     const workDirRaw = rawInput(env, Input.WorkDir);
     const workDir = workDirRaw
         ? ((0,external_node_path_.isAbsolute)(workDirRaw) ? workDirRaw : (0,external_node_path_.resolve)(cwd, workDirRaw))
@@ -29500,6 +29507,7 @@ function readSettings(env, cwd) {
         artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
         githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
         workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
+        compareTo, failOn, commentMode,
     };
 }
 function firstLine(e) {
@@ -42810,6 +42818,15 @@ function clock(ms) {
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 
 
+/** Errored, failed, or skipped because of one: what fails the step. */
+function isBlocking(b) {
+    return b === 'errored' || b === 'failed' || b === 'skipped';
+}
+/** Retried nodes whose last attempt passed after an error or a failure. */
+function flakyOf(retried) {
+    return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
+        && x.statuses.slice(0, -1).some((s) => bucketOf(s) === 'errored' || bucketOf(s) === 'failed'));
+}
 function emptyCounts() {
     return { passed: 0, failed: 0, warned: 0, errored: 0, skipped: 0, total: 0 };
 }
@@ -42836,6 +42853,7 @@ function nodeFacts(n, uid, projectDir, workspace, rootPackage) {
 }
 function outcomeOf(r, facts, chunk) {
     const finished = (r.timing ?? []).map((t) => t.completed_at).filter((t) => typeof t === 'string' && t !== '').sort().pop();
+    const rows = r.adapter_response?.rows_affected;
     return {
         ...facts,
         uid: r.unique_id,
@@ -42847,6 +42865,7 @@ function outcomeOf(r, facts, chunk) {
         chunk,
         compiledCode: typeof r.compiled_code === 'string' ? r.compiled_code : null,
         ...(finished !== undefined ? { finishedAt: finished } : {}),
+        ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
     };
 }
 /** A test node (generic, singular or unit test). */
@@ -42856,8 +42875,9 @@ function isTest(n) {
 /**
  * Problems by importance: errors of models (seeds, snapshots, …) before errors of tests, then failing tests,
  * then skipped nodes (after the failure that caused them), then warnings; inside each, the first to finish first.
+ * Compared with the base (`since`), the problems new in this PR come before those already there, kind by kind.
  */
-function problems(nodes) {
+function problems(nodes, since) {
     const rankOf = (n) => {
         switch (n.bucket) {
             case 'errored': return isTest(n) ? 1 : 0;
@@ -42872,11 +42892,12 @@ function problems(nodes) {
         return x < y ? -1 : x > y ? 1 : a.i - b.i;
     };
     const ranked = nodes.map((n, i) => ({ n, i, r: rankOf(n) })).filter((x) => x.r < 9);
-    const causes = ranked.filter((x) => x.r < 3).sort((a, b) => a.r - b.r || byTime(a, b));
+    const old = (n) => (since?.get(n.uid) === 'existing' ? 1 : 0);
+    const causes = ranked.filter((x) => x.r < 3).sort((a, b) => old(a.n) - old(b.n) || a.r - b.r || byTime(a, b));
     const position = new Map(causes.map((x, k) => [x.n.uid, k]));
     const skipped = ranked.filter((x) => x.r === 3)
         .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
-    const warned = ranked.filter((x) => x.r === 4).sort(byTime);
+    const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
     return [...causes, ...skipped, ...warned].map((x) => x.n);
 }
 
@@ -43284,6 +43305,7 @@ function buildReport(i) {
         chunks,
         nodes,
         notes: i.planNotes,
+        ...(i.retried !== undefined && flakyOf(i.retried).length > 0 ? { flaky: flakyOf(i.retried) } : {}),
     };
 }
 function readFromDisk(path) {
@@ -43611,17 +43633,65 @@ function bundleArtifacts(b) {
 const ANNOTATIONS_PER_STEP = 10;
 /** GitHub cuts annotation messages here. */
 const MESSAGE_LIMIT = 4096;
-/** Every annotation, errors first (model errors, test errors, test failures, skips after their cause), then warnings. */
+/** Names of skipped nodes listed in their cause's annotation. */
+const SKIPPED_NAMES = 30;
+/**
+ * One annotation per cause: an error or a failure lists what it skipped downstream, so skipped nodes take no
+ * annotation of their own (only those whose cause is unknown do). Root causes come first, the ones new in this
+ * PR before those already failing on the base (when compared), then unexplained skips, then warnings, then
+ * one warning per flaky node (green only after a retry).
+ */
 function annotationsFor(r) {
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-    return problems(r.nodes).map((n) => ({
-        level: n.bucket === 'warned' ? 'warning' : 'error',
-        title: titleOf(n),
-        message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined), MESSAGE_LIMIT),
-        ...(n.file !== undefined ? { file: n.file } : {}),
-        ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
-        uid: n.uid,
-    }));
+    const ordered = problems(r.nodes, r.comparison?.since);
+    const skippedBy = new Map();
+    const listed = new Set();
+    for (const n of ordered) {
+        if (n.bucket !== 'skipped' || n.cause === undefined || n.cause === n.uid || !byUid.has(n.cause))
+            continue;
+        (skippedBy.get(n.cause) ?? skippedBy.set(n.cause, []).get(n.cause)).push(n);
+        listed.add(n.uid);
+    }
+    const since = r.comparison?.since;
+    const rank = (n) => (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
+    const list = ordered
+        .filter((n) => !listed.has(n.uid))
+        .map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => {
+        const skipped = skippedBy.get(n.uid) ?? [];
+        const label = since === undefined ? '' : ` (${labelOf(n, since.get(n.uid) ?? 'new')})`;
+        return {
+            level: n.bucket === 'warned' ? 'warning' : 'error',
+            title: `${titleOf(n)}${skipped.length > 0 ? `, skipped ${skipped.length} downstream` : ''}${label}`,
+            message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
+            ...(n.file !== undefined ? { file: n.file } : {}),
+            ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
+            uid: n.uid,
+        };
+    });
+    // Flaky nodes are green in the results; a warning on their file keeps them from passing unnoticed.
+    for (const f of r.flaky ?? []) {
+        const n = byUid.get(f.uid);
+        if (n === undefined)
+            continue;
+        list.push({
+            level: 'warning', title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
+            message: `Attempts: ${f.statuses.join(' → ')} (chunk ${n.chunk}). It passed only on a retry; the results show it green.`,
+            ...(n.file !== undefined ? { file: n.file } : {}), uid: n.uid,
+        });
+    }
+    return list;
+}
+/** "new in this PR" / "already failing on the base" (a warning: "already warning on the base"). */
+function labelOf(n, since) {
+    if (since === 'new')
+        return 'new in this PR';
+    return n.bucket === 'warned' ? 'already warning on the base' : 'already failing on the base';
+}
+function skippedText(skipped) {
+    if (skipped.length === 0)
+        return '';
+    const names = skipped.slice(0, SKIPPED_NAMES).map((s) => `${s.resourceType} ${s.name}`).join(', ');
+    return `\nSkipped because of it (${skipped.length}): ${names}${skipped.length > SKIPPED_NAMES ? `, …and ${skipped.length - SKIPPED_NAMES} more` : ''}.`;
 }
 /**
  * How many of `list` GitHub will not show, per level, given the slots still free in this step (10 each, less
@@ -43665,6 +43735,136 @@ function cut(s, limit) {
     return `${s.slice(0, end)}…`;
 }
 
+;// CONCATENATED MODULE: ./src/report/compare.ts
+// What this run changed against the base branch's results: each problem labelled new or already failing, the
+// nodes fixed, duration regressions and row-count changes. Pure: the base is read by base.ts.
+
+
+const SLOWER_FACTOR = 2;
+const SLOWER_SECONDS = 5;
+const SLOWER_TOP = 10;
+const ROWS_CHANGE = 0.2;
+/** A base node from one run_results.json entry. */
+function baseNodeOf(r) {
+    const rows = r.adapter_response?.rows_affected;
+    return {
+        status: String(r.status),
+        bucket: bucketOf(String(r.status)),
+        seconds: typeof r.execution_time === 'number' && r.execution_time >= 0 ? r.execution_time : 0,
+        ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
+    };
+}
+/** Compares this run's nodes with the base. Without a base every problem is new (a first run has nothing older). */
+function compareRuns(nodes, base) {
+    const since = new Map();
+    const newFailures = [];
+    const existingFailures = [];
+    const fixed = [];
+    const slower = [];
+    const rows = [];
+    for (const n of nodes) {
+        const b = base?.nodes.get(n.uid);
+        if (n.bucket !== 'passed') {
+            const already = b !== undefined && (n.bucket === 'warned' ? b.bucket !== 'passed' : isBlocking(b.bucket));
+            since.set(n.uid, already ? 'existing' : 'new');
+            if (isBlocking(n.bucket))
+                (already ? existingFailures : newFailures).push(n.uid);
+        }
+        if (b === undefined)
+            continue;
+        if (isBlocking(b.bucket) && (n.bucket === 'passed' || n.bucket === 'warned'))
+            fixed.push({ uid: n.uid, baseStatus: b.status });
+        if (n.bucket !== 'skipped' && b.bucket !== 'skipped' && b.seconds > 0 && n.seconds >= SLOWER_FACTOR * b.seconds && n.seconds - b.seconds >= SLOWER_SECONDS) {
+            slower.push({ uid: n.uid, base: b.seconds, now: n.seconds });
+        }
+        if (n.rows !== undefined && b.rows !== undefined && !isTestType(n.resourceType) && rowsChanged(b.rows, n.rows))
+            rows.push({ uid: n.uid, base: b.rows, now: n.rows });
+    }
+    slower.sort((x, y) => (y.now - y.base) - (x.now - x.base));
+    rows.sort((x, y) => relativeChange(y) - relativeChange(x) || Math.abs(y.now - y.base) - Math.abs(x.now - x.base));
+    return { files: base?.files ?? [], since, newFailures, existingFailures, fixed, slower: slower.slice(0, SLOWER_TOP), rows };
+}
+function isTestType(t) {
+    return t === 'test' || t === 'unit_test';
+}
+function rowsChanged(base, now) {
+    return base === 0 ? now > 0 : Math.abs(now - base) / base >= ROWS_CHANGE;
+}
+/** |now − base| / base (Infinity from zero rows). */
+function relativeChange(c) {
+    return c.base === 0 ? (c.now === 0 ? 0 : Infinity) : Math.abs(c.now - c.base) / c.base;
+}
+/** The step's verdict: fail-on any fails on every failure, error or upstream skip; new only on those the base did not have. */
+function gatePasses(nodes, comparison, failOn) {
+    return failOn === 'new' ? comparison.newFailures.length === 0 : !nodes.some((n) => isBlocking(n.bucket));
+}
+
+;// CONCATENATED MODULE: ./src/report/base.ts
+// Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
+// matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
+
+
+/** Absolute paths or globs → the files that exist, sorted. */
+function expandPaths(patterns) {
+    const files = new Set();
+    for (const p of patterns) {
+        if (/[*?[{]/.test(p))
+            for (const f of (0,external_node_fs_.globSync)(p))
+                files.add(f);
+        else {
+            try {
+                if ((0,external_node_fs_.statSync)(p).isFile())
+                    files.add(p);
+            }
+            catch {
+                /* missing: a cache miss, said once below */
+            }
+        }
+    }
+    return [...files].sort();
+}
+/** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
+function readBase(patterns, o) {
+    const notes = [];
+    const files = expandPaths(patterns);
+    if (files.length === 0) {
+        return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
+    }
+    const nodes = new Map();
+    const used = [];
+    for (const f of files) {
+        let parsed;
+        try {
+            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
+        }
+        catch (e) {
+            notes.push({ level: 'warning', message: `compare-to: ${f} is not JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); it is ignored.` });
+            continue;
+        }
+        if (!Array.isArray(parsed?.results)) {
+            notes.push({ level: 'warning', message: `compare-to: ${f} is not a dbt run_results.json (no "results" list); it is ignored.` });
+            continue;
+        }
+        const results = parsed.results.filter((r) => typeof r?.unique_id === 'string');
+        const packages = new Set(results.map((r) => String(r.unique_id).split('.')[1]));
+        if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
+            notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
+            continue;
+        }
+        const theirs = typeof parsed.metadata?.dbt_version === 'string' ? parsed.metadata.dbt_version : undefined;
+        if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
+            notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
+        }
+        for (const r of results)
+            nodes.set(String(r.unique_id), baseNodeOf(r));
+        used.push(f);
+    }
+    return used.length === 0 ? { notes } : { base: { files: used, nodes }, notes };
+}
+function minor(version) {
+    return version.replace(/^v/, '').split('.').slice(0, 2).join('.');
+}
+
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 // Renders the job summary (GitHub-flavoured Markdown) from the report. Pure: no I/O, no logging.
 //
@@ -43676,6 +43876,7 @@ function cut(s, limit) {
 //
 // Everything from dbt is escaped: HTML-escaped (and Markdown-escaped) in text and table cells, and shown
 // verbatim in fenced code blocks whose fence is longer than any run of backticks in the content.
+
 
 
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -43718,7 +43919,7 @@ function renderSummary(r, o = {}) {
 }
 function summary_prepare(r, o) {
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-    const bad = problems(r.nodes);
+    const bad = problems(r.nodes, r.comparison?.since);
     const skipped = bad.filter((n) => n.bucket === 'skipped');
     const skippedBy = new Map();
     for (const n of skipped) {
@@ -43741,7 +43942,10 @@ function summary_prepare(r, o) {
 }
 function render(r, p, o, lv) {
     const out = [statusLine(r), ''];
+    if (r.comparison)
+        out.push(deltaLine(r), '');
     const { bad, failures, skipped, warnings, skippedBy, orphans, hidden } = p;
+    const tag = (n) => sinceTag(r, n);
     // Notes: the plan's, the annotation overflow, and what this level leaves out.
     const notes = r.notes.slice(0, 20).map((n) => `⚠️ ${inline(clip(n, 1000))}`);
     if (r.notes.length > 20)
@@ -43766,12 +43970,12 @@ function render(r, p, o, lv) {
             out.push(`#### Failures (${num(failures.length)}${skipped.length > 0 ? ` · ${num(skipped.length)} skipped` : ''})`, '');
             const shown = failures.slice(0, lv.blocks);
             for (const n of shown)
-                out.push(...failureBlock(n, skippedBy.get(n.uid) ?? [], o, lv));
+                out.push(...failureBlock(n, skippedBy.get(n.uid) ?? [], o, lv, tag(n)));
             const rows = failures.slice(shown.length, shown.length + lv.tableRows);
             if (rows.length > 0) {
                 out.push('| Status | Node | Chunk | File | Message |', '|---|---|---|---|---|');
                 for (const n of rows)
-                    out.push(`| ${icon(n)} ${inline(n.status)}${n.bucket === 'failed' && n.failures !== null ? ` (${plural(n.failures, 'row')})` : ''} | ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? ''), lv.messageChars))} |`);
+                    out.push(`| ${icon(n)} ${inline(n.status)}${n.bucket === 'failed' && n.failures !== null ? ` (${plural(n.failures, 'row')})` : ''}${tag(n)} | ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? ''), lv.messageChars))} |`);
                 out.push('');
             }
             const rest = failures.length - shown.length - rows.length;
@@ -43786,12 +43990,14 @@ function render(r, p, o, lv) {
             out.push(`#### Warnings (${num(warnings.length)})`, '');
             out.push('| Node | Chunk | File | Message |', '|---|---|---|---|');
             for (const n of warnings.slice(0, lv.warningRows))
-                out.push(`| ${icon(n)} ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? n.status), Math.max(300, lv.messageChars / 10)))} |`);
+                out.push(`| ${icon(n)} ${nodeName(n)}${tag(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? n.status), Math.max(300, lv.messageChars / 10)))} |`);
             out.push('');
             if (warnings.length > lv.warningRows)
                 out.push(`…and ${plural(warnings.length - lv.warningRows, 'more warning')} (see the merged run_results.json).`, '');
         }
     }
+    if (!lv.countsOnly)
+        out.push(...changeSections(r, lv));
     if (r.chunks.length > 0)
         out.push(...chunkTable(r.chunks), '');
     if (!lv.countsOnly) {
@@ -43825,6 +44031,65 @@ function statusLine(r) {
     }
     return head + parts.join(' · ');
 }
+/** `1 new failure · 3 already failing · 1 fixed` against the base (compare-to). */
+function deltaLine(r) {
+    const c = r.comparison;
+    const files = c.files.length === 0 ? 'no base found, so every problem counts as new' : `${plural(c.files.length, 'base run_results.json file')}`;
+    const parts = [plural(c.newFailures.length, 'new failure'), `${num(c.existingFailures.length)} already failing`, `${num(c.fixed.length)} fixed`];
+    if (r.flaky && r.flaky.length > 0)
+        parts.push(`${num(r.flaky.length)} flaky`);
+    return `**Against the base** (${files}): ${parts.join(' · ')}`;
+}
+/** ` · 🆕 new in this PR` or ` · already failing on the base`, when compared. */
+function sinceTag(r, n) {
+    const since = r.comparison?.since.get(n.uid);
+    if (since === undefined)
+        return '';
+    return since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
+}
+/** Fixed, flaky, slower and row-count sections: present only when there is something to say. */
+function changeSections(r, lv) {
+    const out = [];
+    const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
+    const nameOf = (uid) => code(byUid.get(uid)?.name ?? uid, true);
+    const c = r.comparison;
+    const cap = Math.max(20, Math.min(lv.skippedNames, 500));
+    if (c && c.fixed.length > 0) {
+        out.push(`#### Fixed since the base (${num(c.fixed.length)})`, '');
+        const names = c.fixed.slice(0, cap).map((f) => `✅ ${nameOf(f.uid)} (was ${inline(f.baseStatus)})`).join(', ');
+        out.push(`${names}${c.fixed.length > cap ? `, …and ${num(c.fixed.length - cap)} more` : ''}`, '');
+    }
+    if (r.flaky && r.flaky.length > 0) {
+        out.push(`#### Flaky (${num(r.flaky.length)})`, '', 'Passed only on a retry: green in the results, but not to be trusted.', '');
+        out.push('| Node | Type | Chunk | Attempts |', '|---|---|---|---|');
+        for (const f of r.flaky.slice(0, cap)) {
+            const n = byUid.get(f.uid);
+            out.push(`| 🔁 ${nameOf(f.uid)} | ${inline(n?.resourceType ?? f.uid.split('.')[0])} | ${inline(n?.chunk ?? '')} | ${inline(f.statuses.join(' → '))} |`);
+        }
+        out.push('');
+    }
+    if (c && c.slower.length > 0) {
+        out.push('#### Slower than on the base', '', '| Node | Type | Base | Now | Factor |', '|---|---|--:|--:|--:|');
+        for (const x of c.slower)
+            out.push(`| 🐢 ${nameOf(x.uid)} | ${inline(byUid.get(x.uid)?.resourceType ?? '')} | ${duration(x.base)} | ${duration(x.now)} | ${(x.now / x.base).toFixed(1)}× |`);
+        out.push('');
+    }
+    if (c && c.rows.length > 0) {
+        out.push('#### Row counts changed by 20 % or more', '', '| Node | Base | Now | Change |', '|---|--:|--:|--:|');
+        for (const x of c.rows.slice(0, cap))
+            out.push(`| ${nameOf(x.uid)} | ${num(x.base)} | ${num(x.now)} | ${rowChange(x)} |`);
+        if (c.rows.length > cap)
+            out.push('', `…and ${plural(c.rows.length - cap, 'more model')}.`);
+        out.push('');
+    }
+    return out;
+}
+function rowChange(x) {
+    const rel = relativeChange(x);
+    if (!Number.isFinite(rel))
+        return 'from 0';
+    return `${x.now >= x.base ? '+' : '−'}${Math.round(rel * 100)} %`;
+}
 function countsText(c) {
     const parts = [`${num(c.passed)} passed`];
     if (c.failed)
@@ -43838,11 +44103,11 @@ function countsText(c) {
     return parts.join(' · ');
 }
 /** A failure as a block: headline, dbt's message, compiled SQL (collapsed), what it made skip. */
-function failureBlock(n, skipped, o, lv) {
+function failureBlock(n, skipped, o, lv, tag = '') {
     const what = n.bucket === 'failed'
         ? (n.failures !== null ? `${plural(n.failures, 'failing row')}` : 'failed')
         : (isTest(n) ? 'error' : n.status === 'error' ? 'error' : inline(n.status));
-    const head = [`**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**`, `in ${inline(n.chunk)}`];
+    const head = [`**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**${tag.replace(/^ · (.*)$/, ' · **$1**')}`, `in ${inline(n.chunk)}`];
     const file = fileLink(n, o);
     if (file)
         head.push(file);
@@ -44044,7 +44309,11 @@ function renderJunit(a, names) {
 
 
 
-async function publish({ settings, report: raw, merged, mask, github, cancelled, fatal }) {
+
+
+
+async function publish({ settings, report: unmasked, merged, mask, github, cancelled, fatal }) {
+    const raw = withComparison(unmasked, settings, merged);
     const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
     (0,external_node_fs_.mkdirSync)(settings.workDir, { recursive: true });
     const resultsPath = (0,external_node_path_.join)(settings.workDir, 'run_results.json');
@@ -44062,6 +44331,11 @@ async function publish({ settings, report: raw, merged, mask, github, cancelled,
     core/* setOutput */.uH('skipped', c.skipped);
     const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
     core/* setOutput */.uH('failed-nodes', JSON.stringify(failedNodes));
+    const newFailed = (report.comparison ?? compareRuns(report.nodes, undefined)).newFailures;
+    core/* setOutput */.uH('new-failures', newFailed.length);
+    core/* setOutput */.uH('new-failed-nodes', JSON.stringify(newFailed));
+    core/* setOutput */.uH('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
+    core/* setOutput */.uH('flaky', report.flaky?.length ?? 0);
     const summary = mask(renderSummary(report, { fileUrl: githubFileUrl(process.env) }));
     if (process.env.GITHUB_STEP_SUMMARY) {
         await core/* summary */.z.addRaw(summary).write();
@@ -44077,7 +44351,7 @@ async function publish({ settings, report: raw, merged, mask, github, cancelled,
     const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
     const rel = (0,external_node_path_.relative)(settings.workspace, (0,external_node_path_.join)(settings.projectDir, 'dbt_project.yml')).split(external_node_path_.sep).join('/');
     const gh = github
-        ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined })
+        ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: settings.commentMode })
         : { annotationsDelivered: false };
     if (gh.annotationsDelivered) {
         // Every problem is on the check run already; workflow-command annotations would show each one twice.
@@ -44093,8 +44367,31 @@ async function publish({ settings, report: raw, merged, mask, github, cancelled,
         }
     }
     core/* info */.pq(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
-    if (!report.ok)
-        core/* setFailed */.C1(`dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s).`);
+    if (!report.ok) {
+        const what = `dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s)`;
+        core/* setFailed */.C1(settings.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
+    }
+    else if (settings.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
+        core/* info */.pq(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
+    }
+}
+/**
+ * The report compared with the base (compare-to), its verdict set by fail-on. Without compare-to the report
+ * is unchanged (fail-on: new then counts every failure as new: there is nothing older to excuse it).
+ */
+function withComparison(r, s, merged) {
+    if (s.compareTo.length === 0) {
+        if (s.failOn === 'new')
+            core/* warning */.$e("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
+        return r;
+    }
+    const read = readBase(s.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
+    for (const n of read.notes)
+        (n.level === 'notice' ? core/* notice */.lm : core/* warning */.$e)(n.message);
+    const comparison = compareRuns(r.nodes, read.base);
+    if (read.base)
+        core/* info */.pq(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
+    return { ...r, comparison, ok: gatePasses(r.nodes, comparison, s.failOn) };
 }
 /** One artifact per chunk plus one for the merged files; a failed upload is a warning, never a lost result. */
 async function uploadRunArtifacts(u) {
@@ -44360,14 +44657,15 @@ async function sendBatch(h, output, batch, outcome, budget) {
         await sendBatch(h, output, batch.slice(half), outcome, budget);
     }
 }
-/** The check run's one-line title: the command and its counts. */
+/** The check run's one-line title: the command and its counts (and, compared with the base, what is new and fixed). */
 function checkTitle(r) {
     const c = r.counts;
     if (c.total === 0)
         return `dbt ${r.command}: no nodes selected`;
     const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
         .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
-    return check_annotations_cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}`, 255);
+    const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
+    return check_annotations_cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 function outputNotes(o) {
     const lines = [];
@@ -44394,6 +44692,8 @@ function truncateMarkdown(text, limit) {
 
 
 
+
+
 /** GitHub refuses issue and PR comment bodies longer than this. */
 const COMMENT_LIMIT = 65536;
 /** The hidden line that identifies this job's comment (one per check name, so matrix jobs keep their own). */
@@ -44411,6 +44711,7 @@ function renderPrComment(i) {
         i.marker,
         `### ${r.ok ? '✅' : '❌'} dbt ${escapeHtml(r.command)}: ${c.total === 0 ? 'no nodes selected' : `${counts} (${c.total} node${c.total === 1 ? '' : 's'})`}`,
         '',
+        ...changeLines(r),
     ];
     const links = [
         i.runUrl ? `[Workflow run](${i.runUrl})` : '',
@@ -44418,7 +44719,7 @@ function renderPrComment(i) {
         i.sha ? `commit \`${i.sha.slice(0, 7)}\`` : '',
     ].filter(Boolean);
     const foot = ['', links.join(' · '), ''];
-    const bad = problems(r.nodes);
+    const bad = problems(r.nodes, r.comparison?.since);
     const rows = [];
     const max = i.maxRows ?? 25;
     if (bad.length > 0) {
@@ -44427,7 +44728,9 @@ function renderPrComment(i) {
         let size = fixed;
         for (const n of bad.slice(0, max)) {
             const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored' ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})` : '';
-            const row = `| ${comment_icon(n.bucket)} ${cell(n.status)}${rowsNote} | \`${cell(check_annotations_cut(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(check_annotations_cut(n.file, 300)) : ''} | ${cell(check_annotations_cut(comment_oneLine(n.message ?? ''), 300))} |`;
+            const since = r.comparison?.since.get(n.uid);
+            const label = since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
+            const row = `| ${comment_icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(check_annotations_cut(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(check_annotations_cut(n.file, 300)) : ''} | ${cell(check_annotations_cut(comment_oneLine(n.message ?? ''), 300))} |`;
             if (size + row.length + 1 > limit)
                 break;
             rows.push(row);
@@ -44440,6 +44743,43 @@ function renderPrComment(i) {
     const body = [...head, ...rows, ...foot].join('\n');
     return body.length <= limit ? body : sliceSafe(body, limit);
 }
+/** The delta against the base, the fixed and the flaky nodes, and the state fingerprint (for comment-mode: changes). */
+function changeLines(r) {
+    const out = [`<!-- parallel-dbt-state: ${problemState(r)} -->`];
+    const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
+    const names = (uids) => `${uids.slice(0, 20).map((u) => `\`${cell(check_annotations_cut(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
+    const c = r.comparison;
+    if (c) {
+        out.push(`**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`, '');
+        if (c.fixed.length > 0)
+            out.push(`✅ Fixed: ${names(c.fixed.map((f) => f.uid))}`, '');
+    }
+    if (r.flaky && r.flaky.length > 0)
+        out.push(`🔁 Flaky (passed only on a retry): ${names(r.flaky.map((f) => f.uid))}`, '');
+    return out;
+}
+/** A short hash of the problems, their statuses and labels: equal when nothing a reviewer sees has changed. */
+function problemState(r) {
+    const since = r.comparison?.since;
+    const lines = r.nodes.filter((n) => n.bucket !== 'passed').map((n) => `${n.uid}:${n.status}:${since?.get(n.uid) ?? ''}`).sort();
+    lines.push(`fixed:${(r.comparison?.fixed ?? []).map((f) => f.uid).sort().join(',')}`, `flaky:${(r.flaky ?? []).map((f) => f.uid).sort().join(',')}`);
+    return (0,external_node_crypto_.createHash)('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
+}
+/** The fingerprint a comment body carries, if any. */
+function stateOf(body) {
+    return body === undefined ? undefined : /<!-- parallel-dbt-state: ([0-9a-f]+) -->/.exec(body)?.[1];
+}
+/**
+ * Whether to write the comment (comment-mode): always; changes — when there is none yet or its problems
+ * changed; failures — once something failed, and afterwards to keep it current (so it turns green when fixed).
+ */
+function shouldWriteComment(mode, r, existingBody, newBody) {
+    if (mode === 'changes' && existingBody !== undefined && stateOf(existingBody) === stateOf(newBody))
+        return { write: false, why: 'comment-mode changes: the problems are the same as in the comment, so it is left as it is' };
+    if (mode === 'failures' && existingBody === undefined && !r.nodes.some((n) => isBlocking(n.bucket)))
+        return { write: false, why: 'comment-mode failures: nothing failed, so no comment is written' };
+    return { write: true };
+}
 /** Edits the comment carrying `marker` (all pages are searched), else creates it. On failure: one warning. */
 async function upsertPrComment(i) {
     const retry = i.retry ?? DEFAULT_RETRY;
@@ -44449,8 +44789,14 @@ async function upsertPrComment(i) {
         // Searched again on every try: a create whose answer was lost must be edited, not made twice.
         return await withRetry(async () => {
             const existing = await findComment(i.octokit, { ...where, issue_number: i.issueNumber }, i.marker);
+            const decision = i.shouldWrite?.(existing?.body) ?? { write: true };
+            if (!decision.write) {
+                if (decision.why)
+                    i.log.info(`Pull request comment on #${i.issueNumber}: ${decision.why}.`);
+                return existing !== undefined ? { id: existing.id, action: 'unchanged' } : { action: 'not written' };
+            }
             if (existing !== undefined) {
-                const { data } = await i.octokit.rest.issues.updateComment({ ...where, comment_id: existing, body: sliceSafe(body, COMMENT_LIMIT) });
+                const { data } = await i.octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body: sliceSafe(body, COMMENT_LIMIT) });
                 return { id: data.id, action: 'updated', url: data.html_url };
             }
             const { data } = await i.octokit.rest.issues.createComment({ ...where, issue_number: i.issueNumber, body: sliceSafe(body, COMMENT_LIMIT) });
@@ -44470,7 +44816,7 @@ async function findComment(octokit, params, marker) {
     for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...params, per_page: 100 })) {
         const hit = page.data.find((c) => c.body?.includes(marker));
         if (hit)
-            return hit.id;
+            return { id: hit.id, body: hit.body ?? '' };
     }
     return undefined;
 }
@@ -44575,7 +44921,11 @@ async function github_finish(s, f) {
     let comment;
     if (s.commentTo !== undefined) {
         const body = renderPrComment({ report: f.report, marker: s.marker, runUrl: s.target.runUrl, checkUrl: s.check?.htmlUrl, sha: s.target.sha });
-        comment = await upsertPrComment({ octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry });
+        const mode = f.commentMode ?? 'always';
+        comment = await upsertPrComment({
+            octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry,
+            shouldWrite: (existing) => shouldWriteComment(mode, f.report, existing, body),
+        });
     }
     return { annotationsDelivered: check !== undefined && !check.batchFailed, check, comment };
 }
@@ -44759,7 +45109,7 @@ async function runLocal(r) {
             planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
         writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
         const speedEstimate = choice !== undefined ? { chosen: choice.plan.makespan, oneProcess: choice.oneProcessMakespan } : undefined;
-        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate });
+        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate, retried });
         // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
         const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
         const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
@@ -45020,6 +45370,7 @@ async function reportMatrix(i) {
     const artifacts = [];
     let manifest;
     const notes = [];
+    const retried = [];
     for (const [idx, sh] of plan.shards.entries()) {
         const a = byShard.get(sh.shard);
         const resultsPath = a ? (0,external_node_path_.join)(a.dir, 'merged', 'run_results.json') : undefined;
@@ -45032,6 +45383,7 @@ async function reportMatrix(i) {
             const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
             results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
             seconds = rr.elapsed_time ?? 0;
+            retried.push(...shardRetries((0,external_node_path_.join)(a.dir, 'merged', 'parallel-dbt.json')));
             const mpath = (0,external_node_path_.join)(a.dir, 'merged', 'manifest.json');
             if (manifest === undefined && (0,external_node_fs_.existsSync)(mpath))
                 manifest = JSON.parse((0,external_node_fs_.readFileSync)(mpath, 'utf8'));
@@ -45048,10 +45400,20 @@ async function reportMatrix(i) {
         chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
         elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
     });
-    const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time });
+    const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
     await publish({ settings: s, mask: i.mask, report, merged: merged.artifact });
     if (notes.length > 0 && report.ok)
         core/* setFailed */.C1(`${notes.length} shard(s) left no results.`);
+}
+/** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
+function shardRetries(path) {
+    try {
+        const record = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+        return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
+    }
+    catch {
+        return [];
+    }
 }
 function matrix_escape(s) {
     return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -54046,6 +54408,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   Yz: () => (/* binding */ core_debug),
   z3: () => (/* binding */ error),
   pq: () => (/* binding */ info),
+  lm: () => (/* binding */ notice),
   C1: () => (/* binding */ setFailed),
   uH: () => (/* binding */ setOutput),
   Pq: () => (/* binding */ core_setSecret),
@@ -54053,7 +54416,7 @@ __nccwpck_require__.d(__webpack_exports__, {
   $e: () => (/* binding */ warning)
 });
 
-// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, notice, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
+// UNUSED EXPORTS: ExitCode, addPath, endGroup, exportVariable, getBooleanInput, getIDToken, getInput, getMultilineInput, getState, group, isDebug, markdownSummary, platform, saveState, setCommandEcho, startGroup, toPlatformPath, toPosixPath, toWin32Path
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -54079,7 +54442,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -56022,7 +56385,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -56030,7 +56393,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -56038,7 +56401,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.

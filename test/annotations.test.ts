@@ -43,21 +43,20 @@ function lineOf(text: string, match: (l: string) => boolean, after = 0): number 
 describe('annotationsFor on the captured red run', () => {
   const list = annotationsFor(redReport());
 
-  test('errors first by importance: the model error, the failing test, the skip it caused; then the warning', () => {
+  test('errors first by importance: the model error (naming the skip it caused), the failing test; then the warning', () => {
     expect(list.map((a) => [a.level, a.title])).toEqual([
-      ['error', 'dbt model order_unit_margin: error'],
+      ['error', 'dbt model order_unit_margin: error, skipped 1 downstream'],
       ['error', 'dbt test assert_every_campaign_is_profitable: 2 failing rows'],
-      ['error', 'dbt model campaign_unit_margin: skipped'],
       ['warning', 'dbt test not_null_stg_orders_campaign_id: warning (12 failing rows)'],
     ]);
   });
 
   test('each on its file relative to the repository root; the generic test at its line in the YAML', () => {
-    const [model, singular, skipped, generic] = list;
+    const [model, singular, generic] = list;
     expect(model).toMatchObject({ file: 'analytics/dbt/models/finance/order_unit_margin.sql', message: expect.stringContaining('division by zero') });
+    expect(model.message).toMatch(/\nSkipped because of it \(1\): model campaign_unit_margin\.$/);
     expect(model.line).toBeUndefined();
     expect(singular).toMatchObject({ file: 'analytics/dbt/tests/assert_every_campaign_is_profitable.sql', message: 'Got 2 results, configured to fail if != 0 (chunk chunk-1)' });
-    expect(skipped).toMatchObject({ file: 'analytics/dbt/models/marketing/campaign_unit_margin.sql', message: 'Skipped because upstream model order_unit_margin errored (chunk chunk-1) — see analytics/dbt/models/finance/order_unit_margin.sql.' });
     const yaml = read('test/fixtures/red-overlay/models/staging/stg_orders.yml');
     expect(generic).toMatchObject({ file: 'analytics/dbt/models/staging/stg_orders.yml', line: lineOf(yaml, (l) => l.trim() === '- not_null:') });
   });
@@ -74,7 +73,7 @@ describe('ordering', () => {
   const node = (uid: string, bucket: NodeOutcome['bucket'], finishedAt: string, extra: Partial<NodeOutcome> = {}): NodeOutcome => ({
     uid, name: uid.split('.')[2], resourceType: uid.split('.')[0], status: bucket, bucket, message: `${uid} ${bucket}`, failures: null, seconds: 1, chunk: 'c', finishedAt, ...extra,
   });
-  test('model errors, test errors, test failures, skips after their cause, warnings; first finished first', () => {
+  test('model errors, test errors, test failures (each listing the skips it caused), unexplained skips, warnings; first finished first', () => {
     const r: RunReport = {
       command: 'build', ok: false, wallSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 2, errored: 3, warned: 1, skipped: 3, total: 9 },
       nodes: [
@@ -89,10 +88,15 @@ describe('ordering', () => {
         node('model.p.orphan', 'skipped', ''),
       ],
     };
-    expect(annotationsFor(r).map((a) => a.uid)).toEqual([
+    const list = annotationsFor(r);
+    expect(list.map((a) => a.uid)).toEqual([
       'model.p.early_error', 'model.p.late_error', 'test.p.error_test', 'test.p.fail_early', 'test.p.fail_late',
-      'model.p.skip_a', 'model.p.skip_b', 'model.p.orphan', 'test.p.warned',
+      'model.p.orphan', 'test.p.warned',
     ]);
+    // One annotation per cause: the skipped nodes are listed in their cause's annotation, not annotated one by one.
+    expect(list[0].title).toBe('dbt model early_error: error, skipped 1 downstream');
+    expect(list[0].message).toMatch(/Skipped because of it \(1\): model skip_a\.$/);
+    expect(list[1].message).toMatch(/Skipped because of it \(1\): model skip_b\.$/);
   });
 
   test('messages are cut to GitHub’s 4,096 characters without splitting a character', () => {

@@ -225,6 +225,7 @@ describe('bad input and empty selections', () => {
     [{ command: 'deploy' }, /^::error::Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/m],
     [{ parallel: 'abc' }, /^::error::Input 'parallel': must be a whole number from 1 to 64, got 'abc'\.$/m],
     [{ dbt: 'no-such-dbt-here' }, /^::error::Input 'dbt': 'no-such-dbt-here' was not found on PATH\./m],
+    [{ 'fail-on': 'regression' }, /^::error::Input 'fail-on': must be one of any, new; got 'regression'\.$/m],
   ])('%j is refused in one line', async (extra, line) => {
     const proj = exampleCopy('green');
     const run = await runAction(inputs(proj, extra as Record<string, string>), { cwd: proj });

@@ -43,7 +43,9 @@ describe('check run and PR comment', () => {
     expect(check.status).toBe('completed');
     expect(check.conclusion).toBe('failure');
     const problems = readResults(first.outputs.results).results.filter((r) => !['success', 'pass'].includes(String(r.status)));
-    expect(check.annotations).toHaveLength(problems.length);
+    // One annotation per cause: the skipped campaign_unit_margin is listed in its cause's annotation.
+    expect(check.annotations).toHaveLength(problems.filter((r) => r.status !== 'skipped').length);
+    expect(check.annotations.find((a) => a.path === 'models/finance/order_unit_margin.sql')?.message).toMatch(/Skipped because of it \(1\): model campaign_unit_margin\.$/);
     expect(check.annotations.map((a) => a.path).sort()).toEqual(expect.arrayContaining(['models/finance/order_unit_margin.sql', 'tests/assert_every_campaign_is_profitable.sql', 'models/staging/stg_orders.yml']));
     expect(check.annotations.find((a) => a.path === 'models/staging/stg_orders.yml')?.annotation_level).toBe('warning');
     expect(check.annotations.find((a) => a.path === 'models/finance/order_unit_margin.sql')?.annotation_level).toBe('failure');

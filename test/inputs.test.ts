@@ -32,6 +32,13 @@ describe('readSettings', () => {
     expect(s.workDir).toBe(join(dir, 'target', 'parallel-dbt'));
   });
 
+  test('compare-to: paths and globs resolved against the working directory; fail-on and comment-mode defaults', () => {
+    const dir = project();
+    expect(readSettings(env({}), dir)).toMatchObject({ compareTo: [], failOn: 'any', commentMode: 'always' });
+    const s = readSettings(env({ 'compare-to': '.dbt-base/run_results.json\n# a comment\n/abs/shard-*/run_results.json', 'fail-on': 'new', 'comment-mode': 'changes' }), dir);
+    expect(s).toMatchObject({ compareTo: [join(dir, '.dbt-base/run_results.json'), '/abs/shard-*/run_results.json'], failOn: 'new', commentMode: 'changes' });
+  });
+
   test('values are read, trimmed and split like dbt splits --select', () => {
     const dir = project();
     const s = readSettings({ ...env({ command: ' run ', select: 'tag:a  state:modified+\nmodel_b', exclude: 'tag:slow', parallel: '3', threads: '2', 'max-connections': '9', 'profiles-dir': 'profiles', vars: '{"x": 1}', 'timeout-minutes': '1.5' }), RUNNER_TEMP: '/tmp/rt' }, dir);
@@ -69,6 +76,8 @@ describe('readSettings', () => {
     ['duplicate group names', { groups: 'a: tag:x\na: tag:y' }, /^Input 'groups': group name 'a' appears twice \(line 2\)/],
     ['group with empty selection', { groups: 'a: ' }, /^Input 'groups': line 1/],
     ['group name with shell characters', { groups: 'a;rm: tag:x' }, /^Input 'groups': line 1: group name 'a;rm' may use letters/],
+    ['fail-on unknown', { 'fail-on': 'regression' }, /^Input 'fail-on': must be one of any, new; got 'regression'\.$/],
+    ['comment-mode unknown', { 'comment-mode': 'never' }, /^Input 'comment-mode': must be one of always, changes, failures; got 'never'\.$/],
   ];
   test.each(bad)('%s → one clear line', (_name, inputs, message) => {
     const dir = project();

@@ -124,6 +124,18 @@ describe('matrix fan-out', () => {
     expect(new Map([...merged].sort())).toEqual(new Map([...single].sort()));
     expect(report.summary).toContain('matrix shard');
     expect(report.outputs.passed).toBe(String(merged.size));
+
+    // compare-to in the report job compares the merged results of every shard: a base in which one node of
+    // each of two shards errored lists both as fixed.
+    const shardPlan = JSON.parse(readFileSync(plan.outputs['shard-plan'], 'utf8')) as { shards: { nodes: string[] }[] };
+    const wasRed = [shardPlan.shards[0].nodes[0], shardPlan.shards[1].nodes[0]];
+    const baseFile = join(mkdtempSync(join(tmpdir(), 'pdbt-mx-base-')), 'run_results.json');
+    writeFileSync(baseFile, JSON.stringify({ metadata: { dbt_version: readResults(report.outputs.results).metadata.dbt_version }, results: wasRed.map((unique_id) => ({ unique_id, status: 'error', execution_time: 0.1 })) }));
+    const compared = await runAction({ mode: 'report', 'project-dir': proj, 'artifact-name': 'mx', 'compare-to': baseFile, 'fail-on': 'new' }, { env: { ...env, GITHUB_JOB: 'report' }, cwd: proj });
+    expect(compared.code).toBe(0);
+    expect(JSON.parse(compared.outputs['fixed-nodes']).sort()).toEqual([...wasRed].sort());
+    expect(compared.outputs['new-failures']).toBe('0');
+    expect(compared.summary).toContain('0 new failures · 0 already failing · 2 fixed');
   });
 
   test('report fails when a shard left no results', async () => {

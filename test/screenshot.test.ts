@@ -211,6 +211,7 @@ maybe('the summary as GitHub shows it (headless Chromium)', () => {
     ['green', 'summary-green.md', 'parallel-dbt · green run'],
     ['red', 'summary-red.md', 'parallel-dbt · red run'],
     ['5000', 'summary-5000.md', 'parallel-dbt · 5,000-node run'],
+    ['compare', 'summary-compare.md', 'parallel-dbt · red run compared with the base'],
   ])('%s run', async (name, golden, title) => {
     const md = readFileSync(join(ROOT, 'test', '__outputs__', golden), 'utf8');
     const png = await screenshot(page(md, title), name);

@@ -10,6 +10,7 @@ import type { Manifest, ManifestNode, RunResult, RunResultsArtifact } from '../s
 import { planChunks, type Chunk } from '../src/plan/chunks.js';
 import { buildPlanGraph } from '../src/plan/graph.js';
 import { buildReport, type ReportInput } from '../src/report/build.js';
+import { baseNodeOf, compareRuns, gatePasses, type Base } from '../src/report/compare.js';
 import type { RunReport } from '../src/report/model.js';
 import { githubFileUrl, renderSummary, SUMMARY_LIMIT_BYTES } from '../src/report/summary.js';
 
@@ -313,7 +314,7 @@ describe('golden summaries', () => {
     expect(md).not.toContain('Shortened to stay under');
     expectWellFormed(md);
     golden('summary-5000.md', md);
-    const sizes = [['summary-green.md', 'green run (95 nodes)'], ['summary-red.md', 'red run (99 nodes)'], ['summary-5000.md', 'synthetic run (5,000 nodes)']]
+    const sizes = [['summary-green.md', 'green run (95 nodes)'], ['summary-red.md', 'red run (99 nodes)'], ['summary-compare.md', 'red run compared with a base (compare-to)'], ['summary-5000.md', 'synthetic run (5,000 nodes)']]
       .map(([f, what]) => `| [${f}](${f}) | ${what} | ${Buffer.byteLength(readFileSync(join(OUTPUTS, f)), 'utf8').toLocaleString('en-US')} bytes |`);
     golden('README.md', [
       '# Golden job summaries',
@@ -327,6 +328,9 @@ describe('golden summaries', () => {
       '  files stay stable.',
       '- **5000**: a synthetic 5,000-node project (1,250 models, 3,750 tests, 8 chunks, 3 model errors with their',
       '  skipped descendants, 6 failing tests, 4 warnings), generated deterministically by the test.',
+      '- **compare**: the red run against a base run (compare-to) that differs from it in a few documented ways',
+      '  (see comparisonReport in test/summary.test.ts): labels, new problems first, fixed, flaky, slower nodes and',
+      '  row-count changes.',
       '',
       `GitHub drops a step summary over ${SUMMARY_LIMIT_BYTES.toLocaleString('en-US')} bytes (1 MiB); past that the summary degrades step by step.`,
       '',
@@ -339,6 +343,51 @@ describe('golden summaries', () => {
       '[red](../../docs/summary-red.png), [5,000 nodes](../../docs/summary-5000.png).',
       '',
     ].join('\n'));
+  });
+});
+
+/**
+ * The comparison view: the captured red run against a base made from the same run with these differences
+ * (the PR's story): on the base order_unit_margin succeeded (so its error is new here, and the skip it causes),
+ * unique_stg_orders_order_id failed (fixed here), payment_reconciliation wrote 40 rows (4 here) and orders_enriched
+ * 38 (50 here). customer_lifetime_value is set to 9.4 s here against 2.1 s on the base (a slow-down), and
+ * stg_customers errored once and passed on a retry (flaky).
+ */
+function comparisonReport(): RunReport {
+  const input = capturedInput('red');
+  const P = 'parallel_dbt_example';
+  const clv = `model.${P}.customer_lifetime_value`;
+  for (const c of input.chunks) for (const r of c.results) if (r.unique_id === clv) r.execution_time = 9.4;
+  const rr = readJson<RunResultsArtifact>('test', 'fixtures', 'captured', 'red', 'run_results.json');
+  const nodes = new Map(rr.results.map((r) => [r.unique_id, baseNodeOf(r)]));
+  nodes.set(`model.${P}.order_unit_margin`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 50 } }));
+  nodes.delete(`model.${P}.campaign_unit_margin`);
+  nodes.set(`test.${P}.unique_stg_orders_order_id.e3b841c71a`, baseNodeOf({ status: 'fail', execution_time: 0.1 }));
+  nodes.set(`model.${P}.payment_reconciliation`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 40 } }));
+  nodes.set(`model.${P}.orders_enriched`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 38 } }));
+  nodes.set(clv, baseNodeOf({ status: 'success', execution_time: 2.1, adapter_response: { rows_affected: 24 } }));
+  const base: Base = { files: ['/home/runner/work/analytics/analytics/.dbt-base/run_results.json'], nodes };
+  const r = buildReport({ ...input, retried: [{ uid: `model.${P}.stg_customers`, statuses: ['error', 'success'] }] });
+  const comparison = compareRuns(r.nodes, base);
+  return { ...r, comparison, ok: gatePasses(r.nodes, comparison, 'new') };
+}
+
+describe('golden summary of the comparison with the base (compare-to)', () => {
+  test('delta line, labels, new problems first, fixed, flaky, slower and row-count sections', () => {
+    const r = comparisonReport();
+    expect(r.nodes.some((n) => n.uid.endsWith('unique_stg_orders_order_id.e3b841c71a'))).toBe(true);
+    const md = renderSummary(r, { fileUrl: LINKS });
+    expect(md.split('\n')[2]).toBe('**Against the base** (1 base run_results.json file): 2 new failures · 1 already failing · 1 fixed · 1 flaky');
+    expect(md).toContain('**💥 model `order_unit_margin` — error** · **🆕 new in this PR** · in chunk-');
+    expect(md).toContain('**❌ test `assert_every_campaign_is_profitable` — 2 failing rows** · **already failing on the base** · in chunk-');
+    expect(md.indexOf('`order_unit_margin` — error')).toBeLessThan(md.indexOf('`assert_every_campaign_is_profitable` — 2 failing rows'));
+    expect(md).toContain('✅ `unique_stg_orders_order_id` (was fail)');
+    expect(md).toMatch(/^\| 🔁 `stg_customers` \| model \| chunk-\d \| error → success \|$/m);
+    expect(md).toMatch(/^\| 🐢 `customer_lifetime_value` \| model \| 2\.1 s \| 9\.4 s \| 4\.5× \|$/m);
+    expect(md).toMatch(/^\| `payment_reconciliation` \| 40 \| 4 \| −90 % \|\n\| `orders_enriched` \| 38 \| 50 \| \+32 % \|$/m);
+    expect(md).not.toContain('`order_unit_margin` | 50');
+    expectWellFormed(md);
+    golden('summary-compare.md', md);
   });
 });
 

@@ -186,7 +186,7 @@ export async function runLocal(r: LocalRun): Promise<void> {
     if (r.shard !== undefined) planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
     writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
     const speedEstimate = choice !== undefined ? { chosen: choice.plan.makespan, oneProcess: choice.oneProcessMakespan } : undefined;
-    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate });
+    const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate, retried });
     // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
     const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
     const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');

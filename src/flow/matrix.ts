@@ -87,6 +87,7 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
   const artifacts: (RunResultsArtifact | undefined)[] = [];
   let manifest: Manifest | undefined;
   const notes: string[] = [];
+  const retried: { uid: string; statuses: string[] }[] = [];
   for (const [idx, sh] of plan.shards.entries()) {
     const a = byShard.get(sh.shard);
     const resultsPath = a ? join(a.dir, 'merged', 'run_results.json') : undefined;
@@ -99,6 +100,7 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
       const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
       results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
       seconds = rr.elapsed_time ?? 0;
+      retried.push(...shardRetries(join(a!.dir, 'merged', 'parallel-dbt.json')));
       const mpath = join(a!.dir, 'merged', 'manifest.json');
       if (manifest === undefined && existsSync(mpath)) manifest = JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
     } else {
@@ -112,9 +114,19 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
     chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
     elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
   });
-  const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time });
+  const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
   await publish({ settings: s, mask: i.mask, report, merged: merged.artifact });
   if (notes.length > 0 && report.ok) core.setFailed(`${notes.length} shard(s) left no results.`);
+}
+
+/** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
+function shardRetries(path: string): { uid: string; statuses: string[] }[] {
+  try {
+    const record = JSON.parse(readFileSync(path, 'utf8')) as { chunks?: { retried?: { uid: string; statuses: string[] }[] }[] };
+    return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
+  } catch {
+    return [];
+  }
 }
 
 function escape(s: string): string {

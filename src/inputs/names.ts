@@ -37,6 +37,9 @@ export const Input = {
   ShardPlan: 'shard-plan',
   RetentionDays: 'retention-days',
   WorkerHost: 'worker-host',
+  CompareTo: 'compare-to',
+  FailOn: 'fail-on',
+  CommentMode: 'comment-mode',
 } as const;
 
 export type InputName = (typeof Input)[keyof typeof Input];

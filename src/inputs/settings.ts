@@ -9,6 +9,8 @@ import { parseGroups, type GroupSpec } from './groups.js';
 
 export type IfNoNodes = 'warn' | 'error' | 'ignore';
 export type Mode = 'all' | 'plan' | 'run' | 'report';
+export type FailOn = 'any' | 'new';
+export type CommentMode = 'always' | 'changes' | 'failures';
 
 export interface Settings {
   /** all: plan and run here; plan / run / report: the three jobs of a matrix fan-out. */
@@ -68,6 +70,12 @@ export interface Settings {
   workspace: string;
   /** auto: chunks are forked from one parsed dbt where that is safe; off: one `dbt` process per chunk. */
   workerHost: 'auto' | 'off';
+  /** Absolute paths or globs of the base branch's run_results.json files. */
+  compareTo: string[];
+  /** any: every failure fails the step; new: only failures the base did not have. */
+  failOn: FailOn;
+  /** When the PR comment is written: always, when its problems changed, or once something failed. */
+  commentMode: CommentMode;
 }
 
 type Env = Record<string, string | undefined>;
@@ -209,6 +217,10 @@ export function readSettings(env: Env, cwd: string): Settings {
   const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
   const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
   const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const compareTo = rawInput(env, Input.CompareTo).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => (isAbsolute(l) ? l : resolve(cwd, l)));
+  const failOn = oneOf(env, Input.FailOn, ['any', 'new'] as const, 'any');
+  const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'] as const, 'always');
   const workDirRaw = rawInput(env, Input.WorkDir);
   const workDir = workDirRaw
     ? (isAbsolute(workDirRaw) ? workDirRaw : resolve(cwd, workDirRaw))
@@ -222,6 +234,7 @@ export function readSettings(env: Env, cwd: string): Settings {
     artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
     githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
     workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
+    compareTo, failOn, commentMode,
   };
 }
 

@@ -24,17 +24,64 @@ export interface AnnotationSlots {
   warning: number;
 }
 
-/** Every annotation, errors first (model errors, test errors, test failures, skips after their cause), then warnings. */
+/** Names of skipped nodes listed in their cause's annotation. */
+const SKIPPED_NAMES = 30;
+
+/**
+ * One annotation per cause: an error or a failure lists what it skipped downstream, so skipped nodes take no
+ * annotation of their own (only those whose cause is unknown do). Root causes come first, the ones new in this
+ * PR before those already failing on the base (when compared), then unexplained skips, then warnings, then
+ * one warning per flaky node (green only after a retry).
+ */
 export function annotationsFor(r: RunReport): Annotation[] {
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  return problems(r.nodes).map((n) => ({
-    level: n.bucket === 'warned' ? 'warning' : 'error',
-    title: titleOf(n),
-    message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined), MESSAGE_LIMIT),
-    ...(n.file !== undefined ? { file: n.file } : {}),
-    ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
-    uid: n.uid,
-  }));
+  const ordered = problems(r.nodes, r.comparison?.since);
+  const skippedBy = new Map<string, NodeOutcome[]>();
+  const listed = new Set<string>();
+  for (const n of ordered) {
+    if (n.bucket !== 'skipped' || n.cause === undefined || n.cause === n.uid || !byUid.has(n.cause)) continue;
+    (skippedBy.get(n.cause) ?? skippedBy.set(n.cause, []).get(n.cause)!).push(n);
+    listed.add(n.uid);
+  }
+  const since = r.comparison?.since;
+  const rank = (n: NodeOutcome): number => (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
+  const list: Annotation[] = ordered
+    .filter((n) => !listed.has(n.uid))
+    .map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => {
+      const skipped = skippedBy.get(n.uid) ?? [];
+      const label = since === undefined ? '' : ` (${labelOf(n, since.get(n.uid) ?? 'new')})`;
+      return {
+        level: n.bucket === 'warned' ? 'warning' as const : 'error' as const,
+        title: `${titleOf(n)}${skipped.length > 0 ? `, skipped ${skipped.length} downstream` : ''}${label}`,
+        message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
+        ...(n.file !== undefined ? { file: n.file } : {}),
+        ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
+        uid: n.uid,
+      };
+    });
+  // Flaky nodes are green in the results; a warning on their file keeps them from passing unnoticed.
+  for (const f of r.flaky ?? []) {
+    const n = byUid.get(f.uid);
+    if (n === undefined) continue;
+    list.push({
+      level: 'warning', title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
+      message: `Attempts: ${f.statuses.join(' → ')} (chunk ${n.chunk}). It passed only on a retry; the results show it green.`,
+      ...(n.file !== undefined ? { file: n.file } : {}), uid: n.uid,
+    });
+  }
+  return list;
+}
+
+/** "new in this PR" / "already failing on the base" (a warning: "already warning on the base"). */
+export function labelOf(n: { bucket: string }, since: 'new' | 'existing'): string {
+  if (since === 'new') return 'new in this PR';
+  return n.bucket === 'warned' ? 'already warning on the base' : 'already failing on the base';
+}
+
+function skippedText(skipped: NodeOutcome[]): string {
+  if (skipped.length === 0) return '';
+  const names = skipped.slice(0, SKIPPED_NAMES).map((s) => `${s.resourceType} ${s.name}`).join(', ');
+  return `\nSkipped because of it (${skipped.length}): ${names}${skipped.length > SKIPPED_NAMES ? `, …and ${skipped.length - SKIPPED_NAMES} more` : ''}.`;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { Manifest, ManifestNode, RunResult } from '../dbt/types.js';
 import type { Settings } from '../inputs/settings.js';
 import type { Chunk } from '../plan/chunks.js';
 import { manifestNodes } from '../plan/graph.js';
-import { countOf, nodeFacts, outcomeOf, type ChunkSummary, type NodeOutcome, type RunReport } from './model.js';
+import { countOf, flakyOf, nodeFacts, outcomeOf, type ChunkSummary, type FlakyNode, type NodeOutcome, type RunReport } from './model.js';
 import { declarationFinder, type TestDeclaration } from './yaml-lines.js';
 
 export interface ReportInput {
@@ -20,6 +20,8 @@ export interface ReportInput {
   speedEstimate?: { chosen: number; oneProcess: number };
   /** Reads a file by absolute path (a generic test's YAML); undefined when unreadable. Default: the disk. */
   readFile?: (absPath: string) => string | undefined;
+  /** Nodes that ran more than once, with every attempt's status (the flaky ones are reported). */
+  retried?: FlakyNode[];
 }
 
 export function buildReport(i: ReportInput): RunReport {
@@ -67,6 +69,7 @@ export function buildReport(i: ReportInput): RunReport {
     chunks,
     nodes,
     notes: i.planNotes,
+    ...(i.retried !== undefined && flakyOf(i.retried).length > 0 ? { flaky: flakyOf(i.retried) } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ManifestNode, RunResult } from '../dbt/types.js';
 import { bucketOf, type Bucket } from '../run/statuses.js';
+import type { Comparison } from './compare.js';
 
 export interface NodeFacts {
   name: string;
@@ -25,6 +26,15 @@ export interface NodeOutcome extends NodeFacts {
   finishedAt?: string;
   /** For a skipped node: the errored or failed node upstream that made it skip, when it can be told. */
   cause?: string;
+  /** adapter_response.rows_affected, when the adapter reported it. */
+  rows?: number;
+}
+
+/** A node that errored or failed, then passed on a retry: green in the results, never silently. */
+export interface FlakyNode {
+  uid: string;
+  /** The status of every attempt, in order. */
+  statuses: string[];
 }
 
 export type Counts = Record<Bucket, number> & { total: number };
@@ -55,6 +65,21 @@ export interface RunReport {
   chunks: ChunkSummary[];
   nodes: NodeOutcome[];
   notes: string[];
+  /** Nodes that passed only on a retry. */
+  flaky?: FlakyNode[];
+  /** Against the base branch's results (input compare-to); absent when not asked for. */
+  comparison?: Comparison;
+}
+
+/** Errored, failed, or skipped because of one: what fails the step. */
+export function isBlocking(b: Bucket): boolean {
+  return b === 'errored' || b === 'failed' || b === 'skipped';
+}
+
+/** Retried nodes whose last attempt passed after an error or a failure. */
+export function flakyOf(retried: FlakyNode[]): FlakyNode[] {
+  return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
+    && x.statuses.slice(0, -1).some((s) => bucketOf(s) === 'errored' || bucketOf(s) === 'failed'));
 }
 
 export function emptyCounts(): Counts {
@@ -84,6 +109,7 @@ export function nodeFacts(n: ManifestNode | undefined, uid: string, projectDir: 
 
 export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOutcome {
   const finished = (r.timing ?? []).map((t) => t.completed_at).filter((t): t is string => typeof t === 'string' && t !== '').sort().pop();
+  const rows = (r.adapter_response as { rows_affected?: unknown } | undefined)?.rows_affected;
   return {
     ...facts,
     uid: r.unique_id,
@@ -95,6 +121,7 @@ export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOu
     chunk,
     compiledCode: typeof r.compiled_code === 'string' ? r.compiled_code : null,
     ...(finished !== undefined ? { finishedAt: finished } : {}),
+    ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
   };
 }
 
@@ -106,8 +133,9 @@ export function isTest(n: { resourceType: string }): boolean {
 /**
  * Problems by importance: errors of models (seeds, snapshots, …) before errors of tests, then failing tests,
  * then skipped nodes (after the failure that caused them), then warnings; inside each, the first to finish first.
+ * Compared with the base (`since`), the problems new in this PR come before those already there, kind by kind.
  */
-export function problems(nodes: NodeOutcome[]): NodeOutcome[] {
+export function problems(nodes: NodeOutcome[], since?: Map<string, 'new' | 'existing'>): NodeOutcome[] {
   const rankOf = (n: NodeOutcome): number => {
     switch (n.bucket) {
       case 'errored': return isTest(n) ? 1 : 0;
@@ -122,10 +150,11 @@ export function problems(nodes: NodeOutcome[]): NodeOutcome[] {
     return x < y ? -1 : x > y ? 1 : a.i - b.i;
   };
   const ranked = nodes.map((n, i) => ({ n, i, r: rankOf(n) })).filter((x) => x.r < 9);
-  const causes = ranked.filter((x) => x.r < 3).sort((a, b) => a.r - b.r || byTime(a, b));
+  const old = (n: NodeOutcome): number => (since?.get(n.uid) === 'existing' ? 1 : 0);
+  const causes = ranked.filter((x) => x.r < 3).sort((a, b) => old(a.n) - old(b.n) || a.r - b.r || byTime(a, b));
   const position = new Map(causes.map((x, k) => [x.n.uid, k]));
   const skipped = ranked.filter((x) => x.r === 3)
     .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
-  const warned = ranked.filter((x) => x.r === 4).sort(byTime);
+  const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
   return [...causes, ...skipped, ...warned].map((x) => x.n);
 }

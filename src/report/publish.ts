@@ -8,7 +8,9 @@ import { bundleArtifacts, type ChunkFiles } from './bundle.js';
 import type { RunResultsArtifact } from '../dbt/types.js';
 import type { Settings } from '../inputs/settings.js';
 import { annotationsFor } from './annotations.js';
-import type { RunReport } from './model.js';
+import { isBlocking, type RunReport } from './model.js';
+import { compareRuns, gatePasses } from './compare.js';
+import { readBase } from './base.js';
 import { githubFileUrl, renderSummary } from './summary.js';
 import { renderJunit } from './junit.js';
 
@@ -25,7 +27,8 @@ export interface PublishInput {
   fatal?: string;
 }
 
-export async function publish({ settings, report: raw, merged, mask, github, cancelled, fatal }: PublishInput): Promise<void> {
+export async function publish({ settings, report: unmasked, merged, mask, github, cancelled, fatal }: PublishInput): Promise<void> {
+  const raw = withComparison(unmasked, settings, merged);
   const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
   mkdirSync(settings.workDir, { recursive: true });
   const resultsPath = join(settings.workDir, 'run_results.json');
@@ -44,6 +47,11 @@ export async function publish({ settings, report: raw, merged, mask, github, can
   core.setOutput('skipped', c.skipped);
   const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
   core.setOutput('failed-nodes', JSON.stringify(failedNodes));
+  const newFailed = (report.comparison ?? compareRuns(report.nodes, undefined)).newFailures;
+  core.setOutput('new-failures', newFailed.length);
+  core.setOutput('new-failed-nodes', JSON.stringify(newFailed));
+  core.setOutput('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
+  core.setOutput('flaky', report.flaky?.length ?? 0);
 
   const summary = mask(renderSummary(report, { fileUrl: githubFileUrl(process.env) }));
   if (process.env.GITHUB_STEP_SUMMARY) {
@@ -59,7 +67,7 @@ export async function publish({ settings, report: raw, merged, mask, github, can
   const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
   const rel = relative(settings.workspace, join(settings.projectDir, 'dbt_project.yml')).split(sep).join('/');
   const gh = github
-    ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || isAbsolute(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined })
+    ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || isAbsolute(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: settings.commentMode })
     : { annotationsDelivered: false };
   if (gh.annotationsDelivered) {
     // Every problem is on the check run already; workflow-command annotations would show each one twice.
@@ -72,7 +80,28 @@ export async function publish({ settings, report: raw, merged, mask, github, can
     }
   }
   core.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
-  if (!report.ok) core.setFailed(`dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s).`);
+  if (!report.ok) {
+    const what = `dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s)`;
+    core.setFailed(settings.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
+  } else if (settings.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
+    core.info(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
+  }
+}
+
+/**
+ * The report compared with the base (compare-to), its verdict set by fail-on. Without compare-to the report
+ * is unchanged (fail-on: new then counts every failure as new: there is nothing older to excuse it).
+ */
+function withComparison(r: RunReport, s: Settings, merged: RunResultsArtifact): RunReport {
+  if (s.compareTo.length === 0) {
+    if (s.failOn === 'new') core.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
+    return r;
+  }
+  const read = readBase(s.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
+  for (const n of read.notes) (n.level === 'notice' ? core.notice : core.warning)(n.message);
+  const comparison = compareRuns(r.nodes, read.base);
+  if (read.base) core.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
+  return { ...r, comparison, ok: gatePasses(r.nodes, comparison, s.failOn) };
 }
 
 export interface UploadInput {

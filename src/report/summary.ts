@@ -8,7 +8,8 @@
 //
 // Everything from dbt is escaped: HTML-escaped (and Markdown-escaped) in text and table cells, and shown
 // verbatim in fenced code blocks whose fence is longer than any run of backticks in the content.
-import { annotationsFor, hiddenAnnotations, type AnnotationSlots } from './annotations.js';
+import { annotationsFor, hiddenAnnotations, labelOf, type AnnotationSlots } from './annotations.js';
+import { relativeChange, type Change } from './compare.js';
 import { isTest, problems, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -93,7 +94,7 @@ interface Prepared {
 
 function prepare(r: RunReport, o: SummaryOptions): Prepared {
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  const bad = problems(r.nodes);
+  const bad = problems(r.nodes, r.comparison?.since);
   const skipped = bad.filter((n) => n.bucket === 'skipped');
   const skippedBy = new Map<string, NodeOutcome[]>();
   for (const n of skipped) {
@@ -114,7 +115,9 @@ function prepare(r: RunReport, o: SummaryOptions): Prepared {
 
 function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string {
   const out: string[] = [statusLine(r), ''];
+  if (r.comparison) out.push(deltaLine(r), '');
   const { bad, failures, skipped, warnings, skippedBy, orphans, hidden } = p;
+  const tag = (n: NodeOutcome): string => sinceTag(r, n);
 
   // Notes: the plan's, the annotation overflow, and what this level leaves out.
   const notes = r.notes.slice(0, 20).map((n) => `⚠️ ${inline(clip(n, 1000))}`);
@@ -134,11 +137,11 @@ function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string
     if (failures.length > 0 || orphans.length > 0) {
       out.push(`#### Failures (${num(failures.length)}${skipped.length > 0 ? ` · ${num(skipped.length)} skipped` : ''})`, '');
       const shown = failures.slice(0, lv.blocks);
-      for (const n of shown) out.push(...failureBlock(n, skippedBy.get(n.uid) ?? [], o, lv));
+      for (const n of shown) out.push(...failureBlock(n, skippedBy.get(n.uid) ?? [], o, lv, tag(n)));
       const rows = failures.slice(shown.length, shown.length + lv.tableRows);
       if (rows.length > 0) {
         out.push('| Status | Node | Chunk | File | Message |', '|---|---|---|---|---|');
-        for (const n of rows) out.push(`| ${icon(n)} ${inline(n.status)}${n.bucket === 'failed' && n.failures !== null ? ` (${plural(n.failures, 'row')})` : ''} | ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? ''), lv.messageChars))} |`);
+        for (const n of rows) out.push(`| ${icon(n)} ${inline(n.status)}${n.bucket === 'failed' && n.failures !== null ? ` (${plural(n.failures, 'row')})` : ''}${tag(n)} | ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? ''), lv.messageChars))} |`);
         out.push('');
       }
       const rest = failures.length - shown.length - rows.length;
@@ -151,12 +154,13 @@ function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string
     if (warnings.length > 0) {
       out.push(`#### Warnings (${num(warnings.length)})`, '');
       out.push('| Node | Chunk | File | Message |', '|---|---|---|---|');
-      for (const n of warnings.slice(0, lv.warningRows)) out.push(`| ${icon(n)} ${nodeName(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? n.status), Math.max(300, lv.messageChars / 10)))} |`);
+      for (const n of warnings.slice(0, lv.warningRows)) out.push(`| ${icon(n)} ${nodeName(n)}${tag(n)} | ${inline(n.chunk)} | ${fileLink(n, o)} | ${inline(clip(oneLine(n.message ?? n.status), Math.max(300, lv.messageChars / 10)))} |`);
       out.push('');
       if (warnings.length > lv.warningRows) out.push(`…and ${plural(warnings.length - lv.warningRows, 'more warning')} (see the merged run_results.json).`, '');
     }
   }
 
+  if (!lv.countsOnly) out.push(...changeSections(r, lv));
   if (r.chunks.length > 0) out.push(...chunkTable(r.chunks), '');
   if (!lv.countsOnly) {
     const slow = p.slow;
@@ -187,6 +191,63 @@ function statusLine(r: RunReport): string {
   return head + parts.join(' · ');
 }
 
+/** `1 new failure · 3 already failing · 1 fixed` against the base (compare-to). */
+function deltaLine(r: RunReport): string {
+  const c = r.comparison!;
+  const files = c.files.length === 0 ? 'no base found, so every problem counts as new' : `${plural(c.files.length, 'base run_results.json file')}`;
+  const parts = [plural(c.newFailures.length, 'new failure'), `${num(c.existingFailures.length)} already failing`, `${num(c.fixed.length)} fixed`];
+  if (r.flaky && r.flaky.length > 0) parts.push(`${num(r.flaky.length)} flaky`);
+  return `**Against the base** (${files}): ${parts.join(' · ')}`;
+}
+
+/** ` · 🆕 new in this PR` or ` · already failing on the base`, when compared. */
+function sinceTag(r: RunReport, n: NodeOutcome): string {
+  const since = r.comparison?.since.get(n.uid);
+  if (since === undefined) return '';
+  return since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
+}
+
+/** Fixed, flaky, slower and row-count sections: present only when there is something to say. */
+function changeSections(r: RunReport, lv: Level): string[] {
+  const out: string[] = [];
+  const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
+  const nameOf = (uid: string): string => code(byUid.get(uid)?.name ?? uid, true);
+  const c = r.comparison;
+  const cap = Math.max(20, Math.min(lv.skippedNames, 500));
+  if (c && c.fixed.length > 0) {
+    out.push(`#### Fixed since the base (${num(c.fixed.length)})`, '');
+    const names = c.fixed.slice(0, cap).map((f) => `✅ ${nameOf(f.uid)} (was ${inline(f.baseStatus)})`).join(', ');
+    out.push(`${names}${c.fixed.length > cap ? `, …and ${num(c.fixed.length - cap)} more` : ''}`, '');
+  }
+  if (r.flaky && r.flaky.length > 0) {
+    out.push(`#### Flaky (${num(r.flaky.length)})`, '', 'Passed only on a retry: green in the results, but not to be trusted.', '');
+    out.push('| Node | Type | Chunk | Attempts |', '|---|---|---|---|');
+    for (const f of r.flaky.slice(0, cap)) {
+      const n = byUid.get(f.uid);
+      out.push(`| 🔁 ${nameOf(f.uid)} | ${inline(n?.resourceType ?? f.uid.split('.')[0])} | ${inline(n?.chunk ?? '')} | ${inline(f.statuses.join(' → '))} |`);
+    }
+    out.push('');
+  }
+  if (c && c.slower.length > 0) {
+    out.push('#### Slower than on the base', '', '| Node | Type | Base | Now | Factor |', '|---|---|--:|--:|--:|');
+    for (const x of c.slower) out.push(`| 🐢 ${nameOf(x.uid)} | ${inline(byUid.get(x.uid)?.resourceType ?? '')} | ${duration(x.base)} | ${duration(x.now)} | ${(x.now / x.base).toFixed(1)}× |`);
+    out.push('');
+  }
+  if (c && c.rows.length > 0) {
+    out.push('#### Row counts changed by 20 % or more', '', '| Node | Base | Now | Change |', '|---|--:|--:|--:|');
+    for (const x of c.rows.slice(0, cap)) out.push(`| ${nameOf(x.uid)} | ${num(x.base)} | ${num(x.now)} | ${rowChange(x)} |`);
+    if (c.rows.length > cap) out.push('', `…and ${plural(c.rows.length - cap, 'more model')}.`);
+    out.push('');
+  }
+  return out;
+}
+
+function rowChange(x: Change): string {
+  const rel = relativeChange(x);
+  if (!Number.isFinite(rel)) return 'from 0';
+  return `${x.now >= x.base ? '+' : '−'}${Math.round(rel * 100)} %`;
+}
+
 function countsText(c: Counts): string {
   const parts = [`${num(c.passed)} passed`];
   if (c.failed) parts.push(`${num(c.failed)} failed`);
@@ -197,11 +258,11 @@ function countsText(c: Counts): string {
 }
 
 /** A failure as a block: headline, dbt's message, compiled SQL (collapsed), what it made skip. */
-function failureBlock(n: NodeOutcome, skipped: NodeOutcome[], o: SummaryOptions, lv: Level): string[] {
+function failureBlock(n: NodeOutcome, skipped: NodeOutcome[], o: SummaryOptions, lv: Level, tag = ''): string[] {
   const what = n.bucket === 'failed'
     ? (n.failures !== null ? `${plural(n.failures, 'failing row')}` : 'failed')
     : (isTest(n) ? 'error' : n.status === 'error' ? 'error' : inline(n.status));
-  const head = [`**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**`, `in ${inline(n.chunk)}`];
+  const head = [`**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**${tag.replace(/^ · (.*)$/, ' · **$1**')}`, `in ${inline(n.chunk)}`];
   const file = fileLink(n, o);
   if (file) head.push(file);
   if (n.seconds > 0) head.push(duration(n.seconds));

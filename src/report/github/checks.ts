@@ -176,13 +176,14 @@ async function sendBatch(h: CheckRunHandle, output: { title: string; summary: st
   }
 }
 
-/** The check run's one-line title: the command and its counts. */
+/** The check run's one-line title: the command and its counts (and, compared with the base, what is new and fixed). */
 export function checkTitle(r: RunReport): string {
   const c = r.counts;
   if (c.total === 0) return `dbt ${r.command}: no nodes selected`;
   const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
     .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
-  return cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}`, 255);
+  const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
+  return cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 
 function outputNotes(o: CheckRunOutcome): string | undefined {

@@ -1,14 +1,14 @@
 // PR status for main.ts and publish.ts: a check run started after planning, completed with every annotation,
 // and one PR comment kept up to date. Decides what is possible (token, event, fork) and never throws.
 import { completeCheckRun, abandonCheckRun, startCheckRun, type CheckRunHandle, type CheckRunOutcome } from './checks.js';
-import { commentMarker, renderPrComment, upsertPrComment, type CommentOutcome } from './comment.js';
+import { commentMarker, renderPrComment, shouldWriteComment, upsertPrComment, type CommentOutcome } from './comment.js';
 import { createOctokit, type Log, type Octokit, type RetryPolicy } from './client.js';
 import { readGithubTarget, type GithubTarget } from './context.js';
 import type { SourceAnnotation } from './check-annotations.js';
 import type { RunReport } from '../model.js';
 
 export { checkTitle, truncateMarkdown, CHECK_TEXT_LIMIT } from './checks.js';
-export { renderPrComment, commentMarker, COMMENT_LIMIT } from './comment.js';
+export { renderPrComment, commentMarker, shouldWriteComment, problemState, COMMENT_LIMIT } from './comment.js';
 export type { CheckRunOutcome, CommentOutcome };
 
 type Env = Record<string, string | undefined>;
@@ -37,6 +37,8 @@ export interface FinishInput {
   /** Repository-relative file for nodes without one: the project's dbt_project.yml. */
   fallbackFile?: string;
   conclusion?: 'success' | 'failure' | 'cancelled' | 'neutral';
+  /** Input comment-mode (default always). */
+  commentMode?: 'always' | 'changes' | 'failures';
 }
 
 export interface FinishOutcome {
@@ -102,7 +104,11 @@ async function finish(s: Started, f: FinishInput): Promise<FinishOutcome> {
   let comment: CommentOutcome | undefined;
   if (s.commentTo !== undefined) {
     const body = renderPrComment({ report: f.report, marker: s.marker, runUrl: s.target.runUrl, checkUrl: s.check?.htmlUrl, sha: s.target.sha });
-    comment = await upsertPrComment({ octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry });
+    const mode = f.commentMode ?? 'always';
+    comment = await upsertPrComment({
+      octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry,
+      shouldWrite: (existing) => shouldWriteComment(mode, f.report, existing, body),
+    });
   }
   return { annotationsDelivered: check !== undefined && !check.batchFailed, check, comment };
 }

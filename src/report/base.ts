@@ -1,0 +1,79 @@
+// Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
+// matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
+import { globSync, readFileSync, statSync } from 'node:fs';
+import { baseNodeOf, type Base, type BaseNode } from './compare.js';
+
+export interface BaseNote {
+  level: 'notice' | 'warning';
+  message: string;
+}
+
+export interface BaseRead {
+  /** Undefined when no usable file was found. */
+  base?: Base;
+  notes: BaseNote[];
+}
+
+export interface ReadBaseOptions {
+  /** This run's dbt version (a base from another minor version is compared, with a warning). */
+  dbtVersion?: string;
+  /** Packages of this run's nodes (the second part of a unique_id): a base sharing none is another project. */
+  packages: Set<string>;
+}
+
+/** Absolute paths or globs → the files that exist, sorted. */
+export function expandPaths(patterns: string[]): string[] {
+  const files = new Set<string>();
+  for (const p of patterns) {
+    if (/[*?[{]/.test(p)) for (const f of globSync(p)) files.add(f);
+    else {
+      try {
+        if (statSync(p).isFile()) files.add(p);
+      } catch {
+        /* missing: a cache miss, said once below */
+      }
+    }
+  }
+  return [...files].sort();
+}
+
+/** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
+export function readBase(patterns: string[], o: ReadBaseOptions): BaseRead {
+  const notes: BaseNote[] = [];
+  const files = expandPaths(patterns);
+  if (files.length === 0) {
+    return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
+  }
+  const nodes = new Map<string, BaseNode>();
+  const used: string[] = [];
+  for (const f of files) {
+    let parsed: { metadata?: { dbt_version?: unknown }; results?: { unique_id?: unknown; status?: unknown; execution_time?: unknown; adapter_response?: unknown }[] };
+    try {
+      parsed = JSON.parse(readFileSync(f, 'utf8'));
+    } catch (e) {
+      notes.push({ level: 'warning', message: `compare-to: ${f} is not JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); it is ignored.` });
+      continue;
+    }
+    if (!Array.isArray(parsed?.results)) {
+      notes.push({ level: 'warning', message: `compare-to: ${f} is not a dbt run_results.json (no "results" list); it is ignored.` });
+      continue;
+    }
+    const results = parsed.results.filter((r) => typeof r?.unique_id === 'string');
+    const packages = new Set(results.map((r) => String(r.unique_id).split('.')[1]));
+    if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
+      notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
+      continue;
+    }
+    const theirs = typeof parsed.metadata?.dbt_version === 'string' ? parsed.metadata.dbt_version : undefined;
+    if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
+      notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
+    }
+    for (const r of results) nodes.set(String(r.unique_id), baseNodeOf(r));
+    used.push(f);
+  }
+  return used.length === 0 ? { notes } : { base: { files: used, nodes }, notes };
+}
+
+function minor(version: string): string {
+  return version.replace(/^v/, '').split('.').slice(0, 2).join('.');
+}
