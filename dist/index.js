@@ -40863,13 +40863,16 @@ class DbtHost {
     launcher() {
         return (o) => this.fork(o);
     }
-    /** Whether forking is safe now (a parsed manifest, no extra threads); the reason when it is not. */
+    /**
+     * Whether forking is safe now (a parsed manifest, no extra threads), the reason when it is not, and whether this
+     * dbt's queue internals allow gated workers (nodes that wait for other workers inside dbt).
+     */
     async forkCheck() {
         if (!this.canFork)
-            return { ok: false, why: `fork is not available on ${process.platform}` };
+            return { ok: false, why: `fork is not available on ${process.platform}`, gate: false };
         const id = this.nextId++;
         return new Promise((resolve) => {
-            this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '' }), lost: (why) => resolve({ ok: false, why }) });
+            this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });
             this.send({ op: 'fork_check', id });
         });
     }
@@ -41457,13 +41460,14 @@ async function startHost(s, dbtPath, env, cwd) {
 async function choosePath(host, noHost, subprocess, m) {
     const adapter = host?.profile?.adapter_type ?? m.metadata.adapter_type;
     if (host === undefined)
-        return { kind: 'subprocess', why: noHost, launch: subprocess };
+        return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
     const check = await host.forkCheck();
     if (!check.ok) {
         await host.close();
-        return { kind: 'subprocess', why: check.why, launch: subprocess };
+        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false };
     }
-    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}`, launch: host.launcher(), host, importSeconds: host.importSeconds };
+    const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
+    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, importSeconds: host.importSeconds, gate: check.gate };
 }
 /** Ends what prepare started (the worker host). */
 async function closePrepared(p) {
@@ -45001,7 +45005,7 @@ function machineFor(p, perNodeCpu) {
     const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? 1.0, p.parseSeconds);
     const host = p.profile?.host;
     const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' };
+    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };
 }
 async function runLocal(r) {
     const { settings: s, prepared: p, masker } = r;
@@ -45054,7 +45058,7 @@ async function runLocal(r) {
         plan = choice.plan;
         budget = choice.shape;
         if (choice.tried.length > 1) {
-            core/* info */.pq(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process: more would not pay for their start-up on this selection)' : ''}.`);
+            core/* info */.pq(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : ''}.`);
         }
     }
     const note = budgetNote(request, budget);

@@ -46,7 +46,7 @@ try {
   const ratio = singleSeconds / run.seconds;
   console.log(ratio >= 1
     ? `The action was ${ratio.toFixed(2)}× as fast as plain dbt.`
-    : `The action took ${(1 / ratio).toFixed(2)}× as long as plain dbt${record.parallel === 1 ? ': the planner ran one process, because on this machine more would not pay for their start-up on a project this small (see the "Shapes" line above); the difference is the action\'s own work around one dbt run (selection, merge, report).' : '.'}`);
+    : `The action took ${(1 / ratio).toFixed(2)}× as long as plain dbt${record.parallel === 1 ? ': the planner ran one process, as plain dbt does, because no wider shape was predicted at least 5 % faster on this machine (see the "Shapes" line above); the difference is the action\'s own work around that one dbt run (planning, merging, the report).' : '.'}`);
   for (const shape of record.shapes ?? []) console.log(`  predicted: ${shape.shape.parallel} process(es) × ${shape.shape.threads} thread(s) → ${shape.makespan.toFixed(1)} s`);
   process.exitCode = variant === 'green' ? run.code ?? 1 : 0;
 } finally {

@@ -66,7 +66,7 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
     const parsed = await host.invoke({ argv: ['--no-use-colors', '--quiet', 'parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', join(work, 'parse'), '--log-path', join(work, 'logs')], cwd: proj, env: {} }, true);
     expect(parsed.exitCode).toBe(0);
     expect(host.profile).toMatchObject({ adapter_type: 'postgres', threads: 4, host: '127.0.0.1' });
-    expect(await host.forkCheck()).toEqual({ ok: true, why: '' });
+    expect(await host.forkCheck()).toEqual({ ok: true, why: '', gate: true });
     return host;
   }
   const buildArgv = (proj: string, work: string, name: string, select: string[], vars = '{}'): string[] => [

@@ -28,6 +28,7 @@ interface HostMessage {
   fork?: boolean;
   seconds?: number;
   profile?: ProfileFacts;
+  gate?: boolean;
 }
 
 /** What the host's parse learnt of the profile (dbt's own reading of profiles.yml). */
@@ -195,12 +196,15 @@ export class DbtHost {
     return (o) => this.fork(o);
   }
 
-  /** Whether forking is safe now (a parsed manifest, no extra threads); the reason when it is not. */
-  async forkCheck(): Promise<{ ok: boolean; why: string }> {
-    if (!this.canFork) return { ok: false, why: `fork is not available on ${process.platform}` };
+  /**
+   * Whether forking is safe now (a parsed manifest, no extra threads), the reason when it is not, and whether this
+   * dbt's queue internals allow gated workers (nodes that wait for other workers inside dbt).
+   */
+  async forkCheck(): Promise<{ ok: boolean; why: string; gate: boolean }> {
+    if (!this.canFork) return { ok: false, why: `fork is not available on ${process.platform}`, gate: false };
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '' }), lost: (why) => resolve({ ok: false, why }) });
+      this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });
       this.send({ op: 'fork_check', id });
     });
   }

@@ -89,6 +89,27 @@ def profile_facts() -> Dict[str, Any]:
         return {"error": f"{type(e).__name__}: {e}"}
 
 
+def gate_supported() -> bool:
+    """Whether this dbt has the queue internals the Gate hooks into (dbt/graph/queue.py, task/runnable.py)."""
+    try:
+        import inspect
+
+        from dbt.graph.queue import GraphQueue
+        from dbt.task.runnable import GraphRunnableTask
+
+        init = inspect.getsource(GraphQueue.__init__)
+        mark_done = inspect.getsource(GraphQueue.mark_done)
+        return (
+            callable(getattr(GraphQueue, "_find_new_additions", None))
+            and callable(getattr(GraphRunnableTask, "_runtime_initialize", None))
+            and all(name in init for name in ("self.lock", "self.inner", "self.some_task_done", "self.queued"))
+            and "self._find_new_additions" in mark_done
+            and "_skipped_children" in inspect.getsource(GraphRunnableTask)
+        )
+    except Exception:  # noqa: BLE001 - unknown internals: the action runs ordered chunks instead
+        return False
+
+
 def reset_adapters() -> None:
     try:
         from dbt.adapters.factory import reset_adapters as reset
@@ -498,7 +519,7 @@ class Host:
             self.signal_worker(ident, str(req.get("sig", "INT")))
         elif op == "fork_check":
             ok, why = self.fork_check()
-            self.channel.message(ident, event="fork_check", id=ident, ok=ok, why=why)
+            self.channel.message(ident, event="fork_check", id=ident, ok=ok, why=why, gate=ok and gate_supported())
         elif op == "shutdown":
             raise SystemExit(0)
         else:

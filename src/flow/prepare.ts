@@ -25,6 +25,8 @@ export interface RunPath {
   host?: DbtHost;
   /** Seconds to import dbt (measured by the host; estimated on the subprocess path). */
   importSeconds?: number;
+  /** Forked workers can hold nodes for parents in other workers (this dbt's queue internals are the known ones). */
+  gate: boolean;
 }
 
 export interface Prepared {
@@ -160,13 +162,14 @@ async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, c
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
 async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
   const adapter = host?.profile?.adapter_type ?? (m.metadata as { adapter_type?: string }).adapter_type;
-  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess };
+  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
   const check = await host.forkCheck();
   if (!check.ok) {
     await host.close();
-    return { kind: 'subprocess', why: check.why, launch: subprocess };
+    return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false };
   }
-  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}`, launch: host.launcher(), host, importSeconds: host.importSeconds };
+  const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
+  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, importSeconds: host.importSeconds, gate: check.gate };
 }
 
 /** Ends what prepare started (the worker host). */
