@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 HEADER = struct.Struct(">cII")
 READ_SIZE = 65536
@@ -172,7 +172,7 @@ class Gate:
 
     def __init__(self, waits_for: Dict[str, List[str]], known: List[Tuple[str, bool]]) -> None:
         self.lock = threading.Lock()
-        self.pending: Dict[str, set] = {uid: set(ps) for uid, ps in waits_for.items() if ps}
+        self.pending: Dict[str, Set[str]] = {uid: set(ps) for uid, ps in waits_for.items() if ps}
         self.children: Dict[str, List[str]] = {}
         for uid, ps in self.pending.items():
             for p in ps:
@@ -246,8 +246,8 @@ class Gate:
             original_init(task)
             gate.attach(task)
 
-        GraphQueue._find_new_additions = find_new_additions  # type: ignore[method-assign]
-        GraphRunnableTask._runtime_initialize = runtime_initialize  # type: ignore[method-assign]
+        setattr(GraphQueue, "_find_new_additions", find_new_additions)
+        setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
 
     def listen(self, fd: int) -> None:
         """Reads "<0|1> <unique_id>" lines (1: the status blocks downstream) until the pipe closes."""

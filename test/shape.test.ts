@@ -121,6 +121,8 @@ describe('timings split into dbt CPU and warehouse time', () => {
 
   test('a run bound by dbt\'s own work gives its CPU per node; one bound by the warehouse does not raise the estimate', () => {
     expect(perNodeCpuOf(t(7, 29, Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.08] as [string, number])), 0.02)).toBeCloseTo(0.0145, 4);
+    // A slower runner: its own figure, above the default.
+    expect(perNodeCpuOf(t(7, 58, Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.16] as [string, number])), 0.02)).toBeCloseTo(0.029, 4);
     expect(perNodeCpuOf(t(7, 33, Array.from({ length: 254 }, (_, i) => [`m${i}`, 1.5] as [string, number])), 0.02)).toBe(0.02);
     expect(perNodeCpuOf(undefined, 0.02)).toBe(0.02);
   });

@@ -65,13 +65,17 @@ export function readTimings(spec: string[], cwd: string): Timings {
   return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
 }
 
+/** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
+export const MAX_PER_NODE_CPU = 0.05;
+
 /**
  * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
- * (elapsed / nodes); one bound by the warehouse took longer, so the smallest figure, capped by `fallback`, counts.
+ * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
+ * warehouse and says nothing about it, so `fallback` counts then.
  */
 export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
-  return Number.isFinite(observed) ? Math.max(0.002, Math.min(fallback, observed)) : fallback;
+  return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
 }
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
