@@ -1065,7 +1065,6 @@ async function runShape(shape) {
     for (const r of rr?.results ?? []) info.byType[r.unique_id.split('.')[0]] = (info.byType[r.unique_id.split('.')[0]] ?? 0) + 1;
   }
   if (wanted('seed-style')) await step('seed-style', variantSeedStyle);
-  if (WITH_PREFECT && wanted('prefect')) await step('prefect-dbt PER_WAVE', variantPrefect);
   if (wanted('action')) {
     const first = await step(budget !== undefined ? 'action without timings' : 'action, default inputs', (ctx) => variantAction(ctx, { timings: undefined }));
     if (wanted('action-timings')) {
@@ -1078,6 +1077,9 @@ async function runShape(shape) {
       await step('action with timings', (ctx) => variantAction(ctx, { timings: timingsFile ?? join(dir, 'missing-run_results.json') }));
     }
   }
+  // prefect-dbt last: its temporary Prefect server's aftermath slowed whatever ran right after it (seen twice:
+  // the action's 1-process run took 72 s after it, 65–67 s elsewhere in the same session).
+  if (WITH_PREFECT && wanted('prefect')) await step('prefect-dbt PER_WAVE', variantPrefect);
   const out = await finishShape(shape, info, variants, single, sp);
   out.seconds = Math.round((Date.now() - t0) / 1000);
   log(`${shape.title}: done in ${out.seconds} s`);
