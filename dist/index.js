@@ -41413,7 +41413,7 @@ async function prepare(s, env, cwd, signal) {
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { exe: exe.path, project, call: runPath.host ? call : { ...call, launch: subprocess, parse: undefined }, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+        return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
     }
 }
 function checkVersion(m) {
@@ -41464,10 +41464,10 @@ async function choosePath(host, noHost, subprocess, m) {
     const check = await host.forkCheck();
     if (!check.ok) {
         await host.close();
-        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false };
+        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
     }
     const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, importSeconds: host.importSeconds, gate: check.gate };
+    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
 }
 /** Ends what prepare started (the worker host). */
 async function closePrepared(p) {
@@ -41989,6 +41989,8 @@ const DEFAULT_PER_NODE_CPU = 0.02;
 function forkStartup(manifestNodes) {
     return 0.25 + 0.0003 * manifestNodes;
 }
+/** Python imports of dbt-core when no host measured them (bench: 0.9–1.0 s on a runner core). */
+const DEFAULT_IMPORT_SECONDS = 1.0;
 /** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
 function subprocessStartup(importSeconds, parseSeconds) {
     return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
@@ -45005,7 +45007,7 @@ function oneProcessReason(p) {
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
 function machineFor(p, perNodeCpu) {
     const size = Object.keys(p.manifest.nodes).length;
-    const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? 1.0, p.parseSeconds);
+    const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
     const host = p.profile?.host;
     const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
     return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };

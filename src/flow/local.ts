@@ -9,7 +9,7 @@ import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
 import type { Plan } from '../plan/chunks.js';
 import { planGroups } from '../plan/groups.js';
 import type { Budget } from '../plan/budget.js';
-import { budgetNote, chooseShape, forkStartup, shapeCandidates, subprocessStartup, DEFAULT_PER_NODE_CPU, LOCAL_WAREHOUSE_CPU_SHARE, type Machine, type ShapeChoice, type ShapeRequest } from '../plan/shape.js';
+import { budgetNote, chooseShape, DEFAULT_IMPORT_SECONDS, forkStartup, shapeCandidates, subprocessStartup, DEFAULT_PER_NODE_CPU, LOCAL_WAREHOUSE_CPU_SHARE, type Machine, type ShapeChoice, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { executePlan } from '../run/execute.js';
@@ -84,7 +84,7 @@ function oneProcessReason(p: Prepared): string | undefined {
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
 export function machineFor(p: Prepared, perNodeCpu: number): Machine {
   const size = Object.keys(p.manifest.nodes).length;
-  const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? 1.0, p.parseSeconds);
+  const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
   const host = p.profile?.host;
   const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
   return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };

@@ -23,16 +23,14 @@ export interface RunPath {
   launch: DbtLauncher;
   /** The worker host, when one runs (closed by closePrepared). */
   host?: DbtHost;
-  /** Seconds to import dbt (measured by the host; estimated on the subprocess path). */
+  /** Seconds a `dbt` process spends importing dbt, as the host measured it (subprocess path after a host ran). */
   importSeconds?: number;
   /** Forked workers can hold nodes for parents in other workers (this dbt's queue internals are the known ones). */
   gate: boolean;
 }
 
 export interface Prepared {
-  exe: string;
   project: ProjectArgs;
-  call: DbtCall;
   runPath: RunPath;
   /** The profile as dbt read it (worker host only). */
   profile?: ProfileFacts;
@@ -119,7 +117,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
-    return { exe: exe.path, project, call: runPath.host ? call : { ...call, launch: subprocess, parse: undefined }, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
   }
 }
 
@@ -166,10 +164,10 @@ async function choosePath(host: DbtHost | undefined, noHost: string, subprocess:
   const check = await host.forkCheck();
   if (!check.ok) {
     await host.close();
-    return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false };
+    return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
   }
   const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, importSeconds: host.importSeconds, gate: check.gate };
+  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
 }
 
 /** Ends what prepare started (the worker host). */

@@ -37,6 +37,8 @@ export const DEFAULT_PER_NODE_CPU = 0.02;
 export function forkStartup(manifestNodes: number): number {
   return 0.25 + 0.0003 * manifestNodes;
 }
+/** Python imports of dbt-core when no host measured them (bench: 0.9–1.0 s on a runner core). */
+export const DEFAULT_IMPORT_SECONDS = 1.0;
 /** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
 export function subprocessStartup(importSeconds: number, parseSeconds: number): number {
   return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
