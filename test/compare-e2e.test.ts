@@ -4,11 +4,10 @@
 // fail-on: new fails only on the new failure. Then flaky nodes: errored, passed on a retry, reported as such,
 // while a failing test retried with it stays red. Real dbt, real PostgreSQL, one server for every run.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, annotations, dbEnv, exampleCopy, freshDatabase, postgres, readResults, runAction, type StartedPostgres } from './support/harness.js';
-import { startGithubApi, type GithubApi } from './support/github-api.js';
+import { prEventFile, startGithubApi, type GithubApi } from './support/github-api.js';
 
 let pg: StartedPostgres;
 let api: GithubApi;
@@ -26,12 +25,6 @@ const ORDER_UNIT_MARGIN = `model.${P}.order_unit_margin`;
 const CAMPAIGN_UNIT_MARGIN = `model.${P}.campaign_unit_margin`;
 const PROFITABLE = `test.${P}.assert_every_campaign_is_profitable`;
 const NEW_TEST = `test.${P}.assert_campaigns_have_no_spend`;
-
-function prEvent(): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'pdbt-event-')), 'event.json');
-  writeFileSync(p, JSON.stringify({ pull_request: { number: 12, head: { sha: 'e'.repeat(40), repo: { full_name: 'acme/analytics' } }, base: { repo: { full_name: 'acme/analytics' } } } }));
-  return p;
-}
 
 describe('compare-to: what this pull request changed', () => {
   test('base run, then a PR run with one failure fixed and one new: labelled everywhere; fail-on: new fails only on the new one', async () => {
@@ -51,7 +44,7 @@ describe('compare-to: what this pull request changed', () => {
     writeFileSync(join(pr, 'tests', 'assert_campaigns_have_no_spend.sql'), "-- New in the PR: fails, every campaign spends.\nselect campaign_id from {{ ref('campaign_performance') }} where total_spend > 0\n");
     const gh = {
       GITHUB_REPOSITORY: 'acme/analytics', GITHUB_SHA: 'f'.repeat(40), GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_RUN_ID: '601', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'dbt', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: prEvent(),
+      GITHUB_RUN_ID: '601', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'dbt', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: prEventFile(12, 'e'.repeat(40)),
     };
     const inputs = {
       'project-dir': pr, 'profiles-dir': pr, parallel: '2', chunks: '2', 'github-token': api.token, 'pr-comment': 'true',

@@ -2,11 +2,8 @@
 // every problem annotated and one PR comment; a second run edits that comment. The real Octokit client talks to a
 // local stand-in of the GitHub API.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { dbEnv, exampleCopy, freshDatabase, postgres, readResults, runAction, type StartedPostgres } from './support/harness.js';
-import { startGithubApi, type GithubApi } from './support/github-api.js';
+import { prEventFile, startGithubApi, type GithubApi } from './support/github-api.js';
 
 let pg: StartedPostgres;
 let api: GithubApi;
@@ -19,18 +16,12 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-function prEvent(): string {
-  const p = join(mkdtempSync(join(tmpdir(), 'pdbt-event-')), 'event.json');
-  writeFileSync(p, JSON.stringify({ pull_request: { number: 7, head: { sha: 'a'.repeat(40), repo: { full_name: 'acme/analytics' } }, base: { repo: { full_name: 'acme/analytics' } } } }));
-  return p;
-}
-
 describe('check run and PR comment', () => {
   test('a red run: one check run with every problem, one comment, edited by the next run', async () => {
     const proj = exampleCopy('red');
     const gh = {
       GITHUB_REPOSITORY: 'acme/analytics', GITHUB_SHA: 'b'.repeat(40), GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_RUN_ID: '501', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'dbt', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: prEvent(),
+      GITHUB_RUN_ID: '501', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'dbt', GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: prEventFile(7, 'a'.repeat(40)),
     };
     const inputs = { 'project-dir': proj, 'profiles-dir': proj, parallel: '2', chunks: '2', 'github-token': api.token, 'pr-comment': 'true' };
     const db = await freshDatabase(pg);

@@ -10,6 +10,9 @@
 // Errors are JSON { message, documentation_url } like GitHub's.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export type Route = 'checks.create' | 'checks.update' | 'checks.listForRef' | 'comments.list' | 'comments.create' | 'comments.update';
 
@@ -275,4 +278,11 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
       server.close(() => resolve());
     }),
   };
+}
+
+/** A pull_request event payload file (GITHUB_EVENT_PATH) for PR `number` of acme/analytics at head `sha`. */
+export function prEventFile(number: number, sha: string): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'pdbt-event-')), 'event.json');
+  writeFileSync(p, JSON.stringify({ pull_request: { number, head: { sha, repo: { full_name: 'acme/analytics' } }, base: { repo: { full_name: 'acme/analytics' } } } }));
+  return p;
 }
