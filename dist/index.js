@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(12789);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(72076);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 12789:
+/***/ 72076:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29291,7 +29291,7 @@ const Input = {
 };
 const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot'];
 
-;// CONCATENATED MODULE: ./src/inputs/errors.ts
+;// CONCATENATED MODULE: ./src/shared/errors.ts
 /** A problem the user can fix: shown as one line, never with a stack trace. */
 class UserError extends Error {
     constructor(message) {
@@ -29306,6 +29306,52 @@ class InputError extends UserError {
         super(`Input '${input}': ${problem.replace(/\s*[\r\n]+\s*/g, ' ')}`);
         this.name = 'InputError';
     }
+}
+
+;// CONCATENATED MODULE: ./src/dbt/statuses.ts
+// What a dbt node status means: the one place for it. dbt fails a run on error, fail, skipped, runtime error and
+// partial success (dbt-core task/runnable.py interpret_results); `warn` does not stop downstream nodes.
+/** Every final status a node can end with in dbt-core 1.8–1.x (run_results.json, result events). */
+const NODE_STATUSES = ['success', 'error', 'skipped', 'pass', 'fail', 'warn', 'runtime error', 'partial success', 'no-op', 'reused'];
+const FINAL = new Set(NODE_STATUSES);
+const BLOCKING = new Set(['error', 'fail', 'skipped', 'runtime error', 'partial success']);
+/** What stops a run under --fail-fast (dbt's own rule: an error or a failure, not a partial success). */
+const FAIL_FAST = new Set(['error', 'fail', 'runtime error']);
+/** One of dbt's final statuses (case-insensitive). */
+function isFinalStatus(status) {
+    return FINAL.has(status.toLowerCase());
+}
+/** A node with this status makes dbt skip its downstream nodes. */
+function blocksDownstream(status) {
+    return BLOCKING.has(status.toLowerCase());
+}
+/** A node with this status stops the run under fail-fast. */
+function stopsFailFast(status) {
+    return FAIL_FAST.has(status.toLowerCase());
+}
+function bucketOf(status) {
+    switch (status.toLowerCase()) {
+        case 'fail':
+            return 'failed';
+        case 'warn':
+            return 'warned';
+        case 'error':
+        case 'runtime error':
+        case 'partial success':
+            return 'errored';
+        case 'skipped':
+            return 'skipped';
+        default:
+            return 'passed'; // success, pass, no-op, reused
+    }
+}
+/** The statuses of one bucket (retry-on: error means every status that errored). */
+function statusesOf(bucket) {
+    return NODE_STATUSES.filter((s) => bucketOf(s) === bucket);
+}
+/** Errored, failed, or skipped because of one: what fails the step. */
+function isBlocking(b) {
+    return b === 'errored' || b === 'failed' || b === 'skipped';
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/groups.ts
@@ -29345,6 +29391,7 @@ function parseGroups(text) {
 ;// CONCATENATED MODULE: ./src/inputs/settings.ts
 // Reads the action's inputs the way the runner passes them (INPUT_* variables) into one typed object.
 // Throws InputError on the first bad value, naming the input, what was given and what is allowed.
+
 
 
 
@@ -29480,10 +29527,8 @@ function readSettings(env, cwd) {
     const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
     const retryOn = new Set();
     for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
-        if (word === 'error')
-            ['error', 'runtime error', 'partial success'].forEach((x) => retryOn.add(x));
-        else if (word === 'fail')
-            retryOn.add('fail');
+        if (word === 'error' || word === 'fail')
+            statusesOf(word === 'error' ? 'errored' : 'failed').forEach((x) => retryOn.add(x));
         else
             throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
     }
@@ -29514,7 +29559,25 @@ function firstLine(e) {
     return String(e instanceof Error ? e.message : e).split('\n')[0];
 }
 
-;// CONCATENATED MODULE: ./src/report/secrets.ts
+;// CONCATENATED MODULE: ./src/dbt/errors.ts
+// Errors of the dbt boundary that a user can fix: the message says what went wrong and what to do. The caller
+// shows it as one line (it knows which input to name); anything else is a bug and keeps its stack.
+/** dbt could not do what was asked (deps, parse or ls failed; no manifest written). */
+class DbtError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'DbtError';
+    }
+}
+/** The dbt executable cannot be used: not found, or not an executable file. */
+class DbtExecutableError extends DbtError {
+    constructor(message) {
+        super(message);
+        this.name = 'DbtExecutableError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/shared/secrets.ts
 // Secrets the action knows of: environment values under secret-looking names and literal secret-looking values
 // in profiles.yml. Each is registered with the runner (core.setSecret) and masked in everything we print or write.
 
@@ -29606,10 +29669,10 @@ function resolveDbt(name, env, cwd) {
             (0,external_node_fs_.statSync)(abs);
         }
         catch {
-            throw new InputError('dbt', `'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`);
+            throw new DbtExecutableError(`'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`);
         }
         if (!isExecutableFile(abs))
-            throw new InputError('dbt', `'${name}' is not an executable file (check its permissions: chmod +x).`);
+            throw new DbtExecutableError(`'${name}' is not an executable file (check its permissions: chmod +x).`);
         path = abs;
     }
     else {
@@ -29620,7 +29683,7 @@ function resolveDbt(name, env, cwd) {
             }
         }
         if (path === undefined) {
-            throw new InputError('dbt', `'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`);
+            throw new DbtExecutableError(`'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`);
         }
     }
     return { path, engine: sniffEngine(path) };
@@ -41027,7 +41090,7 @@ function globalFlags(opts) {
     return out;
 }
 function depsArgv(p, logPath) {
-    return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
+    return [...globalFlags({ json: true }), 'deps', ...projectFlags(p), '--log-path', logPath];
 }
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
 function parseArgv(a) {
@@ -41095,12 +41158,12 @@ function argvBytes(argv) {
 
 function failure(what, o) {
     if (o.spawnError)
-        return new UserError(`dbt ${what} could not start: ${o.spawnError}`);
+        return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
     if (o.lost)
-        return new UserError(`dbt ${what} was lost: ${o.lost}`);
+        return new DbtError(`dbt ${what} was lost: ${o.lost}`);
     const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
     const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
-    return new UserError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
+    return new DbtError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
 }
 function hasPackages(projectDir) {
     return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'packages.yml')) || (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'dependencies.yml'));
@@ -41145,7 +41208,7 @@ async function parseProject(call, a) {
 function readManifest(targetPath) {
     const path = (0,external_node_path_.join)(targetPath, 'manifest.json');
     if (!(0,external_node_fs_.existsSync)(path))
-        throw new UserError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
+        throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
     return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
 }
 
@@ -41339,8 +41402,9 @@ function addBuildTestEdges(m, all, parents) {
 
 
 
+
 async function prepare(s, env, cwd, signal) {
-    const exe = resolveDbt(s.dbt, env, cwd);
+    const exe = dbtExecutable(s, env, cwd);
     if (exe.engine === 'fusion') {
         throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
     }
@@ -41414,6 +41478,15 @@ async function prepare(s, env, cwd, signal) {
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
         return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    }
+}
+/** The dbt input resolved to an executable; a bad one names the input. */
+function dbtExecutable(s, env, cwd) {
+    try {
+        return resolveDbt(s.dbt, env, cwd);
+    }
+    catch (e) {
+        throw e instanceof DbtExecutableError ? new InputError('dbt', e.message) : e;
     }
 }
 function checkVersion(m) {
@@ -42074,6 +42147,65 @@ function budgetNote(r, shape) {
     return `parallel ${shape.parallel} × (threads ${r.threads} + ${extra}) = ${shape.parallel * (r.threads + extra)} connections exceeds max-connections ${r.maxConnections}: using parallel ${shape.parallel} × (threads ${shape.threads} + ${extra}) = ${shape.peak}.`;
 }
 
+;// CONCATENATED MODULE: ./src/plan/choose.ts
+
+
+/** Commands whose dbt process runs the project's on-run-start / on-run-end hooks. */
+const HOOK_COMMANDS = new Set(['build', 'run', 'seed', 'snapshot', 'test']);
+function planRun(i) {
+    const notes = [];
+    let plan;
+    let budget;
+    let choice;
+    if (i.groups !== undefined && i.groups.length > 0) {
+        const gp = planGroups(i.graph, i.groups, i.weight);
+        plan = gp;
+        notes.push(...gp.notes);
+        const shapes = shapeCandidates({ ...i.request, chunks: gp.chunks.length });
+        budget = shapes[shapes.length - 1];
+    }
+    else {
+        choice = chooseShape(i.graph, i.weight, i.machine, i.request);
+        plan = choice.plan;
+        budget = choice.shape;
+    }
+    const connectionsLine = i.request.maxConnections !== undefined ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).` : undefined;
+    const hooks = hooksNote(i.manifest, plan.chunks.length, i.command);
+    if (hooks !== undefined)
+        notes.push(hooks);
+    return {
+        plan, budget, choice, notes, connectionsLine, budgetWarning: budgetNote(i.request, budget),
+        shapesLine: choice !== undefined && choice.tried.length > 1 ? shapesLine(choice) : undefined,
+    };
+}
+/** Every shape tried with its predicted makespan, and the one used. */
+function shapesLine(c) {
+    const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
+    const why = c.shape.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : '';
+    return `Shapes (processes × threads): ${tried}; using ${c.shape.parallel} × ${c.shape.threads}${why}.`;
+}
+/** Hooks run once per dbt process, so with several chunks they run several times: say so before running. */
+function hooksNote(m, chunks, command) {
+    const hooks = projectHooks(m);
+    if (chunks <= 1 || hooks.start + hooks.end === 0 || !HOOK_COMMANDS.has(command))
+        return undefined;
+    return `The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${chunks} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`;
+}
+/** on-run-start / on-run-end hooks of the project and its packages (manifest operation nodes). */
+function projectHooks(m) {
+    let start = 0;
+    let end = 0;
+    for (const [uid, n] of Object.entries(m.nodes)) {
+        if (n.resource_type !== 'operation')
+            continue;
+        if (/on-run-start/.test(uid))
+            start++;
+        else if (/on-run-end/.test(uid))
+            end++;
+    }
+    return { start, end };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/describe.ts
 /**
  * No run of this plan's nodes can be shorter: the longest chain, the work spread over every thread, and (with a
@@ -42091,116 +42223,6 @@ function renderPlan(p, processes, threads, machine) {
         lines.push(`  ${c.index}. ${c.name}: ${c.nodes.length} node(s), ~${c.predicted.toFixed(1)} s${after}`);
     }
     return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/plan/timings.ts
-// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
-// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
-
-
-
-
-/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
-function readTimings(spec, cwd) {
-    const files = new Set();
-    for (const pattern of spec) {
-        const abs = (0,external_node_path_.isAbsolute)(pattern) ? pattern : (0,external_node_path_.resolve)(cwd, pattern);
-        if (/[*?[{]/.test(pattern))
-            for (const f of (0,external_node_fs_.globSync)(abs))
-                files.add(f);
-        else {
-            try {
-                if ((0,external_node_fs_.statSync)(abs).isFile())
-                    files.add(abs);
-            }
-            catch {
-                /* a missing file is a cache miss, not an error */
-            }
-        }
-    }
-    const sums = new Map();
-    const runs = [];
-    const recorded = [];
-    for (const f of [...files].sort()) {
-        let parsed;
-        try {
-            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
-        }
-        catch (e) {
-            throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
-        }
-        if (!Array.isArray(parsed?.results))
-            throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
-        const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
-        const exec = new Map();
-        for (const r of parsed.results) {
-            if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
-                continue;
-            if (r.status === 'skipped')
-                continue; // a skipped node took no time: it says nothing about its cost
-            exec.set(r.unique_id, r.execution_time);
-            const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
-            s.total += r.execution_time;
-            s.n++;
-            sums.set(r.unique_id, s);
-        }
-        recorded.push({ threads, exec });
-        if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
-            runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
-        }
-    }
-    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
-}
-/** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
-const MAX_PER_NODE_CPU = 0.05;
-/**
- * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
- * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
- * warehouse and says nothing about it, so `fallback` counts then.
- */
-function perNodeCpuOf(t, fallback) {
-    const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
-    return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
-}
-/** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
-function warehouseSeconds(t, perNodeCpu) {
-    const sums = new Map();
-    for (const { threads, exec } of t.recorded) {
-        for (const [uid, x] of exec) {
-            const s = sums.get(uid) ?? { total: 0, n: 0 };
-            s.total += Math.max(0, x - threads * perNodeCpu);
-            s.n++;
-            sums.set(uid, s);
-        }
-    }
-    return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
-}
-/** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
-function weigher(t, typeOf) {
-    const byType = new Map();
-    for (const [uid, s] of t?.seconds ?? []) {
-        const ty = typeOf(uid);
-        (byType.get(ty) ?? byType.set(ty, []).get(ty)).push(s);
-    }
-    const fallbackByType = new Map();
-    for (const [ty, xs] of byType) {
-        xs.sort((a, b) => a - b);
-        fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
-    }
-    let known = 0;
-    const cache = new Map();
-    const weight = (uid) => {
-        let w = cache.get(uid);
-        if (w !== undefined)
-            return w;
-        const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
-        if (rec !== undefined)
-            known++;
-        w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
-        cache.set(uid, w);
-        return w;
-    };
-    return { weight, get known() { return known; }, fallbackByType };
 }
 
 ;// CONCATENATED MODULE: ./src/dbt/results.ts
@@ -42232,15 +42254,15 @@ function syntheticResult(uid, status, message) {
 }
 
 ;// CONCATENATED MODULE: ./src/dbt/events.ts
+
 /** Events that carry a node's final result at info level. */
 const RESULT_EVENTS = new Set([
     'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-    'LogNodeNoOpResult', 'SkippingDetails', 'LogBatchResult',
+    'LogNodeNoOpResult', 'SkippingDetails',
 ]);
-const FINAL = new Set(['success', 'error', 'pass', 'fail', 'warn', 'skipped', 'runtime error', 'partial success', 'no-op', 'reused']);
 /** The final outcome of one node, if this event announces one. */
 function nodeResultOf(ev) {
-    if (!RESULT_EVENTS.has(ev.info.name) || ev.info.name === 'LogBatchResult')
+    if (!RESULT_EVENTS.has(ev.info.name))
         return undefined;
     const ni = ev.data.node_info;
     if (!ni?.unique_id)
@@ -42248,35 +42270,10 @@ function nodeResultOf(ev) {
     let st = String(ni.node_status ?? '').toLowerCase();
     if (ev.info.name === 'SkippingDetails')
         st = 'skipped';
-    if (!FINAL.has(st))
+    if (!isFinalStatus(st))
         return undefined;
     const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
     return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
-}
-
-;// CONCATENATED MODULE: ./src/run/statuses.ts
-// Which node statuses count as what. dbt fails a run on error, fail, skipped, runtime error and partial success
-// (dbt-core task/runnable.py interpret_results); `warn` does not stop downstream nodes.
-const BLOCKING = new Set(['error', 'fail', 'skipped', 'runtime error', 'partial success']);
-/** A node with this status makes dbt skip its downstream nodes. */
-function blocksDownstream(status) {
-    return BLOCKING.has(status.toLowerCase());
-}
-function bucketOf(status) {
-    switch (status.toLowerCase()) {
-        case 'fail':
-            return 'failed';
-        case 'warn':
-            return 'warned';
-        case 'error':
-        case 'runtime error':
-        case 'partial success':
-            return 'errored';
-        case 'skipped':
-            return 'skipped';
-        default:
-            return 'passed'; // success, pass, no-op, reused
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/run/stop.ts
@@ -42384,7 +42381,7 @@ async function runChunk(ctx, job, blocked) {
 }
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
-    const retryOn = ctx.retryOn ?? new Set(['error', 'runtime error', 'partial success']);
+    const retryOn = ctx.retryOn ?? new Set(statusesOf('errored'));
     const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
     if (again.size === 0)
         return [];
@@ -42536,9 +42533,9 @@ async function runSchedule(o) {
     const own = new AbortController();
     const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
     const failed = (uid, st) => {
-        if (!o.failFast || signal.aborted || !['error', 'fail', 'runtime error'].includes(st))
+        if (!o.failFast || signal.aborted || !stopsFailFast(st))
             return;
-        const reason = { kind: 'fail-fast', message: `Skipped: fail-fast after ${uid} ended with status '${st}'.` };
+        const reason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
         own.abort(reason);
     };
     let lastStart = -Infinity;
@@ -42631,6 +42628,12 @@ async function runSchedule(o) {
     }
     return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
 }
+const SKIPPED = 'Skipped: ';
+/** Why fail-fast stopped the run (from the message it left on the nodes it skipped), when it did. */
+function failFastStop(results) {
+    const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
+    return hit?.message?.slice(SKIPPED.length);
+}
 
 ;// CONCATENATED MODULE: ./src/run/selectors.ts
 class SelectorIndex {
@@ -42670,7 +42673,7 @@ function memoryUsedPercent() {
     return (100 * ((0,external_node_os_.totalmem)() - (0,external_node_os_.freemem)())) / (0,external_node_os_.totalmem)();
 }
 
-;// CONCATENATED MODULE: ./src/report/progress.ts
+;// CONCATENATED MODULE: ./src/run/progress.ts
 // Live progress while the chunks run: a tracker fed with dbt's result events and chunk starts/ends that
 // returns lines such as `[ 412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left`, and
 // decides when one is due. Pure: every time is passed in; printing is the caller's.
@@ -42823,14 +42826,181 @@ function clock(ms) {
     return h > 0 ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+;// CONCATENATED MODULE: ./src/run/execute.ts
+// Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
+
+
+
+
+
+
+
+/** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
+const INTERRUPT_GRACE_MS = 4000;
+async function executePlan(x) {
+    const s = x.options;
+    const log = (line) => x.log.info(line);
+    const selectors = new SelectorIndex(x.manifest);
+    const schemas = new SchemaGate(x.manifest, x.plan);
+    const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
+    const ticker = setInterval(() => {
+        const line = progress.take(Date.now());
+        if (line)
+            log(line);
+    }, PROGRESS_TICK_MS);
+    const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
+    const outcomes = new Map();
+    const firstNodeAt = new Map();
+    let reports;
+    try {
+        reports = await runSchedule({
+            plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
+            staggerMs: s.staggerSeconds * 1000,
+            admit: (chunk, running) => {
+                const schema = schemas.wait(chunk);
+                if (schema !== undefined)
+                    return schema;
+                if (running === 0)
+                    return undefined; // nothing of ours would free memory: go
+                // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
+                // chunks instead when memory was already short).
+                if (x.plan.gated)
+                    return undefined;
+                const used = memoryUsedPercent();
+                return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
+            },
+            onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
+            onChunkStart: (c) => {
+                schemas.claim(c);
+                progress.chunkStarted(c.name, Date.now());
+                log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+            },
+            onChunkEnd: (r) => {
+                schemas.done(r.chunk);
+                // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
+                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) }))))
+                    log(x.mask(line));
+                log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
+            },
+            launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
+                const out = await runChunk({
+                    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+                    threads: x.threads, state: s.state, defer: s.defer,
+                    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS,
+                    signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
+                    parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+                    selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
+                    gate: x.plan.gated ? { statusOf, subscribe } : undefined,
+                    onEvent: (name, ev) => {
+                        // dbt creates the chunk's schemas before it reports its concurrency line.
+                        if (ev.info.name === 'ConcurrencyLine')
+                            schemas.done(chunk);
+                        if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
+                            firstNodeAt.set(chunk.index, Date.now());
+                        logEvent(log, name, ev, x.mask, width);
+                        const failure = progress.event(name, ev);
+                        if (failure)
+                            log(x.mask(failure));
+                    },
+                }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) }, blocked);
+                outcomes.set(chunk.index, out);
+                if (out.fatal !== undefined)
+                    stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
+                return out.results;
+            },
+        });
+    }
+    finally {
+        clearInterval(ticker);
+    }
+    log(progress.line(Date.now()));
+    return { reports, outcomes, firstNodeAt };
+}
+const SCHEMA_WAIT = 'schema ';
+/** How often the progress line may be printed (it prints only when due). */
+const PROGRESS_TICK_MS = 1000;
+/**
+ * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
+ * pg_namespace). Each schema is created by the first chunk that starts needing it; another chunk that needs it
+ * starts once that one has passed its schema creation (its ConcurrencyLine event) or ended.
+ */
+class SchemaGate {
+    needs = new Map();
+    owner = new Map();
+    ready = new Set();
+    constructor(manifest, plan) {
+        for (const c of plan.chunks)
+            this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
+    }
+    wait(c) {
+        for (const key of this.needs.get(c.index) ?? []) {
+            const o = this.owner.get(key);
+            if (o !== undefined && o !== c.index && !this.ready.has(key))
+                return `${SCHEMA_WAIT}${key}: chunk ${c.index} waits for chunk ${o} to create it`;
+        }
+        return undefined;
+    }
+    claim(c) {
+        for (const key of this.needs.get(c.index) ?? [])
+            if (!this.owner.has(key))
+                this.owner.set(key, c.index);
+    }
+    done(c) {
+        for (const [key, o] of this.owner)
+            if (o === c.index)
+                this.ready.add(key);
+    }
+}
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
+/** One line per dbt info/warn/error event, prefixed by the chunk. */
+function logEvent(log, chunk, ev, mask, width = 0) {
+    if (ev.info.level === 'debug')
+        return;
+    const msg = ev.info.msg.replace(ANSI, '');
+    if (msg.trim() === '')
+        return;
+    log(mask(`${`[${chunk}]`.padEnd(width + 2)} ${msg}`));
+}
+
+;// CONCATENATED MODULE: ./src/report/merge.ts
+function mergeRunResults(input) {
+    const byUid = new Map();
+    const duplicates = [];
+    for (const c of input.chunks) {
+        for (const r of c.results) {
+            if (byUid.has(r.unique_id))
+                duplicates.push(r.unique_id);
+            else
+                byUid.set(r.unique_id, r);
+        }
+    }
+    const missing = [];
+    const results = [];
+    for (const uid of input.planned) {
+        const r = byUid.get(uid);
+        if (r === undefined) {
+            missing.push(uid);
+            results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
+        }
+        else
+            results.push(r);
+    }
+    const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
+    const metadata = first
+        ? { ...first.metadata, generated_at: new Date().toISOString() }
+        : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
+    const args = { ...(first?.args ?? {}), which: input.command, ...input.selection };
+    delete args.target_path;
+    delete args.log_path;
+    delete args.indirect_selection;
+    return { artifact: { metadata, results, elapsed_time: input.elapsedSeconds, args }, duplicates, missing };
+}
+
 ;// CONCATENATED MODULE: ./src/report/model.ts
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 
 
-/** Errored, failed, or skipped because of one: what fails the step. */
-function isBlocking(b) {
-    return b === 'errored' || b === 'failed' || b === 'skipped';
-}
+
 /** Retried nodes whose last attempt passed after an error or a failure. */
 function flakyOf(retried) {
     return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
@@ -42908,178 +43078,6 @@ function problems(nodes, since) {
         .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
     const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
     return [...causes, ...skipped, ...warned].map((x) => x.n);
-}
-
-;// CONCATENATED MODULE: ./src/run/execute.ts
-// Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
-
-
-
-
-
-
-
-
-
-
-async function executePlan(x) {
-    const s = x.settings;
-    const selectors = new SelectorIndex(x.manifest);
-    const schemas = new SchemaGate(x.manifest, x.plan);
-    const allNodes = manifestNodes(x.manifest);
-    const progress = new ProgressTracker({
-        nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight,
-        describe: (uid) => nodeFacts(allNodes.get(uid), uid, s.projectDir, s.workspace, x.manifest.metadata.project_name),
-    });
-    const ticker = setInterval(() => {
-        const line = progress.take(Date.now());
-        if (line)
-            x.log(line);
-    }, 1000);
-    const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
-    const outcomes = new Map();
-    const firstNodeAt = new Map();
-    let reports;
-    try {
-        reports = await runSchedule({
-            plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
-            staggerMs: s.staggerSeconds * 1000,
-            admit: (chunk, running) => {
-                const schema = schemas.wait(chunk);
-                if (schema !== undefined)
-                    return schema;
-                if (running === 0)
-                    return undefined; // nothing of ours would free memory: go
-                // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
-                // chunks instead when memory was already short).
-                if (x.plan.gated)
-                    return undefined;
-                const used = memoryUsedPercent();
-                return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
-            },
-            onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? core/* debug */.Yz(reason) : x.log(`⏸ ${reason}`)),
-            onChunkStart: (c) => {
-                schemas.claim(c);
-                progress.chunkStarted(c.name, Date.now());
-                x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
-            },
-            onChunkEnd: (r) => {
-                schemas.done(r.chunk);
-                // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
-                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) }))))
-                    x.log(x.mask(line));
-                x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
-            },
-            launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
-                const out = await runChunk({
-                    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-                    threads: x.threads, state: s.state, defer: s.defer,
-                    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
-                    signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
-                    parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-                    selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
-                    gate: x.plan.gated ? { statusOf, subscribe } : undefined,
-                    onEvent: (name, ev) => {
-                        // dbt creates the chunk's schemas before it reports its concurrency line.
-                        if (ev.info.name === 'ConcurrencyLine')
-                            schemas.done(chunk);
-                        if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
-                            firstNodeAt.set(chunk.index, Date.now());
-                        logEvent(name, ev, x.mask, width);
-                        const failure = progress.event(name, ev);
-                        if (failure)
-                            x.log(x.mask(failure));
-                    },
-                }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) }, blocked);
-                outcomes.set(chunk.index, out);
-                if (out.fatal !== undefined)
-                    stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
-                return out.results;
-            },
-        });
-    }
-    finally {
-        clearInterval(ticker);
-    }
-    x.log(progress.line(Date.now()));
-    return { reports, outcomes, firstNodeAt };
-}
-const SCHEMA_WAIT = 'schema ';
-/**
- * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
- * pg_namespace). Each schema is created by the first chunk that starts needing it; another chunk that needs it
- * starts once that one has passed its schema creation (its ConcurrencyLine event) or ended.
- */
-class SchemaGate {
-    needs = new Map();
-    owner = new Map();
-    ready = new Set();
-    constructor(manifest, plan) {
-        for (const c of plan.chunks)
-            this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
-    }
-    wait(c) {
-        for (const key of this.needs.get(c.index) ?? []) {
-            const o = this.owner.get(key);
-            if (o !== undefined && o !== c.index && !this.ready.has(key))
-                return `${SCHEMA_WAIT}${key}: chunk ${c.index} waits for chunk ${o} to create it`;
-        }
-        return undefined;
-    }
-    claim(c) {
-        for (const key of this.needs.get(c.index) ?? [])
-            if (!this.owner.has(key))
-                this.owner.set(key, c.index);
-    }
-    done(c) {
-        for (const [key, o] of this.owner)
-            if (o === c.index)
-                this.ready.add(key);
-    }
-}
-const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
-/** One line per dbt info/warn/error event, prefixed by the chunk. */
-function logEvent(chunk, ev, mask, width = 0) {
-    if (ev.info.level === 'debug')
-        return;
-    const msg = ev.info.msg.replace(ANSI, '');
-    if (msg.trim() === '')
-        return;
-    core/* info */.pq(mask(`${`[${chunk}]`.padEnd(width + 2)} ${msg}`));
-}
-
-;// CONCATENATED MODULE: ./src/report/merge.ts
-function mergeRunResults(input) {
-    const byUid = new Map();
-    const duplicates = [];
-    for (const c of input.chunks) {
-        for (const r of c.results) {
-            if (byUid.has(r.unique_id))
-                duplicates.push(r.unique_id);
-            else
-                byUid.set(r.unique_id, r);
-        }
-    }
-    const missing = [];
-    const results = [];
-    for (const uid of input.planned) {
-        const r = byUid.get(uid);
-        if (r === undefined) {
-            missing.push(uid);
-            results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
-        }
-        else
-            results.push(r);
-    }
-    const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
-    const metadata = first
-        ? { ...first.metadata, generated_at: new Date().toISOString() }
-        : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
-    const args = { ...(first?.args ?? {}), which: input.command, ...input.selection };
-    delete args.target_path;
-    delete args.log_path;
-    delete args.indirect_selection;
-    return { artifact: { metadata, results, elapsed_time: input.elapsedSeconds, args }, duplicates, missing };
 }
 
 ;// CONCATENATED MODULE: ./src/report/yaml-lines.ts
@@ -43284,10 +43282,10 @@ function buildReport(i) {
     };
     const nodes = i.chunks.flatMap((c) => c.results.map((r) => {
         const m = all.get(r.unique_id);
-        const o = outcomeOf(r, nodeFacts(m, r.unique_id, i.settings.projectDir, i.settings.workspace, root), c.chunk.name);
+        const o = outcomeOf(r, nodeFacts(m, r.unique_id, i.paths.projectDir, i.paths.workspace, root), c.chunk.name);
         // Lines matter where a node is annotated or linked: the problems.
         if (o.bucket !== 'passed' && o.file !== undefined && m !== undefined) {
-            const line = yamlLine(m, all, i.settings.projectDir, finder);
+            const line = yamlLine(m, all, i.paths.projectDir, finder);
             if (line !== undefined)
                 o.line = line;
         }
@@ -43438,205 +43436,57 @@ function assignCauses(nodes, all) {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/report/artifacts.ts
-// Uploads the run's report files as workflow artifacts (or, outside GitHub Actions, copies them to a folder).
-// Never throws for a failed upload: each set yields an UploadOutcome and a log line.
-
-
-
-const MAX_NAME = 256;
-const HASH_LEN = 8;
-/** Characters the service refuses in file paths inside an artifact. */
-const BAD_PATH_CHARS = /[":<>|*?\r\n]/;
-const CLIENT_ENV_KEYS = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'];
-function sanitise(part) {
-    return part.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
-}
-/**
- * `<prefix>-<job>[-shard-<shard>][-chunk-<chunk>]-attempt-<runAttempt>`, restricted to [A-Za-z0-9._-].
- * When sanitising changed anything (or the name had to be cut to 256 chars) a short hash of the raw parts is
- * appended, so distinct inputs that sanitise alike still get distinct names.
- */
-function artifactName(parts) {
-    const raw = [parts.prefix || 'parallel-dbt', parts.job || 'job'];
-    if (parts.shard !== undefined && parts.shard !== '')
-        raw.push('shard', parts.shard);
-    if (parts.chunk !== undefined && parts.chunk !== '')
-        raw.push('chunk', parts.chunk);
-    raw.push('attempt', parts.runAttempt || '1');
-    const clean = raw.map((p) => sanitise(p) || 'x');
-    let name = clean.join('-');
-    const altered = clean.some((c, i) => c !== raw[i]);
-    if (altered || name.length > MAX_NAME) {
-        const hash = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, HASH_LEN);
-        name = `${name.slice(0, MAX_NAME - HASH_LEN - 1).replace(/-+$/, '')}-${hash}`;
+;// CONCATENATED MODULE: ./src/report/notes.ts
+/** Retried nodes named in the note; the rest are counted. */
+const RETRIED_LISTED = 10;
+/** Duplicated nodes named in the note. */
+const DUPLICATES_LISTED = 5;
+function runNotes(f) {
+    const notes = [];
+    if (f.shard !== undefined)
+        notes.push(`Matrix shard ${f.shard.id}: ${f.shard.nodes} node(s) of the selection.`);
+    notes.push(...f.planNotes);
+    if (f.duplicates.length > 0)
+        notes.push(`${f.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${f.duplicates.slice(0, DUPLICATES_LISTED).join(', ')}`);
+    if (f.cancelled)
+        notes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
+    if (f.retried.length > 0) {
+        const listed = f.retried.slice(0, RETRIED_LISTED).map((x) => `${x.uid} (${x.statuses.join(' → ')})`).join(', ');
+        notes.push(`${f.retried.length} node(s) needed a retry: ${listed}${f.retried.length > RETRIED_LISTED ? ', …' : ''}`);
     }
-    return name;
+    if (f.failFast !== undefined)
+        notes.push(`fail-fast: ${f.failFast} Everything not yet run was skipped.`);
+    return notes;
 }
-function message(e) {
-    const text = e instanceof Error ? e.message : String(e);
-    // The blob client's RestError carries the HTTP status separately from its (terse) message.
-    const status = e?.statusCode;
-    return typeof status === 'number' && !text.includes(String(status)) ? `${text} (HTTP ${status})` : text;
-}
-function isInside(root, file) {
-    const rel = external_node_path_default().relative(root, file);
-    return rel !== '' && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel);
-}
-/** The files of a set that are safe to upload: regular files strictly inside rootDirectory (also after
- *  following symlinks), never a profiles.yml, no duplicates, no characters the service refuses. */
-async function safeFiles(set, log) {
-    const root = external_node_path_default().resolve(set.rootDirectory);
-    const realRoot = await external_node_fs_.promises.realpath(root);
-    const files = [];
-    for (const given of new Set(set.files.map((f) => external_node_path_default().resolve(root, f)))) {
-        const skip = (why) => log(`artifact ${set.name}: skipping ${given}: ${why}`);
-        if (!isInside(root, given)) {
-            skip(`outside ${root}`);
-            continue;
-        }
-        let real;
-        try {
-            real = await external_node_fs_.promises.realpath(given);
-        }
-        catch {
-            skip('does not exist');
-            continue;
-        }
-        if (external_node_path_default().basename(given) === 'profiles.yml' || external_node_path_default().basename(real) === 'profiles.yml') {
-            skip('profiles.yml is never uploaded');
-            continue;
-        }
-        if (!isInside(realRoot, real)) {
-            skip(`resolves outside ${root}`);
-            continue;
-        }
-        if (!(await external_node_fs_.promises.stat(real)).isFile()) {
-            skip('not a regular file');
-            continue;
-        }
-        if (BAD_PATH_CHARS.test(external_node_path_default().relative(root, given))) {
-            skip('path has a character artifacts refuse (" : < > | * ? CR LF)');
-            continue;
-        }
-        files.push(given);
-    }
-    return { root, files };
-}
-async function uploadArtifactSets(sets, opts) {
-    const env = opts.env ?? process.env;
-    const { log } = opts;
-    const useService = Boolean(env.ACTIONS_RUNTIME_TOKEN);
-    let client;
-    const outcomes = [];
-    for (const set of sets) {
-        const { name } = set;
-        try {
-            const { root, files } = await safeFiles(set, log);
-            if (files.length === 0) {
-                log(`warning: artifact ${name}: no files to upload`);
-                outcomes.push({ name, ok: false, error: 'no files to upload' });
-                continue;
-            }
-            if (useService) {
-                if (!client) {
-                    if (env !== process.env)
-                        for (const k of CLIENT_ENV_KEYS)
-                            if (env[k] !== undefined)
-                                process.env[k] = env[k];
-                    // Imported lazily: the client reads its environment when loaded.
-                    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 645).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
-                    client = new DefaultArtifactClient();
-                }
-                const started = Date.now();
-                const res = await client.uploadArtifact(name, files, root, { retentionDays: opts.retentionDays });
-                log(`artifact ${name}: uploaded ${files.length} file(s), ${res.size ?? '?'} bytes, id ${res.id ?? '?'} (${Date.now() - started} ms)`);
-                outcomes.push({ name, ok: true, id: res.id, size: res.size });
-            }
-            else if (opts.localDir) {
-                const dest = external_node_path_default().join(external_node_path_default().resolve(opts.localDir), name);
-                let size = 0;
-                for (const f of files) {
-                    const target = external_node_path_default().join(dest, external_node_path_default().relative(root, f));
-                    await external_node_fs_.promises.mkdir(external_node_path_default().dirname(target), { recursive: true });
-                    await external_node_fs_.promises.copyFile(f, target);
-                    size += (await external_node_fs_.promises.stat(target)).size;
-                }
-                log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN); copied ${files.length} file(s) to ${dest}`);
-                outcomes.push({ name, ok: true, size, localPath: dest });
-            }
-            else {
-                log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN) and no local folder; skipped`);
-                outcomes.push({ name, ok: false, error: 'no ACTIONS_RUNTIME_TOKEN and no local folder' });
-            }
-        }
-        catch (e) {
-            log(`warning: artifact ${name} upload failed: ${message(e)}`);
-            outcomes.push({ name, ok: false, error: message(e) });
-        }
-    }
-    return outcomes;
+/** dbt could not run at all (every chunk stopped before its first node): one error line instead of one per node. */
+function fatalLine(fatal, nodes, command) {
+    const anyRan = nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
+    return fatal !== undefined && !anyRan ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${command}' works on its own.` : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/report/bundle.ts
-// Gathers what each chunk leaves behind (its run_results.json, its dbt log, the compiled SQL of its failing nodes)
-// and the merged files into staging folders, masking known secrets in every file on the way, ready to upload.
-
-
-/** Copies one file into the staging tree, masking secrets when it is text. */
-function stage(src, dest, mask) {
-    if (!(0,external_node_fs_.existsSync)(src) || (0,external_node_path_.basename)(src) === 'profiles.yml')
-        return undefined;
-    (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(dest), { recursive: true });
-    const buf = (0,external_node_fs_.readFileSync)(src);
-    if (buf.includes(0))
-        (0,external_node_fs_.cpSync)(src, dest);
-    else
-        (0,external_node_fs_.writeFileSync)(dest, mask(buf.toString('utf8')));
-    return dest;
+;// CONCATENATED MODULE: ./src/shared/text.ts
+// How text is cut and flattened: the one place for it (GitHub's limits are in UTF-16 units, and a cut must never
+// leave half of a surrogate pair, which would show as a broken character or be refused as invalid JSON).
+/** The first `end` UTF-16 units, one fewer if that would split a surrogate pair. */
+function sliceSafe(s, end) {
+    const e = end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1] ?? '') ? end - 1 : end;
+    return s.slice(0, e);
 }
-function bundleArtifacts(b) {
-    const sets = [];
-    for (const c of b.chunks) {
-        const root = (0,external_node_path_.join)(b.stagingDir, b.names.chunk(c.name));
-        const files = [];
-        for (const inv of c.invocations) {
-            // target, target-retry1, target-02 … → invocation, invocation-retry1, invocation-02 …
-            const base = (0,external_node_path_.join)(root, c.name, (0,external_node_path_.basename)(inv.targetPath).replace(/^target/, 'invocation'));
-            const add = (src, rel) => {
-                const f = stage(src, (0,external_node_path_.join)(base, rel), b.mask);
-                if (f)
-                    files.push(f);
-            };
-            add((0,external_node_path_.join)(inv.targetPath, 'run_results.json'), 'run_results.json');
-            add((0,external_node_path_.join)(inv.logPath, 'dbt.log'), 'dbt.log');
-            for (const name of new Set(c.failing)) {
-                for (const sub of ['run', 'compiled']) {
-                    for (const f of (0,external_node_fs_.globSync)((0,external_node_path_.join)(inv.targetPath, sub, '**', `${name}.sql`)))
-                        add(f, (0,external_node_path_.join)(sub, (0,external_node_path_.relative)((0,external_node_path_.join)(inv.targetPath, sub), f)));
-                }
-            }
-        }
-        if (files.length > 0)
-            sets.push({ name: b.names.chunk(c.name), rootDirectory: root, files });
-    }
-    const root = (0,external_node_path_.join)(b.stagingDir, b.names.merged);
-    const files = [];
-    for (const [rel, src] of Object.entries(b.merged)) {
-        const f = stage(src, (0,external_node_path_.join)(root, 'merged', rel), b.mask);
-        if (f)
-            files.push(f);
-    }
-    if (files.length > 0)
-        sets.push({ name: b.names.merged, rootDirectory: root, files });
-    return sets;
+/** At most `max` UTF-16 units, never splitting a surrogate pair, ending with `mark` when cut. */
+function clip(s, max, mark = '…') {
+    if (s.length <= max)
+        return s;
+    return sliceSafe(s, Math.max(0, max - mark.length)) + mark;
+}
+/** Runs of whitespace (newlines included) as one space, trimmed. */
+function oneLine(s) {
+    return s.replace(/\s+/g, ' ').trim();
 }
 
 ;// CONCATENATED MODULE: ./src/report/annotations.ts
 // Annotations for the problem nodes, most important first: GitHub keeps only the first 10 error and the first
 // 10 warning annotations of a step (the runner's ExecutionContext), so the order decides what people see.
+
 
 /** Workflow-command annotations GitHub keeps per step and level. */
 const ANNOTATIONS_PER_STEP = 10;
@@ -43671,7 +43521,7 @@ function annotationsFor(r) {
         return {
             level: n.bucket === 'warned' ? 'warning' : 'error',
             title: `${titleOf(n)}${skipped.length > 0 ? `, skipped ${skipped.length} downstream` : ''}${label}`,
-            message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
+            message: clip(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
             ...(n.file !== undefined ? { file: n.file } : {}),
             ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
             uid: n.uid,
@@ -43734,14 +43584,6 @@ function messageOf(n, cause) {
         return `${n.message ?? 'Skipped because an upstream node did not succeed.'} ${where}`;
     }
     return `${(n.message ?? n.status).trim()} ${where}`;
-}
-function cut(s, limit) {
-    if (s.length <= limit)
-        return s;
-    let end = limit - 1;
-    if (/[\uD800-\uDBFF]/.test(s[end - 1]))
-        end--; // never split a surrogate pair
-    return `${s.slice(0, end)}…`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/compare.ts
@@ -43885,6 +43727,7 @@ function minor(version) {
 //
 // Everything from dbt is escaped: HTML-escaped (and Markdown-escaped) in text and table cells, and shown
 // verbatim in fenced code blocks whose fence is longer than any run of backticks in the content.
+
 
 
 
@@ -44219,18 +44062,6 @@ function code(s, inTable) {
     const pad = longest > 0 || body.startsWith(' ') || body.endsWith(' ') ? ' ' : '';
     return `${fence}${pad}${body}${pad}${fence}`;
 }
-function oneLine(s) {
-    return s.replace(/\s+/g, ' ').trim();
-}
-/** At most `max` characters (never splitting a surrogate pair), with `mark` when cut. */
-function clip(s, max, mark = '…') {
-    if (s.length <= max)
-        return s;
-    let end = Math.max(0, max - mark.length);
-    if (end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1]))
-        end--;
-    return s.slice(0, end) + mark;
-}
 function num(n) {
     return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
@@ -44252,6 +44083,7 @@ function duration(seconds) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/junit.ts
+
 function xml(s) {
     // XML 1.0 allows no control characters but tab, LF, CR.
     // eslint-disable-next-line no-control-regex
@@ -44280,20 +44112,20 @@ function renderJunit(a, names) {
             time += t;
             const msg = xml(r.message ?? String(r.status));
             const attrs = `name="${xml(name)}" classname="${xml(r.unique_id)}" time="${t.toFixed(3)}"${file ? ` file="${xml(file)}"` : ''}`;
-            const st = String(r.status).toLowerCase();
-            if (st === 'fail') {
+            const bucket = bucketOf(String(r.status));
+            if (bucket === 'failed') {
                 f++;
                 cases.push(`    <testcase ${attrs}><failure message="${msg}">${msg}</failure></testcase>`);
             }
-            else if (st === 'error' || st === 'runtime error' || st === 'partial success') {
+            else if (bucket === 'errored') {
                 e++;
                 cases.push(`    <testcase ${attrs}><error message="${msg}">${msg}</error></testcase>`);
             }
-            else if (st === 'skipped') {
+            else if (bucket === 'skipped') {
                 sk++;
                 cases.push(`    <testcase ${attrs}><skipped message="${msg}"/></testcase>`);
             }
-            else if (st === 'warn') {
+            else if (bucket === 'warned') {
                 cases.push(`    <testcase ${attrs}><system-out>warn: ${msg}</system-out></testcase>`);
             }
             else
@@ -44309,7 +44141,8 @@ function renderJunit(a, names) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/publish.ts
-// Hands the report to the runner: merged run_results.json, job summary, annotations, outputs, exit status.
+// Hands the report to the runner: merged run_results.json, JUnit, job summary, annotations, outputs, exit status.
+// What reaches the runner goes through a ReportSink (flow/ backs it with @actions/core); this file decides what.
 
 
 
@@ -44318,113 +44151,86 @@ function renderJunit(a, names) {
 
 
 
-
-
-
-async function publish({ settings, report: unmasked, merged, mask, github, cancelled, fatal }) {
-    const raw = withComparison(unmasked, settings, merged);
+async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal }) {
+    const raw = withComparison(unmasked, o, merged, sink);
     const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
-    (0,external_node_fs_.mkdirSync)(settings.workDir, { recursive: true });
-    const resultsPath = (0,external_node_path_.join)(settings.workDir, 'run_results.json');
+    (0,external_node_fs_.mkdirSync)(o.workDir, { recursive: true });
+    const resultsPath = (0,external_node_path_.join)(o.workDir, 'run_results.json');
     (0,external_node_fs_.writeFileSync)(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
-    const junitPath = (0,external_node_path_.join)(settings.workDir, 'junit.xml');
+    const junitPath = (0,external_node_path_.join)(o.workDir, 'junit.xml');
     const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
     (0,external_node_fs_.writeFileSync)(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));
-    core/* setOutput */.uH('junit', junitPath);
+    sink.output('junit', junitPath);
     const c = report.counts;
-    core/* setOutput */.uH('results', resultsPath);
-    core/* setOutput */.uH('passed', c.passed);
-    core/* setOutput */.uH('failed', c.failed);
-    core/* setOutput */.uH('warned', c.warned);
-    core/* setOutput */.uH('errored', c.errored);
-    core/* setOutput */.uH('skipped', c.skipped);
-    const failedNodes = report.nodes.filter((n) => n.bucket === 'failed' || n.bucket === 'errored' || n.bucket === 'skipped').map((n) => n.uid);
-    core/* setOutput */.uH('failed-nodes', JSON.stringify(failedNodes));
+    sink.output('results', resultsPath);
+    sink.output('passed', c.passed);
+    sink.output('failed', c.failed);
+    sink.output('warned', c.warned);
+    sink.output('errored', c.errored);
+    sink.output('skipped', c.skipped);
+    const failedNodes = report.nodes.filter((n) => isBlocking(n.bucket)).map((n) => n.uid);
+    sink.output('failed-nodes', JSON.stringify(failedNodes));
     const newFailed = (report.comparison ?? compareRuns(report.nodes, undefined)).newFailures;
-    core/* setOutput */.uH('new-failures', newFailed.length);
-    core/* setOutput */.uH('new-failed-nodes', JSON.stringify(newFailed));
-    core/* setOutput */.uH('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
-    core/* setOutput */.uH('flaky', report.flaky?.length ?? 0);
-    const summary = mask(renderSummary(report, { fileUrl: githubFileUrl(process.env) }));
-    if (process.env.GITHUB_STEP_SUMMARY) {
-        await core/* summary */.z.addRaw(summary).write();
-    }
-    else {
-        core/* info */.pq(summary);
-    }
+    sink.output('new-failures', newFailed.length);
+    sink.output('new-failed-nodes', JSON.stringify(newFailed));
+    sink.output('fixed-nodes', JSON.stringify((report.comparison?.fixed ?? []).map((f) => f.uid)));
+    sink.output('flaky', report.flaky?.length ?? 0);
+    const summary = mask(renderSummary(report, { fileUrl: githubFileUrl(env) }));
+    await sink.summary(summary);
     if (fatal !== undefined) {
         await github?.abandon(mask(fatal), cancelled ? 'cancelled' : 'failure');
-        core/* setFailed */.C1(mask(fatal));
+        sink.fail(mask(fatal));
         return;
     }
     const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
-    const rel = (0,external_node_path_.relative)(settings.workspace, (0,external_node_path_.join)(settings.projectDir, 'dbt_project.yml')).split(external_node_path_.sep).join('/');
+    const rel = (0,external_node_path_.relative)(o.workspace, (0,external_node_path_.join)(o.projectDir, 'dbt_project.yml')).split(external_node_path_.sep).join('/');
     const gh = github
-        ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: settings.commentMode })
+        ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: o.commentMode })
         : { annotationsDelivered: false };
     if (gh.annotationsDelivered) {
         // Every problem is on the check run already; workflow-command annotations would show each one twice.
-        core/* info */.pq(`${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`);
+        sink.info(`${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`);
     }
     else {
-        for (const a of annotations) {
-            const props = { title: a.title, file: a.file, startLine: a.file ? (a.line ?? 1) : undefined };
-            if (a.level === 'error')
-                core/* error */.z3(a.message, props);
-            else
-                core/* warning */.$e(a.message, props);
-        }
+        for (const a of annotations)
+            sink.annotate({ level: a.level, message: a.message, title: a.title, file: a.file, startLine: a.file ? (a.line ?? 1) : undefined });
     }
-    core/* info */.pq(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
+    sink.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
     if (!report.ok) {
         const what = `dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s)`;
-        core/* setFailed */.C1(settings.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
+        sink.fail(o.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
     }
-    else if (settings.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
-        core/* info */.pq(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
+    else if (o.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
+        sink.info(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
     }
 }
 /**
  * The report compared with the base (compare-to), its verdict set by fail-on. Without compare-to the report
  * is unchanged (fail-on: new then counts every failure as new: there is nothing older to excuse it).
  */
-function withComparison(r, s, merged) {
-    if (s.compareTo.length === 0) {
-        if (s.failOn === 'new')
-            core/* warning */.$e("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
+function withComparison(r, o, merged, sink) {
+    if (o.compareTo.length === 0) {
+        if (o.failOn === 'new')
+            sink.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
         return r;
     }
-    const read = readBase(s.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
-    for (const n of read.notes)
-        (n.level === 'notice' ? core/* notice */.lm : core/* warning */.$e)(n.message);
+    const read = readBase(o.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
+    for (const n of read.notes) {
+        if (n.level === 'notice')
+            sink.notice(n.message);
+        else
+            sink.warning(n.message);
+    }
     const comparison = compareRuns(r.nodes, read.base);
     if (read.base)
-        core/* info */.pq(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
-    return { ...r, comparison, ok: gatePasses(r.nodes, comparison, s.failOn) };
-}
-/** One artifact per chunk plus one for the merged files; a failed upload is a warning, never a lost result. */
-async function uploadRunArtifacts(u) {
-    const name = (chunk) => artifactName({ prefix: u.settings.artifactName, job: u.env.GITHUB_JOB ?? 'job', runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1', shard: u.shard, chunk });
-    const sets = bundleArtifacts({
-        stagingDir: (0,external_node_path_.join)(u.settings.workDir, 'artifacts-staging'), chunks: u.chunks, merged: u.merged, mask: u.mask,
-        names: { chunk: (c) => name(c.replace(/^chunk-/, '')), merged: name(u.shard === undefined ? 'merged' : undefined) },
-    });
-    const upload = uploadArtifactSets(sets, { retentionDays: u.settings.retentionDays, localDir: localArtifactsDir(u.settings), env: u.env, log: u.log });
-    // After a cancellation the runner kills the step within seconds: upload what fits, say what did not.
-    const outcomes = u.cancelled
-        ? await Promise.race([upload, new Promise((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), 4000))])
-        : await upload;
-    for (const o of outcomes)
-        if (!o.ok)
-            u.warn(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
-    return outcomes;
-}
-/** Outside GitHub Actions, artifacts are copied here (beside the work dir, so later jobs on this machine find them). */
-function localArtifactsDir(s) {
-    return (0,external_node_path_.join)(s.workDir, '..', 'parallel-dbt-artifacts');
+        sink.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
+    return { ...r, comparison, ok: gatePasses(r.nodes, comparison, o.failOn) };
 }
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
 ;// CONCATENATED MODULE: ./src/report/github/check-annotations.ts
+
 /** The Checks API takes at most 50 annotations per create/update request. */
 const ANNOTATIONS_PER_REQUEST = 50;
 const check_annotations_MESSAGE_LIMIT = 64 * 1024 - 1;
@@ -44445,14 +44251,13 @@ function toCheckAnnotations(list, fallbackFile) {
             continue;
         }
         const start = own !== undefined && validLine(a.line) ? Math.floor(a.line) : 1;
-        const end = own !== undefined && validLine(a.endLine) && Math.floor(a.endLine) >= start ? Math.floor(a.endLine) : start;
         annotations.push({
             path,
             start_line: start,
-            end_line: end,
+            end_line: start,
             annotation_level: a.level === 'error' ? 'failure' : 'warning',
-            message: check_annotations_cut(a.message.trim() === '' ? a.title : a.message, check_annotations_MESSAGE_LIMIT),
-            title: check_annotations_cut(a.title, TITLE_LIMIT),
+            message: clip(a.message.trim() === '' ? a.title : a.message, check_annotations_MESSAGE_LIMIT),
+            title: clip(a.title, TITLE_LIMIT),
         });
     }
     return { annotations, unplaced };
@@ -44475,15 +44280,6 @@ function repoPath(file) {
     if (p === '' || p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.split('/').includes('..'))
         return undefined;
     return p;
-}
-/** At most `limit` UTF-16 units, never splitting a surrogate pair, with an ellipsis when cut. */
-function check_annotations_cut(s, limit) {
-    return s.length <= limit ? s : `${sliceSafe(s, limit - 1)}…`;
-}
-/** The first `end` UTF-16 units, one fewer if that would split a surrogate pair. */
-function sliceSafe(s, end) {
-    const e = end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1] ?? '') ? end - 1 : end;
-    return s.slice(0, e);
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
@@ -44542,6 +44338,7 @@ async function withRetry(call, policy = DEFAULT_RETRY) {
 ;// CONCATENATED MODULE: ./src/report/github/checks.ts
 // The check run: created in progress once the plan is known, completed with the summary and every annotation.
 // Nothing here throws: GitHub reporting is a bonus, never a reason for the step to fail.
+
 
 
 
@@ -44638,7 +44435,7 @@ async function abandonCheckRun(h, reason, conclusion = 'failure') {
     try {
         await withRetry(() => h.octokit.rest.checks.update({
             owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed', conclusion, completed_at: new Date().toISOString(),
-            output: { title: check_annotations_cut(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
+            output: { title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
         }), h.retry);
     }
     catch (e) {
@@ -44674,7 +44471,7 @@ function checkTitle(r) {
     const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
         .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
     const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
-    return check_annotations_cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
+    return clip(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 function outputNotes(o) {
     const lines = [];
@@ -44739,7 +44536,7 @@ function renderPrComment(i) {
             const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored' ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})` : '';
             const since = r.comparison?.since.get(n.uid);
             const label = since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
-            const row = `| ${comment_icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(check_annotations_cut(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(check_annotations_cut(n.file, 300)) : ''} | ${cell(check_annotations_cut(comment_oneLine(n.message ?? ''), 300))} |`;
+            const row = `| ${comment_icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(clip(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(clip(n.file, 300)) : ''} | ${cell(clip(oneLine(n.message ?? ''), 300))} |`;
             if (size + row.length + 1 > limit)
                 break;
             rows.push(row);
@@ -44756,7 +44553,7 @@ function renderPrComment(i) {
 function changeLines(r) {
     const out = [`<!-- parallel-dbt-state: ${problemState(r)} -->`];
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-    const names = (uids) => `${uids.slice(0, 20).map((u) => `\`${cell(check_annotations_cut(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
+    const names = (uids) => `${uids.slice(0, 20).map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
     const c = r.comparison;
     if (c) {
         out.push(`**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`, '');
@@ -44834,9 +44631,6 @@ function comment_icon(b) {
 }
 function cell(s) {
     return escapeHtml(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-function comment_oneLine(s) {
-    return s.replace(/\s+/g, ' ').trim();
 }
 
 ;// CONCATENATED MODULE: ./src/report/github/context.ts
@@ -44942,23 +44736,341 @@ function idle() {
     return { finish: async () => ({ annotationsDelivered: false }), abandon: async () => { } };
 }
 
-;// CONCATENATED MODULE: ./src/flow/local.ts
-// One runner's share of the work: plan the selected nodes into chunks, run them, merge, report, upload.
-// Used for the whole selection (mode all) and for one matrix shard (mode run).
+;// CONCATENATED MODULE: ./src/artifacts/upload.ts
+// Uploads the run's report files as workflow artifacts (or, outside GitHub Actions, copies them to a folder).
+// Never throws for a failed upload: each set yields an UploadOutcome and a log line.
+
+
+
+const MAX_NAME = 256;
+const HASH_LEN = 8;
+/** Characters the service refuses in file paths inside an artifact. */
+const BAD_PATH_CHARS = /[":<>|*?\r\n]/;
+const CLIENT_ENV_KEYS = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'];
+function sanitise(part) {
+    return part.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
+}
+/**
+ * `<prefix>-<job>[-shard-<shard>][-chunk-<chunk>]-attempt-<runAttempt>`, restricted to [A-Za-z0-9._-].
+ * When sanitising changed anything (or the name had to be cut to 256 chars) a short hash of the raw parts is
+ * appended, so distinct inputs that sanitise alike still get distinct names.
+ */
+function artifactName(parts) {
+    const raw = [parts.prefix || 'parallel-dbt', parts.job || 'job'];
+    if (parts.shard !== undefined && parts.shard !== '')
+        raw.push('shard', parts.shard);
+    if (parts.chunk !== undefined && parts.chunk !== '')
+        raw.push('chunk', parts.chunk);
+    raw.push('attempt', parts.runAttempt || '1');
+    const clean = raw.map((p) => sanitise(p) || 'x');
+    let name = clean.join('-');
+    const altered = clean.some((c, i) => c !== raw[i]);
+    if (altered || name.length > MAX_NAME) {
+        const hash = (0,external_node_crypto_.createHash)('sha256').update(JSON.stringify(raw)).digest('hex').slice(0, HASH_LEN);
+        name = `${name.slice(0, MAX_NAME - HASH_LEN - 1).replace(/-+$/, '')}-${hash}`;
+    }
+    return name;
+}
+function message(e) {
+    const text = e instanceof Error ? e.message : String(e);
+    // The blob client's RestError carries the HTTP status separately from its (terse) message.
+    const status = e?.statusCode;
+    return typeof status === 'number' && !text.includes(String(status)) ? `${text} (HTTP ${status})` : text;
+}
+function isInside(root, file) {
+    const rel = external_node_path_default().relative(root, file);
+    return rel !== '' && !rel.startsWith('..') && !external_node_path_default().isAbsolute(rel);
+}
+/** The files of a set that are safe to upload: regular files strictly inside rootDirectory (also after
+ *  following symlinks), never a profiles.yml, no duplicates, no characters the service refuses. */
+async function safeFiles(set, log) {
+    const root = external_node_path_default().resolve(set.rootDirectory);
+    const realRoot = await external_node_fs_.promises.realpath(root);
+    const files = [];
+    for (const given of new Set(set.files.map((f) => external_node_path_default().resolve(root, f)))) {
+        const skip = (why) => log(`artifact ${set.name}: skipping ${given}: ${why}`);
+        if (!isInside(root, given)) {
+            skip(`outside ${root}`);
+            continue;
+        }
+        let real;
+        try {
+            real = await external_node_fs_.promises.realpath(given);
+        }
+        catch {
+            skip('does not exist');
+            continue;
+        }
+        if (external_node_path_default().basename(given) === 'profiles.yml' || external_node_path_default().basename(real) === 'profiles.yml') {
+            skip('profiles.yml is never uploaded');
+            continue;
+        }
+        if (!isInside(realRoot, real)) {
+            skip(`resolves outside ${root}`);
+            continue;
+        }
+        if (!(await external_node_fs_.promises.stat(real)).isFile()) {
+            skip('not a regular file');
+            continue;
+        }
+        if (BAD_PATH_CHARS.test(external_node_path_default().relative(root, given))) {
+            skip('path has a character artifacts refuse (" : < > | * ? CR LF)');
+            continue;
+        }
+        files.push(given);
+    }
+    return { root, files };
+}
+async function uploadArtifactSets(sets, opts) {
+    const env = opts.env ?? process.env;
+    const { log } = opts;
+    const useService = Boolean(env.ACTIONS_RUNTIME_TOKEN);
+    let client;
+    const outcomes = [];
+    for (const set of sets) {
+        const { name } = set;
+        try {
+            const { root, files } = await safeFiles(set, log);
+            if (files.length === 0) {
+                log(`warning: artifact ${name}: no files to upload`);
+                outcomes.push({ name, ok: false, error: 'no files to upload' });
+                continue;
+            }
+            if (useService) {
+                if (!client) {
+                    if (env !== process.env)
+                        for (const k of CLIENT_ENV_KEYS)
+                            if (env[k] !== undefined)
+                                process.env[k] = env[k];
+                    // Imported lazily: the client reads its environment when loaded.
+                    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 645).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
+                    client = new DefaultArtifactClient();
+                }
+                const started = Date.now();
+                const res = await client.uploadArtifact(name, files, root, { retentionDays: opts.retentionDays });
+                log(`artifact ${name}: uploaded ${files.length} file(s), ${res.size ?? '?'} bytes, id ${res.id ?? '?'} (${Date.now() - started} ms)`);
+                outcomes.push({ name, ok: true, id: res.id, size: res.size });
+            }
+            else if (opts.localDir) {
+                const dest = external_node_path_default().join(external_node_path_default().resolve(opts.localDir), name);
+                let size = 0;
+                for (const f of files) {
+                    const target = external_node_path_default().join(dest, external_node_path_default().relative(root, f));
+                    await external_node_fs_.promises.mkdir(external_node_path_default().dirname(target), { recursive: true });
+                    await external_node_fs_.promises.copyFile(f, target);
+                    size += (await external_node_fs_.promises.stat(target)).size;
+                }
+                log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN); copied ${files.length} file(s) to ${dest}`);
+                outcomes.push({ name, ok: true, size, localPath: dest });
+            }
+            else {
+                log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN) and no local folder; skipped`);
+                outcomes.push({ name, ok: false, error: 'no ACTIONS_RUNTIME_TOKEN and no local folder' });
+            }
+        }
+        catch (e) {
+            log(`warning: artifact ${name} upload failed: ${message(e)}`);
+            outcomes.push({ name, ok: false, error: message(e) });
+        }
+    }
+    return outcomes;
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/bundle.ts
+// Gathers what each chunk leaves behind (its run_results.json, its dbt log, the compiled SQL of its failing nodes)
+// and the merged files into staging folders, masking known secrets in every file on the way, ready to upload.
+
+
+/** Copies one file into the staging tree, masking secrets when it is text. */
+function stage(src, dest, mask) {
+    if (!(0,external_node_fs_.existsSync)(src) || (0,external_node_path_.basename)(src) === 'profiles.yml')
+        return undefined;
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.dirname)(dest), { recursive: true });
+    const buf = (0,external_node_fs_.readFileSync)(src);
+    if (buf.includes(0))
+        (0,external_node_fs_.cpSync)(src, dest);
+    else
+        (0,external_node_fs_.writeFileSync)(dest, mask(buf.toString('utf8')));
+    return dest;
+}
+function bundleArtifacts(b) {
+    const sets = [];
+    for (const c of b.chunks) {
+        const root = (0,external_node_path_.join)(b.stagingDir, b.names.chunk(c.name));
+        const files = [];
+        for (const inv of c.invocations) {
+            // target, target-retry1, target-02 … → invocation, invocation-retry1, invocation-02 …
+            const base = (0,external_node_path_.join)(root, c.name, (0,external_node_path_.basename)(inv.targetPath).replace(/^target/, 'invocation'));
+            const add = (src, rel) => {
+                const f = stage(src, (0,external_node_path_.join)(base, rel), b.mask);
+                if (f)
+                    files.push(f);
+            };
+            add((0,external_node_path_.join)(inv.targetPath, 'run_results.json'), 'run_results.json');
+            add((0,external_node_path_.join)(inv.logPath, 'dbt.log'), 'dbt.log');
+            for (const name of new Set(c.failing)) {
+                for (const sub of ['run', 'compiled']) {
+                    for (const f of (0,external_node_fs_.globSync)((0,external_node_path_.join)(inv.targetPath, sub, '**', `${name}.sql`)))
+                        add(f, (0,external_node_path_.join)(sub, (0,external_node_path_.relative)((0,external_node_path_.join)(inv.targetPath, sub), f)));
+                }
+            }
+        }
+        if (files.length > 0)
+            sets.push({ name: b.names.chunk(c.name), rootDirectory: root, files });
+    }
+    const root = (0,external_node_path_.join)(b.stagingDir, b.names.merged);
+    const files = [];
+    for (const [rel, src] of Object.entries(b.merged)) {
+        const f = stage(src, (0,external_node_path_.join)(root, 'merged', rel), b.mask);
+        if (f)
+            files.push(f);
+    }
+    if (files.length > 0)
+        sets.push({ name: b.names.merged, rootDirectory: root, files });
+    return sets;
+}
+
+;// CONCATENATED MODULE: ./src/artifacts/run-files.ts
+// The run's artifacts: one per chunk (its target and logs) plus one with the merged files, each upload bounded
+// after a cancellation. A failed upload is a warning, never a lost result.
+
+
+
+/** After a cancellation the runner kills the step within seconds: uploads get this long, then are reported. */
+const CANCELLED_UPLOAD_MS = 4000;
+async function uploadRunFiles(u) {
+    const name = (chunk) => artifactName({ prefix: u.prefix, job: u.env.GITHUB_JOB ?? 'job', runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1', shard: u.shard, chunk });
+    const sets = bundleArtifacts({
+        stagingDir: (0,external_node_path_.join)(u.workDir, 'artifacts-staging'), chunks: u.chunks, merged: u.merged, mask: u.mask,
+        names: { chunk: (c) => name(c.replace(/^chunk-/, '')), merged: name(u.shard === undefined ? 'merged' : undefined) },
+    });
+    const upload = uploadArtifactSets(sets, { retentionDays: u.retentionDays, localDir: localArtifactsDir(u.workDir), env: u.env, log: u.log });
+    const outcomes = u.cancelled
+        ? await Promise.race([upload, new Promise((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), CANCELLED_UPLOAD_MS))])
+        : await upload;
+    for (const o of outcomes)
+        if (!o.ok)
+            u.warn(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
+    return outcomes;
+}
+/** Outside GitHub Actions, artifacts are copied here (beside the work dir, so later jobs on this machine find them). */
+function localArtifactsDir(workDir) {
+    return (0,external_node_path_.join)(workDir, '..', 'parallel-dbt-artifacts');
+}
+
+;// CONCATENATED MODULE: ./src/plan/timings.ts
+// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
+// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
 
 
 
 
+/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
+function readTimings(spec, cwd) {
+    const files = new Set();
+    for (const pattern of spec) {
+        const abs = (0,external_node_path_.isAbsolute)(pattern) ? pattern : (0,external_node_path_.resolve)(cwd, pattern);
+        if (/[*?[{]/.test(pattern))
+            for (const f of (0,external_node_fs_.globSync)(abs))
+                files.add(f);
+        else {
+            try {
+                if ((0,external_node_fs_.statSync)(abs).isFile())
+                    files.add(abs);
+            }
+            catch {
+                /* a missing file is a cache miss, not an error */
+            }
+        }
+    }
+    const sums = new Map();
+    const runs = [];
+    const recorded = [];
+    for (const f of [...files].sort()) {
+        let parsed;
+        try {
+            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
+        }
+        catch (e) {
+            throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
+        }
+        if (!Array.isArray(parsed?.results))
+            throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
+        const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+        const exec = new Map();
+        for (const r of parsed.results) {
+            if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
+                continue;
+            if (r.status === 'skipped')
+                continue; // a skipped node took no time: it says nothing about its cost
+            exec.set(r.unique_id, r.execution_time);
+            const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
+            s.total += r.execution_time;
+            s.n++;
+            sums.set(r.unique_id, s);
+        }
+        recorded.push({ threads, exec });
+        if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
+            runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+        }
+    }
+    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+}
+/** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
+const MAX_PER_NODE_CPU = 0.05;
+/**
+ * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
+ * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
+ * warehouse and says nothing about it, so `fallback` counts then.
+ */
+function perNodeCpuOf(t, fallback) {
+    const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
+    return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
+}
+/** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
+function warehouseSeconds(t, perNodeCpu) {
+    const sums = new Map();
+    for (const { threads, exec } of t.recorded) {
+        for (const [uid, x] of exec) {
+            const s = sums.get(uid) ?? { total: 0, n: 0 };
+            s.total += Math.max(0, x - threads * perNodeCpu);
+            s.n++;
+            sums.set(uid, s);
+        }
+    }
+    return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
+}
+/** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
+function weigher(t, typeOf) {
+    const byType = new Map();
+    for (const [uid, s] of t?.seconds ?? []) {
+        const ty = typeOf(uid);
+        (byType.get(ty) ?? byType.set(ty, []).get(ty)).push(s);
+    }
+    const fallbackByType = new Map();
+    for (const [ty, xs] of byType) {
+        xs.sort((a, b) => a - b);
+        fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
+    }
+    let known = 0;
+    const cache = new Map();
+    const weight = (uid) => {
+        let w = cache.get(uid);
+        if (w !== undefined)
+            return w;
+        const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
+        if (rec !== undefined)
+            known++;
+        w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+        cache.set(uid, w);
+        return w;
+    };
+    return { weight, get known() { return known; }, fallbackByType };
+}
 
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/flow/planning.ts
+// What the planner is told about this run, read from the action's settings and what prepare found: the weight of
+// each node (timings), the machine, and the budget the user allowed. Shared by the local run and the matrix plan.
 
 
 
@@ -45012,137 +45124,24 @@ function machineFor(p, perNodeCpu) {
     const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
     return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };
 }
-async function runLocal(r) {
-    const { settings: s, prepared: p, masker } = r;
-    const mask = (t) => masker.mask(t);
-    if (p.selected.length === 0) {
-        const what = `The selection matched no node to ${s.command}.`;
-        if (s.ifNoNodes === 'error')
-            throw new UserError(`${what} (if-no-nodes: error)`);
-        if (s.ifNoNodes === 'warn')
-            core/* warning */.$e(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
-        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
-        const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
-        await publish({ settings: s, mask, report, merged: merged.artifact });
-        return;
-    }
-    const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-    const { timings, perNodeCpu } = timingsFor(s, r.cwd);
-    const weight = weightsFor(timings, s.timings, graph);
-    const request = shapeRequest(s, p, (l) => core/* info */.pq(l));
-    const machine = machineFor(p, perNodeCpu);
-    // Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
-    // already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
-    // worker would wait for a retry that waits for it), chunks run in order instead.
-    const memory = memoryUsedPercent();
-    if (machine.gated && memory > s.memoryLimitPercent) {
-        machine.gated = false;
-        core/* info */.pq(`Memory use ${memory.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`);
-    }
-    else if (machine.gated && s.retries > 0) {
-        machine.gated = false;
-        core/* info */.pq(`retries ${s.retries}: chunks run in order (a worker must not wait for a node whose failure may still be retried).`);
-    }
-    core/* info */.pq(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
-    if (request.oneProcess !== undefined)
-        core/* warning */.$e(`One process: ${request.oneProcess}.`);
-    core/* info */.pq(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
-    let plan;
-    let budget;
-    let choice;
-    const planNotes = [];
-    if (s.groups.length > 0 && r.shard === undefined) {
-        const gp = planGroups(graph, s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })), weight);
-        plan = gp;
-        planNotes.push(...gp.notes);
-        const shapes = shapeCandidates({ ...request, chunks: gp.chunks.length });
-        budget = shapes[shapes.length - 1];
-    }
-    else {
-        choice = chooseShape(graph, weight, machine, request);
-        plan = choice.plan;
-        budget = choice.shape;
-        if (choice.tried.length > 1) {
-            core/* info */.pq(`Shapes (processes × threads): ${choice.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ')}; using ${budget.parallel} × ${budget.threads}${budget.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : ''}.`);
-        }
-    }
-    const note = budgetNote(request, budget);
-    if (note !== undefined)
-        core/* warning */.$e(note);
-    if (s.maxConnections !== undefined)
-        core/* info */.pq(`Connections: at most ${budget.peak} of max-connections ${s.maxConnections} (processes × (threads + 1)).`);
-    const hooks = projectHooks(p.manifest);
-    if (plan.chunks.length > 1 && hooks.start + hooks.end > 0 && ['build', 'run', 'seed', 'snapshot', 'test'].includes(s.command)) {
-        planNotes.push(`The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${plan.chunks.length} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`);
-    }
-    for (const n of planNotes)
-        core/* warning */.$e(n);
-    core/* info */.pq(renderPlan(plan, budget.parallel, budget.threads, machine));
-    if (s.planOnly) {
-        core/* setOutput */.uH('plan', JSON.stringify(plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
-        return;
-    }
-    if (s.githubToken)
-        core/* setSecret */.Pq(s.githubToken);
-    const github = await startGithubReporting({
-        token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env,
-        log: { info: (m) => core/* info */.pq(m), warning: (m) => core/* warning */.$e(m) },
-        planSummary: `\`\`\`text\n${mask(renderPlan(plan, budget.parallel, budget.threads, machine))}\n\`\`\``,
-    });
-    try {
-        const { reports, outcomes, firstNodeAt } = await executePlan({
-            settings: s, launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph, plan, budget,
-            // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
-            threads: budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : budget.threads,
-            partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-            log: (l) => core/* info */.pq(mask(l)), mask, weight,
-        });
-        const wallSeconds = (Date.now() - p.started) / 1000;
-        const merged = mergeRunResults({
-            chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
-            // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
-            // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-            planned: plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: executionSpan(reports) ?? wallSeconds, command: s.command,
-            dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
-        });
-        if (merged.duplicates.length > 0)
-            planNotes.push(`${merged.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${merged.duplicates.slice(0, 5).join(', ')}`);
-        const stop = stopReasonOf(r.signal);
-        if (stop?.kind === 'cancel')
-            planNotes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
-        const retried = [...outcomes.values()].flatMap((o) => o.retried);
-        if (retried.length > 0)
-            planNotes.push(`${retried.length} node(s) needed a retry: ${retried.slice(0, 10).map((x) => `${x.uid} (${x.statuses.join(' → ')})`).join(', ')}${retried.length > 10 ? ', …' : ''}`);
-        const ffStop = reports.flatMap((c) => c.results).find((x) => typeof x.message === 'string' && x.message.startsWith('Skipped: fail-fast'));
-        if (ffStop)
-            planNotes.push(`fail-fast: ${ffStop.message.replace(/^Skipped: /, '')} Everything not yet run was skipped.`);
-        if (r.shard !== undefined)
-            planNotes.unshift(`Matrix shard ${r.shard}: ${plan.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) of the selection.`);
-        writeRunRecord(s.workDir, { plan, budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine, choice });
-        const speedEstimate = choice !== undefined ? { chosen: choice.plan.makespan, oneProcess: choice.oneProcessMakespan } : undefined;
-        const report = buildReport({ command: s.command, manifest: p.manifest, settings: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes, wallSeconds, speedEstimate, retried });
-        // dbt could not run at all (every chunk stopped before its first node): one error line, not one per node.
-        const fatal = [...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal;
-        const anyRan = report.nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
-        const fatalLine = fatal !== undefined && !anyRan ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${s.command}' works on its own.` : undefined;
-        await publish({ settings: s, mask, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal: fatalLine });
-        if (s.uploadArtifacts || r.shard !== undefined) {
-            await uploadRunArtifacts({
-                settings: s, env: r.env, mask, cancelled: r.signal.aborted, log: (l) => core/* info */.pq(l), warn: (l) => core/* warning */.$e(l), shard: r.shard,
-                chunks: reports.map((c) => ({
-                    name: c.chunk.name,
-                    invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
-                    failing: report.nodes.filter((n) => n.chunk === c.chunk.name && (n.bucket === 'errored' || n.bucket === 'failed')).map((n) => n.name),
-                })),
-                merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
-            });
-        }
-    }
-    catch (e) {
-        await github.abandon(mask(`parallel-dbt failed: ${e instanceof Error ? e.message : String(e)}`), r.signal.aborted ? 'cancelled' : 'failure');
-        throw e;
-    }
+/**
+ * Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
+ * already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
+ * worker would wait for a retry that waits for it), chunks run in order instead. Returns the reason, when so.
+ */
+function orderedBecause(s, memoryUsed) {
+    if (memoryUsed > s.memoryLimitPercent)
+        return `Memory use ${memoryUsed.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`;
+    if (s.retries > 0)
+        return `retries ${s.retries}: chunks run in order (a worker must not wait for a node whose failure may still be retried).`;
+    return undefined;
 }
+
+;// CONCATENATED MODULE: ./src/flow/record.ts
+// parallel-dbt.json beside the merged results: the plan, the machine model and what each chunk really did, for
+// people reading a slow run and for the benchmark.
+
+
 /** Seconds from the first chunk's start to the last chunk's end, when any ran. */
 function executionSpan(reports) {
     const starts = reports.map((c) => c.startedAt).filter((x) => x !== undefined);
@@ -45179,19 +45178,185 @@ function writeRunRecord(dir, r) {
     };
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
 }
-/** on-run-start / on-run-end hooks of the project and its packages (manifest operation nodes). */
-function projectHooks(m) {
-    let start = 0;
-    let end = 0;
-    for (const [uid, n] of Object.entries(m.nodes)) {
-        if (n.resource_type !== 'operation')
-            continue;
-        if (/on-run-start/.test(uid))
-            start++;
-        else if (/on-run-end/.test(uid))
-            end++;
+
+;// CONCATENATED MODULE: ./src/flow/runner.ts
+// The runner's side of every layer: @actions/core behind the Logger and ReportSink the layers are given, and the
+// narrow options each layer takes, cut from the action's Settings. Only flow/ and main.ts know either.
+
+/** Log lines to the runner, masked where they can hold secrets. */
+function runnerLog(mask = (t) => t) {
+    return { info: (l) => core/* info */.pq(mask(l)), warning: (l) => core/* warning */.$e(mask(l)), debug: (l) => core/* debug */.Yz(l) };
+}
+/** Outputs, the job summary, annotations and the step's failure, as the runner reads them. */
+const runnerSink = {
+    info: (l) => core/* info */.pq(l),
+    notice: (l) => core/* notice */.lm(l),
+    warning: (l) => core/* warning */.$e(l),
+    output: (name, value) => core/* setOutput */.uH(name, value),
+    summary: async (markdown) => {
+        if (process.env.GITHUB_STEP_SUMMARY)
+            await core/* summary */.z.addRaw(markdown).write();
+        else
+            core/* info */.pq(markdown);
+    },
+    annotate: ({ level, message, title, file, startLine }) => {
+        const props = { title, file, startLine };
+        if (level === 'error')
+            core/* error */.z3(message, props);
+        else
+            core/* warning */.$e(message, props);
+    },
+    fail: (message) => core/* setFailed */.C1(message),
+};
+function publishOptions(s) {
+    return { workDir: s.workDir, workspace: s.workspace, projectDir: s.projectDir, compareTo: s.compareTo, failOn: s.failOn, commentMode: s.commentMode };
+}
+function runOptions(s) {
+    return {
+        command: s.command, state: s.state, defer: s.defer, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
+        memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/flow/local.ts
+// One runner's share of the work, as a script: plan the selected nodes, run them, merge, report, upload.
+// Used for the whole selection (mode all) and for one matrix shard (mode run).
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function runLocal(r) {
+    const { settings: s, prepared: p } = r;
+    if (p.selected.length === 0)
+        return reportEmpty(r);
+    const planned = planLocal(r);
+    if (s.planOnly) {
+        core/* setOutput */.uH('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
+        return;
     }
-    return { start, end };
+    if (s.githubToken)
+        core/* setSecret */.Pq(s.githubToken);
+    const github = await startGithubReporting({
+        token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: runnerLog(),
+        planSummary: `\`\`\`text\n${r.masker.mask(renderPlan(planned.plan, planned.budget.parallel, planned.budget.threads, planned.machine))}\n\`\`\``,
+    });
+    try {
+        const run = await execute(r, planned);
+        await reportRun(r, planned, run, github);
+    }
+    catch (e) {
+        await github.abandon(r.masker.mask(`parallel-dbt failed: ${e instanceof Error ? e.message : String(e)}`), r.signal.aborted ? 'cancelled' : 'failure');
+        throw e;
+    }
+}
+/** The selection matched nothing: say so (or fail, as if-no-nodes asks) and publish an empty report. */
+async function reportEmpty(r) {
+    const { settings: s, prepared: p } = r;
+    const what = `The selection matched no node to ${s.command}.`;
+    if (s.ifNoNodes === 'error')
+        throw new UserError(`${what} (if-no-nodes: error)`);
+    if (s.ifNoNodes === 'warn')
+        core/* warning */.$e(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
+    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
+    const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
+    await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: runnerSink, env: r.env, report, merged: merged.artifact });
+}
+/** The graph, the machine, the weights, then the plan and shape (plan/choose.ts), each decision logged once. */
+function planLocal(r) {
+    const { settings: s, prepared: p } = r;
+    const graph = buildPlanGraph(p.manifest, p.selected, s.command);
+    const { timings, perNodeCpu } = timingsFor(s, r.cwd);
+    const weight = weightsFor(timings, s.timings, graph);
+    const request = shapeRequest(s, p, (l) => core/* info */.pq(l));
+    const machine = machineFor(p, perNodeCpu);
+    const ordered = machine.gated ? orderedBecause(s, memoryUsedPercent()) : undefined;
+    if (ordered !== undefined) {
+        machine.gated = false;
+        core/* info */.pq(ordered);
+    }
+    core/* info */.pq(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
+    if (request.oneProcess !== undefined)
+        core/* warning */.$e(`One process: ${request.oneProcess}.`);
+    core/* info */.pq(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
+    const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
+    const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command });
+    if (chosen.shapesLine !== undefined)
+        core/* info */.pq(chosen.shapesLine);
+    if (chosen.budgetWarning !== undefined)
+        core/* warning */.$e(chosen.budgetWarning);
+    if (chosen.connectionsLine !== undefined)
+        core/* info */.pq(chosen.connectionsLine);
+    for (const n of chosen.notes)
+        core/* warning */.$e(n);
+    core/* info */.pq(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
+    return { ...chosen, graph, machine, weight };
+}
+/** The chunks as concurrent dbt invocations (run/execute.ts). */
+function execute(r, x) {
+    const { settings: s, prepared: p } = r;
+    const all = manifestNodes(p.manifest);
+    return executePlan({
+        options: runOptions(s), launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph: x.graph, plan: x.plan, budget: x.budget,
+        // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
+        threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
+        partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
+        log: runnerLog((t) => r.masker.mask(t)), mask: (t) => r.masker.mask(t), weight: x.weight,
+        describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
+    });
+}
+/** Merge, notes, the run record, the report and its publication, then the artifacts. */
+async function reportRun(r, x, run, github) {
+    const { settings: s, prepared: p } = r;
+    const { reports, outcomes, firstNodeAt } = run;
+    const mask = (t) => r.masker.mask(t);
+    const wallSeconds = (Date.now() - p.started) / 1000;
+    const merged = mergeRunResults({
+        chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
+        // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
+        // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
+        planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: executionSpan(reports) ?? wallSeconds, command: s.command,
+        dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
+    });
+    const retried = [...outcomes.values()].flatMap((o) => o.retried);
+    const notes = runNotes({
+        planNotes: x.notes, duplicates: merged.duplicates, cancelled: stopReasonOf(r.signal)?.kind === 'cancel', retried,
+        failFast: failFastStop(reports.flatMap((c) => c.results)),
+        shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
+    });
+    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+    const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
+    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
+    const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
+    await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
+    if (!s.uploadArtifacts && r.shard === undefined)
+        return;
+    await uploadRunFiles({
+        prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
+        log: (l) => core/* info */.pq(l), warn: (l) => core/* warning */.$e(l), shard: r.shard,
+        chunks: reports.map((c) => ({
+            name: c.chunk.name,
+            invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
+            failing: report.nodes.filter((n) => n.chunk === c.chunk.name && (n.bucket === 'errored' || n.bucket === 'failed')).map((n) => n.name),
+        })),
+        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/plan/shards.ts
@@ -45259,7 +45424,7 @@ function connectedParts(g) {
     return [...groups.values()];
 }
 
-;// CONCATENATED MODULE: ./src/report/download.ts
+;// CONCATENATED MODULE: ./src/artifacts/download.ts
 // Finds and downloads artifacts of the current workflow run (matrix shards and the shard plan); outside Actions,
 // reads the folder the uploads were copied to.
 
@@ -45320,6 +45485,8 @@ function latestAttempts(items, baseOf) {
 
 
 
+
+
 function planArtifactBase(s) {
     return `${s.artifactName}-plan`;
 }
@@ -45336,7 +45503,7 @@ async function planMatrix(i) {
     for (const sh of sp.shards)
         core/* info */.pq(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
     const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s), env: i.env, log: (l) => core/* info */.pq(l), retentionDays: s.retentionDays });
+    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: (l) => core/* info */.pq(l), retentionDays: s.retentionDays });
     if (!up?.ok)
         throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
     core/* setOutput */.uH('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
@@ -45346,7 +45513,7 @@ async function planMatrix(i) {
 async function loadShardPlan(s, env) {
     let path = s.shardPlan;
     if (path === undefined) {
-        const found = await fetchArtifacts(new RegExp(`^${matrix_escape(planArtifactBase(s))}-matrix-attempt-\\d+`), (0,external_node_path_.join)(s.workDir, 'downloads'), env, localArtifactsDir(s));
+        const found = await fetchArtifacts(new RegExp(`^${matrix_escape(planArtifactBase(s))}-matrix-attempt-\\d+`), (0,external_node_path_.join)(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
         const latest = latestAttempts(found, () => 'plan').get('plan');
         if (latest === undefined)
             throw new UserError(`mode ${s.mode}: no shard plan found (artifact ${planArtifactBase(s)}-matrix-attempt-N from the plan job). Run a job with mode: plan first and make this job need it, with the same artifact-name.`);
@@ -45379,7 +45546,7 @@ async function reportMatrix(i) {
     (0,external_node_fs_.mkdirSync)(s.workDir, { recursive: true });
     const plan = await loadShardPlan(s, env);
     const pattern = new RegExp(`^${matrix_escape(s.artifactName)}-.+-shard-(\\d+)-attempt-\\d+(-[0-9a-f]{8})?$`);
-    const found = await fetchArtifacts(pattern, (0,external_node_path_.join)(s.workDir, 'downloads'), env, localArtifactsDir(s));
+    const found = await fetchArtifacts(pattern, (0,external_node_path_.join)(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
     const byShard = latestAttempts(found, (n) => pattern.exec(n)?.[1]);
     const chunks = [];
     const artifacts = [];
@@ -45415,8 +45582,8 @@ async function reportMatrix(i) {
         chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
         elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
     });
-    const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
-    await publish({ settings: s, mask: i.mask, report, merged: merged.artifact });
+    const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
+    await publish({ options: publishOptions(s), mask: i.mask, sink: runnerSink, env, report, merged: merged.artifact });
     if (notes.length > 0 && report.ok)
         core/* setFailed */.C1(`${notes.length} shard(s) left no results.`);
 }
@@ -45437,6 +45604,7 @@ function matrix_escape(s) {
 ;// CONCATENATED MODULE: ./src/main.ts
 // The entry: reads the inputs, handles the runner's signals, turns known problems into one line, and hands over to
 // the flow the `mode` input names. The steps themselves live in inputs/ → plan/ → run/ → report/ (flow/ wires them).
+
 
 
 
@@ -45486,7 +45654,7 @@ async function run(env = process.env, cwd = process.cwd()) {
         await runLocal({ settings: s, prepared, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, shard: s.mode === 'run' ? s.shard : undefined });
     }
     catch (e) {
-        if (e instanceof UserError)
+        if (e instanceof UserError || e instanceof DbtError)
             core/* setFailed */.C1(masker.mask(e.message));
         else {
             core/* setFailed */.C1(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));

@@ -5,8 +5,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings, type Settings } from './inputs/settings.js';
-import { UserError } from './inputs/errors.js';
-import { Masker, secretsFromEnv, secretsFromProfiles } from './report/secrets.js';
+import { UserError } from './shared/errors.js';
+import { DbtError } from './dbt/errors.js';
+import { Masker, secretsFromEnv, secretsFromProfiles } from './shared/secrets.js';
 import { closePrepared, prepare, type Prepared } from './flow/prepare.js';
 import { runLocal } from './flow/local.js';
 import { planMatrix, reportMatrix, shardNodes } from './flow/matrix.js';
@@ -47,7 +48,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
     }
     await runLocal({ settings: s, prepared, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, shard: s.mode === 'run' ? s.shard : undefined });
   } catch (e) {
-    if (e instanceof UserError) core.setFailed(masker.mask(e.message));
+    if (e instanceof UserError || e instanceof DbtError) core.setFailed(masker.mask(e.message));
     else {
       core.setFailed(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
       core.debug(e instanceof Error && e.stack ? e.stack : String(e));

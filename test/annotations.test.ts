@@ -21,7 +21,7 @@ function redReport(): RunReport {
   const chunk: Chunk = { index: 1, name: 'chunk-1', nodes: rr.results.map((r) => r.unique_id), dependsOn: [], work: 1, predicted: 1 };
   return buildReport({
     command: 'build', manifest, chunks: [{ chunk, results: rr.results }], planNotes: [], wallSeconds: 5,
-    settings: { projectDir: '/ws/analytics/dbt', workspace: '/ws' },
+    paths: { projectDir: '/ws/analytics/dbt', workspace: '/ws' },
     readFile: (abs) => {
       const rel = abs.replace('/ws/analytics/dbt/', '');
       for (const base of ['test/fixtures/red-overlay', 'example']) {
@@ -215,6 +215,6 @@ describe('declarationLine (the YAML line of a generic test)', () => {
 
 test('results without a manifest node still annotate (no file)', () => {
   const res: RunResult = { unique_id: 'model.pkg.ghost', status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'gone', failures: null };
-  const r = buildReport({ command: 'build', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, settings: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, chunks: [{ chunk: { index: 1, name: 'chunk-1', nodes: ['model.pkg.ghost'], dependsOn: [], work: 0, predicted: 0 }, results: [res] }] });
+  const r = buildReport({ command: 'build', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, paths: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, chunks: [{ chunk: { index: 1, name: 'chunk-1', nodes: ['model.pkg.ghost'], dependsOn: [], work: 0, predicted: 0 }, results: [res] }] });
   expect(annotationsFor(r)).toEqual([{ level: 'error', title: 'dbt model ghost: error', message: 'gone (chunk chunk-1)', uid: 'model.pkg.ghost' }]);
 });

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { artifactName, uploadArtifactSets, type UploadOutcome } from '../src/report/artifacts.js';
+import { artifactName, uploadArtifactSets, type UploadOutcome } from '../src/artifacts/upload.js';
 import { startArtifactService, type ArtifactService } from './support/artifact-service.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -12,7 +12,7 @@ import { annotationsFor } from '../src/report/annotations.js';
 import { buildReport } from '../src/report/build.js';
 import { countOf, type NodeOutcome, type RunReport } from '../src/report/model.js';
 import { renderSummary } from '../src/report/summary.js';
-import type { Bucket } from '../src/run/statuses.js';
+import type { Bucket } from '../src/dbt/statuses.js';
 import { toCheckAnnotations, type SourceAnnotation } from '../src/report/github/check-annotations.js';
 import { abandonCheckRun, completeCheckRun, startCheckRun, CHECK_TEXT_LIMIT } from '../src/report/github/checks.js';
 import { createOctokit, type Log, type Octokit, type RetryPolicy } from '../src/report/github/client.js';
@@ -68,7 +68,7 @@ function capturedReport(which: 'red' | 'green'): RunReport {
   const results = JSON.parse(readFileSync(join(CAPTURED, which, 'run_results.json'), 'utf8')) as RunResultsArtifact;
   const chunk: Chunk = { index: 1, name: 'chunk-1', nodes: results.results.map((r) => r.unique_id), dependsOn: [], work: 0, predicted: 0 };
   return buildReport({
-    command: 'build', manifest, settings: { projectDir: '/ws/example', workspace: '/ws' },
+    command: 'build', manifest, paths: { projectDir: '/ws/example', workspace: '/ws' },
     chunks: [{ chunk, results: results.results, startedAt: 0, endedAt: 4600 }], planNotes: [], wallSeconds: 4.6,
     readFile: (abs) => projectFile(which, abs),
   });
@@ -286,16 +286,16 @@ describe('check run', () => {
 describe('check annotations', () => {
   test('paths are made repository-relative or fall back; lines are sanitised; levels mapped', () => {
     const list: SourceAnnotation[] = [
-      { level: 'error', title: 't', message: 'm', file: './example/a.sql', line: 12, endLine: 14 },
+      { level: 'error', title: 't', message: 'm', file: './example/a.sql', line: 12 },
       { level: 'warning', title: 't', message: '', file: 'example\\b.yml', line: 0 },
       { level: 'error', title: 't', message: 'm', file: '/abs/c.sql', line: 5 },
       { level: 'error', title: 't', message: 'm', file: '../outside.sql' },
-      { level: 'error', title: 'x'.repeat(300), message: 'm', file: 'd.sql', line: 3, endLine: 1 },
+      { level: 'error', title: 'x'.repeat(300), message: 'm', file: 'd.sql', line: 3 },
     ];
     const { annotations, unplaced } = toCheckAnnotations(list, 'example/dbt_project.yml');
     expect(unplaced).toBe(0);
     expect(annotations.map((a) => [a.path, a.start_line, a.end_line, a.annotation_level])).toEqual([
-      ['example/a.sql', 12, 14, 'failure'],
+      ['example/a.sql', 12, 12, 'failure'],
       ['example/b.yml', 1, 1, 'warning'],
       ['example/dbt_project.yml', 1, 1, 'failure'],
       ['example/dbt_project.yml', 1, 1, 'failure'],

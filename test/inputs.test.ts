@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSettings } from '../src/inputs/settings.js';
 import { parseGroups } from '../src/inputs/groups.js';
-import { InputError } from '../src/inputs/errors.js';
+import { InputError } from '../src/shared/errors.js';
 import { budgetNote, shapeCandidates } from '../src/plan/shape.js';
 
 function project(): string {
@@ -139,7 +139,7 @@ describe('shapeCandidates under max-connections', () => {
 
 describe('secrets', () => {
   test('secret-looking names, not look-alikes', async () => {
-    const { secretsFromEnv } = await import('../src/report/secrets.js');
+    const { secretsFromEnv } = await import('../src/shared/secrets.js');
     expect(secretsFromEnv({
       DBT_PASSWORD: 'hunter22', SNOWFLAKE_PRIVATE_KEY: 'pk-123456', GH_TOKEN: 'ghp_abcdef', MY_API_KEY: 'k-999999',
       TOX_TESTENV_PASSENV: 'OPENBLAS_*', PWD: '/home/runner', KEYBOARD: 'us-intl', TOKENIZER_MODE: 'fast', INPUT_PASSWORD: 'not-this',

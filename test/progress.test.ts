@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbtLogEvent, RunResultsArtifact } from '../src/dbt/types.js';
-import { clock, progressDue, progressLine, ProgressTracker } from '../src/report/progress.js';
+import { clock, progressDue, progressLine, ProgressTracker } from '../src/run/progress.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const CAPTURED = join(ROOT, 'test', 'fixtures', 'captured', 'red');

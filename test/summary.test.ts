@@ -70,7 +70,7 @@ function capturedInput(variant: 'green' | 'red'): ReportInput {
     return { chunk, results, startedAt, endedAt, predicted: chunk.predicted };
   });
   return {
-    command: 'build', manifest, settings: { projectDir: PROJECT_DIR, workspace: WORKSPACE }, chunks, planNotes: [],
+    command: 'build', manifest, paths: { projectDir: PROJECT_DIR, workspace: WORKSPACE }, chunks, planNotes: [],
     wallSeconds: Math.round((last - first) / 100) / 10 + 2 + 3, readFile: projectReader(variant),
     speedEstimate: { chosen: plan.makespan, oneProcess: one.makespan },
   };
@@ -208,7 +208,7 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
   return {
     command: 'build',
     manifest: { metadata: { dbt_version: '1.11.16', project_name: pkg }, nodes },
-    settings: { projectDir: '/repo', workspace: '/repo' },
+    paths: { projectDir: '/repo', workspace: '/repo' },
     chunks, planNotes: [], wallSeconds: Math.round((lastEnd - startBase) / 1000) + 14,
     speedEstimate: { chosen: Math.max(...chunks.map((c) => (c.chunk.predictedStart ?? 0) + c.predicted)), oneProcess: chunks.reduce((t, c) => t + c.predicted, 0) },
     readFile: (p) => texts.get(p),
@@ -414,7 +414,7 @@ describe('the report model', () => {
     const res = (uid: string, status: string, message: string | null): RunResult => ({ unique_id: uid, status, timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message, failures: null });
     const chunk = (index: number, nodes: string[]): Chunk => ({ index, name: `chunk-${index}`, nodes, dependsOn: [], work: 1, predicted: 1 });
     const r = buildReport({
-      command: 'build', manifest, settings: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, readFile: () => undefined,
+      command: 'build', manifest, paths: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, readFile: () => undefined,
       chunks: [
         { chunk: chunk(1, ['model.p.a']), results: [res('model.p.a', 'error', 'boom')] },
         { chunk: chunk(2, ['model.p.b', 'model.p.c']), results: [res('model.p.b', 'skipped', "Skipped: upstream model.p.a (chunk 1) ended with status 'error'."), res('model.p.c', 'skipped', null)] },
@@ -492,7 +492,7 @@ describe('the 1 MiB limit', () => {
 
 describe('status line', () => {
   test('no nodes, one chunk (no speed-up claimed), more annotations than GitHub shows', () => {
-    const empty = buildReport({ command: 'run', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, settings: { projectDir: '/w', workspace: '/w' }, chunks: [], planNotes: [], wallSeconds: 4.2 });
+    const empty = buildReport({ command: 'run', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, paths: { projectDir: '/w', workspace: '/w' }, chunks: [], planNotes: [], wallSeconds: 4.2 });
     expect(renderSummary(empty)).toBe('### ✅ dbt run: no nodes selected · 4.2 s\n');
     const r = report(syntheticInput({ models: 60, testsPerModel: 2, chunks: 1, erroring: 0, failing: 14, warning: 12 }));
     const md = renderSummary(r, { annotationSlots: { error: 9, warning: 10 } });

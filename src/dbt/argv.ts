@@ -26,7 +26,7 @@ function globalFlags(opts: { json: boolean; partialParseFile?: string }): string
 }
 
 export function depsArgv(p: ProjectArgs, logPath: string): string[] {
-  return [...globalFlags({ json: true }), 'deps', ...projectFlags({ ...p, vars: p.vars }), '--log-path', logPath];
+  return [...globalFlags({ json: true }), 'deps', ...projectFlags(p), '--log-path', logPath];
 }
 
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */

@@ -1,7 +1,7 @@
 // Finds the dbt executable and tells dbt-core (Python, v1) from dbt Fusion (Rust, v2) without running it.
 import { accessSync, constants, openSync, readSync, closeSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { InputError } from '../inputs/errors.js';
+import { DbtExecutableError } from './errors.js';
 
 export type Engine = 'core' | 'fusion' | 'unknown';
 
@@ -25,9 +25,9 @@ export function resolveDbt(name: string, env: Record<string, string | undefined>
     try {
       statSync(abs);
     } catch {
-      throw new InputError('dbt', `'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`);
+      throw new DbtExecutableError(`'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`);
     }
-    if (!isExecutableFile(abs)) throw new InputError('dbt', `'${name}' is not an executable file (check its permissions: chmod +x).`);
+    if (!isExecutableFile(abs)) throw new DbtExecutableError(`'${name}' is not an executable file (check its permissions: chmod +x).`);
     path = abs;
   } else {
     for (const dir of (env.PATH ?? '').split(delimiter)) {
@@ -37,7 +37,7 @@ export function resolveDbt(name: string, env: Record<string, string | undefined>
       }
     }
     if (path === undefined) {
-      throw new InputError('dbt', `'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`);
+      throw new DbtExecutableError(`'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`);
     }
   }
   return { path, engine: sniffEngine(path) };

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { depsArgv, listArgv, parseArgv, type ListArgs, type ProjectArgs } from './argv.js';
 import type { DbtLauncher, DbtRunOutcome } from './process.js';
 import type { Manifest } from './types.js';
-import { UserError } from '../inputs/errors.js';
+import { DbtError } from './errors.js';
 
 export interface DbtCall {
   /** Runs deps and ls. */
@@ -18,12 +18,12 @@ export interface DbtCall {
   log: (line: string) => void;
 }
 
-function failure(what: string, o: DbtRunOutcome): UserError {
-  if (o.spawnError) return new UserError(`dbt ${what} could not start: ${o.spawnError}`);
-  if (o.lost) return new UserError(`dbt ${what} was lost: ${o.lost}`);
+function failure(what: string, o: DbtRunOutcome): DbtError {
+  if (o.spawnError) return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
+  if (o.lost) return new DbtError(`dbt ${what} was lost: ${o.lost}`);
   const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
   const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
-  return new UserError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
+  return new DbtError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
 }
 
 export function hasPackages(projectDir: string): boolean {
@@ -66,6 +66,6 @@ export async function parseProject(call: DbtCall, a: ProjectArgs & { targetPath:
 
 export function readManifest(targetPath: string): Manifest {
   const path = join(targetPath, 'manifest.json');
-  if (!existsSync(path)) throw new UserError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
+  if (!existsSync(path)) throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
   return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
 }

@@ -1,7 +1,6 @@
 // Shapes of the dbt artifacts and log events this action reads (dbt-core 1.8+, run_results v6 / manifest v12).
 
-export type NodeStatus =
-  | 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn' | 'runtime error' | 'partial success' | 'no-op' | 'reused';
+import type { NodeStatus } from './statuses.js';
 
 export interface TimingInfo { name: string; started_at?: string | null; completed_at?: string | null }
 

@@ -4,18 +4,20 @@ import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
-import { UserError } from '../inputs/errors.js';
+import { UserError } from '../shared/errors.js';
 import type { Manifest, RunResult, RunResultsArtifact } from '../dbt/types.js';
 import { syntheticResult } from '../dbt/results.js';
 import { buildPlanGraph } from '../plan/graph.js';
 import { planShards } from '../plan/shards.js';
 import { mergeRunResults } from '../report/merge.js';
 import { buildReport } from '../report/build.js';
-import { localArtifactsDir, publish } from '../report/publish.js';
-import { artifactName, uploadArtifactSets } from '../report/artifacts.js';
-import { fetchArtifacts, latestAttempts } from '../report/download.js';
+import { publish } from '../report/publish.js';
+import { localArtifactsDir } from '../artifacts/run-files.js';
+import { artifactName, uploadArtifactSets } from '../artifacts/upload.js';
+import { fetchArtifacts, latestAttempts } from '../artifacts/download.js';
 import { selectionArgs, type Prepared } from './prepare.js';
-import { weightsFor, timingsFor } from './local.js';
+import { weightsFor, timingsFor } from './planning.js';
+import { publishOptions, runnerSink } from './runner.js';
 
 export interface ShardPlanFile {
   version: 1;
@@ -41,7 +43,7 @@ export async function planMatrix(i: { settings: Settings; prepared: Prepared; en
   core.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
   for (const sh of sp.shards) core.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
   const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s), env: i.env, log: (l) => core.info(l), retentionDays: s.retentionDays });
+  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: (l) => core.info(l), retentionDays: s.retentionDays });
   if (!up?.ok) throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
   core.setOutput('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
   core.setOutput('shard-plan', path);
@@ -51,7 +53,7 @@ export async function planMatrix(i: { settings: Settings; prepared: Prepared; en
 async function loadShardPlan(s: Settings, env: NodeJS.ProcessEnv): Promise<ShardPlanFile> {
   let path = s.shardPlan;
   if (path === undefined) {
-    const found = await fetchArtifacts(new RegExp(`^${escape(planArtifactBase(s))}-matrix-attempt-\\d+`), join(s.workDir, 'downloads'), env, localArtifactsDir(s));
+    const found = await fetchArtifacts(new RegExp(`^${escape(planArtifactBase(s))}-matrix-attempt-\\d+`), join(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
     const latest = latestAttempts(found, () => 'plan').get('plan');
     if (latest === undefined) throw new UserError(`mode ${s.mode}: no shard plan found (artifact ${planArtifactBase(s)}-matrix-attempt-N from the plan job). Run a job with mode: plan first and make this job need it, with the same artifact-name.`);
     path = join(latest.dir, 'shard-plan.json');
@@ -81,7 +83,7 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
   mkdirSync(s.workDir, { recursive: true });
   const plan = await loadShardPlan(s, env);
   const pattern = new RegExp(`^${escape(s.artifactName)}-.+-shard-(\\d+)-attempt-\\d+(-[0-9a-f]{8})?$`);
-  const found = await fetchArtifacts(pattern, join(s.workDir, 'downloads'), env, localArtifactsDir(s));
+  const found = await fetchArtifacts(pattern, join(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
   const byShard = latestAttempts(found, (n) => pattern.exec(n)?.[1]);
   const chunks: { chunk: { index: number; name: string; nodes: string[]; dependsOn: number[]; work: number; predicted: number }; results: RunResult[]; startedAt?: number; endedAt?: number }[] = [];
   const artifacts: (RunResultsArtifact | undefined)[] = [];
@@ -114,8 +116,8 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
     chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
     elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
   });
-  const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, settings: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
-  await publish({ settings: s, mask: i.mask, report, merged: merged.artifact });
+  const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
+  await publish({ options: publishOptions(s), mask: i.mask, sink: runnerSink, env, report, merged: merged.artifact });
   if (notes.length > 0 && report.ok) core.setFailed(`${notes.length} shard(s) left no results.`);
 }
 

@@ -6,7 +6,8 @@ import * as core from '@actions/core';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
-import { UserError } from '../inputs/errors.js';
+import { InputError, UserError } from '../shared/errors.js';
+import { DbtExecutableError } from '../dbt/errors.js';
 import { resolveDbt } from '../dbt/executable.js';
 import { DbtHost, HostUnavailable, pythonOf, type ProfileFacts } from '../dbt/host.js';
 import { subprocessLauncher, type DbtLauncher } from '../dbt/process.js';
@@ -47,7 +48,7 @@ export interface Prepared {
 }
 
 export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal): Promise<Prepared> {
-  const exe = resolveDbt(s.dbt, env, cwd);
+  const exe = dbtExecutable(s, env, cwd);
   if (exe.engine === 'fusion') {
     throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
   }
@@ -118,6 +119,15 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
     return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+  }
+}
+
+/** The dbt input resolved to an executable; a bad one names the input. */
+function dbtExecutable(s: Settings, env: NodeJS.ProcessEnv, cwd: string): ReturnType<typeof resolveDbt> {
+  try {
+    return resolveDbt(s.dbt, env, cwd);
+  } catch (e) {
+    throw e instanceof DbtExecutableError ? new InputError('dbt', e.message) : e;
   }
 }
 

@@ -1,5 +1,5 @@
 // Parses the multiline `groups` input: one `name: selection` per line.
-import { InputError } from './errors.js';
+import { InputError } from '../shared/errors.js';
 
 export interface GroupSpec {
   name: string;

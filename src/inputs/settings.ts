@@ -4,7 +4,8 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { COMMANDS, Input, type DbtCommand, type InputName } from './names.js';
-import { InputError } from './errors.js';
+import { InputError } from '../shared/errors.js';
+import { statusesOf } from '../dbt/statuses.js';
 import { parseGroups, type GroupSpec } from './groups.js';
 
 export type IfNoNodes = 'warn' | 'error' | 'ignore';
@@ -209,8 +210,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
   const retryOn = new Set<string>();
   for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
-    if (word === 'error') ['error', 'runtime error', 'partial success'].forEach((x) => retryOn.add(x));
-    else if (word === 'fail') retryOn.add('fail');
+    if (word === 'error' || word === 'fail') statusesOf(word === 'error' ? 'errored' : 'failed').forEach((x) => retryOn.add(x));
     else throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
   }
   const failFast = boolean(env, Input.FailFast, false);

@@ -2,7 +2,7 @@
 // Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
 import { globSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { InputError } from '../inputs/errors.js';
+import { InputError } from '../shared/errors.js';
 import { defaultWeight } from './nodes.js';
 
 export interface Timings {

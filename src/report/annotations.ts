@@ -1,6 +1,7 @@
 // Annotations for the problem nodes, most important first: GitHub keeps only the first 10 error and the first
 // 10 warning annotations of a step (the runner's ExecutionContext), so the order decides what people see.
 import { isTest, problems, type NodeOutcome, type RunReport } from './model.js';
+import { clip } from '../shared/text.js';
 
 /** Workflow-command annotations GitHub keeps per step and level. */
 export const ANNOTATIONS_PER_STEP = 10;
@@ -53,7 +54,7 @@ export function annotationsFor(r: RunReport): Annotation[] {
       return {
         level: n.bucket === 'warned' ? 'warning' as const : 'error' as const,
         title: `${titleOf(n)}${skipped.length > 0 ? `, skipped ${skipped.length} downstream` : ''}${label}`,
-        message: cut(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
+        message: clip(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
         ...(n.file !== undefined ? { file: n.file } : {}),
         ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
         uid: n.uid,
@@ -119,11 +120,4 @@ function messageOf(n: NodeOutcome, cause: NodeOutcome | undefined): string {
     return `${n.message ?? 'Skipped because an upstream node did not succeed.'} ${where}`;
   }
   return `${(n.message ?? n.status).trim()} ${where}`;
-}
-
-function cut(s: string, limit: number): string {
-  if (s.length <= limit) return s;
-  let end = limit - 1;
-  if (/[\uD800-\uDBFF]/.test(s[end - 1])) end--; // never split a surrogate pair
-  return `${s.slice(0, end)}…`;
 }

@@ -3,7 +3,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest, ManifestNode, RunResult } from '../dbt/types.js';
-import type { Settings } from '../inputs/settings.js';
 import type { Chunk } from '../plan/chunks.js';
 import { manifestNodes } from '../plan/graph.js';
 import { countOf, flakyOf, nodeFacts, outcomeOf, type ChunkSummary, type FlakyNode, type NodeOutcome, type RunReport } from './model.js';
@@ -12,7 +11,8 @@ import { declarationFinder, type TestDeclaration } from './yaml-lines.js';
 export interface ReportInput {
   command: string;
   manifest: Manifest;
-  settings: Pick<Settings, 'projectDir' | 'workspace'>;
+  /** The repository root (files are reported relative to it) and the dbt project inside it. */
+  paths: { projectDir: string; workspace: string };
   /** startedAt/endedAt: epoch ms of the chunk's process(es); predicted: the planner's estimate in seconds. */
   chunks: { chunk: Chunk; results: RunResult[]; startedAt?: number; endedAt?: number; predicted?: number }[];
   planNotes: string[];
@@ -39,10 +39,10 @@ export function buildReport(i: ReportInput): RunReport {
   const nodes = i.chunks.flatMap((c) =>
     c.results.map((r) => {
       const m = all.get(r.unique_id);
-      const o = outcomeOf(r, nodeFacts(m, r.unique_id, i.settings.projectDir, i.settings.workspace, root), c.chunk.name);
+      const o = outcomeOf(r, nodeFacts(m, r.unique_id, i.paths.projectDir, i.paths.workspace, root), c.chunk.name);
       // Lines matter where a node is annotated or linked: the problems.
       if (o.bucket !== 'passed' && o.file !== undefined && m !== undefined) {
-        const line = yamlLine(m, all, i.settings.projectDir, finder);
+        const line = yamlLine(m, all, i.paths.projectDir, finder);
         if (line !== undefined) o.line = line;
       }
       return o;

@@ -1,6 +1,6 @@
 // What this run changed against the base branch's results: each problem labelled new or already failing, the
 // nodes fixed, duration regressions and row-count changes. Pure: the base is read by base.ts.
-import { bucketOf, type Bucket } from '../run/statuses.js';
+import { bucketOf, type Bucket } from '../dbt/statuses.js';
 import { isBlocking, type NodeOutcome } from './model.js';
 
 /** One node as the base run left it. */

@@ -1,6 +1,7 @@
 // The merged results as JUnit XML, for tools that read JUnit: one testsuite per resource type, one testcase per
 // node; error → <error>, fail → <failure>, skipped → <skipped>, warn → passes with a <system-out> note.
 import type { RunResultsArtifact } from '../dbt/types.js';
+import { bucketOf } from '../dbt/statuses.js';
 
 function xml(s: string): string {
   // XML 1.0 allows no control characters but tab, LF, CR.
@@ -31,17 +32,17 @@ export function renderJunit(a: RunResultsArtifact, names: (uid: string) => { nam
       time += t;
       const msg = xml(r.message ?? String(r.status));
       const attrs = `name="${xml(name)}" classname="${xml(r.unique_id)}" time="${t.toFixed(3)}"${file ? ` file="${xml(file)}"` : ''}`;
-      const st = String(r.status).toLowerCase();
-      if (st === 'fail') {
+      const bucket = bucketOf(String(r.status));
+      if (bucket === 'failed') {
         f++;
         cases.push(`    <testcase ${attrs}><failure message="${msg}">${msg}</failure></testcase>`);
-      } else if (st === 'error' || st === 'runtime error' || st === 'partial success') {
+      } else if (bucket === 'errored') {
         e++;
         cases.push(`    <testcase ${attrs}><error message="${msg}">${msg}</error></testcase>`);
-      } else if (st === 'skipped') {
+      } else if (bucket === 'skipped') {
         sk++;
         cases.push(`    <testcase ${attrs}><skipped message="${msg}"/></testcase>`);
-      } else if (st === 'warn') {
+      } else if (bucket === 'warned') {
         cases.push(`    <testcase ${attrs}><system-out>warn: ${msg}</system-out></testcase>`);
       } else cases.push(`    <testcase ${attrs}/>`);
     }

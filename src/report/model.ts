@@ -1,7 +1,9 @@
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ManifestNode, RunResult } from '../dbt/types.js';
-import { bucketOf, type Bucket } from '../run/statuses.js';
+import { bucketOf, type Bucket } from '../dbt/statuses.js';
+
+export { isBlocking } from '../dbt/statuses.js';
 import type { Comparison } from './compare.js';
 
 export interface NodeFacts {
@@ -71,10 +73,6 @@ export interface RunReport {
   comparison?: Comparison;
 }
 
-/** Errored, failed, or skipped because of one: what fails the step. */
-export function isBlocking(b: Bucket): boolean {
-  return b === 'errored' || b === 'failed' || b === 'skipped';
-}
 
 /** Retried nodes whose last attempt passed after an error or a failure. */
 export function flakyOf(retried: FlakyNode[]): FlakyNode[] {

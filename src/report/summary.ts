@@ -10,6 +10,7 @@
 // verbatim in fenced code blocks whose fence is longer than any run of backticks in the content.
 import { annotationsFor, hiddenAnnotations, labelOf, type AnnotationSlots } from './annotations.js';
 import { relativeChange, type Change } from './compare.js';
+import { clip, oneLine } from '../shared/text.js';
 import { isTest, problems, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -367,17 +368,6 @@ function code(s: string, inTable: boolean): string {
   return `${fence}${pad}${body}${pad}${fence}`;
 }
 
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
-}
-
-/** At most `max` characters (never splitting a surrogate pair), with `mark` when cut. */
-function clip(s: string, max: number, mark = '…'): string {
-  if (s.length <= max) return s;
-  let end = Math.max(0, max - mark.length);
-  if (end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1])) end--;
-  return s.slice(0, end) + mark;
-}
 
 function num(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');

@@ -9,7 +9,7 @@ import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js';
 import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
-import { blocksDownstream } from './statuses.js';
+import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
 import { stopReasonOf } from './stop.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
@@ -155,7 +155,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
 
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkContext): string[] {
-  const retryOn = ctx.retryOn ?? new Set(['error', 'runtime error', 'partial success']);
+  const retryOn = ctx.retryOn ?? new Set<string>(statusesOf('errored'));
   const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
   if (again.size === 0) return [];
   for (const u of batch) {

@@ -1,7 +1,5 @@
 // Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
-import * as core from '@actions/core';
 import { join } from 'node:path';
-import type { Settings } from '../inputs/settings.js';
 import type { ProjectArgs } from '../dbt/argv.js';
 import type { DbtLauncher } from '../dbt/process.js';
 import type { DbtLogEvent, Manifest } from '../dbt/types.js';
@@ -13,12 +11,32 @@ import { runChunk, type ChunkOutcome } from './chunk.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
-import { ProgressTracker } from '../report/progress.js';
-import { nodeFacts } from '../report/model.js';
-import { manifestNodes } from '../plan/graph.js';
+import { ProgressTracker } from './progress.js';
+import type { Logger } from '../shared/log.js';
+
+/** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
+const INTERRUPT_GRACE_MS = 4000;
+
+/** How the chunks run: the run's own choices, none of the planner's. */
+export interface RunOptions {
+  command: string;
+  /** --state / --defer for every chunk. */
+  state?: string;
+  defer: boolean;
+  failFast: boolean;
+  staggerSeconds: number;
+  /** Above this share of memory in use, a chunk waits for a running one to finish before it starts. */
+  memoryLimitPercent: number;
+  timeoutMinutes?: number;
+  retries: number;
+  /** Statuses that are retried. */
+  retryOn: Set<string>;
+  /** Each chunk's target and logs go to a folder of its own here. */
+  workDir: string;
+}
 
 export interface ExecuteInput {
-  settings: Settings;
+  options: RunOptions;
   /** Starts one dbt invocation (a process, or a forked worker). */
   launch: DbtLauncher;
   cwd: string;
@@ -33,9 +51,12 @@ export interface ExecuteInput {
   partialParseFile?: string;
   signal: AbortSignal;
   killSignal: AbortSignal;
-  log: (line: string) => void;
+  /** Lines for the log (masked by the caller's logger where they can hold secrets). */
+  log: Logger;
   /** Predicted seconds per node (for the progress estimate). */
   weight: (uid: string) => number;
+  /** A node's display name and file, for the progress lines. */
+  describe: (uid: string) => { name: string; resourceType: string; file?: string };
   /** Masks known secrets in text that is printed. */
   mask: (text: string) => string;
 }
@@ -48,18 +69,15 @@ export interface Execution {
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
-  const s = x.settings;
+  const s = x.options;
+  const log = (line: string): void => x.log.info(line);
   const selectors = new SelectorIndex(x.manifest);
   const schemas = new SchemaGate(x.manifest, x.plan);
-  const allNodes = manifestNodes(x.manifest);
-  const progress = new ProgressTracker({
-    nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight,
-    describe: (uid) => nodeFacts(allNodes.get(uid), uid, s.projectDir, s.workspace, x.manifest.metadata.project_name),
-  });
+  const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
   const ticker = setInterval(() => {
     const line = progress.take(Date.now());
-    if (line) x.log(line);
-  }, 1000);
+    if (line) log(line);
+  }, PROGRESS_TICK_MS);
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const outcomes = new Map<number, ChunkOutcome>();
   const firstNodeAt = new Map<number, number>();
@@ -78,23 +96,23 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         const used = memoryUsedPercent();
         return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
       },
-      onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? core.debug(reason) : x.log(`⏸ ${reason}`)),
+      onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
       onChunkStart: (c) => {
         schemas.claim(c);
         progress.chunkStarted(c.name, Date.now());
-        x.log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+        log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
       },
       onChunkEnd: (r) => {
         schemas.done(r.chunk);
         // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
-        for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) x.log(x.mask(line));
-        x.log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
+        for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) log(x.mask(line));
+        log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         const out = await runChunk({
           launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
           threads: x.threads, state: s.state, defer: s.defer,
-          timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: 4000,
+          timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS,
           signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
           parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
           selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
@@ -103,9 +121,9 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
             // dbt creates the chunk's schemas before it reports its concurrency line.
             if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
             if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index)) firstNodeAt.set(chunk.index, Date.now());
-            logEvent(name, ev, x.mask, width);
+            logEvent(log, name, ev, x.mask, width);
             const failure = progress.event(name, ev);
-            if (failure) x.log(x.mask(failure));
+            if (failure) log(x.mask(failure));
           },
         }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
         outcomes.set(chunk.index, out);
@@ -116,11 +134,13 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   } finally {
     clearInterval(ticker);
   }
-  x.log(progress.line(Date.now()));
+  log(progress.line(Date.now()));
   return { reports, outcomes, firstNodeAt };
 }
 
 const SCHEMA_WAIT = 'schema ';
+/** How often the progress line may be printed (it prints only when due). */
+const PROGRESS_TICK_MS = 1000;
 
 /**
  * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
@@ -156,9 +176,9 @@ class SchemaGate {
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** One line per dbt info/warn/error event, prefixed by the chunk. */
-function logEvent(chunk: string, ev: DbtLogEvent, mask: (t: string) => string, width = 0): void {
+function logEvent(log: (line: string) => void, chunk: string, ev: DbtLogEvent, mask: (t: string) => string, width = 0): void {
   if (ev.info.level === 'debug') return;
   const msg = ev.info.msg.replace(ANSI, '');
   if (msg.trim() === '') return;
-  core.info(mask(`${`[${chunk}]`.padEnd(width + 2)} ${msg}`));
+  log(mask(`${`[${chunk}]`.padEnd(width + 2)} ${msg}`));
 }

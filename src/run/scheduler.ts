@@ -6,7 +6,7 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { RunResult } from '../dbt/types.js';
 import { syntheticResult } from '../dbt/results.js';
-import { blocksDownstream } from './statuses.js';
+import { blocksDownstream, stopsFailFast } from '../dbt/statuses.js';
 import { stopReasonOf, type StopReason } from './stop.js';
 
 export interface ChunkReport {
@@ -89,8 +89,8 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
   const own = new AbortController();
   const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
   const failed = (uid: string, st: string): void => {
-    if (!o.failFast || signal.aborted || !['error', 'fail', 'runtime error'].includes(st)) return;
-    const reason: StopReason = { kind: 'fail-fast', message: `Skipped: fail-fast after ${uid} ended with status '${st}'.` };
+    if (!o.failFast || signal.aborted || !stopsFailFast(st)) return;
+    const reason: StopReason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
     own.abort(reason);
   };
   let lastStart = -Infinity;
@@ -175,4 +175,12 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
     if (timer !== undefined) clearTimeout(timer);
   }
   return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+}
+
+const SKIPPED = 'Skipped: ';
+
+/** Why fail-fast stopped the run (from the message it left on the nodes it skipped), when it did. */
+export function failFastStop(results: RunResult[]): string | undefined {
+  const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
+  return hit?.message?.slice(SKIPPED.length);
 }

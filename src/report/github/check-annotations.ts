@@ -1,8 +1,9 @@
 // Report annotations → Checks API annotation objects, validated up front so a batch is rarely refused.
 import type { Annotation } from '../annotations.js';
+import { clip } from '../../shared/text.js';
 
-/** What annotationsFor gives, plus the line numbers it may carry. */
-export type SourceAnnotation = Annotation & { line?: number; endLine?: number };
+/** What the check run is given: the report's annotations (a line, when known, marks a single line). */
+export type SourceAnnotation = Annotation;
 
 export interface CheckAnnotation {
   path: string;
@@ -40,14 +41,13 @@ export function toCheckAnnotations(list: SourceAnnotation[], fallbackFile?: stri
       continue;
     }
     const start = own !== undefined && validLine(a.line) ? Math.floor(a.line as number) : 1;
-    const end = own !== undefined && validLine(a.endLine) && Math.floor(a.endLine as number) >= start ? Math.floor(a.endLine as number) : start;
     annotations.push({
       path,
       start_line: start,
-      end_line: end,
+      end_line: start,
       annotation_level: a.level === 'error' ? 'failure' : 'warning',
-      message: cut(a.message.trim() === '' ? a.title : a.message, MESSAGE_LIMIT),
-      title: cut(a.title, TITLE_LIMIT),
+      message: clip(a.message.trim() === '' ? a.title : a.message, MESSAGE_LIMIT),
+      title: clip(a.title, TITLE_LIMIT),
     });
   }
   return { annotations, unplaced };
@@ -70,15 +70,4 @@ function repoPath(file: string | undefined): string | undefined {
   const p = file.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
   if (p === '' || p.startsWith('/') || /^[A-Za-z]:/.test(p) || p.split('/').includes('..')) return undefined;
   return p;
-}
-
-/** At most `limit` UTF-16 units, never splitting a surrogate pair, with an ellipsis when cut. */
-export function cut(s: string, limit: number): string {
-  return s.length <= limit ? s : `${sliceSafe(s, limit - 1)}…`;
-}
-
-/** The first `end` UTF-16 units, one fewer if that would split a surrogate pair. */
-export function sliceSafe(s: string, end: number): string {
-  const e = end > 0 && /[\uD800-\uDBFF]/.test(s[end - 1] ?? '') ? end - 1 : end;
-  return s.slice(0, e);
 }

@@ -2,7 +2,8 @@
 // Nothing here throws: GitHub reporting is a bonus, never a reason for the step to fail.
 import { randomUUID } from 'node:crypto';
 import type { RunReport } from '../model.js';
-import { batches, cut, sliceSafe, toCheckAnnotations, type CheckAnnotation, type SourceAnnotation } from './check-annotations.js';
+import { clip, sliceSafe } from '../../shared/text.js';
+import { batches, toCheckAnnotations, type CheckAnnotation, type SourceAnnotation } from './check-annotations.js';
 import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Log, type Octokit, type RetryPolicy } from './client.js';
 
 /** The Checks API's limit for output.summary and output.text. */
@@ -149,7 +150,7 @@ export async function abandonCheckRun(h: CheckRunHandle, reason: string, conclus
   try {
     await withRetry(() => h.octokit.rest.checks.update({
       owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed', conclusion, completed_at: new Date().toISOString(),
-      output: { title: cut(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
+      output: { title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
     }), h.retry);
   } catch (e) {
     h.log.warning(`Check run '${h.name}' could not be completed (${messageOf(e)}).`);
@@ -183,7 +184,7 @@ export function checkTitle(r: RunReport): string {
   const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
     .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
   const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
-  return cut(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
+  return clip(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 
 function outputNotes(o: CheckRunOutcome): string | undefined {

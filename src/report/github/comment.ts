@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { isBlocking, problems, type RunReport } from '../model.js';
 import { labelOf } from '../annotations.js';
 import { escapeHtml } from '../summary.js';
-import { cut, sliceSafe } from './check-annotations.js';
+import { clip, oneLine, sliceSafe } from '../../shared/text.js';
 import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Log, type Octokit, type RetryPolicy } from './client.js';
 
 /** GitHub refuses issue and PR comment bodies longer than this. */
@@ -59,7 +59,7 @@ export function renderPrComment(i: CommentInput): string {
       const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored' ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})` : '';
       const since = r.comparison?.since.get(n.uid);
       const label = since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
-      const row = `| ${icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(cut(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(cut(n.file, 300)) : ''} | ${cell(cut(oneLine(n.message ?? ''), 300))} |`;
+      const row = `| ${icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(clip(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(clip(n.file, 300)) : ''} | ${cell(clip(oneLine(n.message ?? ''), 300))} |`;
       if (size + row.length + 1 > limit) break;
       rows.push(row);
       size += row.length + 1;
@@ -75,7 +75,7 @@ export function renderPrComment(i: CommentInput): string {
 function changeLines(r: RunReport): string[] {
   const out = [`<!-- parallel-dbt-state: ${problemState(r)} -->`];
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  const names = (uids: string[]): string => `${uids.slice(0, 20).map((u) => `\`${cell(cut(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
+  const names = (uids: string[]): string => `${uids.slice(0, 20).map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
   const c = r.comparison;
   if (c) {
     out.push(`**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`, '');
@@ -173,8 +173,4 @@ function icon(b: string): string {
 
 function cell(s: string): string {
   return escapeHtml(s).replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-
-function oneLine(s: string): string {
-  return s.replace(/\s+/g, ' ').trim();
 }

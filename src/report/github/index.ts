@@ -1,11 +1,9 @@
 // PR status for main.ts and publish.ts: a check run started after planning, completed with every annotation,
 // and one PR comment kept up to date. Decides what is possible (token, event, fork) and never throws.
-import { completeCheckRun, abandonCheckRun, startCheckRun, type CheckRunHandle, type CheckRunOutcome } from './checks.js';
+import { completeCheckRun, abandonCheckRun, startCheckRun, type CheckRunHandle, type CheckRunOutcome, type CompleteCheckRunInput } from './checks.js';
 import { commentMarker, renderPrComment, shouldWriteComment, upsertPrComment, type CommentOutcome } from './comment.js';
 import { createOctokit, type Log, type Octokit, type RetryPolicy } from './client.js';
 import { readGithubTarget, type GithubTarget } from './context.js';
-import type { SourceAnnotation } from './check-annotations.js';
-import type { RunReport } from '../model.js';
 
 export { checkTitle, truncateMarkdown, CHECK_TEXT_LIMIT } from './checks.js';
 export { renderPrComment, commentMarker, shouldWriteComment, problemState, COMMENT_LIMIT } from './comment.js';
@@ -30,13 +28,8 @@ export interface GithubReportingInput {
   retry?: RetryPolicy;
 }
 
-export interface FinishInput {
-  report: RunReport;
-  summaryMarkdown: string;
-  annotations: SourceAnnotation[];
-  /** Repository-relative file for nodes without one: the project's dbt_project.yml. */
-  fallbackFile?: string;
-  conclusion?: 'success' | 'failure' | 'cancelled' | 'neutral';
+/** What the check run is completed with (see CompleteCheckRunInput), and whether the PR comment is due. */
+export interface FinishInput extends Omit<CompleteCheckRunInput, 'maxAnnotations'> {
   /** Input comment-mode (default always). */
   commentMode?: 'always' | 'changes' | 'failures';
 }

@@ -2,7 +2,7 @@
 // and the merged files into staging folders, masking known secrets in every file on the way, ready to upload.
 import { cpSync, existsSync, globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import type { ArtifactFileSet } from './artifacts.js';
+import type { ArtifactFileSet } from './upload.js';
 
 export interface ChunkFiles {
   /** chunk-1, … : also the folder inside the artifact (download-artifact merge-multiple keeps them apart). */

@@ -3,7 +3,7 @@
 // decides when one is due. Pure: every time is passed in; printing is the caller's.
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent } from '../dbt/types.js';
-import { bucketOf, type Bucket } from '../run/statuses.js';
+import { bucketOf, type Bucket } from '../dbt/statuses.js';
 
 export interface ProgressOptions {
   /** Every node the run will report (the plan's nodes). Events for other nodes are ignored. */
