@@ -42301,7 +42301,7 @@ function stopReasonOf(signal) {
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 function batchesFor(ctx, job) {
-    const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: (0,external_node_path_.join)(job.dir, 'target-00-retry0'), logPath: (0,external_node_path_.join)(job.dir, 'logs-00-retry0'), selectionState: (0,external_node_path_.join)(job.dir, 'selection-00-retry0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+    const base = argvBytes(argvOf(ctx.dbt, pathsOf(job, '-00-retry0'), [])) + envBytes(ctx.dbt.env);
     const batches = [];
     let cur = [];
     let size = base;
@@ -42320,6 +42320,14 @@ function batchesFor(ctx, job) {
         batches.push(cur);
     return batches;
 }
+/** The target, log and selection-state folders of one invocation (`tag` tells batches and retries apart). */
+function pathsOf(job, tag) {
+    return { targetPath: (0,external_node_path_.join)(job.dir, `target${tag}`), logPath: (0,external_node_path_.join)(job.dir, `logs${tag}`), selectionState: (0,external_node_path_.join)(job.dir, `selection${tag}`) };
+}
+/** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
+function argvOf(d, paths, select) {
+    return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer });
+}
 function envBytes(env) {
     return Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? '') + 2 + 8, 0);
 }
@@ -42331,7 +42339,7 @@ async function runChunk(ctx, job, blocked) {
     const invocations = [];
     const history = new Map();
     const batches = batchesFor(ctx, job);
-    const retries = ctx.retries ?? 0;
+    const retries = ctx.limits.retries ?? 0;
     let fatal;
     for (const [i, planned] of batches.entries()) {
         if (fatal !== undefined) {
@@ -42381,7 +42389,7 @@ async function runChunk(ctx, job, blocked) {
 }
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
-    const retryOn = ctx.retryOn ?? new Set(statusesOf('errored'));
+    const retryOn = ctx.limits.retryOn ?? new Set(statusesOf('errored'));
     const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
     if (again.size === 0)
         return [];
@@ -42412,21 +42420,21 @@ function nodeGate(ctx, batch, statusOf, feed) {
     return { waitsFor, known: [...known], subscribe: (listener) => feed.subscribe((uid, st) => listener(uid, blocksDownstream(st))) };
 }
 async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
-    const targetPath = (0,external_node_path_.join)(job.dir, `target${tag}`);
-    const logPath = (0,external_node_path_.join)(job.dir, `logs${tag}`);
-    const selectionState = (0,external_node_path_.join)(job.dir, `selection${tag}`);
+    const paths = pathsOf(job, tag);
+    const { targetPath, logPath, selectionState } = paths;
+    const { timeoutMs, graceMs } = ctx.limits;
     (0,external_node_fs_.mkdirSync)(selectionState, { recursive: true });
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbtVersion ?? '1.8.0'));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbt.dbtVersion ?? '1.8.0'));
     const unitTests = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
     const wanted = new Set(batch);
     const seen = new Map();
     const t0 = Date.now();
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
-    const interruptedNow = () => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
-    const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
-    const outcome = await ctx.launch({
+    const interruptedNow = () => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
+    const argv = argvOf(ctx.dbt, paths, unitTests);
+    const outcome = await ctx.dbt.launch({
         gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
-        argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+        argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
         onEvent: (ev) => {
             const r = nodeResultOf(ev);
             if (r !== undefined && wanted.has(r.uid)) {
@@ -42450,7 +42458,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     // profile or connection error). The same for every node, so it is reported once, not per node.
     const fatal = !interrupted && outcome.signal === undefined && (outcome.exitCode === 2 || outcome.spawnError !== undefined) && runResults === undefined && seen.size === 0
         ? fatalMessage(outcome) : undefined;
-    const reason = missingReason(outcome, ctx.timeoutMs, stop?.message);
+    const reason = missingReason(outcome, timeoutMs, stop?.message);
     for (const uid of batch) {
         const ev = seen.get(uid);
         const r = results.get(uid);
@@ -42493,39 +42501,16 @@ function missingReason(o, timeoutMs, stopMessage) {
 
 
 
+/** How often a held-back start asks `admit` again (memory, schema). */
+const ADMIT_POLL_MS = 200;
 async function runSchedule(o) {
-    const status = new Map(); // final status of every node known so far
-    const listeners = new Set();
-    const settle = (uid, st) => {
-        const first = !status.has(uid);
-        status.set(uid, st);
-        if (first)
-            for (const l of listeners)
-                l(uid, st);
-    };
-    const subscribe = (l) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-    };
+    const board = new StatusBoard();
     const chunkOf = new Map();
     for (const c of o.plan.chunks)
         for (const u of c.nodes)
             chunkOf.set(u, c.index);
     const reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-    // The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt).
-    const needs = new Map();
-    for (const c of o.plan.chunks) {
-        if (o.plan.gated) {
-            needs.set(c.index, []);
-            continue;
-        }
-        const ext = new Set();
-        for (const u of c.nodes)
-            for (const p of o.graph.nodes.get(u)?.parents ?? [])
-                if (chunkOf.get(p) !== c.index && chunkOf.has(p))
-                    ext.add(p);
-        needs.set(c.index, [...ext]);
-    }
+    const needs = externalNeeds(o.plan, o.graph, chunkOf);
     const running = new Map();
     const pending = [...o.plan.chunks];
     let wake = () => { };
@@ -42540,31 +42525,22 @@ async function runSchedule(o) {
     };
     let lastStart = -Infinity;
     let waitingFor;
-    const blocked = (uid, local) => {
-        for (const p of o.graph.nodes.get(uid)?.parents ?? []) {
-            const st = local.get(p)?.status ?? status.get(p);
-            if (st !== undefined && blocksDownstream(String(st))) {
-                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-                return st === 'skipped' ? `Skipped: upstream ${p}${where} was skipped.` : `Skipped: upstream ${p}${where} ended with status '${st}'.`;
-            }
-        }
-        return undefined;
-    };
+    const blocked = blockedBy(o.graph, chunkOf, board);
     const start = (c) => {
         const rep = reports.get(c.index);
         rep.startedAt = Date.now();
         o.onChunkStart?.(c);
         const onNodeStatus = (uid, st) => {
-            if (chunkOf.get(uid) !== c.index || status.has(uid))
+            if (chunkOf.get(uid) !== c.index || board.has(uid))
                 return;
-            settle(uid, st);
+            board.settle(uid, st);
             failed(uid, st);
             wake();
         };
         const p = (async () => {
             let results;
             try {
-                results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => status.get(uid), subscribe });
+                results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => board.get(uid), subscribe: (l) => board.subscribe(l) });
             }
             catch (e) {
                 const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
@@ -42573,12 +42549,12 @@ async function runSchedule(o) {
             rep.results = results;
             rep.endedAt = Date.now();
             for (const r of results) {
-                settle(r.unique_id, String(r.status)); // the artifact has the last word
+                board.settle(r.unique_id, String(r.status)); // the artifact has the last word
                 failed(r.unique_id, String(r.status));
             }
             for (const u of c.nodes)
-                if (!status.has(u))
-                    settle(u, 'error');
+                if (!board.has(u))
+                    board.settle(u, 'error');
             running.delete(c.index);
             o.onChunkEnd?.(rep);
         })();
@@ -42595,7 +42571,7 @@ async function runSchedule(o) {
         else {
             for (let i = 0; i < pending.length && running.size < o.parallel;) {
                 const c = pending[i];
-                if (!needs.get(c.index).every((u) => status.has(u))) {
+                if (!needs.get(c.index).every((u) => board.has(u))) {
                     i++;
                     continue;
                 }
@@ -42604,7 +42580,7 @@ async function runSchedule(o) {
                     if (hold !== 'stagger' && hold !== waitingFor)
                         o.onWait?.(hold);
                     waitingFor = hold;
-                    timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 200);
+                    timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : ADMIT_POLL_MS);
                     break;
                 }
                 waitingFor = undefined;
@@ -42633,6 +42609,55 @@ const SKIPPED = 'Skipped: ';
 function failFastStop(results) {
     const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
     return hit?.message?.slice(SKIPPED.length);
+}
+/** The final status of every node known so far; each new one is told to the subscribers once. */
+class StatusBoard {
+    status = new Map();
+    listeners = new Set();
+    get(uid) {
+        return this.status.get(uid);
+    }
+    has(uid) {
+        return this.status.has(uid);
+    }
+    settle(uid, st) {
+        const first = !this.status.has(uid);
+        this.status.set(uid, st);
+        if (first)
+            for (const l of this.listeners)
+                l(uid, st);
+    }
+    subscribe(l) {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+    }
+}
+/** The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt). */
+function externalNeeds(plan, graph, chunkOf) {
+    const needs = new Map();
+    for (const c of plan.chunks) {
+        const ext = new Set();
+        if (!plan.gated)
+            for (const u of c.nodes)
+                for (const p of graph.nodes.get(u)?.parents ?? [])
+                    if (chunkOf.get(p) !== c.index && chunkOf.has(p))
+                        ext.add(p);
+        needs.set(c.index, [...ext]);
+    }
+    return needs;
+}
+/** A node must not run when a parent (in its own chunk's results or any other's) blocks what follows it. */
+function blockedBy(graph, chunkOf, board) {
+    return (uid, local) => {
+        for (const p of graph.nodes.get(uid)?.parents ?? []) {
+            const st = local.get(p)?.status ?? board.get(p);
+            if (st !== undefined && blocksDownstream(String(st))) {
+                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
+                return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
+            }
+        }
+        return undefined;
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/run/selectors.ts
@@ -42849,6 +42874,13 @@ async function executePlan(x) {
             log(line);
     }, PROGRESS_TICK_MS);
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
+    const dbt = {
+        launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+        threads: x.threads, state: s.state, defer: s.defer, dbtVersion: x.manifest.metadata.dbt_version,
+    };
+    const limits = {
+        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
+    };
     const outcomes = new Map();
     const firstNodeAt = new Map();
     let reports;
@@ -42884,12 +42916,7 @@ async function executePlan(x) {
             },
             launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
                 const out = await runChunk({
-                    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-                    threads: x.threads, state: s.state, defer: s.defer,
-                    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS,
-                    signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
-                    parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-                    selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
+                    dbt, limits, signal, killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
                     gate: x.plan.gated ? { statusOf, subscribe } : undefined,
                     onEvent: (name, ev) => {
                         // dbt creates the chunk's schemas before it reports its concurrency line.

@@ -25,14 +25,17 @@ describe('SelectorIndex', () => {
 describe('batchesFor', () => {
   const folder = 'a_rather_long_folder_name_for_marketing_attribution_models';
   const ctxFor = (ns: ManifestNode[]): ChunkContext => ({
-    launch: subprocessLauncher('/opt/dbt/bin/dbt'),
-    command: 'build',
-    project: { projectDir: '/home/runner/work/repo/repo/analytics', profilesDir: '/home/runner/.dbt', target: 'ci', vars: '{"run_date": "2026-01-01"}' },
-    cwd: '/home/runner/work/repo/repo',
-    env: { PATH: '/usr/bin:/bin', DBT_PROFILES_DIR: '/home/runner/.dbt', SOME_TOKEN_NAME: 'x'.repeat(200) },
-    partialParseFile: '/tmp/parallel-dbt/parse/partial_parse.msgpack',
-    threads: 8,
-    defer: false,
+    dbt: {
+      launch: subprocessLauncher('/opt/dbt/bin/dbt'),
+      command: 'build',
+      project: { projectDir: '/home/runner/work/repo/repo/analytics', profilesDir: '/home/runner/.dbt', target: 'ci', vars: '{"run_date": "2026-01-01"}' },
+      cwd: '/home/runner/work/repo/repo',
+      env: { PATH: '/usr/bin:/bin', DBT_PROFILES_DIR: '/home/runner/.dbt', SOME_TOKEN_NAME: 'x'.repeat(200) },
+      partialParseFile: '/tmp/parallel-dbt/parse/partial_parse.msgpack',
+      threads: 8,
+      defer: false,
+    },
+    limits: {},
     selectors: new SelectorIndex(manifestOf(ns)),
   });
   const job = (nodes: string[]): ChunkJob => ({ name: 'chunk-1', nodes, dir: '/tmp/parallel-dbt/chunks/chunk-1' });
@@ -42,7 +45,8 @@ describe('batchesFor', () => {
   const batchBytes = (ctx: ChunkContext, j: ChunkJob, batch: string[], i: number): number => {
     const suffix = `-${String(i + 1).padStart(2, '0')}`;
     const select = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
-    return argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(j.dir, `target${suffix}`), logPath: join(j.dir, `logs${suffix}`), selectionState: join(j.dir, `selection${suffix}`), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select, exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+    const d = ctx.dbt;
+    return argvBytes(chunkArgv({ ...d.project, command: d.command, targetPath: join(j.dir, `target${suffix}`), logPath: join(j.dir, `logs${suffix}`), selectionState: join(j.dir, `selection${suffix}`), partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer })) + envBytes(d.env);
   };
 
   test('40,000 long-named nodes are one invocation: the selection travels in a state file, not in argv', () => {

@@ -22,7 +22,8 @@ export interface ChunkJob {
   dir: string;
 }
 
-export interface ChunkContext {
+/** What every dbt invocation of a chunk is started with. */
+export interface ChunkDbt {
   /** Starts one dbt invocation: a `dbt` process, or a worker forked from the parsed host. */
   launch: DbtLauncher;
   command: string;
@@ -33,20 +34,30 @@ export interface ChunkContext {
   threads?: number;
   state?: string;
   defer: boolean;
+  /** Written into the selection state file (dbt checks the artifact's schema, not this value). */
+  dbtVersion?: string;
+}
+
+/** How long a chunk may run, and what is tried again. */
+export interface ChunkLimits {
   timeoutMs?: number;
+  /** After SIGINT, how long dbt gets before it is killed. */
   graceMs?: number;
+  /** Extra attempts for nodes whose status is in retryOn. */
+  retries?: number;
+  retryOn?: Set<string>;
+}
+
+export interface ChunkContext {
+  dbt: ChunkDbt;
+  limits: ChunkLimits;
   /** Aborting interrupts dbt (SIGINT); its reason (a StopReason) says why. */
   signal?: AbortSignal;
   /** Aborting kills dbt at once. */
   killSignal?: AbortSignal;
-  /** Extra attempts for nodes whose status is in retryOn. */
-  retries?: number;
-  retryOn?: Set<string>;
-  /** Parents of each node (to find what a retried node's failure skipped). */
+  /** Parents of each node (to find what a retried node's failure skipped, and what a gated node waits for). */
   parentsOf?: (uid: string) => string[];
   selectors: SelectorIndex;
-  /** Written into the selection state file (dbt checks the artifact's schema, not this value). */
-  dbtVersion?: string;
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
@@ -80,7 +91,7 @@ export interface ChunkOutcome {
 
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 export function batchesFor(ctx: ChunkContext, job: ChunkJob): string[][] {
-  const base = argvBytes(chunkArgv({ ...ctx.project, command: ctx.command, targetPath: join(job.dir, 'target-00-retry0'), logPath: join(job.dir, 'logs-00-retry0'), selectionState: join(job.dir, 'selection-00-retry0'), partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: [], exclude: [], state: ctx.state, defer: ctx.defer })) + envBytes(ctx.env);
+  const base = argvBytes(argvOf(ctx.dbt, pathsOf(job, '-00-retry0'), [])) + envBytes(ctx.dbt.env);
   const batches: string[][] = [];
   let cur: string[] = [];
   let size = base;
@@ -99,6 +110,16 @@ export function batchesFor(ctx: ChunkContext, job: ChunkJob): string[][] {
   return batches;
 }
 
+/** The target, log and selection-state folders of one invocation (`tag` tells batches and retries apart). */
+function pathsOf(job: ChunkJob, tag: string): { targetPath: string; logPath: string; selectionState: string } {
+  return { targetPath: join(job.dir, `target${tag}`), logPath: join(job.dir, `logs${tag}`), selectionState: join(job.dir, `selection${tag}`) };
+}
+
+/** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
+function argvOf(d: ChunkDbt, paths: ReturnType<typeof pathsOf>, select: string[]): string[] {
+  return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer });
+}
+
 function envBytes(env: Record<string, string | undefined>): number {
   return Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? '') + 2 + 8, 0);
 }
@@ -111,7 +132,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   const invocations: Invocation[] = [];
   const history = new Map<string, string[]>();
   const batches = batchesFor(ctx, job);
-  const retries = ctx.retries ?? 0;
+  const retries = ctx.limits.retries ?? 0;
   let fatal: string | undefined;
 
   for (const [i, planned] of batches.entries()) {
@@ -155,7 +176,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
 
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkContext): string[] {
-  const retryOn = ctx.retryOn ?? new Set<string>(statusesOf('errored'));
+  const retryOn = ctx.limits.retryOn ?? new Set<string>(statusesOf('errored'));
   const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
   if (again.size === 0) return [];
   for (const u of batch) {
@@ -183,21 +204,21 @@ function nodeGate(ctx: ChunkContext, batch: string[], statusOf: (uid: string) =>
 }
 
 async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean, statusOf: (uid: string) => string | undefined): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
-  const targetPath = join(job.dir, `target${tag}`);
-  const logPath = join(job.dir, `logs${tag}`);
-  const selectionState = join(job.dir, `selection${tag}`);
+  const paths = pathsOf(job, tag);
+  const { targetPath, logPath, selectionState } = paths;
+  const { timeoutMs, graceMs } = ctx.limits;
   mkdirSync(selectionState, { recursive: true });
-  writeFileSync(join(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbtVersion ?? '1.8.0'));
+  writeFileSync(join(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbt.dbtVersion ?? '1.8.0'));
   const unitTests = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
   const wanted = new Set(batch);
   const seen = new Map<string, NodeEventResult & { late: boolean }>();
   const t0 = Date.now();
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
-  const interruptedNow = (): boolean => ctx.signal?.aborted === true || (ctx.timeoutMs !== undefined && Date.now() - t0 >= ctx.timeoutMs);
-  const argv = chunkArgv({ ...ctx.project, command: ctx.command, targetPath, logPath, selectionState, partialParseFile: ctx.partialParseFile, threads: ctx.threads, select: unitTests, exclude: [], state: ctx.state, defer: ctx.defer });
-  const outcome = await ctx.launch({
+  const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
+  const argv = argvOf(ctx.dbt, paths, unitTests);
+  const outcome = await ctx.dbt.launch({
     gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
-    argv, cwd: ctx.cwd, env: ctx.env, timeoutMs: ctx.timeoutMs, graceMs: ctx.graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+    argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
     onEvent: (ev) => {
       const r = nodeResultOf(ev);
       if (r !== undefined && wanted.has(r.uid)) {
@@ -218,7 +239,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // profile or connection error). The same for every node, so it is reported once, not per node.
   const fatal = !interrupted && outcome.signal === undefined && (outcome.exitCode === 2 || outcome.spawnError !== undefined) && runResults === undefined && seen.size === 0
     ? fatalMessage(outcome) : undefined;
-  const reason = missingReason(outcome, ctx.timeoutMs, stop?.message);
+  const reason = missingReason(outcome, timeoutMs, stop?.message);
   for (const uid of batch) {
     const ev = seen.get(uid);
     const r = results.get(uid);

@@ -7,7 +7,7 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
-import { runChunk, type ChunkOutcome } from './chunk.js';
+import { runChunk, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
@@ -79,6 +79,13 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     if (line) log(line);
   }, PROGRESS_TICK_MS);
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
+  const dbt: ChunkDbt = {
+    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
+    threads: x.threads, state: s.state, defer: s.defer, dbtVersion: x.manifest.metadata.dbt_version,
+  };
+  const limits: ChunkLimits = {
+    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
+  };
   const outcomes = new Map<number, ChunkOutcome>();
   const firstNodeAt = new Map<number, number>();
   let reports: ChunkReport[];
@@ -110,12 +117,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         const out = await runChunk({
-          launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-          threads: x.threads, state: s.state, defer: s.defer,
-          timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS,
-          signal, killSignal: x.killSignal, retries: s.retries, retryOn: s.retryOn,
-          parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-          selectors, onNodeStatus, dbtVersion: x.manifest.metadata.dbt_version,
+          dbt, limits, signal, killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
           gate: x.plan.gated ? { statusOf, subscribe } : undefined,
           onEvent: (name, ev) => {
             // dbt creates the chunk's schemas before it reports its concurrency line.

@@ -56,32 +56,15 @@ export interface ScheduleOptions {
   onWait?: (reason: string) => void;
 }
 
+/** How often a held-back start asks `admit` again (memory, schema). */
+const ADMIT_POLL_MS = 200;
+
 export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
-  const status = new Map<string, string>(); // final status of every node known so far
-  const listeners = new Set<(uid: string, status: string) => void>();
-  const settle = (uid: string, st: string): void => {
-    const first = !status.has(uid);
-    status.set(uid, st);
-    if (first) for (const l of listeners) l(uid, st);
-  };
-  const subscribe = (l: (uid: string, status: string) => void): (() => void) => {
-    listeners.add(l);
-    return () => listeners.delete(l);
-  };
+  const board = new StatusBoard();
   const chunkOf = new Map<string, number>();
   for (const c of o.plan.chunks) for (const u of c.nodes) chunkOf.set(u, c.index);
   const reports = new Map<number, ChunkReport>(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-  // The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt).
-  const needs = new Map<number, string[]>();
-  for (const c of o.plan.chunks) {
-    if (o.plan.gated) {
-      needs.set(c.index, []);
-      continue;
-    }
-    const ext = new Set<string>();
-    for (const u of c.nodes) for (const p of o.graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
-    needs.set(c.index, [...ext]);
-  }
+  const needs = externalNeeds(o.plan, o.graph, chunkOf);
   const running = new Map<number, Promise<void>>();
   const pending = [...o.plan.chunks];
   let wake: () => void = () => {};
@@ -95,32 +78,22 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
   };
   let lastStart = -Infinity;
   let waitingFor: string | undefined;
-
-  const blocked: Blocked = (uid, local) => {
-    for (const p of o.graph.nodes.get(uid)?.parents ?? []) {
-      const st = local.get(p)?.status ?? status.get(p);
-      if (st !== undefined && blocksDownstream(String(st))) {
-        const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-        return st === 'skipped' ? `Skipped: upstream ${p}${where} was skipped.` : `Skipped: upstream ${p}${where} ended with status '${st}'.`;
-      }
-    }
-    return undefined;
-  };
+  const blocked = blockedBy(o.graph, chunkOf, board);
 
   const start = (c: Chunk): void => {
     const rep = reports.get(c.index)!;
     rep.startedAt = Date.now();
     o.onChunkStart?.(c);
     const onNodeStatus = (uid: string, st: string): void => {
-      if (chunkOf.get(uid) !== c.index || status.has(uid)) return;
-      settle(uid, st);
+      if (chunkOf.get(uid) !== c.index || board.has(uid)) return;
+      board.settle(uid, st);
       failed(uid, st);
       wake();
     };
     const p = (async () => {
       let results: RunResult[];
       try {
-        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => status.get(uid), subscribe });
+        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => board.get(uid), subscribe: (l) => board.subscribe(l) });
       } catch (e) {
         const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
         results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
@@ -128,10 +101,10 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
       rep.results = results;
       rep.endedAt = Date.now();
       for (const r of results) {
-        settle(r.unique_id, String(r.status)); // the artifact has the last word
+        board.settle(r.unique_id, String(r.status)); // the artifact has the last word
         failed(r.unique_id, String(r.status));
       }
-      for (const u of c.nodes) if (!status.has(u)) settle(u, 'error');
+      for (const u of c.nodes) if (!board.has(u)) board.settle(u, 'error');
       running.delete(c.index);
       o.onChunkEnd?.(rep);
     })();
@@ -147,7 +120,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
     } else {
       for (let i = 0; i < pending.length && running.size < o.parallel; ) {
         const c = pending[i];
-        if (!needs.get(c.index)!.every((u) => status.has(u))) {
+        if (!needs.get(c.index)!.every((u) => board.has(u))) {
           i++;
           continue;
         }
@@ -155,7 +128,7 @@ export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
         if (hold !== undefined) {
           if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
           waitingFor = hold;
-          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : 200);
+          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : ADMIT_POLL_MS);
           break;
         }
         waitingFor = undefined;
@@ -183,4 +156,54 @@ const SKIPPED = 'Skipped: ';
 export function failFastStop(results: RunResult[]): string | undefined {
   const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
   return hit?.message?.slice(SKIPPED.length);
+}
+
+/** The final status of every node known so far; each new one is told to the subscribers once. */
+class StatusBoard {
+  private readonly status = new Map<string, string>();
+  private readonly listeners = new Set<(uid: string, status: string) => void>();
+
+  get(uid: string): string | undefined {
+    return this.status.get(uid);
+  }
+
+  has(uid: string): boolean {
+    return this.status.has(uid);
+  }
+
+  settle(uid: string, st: string): void {
+    const first = !this.status.has(uid);
+    this.status.set(uid, st);
+    if (first) for (const l of this.listeners) l(uid, st);
+  }
+
+  subscribe(l: (uid: string, status: string) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+/** The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt). */
+function externalNeeds(plan: Plan, graph: PlanGraph, chunkOf: Map<string, number>): Map<number, string[]> {
+  const needs = new Map<number, string[]>();
+  for (const c of plan.chunks) {
+    const ext = new Set<string>();
+    if (!plan.gated) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
+    needs.set(c.index, [...ext]);
+  }
+  return needs;
+}
+
+/** A node must not run when a parent (in its own chunk's results or any other's) blocks what follows it. */
+function blockedBy(graph: PlanGraph, chunkOf: Map<string, number>, board: StatusBoard): Blocked {
+  return (uid, local) => {
+    for (const p of graph.nodes.get(uid)?.parents ?? []) {
+      const st = local.get(p)?.status ?? board.get(p);
+      if (st !== undefined && blocksDownstream(String(st))) {
+        const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
+        return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
+      }
+    }
+    return undefined;
+  };
 }
