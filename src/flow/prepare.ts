@@ -35,7 +35,7 @@ export interface Prepared {
   runPath: RunPath;
   /** The profile as dbt read it (worker host only). */
   profile?: ProfileFacts;
-  parseDir: string;
+  /** The shared parse's target folder (its manifest.json is uploaded with the merged results). */
   parseTarget: string;
   parseSeconds: number;
   partialParseFile?: string;
@@ -118,7 +118,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
-    return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
   }
 }
 
