@@ -3,6 +3,7 @@
 // (a cycle) are merged into one chunk and reported. A test goes to the chunk that runs after all its parents.
 import type { PlanGraph } from './graph.js';
 import { criticalOrder, type Chunk, type Plan } from './chunks.js';
+import { DisjointSets } from './union-find.js';
 
 export interface GroupMembers {
   name: string;
@@ -25,9 +26,9 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   }
   if (shared > 0) notes.push(`${shared} node(s) matched several groups; each runs once, in the first group that selects it (tests: in the group that runs after all their parents).`);
 
-  // Union-find over groups, for merging cycles.
-  const parent = groups.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  // Disjoint sets over groups, for merging cycles: a merged group is known by its lowest index.
+  const merged = new DisjointSets(groups.map((_, i) => i));
+  const find = (i: number): number => merged.find(i);
   const isTest = (uid: string): boolean => {
     const t = g.nodes.get(uid)!.resourceType;
     return t === 'test' || t === 'unit_test';
@@ -41,7 +42,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
       if (cyc.length === 0) return;
       for (const c of cyc) {
         notes.push(`groups ${c.map((i) => `'${groups[i].name}'`).join(', ')} depend on each other in a cycle: they run as one chunk.`);
-        for (const i of c.slice(1)) parent[find(i)] = find(c[0]);
+        for (const i of c.slice(1)) merged.union(c[0], i);
       }
     }
   };

@@ -3,6 +3,7 @@
 // and are spread freely. Parts are packed heaviest first onto the lightest shard (LPT), ties by unique_id.
 import type { PlanGraph } from './graph.js';
 import { criticalOrder } from './chunks.js';
+import { DisjointSets } from './union-find.js';
 
 export interface ShardPlan {
   shards: { shard: string; nodes: string[]; work: number }[];
@@ -36,30 +37,13 @@ export function planShards(g: PlanGraph, weight: (uid: string) => number, maxSha
 
 /** Weakly connected components of the selected graph. */
 export function connectedParts(g: PlanGraph): string[][] {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== r) r = parent.get(r)!;
-    let y = x;
-    while (parent.get(y) !== r) {
-      const next = parent.get(y)!;
-      parent.set(y, r);
-      y = next;
-    }
-    return r;
-  };
-  for (const u of g.nodes.keys()) parent.set(u, u);
+  const parts = new DisjointSets(g.nodes.keys());
   for (const n of g.nodes.values()) {
-    for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) {
-      if (!parent.has(p)) continue;
-      const a = find(n.uid);
-      const b = find(p);
-      if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
-    }
+    for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) if (parts.has(p)) parts.union(n.uid, p);
   }
   const groups = new Map<string, string[]>();
   for (const u of [...g.nodes.keys()].sort()) {
-    const r = find(u);
+    const r = parts.find(u);
     (groups.get(r) ?? groups.set(r, []).get(r)!).push(u);
   }
   return [...groups.values()];
