@@ -6,6 +6,7 @@
 // a cycle is never considered. The cost model of a chunk: it starts when its dependency chunks end, pays a fixed
 // start-up cost, then takes max(work / threads, nodes × per-node overhead, longest chain inside it).
 import type { PlanGraph } from './graph.js';
+import { stableTopoSort } from './topo-sort.js';
 
 export interface Chunk {
   /** 1-based, in the order chunks can start. */
@@ -238,7 +239,7 @@ function addReach(reach: boolean[][], from: number, to: number): void {
 function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Map<string, number>, totalWork: number, criticalPath: number): Plan {
   const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
     .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
-  const ordered = topoSortSlots(used, slots);
+  const ordered = stableTopoSort(used, (i) => slots[i].deps);
   const newIndex = new Map<number, number>();
   ordered.forEach((old, j) => newIndex.set(old, j + 1));
   // Exact recomputation of starts with the final placement (the greedy pass only approximated later shifts).
@@ -256,20 +257,6 @@ function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Ma
   });
   const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
   return { chunks, makespan, criticalPath, totalWork };
-}
-
-/** Stable topological sort of slot indexes by their deps, keeping the given order among ready slots. */
-function topoSortSlots(order: number[], slots: Slot[]): number[] {
-  const out: number[] = [];
-  const done = new Set<number>();
-  const pending = [...order];
-  while (pending.length > 0) {
-    const j = pending.findIndex((i) => [...slots[i].deps].every((d) => done.has(d)));
-    const i = pending.splice(j === -1 ? 0 : j, 1)[0];
-    out.push(i);
-    done.add(i);
-  }
-  return out;
 }
 
 /** A small binary heap; `before(a, b)` is true when a comes out first. */

@@ -4,6 +4,7 @@
 import type { PlanGraph } from './graph.js';
 import { criticalOrder, type Chunk, type Plan } from './chunks.js';
 import { DisjointSets } from './union-find.js';
+import { stableTopoSort } from './topo-sort.js';
 
 export interface GroupMembers {
   name: string;
@@ -52,7 +53,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   const pos = (): Map<number, number> => {
     const roots = [...new Set([...owner.values()].map(find))].sort((a, b) => a - b);
     const edges = chunkEdges(g, owner, find, (uid) => !isTest(uid));
-    const order = topo(roots, edges);
+    const order = stableTopoSort(roots, (r) => edges.get(r) ?? []);
     return new Map(order.map((r, i) => [r, i]));
   };
   const p0 = pos();
@@ -71,7 +72,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   const { order } = criticalOrder(g, weight);
   const roots = [...new Set([...owner.values()].map(find))];
   const edges = chunkEdges(g, owner, find, () => true);
-  const seq = topo(roots.sort((a, b) => a - b), edges);
+  const seq = stableTopoSort(roots.sort((a, b) => a - b), (r) => edges.get(r) ?? []);
   const index = new Map(seq.map((r, i) => [r, i + 1]));
   const members = new Map<number, string[]>(seq.map((r) => [r, []]));
   for (const uid of order) if (owner.has(uid)) members.get(find(owner.get(uid)!))!.push(uid);
@@ -136,18 +137,5 @@ function stronglyConnected(vertices: number[], deps: Map<number, Set<number>>): 
     }
   };
   for (const v of vertices) if (!index.has(v)) visit(v);
-  return out;
-}
-
-function topo(vertices: number[], deps: Map<number, Set<number>>): number[] {
-  const out: number[] = [];
-  const done = new Set<number>();
-  const pending = [...vertices];
-  while (pending.length > 0) {
-    const j = pending.findIndex((v) => [...(deps.get(v) ?? [])].every((d) => done.has(d) || !vertices.includes(d)));
-    const v = pending.splice(j === -1 ? 0 : j, 1)[0];
-    out.push(v);
-    done.add(v);
-  }
   return out;
 }
