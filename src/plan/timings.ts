@@ -1,7 +1,7 @@
 // Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
 // Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
-import { globSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { expandPaths } from '../shared/files.js';
 import { InputError } from '../inputs/errors.js';
 import { defaultWeight } from './nodes.js';
 
@@ -23,22 +23,11 @@ export interface Timings {
 
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
 export function readTimings(spec: string[], cwd: string): Timings {
-  const files = new Set<string>();
-  for (const pattern of spec) {
-    const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern);
-    if (/[*?[{]/.test(pattern)) for (const f of globSync(abs)) files.add(f);
-    else {
-      try {
-        if (statSync(abs).isFile()) files.add(abs);
-      } catch {
-        /* a missing file is a cache miss, not an error */
-      }
-    }
-  }
+  const files = expandPaths(spec, cwd);
   const sums = new Map<string, { total: number; n: number }>();
   const runs: Timings['runs'] = [];
   const recorded: Timings['recorded'] = [];
-  for (const f of [...files].sort()) {
+  for (const f of files) {
     let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[]; elapsed_time?: unknown; args?: { threads?: unknown } };
     try {
       parsed = JSON.parse(readFileSync(f, 'utf8'));
@@ -62,7 +51,7 @@ export function readTimings(spec: string[], cwd: string): Timings {
       runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
     }
   }
-  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files, runs, recorded };
 }
 
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
