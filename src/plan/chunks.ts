@@ -277,7 +277,7 @@ function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Ma
 }
 
 /** A small binary heap; `before(a, b)` is true when a comes out first. */
-export class Heap<T> {
+class Heap<T> {
   private items: T[] = [];
   constructor(private readonly before: (a: T, b: T) => boolean) {}
   get size(): number {

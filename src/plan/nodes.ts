@@ -18,7 +18,7 @@ export function resourceTypesFor(command: string): string[] {
 }
 
 /** Resource types that produce a result when run. */
-export const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
+const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
 
 export function runnableSelected(m: Manifest, ids: string[]): string[] {
   const known = (uid: string): string | undefined =>

@@ -44,9 +44,9 @@ export function subprocessStartup(importSeconds: number, parseSeconds: number): 
   return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
 }
 /** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
-export const CHUNKS_PER_PROCESS = 2;
+const CHUNKS_PER_PROCESS = 2;
 /** A shape with more processes must be predicted this much faster than the best one with fewer. */
-export const MORE_PROCESSES_MARGIN = 0.05;
+const MORE_PROCESSES_MARGIN = 0.05;
 
 export interface ShapeRequest {
   /** At most this many processes at once. */

@@ -36,7 +36,7 @@ export function planShards(g: PlanGraph, weight: (uid: string) => number, maxSha
 }
 
 /** Weakly connected components of the selected graph. */
-export function connectedParts(g: PlanGraph): string[][] {
+function connectedParts(g: PlanGraph): string[][] {
   const parts = new DisjointSets(g.nodes.keys());
   for (const n of g.nodes.values()) {
     for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) if (parts.has(p)) parts.union(n.uid, p);

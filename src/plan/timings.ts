@@ -55,7 +55,7 @@ export function readTimings(spec: string[], cwd: string): Timings {
 }
 
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
-export const MAX_PER_NODE_CPU = 0.05;
+const MAX_PER_NODE_CPU = 0.05;
 
 /**
  * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
