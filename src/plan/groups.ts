@@ -69,7 +69,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   mergeCycles(true);
 
   // Unselected-by-any-group nodes do not run; nodes whose parents run in no group simply have no dependency.
-  const { order } = criticalOrder(g, weight);
+  const { order, bottom } = criticalOrder(g, weight);
   const roots = [...new Set([...owner.values()].map(find))];
   const edges = chunkEdges(g, owner, find, () => true);
   const seq = stableTopoSort(roots.sort((a, b) => a - b), (r) => edges.get(r) ?? []);
@@ -88,7 +88,6 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
     return { index: index.get(r)!, name: names.get(r)!.join('+'), nodes, dependsOn, work, predicted: work };
   });
   const totalWork = chunks.reduce((s, c) => s + c.work, 0);
-  const { bottom } = criticalOrder(g, weight);
   return { chunks, notes, makespan: Math.max(0, ...ends.values()), criticalPath: Math.max(0, ...bottom.values()), totalWork };
 }
 

@@ -125,14 +125,13 @@ export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Mach
     const fixedCost = chunks === undefined ? m.startup * startContention : 0;
     return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
   }
-  const contention = cpuContention;
   return planChunks(g, weight, {
     chunks,
     maxChunks: chunks ?? CHUNKS_PER_PROCESS * shape.parallel,
     slots: shape.parallel,
     threads: shape.threads,
     fixedCost: m.startup * startContention,
-    perNodeCost: m.perNodeCpu * contention,
+    perNodeCost: m.perNodeCpu * cpuContention,
   });
 }
 
