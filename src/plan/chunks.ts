@@ -234,11 +234,13 @@ interface Candidate {
   work: number;
 }
 
+/** Predictions closer than this many seconds are a tie: sums of the same weights in another order differ by float noise. */
+export const TIE_SECONDS = 1e-9;
+
 function better(a: Candidate, b: Candidate, balance: boolean): boolean {
-  const eps = 1e-9;
-  if (Math.abs(a.makespan - b.makespan) > eps) return a.makespan < b.makespan;
-  if (Math.abs(a.own - b.own) > eps) return a.own < b.own;
-  if (balance && Math.abs(a.work - b.work) > eps) return a.work < b.work;
+  if (Math.abs(a.makespan - b.makespan) > TIE_SECONDS) return a.makespan < b.makespan;
+  if (Math.abs(a.own - b.own) > TIE_SECONDS) return a.own < b.own;
+  if (balance && Math.abs(a.work - b.work) > TIE_SECONDS) return a.work < b.work;
   if (a.local !== b.local) return a.local;
   return a.i < b.i;
 }

@@ -10,6 +10,9 @@ export interface ShardPlan {
   notes: string[];
 }
 
+/** Say the shards are unbalanced when the heaviest holds this many times the mean shard's work. */
+const IMBALANCE_NOTE_RATIO = 1.5;
+
 export function planShards(g: PlanGraph, weight: (uid: string) => number, maxShards: number, command: string): ShardPlan {
   const notes: string[] = [];
   const parts = command === 'test' ? [...g.nodes.keys()].map((u) => [u]) : connectedParts(g);
@@ -28,7 +31,7 @@ export function planShards(g: PlanGraph, weight: (uid: string) => number, maxSha
   const pos = new Map(order.map((u, i) => [u, i]));
   const heaviest = Math.max(...bins.map((b) => b.work));
   const total = bins.reduce((s, b) => s + b.work, 0);
-  if (k > 1 && heaviest > 1.5 * (total / k)) notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
+  if (k > 1 && heaviest > IMBALANCE_NOTE_RATIO * (total / k)) notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
   return {
     shards: bins.map((b, i) => ({ shard: String(i + 1), nodes: b.nodes.sort((x, y) => pos.get(x)! - pos.get(y)!), work: b.work })),
     notes,

@@ -56,6 +56,8 @@ export function readTimings(spec: string[], cwd: string): Timings {
 
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
 const MAX_PER_NODE_CPU = 0.05;
+/** Less than this per node is not dbt's CPU but a run of nodes that did next to nothing: the estimate stops there. */
+const MIN_PER_NODE_CPU = 0.002;
 
 /**
  * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
@@ -64,7 +66,7 @@ const MAX_PER_NODE_CPU = 0.05;
  */
 export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
-  return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
+  return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
@@ -80,6 +82,9 @@ export function warehouseSeconds(t: Timings, perNodeCpu: number): Timings {
   }
   return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
 }
+
+/** No node is free: a recorded 0 s would let the planner stack any number of such nodes anywhere. */
+const MIN_WEIGHT_SECONDS = 0.001;
 
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
 export function weigher(t: Timings | undefined, typeOf: (uid: string) => string): { weight: (uid: string) => number; known: number; fallbackByType: Map<string, number> } {
@@ -100,7 +105,7 @@ export function weigher(t: Timings | undefined, typeOf: (uid: string) => string)
     if (w !== undefined) return w;
     const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
     if (rec !== undefined) known++;
-    w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+    w = Math.max(MIN_WEIGHT_SECONDS, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
     cache.set(uid, w);
     return w;
   };

@@ -1,7 +1,7 @@
 // The planner for gated workers: every chunk is one process that starts at once and runs for the whole run, and a
 // node whose parents are in another chunk waits for them inside its own dbt invocation. Chunks have no order, so
 // a node can go wherever it finishes soonest: list scheduling on a model of each process. Pure and deterministic.
-import { criticalOrder, nodeEnd, type Chunk, type Plan } from './chunks.js';
+import { criticalOrder, nodeEnd, TIE_SECONDS, type Chunk, type Plan } from './chunks.js';
 import type { PlanGraph } from './graph.js';
 
 export interface WorkerOptions {
@@ -48,9 +48,8 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
       if (forced !== undefined && i !== forced) continue;
       const end = nodeEnd(o, workers[i], w, ready);
       const local = node.parents.filter((p) => where.get(p) === i).length;
-      const eps = 1e-9;
-      const better = end < bestEnd - eps
-        || (Math.abs(end - bestEnd) <= eps && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - eps)));
+      const better = end < bestEnd - TIE_SECONDS
+        || (Math.abs(end - bestEnd) <= TIE_SECONDS && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
       if (best === -1 || better) {
         best = i;
         bestEnd = end;
