@@ -6,6 +6,7 @@
 // a cycle is never considered. The cost model of a chunk: it starts when its dependency chunks end, pays a fixed
 // start-up cost, then takes max(work / threads, nodes × per-node overhead, longest chain inside it).
 import type { PlanGraph } from './graph.js';
+import { stableTopoSort } from './topo-sort.js';
 
 export interface Chunk {
   /** 1-based, in the order chunks can start. */
@@ -100,6 +101,24 @@ export function criticalOrder(g: PlanGraph, weight: (uid: string) => number): { 
   return { order, bottom };
 }
 
+/** What one dbt process costs in the model (see the file comment). */
+export interface ProcessCost {
+  /** Seconds before the first node. */
+  fixedCost: number;
+  threads: number;
+  /** Serial seconds per node (dbt's own Python work). */
+  perNodeCost: number;
+}
+
+/**
+ * When a node of weight w ends, in seconds from its process's start, placed after the process's nodes so far and
+ * ready (its parents done) at `ready`: no sooner than the threads get through all the work, the serial per-node
+ * work reaches it, or its own chain allows.
+ */
+export function nodeEnd(c: ProcessCost, placed: { work: number; nodes: string[] }, w: number, ready: number): number {
+  return Math.max(c.fixedCost + (placed.work + w) / c.threads, c.fixedCost + (placed.nodes.length + 1) * c.perNodeCost, ready + w, c.fixedCost + w);
+}
+
 interface Slot {
   nodes: string[];
   work: number;
@@ -123,9 +142,7 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
   const k = Math.max(1, Math.min(o.chunks ?? o.maxChunks, Math.max(1, order.length)));
   // With a forced chunk count the start-up cost is paid anyway: balance the work itself.
   const forced = o.chunks !== undefined;
-  const fixed = forced ? 0 : o.fixedCost;
-  const threads = forced ? 1 : o.threads;
-  const perNode = forced ? 0 : o.perNodeCost;
+  const cost: ProcessCost = forced ? { fixedCost: 0, threads: 1, perNodeCost: 0 } : o;
 
   const slots: Slot[] = Array.from({ length: k }, () => ({ nodes: [], work: 0, start: 0, span: 0, deps: new Set<number>() }));
   const where = new Map<string, number>();
@@ -136,6 +153,27 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
   let makespan = 0;
   const procs = Math.max(1, Math.min(o.slots ?? k, k));
   let busy = 0; // Σ spans of the chunks so far
+  /**
+   * A node's parents seen from slot i: the slot's start pushed past the parents in other slots, the latest finish
+   * of those in slot i (relative to its start), whether there are any, and the other slots they are in.
+   */
+  const parentsFrom = (parents: string[], i: number): { start: number; inner: number; local: boolean; elsewhere: number[] } => {
+    let start = slots[i].start;
+    let inner = 0;
+    let local = false;
+    const elsewhere: number[] = [];
+    for (const p of parents) {
+      const pc = where.get(p)!;
+      if (pc === i) {
+        inner = Math.max(inner, rel.get(p)!);
+        local = true;
+      } else {
+        start = Math.max(start, finishAt(p));
+        elsewhere.push(pc);
+      }
+    }
+    return { start, inner, local, elsewhere };
+  };
 
   for (const u of order) {
     const node = g.nodes.get(u)!;
@@ -150,22 +188,9 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
         if (emptyTried) continue; // empty slots are interchangeable
         emptyTried = true;
       }
-      let start = s.start;
-      let inner = 0;
-      let cycle = false;
-      let local = false;
-      for (const p of node.parents) {
-        const pc = where.get(p)!;
-        if (pc === i) {
-          inner = Math.max(inner, rel.get(p)!);
-          local = true;
-        } else {
-          if (reach[i][pc]) cycle = true; // pc already depends on i
-          start = Math.max(start, finishAt(p));
-        }
-      }
-      if (cycle) continue;
-      const own = Math.max(fixed + (s.work + w) / threads, fixed + (s.nodes.length + 1) * perNode, inner + w, fixed + w);
+      const { start, inner, local, elsewhere } = parentsFrom(node.parents, i);
+      if (elsewhere.some((pc) => reach[i][pc])) continue; // that parent's chunk already depends on i: a cycle
+      const own = nodeEnd(cost, s, w, inner);
       const span = Math.max(s.span, own);
       const end = start + span;
       // A later start delays this chunk's nodes and every chunk that waits on them.
@@ -179,23 +204,16 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
     }
     if (best === undefined) throw new Error(`no acyclic placement for ${u}`); // unreachable: a fresh slot never closes a cycle
     const s = slots[best.i];
-    let inner = 0;
-    let start = s.start;
-    for (const p of node.parents) {
-      const pc = where.get(p)!;
-      if (pc === best.i) inner = Math.max(inner, rel.get(p)!);
-      else {
-        start = Math.max(start, finishAt(p));
-        if (!s.deps.has(pc)) {
-          s.deps.add(pc);
-          addReach(reach, pc, best.i);
-        }
-      }
+    const { start, inner, elsewhere } = parentsFrom(node.parents, best.i);
+    for (const pc of elsewhere) {
+      if (s.deps.has(pc)) continue;
+      s.deps.add(pc);
+      addReach(reach, pc, best.i);
     }
     const delay = start - s.start;
     if (delay > 0) for (let j = 0; j < k; j++) if (reach[best.i][j]) slots[j].start += delay;
     s.start = start;
-    const own = Math.max(fixed + (s.work + w) / threads, fixed + (s.nodes.length + 1) * perNode, inner + w, fixed + w);
+    const own = nodeEnd(cost, s, w, inner);
     rel.set(u, own);
     s.span = Math.max(s.span, own);
     s.work += w;
@@ -216,11 +234,13 @@ interface Candidate {
   work: number;
 }
 
+/** Predictions closer than this many seconds are a tie: sums of the same weights in another order differ by float noise. */
+export const TIE_SECONDS = 1e-9;
+
 function better(a: Candidate, b: Candidate, balance: boolean): boolean {
-  const eps = 1e-9;
-  if (Math.abs(a.makespan - b.makespan) > eps) return a.makespan < b.makespan;
-  if (Math.abs(a.own - b.own) > eps) return a.own < b.own;
-  if (balance && Math.abs(a.work - b.work) > eps) return a.work < b.work;
+  if (Math.abs(a.makespan - b.makespan) > TIE_SECONDS) return a.makespan < b.makespan;
+  if (Math.abs(a.own - b.own) > TIE_SECONDS) return a.own < b.own;
+  if (balance && Math.abs(a.work - b.work) > TIE_SECONDS) return a.work < b.work;
   if (a.local !== b.local) return a.local;
   return a.i < b.i;
 }
@@ -238,7 +258,7 @@ function addReach(reach: boolean[][], from: number, to: number): void {
 function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Map<string, number>, totalWork: number, criticalPath: number): Plan {
   const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
     .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
-  const ordered = topoSortSlots(used, slots);
+  const ordered = stableTopoSort(used, (i) => slots[i].deps);
   const newIndex = new Map<number, number>();
   ordered.forEach((old, j) => newIndex.set(old, j + 1));
   // Exact recomputation of starts with the final placement (the greedy pass only approximated later shifts).
@@ -258,22 +278,8 @@ function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Ma
   return { chunks, makespan, criticalPath, totalWork };
 }
 
-/** Stable topological sort of slot indexes by their deps, keeping the given order among ready slots. */
-function topoSortSlots(order: number[], slots: Slot[]): number[] {
-  const out: number[] = [];
-  const done = new Set<number>();
-  const pending = [...order];
-  while (pending.length > 0) {
-    const j = pending.findIndex((i) => [...slots[i].deps].every((d) => done.has(d)));
-    const i = pending.splice(j === -1 ? 0 : j, 1)[0];
-    out.push(i);
-    done.add(i);
-  }
-  return out;
-}
-
 /** A small binary heap; `before(a, b)` is true when a comes out first. */
-export class Heap<T> {
+class Heap<T> {
   private items: T[] = [];
   constructor(private readonly before: (a: T, b: T) => boolean) {}
   get size(): number {

@@ -42,7 +42,7 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
   // Full-graph parent lists, with build test edges added.
   const parents = new Map<string, string[]>();
   for (const [uid, n] of all) parents.set(uid, [...new Set(depsOf(n))]);
-  if (command === 'build') addBuildTestEdges(m, all, parents);
+  if (command === 'build') addBuildTestEdges(m, parents);
 
   // Nearest selected ancestors of each node, looking through unselected ones (memoised for unselected nodes).
   const frontier = new Map<string, string[]>();
@@ -84,7 +84,7 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
 }
 
 /** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */
-function addBuildTestEdges(m: Manifest, all: Map<string, ManifestNode>, parents: Map<string, string[]>): void {
+function addBuildTestEdges(m: Manifest, parents: Map<string, string[]>): void {
   const children = new Map<string, string[]>();
   for (const [uid, ps] of parents) for (const p of ps) (children.get(p) ?? children.set(p, []).get(p)!).push(uid);
   const executable = (uid: string): boolean => uid in m.nodes && m.nodes[uid].resource_type !== 'test';

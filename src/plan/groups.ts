@@ -3,6 +3,8 @@
 // (a cycle) are merged into one chunk and reported. A test goes to the chunk that runs after all its parents.
 import type { PlanGraph } from './graph.js';
 import { criticalOrder, type Chunk, type Plan } from './chunks.js';
+import { DisjointSets } from './union-find.js';
+import { stableTopoSort } from './topo-sort.js';
 
 export interface GroupMembers {
   name: string;
@@ -25,9 +27,9 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   }
   if (shared > 0) notes.push(`${shared} node(s) matched several groups; each runs once, in the first group that selects it (tests: in the group that runs after all their parents).`);
 
-  // Union-find over groups, for merging cycles.
-  const parent = groups.map((_, i) => i);
-  const find = (i: number): number => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+  // Disjoint sets over groups, for merging cycles: a merged group is known by its lowest index.
+  const merged = new DisjointSets(groups.map((_, i) => i));
+  const find = (i: number): number => merged.find(i);
   const isTest = (uid: string): boolean => {
     const t = g.nodes.get(uid)!.resourceType;
     return t === 'test' || t === 'unit_test';
@@ -41,7 +43,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
       if (cyc.length === 0) return;
       for (const c of cyc) {
         notes.push(`groups ${c.map((i) => `'${groups[i].name}'`).join(', ')} depend on each other in a cycle: they run as one chunk.`);
-        for (const i of c.slice(1)) parent[find(i)] = find(c[0]);
+        for (const i of c.slice(1)) merged.union(c[0], i);
       }
     }
   };
@@ -51,7 +53,7 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   const pos = (): Map<number, number> => {
     const roots = [...new Set([...owner.values()].map(find))].sort((a, b) => a - b);
     const edges = chunkEdges(g, owner, find, (uid) => !isTest(uid));
-    const order = topo(roots, edges);
+    const order = stableTopoSort(roots, (r) => edges.get(r) ?? []);
     return new Map(order.map((r, i) => [r, i]));
   };
   const p0 = pos();
@@ -67,10 +69,10 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   mergeCycles(true);
 
   // Unselected-by-any-group nodes do not run; nodes whose parents run in no group simply have no dependency.
-  const { order } = criticalOrder(g, weight);
+  const { order, bottom } = criticalOrder(g, weight);
   const roots = [...new Set([...owner.values()].map(find))];
   const edges = chunkEdges(g, owner, find, () => true);
-  const seq = topo(roots.sort((a, b) => a - b), edges);
+  const seq = stableTopoSort(roots.sort((a, b) => a - b), (r) => edges.get(r) ?? []);
   const index = new Map(seq.map((r, i) => [r, i + 1]));
   const members = new Map<number, string[]>(seq.map((r) => [r, []]));
   for (const uid of order) if (owner.has(uid)) members.get(find(owner.get(uid)!))!.push(uid);
@@ -86,7 +88,6 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
     return { index: index.get(r)!, name: names.get(r)!.join('+'), nodes, dependsOn, work, predicted: work };
   });
   const totalWork = chunks.reduce((s, c) => s + c.work, 0);
-  const { bottom } = criticalOrder(g, weight);
   return { chunks, notes, makespan: Math.max(0, ...ends.values()), criticalPath: Math.max(0, ...bottom.values()), totalWork };
 }
 
@@ -135,18 +136,5 @@ function stronglyConnected(vertices: number[], deps: Map<number, Set<number>>): 
     }
   };
   for (const v of vertices) if (!index.has(v)) visit(v);
-  return out;
-}
-
-function topo(vertices: number[], deps: Map<number, Set<number>>): number[] {
-  const out: number[] = [];
-  const done = new Set<number>();
-  const pending = [...vertices];
-  while (pending.length > 0) {
-    const j = pending.findIndex((v) => [...(deps.get(v) ?? [])].every((d) => done.has(d) || !vertices.includes(d)));
-    const v = pending.splice(j === -1 ? 0 : j, 1)[0];
-    out.push(v);
-    done.add(v);
-  }
   return out;
 }

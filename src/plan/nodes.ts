@@ -18,7 +18,7 @@ export function resourceTypesFor(command: string): string[] {
 }
 
 /** Resource types that produce a result when run. */
-export const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
+const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
 
 export function runnableSelected(m: Manifest, ids: string[]): string[] {
   const known = (uid: string): string | undefined =>
@@ -31,15 +31,20 @@ export function runnableSelected(m: Manifest, ids: string[]): string[] {
   });
 }
 
+/** A node that builds a relation, when no earlier run says how long it takes. */
+const DEFAULT_BUILD_SECONDS = 1;
+/** A test (or any other node): one query that only reads, usually far cheaper than a build. */
+const DEFAULT_OTHER_SECONDS = 0.2;
+
 /** Seconds a node is assumed to take when no earlier run says. */
 export function defaultWeight(resourceType: string): number {
   switch (resourceType) {
     case 'model':
     case 'seed':
     case 'snapshot':
-      return 1;
+      return DEFAULT_BUILD_SECONDS;
     default:
-      return 0.2;
+      return DEFAULT_OTHER_SECONDS;
   }
 }
 

@@ -33,20 +33,28 @@ export const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
 
 /** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
 export const DEFAULT_PER_NODE_CPU = 0.02;
+/** The part of a forked worker's start-up that does not grow with the project (adapter, selection). */
+const FORK_STARTUP_SECONDS = 0.25;
+/** The part that does, per manifest node: graph linking over the manifest and the relation cache. */
+const FORK_STARTUP_PER_MANIFEST_NODE = 0.0003;
 /** A worker forked from the parsed host: adapter, graph linking over the manifest, selection, relation cache. */
 export function forkStartup(manifestNodes: number): number {
-  return 0.25 + 0.0003 * manifestNodes;
+  return FORK_STARTUP_SECONDS + FORK_STARTUP_PER_MANIFEST_NODE * manifestNodes;
 }
 /** Python imports of dbt-core when no host measured them (bench: 0.9–1.0 s on a runner core). */
 export const DEFAULT_IMPORT_SECONDS = 1.0;
+/** Share of a cold parse (beyond the imports) that loading the shared partial parse costs: it skips the files. */
+const PARTIAL_PARSE_LOAD_SHARE = 0.45;
 /** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
 export function subprocessStartup(importSeconds: number, parseSeconds: number): number {
-  return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
+  return importSeconds + PARTIAL_PARSE_LOAD_SHARE * Math.max(0, parseSeconds - importSeconds);
 }
 /** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
-export const CHUNKS_PER_PROCESS = 2;
+const CHUNKS_PER_PROCESS = 2;
 /** A shape with more processes must be predicted this much faster than the best one with fewer. */
-export const MORE_PROCESSES_MARGIN = 0.05;
+const MORE_PROCESSES_MARGIN = 0.05;
+/** Threads per process when only max-connections bounds them: a large budget should not mean hundreds of threads. */
+const MAX_THREADS_PER_PROCESS = 64;
 
 export interface ShapeRequest {
   /** At most this many processes at once. */
@@ -78,7 +86,7 @@ export function shapeCandidates(r: ShapeRequest): Budget[] {
     let t: number;
     if (r.maxConnections !== undefined) {
       const room = Math.floor(r.maxConnections / k) - extra;
-      t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(64, room);
+      t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(MAX_THREADS_PER_PROCESS, room);
     } else if (r.threads !== undefined) t = r.threads;
     else t = Math.floor(r.profileThreads / k);
     if (t >= 1) out.push({ parallel: k, threads: t, peak: k * (t + extra) });
@@ -125,14 +133,13 @@ export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Mach
     const fixedCost = chunks === undefined ? m.startup * startContention : 0;
     return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
   }
-  const contention = cpuContention;
   return planChunks(g, weight, {
     chunks,
     maxChunks: chunks ?? CHUNKS_PER_PROCESS * shape.parallel,
     slots: shape.parallel,
     threads: shape.threads,
     fixedCost: m.startup * startContention,
-    perNodeCost: m.perNodeCpu * contention,
+    perNodeCost: m.perNodeCpu * cpuContention,
   });
 }
 

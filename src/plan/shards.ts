@@ -3,11 +3,15 @@
 // and are spread freely. Parts are packed heaviest first onto the lightest shard (LPT), ties by unique_id.
 import type { PlanGraph } from './graph.js';
 import { criticalOrder } from './chunks.js';
+import { DisjointSets } from './union-find.js';
 
 export interface ShardPlan {
   shards: { shard: string; nodes: string[]; work: number }[];
   notes: string[];
 }
+
+/** Say the shards are unbalanced when the heaviest holds this many times the mean shard's work. */
+const IMBALANCE_NOTE_RATIO = 1.5;
 
 export function planShards(g: PlanGraph, weight: (uid: string) => number, maxShards: number, command: string): ShardPlan {
   const notes: string[] = [];
@@ -27,7 +31,7 @@ export function planShards(g: PlanGraph, weight: (uid: string) => number, maxSha
   const pos = new Map(order.map((u, i) => [u, i]));
   const heaviest = Math.max(...bins.map((b) => b.work));
   const total = bins.reduce((s, b) => s + b.work, 0);
-  if (k > 1 && heaviest > 1.5 * (total / k)) notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
+  if (k > 1 && heaviest > IMBALANCE_NOTE_RATIO * (total / k)) notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
   return {
     shards: bins.map((b, i) => ({ shard: String(i + 1), nodes: b.nodes.sort((x, y) => pos.get(x)! - pos.get(y)!), work: b.work })),
     notes,
@@ -35,31 +39,14 @@ export function planShards(g: PlanGraph, weight: (uid: string) => number, maxSha
 }
 
 /** Weakly connected components of the selected graph. */
-export function connectedParts(g: PlanGraph): string[][] {
-  const parent = new Map<string, string>();
-  const find = (x: string): string => {
-    let r = x;
-    while (parent.get(r) !== r) r = parent.get(r)!;
-    let y = x;
-    while (parent.get(y) !== r) {
-      const next = parent.get(y)!;
-      parent.set(y, r);
-      y = next;
-    }
-    return r;
-  };
-  for (const u of g.nodes.keys()) parent.set(u, u);
+function connectedParts(g: PlanGraph): string[][] {
+  const parts = new DisjointSets(g.nodes.keys());
   for (const n of g.nodes.values()) {
-    for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) {
-      if (!parent.has(p)) continue;
-      const a = find(n.uid);
-      const b = find(p);
-      if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
-    }
+    for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) if (parts.has(p)) parts.union(n.uid, p);
   }
   const groups = new Map<string, string[]>();
   for (const u of [...g.nodes.keys()].sort()) {
-    const r = find(u);
+    const r = parts.find(u);
     (groups.get(r) ?? groups.set(r, []).get(r)!).push(u);
   }
   return [...groups.values()];

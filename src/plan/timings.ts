@@ -1,7 +1,7 @@
 // Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
 // Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
-import { globSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { expandPaths } from '../shared/files.js';
 import { InputError } from '../shared/errors.js';
 import { defaultWeight } from './nodes.js';
 
@@ -23,22 +23,11 @@ export interface Timings {
 
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
 export function readTimings(spec: string[], cwd: string): Timings {
-  const files = new Set<string>();
-  for (const pattern of spec) {
-    const abs = isAbsolute(pattern) ? pattern : resolve(cwd, pattern);
-    if (/[*?[{]/.test(pattern)) for (const f of globSync(abs)) files.add(f);
-    else {
-      try {
-        if (statSync(abs).isFile()) files.add(abs);
-      } catch {
-        /* a missing file is a cache miss, not an error */
-      }
-    }
-  }
+  const files = expandPaths(spec, cwd);
   const sums = new Map<string, { total: number; n: number }>();
   const runs: Timings['runs'] = [];
   const recorded: Timings['recorded'] = [];
-  for (const f of [...files].sort()) {
+  for (const f of files) {
     let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[]; elapsed_time?: unknown; args?: { threads?: unknown } };
     try {
       parsed = JSON.parse(readFileSync(f, 'utf8'));
@@ -62,11 +51,13 @@ export function readTimings(spec: string[], cwd: string): Timings {
       runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
     }
   }
-  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files, runs, recorded };
 }
 
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
-export const MAX_PER_NODE_CPU = 0.05;
+const MAX_PER_NODE_CPU = 0.05;
+/** Less than this per node is not dbt's CPU but a run of nodes that did next to nothing: the estimate stops there. */
+const MIN_PER_NODE_CPU = 0.002;
 
 /**
  * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
@@ -75,7 +66,7 @@ export const MAX_PER_NODE_CPU = 0.05;
  */
 export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
-  return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
+  return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
@@ -91,6 +82,9 @@ export function warehouseSeconds(t: Timings, perNodeCpu: number): Timings {
   }
   return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
 }
+
+/** No node is free: a recorded 0 s would let the planner stack any number of such nodes anywhere. */
+const MIN_WEIGHT_SECONDS = 0.001;
 
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
 export function weigher(t: Timings | undefined, typeOf: (uid: string) => string): { weight: (uid: string) => number; known: number; fallbackByType: Map<string, number> } {
@@ -111,7 +105,7 @@ export function weigher(t: Timings | undefined, typeOf: (uid: string) => string)
     if (w !== undefined) return w;
     const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
     if (rec !== undefined) known++;
-    w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+    w = Math.max(MIN_WEIGHT_SECONDS, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
     cache.set(uid, w);
     return w;
   };

@@ -1,7 +1,7 @@
 // The planner for gated workers: every chunk is one process that starts at once and runs for the whole run, and a
 // node whose parents are in another chunk waits for them inside its own dbt invocation. Chunks have no order, so
 // a node can go wherever it finishes soonest: list scheduling on a model of each process. Pure and deterministic.
-import { criticalOrder, type Chunk, type Plan } from './chunks.js';
+import { criticalOrder, nodeEnd, TIE_SECONDS, type Chunk, type Plan } from './chunks.js';
 import type { PlanGraph } from './graph.js';
 
 export interface WorkerOptions {
@@ -34,8 +34,6 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
   const workers: Worker[] = Array.from({ length: k }, () => ({ nodes: [], work: 0, end: 0 }));
   const where = new Map<string, number>();
   const finish = new Map<string, number>();
-  const finishIn = (wk: Worker, w: number, ready: number): number =>
-    Math.max(o.fixedCost + (wk.work + w) / o.threads, o.fixedCost + (wk.nodes.length + 1) * o.perNodeCost, ready + w, o.fixedCost + w);
 
   for (const u of order) {
     const node = g.nodes.get(u)!;
@@ -48,11 +46,10 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
     let bestLocal = -1;
     for (let i = 0; i < k; i++) {
       if (forced !== undefined && i !== forced) continue;
-      const end = finishIn(workers[i], w, ready);
+      const end = nodeEnd(o, workers[i], w, ready);
       const local = node.parents.filter((p) => where.get(p) === i).length;
-      const eps = 1e-9;
-      const better = end < bestEnd - eps
-        || (Math.abs(end - bestEnd) <= eps && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - eps)));
+      const better = end < bestEnd - TIE_SECONDS
+        || (Math.abs(end - bestEnd) <= TIE_SECONDS && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
       if (best === -1 || better) {
         best = i;
         bestEnd = end;

@@ -1,6 +1,7 @@
 // Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
 // matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
-import { globSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { expandPaths } from '../shared/files.js';
 import { baseNodeOf, type Base, type BaseNode } from './compare.js';
 
 export interface BaseNote {
@@ -21,26 +22,10 @@ export interface ReadBaseOptions {
   packages: Set<string>;
 }
 
-/** Absolute paths or globs → the files that exist, sorted. */
-export function expandPaths(patterns: string[]): string[] {
-  const files = new Set<string>();
-  for (const p of patterns) {
-    if (/[*?[{]/.test(p)) for (const f of globSync(p)) files.add(f);
-    else {
-      try {
-        if (statSync(p).isFile()) files.add(p);
-      } catch {
-        /* missing: a cache miss, said once below */
-      }
-    }
-  }
-  return [...files].sort();
-}
-
 /** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
 export function readBase(patterns: string[], o: ReadBaseOptions): BaseRead {
   const notes: BaseNote[] = [];
-  const files = expandPaths(patterns);
+  const files = expandPaths(patterns, process.cwd()); // the settings made compare-to paths absolute already
   if (files.length === 0) {
     return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
   }
