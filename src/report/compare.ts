@@ -1,7 +1,7 @@
 // What this run changed against the base branch's results: each problem labelled new or already failing, the
 // nodes fixed, duration regressions and row-count changes. Pure: the base is read by base.ts.
-import { bucketOf, type Bucket } from '../dbt/statuses.js';
-import { isBlocking, type NodeOutcome } from './model.js';
+import { bucketOf, isBlocking, type Bucket } from '../dbt/statuses.js';
+import type { Change, Comparison, NodeOutcome, Since } from './model.js';
 
 /** One node as the base run left it. */
 export interface BaseNode {
@@ -16,30 +16,6 @@ export interface Base {
   /** The run_results.json files read (absolute). */
   files: string[];
   nodes: Map<string, BaseNode>;
-}
-
-/** new: passed, or absent, on the base; existing: already failing (or, for a warning, already warning) there. */
-export type Since = 'new' | 'existing';
-
-export interface Change {
-  uid: string;
-  base: number;
-  now: number;
-}
-
-export interface Comparison {
-  files: string[];
-  /** The label of every problem node (errored, failed, skipped, warned). */
-  since: Map<string, Since>;
-  /** Errored, failed or skipped here and not on the base: what fail-on: new fails on. */
-  newFailures: string[];
-  existingFailures: string[];
-  /** Failing on the base, passing (or only warning) here. */
-  fixed: { uid: string; baseStatus: string }[];
-  /** At least 2× and 5 s slower than on the base, the largest slow-downs first (top 10). */
-  slower: Change[];
-  /** Rows affected changed by 20 % or more, the largest changes first. */
-  rows: Change[];
 }
 
 export const SLOWER_FACTOR = 2;

@@ -3,9 +3,6 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ManifestNode, RunResult } from '../dbt/types.js';
 import { bucketOf, type Bucket } from '../dbt/statuses.js';
 
-export { isBlocking } from '../dbt/statuses.js';
-import type { Comparison } from './compare.js';
-
 export interface NodeFacts {
   name: string;
   resourceType: string;
@@ -155,4 +152,30 @@ export function problems(nodes: NodeOutcome[], since?: Map<string, 'new' | 'exis
     .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
   const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
   return [...causes, ...skipped, ...warned].map((x) => x.n);
+}
+
+// What this run changed against the base branch's results (compare.ts computes it).
+
+/** new: passed, or absent, on the base; existing: already failing (or, for a warning, already warning) there. */
+export type Since = 'new' | 'existing';
+
+export interface Change {
+  uid: string;
+  base: number;
+  now: number;
+}
+
+export interface Comparison {
+  files: string[];
+  /** The label of every problem node (errored, failed, skipped, warned). */
+  since: Map<string, Since>;
+  /** Errored, failed or skipped here and not on the base: what fail-on: new fails on. */
+  newFailures: string[];
+  existingFailures: string[];
+  /** Failing on the base, passing (or only warning) here. */
+  fixed: { uid: string; baseStatus: string }[];
+  /** At least 2× and 5 s slower than on the base, the largest slow-downs first (top 10). */
+  slower: Change[];
+  /** Rows affected changed by 20 % or more, the largest changes first. */
+  rows: Change[];
 }

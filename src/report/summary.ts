@@ -9,9 +9,9 @@
 // Everything from dbt is escaped: HTML-escaped (and Markdown-escaped) in text and table cells, and shown
 // verbatim in fenced code blocks whose fence is longer than any run of backticks in the content.
 import { annotationsFor, hiddenAnnotations, labelOf, type AnnotationSlots } from './annotations.js';
-import { relativeChange, type Change } from './compare.js';
+import { relativeChange } from './compare.js';
 import { clip, oneLine } from '../shared/text.js';
-import { isTest, problems, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
+import { isTest, problems, type Change, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 

@@ -1,6 +1,7 @@
 // One pull request comment per job, found again by a hidden marker and edited in place on later pushes.
 import { createHash } from 'node:crypto';
-import { isBlocking, problems, type RunReport } from '../model.js';
+import { problems, type RunReport } from '../model.js';
+import { isBlocking } from '../../dbt/statuses.js';
 import { labelOf } from '../annotations.js';
 import { escapeHtml } from '../summary.js';
 import { clip, oneLine, sliceSafe } from '../../shared/text.js';
