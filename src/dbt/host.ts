@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, DbtOutput, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
+import { childEnv, DbtOutput, DEFAULT_GRACE_MS, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
 
 /** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker_host.py');
@@ -50,6 +50,12 @@ interface Pending {
 }
 
 const HEADER_BYTES = 9;
+/** The host itself is killed this long after SIGTERM when it does not exit (it holds no query of its own). */
+const HOST_KILL_AFTER_MS = 3000;
+/** A lost worker's pid is polled this often until it is gone... */
+const EXIT_POLL_MS = 100;
+/** ...and given up on this long after SIGKILL (it is then the kernel's to reap). */
+const EXIT_WAIT_AFTER_KILL_MS = 10_000;
 
 /** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
 export class FrameReader {
@@ -131,7 +137,7 @@ export class DbtHost {
   static async start(o: HostStart): Promise<DbtHost> {
     const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
       cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
-      buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: 3000,
+      buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: HOST_KILL_AFTER_MS,
     });
     let host: DbtHost | undefined;
     const errTail: string[] = [];
@@ -237,7 +243,7 @@ export class DbtHost {
       };
       const interrupt = (): void => {
         kill('INT');
-        timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? 5000));
+        timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? DEFAULT_GRACE_MS));
       };
       const onCancel = (): void => {
         cancelled = true;
@@ -260,7 +266,7 @@ export class DbtHost {
         // The host died: its workers got SIGINT from the kernel (parent-death signal). Wait until they are gone.
         const pid = pending.pid;
         if (pid === undefined) return finish({}, why);
-        void waitForExit(pid, o.graceMs ?? 5000).then(() => finish({}, why));
+        void waitForExit(pid, o.graceMs ?? DEFAULT_GRACE_MS).then(() => finish({}, why));
       };
       this.pending.set(id, pending);
       if (this.ended !== undefined) return pending.lost(this.ended);
@@ -316,7 +322,7 @@ async function waitForExit(pid: number, graceMs: number): Promise<void> {
       signalPid(pid, 'SIGKILL');
       killed = true;
     }
-    if (Date.now() - started > graceMs + 10_000) return;
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() - started > graceMs + EXIT_WAIT_AFTER_KILL_MS) return;
+    await new Promise((r) => setTimeout(r, EXIT_POLL_MS));
   }
 }

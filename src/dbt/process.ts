@@ -36,6 +36,8 @@ export interface DbtRunOutcome {
 }
 
 const TAIL = 40;
+/** How long dbt gets after SIGINT (to cancel its queries and write its results) before SIGKILL, unless told. */
+export const DEFAULT_GRACE_MS = 5000;
 
 /** dbt's environment: ours minus the action's inputs (a model could read a token input with env_var()). */
 export function childEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
@@ -130,7 +132,7 @@ export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
     buffer: false,
     reject: false,
     killSignal: 'SIGINT',
-    forceKillAfterDelay: o.graceMs ?? 5000,
+    forceKillAfterDelay: o.graceMs ?? DEFAULT_GRACE_MS,
     timeout: o.timeoutMs,
     cancelSignal: o.signal,
     cleanup: true,

@@ -14,6 +14,11 @@ import { clip, oneLine } from '../shared/text.js';
 import { isTest, problems, type Change, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/** Notes shown at the top, each cut at NOTE_CHARS; the rest are counted (the log has them all). */
+const NOTES_SHOWN = 20;
+const NOTE_CHARS = 1000;
+/** Rows of the slowest-nodes table unless told. */
+const SLOWEST_ROWS = 10;
 
 export interface SummaryOptions {
   /** Link to a file at the commit; see githubFileUrl. Without it files are shown unlinked. */
@@ -110,7 +115,7 @@ function prepare(r: RunReport, o: SummaryOptions): Prepared {
     warnings: bad.filter((n) => n.bucket === 'warned'),
     orphans: skipped.filter((n) => n.cause === undefined || !byUid.has(n.cause)),
     hidden: hiddenAnnotations(annotationsFor(r), o.annotationSlots),
-    slow: slowest(r.nodes, o.slowest ?? 10),
+    slow: slowest(r.nodes, o.slowest ?? SLOWEST_ROWS),
   };
 }
 
@@ -121,8 +126,8 @@ function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string
   const tag = (n: NodeOutcome): string => sinceTag(r, n);
 
   // Notes: the plan's, the annotation overflow, and what this level leaves out.
-  const notes = r.notes.slice(0, 20).map((n) => `⚠️ ${inline(clip(n, 1000))}`);
-  if (r.notes.length > 20) notes.push(`…and ${num(r.notes.length - 20)} more notes (see the log).`);
+  const notes = r.notes.slice(0, NOTES_SHOWN).map((n) => `⚠️ ${inline(clip(n, NOTE_CHARS))}`);
+  if (r.notes.length > NOTES_SHOWN) notes.push(`…and ${num(r.notes.length - NOTES_SHOWN)} more notes (see the log).`);
   if (hidden.error + hidden.warning > 0) {
     const parts = [hidden.error ? plural(hidden.error, 'error') : '', hidden.warning ? plural(hidden.warning, 'warning') : ''].filter(Boolean);
     const listsAll = !lv.countsOnly && lv.blocks + lv.tableRows >= failures.length && lv.warningRows >= warnings.length;
