@@ -947,9 +947,9 @@ async function variantAction(ctx, { timings }) {
   const rec = readJson(join(workDir, 'parallel-dbt.json'));
   const record = actionRecord(rec, phases, spawnAt || t0);
   const { res, ...rest } = r;
-  // The shape the action ran: the run record's parallel × threads, else the plan line's, else the log's
-  // "using P process(es) × T thread(s)" / "Processes at once: P; threads per process: T".
-  const chosen = lines.map((l) => /on (\d+) process\(es\) × (\d+) thread/.exec(l.text) ?? /using (\d+) process\(es\) × (\d+) thread/.exec(l.text)).filter(Boolean).pop();
+  // The shape the action ran: the run record's parallel × threads, else the plan line's ("… on P process(es) × T
+  // thread(s); …"), else the shape choice's ("Shapes (processes × threads): 1×7 → ~8.5 s, …; using P × T").
+  const chosen = lines.map((l) => /on (\d+) process\(es\) × (\d+) thread/.exec(l.text) ?? /^Shapes \(processes × threads\):.*; using (\d+) × (\d+)\b/.exec(l.text)).filter(Boolean).pop();
   const P = record.parallel ?? (chosen ? Number(chosen[1]) : undefined);
   const T = record.threads ?? (chosen ? Number(chosen[2]) : undefined);
   const base = ctx.budget === undefined ? 'parallel-dbt, default inputs' : timings ? 'parallel-dbt, auto chunks, with timings' : 'parallel-dbt, auto chunks, no timings';
