@@ -1,13 +1,13 @@
 // A check of the bench's report code without dbt or PostgreSQL (seconds): how it reads the action's log lines and
 // parallel-dbt.json — the run record of today's action, one with the worker host's fields (runPath, runPathReason,
-// per-chunk firstNodeAt), and none at all (log only) — and dbt's JSON log timestamps.
+// per-chunk firstNodeAt), and none at all (log only) — dbt's JSON log timestamps, and the command line.
 //
 //   node bench/check.mjs
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { actionPhases, actionRecord, firstNodeStartAt, median, parseDbtTs } from './run.mjs';
+import { join, resolve } from 'node:path';
+import { actionPhases, actionRecord, firstNodeStartAt, HELP, median, parseArgs, parseDbtTs } from './run.mjs';
 
 const spawnAt = 1_795_000_000_000;
 /** @type {{ t: number, text: string }[]} */
@@ -82,4 +82,32 @@ writeFileSync(join(dir, 'dbt.log'), [
 assert.deepEqual(firstNodeStartAt(join(dir, 'dbt.log'), []), { at: Date.parse('2026-11-29T04:22:58.100Z'), source: 'dbt JSON log (LogStartLine)' });
 assert.equal(median([3, 1, 2]), 2);
 assert.equal(median([4, 1, 2, 3]), 2.5);
+
+// The command line: every option --help lists is accepted, anything else stops with one line.
+for (const o of ['--only', '--scale', '--budget', '--parallel', '--variants', '--repeat', '--no-prefect', '--no-fixed', '--no-plan', '--plan-nodes', '--out', '--help']) {
+  assert.ok(HELP.includes(o), `--help lists ${o}`);
+}
+/** @param {string[]} a */
+const opts = (a) => {
+  const p = parseArgs(a, 2);
+  if (!('options' in p)) throw new Error(`parseArgs(${a.join(' ')}): ${JSON.stringify(p)}`);
+  return p.options;
+};
+const dflt = opts([]);
+assert.deepEqual(dflt.only, ['cpu', 'latency', 'remote', 'example']);
+assert.deepEqual([dflt.scale, dflt.budget, dflt.parallel, dflt.repeat, dflt.planNodes, dflt.prefect, dflt.fixed, dflt.plan], [1, undefined, 2, 1, 50000, true, true, true]);
+const one = opts(['--only', 'latency', '--scale=0.1', '--budget', '6', '--parallel', '3', '--variants', 'single,action', '--repeat', '2', '--no-prefect', '--no-fixed', '--no-plan', '--plan-nodes', '100', '--out', 'x/y']);
+assert.deepEqual(one, { only: ['latency'], scale: 0.1, budget: 6, parallel: 3, variants: ['single', 'action'], repeat: 2, prefect: false, fixed: false, plan: false, planNodes: 100, out: resolve('x/y') });
+assert.deepEqual(parseArgs(['--only', 'cpu', '--help'], 2), { help: true });
+assert.deepEqual(parseArgs(['-h'], 2), { help: true });
+assert.deepEqual(parseArgs(['--no-prefects'], 2), { error: "unknown option '--no-prefects'" });
+assert.deepEqual(parseArgs(['--only', 'gpu'], 2), { error: "--only: unknown shape 'gpu' (cpu, latency, remote, example)" });
+assert.deepEqual(parseArgs(['--variants', 'single,action-timings'], 2), { error: "--variants: unknown variant 'action-timings' (single, seed-style, prefect, action)" });
+assert.deepEqual(parseArgs(['--scale'], 2), { error: '--scale needs a value' });
+assert.deepEqual(parseArgs(['--only', '--no-plan'], 2), { error: '--only needs a value' });
+assert.deepEqual(parseArgs(['--scale', 'small'], 2), { error: "--scale: 'small' is not a number > 0" });
+assert.deepEqual(parseArgs(['--repeat', '1.5'], 2), { error: "--repeat: '1.5' is not an integer ≥ 1" });
+assert.deepEqual(parseArgs(['--budget', '1'], 2), { error: "--budget: '1' is not an integer ≥ 2" });
+assert.deepEqual(parseArgs(['--no-plan=yes'], 2), { error: '--no-plan takes no value' });
+assert.deepEqual(parseArgs(['cpu'], 2), { error: "unexpected argument 'cpu' (options start with --)" });
 console.log('bench/check.mjs: ok');
