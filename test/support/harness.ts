@@ -7,6 +7,9 @@ import { promisify } from 'node:util';
 import { startPostgres, type StartedPostgres } from '../../scripts/lib/postgres.mjs';
 import { ROOT, DBT_BIN } from '../../scripts/lib/action-run.mjs';
 import type { RunResultsArtifact } from '../../src/dbt/types.js';
+import { integrationOnly } from './integration.js';
+
+integrationOnly('real dbt and PostgreSQL (test/support/harness.ts)');
 
 export { ROOT, DBT_BIN };
 export { runAction, annotations } from '../../scripts/lib/action-run.mjs';
