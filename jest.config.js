@@ -3,8 +3,9 @@
 // Two projects, chosen by file name:
 // - unit: test/**/*.test.ts except *.integration.test.ts — needs neither dbt, PostgreSQL nor Chromium
 //   (`npm run test:unit`, works on a fresh clone after `npm ci`);
-// - integration: test/**/*.integration.test.ts — real dbt, PostgreSQL, Chromium. test/support/harness.ts refuses
-//   to load in a file not named *.integration.test.ts, so such a test cannot land in the unit set.
+// - integration: test/**/*.integration.test.ts — real dbt, PostgreSQL, Chromium. Its globalSetup builds src/ into
+//   .test-build/ once per run, and the harness runs that build (never the committed dist/). test/support/harness.ts
+//   refuses to load in a file not named *.integration.test.ts, so such a test cannot land in the unit set.
 // `npm test` runs both.
 const shared = {
   rootDir: import.meta.dirname,
@@ -12,6 +13,7 @@ const shared = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  modulePathIgnorePatterns: ['<rootDir>/.test-build/'],
   testTimeout: 300000,
 };
 
@@ -27,6 +29,7 @@ export default {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.integration.test.ts'],
+      globalSetup: '<rootDir>/test/support/build-action.mjs',
     },
   ],
   testTimeout: 300000,
