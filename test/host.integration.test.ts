@@ -1,25 +1,19 @@
 // The worker host (src/dbt/worker_host.py + src/dbt/host.ts) on real dbt-core and PostgreSQL: parse once, fork
 // workers, hold gated nodes, lose nothing when the host dies. (Its protocol and pythonOf without dbt: host.test.ts.)
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbtHost, pythonOf } from '../src/dbt/host.js';
 import type { DbtLogEvent } from '../src/dbt/types.js';
-import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, postgres, processesMentioning, queriesIn, readResults, type StartedPostgres } from './support/harness.js';
+import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, usePostgres } from './support/harness.js';
 
 test("pythonOf finds the interpreter of the project's dbt venv", () => {
   expect(pythonOf(join(DBT_BIN, 'dbt'), {})).toMatch(/python/);
 });
 
 describe('the worker host on real dbt-core and PostgreSQL', () => {
-  let pg: StartedPostgres;
-  beforeAll(async () => {
-    pg = await postgres({ client_connection_check_interval: '200ms' });
-  });
-  afterAll(async () => {
-    await pg?.stop();
-  });
+  const pg = usePostgres({ client_connection_check_interval: '200ms' });
 
   const pkg = 'parallel_dbt_example';
   async function startParsed(env: Record<string, string>, proj: string, work: string): Promise<DbtHost> {

@@ -8,12 +8,14 @@ import { startPostgres, type StartedPostgres } from '../../scripts/lib/postgres.
 import { ROOT, DBT_BIN, runAction as runBundle, type ActionRun } from '../../scripts/lib/action-run.mjs';
 import type { RunResultsArtifact } from '../../src/dbt/types.js';
 import { actionBundle, integrationOnly } from './integration.js';
+import { useShared } from './shared.js';
 
 integrationOnly('real dbt and PostgreSQL (test/support/harness.ts)');
 
 export { ROOT, DBT_BIN };
 export { annotations } from '../../scripts/lib/action-run.mjs';
 export type { StartedPostgres };
+export { useShared };
 
 /** Runs the action as built from src/ for this jest run (test/support/build-action.mjs), the way the runner does. */
 export function runAction(inputs: Record<string, string>, opts: Omit<NonNullable<Parameters<typeof runBundle>[1]>, 'bundle'> = {}): Promise<ActionRun> {
@@ -25,6 +27,11 @@ export const RED_OVERLAY = join(ROOT, 'test', 'fixtures', 'red-overlay');
 
 export async function postgres(settings?: Record<string, string>): Promise<StartedPostgres> {
   return startPostgres({ settings });
+}
+
+/** A PostgreSQL server (with these settings) for the tests of the calling file or describe block: see useShared. */
+export function usePostgres(settings?: Record<string, string>): StartedPostgres {
+  return useShared('PostgreSQL', () => postgres(settings), (pg) => pg.stop());
 }
 
 /**
