@@ -338,7 +338,7 @@ describe('golden summaries', () => {
       '|---|---|--:|',
       ...sizes,
       '',
-      'test/screenshot.test.ts renders these files as GitHub-flavoured Markdown in headless Chromium; with',
+      'test/screenshot.integration.test.ts renders these files as GitHub-flavoured Markdown in headless Chromium; with',
       '`UPDATE_GOLDEN=1` it refreshes the pictures: [green](../../docs/summary-green.png),',
       '[red](../../docs/summary-red.png), [5,000 nodes](../../docs/summary-5000.png).',
       '',

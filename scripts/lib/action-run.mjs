@@ -1,5 +1,6 @@
-// Runs the committed action bundle (dist/index.js) the way the runner does: inputs as INPUT_* variables,
-// GITHUB_OUTPUT and GITHUB_STEP_SUMMARY pointing at files. Shared by the tests, the demo and the benchmark.
+// Runs an action bundle the way the runner does: inputs as INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY
+// pointing at files. The demo and the benchmark run the committed dist/index.js (the default); the integration tests
+// pass `bundle`, a fresh build of src/ (test/support/build-action.mjs).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The dbt the tests and demo run: the project's venv, or another one named by PARALLEL_DBT_VENV. */
 export const DBT_BIN = join(process.env.PARALLEL_DBT_VENV ?? join(ROOT, '.dbt-venv'), 'bin');
+/** The committed bundle, as users run it. */
+export const DIST_BUNDLE = join(ROOT, 'dist', 'index.js');
 
 /** Parses the GITHUB_OUTPUT file format (name<<DELIM … DELIM, or name=value). */
 export function parseOutputs(text) {
@@ -31,7 +34,7 @@ export function parseOutputs(text) {
 
 /**
  * @param {Record<string,string>} inputs action inputs by name (e.g. { 'max-connections': '8' })
- * @param {{ env?: Record<string,string>, cwd?: string, onStdout?: (s: string) => void, onSpawn?: (child: import('node:child_process').ChildProcess) => void, signalAfterMs?: number, signal?: string, runnerTemp?: string }} [opts]
+ * @param {{ bundle?: string, env?: Record<string,string>, cwd?: string, onStdout?: (s: string) => void, onSpawn?: (child: import('node:child_process').ChildProcess) => void, signalAfterMs?: number, signal?: string, runnerTemp?: string }} [opts]
  */
 export function runAction(inputs, opts = {}) {
   const dir = opts.runnerTemp ?? mkdtempSync(join(tmpdir(), 'parallel-dbt-run-'));
@@ -52,7 +55,7 @@ export function runAction(inputs, opts = {}) {
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'index.js')], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bundle ?? DIST_BUNDLE], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b) => { stdout += b; opts.onStdout?.(String(b)); });

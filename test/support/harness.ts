@@ -5,18 +5,33 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startPostgres, type StartedPostgres } from '../../scripts/lib/postgres.mjs';
-import { ROOT, DBT_BIN } from '../../scripts/lib/action-run.mjs';
+import { ROOT, DBT_BIN, runAction as runBundle, type ActionRun } from '../../scripts/lib/action-run.mjs';
 import type { RunResultsArtifact } from '../../src/dbt/types.js';
+import { actionBundle, integrationOnly } from './integration.js';
+import { useShared } from './shared.js';
+
+integrationOnly('real dbt and PostgreSQL (test/support/harness.ts)');
 
 export { ROOT, DBT_BIN };
-export { runAction, annotations } from '../../scripts/lib/action-run.mjs';
+export { annotations } from '../../scripts/lib/action-run.mjs';
 export type { StartedPostgres };
+export { useShared };
+
+/** Runs the action as built from src/ for this jest run (test/support/build-action.mjs), the way the runner does. */
+export function runAction(inputs: Record<string, string>, opts: Omit<NonNullable<Parameters<typeof runBundle>[1]>, 'bundle'> = {}): Promise<ActionRun> {
+  return runBundle(inputs, { ...opts, bundle: actionBundle() });
+}
 
 export const EXAMPLE = join(ROOT, 'example');
 export const RED_OVERLAY = join(ROOT, 'test', 'fixtures', 'red-overlay');
 
 export async function postgres(settings?: Record<string, string>): Promise<StartedPostgres> {
   return startPostgres({ settings });
+}
+
+/** A PostgreSQL server (with these settings) for the tests of the calling file or describe block: see useShared. */
+export function usePostgres(settings?: Record<string, string>): StartedPostgres {
+  return useShared('PostgreSQL', () => postgres(settings), (pg) => pg.stop());
 }
 
 /**

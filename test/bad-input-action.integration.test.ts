@@ -1,18 +1,12 @@
-// Bad input through the committed bundle, the way the runner passes it: one clear line, a non-zero exit, no stack
+// Bad input through the action bundle, the way the runner passes it: one clear line, a non-zero exit, no stack
 // trace, nothing run. (The input parser's cases are in inputs.test.ts; these need the real process around them.)
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, postgres, readResults, runAction, type StartedPostgres } from './support/harness.js';
+import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, readResults, runAction, usePostgres } from './support/harness.js';
 
-let pg: StartedPostgres;
-beforeAll(async () => {
-  pg = await postgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = usePostgres();
 
 function oneErrorLine(stdout: string, stderr: string): string {
   const errors = stdout.split('\n').filter((l) => l.startsWith('::error'));

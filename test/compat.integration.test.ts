@@ -1,21 +1,15 @@
 // The oldest supported dbt-core (1.8, from its own venv made by `bash scripts/setup-dbt.sh 1.8`) through the
 // action: the same statuses as one plain `dbt build` of the same project with the same dbt.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, freshDatabase, postgres, readResults, runAction, statusMap, type StartedPostgres } from './support/harness.js';
+import { ROOT, freshDatabase, readResults, runAction, statusMap, usePostgres } from './support/harness.js';
 
 const DBT18 = join(ROOT, '.dbt-venv-1.8', 'bin', 'dbt');
-let pg: StartedPostgres;
-beforeAll(async () => {
-  pg = await postgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = usePostgres();
 
 /** A project in the test syntax dbt 1.8 reads: two domains, cross refs, a failing test, an erroring model. */
 function project(): string {

@@ -1,20 +1,12 @@
-// The PR status path through the committed bundle: a red run of the example project creates one check run with
+// The PR status path through the action bundle: a red run of the example project creates one check run with
 // every problem annotated and one PR comment; a second run edits that comment. The real Octokit client talks to a
 // local stand-in of the GitHub API.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { dbEnv, exampleCopy, freshDatabase, postgres, readResults, runAction, type StartedPostgres } from './support/harness.js';
-import { prEventFile, startGithubApi, type GithubApi } from './support/github-api.js';
+import { describe, expect, test } from '@jest/globals';
+import { dbEnv, exampleCopy, freshDatabase, readResults, runAction, usePostgres, useShared } from './support/harness.js';
+import { prEventFile, startGithubApi } from './support/github-api.js';
 
-let pg: StartedPostgres;
-let api: GithubApi;
-beforeAll(async () => {
-  pg = await postgres();
-  api = await startGithubApi();
-});
-afterAll(async () => {
-  await api?.close();
-  await pg?.stop();
-});
+const pg = usePostgres();
+const api = useShared('the GitHub API stand-in', startGithubApi, (a) => a.close());
 
 describe('check run and PR comment', () => {
   test('a red run: one check run with every problem, one comment, edited by the next run', async () => {

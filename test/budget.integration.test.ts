@@ -1,18 +1,12 @@
 // The warehouse connection budget across several parallel/threads combinations, against a PostgreSQL role whose
 // CONNECTION LIMIT is the budget; and the schema race (several processes creating one schema) on the same runs.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { postgres, readResults, runAction, freshDatabase, type StartedPostgres } from './support/harness.js';
+import { readResults, runAction, freshDatabase, usePostgres } from './support/harness.js';
 
-let pg: StartedPostgres;
-beforeAll(async () => {
-  pg = await postgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = usePostgres();
 
 /** A project of `n` independent table models that each hold a connection for `sleep` seconds, all in one new schema. */
 function sleepyProject(n: number, sleep: number): string {

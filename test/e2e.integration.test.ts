@@ -1,20 +1,14 @@
-// The action end to end: the committed bundle, real dbt-core, real PostgreSQL, inputs as INPUT_* variables,
+// The action end to end: the bundle built from src/, real dbt-core, real PostgreSQL, inputs as INPUT_* variables,
 // outputs/summary/annotations read where the runner reads them.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  annotations, dbEnv, dbt, exampleCopy, freshDatabase, postgres, readResults, runAction, statusMap, type StartedPostgres,
+  annotations, dbEnv, dbt, exampleCopy, freshDatabase, readResults, runAction, statusMap, usePostgres,
 } from './support/harness.js';
 import type { Manifest } from '../src/dbt/types.js';
 
-let pg: StartedPostgres;
-beforeAll(async () => {
-  pg = await postgres();
-});
-afterAll(async () => {
-  await pg?.stop();
-});
+const pg = usePostgres();
 
 /** Inputs for the example project copy at `proj`. */
 function inputs(proj: string, extra: Record<string, string> = {}): Record<string, string> {

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
+import { integrationOnly } from './support/integration.js';
+
+integrationOnly('headless Chromium');
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -19,7 +22,7 @@ const WIDTH = 1012;
 
 const available = existsSync(CHROMIUM);
 if (!available) {
-  console.warn(`screenshot.test.ts: skipped — ${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-color-emoji).`);
+  console.warn(`screenshot.integration.test.ts: skipped — ${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-color-emoji).`);
 }
 const maybe = available ? describe : describe.skip;
 

@@ -1,24 +1,20 @@
 // Nothing lost under faults: timeouts, cancellation, a killed dbt, retries, fail-fast, stagger, the memory gate,
 // secrets. Real dbt, real PostgreSQL; a fake dbt only for huge output.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import {
-  DBT_BIN, ROOT, dbEnv, exampleCopy, freshDatabase, postgres, processesMentioning, queriesIn, readResults, runAction, type StartedPostgres,
+  DBT_BIN, ROOT, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, runAction, usePostgres,
 } from './support/harness.js';
 
-let pg: StartedPostgres;
+// client_connection_check_interval: PostgreSQL notices a client that died (kill -9) while its query runs.
+const pg = usePostgres({ client_connection_check_interval: '500' });
 let expectedIds: Set<string>;
-beforeAll(async () => {
-  // client_connection_check_interval: PostgreSQL notices a client that died (kill -9) while its query runs.
-  pg = await postgres({ client_connection_check_interval: '500' });
+beforeAll(() => {
   const green = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', 'green', 'run_results.json'), 'utf8')) as { results: { unique_id: string }[] };
   expectedIds = new Set(green.results.map((r) => r.unique_id));
-});
-afterAll(async () => {
-  await pg?.stop();
 });
 
 const SLOW = 'payment_reconciliation';

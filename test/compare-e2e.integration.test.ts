@@ -1,24 +1,16 @@
-// What a pull request changed, end to end through the committed bundle: a base run of the red example project,
+// What a pull request changed, end to end through the action bundle: a base run of the red example project,
 // then a PR run that fixes one failure and introduces another, compared with the base's run_results.json
 // (compare-to): the summary, the check run and the PR comment (local GitHub API stand-in) label each problem;
 // fail-on: new fails only on the new failure. Then flaky nodes: errored, passed on a retry, reported as such,
 // while a failing test retried with it stays red. Real dbt, real PostgreSQL, one server for every run.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, annotations, dbEnv, exampleCopy, freshDatabase, postgres, readResults, runAction, type StartedPostgres } from './support/harness.js';
-import { prEventFile, startGithubApi, type GithubApi } from './support/github-api.js';
+import { ROOT, annotations, dbEnv, exampleCopy, freshDatabase, readResults, runAction, usePostgres, useShared } from './support/harness.js';
+import { prEventFile, startGithubApi } from './support/github-api.js';
 
-let pg: StartedPostgres;
-let api: GithubApi;
-beforeAll(async () => {
-  pg = await postgres();
-  api = await startGithubApi();
-});
-afterAll(async () => {
-  await api?.close();
-  await pg?.stop();
-});
+const pg = usePostgres();
+const api = useShared('the GitHub API stand-in', startGithubApi, (a) => a.close());
 
 const P = 'parallel_dbt_example';
 const ORDER_UNIT_MARGIN = `model.${P}.order_unit_margin`;

@@ -1,23 +1,15 @@
 // Per-chunk artifacts through the real @actions/artifact client into a local stand-in of GitHub's artifact service,
 // and the matrix fan-out (plan → shard runs → report) against the same stand-in, on real dbt + PostgreSQL.
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { dbEnv, dbt, exampleCopy, freshDatabase, postgres, readResults, runAction, statusMap, type StartedPostgres } from './support/harness.js';
-import { startArtifactService, type ArtifactService } from './support/artifact-service.js';
+import { dbEnv, dbt, exampleCopy, freshDatabase, readResults, runAction, statusMap, usePostgres, useShared } from './support/harness.js';
+import { startArtifactService } from './support/artifact-service.js';
 
-let pg: StartedPostgres;
-let service: ArtifactService;
-beforeAll(async () => {
-  pg = await postgres();
-  service = await startArtifactService();
-});
-afterAll(async () => {
-  await service?.close();
-  await pg?.stop();
-});
+const pg = usePostgres();
+const service = useShared('the artifact service stand-in', startArtifactService, (s) => s.close());
 
 function unzip(zip: Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), 'pdbt-unzip-'));

@@ -1,0 +1,101 @@
+// The worker host (src/dbt/worker_host.py + src/dbt/host.ts) on real dbt-core and PostgreSQL: parse once, fork
+// workers, hold gated nodes, lose nothing when the host dies. (Its protocol and pythonOf without dbt: host.test.ts.)
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DbtHost, pythonOf } from '../src/dbt/host.js';
+import type { DbtLogEvent } from '../src/dbt/types.js';
+import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, usePostgres } from './support/harness.js';
+
+test("pythonOf finds the interpreter of the project's dbt venv", () => {
+  expect(pythonOf(join(DBT_BIN, 'dbt'), {})).toMatch(/python/);
+});
+
+describe('the worker host on real dbt-core and PostgreSQL', () => {
+  const pg = usePostgres({ client_connection_check_interval: '200ms' });
+
+  const pkg = 'parallel_dbt_example';
+  async function startParsed(env: Record<string, string>, proj: string, work: string): Promise<DbtHost> {
+    const host = await DbtHost.start({ python: pythonOf(join(DBT_BIN, 'dbt'), process.env)!, cwd: proj, env: { ...process.env, ...env } });
+    const parsed = await host.invoke({ argv: ['--no-use-colors', '--quiet', 'parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', join(work, 'parse'), '--log-path', join(work, 'logs')], cwd: proj, env: {} }, true);
+    expect(parsed.exitCode).toBe(0);
+    expect(host.profile).toMatchObject({ adapter_type: 'postgres', threads: 4, host: '127.0.0.1' });
+    expect(await host.forkCheck()).toEqual({ ok: true, why: '', gate: true });
+    return host;
+  }
+  const buildArgv = (proj: string, work: string, name: string, select: string[], vars = '{}'): string[] => [
+    '--no-use-colors', '--log-format', 'json', 'build', '--project-dir', proj, '--profiles-dir', proj,
+    '--target-path', join(work, `target-${name}`), '--log-path', join(work, `logs-${name}`), '--vars', vars, '--indirect-selection', 'empty', '--select', ...select,
+  ];
+
+  test('a gated node waits for its parent in another worker; a failed parent skips it and what follows', async () => {
+    const proj = exampleCopy('green');
+    const work = mkdtempSync(join(tmpdir(), 'parallel-dbt-host-'));
+    const env = dbEnv(pg, await freshDatabase(pg, 'host'));
+    const host = await startParsed(env, proj, work);
+    try {
+      let release: (uid: string, blocks: boolean) => void = () => {};
+      const startedAt = new Map<string, number>();
+      const onEvent = (ev: DbtLogEvent): void => {
+        if (ev.info.name === 'LogStartLine' && ev.data.node_info) startedAt.set(ev.data.node_info.unique_id, Date.now());
+      };
+      // Worker B is started first and holds stg_customers until the seed in worker A is reported done.
+      const b = host.fork({
+        argv: buildArgv(proj, work, 'b', ['stg_customers']), cwd: proj, env: {}, onEvent,
+        gate: { waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] }, known: [], subscribe: (l) => { release = l; return () => {}; } },
+      });
+      const a = await host.fork({ argv: buildArgv(proj, work, 'a', ['raw_customers']), cwd: proj, env: {}, onEvent });
+      expect(a.exitCode).toBe(0);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(startedAt.has(`model.${pkg}.stg_customers`)).toBe(false); // still held
+      const releasedAt = Date.now();
+      release(`seed.${pkg}.raw_customers`, false);
+      const bOut = await b;
+      expect(bOut.exitCode).toBe(0);
+      expect(startedAt.get(`model.${pkg}.stg_customers`)!).toBeGreaterThanOrEqual(releasedAt);
+      const bResults = readResults(join(work, 'target-b', 'run_results.json')).results;
+      expect(bResults.find((r) => r.unique_id === `model.${pkg}.stg_customers`)?.status).toBe('success');
+
+      // A parent elsewhere that failed: dbt skips the gated node and its tests, as one dbt build would.
+      const c = await host.fork({
+        argv: buildArgv(proj, work, 'c', ['stg_orders+']), cwd: proj, env: {},
+        gate: { waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, true]], subscribe: () => () => {} },
+      });
+      expect(c.exitCode).toBe(1);
+      const cResults = readResults(join(work, 'target-c', 'run_results.json')).results;
+      expect(cResults.length).toBeGreaterThan(1);
+      expect(new Set(cResults.map((r) => r.status))).toEqual(new Set(['skipped']));
+    } finally {
+      await host.close();
+    }
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
+  test('kill -9 of the host: the worker is interrupted by the kernel, its outcome says it was lost, nothing is left behind', async () => {
+    const proj = exampleCopy('green');
+    const work = mkdtempSync(join(tmpdir(), 'parallel-dbt-host-crash-'));
+    const db = await freshDatabase(pg, 'crash');
+    const env = dbEnv(pg, db);
+    const host = await startParsed(env, proj, work);
+    const seeded = await host.fork({ argv: buildArgv(proj, work, 'seeds', ['resource_type:seed']), cwd: proj, env: {} });
+    expect(seeded.exitCode).toBe(0);
+    let sawSleep = false;
+    const slow = host.fork({
+      argv: buildArgv(proj, work, 'slow', ['+payment_reconciliation', '+revenue_by_month', '--exclude', 'resource_type:seed', 'resource_type:test'], '{demo_sleep_seconds: 60}'), cwd: proj, env: {},
+      onEvent: (ev) => { if (ev.info.name === 'LogStartLine') sawSleep = true; },
+    });
+    const deadline = Date.now() + 60_000;
+    while (!(sawSleep && (await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect((await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q))).toBe(true);
+    process.kill(host.pid, 'SIGKILL');
+    const out = await slow;
+    expect(out.lost).toMatch(/worker host/);
+    expect(processesMentioning(work)).toEqual([]);
+    // The worker's SIGINT cancelled its query (or PostgreSQL noticed the closed connection).
+    const until = Date.now() + 15_000;
+    while ((await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    expect((await queriesIn(pg, db)).filter((q) => /pg_sleep/.test(q))).toEqual([]);
+    expect(readFileSync(join(work, 'logs-slow', 'dbt.log'), 'utf8')).toMatch(/START/);
+  });
+});
