@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(72076);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(91428);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 72076:
+/***/ 91428:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40662,6 +40662,8 @@ class LineSplitter {
 
 
 const TAIL = 40;
+/** How long dbt gets after SIGINT (to cancel its queries and write its results) before SIGKILL, unless told. */
+const DEFAULT_GRACE_MS = 5000;
 /** dbt's environment: ours minus the action's inputs (a model could read a token input with env_var()). */
 function childEnv(env) {
     const out = {};
@@ -40734,7 +40736,7 @@ async function runDbt(o) {
         buffer: false,
         reject: false,
         killSignal: 'SIGINT',
-        forceKillAfterDelay: o.graceMs ?? 5000,
+        forceKillAfterDelay: o.graceMs ?? DEFAULT_GRACE_MS,
         timeout: o.timeoutMs,
         cancelSignal: o.signal,
         cleanup: true,
@@ -40779,6 +40781,12 @@ const HOST_SCRIPT = (0,external_node_path_.join)((0,external_node_path_.dirname)
 class HostUnavailable extends Error {
 }
 const HEADER_BYTES = 9;
+/** The host itself is killed this long after SIGTERM when it does not exit (it holds no query of its own). */
+const HOST_KILL_AFTER_MS = 3000;
+/** A lost worker's pid is polled this often until it is gone... */
+const EXIT_POLL_MS = 100;
+/** ...and given up on this long after SIGKILL (it is then the kernel's to reap). */
+const EXIT_WAIT_AFTER_KILL_MS = 10_000;
 /** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
 class FrameReader {
     onFrame;
@@ -40855,7 +40863,7 @@ class DbtHost {
     static async start(o) {
         const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
             cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
-            buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: 3000,
+            buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: HOST_KILL_AFTER_MS,
         });
         let host;
         const errTail = [];
@@ -40969,7 +40977,7 @@ class DbtHost {
             };
             const interrupt = () => {
                 kill('INT');
-                timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? 5000));
+                timers.push(setTimeout(() => kill('KILL'), o.graceMs ?? DEFAULT_GRACE_MS));
             };
             const onCancel = () => {
                 cancelled = true;
@@ -40994,7 +41002,7 @@ class DbtHost {
                 const pid = pending.pid;
                 if (pid === undefined)
                     return finish({}, why);
-                void host_waitForExit(pid, o.graceMs ?? 5000).then(() => finish({}, why));
+                void host_waitForExit(pid, o.graceMs ?? DEFAULT_GRACE_MS).then(() => finish({}, why));
             };
             this.pending.set(id, pending);
             if (this.ended !== undefined)
@@ -41060,9 +41068,9 @@ async function host_waitForExit(pid, graceMs) {
             signalPid(pid, 'SIGKILL');
             killed = true;
         }
-        if (Date.now() - started > graceMs + 10_000)
+        if (Date.now() - started > graceMs + EXIT_WAIT_AFTER_KILL_MS)
             return;
-        await new Promise((r) => setTimeout(r, 100));
+        await new Promise((r) => setTimeout(r, EXIT_POLL_MS));
     }
 }
 
@@ -41241,15 +41249,19 @@ function runnableSelected(m, ids) {
         return true;
     });
 }
+/** A node that builds a relation, when no earlier run says how long it takes. */
+const DEFAULT_BUILD_SECONDS = 1;
+/** A test (or any other node): one query that only reads, usually far cheaper than a build. */
+const DEFAULT_OTHER_SECONDS = 0.2;
 /** Seconds a node is assumed to take when no earlier run says. */
 function defaultWeight(resourceType) {
     switch (resourceType) {
         case 'model':
         case 'seed':
         case 'snapshot':
-            return 1;
+            return DEFAULT_BUILD_SECONDS;
         default:
-            return 0.2;
+            return DEFAULT_OTHER_SECONDS;
     }
 }
 /** The distinct (database, schema) pairs the nodes write relations into. */
@@ -41288,7 +41300,7 @@ function buildPlanGraph(m, selected, command) {
     for (const [uid, n] of all)
         parents.set(uid, [...new Set(depsOf(n))]);
     if (command === 'build')
-        addBuildTestEdges(m, all, parents);
+        addBuildTestEdges(m, parents);
     // Nearest selected ancestors of each node, looking through unselected ones (memoised for unselected nodes).
     const frontier = new Map();
     const selectedAncestorsThrough = (uid, seen) => {
@@ -41339,7 +41351,7 @@ function buildPlanGraph(m, selected, command) {
     return { nodes };
 }
 /** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */
-function addBuildTestEdges(m, all, parents) {
+function addBuildTestEdges(m, parents) {
     const children = new Map();
     for (const [uid, ps] of parents)
         for (const p of ps)
@@ -41477,7 +41489,7 @@ async function prepare(s, env, cwd, signal) {
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { project, runPath, profile: host?.profile, parseDir, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
     }
 }
 /** The dbt input resolved to an executable; a bad one names the input. */
@@ -41551,7 +41563,29 @@ function allOfTypes(m, types) {
     return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
 }
 
+;// CONCATENATED MODULE: ./src/plan/topo-sort.ts
+// The stable topological sort that numbers chunks: shared by the chunk planner (slots) and the group planner.
+/**
+ * Vertices ordered so that each comes after its dependencies, keeping the given order among the ready ones (so a
+ * caller's preference, e.g. earliest start, survives). Dependencies outside `vertices` count as met; on a cycle the
+ * first pending vertex is taken, so the sort always ends.
+ */
+function stableTopoSort(vertices, depsOf) {
+    const listed = new Set(vertices);
+    const out = [];
+    const done = new Set();
+    const pending = [...vertices];
+    while (pending.length > 0) {
+        const j = pending.findIndex((v) => [...depsOf(v)].every((d) => done.has(d) || !listed.has(d)));
+        const v = pending.splice(j === -1 ? 0 : j, 1)[0];
+        out.push(v);
+        done.add(v);
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/chunks.ts
+
 /** Topological order, longest remaining chain first, ties by unique id. Throws on a cycle. */
 function criticalOrder(g, weight) {
     const children = new Map();
@@ -41609,6 +41643,14 @@ function criticalOrder(g, weight) {
     return { order, bottom };
 }
 /**
+ * When a node of weight w ends, in seconds from its process's start, placed after the process's nodes so far and
+ * ready (its parents done) at `ready`: no sooner than the threads get through all the work, the serial per-node
+ * work reaches it, or its own chain allows.
+ */
+function nodeEnd(c, placed, w, ready) {
+    return Math.max(c.fixedCost + (placed.work + w) / c.threads, c.fixedCost + (placed.nodes.length + 1) * c.perNodeCost, ready + w, c.fixedCost + w);
+}
+/**
  * A chunk may start as soon as every node it needs from other chunks has finished (the scheduler follows the other
  * processes' result events), so the model works with node finish times: a node ends at
  * start + fixed cost + max(work placed so far / threads, nodes so far × per-node cost), and never before its
@@ -41621,9 +41663,7 @@ function planChunks(g, weight, o) {
     const k = Math.max(1, Math.min(o.chunks ?? o.maxChunks, Math.max(1, order.length)));
     // With a forced chunk count the start-up cost is paid anyway: balance the work itself.
     const forced = o.chunks !== undefined;
-    const fixed = forced ? 0 : o.fixedCost;
-    const threads = forced ? 1 : o.threads;
-    const perNode = forced ? 0 : o.perNodeCost;
+    const cost = forced ? { fixedCost: 0, threads: 1, perNodeCost: 0 } : o;
     const slots = Array.from({ length: k }, () => ({ nodes: [], work: 0, start: 0, span: 0, deps: new Set() }));
     const where = new Map();
     const rel = new Map(); // node finish relative to its chunk's start
@@ -41633,6 +41673,28 @@ function planChunks(g, weight, o) {
     let makespan = 0;
     const procs = Math.max(1, Math.min(o.slots ?? k, k));
     let busy = 0; // Σ spans of the chunks so far
+    /**
+     * A node's parents seen from slot i: the slot's start pushed past the parents in other slots, the latest finish
+     * of those in slot i (relative to its start), whether there are any, and the other slots they are in.
+     */
+    const parentsFrom = (parents, i) => {
+        let start = slots[i].start;
+        let inner = 0;
+        let local = false;
+        const elsewhere = [];
+        for (const p of parents) {
+            const pc = where.get(p);
+            if (pc === i) {
+                inner = Math.max(inner, rel.get(p));
+                local = true;
+            }
+            else {
+                start = Math.max(start, finishAt(p));
+                elsewhere.push(pc);
+            }
+        }
+        return { start, inner, local, elsewhere };
+    };
     for (const u of order) {
         const node = g.nodes.get(u);
         const w = weight(u);
@@ -41648,25 +41710,10 @@ function planChunks(g, weight, o) {
                     continue; // empty slots are interchangeable
                 emptyTried = true;
             }
-            let start = s.start;
-            let inner = 0;
-            let cycle = false;
-            let local = false;
-            for (const p of node.parents) {
-                const pc = where.get(p);
-                if (pc === i) {
-                    inner = Math.max(inner, rel.get(p));
-                    local = true;
-                }
-                else {
-                    if (reach[i][pc])
-                        cycle = true; // pc already depends on i
-                    start = Math.max(start, finishAt(p));
-                }
-            }
-            if (cycle)
-                continue;
-            const own = Math.max(fixed + (s.work + w) / threads, fixed + (s.nodes.length + 1) * perNode, inner + w, fixed + w);
+            const { start, inner, local, elsewhere } = parentsFrom(node.parents, i);
+            if (elsewhere.some((pc) => reach[i][pc]))
+                continue; // that parent's chunk already depends on i: a cycle
+            const own = nodeEnd(cost, s, w, inner);
             const span = Math.max(s.span, own);
             const end = start + span;
             // A later start delays this chunk's nodes and every chunk that waits on them.
@@ -41686,19 +41733,12 @@ function planChunks(g, weight, o) {
         if (best === undefined)
             throw new Error(`no acyclic placement for ${u}`); // unreachable: a fresh slot never closes a cycle
         const s = slots[best.i];
-        let inner = 0;
-        let start = s.start;
-        for (const p of node.parents) {
-            const pc = where.get(p);
-            if (pc === best.i)
-                inner = Math.max(inner, rel.get(p));
-            else {
-                start = Math.max(start, finishAt(p));
-                if (!s.deps.has(pc)) {
-                    s.deps.add(pc);
-                    addReach(reach, pc, best.i);
-                }
-            }
+        const { start, inner, elsewhere } = parentsFrom(node.parents, best.i);
+        for (const pc of elsewhere) {
+            if (s.deps.has(pc))
+                continue;
+            s.deps.add(pc);
+            addReach(reach, pc, best.i);
         }
         const delay = start - s.start;
         if (delay > 0)
@@ -41706,7 +41746,7 @@ function planChunks(g, weight, o) {
                 if (reach[best.i][j])
                     slots[j].start += delay;
         s.start = start;
-        const own = Math.max(fixed + (s.work + w) / threads, fixed + (s.nodes.length + 1) * perNode, inner + w, fixed + w);
+        const own = nodeEnd(cost, s, w, inner);
         rel.set(u, own);
         s.span = Math.max(s.span, own);
         s.work += w;
@@ -41717,13 +41757,14 @@ function planChunks(g, weight, o) {
     }
     return finish(slots, g, where, rel, totalWork, criticalPath);
 }
+/** Predictions closer than this many seconds are a tie: sums of the same weights in another order differ by float noise. */
+const TIE_SECONDS = 1e-9;
 function better(a, b, balance) {
-    const eps = 1e-9;
-    if (Math.abs(a.makespan - b.makespan) > eps)
+    if (Math.abs(a.makespan - b.makespan) > TIE_SECONDS)
         return a.makespan < b.makespan;
-    if (Math.abs(a.own - b.own) > eps)
+    if (Math.abs(a.own - b.own) > TIE_SECONDS)
         return a.own < b.own;
-    if (balance && Math.abs(a.work - b.work) > eps)
+    if (balance && Math.abs(a.work - b.work) > TIE_SECONDS)
         return a.work < b.work;
     if (a.local !== b.local)
         return a.local;
@@ -41747,7 +41788,7 @@ function addReach(reach, from, to) {
 function finish(slots, g, where, rel, totalWork, criticalPath) {
     const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
         .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
-    const ordered = topoSortSlots(used, slots);
+    const ordered = stableTopoSort(used, (i) => slots[i].deps);
     const newIndex = new Map();
     ordered.forEach((old, j) => newIndex.set(old, j + 1));
     // Exact recomputation of starts with the final placement (the greedy pass only approximated later shifts).
@@ -41768,19 +41809,6 @@ function finish(slots, g, where, rel, totalWork, criticalPath) {
     });
     const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
     return { chunks, makespan, criticalPath, totalWork };
-}
-/** Stable topological sort of slot indexes by their deps, keeping the given order among ready slots. */
-function topoSortSlots(order, slots) {
-    const out = [];
-    const done = new Set();
-    const pending = [...order];
-    while (pending.length > 0) {
-        const j = pending.findIndex((i) => [...slots[i].deps].every((d) => done.has(d)));
-        const i = pending.splice(j === -1 ? 0 : j, 1)[0];
-        out.push(i);
-        done.add(i);
-    }
-    return out;
 }
 /** A small binary heap; `before(a, b)` is true when a comes out first. */
 class Heap {
@@ -41831,7 +41859,50 @@ class Heap {
     }
 }
 
+;// CONCATENATED MODULE: ./src/plan/union-find.ts
+// Disjoint sets (union-find), shared by the shard planner (connected parts) and the group planner (merged cycles).
+/**
+ * Disjoint sets over numbers or strings. A set's representative is always its smallest member, so what callers
+ * derive from representatives (chunk order, keys) does not depend on the order of the unions.
+ */
+class DisjointSets {
+    parent = new Map();
+    constructor(members) {
+        for (const x of members)
+            this.parent.set(x, x);
+    }
+    has(x) {
+        return this.parent.has(x);
+    }
+    /** The representative of x's set; the path walked is pointed at it directly (path compression). */
+    find(x) {
+        let root = x;
+        while (this.parent.get(root) !== root)
+            root = this.parent.get(root);
+        let y = x;
+        while (this.parent.get(y) !== root) {
+            const next = this.parent.get(y);
+            this.parent.set(y, root);
+            y = next;
+        }
+        return root;
+    }
+    /** Merges the sets of a and b; the smaller representative stays. */
+    union(a, b) {
+        const ra = this.find(a);
+        const rb = this.find(b);
+        if (ra === rb)
+            return;
+        if (ra < rb)
+            this.parent.set(rb, ra);
+        else
+            this.parent.set(ra, rb);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/plan/groups.ts
+
+
 
 function planGroups(g, groups, weight) {
     const notes = [];
@@ -41846,9 +41917,9 @@ function planGroups(g, groups, weight) {
     }
     if (shared > 0)
         notes.push(`${shared} node(s) matched several groups; each runs once, in the first group that selects it (tests: in the group that runs after all their parents).`);
-    // Union-find over groups, for merging cycles.
-    const parent = groups.map((_, i) => i);
-    const find = (i) => (parent[i] === i ? i : (parent[i] = find(parent[i])));
+    // Disjoint sets over groups, for merging cycles: a merged group is known by its lowest index.
+    const merged = new DisjointSets(groups.map((_, i) => i));
+    const find = (i) => merged.find(i);
     const isTest = (uid) => {
         const t = g.nodes.get(uid).resourceType;
         return t === 'test' || t === 'unit_test';
@@ -41863,7 +41934,7 @@ function planGroups(g, groups, weight) {
             for (const c of cyc) {
                 notes.push(`groups ${c.map((i) => `'${groups[i].name}'`).join(', ')} depend on each other in a cycle: they run as one chunk.`);
                 for (const i of c.slice(1))
-                    parent[find(i)] = find(c[0]);
+                    merged.union(c[0], i);
             }
         }
     };
@@ -41872,7 +41943,7 @@ function planGroups(g, groups, weight) {
     const pos = () => {
         const roots = [...new Set([...owner.values()].map(find))].sort((a, b) => a - b);
         const edges = chunkEdges(g, owner, find, (uid) => !isTest(uid));
-        const order = topo(roots, edges);
+        const order = stableTopoSort(roots, (r) => edges.get(r) ?? []);
         return new Map(order.map((r, i) => [r, i]));
     };
     const p0 = pos();
@@ -41889,10 +41960,10 @@ function planGroups(g, groups, weight) {
     }
     mergeCycles(true);
     // Unselected-by-any-group nodes do not run; nodes whose parents run in no group simply have no dependency.
-    const { order } = criticalOrder(g, weight);
+    const { order, bottom } = criticalOrder(g, weight);
     const roots = [...new Set([...owner.values()].map(find))];
     const edges = chunkEdges(g, owner, find, () => true);
-    const seq = topo(roots.sort((a, b) => a - b), edges);
+    const seq = stableTopoSort(roots.sort((a, b) => a - b), (r) => edges.get(r) ?? []);
     const index = new Map(seq.map((r, i) => [r, i + 1]));
     const members = new Map(seq.map((r) => [r, []]));
     for (const uid of order)
@@ -41910,7 +41981,6 @@ function planGroups(g, groups, weight) {
         return { index: index.get(r), name: names.get(r).join('+'), nodes, dependsOn, work, predicted: work };
     });
     const totalWork = chunks.reduce((s, c) => s + c.work, 0);
-    const { bottom } = criticalOrder(g, weight);
     return { chunks, notes, makespan: Math.max(0, ...ends.values()), criticalPath: Math.max(0, ...bottom.values()), totalWork };
 }
 /** For each chunk root: the chunk roots it depends on. */
@@ -41966,18 +42036,6 @@ function stronglyConnected(vertices, deps) {
             visit(v);
     return out;
 }
-function topo(vertices, deps) {
-    const out = [];
-    const done = new Set();
-    const pending = [...vertices];
-    while (pending.length > 0) {
-        const j = pending.findIndex((v) => [...(deps.get(v) ?? [])].every((d) => done.has(d) || !vertices.includes(d)));
-        const v = pending.splice(j === -1 ? 0 : j, 1)[0];
-        out.push(v);
-        done.add(v);
-    }
-    return out;
-}
 
 ;// CONCATENATED MODULE: ./src/plan/workers.ts
 // The planner for gated workers: every chunk is one process that starts at once and runs for the whole run, and a
@@ -41997,7 +42055,6 @@ function planWorkers(g, weight, o) {
     const workers = Array.from({ length: k }, () => ({ nodes: [], work: 0, end: 0 }));
     const where = new Map();
     const finish = new Map();
-    const finishIn = (wk, w, ready) => Math.max(o.fixedCost + (wk.work + w) / o.threads, o.fixedCost + (wk.nodes.length + 1) * o.perNodeCost, ready + w, o.fixedCost + w);
     for (const u of order) {
         const node = g.nodes.get(u);
         const w = weight(u);
@@ -42011,11 +42068,10 @@ function planWorkers(g, weight, o) {
         for (let i = 0; i < k; i++) {
             if (forced !== undefined && i !== forced)
                 continue;
-            const end = finishIn(workers[i], w, ready);
+            const end = nodeEnd(o, workers[i], w, ready);
             const local = node.parents.filter((p) => where.get(p) === i).length;
-            const eps = 1e-9;
-            const better = end < bestEnd - eps
-                || (Math.abs(end - bestEnd) <= eps && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - eps)));
+            const better = end < bestEnd - TIE_SECONDS
+                || (Math.abs(end - bestEnd) <= TIE_SECONDS && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
             if (best === -1 || better) {
                 best = i;
                 bestEnd = end;
@@ -42058,20 +42114,28 @@ const CONNECTIONS_PER_PROCESS_BEYOND_THREADS = 1;
 const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
 /** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
 const DEFAULT_PER_NODE_CPU = 0.02;
+/** The part of a forked worker's start-up that does not grow with the project (adapter, selection). */
+const FORK_STARTUP_SECONDS = 0.25;
+/** The part that does, per manifest node: graph linking over the manifest and the relation cache. */
+const FORK_STARTUP_PER_MANIFEST_NODE = 0.0003;
 /** A worker forked from the parsed host: adapter, graph linking over the manifest, selection, relation cache. */
 function forkStartup(manifestNodes) {
-    return 0.25 + 0.0003 * manifestNodes;
+    return FORK_STARTUP_SECONDS + FORK_STARTUP_PER_MANIFEST_NODE * manifestNodes;
 }
 /** Python imports of dbt-core when no host measured them (bench: 0.9–1.0 s on a runner core). */
 const DEFAULT_IMPORT_SECONDS = 1.0;
+/** Share of a cold parse (beyond the imports) that loading the shared partial parse costs: it skips the files. */
+const PARTIAL_PARSE_LOAD_SHARE = 0.45;
 /** A `dbt` process with the shared partial parse: Python imports, then loading the parse (about half a cold one). */
 function subprocessStartup(importSeconds, parseSeconds) {
-    return importSeconds + 0.45 * Math.max(0, parseSeconds - importSeconds);
+    return importSeconds + PARTIAL_PARSE_LOAD_SHARE * Math.max(0, parseSeconds - importSeconds);
 }
 /** Up to this many chunks per process: a later chunk can start where an earlier one's parents end (pipelining). */
 const CHUNKS_PER_PROCESS = 2;
 /** A shape with more processes must be predicted this much faster than the best one with fewer. */
 const MORE_PROCESSES_MARGIN = 0.05;
+/** Threads per process when only max-connections bounds them: a large budget should not mean hundreds of threads. */
+const MAX_THREADS_PER_PROCESS = 64;
 /**
  * Shapes to compare. Without max-connections or threads, the processes share the profile's threads: the warehouse
  * sees no more concurrent queries than one `dbt build` would send it (processes × ⌊T / processes⌋ ≤ T).
@@ -42087,7 +42151,7 @@ function shapeCandidates(r) {
         let t;
         if (r.maxConnections !== undefined) {
             const room = Math.floor(r.maxConnections / k) - extra;
-            t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(64, room);
+            t = r.threads !== undefined ? Math.min(r.threads, room) : Math.min(MAX_THREADS_PER_PROCESS, room);
         }
         else if (r.threads !== undefined)
             t = r.threads;
@@ -42129,14 +42193,13 @@ function planShape(g, weight, m, shape, chunks) {
         const fixedCost = chunks === undefined ? m.startup * startContention : 0;
         return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
     }
-    const contention = cpuContention;
     return planChunks(g, weight, {
         chunks,
         maxChunks: chunks ?? CHUNKS_PER_PROCESS * shape.parallel,
         slots: shape.parallel,
         threads: shape.threads,
         fixedCost: m.startup * startContention,
-        perNodeCost: m.perNodeCpu * contention,
+        perNodeCost: m.perNodeCpu * cpuContention,
     });
 }
 /** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */
@@ -43027,7 +43090,6 @@ function mergeRunResults(input) {
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 
 
-
 /** Retried nodes whose last attempt passed after an error or a failure. */
 function flakyOf(retried) {
     return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
@@ -43617,7 +43679,6 @@ function messageOf(n, cause) {
 // What this run changed against the base branch's results: each problem labelled new or already failing, the
 // nodes fixed, duration regressions and row-count changes. Pure: the base is read by base.ts.
 
-
 const SLOWER_FACTOR = 2;
 const SLOWER_SECONDS = 5;
 const SLOWER_TOP = 10;
@@ -43677,34 +43738,44 @@ function gatePasses(nodes, comparison, failOn) {
     return failOn === 'new' ? comparison.newFailures.length === 0 : !nodes.some((n) => isBlocking(n.bucket));
 }
 
-;// CONCATENATED MODULE: ./src/report/base.ts
-// Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
-// matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
+;// CONCATENATED MODULE: ./src/shared/files.ts
+// File lists from path inputs, as several layers read them (timings in the planner, compare-to in the report).
 
 
-/** Absolute paths or globs → the files that exist, sorted. */
-function expandPaths(patterns) {
+/**
+ * Paths or globs (relative ones against cwd) → the files that exist, sorted. A path that matches nothing is not
+ * an error here: for these inputs it means no earlier run yet, and each caller says so in its own words.
+ */
+function expandPaths(patterns, cwd) {
     const files = new Set();
-    for (const p of patterns) {
-        if (/[*?[{]/.test(p))
-            for (const f of (0,external_node_fs_.globSync)(p))
+    for (const pattern of patterns) {
+        const abs = (0,external_node_path_.isAbsolute)(pattern) ? pattern : (0,external_node_path_.resolve)(cwd, pattern);
+        if (/[*?[{]/.test(pattern))
+            for (const f of (0,external_node_fs_.globSync)(abs))
                 files.add(f);
         else {
             try {
-                if ((0,external_node_fs_.statSync)(p).isFile())
-                    files.add(p);
+                if ((0,external_node_fs_.statSync)(abs).isFile())
+                    files.add(abs);
             }
             catch {
-                /* missing: a cache miss, said once below */
+                /* missing: see above */
             }
         }
     }
     return [...files].sort();
 }
+
+;// CONCATENATED MODULE: ./src/report/base.ts
+// Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
+// matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
+
+
+
 /** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
 function readBase(patterns, o) {
     const notes = [];
-    const files = expandPaths(patterns);
+    const files = expandPaths(patterns, process.cwd()); // the settings made compare-to paths absolute already
     if (files.length === 0) {
         return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
     }
@@ -43759,6 +43830,11 @@ function minor(version) {
 
 
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/** Notes shown at the top, each cut at NOTE_CHARS; the rest are counted (the log has them all). */
+const NOTES_SHOWN = 20;
+const NOTE_CHARS = 1000;
+/** Rows of the slowest-nodes table unless told. */
+const SLOWEST_ROWS = 10;
 /** Links to `<server>/<owner>/<repo>/blob/<sha>/<file>#L<line>`, from the runner's GITHUB_* variables. */
 function githubFileUrl(env) {
     const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
@@ -43816,7 +43892,7 @@ function summary_prepare(r, o) {
         warnings: bad.filter((n) => n.bucket === 'warned'),
         orphans: skipped.filter((n) => n.cause === undefined || !byUid.has(n.cause)),
         hidden: hiddenAnnotations(annotationsFor(r), o.annotationSlots),
-        slow: slowest(r.nodes, o.slowest ?? 10),
+        slow: slowest(r.nodes, o.slowest ?? SLOWEST_ROWS),
     };
 }
 function render(r, p, o, lv) {
@@ -43826,9 +43902,9 @@ function render(r, p, o, lv) {
     const { bad, failures, skipped, warnings, skippedBy, orphans, hidden } = p;
     const tag = (n) => sinceTag(r, n);
     // Notes: the plan's, the annotation overflow, and what this level leaves out.
-    const notes = r.notes.slice(0, 20).map((n) => `⚠️ ${inline(clip(n, 1000))}`);
-    if (r.notes.length > 20)
-        notes.push(`…and ${num(r.notes.length - 20)} more notes (see the log).`);
+    const notes = r.notes.slice(0, NOTES_SHOWN).map((n) => `⚠️ ${inline(clip(n, NOTE_CHARS))}`);
+    if (r.notes.length > NOTES_SHOWN)
+        notes.push(`…and ${num(r.notes.length - NOTES_SHOWN)} more notes (see the log).`);
     if (hidden.error + hidden.warning > 0) {
         const parts = [hidden.error ? plural(hidden.error, 'error') : '', hidden.warning ? plural(hidden.warning, 'warning') : ''].filter(Boolean);
         const listsAll = !lv.countsOnly && lv.blocks + lv.tableRows >= failures.length && lv.warningRows >= warnings.length;
@@ -44527,6 +44603,7 @@ function truncateMarkdown(text, limit) {
 
 
 
+
 /** GitHub refuses issue and PR comment bodies longer than this. */
 const COMMENT_LIMIT = 65536;
 /** The hidden line that identifies this job's comment (one per check name, so matrix jobs keep their own). */
@@ -44994,26 +45071,11 @@ function localArtifactsDir(workDir) {
 
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
 function readTimings(spec, cwd) {
-    const files = new Set();
-    for (const pattern of spec) {
-        const abs = (0,external_node_path_.isAbsolute)(pattern) ? pattern : (0,external_node_path_.resolve)(cwd, pattern);
-        if (/[*?[{]/.test(pattern))
-            for (const f of (0,external_node_fs_.globSync)(abs))
-                files.add(f);
-        else {
-            try {
-                if ((0,external_node_fs_.statSync)(abs).isFile())
-                    files.add(abs);
-            }
-            catch {
-                /* a missing file is a cache miss, not an error */
-            }
-        }
-    }
+    const files = expandPaths(spec, cwd);
     const sums = new Map();
     const runs = [];
     const recorded = [];
-    for (const f of [...files].sort()) {
+    for (const f of files) {
         let parsed;
         try {
             parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
@@ -45041,10 +45103,12 @@ function readTimings(spec, cwd) {
             runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
         }
     }
-    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files: [...files].sort(), runs, recorded };
+    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files, runs, recorded };
 }
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
 const MAX_PER_NODE_CPU = 0.05;
+/** Less than this per node is not dbt's CPU but a run of nodes that did next to nothing: the estimate stops there. */
+const MIN_PER_NODE_CPU = 0.002;
 /**
  * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
  * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
@@ -45052,7 +45116,7 @@ const MAX_PER_NODE_CPU = 0.05;
  */
 function perNodeCpuOf(t, fallback) {
     const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
-    return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(0.002, observed) : fallback;
+    return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
 function warehouseSeconds(t, perNodeCpu) {
@@ -45067,6 +45131,8 @@ function warehouseSeconds(t, perNodeCpu) {
     }
     return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
 }
+/** No node is free: a recorded 0 s would let the planner stack any number of such nodes anywhere. */
+const MIN_WEIGHT_SECONDS = 0.001;
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
 function weigher(t, typeOf) {
     const byType = new Map();
@@ -45088,7 +45154,7 @@ function weigher(t, typeOf) {
         const rec = (t?.warehouse ?? t?.seconds)?.get(uid);
         if (rec !== undefined)
             known++;
-        w = Math.max(0.001, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
+        w = Math.max(MIN_WEIGHT_SECONDS, rec ?? fallbackByType.get(typeOf(uid)) ?? defaultWeight(typeOf(uid)));
         cache.set(uid, w);
         return w;
     };
@@ -45388,6 +45454,9 @@ async function reportRun(r, x, run, github) {
 
 ;// CONCATENATED MODULE: ./src/plan/shards.ts
 
+
+/** Say the shards are unbalanced when the heaviest holds this many times the mean shard's work. */
+const IMBALANCE_NOTE_RATIO = 1.5;
 function planShards(g, weight, maxShards, command) {
     const notes = [];
     const parts = command === 'test' ? [...g.nodes.keys()].map((u) => [u]) : connectedParts(g);
@@ -45409,7 +45478,7 @@ function planShards(g, weight, maxShards, command) {
     const pos = new Map(order.map((u, i) => [u, i]));
     const heaviest = Math.max(...bins.map((b) => b.work));
     const total = bins.reduce((s, b) => s + b.work, 0);
-    if (k > 1 && heaviest > 1.5 * (total / k))
+    if (k > 1 && heaviest > IMBALANCE_NOTE_RATIO * (total / k))
         notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
     return {
         shards: bins.map((b, i) => ({ shard: String(i + 1), nodes: b.nodes.sort((x, y) => pos.get(x) - pos.get(y)), work: b.work })),
@@ -45418,34 +45487,15 @@ function planShards(g, weight, maxShards, command) {
 }
 /** Weakly connected components of the selected graph. */
 function connectedParts(g) {
-    const parent = new Map();
-    const find = (x) => {
-        let r = x;
-        while (parent.get(r) !== r)
-            r = parent.get(r);
-        let y = x;
-        while (parent.get(y) !== r) {
-            const next = parent.get(y);
-            parent.set(y, r);
-            y = next;
-        }
-        return r;
-    };
-    for (const u of g.nodes.keys())
-        parent.set(u, u);
+    const parts = new DisjointSets(g.nodes.keys());
     for (const n of g.nodes.values()) {
-        for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])]) {
-            if (!parent.has(p))
-                continue;
-            const a = find(n.uid);
-            const b = find(p);
-            if (a !== b)
-                parent.set(a < b ? b : a, a < b ? a : b);
-        }
+        for (const p of [...n.parents, ...(n.attachTo ? [n.attachTo] : [])])
+            if (parts.has(p))
+                parts.union(n.uid, p);
     }
     const groups = new Map();
     for (const u of [...g.nodes.keys()].sort()) {
-        const r = find(u);
+        const r = parts.find(u);
         (groups.get(r) ?? groups.set(r, []).get(r)).push(u);
     }
     return [...groups.values()];
