@@ -148,6 +148,58 @@ function directory(env: Env, name: InputName, base: string, fallback?: string): 
 
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 export function readSettings(env: Env, cwd: string): Settings {
+  const { mode, shards, shard, shardPlan } = readMatrix(env, cwd);
+  const command = oneOf(env, Input.Command, COMMANDS, 'build');
+  const { select, exclude, selector, groups } = readSelection(env);
+  const parallel = integer(env, Input.Parallel, 1, 64);
+  const chunks = integer(env, Input.Chunks, 1, 256);
+  const threads = integer(env, Input.Threads, 1, 256);
+  const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
+
+  const workspace = env.GITHUB_WORKSPACE && isAbsolute(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
+  const projectDir = directory(env, Input.ProjectDir, cwd, '.')!;
+  if (mode !== 'report' && !existsSync(join(projectDir, 'dbt_project.yml'))) {
+    throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
+  }
+  const profilesDir = directory(env, Input.ProfilesDir, cwd);
+
+  const vars = readVars(env);
+
+  const state = directory(env, Input.State, cwd);
+  const defer = boolean(env, Input.Defer, false);
+  if (defer && state === undefined) {
+    throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
+  }
+  const dbt = rawInput(env, Input.Dbt) || 'dbt';
+  const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
+  const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
+  const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'] as const, 'warn');
+  const planOnly = boolean(env, Input.PlanOnly, false);
+  const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+  const retryOn = readRetryOn(env);
+  const failFast = boolean(env, Input.FailFast, false);
+  const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
+  const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
+  const timings = lines(env, Input.Timings);
+  const compareTo = lines(env, Input.CompareTo).map((l) => (isAbsolute(l) ? l : resolve(cwd, l)));
+  const failOn = oneOf(env, Input.FailOn, ['any', 'new'] as const, 'any');
+  const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'] as const, 'always');
+  const workDir = workDirOf(env, cwd, projectDir);
+
+  return {
+    mode, shards, shard, shardPlan,
+    command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
+    target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
+    ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
+    artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
+    githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
+    workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
+    compareTo, failOn, commentMode,
+  };
+}
+
+/** mode, and for the matrix: shards (plan), this job's shard (run), where the shard plan is. */
+function readMatrix(env: Env, cwd: string): Pick<Settings, 'mode' | 'shards' | 'shard' | 'shardPlan'> {
   const mode = oneOf(env, Input.Mode, ['all', 'plan', 'run', 'report'] as const, 'all');
   const shards = integer(env, Input.Shards, 1, 256) ?? 4;
   const shard = rawInput(env, Input.Shard) || undefined;
@@ -155,7 +207,11 @@ export function readSettings(env: Env, cwd: string): Settings {
   if (shard !== undefined && !/^[0-9]{1,3}$/.test(shard)) throw new InputError(Input.Shard, `must be a shard number from the plan job's matrix output, got '${shard}'.`);
   const shardPlanRaw = rawInput(env, Input.ShardPlan);
   const shardPlan = shardPlanRaw ? (isAbsolute(shardPlanRaw) ? shardPlanRaw : resolve(cwd, shardPlanRaw)) : undefined;
-  const command = oneOf(env, Input.Command, COMMANDS, 'build');
+  return { mode, shards, shard, shardPlan };
+}
+
+/** select / exclude / selector / groups, and the combinations dbt would silently ignore. */
+function readSelection(env: Env): Pick<Settings, 'select' | 'exclude' | 'selector' | 'groups'> {
   const select = selection(env, Input.Select);
   const exclude = selection(env, Input.Exclude);
   const selector = rawInput(env, Input.Selector) || undefined;
@@ -169,73 +225,46 @@ export function readSettings(env: Env, cwd: string): Settings {
   if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
     throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
   }
-  const parallel = integer(env, Input.Parallel, 1, 64);
-  const chunks = integer(env, Input.Chunks, 1, 256);
-  const threads = integer(env, Input.Threads, 1, 256);
-  const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
+  return { select, exclude, selector, groups };
+}
 
-  const workspace = env.GITHUB_WORKSPACE && isAbsolute(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
-  const projectDir = directory(env, Input.ProjectDir, cwd, '.')!;
-  if (mode !== 'report' && !existsSync(join(projectDir, 'dbt_project.yml'))) {
-    throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
-  }
-  const profilesDir = directory(env, Input.ProfilesDir, cwd);
-
+/** vars, passed to dbt as written once it is known to be a YAML mapping. */
+function readVars(env: Env): string | undefined {
   const varsRaw = rawInput(env, Input.Vars);
-  let vars: string | undefined;
-  if (varsRaw !== '') {
-    let parsed: unknown;
-    try {
-      parsed = parseYaml(varsRaw);
-    } catch (e) {
-      throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
-    }
-    vars = varsRaw;
+  if (varsRaw === '') return undefined;
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(varsRaw);
+  } catch (e) {
+    throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
+  }
+  return varsRaw;
+}
 
-  const state = directory(env, Input.State, cwd);
-  const defer = boolean(env, Input.Defer, false);
-  if (defer && state === undefined) {
-    throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
-  }
-  const dbt = rawInput(env, Input.Dbt) || 'dbt';
-  const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
-  const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
-  const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'] as const, 'warn');
-  const planOnly = boolean(env, Input.PlanOnly, false);
-  const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+/** retry-on: the words error and fail, as the statuses they stand for. */
+function readRetryOn(env: Env): Set<string> {
   const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
   const retryOn = new Set<string>();
   for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
     if (word === 'error' || word === 'fail') statusesOf(word === 'error' ? 'errored' : 'failed').forEach((x) => retryOn.add(x));
     else throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
   }
-  const failFast = boolean(env, Input.FailFast, false);
-  const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
-  const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
-  const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-  const compareTo = rawInput(env, Input.CompareTo).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => (isAbsolute(l) ? l : resolve(cwd, l)));
-  const failOn = oneOf(env, Input.FailOn, ['any', 'new'] as const, 'any');
-  const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'] as const, 'always');
-  const workDirRaw = rawInput(env, Input.WorkDir);
-  const workDir = workDirRaw
-    ? (isAbsolute(workDirRaw) ? workDirRaw : resolve(cwd, workDirRaw))
-    : resolve(env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
+  return retryOn;
+}
 
-  return {
-    mode, shards, shard, shardPlan,
-    command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-    target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-    ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
-    artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
-    githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
-    workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
-    compareTo, failOn, commentMode,
-  };
+/** A multi-line input: one entry per line, blank lines and # comments left out. */
+function lines(env: Env, name: InputName): string[] {
+  return rawInput(env, name).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+
+/** work-dir, else RUNNER_TEMP/parallel-dbt on a runner, else the project's target/parallel-dbt. */
+function workDirOf(env: Env, cwd: string, projectDir: string): string {
+  const raw = rawInput(env, Input.WorkDir);
+  if (raw) return isAbsolute(raw) ? raw : resolve(cwd, raw);
+  return resolve(env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
 }
 
 function firstLine(e: unknown): string {

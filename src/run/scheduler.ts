@@ -59,95 +59,126 @@ export interface ScheduleOptions {
 /** How often a held-back start asks `admit` again (memory, schema). */
 const ADMIT_POLL_MS = 200;
 
-export async function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
-  const board = new StatusBoard();
-  const chunkOf = new Map<string, number>();
-  for (const c of o.plan.chunks) for (const u of c.nodes) chunkOf.set(u, c.index);
-  const reports = new Map<number, ChunkReport>(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-  const needs = externalNeeds(o.plan, o.graph, chunkOf);
-  const running = new Map<number, Promise<void>>();
-  const pending = [...o.plan.chunks];
-  let wake: () => void = () => {};
-  // One signal for every chunk: the caller's cancellation or our own fail-fast stop.
-  const own = new AbortController();
-  const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
-  const failed = (uid: string, st: string): void => {
-    if (!o.failFast || signal.aborted || !stopsFailFast(st)) return;
-    const reason: StopReason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
-    own.abort(reason);
-  };
-  let lastStart = -Infinity;
-  let waitingFor: string | undefined;
-  const blocked = blockedBy(o.graph, chunkOf, board);
+export function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
+  return new Schedule(o).run();
+}
 
-  const start = (c: Chunk): void => {
-    const rep = reports.get(c.index)!;
-    rep.startedAt = Date.now();
-    o.onChunkStart?.(c);
-    const onNodeStatus = (uid: string, st: string): void => {
-      if (chunkOf.get(uid) !== c.index || board.has(uid)) return;
-      board.settle(uid, st);
-      failed(uid, st);
-      wake();
-    };
-    const p = (async () => {
-      let results: RunResult[];
-      try {
-        results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => board.get(uid), subscribe: (l) => board.subscribe(l) });
-      } catch (e) {
-        const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
-        results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
-      }
-      rep.results = results;
-      rep.endedAt = Date.now();
-      for (const r of results) {
-        board.settle(r.unique_id, String(r.status)); // the artifact has the last word
-        failed(r.unique_id, String(r.status));
-      }
-      for (const u of c.nodes) if (!board.has(u)) board.settle(u, 'error');
-      running.delete(c.index);
-      o.onChunkEnd?.(rep);
-    })();
-    running.set(c.index, p);
-  };
+/** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
+class Schedule {
+  private readonly board = new StatusBoard();
+  private readonly chunkOf = new Map<string, number>();
+  private readonly reports: Map<number, ChunkReport>;
+  private readonly needs: Map<number, string[]>;
+  private readonly running = new Map<number, Promise<void>>();
+  private readonly pending: Chunk[];
+  /** Our own fail-fast stop; `signal` joins it with the caller's cancellation, for every chunk. */
+  private readonly own = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly blocked: Blocked;
+  private wake: () => void = () => {};
+  private lastStart = -Infinity;
+  private waitingFor: string | undefined;
 
-  while (pending.length > 0 || running.size > 0) {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stop = stopReasonOf(signal);
-    if (stop !== undefined) {
-      // Stopping: nothing new starts; what never started is reported skipped, with the reason.
-      for (const c of pending.splice(0)) reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
-    } else {
-      for (let i = 0; i < pending.length && running.size < o.parallel; ) {
-        const c = pending[i];
-        if (!needs.get(c.index)!.every((u) => board.has(u))) {
-          i++;
-          continue;
-        }
-        const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
-        if (hold !== undefined) {
-          if (hold !== 'stagger' && hold !== waitingFor) o.onWait?.(hold);
-          waitingFor = hold;
-          timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : ADMIT_POLL_MS);
-          break;
-        }
-        waitingFor = undefined;
-        pending.splice(i, 1);
-        lastStart = Date.now();
-        start(c);
-      }
-    }
-    if (running.size === 0 && timer === undefined) {
-      if (pending.length > 0 && stopReasonOf(signal) === undefined) throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
-      continue;
-    }
-    const woken = new Promise<void>((resolve) => (wake = resolve));
-    const waits: Promise<void>[] = [...running.values(), woken];
-    if (!signal.aborted) waits.push(new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
-    await Promise.race(waits);
-    if (timer !== undefined) clearTimeout(timer);
+  constructor(private readonly o: ScheduleOptions) {
+    for (const c of o.plan.chunks) for (const u of c.nodes) this.chunkOf.set(u, c.index);
+    this.reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
+    this.needs = externalNeeds(o.plan, o.graph, this.chunkOf);
+    this.pending = [...o.plan.chunks];
+    this.signal = o.signal ? AbortSignal.any([o.signal, this.own.signal]) : this.own.signal;
+    this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
   }
-  return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+
+  async run(): Promise<ChunkReport[]> {
+    while (this.pending.length > 0 || this.running.size > 0) {
+      const stop = stopReasonOf(this.signal);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (stop !== undefined) {
+        // Stopping: nothing new starts; what never started is reported skipped, with the reason.
+        for (const c of this.pending.splice(0)) this.reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
+      } else {
+        timer = this.startReady();
+      }
+      if (this.running.size === 0 && timer === undefined) {
+        if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined) throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+        continue;
+      }
+      const woken = new Promise<void>((resolve) => (this.wake = resolve));
+      const waits: Promise<void>[] = [...this.running.values(), woken];
+      if (!this.signal.aborted) waits.push(new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true })));
+      await Promise.race(waits);
+      if (timer !== undefined) clearTimeout(timer);
+    }
+    return [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+  }
+
+  /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
+  private startReady(): ReturnType<typeof setTimeout> | undefined {
+    const o = this.o;
+    for (let i = 0; i < this.pending.length && this.running.size < o.parallel; ) {
+      const c = this.pending[i];
+      if (!this.needs.get(c.index)!.every((u) => this.board.has(u))) {
+        i++;
+        continue;
+      }
+      const hold = Date.now() - this.lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, this.running.size);
+      if (hold !== undefined) {
+        if (hold !== 'stagger' && hold !== this.waitingFor) o.onWait?.(hold);
+        this.waitingFor = hold;
+        return setTimeout(() => this.wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - this.lastStart)) : ADMIT_POLL_MS);
+      }
+      this.waitingFor = undefined;
+      this.pending.splice(i, 1);
+      this.lastStart = Date.now();
+      this.start(c);
+    }
+    return undefined;
+  }
+
+  private start(c: Chunk): void {
+    const rep = this.reports.get(c.index)!;
+    rep.startedAt = Date.now();
+    this.o.onChunkStart?.(c);
+    const onNodeStatus = (uid: string, st: string): void => {
+      if (this.chunkOf.get(uid) !== c.index || this.board.has(uid)) return;
+      this.board.settle(uid, st);
+      this.failed(uid, st);
+      this.wake();
+    };
+    const ctx: LaunchContext = {
+      blocked: this.blocked, onNodeStatus, signal: this.signal, stop: (reason) => this.signal.aborted || this.own.abort(reason),
+      statusOf: (uid) => this.board.get(uid), subscribe: (l) => this.board.subscribe(l),
+    };
+    let launched: Promise<RunResult[]>;
+    try {
+      launched = this.o.launch(c, ctx);
+    } catch (e) {
+      launched = Promise.reject(e);
+    }
+    this.running.set(c.index, launched.then(
+      (results) => this.finish(rep, results),
+      (e: unknown) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`))),
+    ));
+  }
+
+  /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
+  private finish(rep: ChunkReport, results: RunResult[]): void {
+    rep.results = results;
+    rep.endedAt = Date.now();
+    for (const r of results) {
+      this.board.settle(r.unique_id, String(r.status));
+      this.failed(r.unique_id, String(r.status));
+    }
+    for (const u of rep.chunk.nodes) if (!this.board.has(u)) this.board.settle(u, 'error');
+    this.running.delete(rep.chunk.index);
+    this.o.onChunkEnd?.(rep);
+  }
+
+  /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
+  private failed(uid: string, st: string): void {
+    if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st)) return;
+    const reason: StopReason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
+    this.own.abort(reason);
+  }
 }
 
 const SKIPPED = 'Skipped: ';
