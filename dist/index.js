@@ -29465,6 +29465,53 @@ function directory(env, name, base, fallback) {
 }
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 function readSettings(env, cwd) {
+    const { mode, shards, shard, shardPlan } = readMatrix(env, cwd);
+    const command = oneOf(env, Input.Command, COMMANDS, 'build');
+    const { select, exclude, selector, groups } = readSelection(env);
+    const parallel = integer(env, Input.Parallel, 1, 64);
+    const chunks = integer(env, Input.Chunks, 1, 256);
+    const threads = integer(env, Input.Threads, 1, 256);
+    const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
+    const workspace = env.GITHUB_WORKSPACE && (0,external_node_path_.isAbsolute)(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
+    const projectDir = directory(env, Input.ProjectDir, cwd, '.');
+    if (mode !== 'report' && !(0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'dbt_project.yml'))) {
+        throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
+    }
+    const profilesDir = directory(env, Input.ProfilesDir, cwd);
+    const vars = readVars(env);
+    const state = directory(env, Input.State, cwd);
+    const defer = settings_boolean(env, Input.Defer, false);
+    if (defer && state === undefined) {
+        throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
+    }
+    const dbt = rawInput(env, Input.Dbt) || 'dbt';
+    const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
+    const uploadArtifacts = settings_boolean(env, Input.UploadArtifacts, false);
+    const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'], 'warn');
+    const planOnly = settings_boolean(env, Input.PlanOnly, false);
+    const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+    const retryOn = readRetryOn(env);
+    const failFast = settings_boolean(env, Input.FailFast, false);
+    const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
+    const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
+    const timings = lines(env, Input.Timings);
+    const compareTo = lines(env, Input.CompareTo).map((l) => ((0,external_node_path_.isAbsolute)(l) ? l : (0,external_node_path_.resolve)(cwd, l)));
+    const failOn = oneOf(env, Input.FailOn, ['any', 'new'], 'any');
+    const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'], 'always');
+    const workDir = workDirOf(env, cwd, projectDir);
+    return {
+        mode, shards, shard, shardPlan,
+        command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
+        target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
+        ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
+        artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
+        githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
+        workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
+        compareTo, failOn, commentMode,
+    };
+}
+/** mode, and for the matrix: shards (plan), this job's shard (run), where the shard plan is. */
+function readMatrix(env, cwd) {
     const mode = oneOf(env, Input.Mode, ['all', 'plan', 'run', 'report'], 'all');
     const shards = integer(env, Input.Shards, 1, 256) ?? 4;
     const shard = rawInput(env, Input.Shard) || undefined;
@@ -29474,7 +29521,10 @@ function readSettings(env, cwd) {
         throw new InputError(Input.Shard, `must be a shard number from the plan job's matrix output, got '${shard}'.`);
     const shardPlanRaw = rawInput(env, Input.ShardPlan);
     const shardPlan = shardPlanRaw ? ((0,external_node_path_.isAbsolute)(shardPlanRaw) ? shardPlanRaw : (0,external_node_path_.resolve)(cwd, shardPlanRaw)) : undefined;
-    const command = oneOf(env, Input.Command, COMMANDS, 'build');
+    return { mode, shards, shard, shardPlan };
+}
+/** select / exclude / selector / groups, and the combinations dbt would silently ignore. */
+function readSelection(env) {
     const select = selection(env, Input.Select);
     const exclude = selection(env, Input.Exclude);
     const selector = rawInput(env, Input.Selector) || undefined;
@@ -29488,42 +29538,27 @@ function readSettings(env, cwd) {
     if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
         throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
     }
-    const parallel = integer(env, Input.Parallel, 1, 64);
-    const chunks = integer(env, Input.Chunks, 1, 256);
-    const threads = integer(env, Input.Threads, 1, 256);
-    const maxConnections = integer(env, Input.MaxConnections, 2, 100000);
-    const workspace = env.GITHUB_WORKSPACE && (0,external_node_path_.isAbsolute)(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
-    const projectDir = directory(env, Input.ProjectDir, cwd, '.');
-    if (mode !== 'report' && !(0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'dbt_project.yml'))) {
-        throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
-    }
-    const profilesDir = directory(env, Input.ProfilesDir, cwd);
+    return { select, exclude, selector, groups };
+}
+/** vars, passed to dbt as written once it is known to be a YAML mapping. */
+function readVars(env) {
     const varsRaw = rawInput(env, Input.Vars);
-    let vars;
-    if (varsRaw !== '') {
-        let parsed;
-        try {
-            parsed = (0,dist/* parse */.qg)(varsRaw);
-        }
-        catch (e) {
-            throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
-        }
-        if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-            throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
-        }
-        vars = varsRaw;
+    if (varsRaw === '')
+        return undefined;
+    let parsed;
+    try {
+        parsed = (0,dist/* parse */.qg)(varsRaw);
     }
-    const state = directory(env, Input.State, cwd);
-    const defer = settings_boolean(env, Input.Defer, false);
-    if (defer && state === undefined) {
-        throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
+    catch (e) {
+        throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
     }
-    const dbt = rawInput(env, Input.Dbt) || 'dbt';
-    const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
-    const uploadArtifacts = settings_boolean(env, Input.UploadArtifacts, false);
-    const ifNoNodes = oneOf(env, Input.IfNoNodes, ['warn', 'error', 'ignore'], 'warn');
-    const planOnly = settings_boolean(env, Input.PlanOnly, false);
-    const retries = integer(env, Input.Retries, 0, 5) ?? 0;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
+    }
+    return varsRaw;
+}
+/** retry-on: the words error and fail, as the statuses they stand for. */
+function readRetryOn(env) {
     const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
     const retryOn = new Set();
     for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
@@ -29532,28 +29567,18 @@ function readSettings(env, cwd) {
         else
             throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
     }
-    const failFast = settings_boolean(env, Input.FailFast, false);
-    const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
-    const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
-    const timings = rawInput(env, Input.Timings).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
-    const compareTo = rawInput(env, Input.CompareTo).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
-        .map((l) => ((0,external_node_path_.isAbsolute)(l) ? l : (0,external_node_path_.resolve)(cwd, l)));
-    const failOn = oneOf(env, Input.FailOn, ['any', 'new'], 'any');
-    const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'], 'always');
-    const workDirRaw = rawInput(env, Input.WorkDir);
-    const workDir = workDirRaw
-        ? ((0,external_node_path_.isAbsolute)(workDirRaw) ? workDirRaw : (0,external_node_path_.resolve)(cwd, workDirRaw))
-        : (0,external_node_path_.resolve)(env.RUNNER_TEMP && (0,external_node_path_.isAbsolute)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
-    return {
-        mode, shards, shard, shardPlan,
-        command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-        target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
-        ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
-        artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
-        githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
-        workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
-        compareTo, failOn, commentMode,
-    };
+    return retryOn;
+}
+/** A multi-line input: one entry per line, blank lines and # comments left out. */
+function lines(env, name) {
+    return rawInput(env, name).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+}
+/** work-dir, else RUNNER_TEMP/parallel-dbt on a runner, else the project's target/parallel-dbt. */
+function workDirOf(env, cwd, projectDir) {
+    const raw = rawInput(env, Input.WorkDir);
+    if (raw)
+        return (0,external_node_path_.isAbsolute)(raw) ? raw : (0,external_node_path_.resolve)(cwd, raw);
+    return (0,external_node_path_.resolve)(env.RUNNER_TEMP && (0,external_node_path_.isAbsolute)(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
 }
 function firstLine(e) {
     return String(e instanceof Error ? e.message : e).split('\n')[0];
@@ -42566,106 +42591,131 @@ function missingReason(o, timeoutMs, stopMessage) {
 
 /** How often a held-back start asks `admit` again (memory, schema). */
 const ADMIT_POLL_MS = 200;
-async function runSchedule(o) {
-    const board = new StatusBoard();
-    const chunkOf = new Map();
-    for (const c of o.plan.chunks)
-        for (const u of c.nodes)
-            chunkOf.set(u, c.index);
-    const reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-    const needs = externalNeeds(o.plan, o.graph, chunkOf);
-    const running = new Map();
-    const pending = [...o.plan.chunks];
-    let wake = () => { };
-    // One signal for every chunk: the caller's cancellation or our own fail-fast stop.
-    const own = new AbortController();
-    const signal = o.signal ? AbortSignal.any([o.signal, own.signal]) : own.signal;
-    const failed = (uid, st) => {
-        if (!o.failFast || signal.aborted || !stopsFailFast(st))
+function runSchedule(o) {
+    return new Schedule(o).run();
+}
+/** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
+class Schedule {
+    o;
+    board = new StatusBoard();
+    chunkOf = new Map();
+    reports;
+    needs;
+    running = new Map();
+    pending;
+    /** Our own fail-fast stop; `signal` joins it with the caller's cancellation, for every chunk. */
+    own = new AbortController();
+    signal;
+    blocked;
+    wake = () => { };
+    lastStart = -Infinity;
+    waitingFor;
+    constructor(o) {
+        this.o = o;
+        for (const c of o.plan.chunks)
+            for (const u of c.nodes)
+                this.chunkOf.set(u, c.index);
+        this.reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
+        this.needs = externalNeeds(o.plan, o.graph, this.chunkOf);
+        this.pending = [...o.plan.chunks];
+        this.signal = o.signal ? AbortSignal.any([o.signal, this.own.signal]) : this.own.signal;
+        this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
+    }
+    async run() {
+        while (this.pending.length > 0 || this.running.size > 0) {
+            const stop = stopReasonOf(this.signal);
+            let timer;
+            if (stop !== undefined) {
+                // Stopping: nothing new starts; what never started is reported skipped, with the reason.
+                for (const c of this.pending.splice(0))
+                    this.reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
+            }
+            else {
+                timer = this.startReady();
+            }
+            if (this.running.size === 0 && timer === undefined) {
+                if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined)
+                    throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+                continue;
+            }
+            const woken = new Promise((resolve) => (this.wake = resolve));
+            const waits = [...this.running.values(), woken];
+            if (!this.signal.aborted)
+                waits.push(new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true })));
+            await Promise.race(waits);
+            if (timer !== undefined)
+                clearTimeout(timer);
+        }
+        return [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+    }
+    /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
+    startReady() {
+        const o = this.o;
+        for (let i = 0; i < this.pending.length && this.running.size < o.parallel;) {
+            const c = this.pending[i];
+            if (!this.needs.get(c.index).every((u) => this.board.has(u))) {
+                i++;
+                continue;
+            }
+            const hold = Date.now() - this.lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, this.running.size);
+            if (hold !== undefined) {
+                if (hold !== 'stagger' && hold !== this.waitingFor)
+                    o.onWait?.(hold);
+                this.waitingFor = hold;
+                return setTimeout(() => this.wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - this.lastStart)) : ADMIT_POLL_MS);
+            }
+            this.waitingFor = undefined;
+            this.pending.splice(i, 1);
+            this.lastStart = Date.now();
+            this.start(c);
+        }
+        return undefined;
+    }
+    start(c) {
+        const rep = this.reports.get(c.index);
+        rep.startedAt = Date.now();
+        this.o.onChunkStart?.(c);
+        const onNodeStatus = (uid, st) => {
+            if (this.chunkOf.get(uid) !== c.index || this.board.has(uid))
+                return;
+            this.board.settle(uid, st);
+            this.failed(uid, st);
+            this.wake();
+        };
+        const ctx = {
+            blocked: this.blocked, onNodeStatus, signal: this.signal, stop: (reason) => this.signal.aborted || this.own.abort(reason),
+            statusOf: (uid) => this.board.get(uid), subscribe: (l) => this.board.subscribe(l),
+        };
+        let launched;
+        try {
+            launched = this.o.launch(c, ctx);
+        }
+        catch (e) {
+            launched = Promise.reject(e);
+        }
+        this.running.set(c.index, launched.then((results) => this.finish(rep, results), (e) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`)))));
+    }
+    /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
+    finish(rep, results) {
+        rep.results = results;
+        rep.endedAt = Date.now();
+        for (const r of results) {
+            this.board.settle(r.unique_id, String(r.status));
+            this.failed(r.unique_id, String(r.status));
+        }
+        for (const u of rep.chunk.nodes)
+            if (!this.board.has(u))
+                this.board.settle(u, 'error');
+        this.running.delete(rep.chunk.index);
+        this.o.onChunkEnd?.(rep);
+    }
+    /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
+    failed(uid, st) {
+        if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
             return;
         const reason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
-        own.abort(reason);
-    };
-    let lastStart = -Infinity;
-    let waitingFor;
-    const blocked = blockedBy(o.graph, chunkOf, board);
-    const start = (c) => {
-        const rep = reports.get(c.index);
-        rep.startedAt = Date.now();
-        o.onChunkStart?.(c);
-        const onNodeStatus = (uid, st) => {
-            if (chunkOf.get(uid) !== c.index || board.has(uid))
-                return;
-            board.settle(uid, st);
-            failed(uid, st);
-            wake();
-        };
-        const p = (async () => {
-            let results;
-            try {
-                results = await o.launch(c, { blocked, onNodeStatus, signal, stop: (reason) => signal.aborted || own.abort(reason), statusOf: (uid) => board.get(uid), subscribe: (l) => board.subscribe(l) });
-            }
-            catch (e) {
-                const msg = `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`;
-                results = c.nodes.map((u) => syntheticResult(u, 'error', msg));
-            }
-            rep.results = results;
-            rep.endedAt = Date.now();
-            for (const r of results) {
-                board.settle(r.unique_id, String(r.status)); // the artifact has the last word
-                failed(r.unique_id, String(r.status));
-            }
-            for (const u of c.nodes)
-                if (!board.has(u))
-                    board.settle(u, 'error');
-            running.delete(c.index);
-            o.onChunkEnd?.(rep);
-        })();
-        running.set(c.index, p);
-    };
-    while (pending.length > 0 || running.size > 0) {
-        let timer;
-        const stop = stopReasonOf(signal);
-        if (stop !== undefined) {
-            // Stopping: nothing new starts; what never started is reported skipped, with the reason.
-            for (const c of pending.splice(0))
-                reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
-        }
-        else {
-            for (let i = 0; i < pending.length && running.size < o.parallel;) {
-                const c = pending[i];
-                if (!needs.get(c.index).every((u) => board.has(u))) {
-                    i++;
-                    continue;
-                }
-                const hold = Date.now() - lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, running.size);
-                if (hold !== undefined) {
-                    if (hold !== 'stagger' && hold !== waitingFor)
-                        o.onWait?.(hold);
-                    waitingFor = hold;
-                    timer = setTimeout(() => wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - lastStart)) : ADMIT_POLL_MS);
-                    break;
-                }
-                waitingFor = undefined;
-                pending.splice(i, 1);
-                lastStart = Date.now();
-                start(c);
-            }
-        }
-        if (running.size === 0 && timer === undefined) {
-            if (pending.length > 0 && stopReasonOf(signal) === undefined)
-                throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
-            continue;
-        }
-        const woken = new Promise((resolve) => (wake = resolve));
-        const waits = [...running.values(), woken];
-        if (!signal.aborted)
-            waits.push(new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })));
-        await Promise.race(waits);
-        if (timer !== undefined)
-            clearTimeout(timer);
+        this.own.abort(reason);
     }
-    return [...reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
 }
 const SKIPPED = 'Skipped: ';
 /** Why fail-fast stopped the run (from the message it left on the nodes it skipped), when it did. */
