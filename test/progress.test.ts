@@ -1,4 +1,4 @@
-// Live progress (src/report/progress.ts) fed with the captured real dbt JSON log of the red run.
+// Live progress (src/run/progress.ts) fed with the captured real dbt JSON log of the red run.
 import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
