@@ -24,7 +24,6 @@ export interface Timings {
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
 export function readTimings(spec: string[], cwd: string): Timings {
   const files = expandPaths(spec, cwd);
-  const sums = new Map<string, { total: number; n: number }>();
   const runs: Timings['runs'] = [];
   const recorded: Timings['recorded'] = [];
   for (const f of files) {
@@ -41,17 +40,27 @@ export function readTimings(spec: string[], cwd: string): Timings {
       if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0)) continue;
       if (r.status === 'skipped') continue; // a skipped node took no time: it says nothing about its cost
       exec.set(r.unique_id, r.execution_time);
-      const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
-      s.total += r.execution_time;
-      s.n++;
-      sums.set(r.unique_id, s);
     }
     recorded.push({ threads, exec });
     if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
       runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
     }
   }
-  return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files, runs, recorded };
+  return { seconds: meanPerNode(recorded, (x) => x), files, runs, recorded };
+}
+
+/** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */
+function meanPerNode(recorded: Timings['recorded'], part: (seconds: number, threads: number) => number): Map<string, number> {
+  const sums = new Map<string, { total: number; n: number }>();
+  for (const { threads, exec } of recorded) {
+    for (const [uid, x] of exec) {
+      const s = sums.get(uid) ?? { total: 0, n: 0 };
+      s.total += part(x, threads);
+      s.n++;
+      sums.set(uid, s);
+    }
+  }
+  return new Map([...sums].map(([u, s]) => [u, s.total / s.n]));
 }
 
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
@@ -71,16 +80,7 @@ export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
 export function warehouseSeconds(t: Timings, perNodeCpu: number): Timings {
-  const sums = new Map<string, { total: number; n: number }>();
-  for (const { threads, exec } of t.recorded) {
-    for (const [uid, x] of exec) {
-      const s = sums.get(uid) ?? { total: 0, n: 0 };
-      s.total += Math.max(0, x - threads * perNodeCpu);
-      s.n++;
-      sums.set(uid, s);
-    }
-  }
-  return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
+  return { ...t, warehouse: meanPerNode(t.recorded, (x, threads) => Math.max(0, x - threads * perNodeCpu)) };
 }
 
 /** No node is free: a recorded 0 s would let the planner stack any number of such nodes anywhere. */
