@@ -50,7 +50,12 @@ export function statusesOf(bucket: Bucket): NodeStatus[] {
   return NODE_STATUSES.filter((s) => bucketOf(s) === bucket);
 }
 
+/** Errored or failed: the node's own problem (a skip is a consequence of one). */
+export function isFailure(b: Bucket): boolean {
+  return b === 'errored' || b === 'failed';
+}
+
 /** Errored, failed, or skipped because of one: what fails the step. */
 export function isBlocking(b: Bucket): boolean {
-  return b === 'errored' || b === 'failed' || b === 'skipped';
+  return isFailure(b) || b === 'skipped';
 }

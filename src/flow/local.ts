@@ -12,6 +12,7 @@ import { renderPlan } from '../plan/describe.js';
 import { executePlan, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
 import { stopReasonOf } from '../run/stop.js';
+import { isFailure } from '../dbt/statuses.js';
 import { failFastStop } from '../run/scheduler.js';
 import { mergeRunResults } from '../report/merge.js';
 import { buildReport } from '../report/build.js';
@@ -107,12 +108,13 @@ function planLocal(r: LocalRun): Planned {
 function execute(r: LocalRun, x: Planned): Promise<Execution> {
   const { settings: s, prepared: p } = r;
   const all = manifestNodes(p.manifest);
+  const mask = (t: string): string => r.masker.mask(t);
   return executePlan({
     options: runOptions(s), launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph: x.graph, plan: x.plan, budget: x.budget,
     // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
     threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
     partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-    log: runnerLog((t) => r.masker.mask(t)), mask: (t) => r.masker.mask(t), weight: x.weight,
+    log: runnerLog(mask), mask, weight: x.weight,
     describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
   });
 }
@@ -123,20 +125,22 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   const { reports, outcomes, firstNodeAt } = run;
   const mask = (t: string): string => r.masker.mask(t);
   const wallSeconds = (Date.now() - p.started) / 1000;
+  const span = executionSpan(reports);
+  const stop = stopReasonOf(r.signal);
   const merged = mergeRunResults({
     chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
     // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-    planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: executionSpan(reports) ?? wallSeconds, command: s.command,
+    planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: span ?? wallSeconds, command: s.command,
     dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
   });
   const retried = [...outcomes.values()].flatMap((o) => o.retried);
   const notes = runNotes({
-    planNotes: x.notes, duplicates: merged.duplicates, cancelled: stopReasonOf(r.signal)?.kind === 'cancel', retried,
+    planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
     failFast: failFastStop(reports.flatMap((c) => c.results)),
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
   const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
   const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
   const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
@@ -148,7 +152,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     chunks: reports.map((c) => ({
       name: c.chunk.name,
       invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
-      failing: report.nodes.filter((n) => n.chunk === c.chunk.name && (n.bucket === 'errored' || n.bucket === 'failed')).map((n) => n.name),
+      failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
     })),
     merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': join(s.workDir, 'parallel-dbt.json'), 'manifest.json': join(p.parseTarget, 'manifest.json') },
   });

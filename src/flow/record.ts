@@ -10,7 +10,7 @@ import type { ChunkReport } from '../run/scheduler.js';
 import type { ChunkOutcome } from '../run/chunk.js';
 import type { Prepared } from './prepare.js';
 
-/** Seconds from the first chunk's start to the last chunk's end, when any ran. */
+/** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
 export function executionSpan(reports: ChunkReport[]): number | undefined {
   const starts = reports.map((c) => c.startedAt).filter((x): x is number => x !== undefined);
   const ends = reports.map((c) => c.endedAt).filter((x): x is number => x !== undefined);
@@ -18,7 +18,7 @@ export function executionSpan(reports: ChunkReport[]): number | undefined {
 }
 
 /** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
-export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; firstNodeAt: Map<number, number>; parseSeconds: number; wallSeconds: number; stop?: StopReason; shard?: string; runPath: Prepared['runPath']; machine: Machine; choice?: ShapeChoice }): void {
+export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; firstNodeAt: Map<number, number>; parseSeconds: number; wallSeconds: number; actualMakespan?: number; stop?: StopReason; shard?: string; runPath: Prepared['runPath']; machine: Machine; choice?: ShapeChoice }): void {
   const record = {
     shard: r.shard,
     runPath: r.runPath.kind,
@@ -26,7 +26,7 @@ export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; rep
     machine: r.machine,
     shapes: r.choice?.tried,
     oneProcessMakespan: r.choice?.oneProcessMakespan,
-    actualMakespan: executionSpan(r.reports),
+    actualMakespan: r.actualMakespan,
     parallel: r.budget.parallel,
     threads: r.budget.threads,
     parseSeconds: r.parseSeconds,

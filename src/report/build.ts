@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import type { Manifest, ManifestNode, RunResult } from '../dbt/types.js';
+import { isFailure } from '../dbt/statuses.js';
 import type { Chunk } from '../plan/chunks.js';
 import { manifestNodes } from '../plan/graph.js';
 import { countOf, flakyOf, nodeFacts, outcomeOf, type ChunkSummary, type FlakyNode, type NodeOutcome, type RunReport } from './model.js';
@@ -123,7 +124,6 @@ function declarationOf(n: ManifestNode, all: Map<string, ManifestNode>): TestDec
   };
 }
 
-const FAILING = new Set(['errored', 'failed']);
 
 /**
  * For each skipped node, the errored or failed node upstream that made it skip: named by the scheduler's
@@ -134,7 +134,7 @@ function assignCauses(nodes: NodeOutcome[], all: Map<string, ManifestNode>): voi
   const byUid = new Map(nodes.map((n) => [n.uid, n]));
   const failingTestsOf = new Map<string, string[]>();
   for (const n of nodes) {
-    if (!FAILING.has(n.bucket) || n.resourceType !== 'test') continue;
+    if (!isFailure(n.bucket) || n.resourceType !== 'test') continue;
     for (const p of all.get(n.uid)?.depends_on?.nodes ?? []) {
       const list = failingTestsOf.get(p);
       if (list) list.push(n.uid);
@@ -156,7 +156,7 @@ function assignCauses(nodes: NodeOutcome[], all: Map<string, ManifestNode>): voi
       let descend: string | undefined;
       for (const p of parentsOf(uid)) {
         const o = byUid.get(p);
-        if (o !== undefined && FAILING.has(o.bucket)) found = p;
+        if (o !== undefined && isFailure(o.bucket)) found = p;
         else if (failingTestsOf.has(p)) found = failingTestsOf.get(p)![0];
         else if (o?.bucket === 'skipped' && !onStack.has(p)) {
           if (!memo.has(p)) {

@@ -1,7 +1,7 @@
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { ManifestNode, RunResult } from '../dbt/types.js';
-import { bucketOf, type Bucket } from '../dbt/statuses.js';
+import { bucketOf, isFailure, type Bucket } from '../dbt/statuses.js';
 
 export interface NodeFacts {
   name: string;
@@ -74,7 +74,7 @@ export interface RunReport {
 /** Retried nodes whose last attempt passed after an error or a failure. */
 export function flakyOf(retried: FlakyNode[]): FlakyNode[] {
   return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
-    && x.statuses.slice(0, -1).some((s) => bucketOf(s) === 'errored' || bucketOf(s) === 'failed'));
+    && x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))));
 }
 
 export function emptyCounts(): Counts {

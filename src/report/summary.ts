@@ -11,6 +11,7 @@
 import { annotationsFor, hiddenAnnotations, labelOf, type AnnotationSlots } from './annotations.js';
 import { relativeChange } from './compare.js';
 import { clip, oneLine } from '../shared/text.js';
+import { isFailure } from '../dbt/statuses.js';
 import { isTest, problems, type Change, type ChunkSummary, type Counts, type NodeOutcome, type RunReport } from './model.js';
 
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
@@ -111,7 +112,7 @@ function prepare(r: RunReport, o: SummaryOptions): Prepared {
   }
   return {
     bad, skipped, skippedBy,
-    failures: bad.filter((n) => n.bucket === 'errored' || n.bucket === 'failed'),
+    failures: bad.filter((n) => isFailure(n.bucket)),
     warnings: bad.filter((n) => n.bucket === 'warned'),
     orphans: skipped.filter((n) => n.cause === undefined || !byUid.has(n.cause)),
     hidden: hiddenAnnotations(annotationsFor(r), o.annotationSlots),

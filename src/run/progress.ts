@@ -3,7 +3,7 @@
 // decides when one is due. Pure: every time is passed in; printing is the caller's.
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent } from '../dbt/types.js';
-import { bucketOf, type Bucket } from '../dbt/statuses.js';
+import { bucketOf, isFailure, type Bucket } from '../dbt/statuses.js';
 
 export interface ProgressOptions {
   /** Every node the run will report (the plan's nodes). Events for other nodes are ignored. */
@@ -79,7 +79,7 @@ export class ProgressTracker {
       const status = String(r.status);
       if (!this.nodeFinished(r.unique_id, status)) continue;
       const b = bucketOf(status);
-      if (b === 'failed' || b === 'errored') {
+      if (isFailure(b)) {
         const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
         lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined, message: r.message ?? '' }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
       }
