@@ -6,7 +6,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, DbtOutput, DEFAULT_GRACE_MS, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
+import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
 
 /** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker_host.py');
@@ -23,9 +23,6 @@ interface HostMessage {
   error?: string;
   ok?: boolean;
   why?: string;
-  dbt_version?: string;
-  python?: string;
-  fork?: boolean;
   seconds?: number;
   profile?: ProfileFacts;
   gate?: boolean;
@@ -116,10 +113,8 @@ export interface HostStart {
 
 export class DbtHost {
   readonly pid: number;
-  readonly dbtVersion: string;
   /** Seconds the host took to import dbt. */
   readonly importSeconds: number;
-  readonly canFork: boolean;
   /** Set by the first parse that kept its manifest. */
   profile: ProfileFacts | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -128,9 +123,7 @@ export class DbtHost {
 
   private constructor(private readonly proc: ResultPromise, ready: HostMessage) {
     this.pid = ready.pid ?? proc.pid ?? 0;
-    this.dbtVersion = ready.dbt_version ?? '';
     this.importSeconds = ready.seconds ?? 0;
-    this.canFork = ready.fork === true;
   }
 
   /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
@@ -161,7 +154,7 @@ export class DbtHost {
         }
       });
       void proc.then((r) => {
-        const why = r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : `it exited with ${r.exitCode ?? r.signal}`;
+        const why = spawnErrorOf(r) ?? `it exited with ${r.exitCode ?? r.signal}`;
         const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
         if (host === undefined) reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
         else host.lose(`the worker host ${why}${detail ? `: ${detail}` : ''}`);
@@ -207,7 +200,6 @@ export class DbtHost {
    * dbt's queue internals allow gated workers (nodes that wait for other workers inside dbt).
    */
   async forkCheck(): Promise<{ ok: boolean; why: string; gate: boolean }> {
-    if (!this.canFork) return { ok: false, why: `fork is not available on ${process.platform}`, gate: false };
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });

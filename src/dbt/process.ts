@@ -93,6 +93,11 @@ export class DbtOutput {
 }
 
 /** Starts one dbt invocation and resolves when it has ended: a process of its own, or a forked worker. */
+/** Why the process never ran (not found, not executable), as execa tells it; undefined when it ran. */
+export function spawnErrorOf(r: { failed: boolean; exitCode?: number; isTerminated: boolean; shortMessage?: string }): string | undefined {
+  return r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : undefined;
+}
+
 export type DbtLauncher = (o: DbtInvocation) => Promise<DbtRunOutcome>;
 export type DbtInvocation = Omit<DbtRunOptions, 'exe'> & {
   /** Nodes of this invocation that must wait for nodes of other invocations (forked workers only). */
@@ -148,7 +153,7 @@ export async function runDbt(o: DbtRunOptions): Promise<DbtRunOutcome> {
   const result = await sub;
   o.killSignal?.removeEventListener('abort', killNow);
   output.end();
-  const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
+  const spawnError = spawnErrorOf(result);
   return {
     exitCode: result.exitCode,
     signal: result.signal,
