@@ -88,20 +88,22 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
     let allIds: string[][];
     let partialParseFile: string | undefined;
+    let manifest: Manifest | undefined;
+    const parseArgs = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') };
     const listTarget = (i: number) => ({ targetPath: join(parseDir, `list-${i + 1}`), logPath: join(parseDir, `list-${i + 1}-logs`) });
-    if (host) {
+    if (wholeProject) {
+      await parseProject(call, parseArgs);
+      partialParseFile = partialParseOf(parseTarget);
+      manifest = readManifest(parseTarget);
+      allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
+    } else if (host) {
       // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
-      await parseProject(call, { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') });
+      await parseProject(call, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
       allIds = [];
-      if (wholeProject) allIds.push(allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command)));
-      else for (const [i, l] of lists.entries()) allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+      for (const [i, l] of lists.entries()) allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
     } else {
-      let firstIds: string[];
-      if (wholeProject) {
-        await parseProject(call, { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') });
-        firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
-      } else firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+      const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
       partialParseFile = partialParseOf(parseTarget);
       // The group lists reuse the first one's parse, side by side (ls is read-only).
       const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
@@ -110,7 +112,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const parseSeconds = (Date.now() - t0) / 1000;
     const userIds = needsUserList ? allIds[0] : undefined;
     const groupIds = needsUserList ? allIds.slice(1) : allIds;
-    const manifest = readManifest(parseTarget);
+    manifest ??= readManifest(parseTarget);
     checkVersion(manifest);
     core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
 
