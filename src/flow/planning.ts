@@ -6,7 +6,7 @@ import type { Settings } from '../inputs/settings.js';
 import type { PlanGraph } from '../plan/graph.js';
 import { DEFAULT_IMPORT_SECONDS, DEFAULT_PER_NODE_CPU, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
-import type { Prepared } from './prepare.js';
+import { adapterOf, type Prepared } from './prepare.js';
 
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
@@ -44,7 +44,7 @@ export function shapeRequest(s: Settings, p: Prepared, log: (line: string) => vo
 
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
 function oneProcessReason(p: Prepared): string | undefined {
-  const adapter = p.profile?.adapter_type ?? (p.manifest.metadata as { adapter_type?: string }).adapter_type;
+  const adapter = adapterOf(p.profile, p.manifest);
   if (adapter !== 'duckdb') return undefined;
   const path = p.profile?.path ?? '';
   if (/^(md|motherduck):/i.test(path)) return undefined;

@@ -171,7 +171,7 @@ async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, c
 
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
 async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
-  const adapter = host?.profile?.adapter_type ?? (m.metadata as { adapter_type?: string }).adapter_type;
+  const adapter = adapterOf(host?.profile, m);
   if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
   const check = await host.forkCheck();
   if (!check.ok) {
@@ -180,6 +180,11 @@ async function choosePath(host: DbtHost | undefined, noHost: string, subprocess:
   }
   const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
   return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+}
+
+/** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
+export function adapterOf(profile: ProfileFacts | undefined, m: Manifest): string | undefined {
+  return profile?.adapter_type ?? (m.metadata as { adapter_type?: string }).adapter_type;
 }
 
 /** Ends what prepare started (the worker host). */
