@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readResults, runAction, freshDatabase, usePostgres } from './support/harness.js';
+import { connectionPeak, freshDatabase, limitedRole, readResults, runAction, usePostgres } from './support/harness.js';
 
 const pg = usePostgres();
 
@@ -27,27 +27,13 @@ describe('connection budget', () => {
     const proj = sleepyProject(16, 1.5);
     const db = await freshDatabase(pg, 'budget');
     const role = `budget_${parallel}_${threads}_${budget}`;
-    const admin = await pg.client(db);
-    await admin.query(`create role ${role} login password 'role-pw-123' connection limit ${budget}`);
-    await admin.query(`grant all on database ${db} to ${role}`);
-    await admin.end();
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      const c = await pg.client('postgres');
-      while (sampling) {
-        const r = await c.query('select count(*)::int as n from pg_stat_activity where usename = $1', [role]);
-        peak = Math.max(peak, (r.rows[0] as { n: number }).n);
-        await new Promise((res) => setTimeout(res, 20));
-      }
-      await c.end();
-    })();
+    await limitedRole(pg, db, role, 'role-pw-123', budget);
+    const sampler = connectionPeak(pg, role, 20);
     const run = await runAction({ 'project-dir': proj, 'profiles-dir': proj, parallel: String(parallel), threads: String(threads), 'max-connections': String(budget), chunks: String(parallel) }, {
       env: { PGPORT: String(pg.port), PGUSER: role, PGPASSWORD: 'role-pw-123', PGDATABASE: db }, cwd: proj,
     });
-    sampling = false;
-    await sampler;
-    console.log(`budget ${budget}, asked parallel ${parallel} × threads ${threads}: ${run.stdout.match(/Processes at once: .*/)?.[0]} — peak ${peak} connections`);
+    const peak = await sampler.stop();
+    console.log(`budget ${budget}, asked parallel ${parallel} × threads ${threads}: ${run.stdout.match(/Connections: .*/)?.[0]} — peak ${peak} connections`);
     expect(run.stdout).not.toMatch(/too many connections|remaining connection slots/i);
     expect(run.stdout).not.toMatch(/pg_namespace_nspname_index|duplicate key value/i);
     expect(run.code).toBe(0);

@@ -4,7 +4,7 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  annotations, dbEnv, dbt, exampleCopy, freshDatabase, readResults, runAction, statusMap, usePostgres,
+  annotations, connectionPeak, dbEnv, dbt, exampleCopy, freshDatabase, limitedRole, readResults, runAction, statusMap, usePostgres,
 } from './support/harness.js';
 import type { Manifest } from '../src/dbt/types.js';
 
@@ -184,27 +184,13 @@ describe('the connection budget', () => {
   test('a role limited to max-connections never sees "too many connections"', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const admin = await pg.client(db);
     const budget = 6;
-    await admin.query(`create role budget_user login password 'budget-pw' connection limit ${budget}`);
-    await admin.query(`grant all on database ${db} to budget_user`);
-    await admin.end();
-    let peak = 0;
-    let sampling = true;
-    const sampler = (async () => {
-      const c = await pg.client('postgres');
-      while (sampling) {
-        const r = await c.query(`select count(*)::int as n from pg_stat_activity where usename = 'budget_user'`);
-        peak = Math.max(peak, (r.rows[0] as { n: number }).n);
-        await new Promise((res) => setTimeout(res, 25));
-      }
-      await c.end();
-    })();
+    await limitedRole(pg, db, 'budget_user', 'budget-pw', budget);
+    const sampler = connectionPeak(pg, 'budget_user', 25);
     const run = await runAction(inputs(proj, { parallel: '3', threads: '4', 'max-connections': String(budget), chunks: '3', vars: '{demo_sleep_seconds: 1}' }), {
       env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'budget_user', PARALLEL_DBT_PG_PASSWORD: 'budget-pw' }), cwd: proj,
     });
-    sampling = false;
-    await sampler;
+    const peak = await sampler.stop();
     expect(run.stdout).not.toMatch(/too many connections/i);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('using parallel 3 × (threads 1 + 1) = 6');

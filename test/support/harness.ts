@@ -122,3 +122,33 @@ export function readResults(path: string): RunResultsArtifact {
 export function statusMap(a: RunResultsArtifact): Map<string, string> {
   return new Map(a.results.map((r) => [r.unique_id, String(r.status)]));
 }
+
+/** A login role on `db` that PostgreSQL refuses more than `limit` connections: the warehouse's budget, enforced. */
+export async function limitedRole(pg: StartedPostgres, db: string, role: string, password: string, limit: number): Promise<void> {
+  const admin = await pg.client(db);
+  await admin.query(`create role ${role} login password '${password}' connection limit ${limit}`);
+  await admin.query(`grant all on database ${db} to ${role}`);
+  await admin.end();
+}
+
+/** Samples how many connections `role` holds every `everyMs` until stopped; `stop` gives the peak seen. */
+export function connectionPeak(pg: StartedPostgres, role: string, everyMs: number): { stop: () => Promise<number> } {
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    const c = await pg.client('postgres');
+    while (sampling) {
+      const r = await c.query('select count(*)::int as n from pg_stat_activity where usename = $1', [role]);
+      peak = Math.max(peak, (r.rows[0] as { n: number }).n);
+      await new Promise((res) => setTimeout(res, everyMs));
+    }
+    await c.end();
+  })();
+  return {
+    stop: async () => {
+      sampling = false;
+      await sampler;
+      return peak;
+    },
+  };
+}
