@@ -10,7 +10,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateProject, prng } from './generate.mjs';
 import { startPostgres } from '../scripts/lib/postgres.mjs';
-import { runAction, ROOT, DBT_BIN } from '../scripts/lib/action-run.mjs';
+import { runAction, ROOT, DBT_BIN, DIST_BUNDLE } from '../scripts/lib/action-run.mjs';
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const WORK = join(BENCH, 'work');
@@ -608,7 +608,6 @@ async function freshDb(name) {
  * @property {Shape} shape
  * @property {number | undefined} budget   B; undefined for the example (default inputs)
  * @property {number} singleThreads        one dbt's --threads (B − 1, or the profile's threads)
- * @property {number} actionThreads        ⌊B / parallel⌋ − 1 (what the fixed-cost chunk runs with)
  * @property {string} [vars]
  * @property {number} rep                  0-based repetition (--repeat)
  */
@@ -812,20 +811,17 @@ function actionPhases(lines, exitAt) {
   // "Plan: 2 chunk(s), 254 node(s) on 2 process(es) × 3 thread(s); predicted makespan 20.5 s, lower bound 19.1 s
   // (critical path 8.2 s, work 134.0 s)" (src/plan/describe.ts renderPlan)
   const pm = planLine ? /on (\d+) process\(es\) × (\d+) thread\(s\); predicted makespan ([\d.]+) s, lower bound ([\d.]+|NaN) s \(critical path ([\d.]+) s, work ([\d.]+) s/.exec(planLine) : null;
-  const m = pm ? [pm[0], pm[3], pm[4], pm[5], pm[6], pm[1], pm[2]] : null;
   const pre = phases.firstChunkStart;
   const post = phases.lastChunkEnd !== undefined ? exitAt - phases.lastChunkEnd : undefined;
-  /** @param {number | undefined} a @param {number | undefined} b */
-  const diff = (a, b) => (a !== undefined && b !== undefined ? round(a - b, 2) : undefined);
   return {
     plan: planLine, chunkPlan: chunkLines,
-    predicted: m ? { makespan: Number(m[1]), lowerBound: Number(m[2]), criticalPath: Number(m[3]), work: Number(m[4]), processes: Number(m[5]), threads: Number(m[6]) } : undefined,
+    predicted: pm ? { makespan: Number(pm[3]), lowerBound: Number(pm[4]), criticalPath: Number(pm[5]), work: Number(pm[6]), processes: Number(pm[1]), threads: Number(pm[2]) } : undefined,
     phases: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, round(v, 2)])),
     breakdown: {
       startToParsed: round(phases.parsed, 2),
-      parsedToPlan: diff(phases.planned, phases.parsed),
-      planToFirstChunk: diff(phases.firstChunkStart, phases.planned),
-      chunksRunning: diff(phases.lastChunkEnd, phases.firstChunkStart),
+      parsedToPlan: gap(phases.parsed, phases.planned),
+      planToFirstChunk: gap(phases.planned, phases.firstChunkStart),
+      chunksRunning: gap(phases.firstChunkStart, phases.lastChunkEnd),
       mergeAndReport: round(post, 2),
     },
     fixedCost: pre !== undefined && post !== undefined ? round(pre + post, 2) : undefined,
@@ -833,7 +829,6 @@ function actionPhases(lines, exitAt) {
     /** Σ chunk durations / (last chunk end − first chunk start): how many chunks ran at once, on average. */
     concurrency: span ? round(busy / span, 2) : undefined,
     timingsLine: lines.find((l) => /^Timings: /.test(l.text))?.text,
-    runPathLine: lines.find((l) => /\b(worker host|fork(ed)?|subprocess(es)?)\b/i.test(l.text) && !l.text.startsWith('['))?.text,
     warnings: lines.filter((l) => /^::warning/.test(l.text)).map((l) => l.text.slice(0, 300)),
   };
 }
@@ -910,11 +905,10 @@ async function variantAction(ctx, { timings }) {
   const env = dbEnv(await freshDb(dbName(ctx, id.replace('-', '_'))));
   const runnerTemp = join(dir, 'runner-temp');
   mkdirSync(runnerTemp, { recursive: true });
-  // The example keeps even work-dir at its default ($RUNNER_TEMP/parallel-dbt).
-  const workDir = ctx.budget === undefined ? join(runnerTemp, 'parallel-dbt') : join(dir, 'work');
   /** @type {Record<string, string>} */
   const inputs = { command: 'build', 'project-dir': proj, 'profiles-dir': proj };
-  if (ctx.budget !== undefined) Object.assign(inputs, { parallel: String(PARALLEL), 'max-connections': String(ctx.budget), 'work-dir': workDir });
+  // The example keeps even work-dir at its default ($RUNNER_TEMP/parallel-dbt).
+  if (ctx.budget !== undefined) Object.assign(inputs, { parallel: String(PARALLEL), 'max-connections': String(ctx.budget), 'work-dir': join(dir, 'work') });
   if (ctx.vars) inputs.vars = ctx.vars;
   if (timings) inputs.timings = timings;
   /** @type {LogLine[]} */
@@ -944,7 +938,9 @@ async function variantAction(ctx, { timings }) {
   const results = r.res.outputs.results;
   const exitAt = spawnAt ? (t0 + r.res.seconds * 1000 - spawnAt) / 1000 : r.res.seconds;
   const phases = actionPhases(lines, exitAt);
-  const rec = readJson(join(workDir, 'parallel-dbt.json'));
+  // The action writes its run record beside the merged results, wherever work-dir put them.
+  const recordFile = results ? join(dirname(results), 'parallel-dbt.json') : undefined;
+  const rec = recordFile ? readJson(recordFile) : undefined;
   const record = actionRecord(rec, phases, spawnAt || t0);
   const { res, ...rest } = r;
   // The shape the action ran: the run record's parallel × threads, else the plan line's ("… on P process(es) × T
@@ -956,7 +952,7 @@ async function variantAction(ctx, { timings }) {
   return {
     name: base, id,
     budget: P !== undefined && T !== undefined ? `${P} × (${T} + 1) = ${P * (T + 1)}` : '?', ...rest, exit: res.code,
-    resultsFiles: results ? [results] : [], timings, action: phases, record, recordFile: rec ? relative(ROOT, join(workDir, 'parallel-dbt.json')) : undefined,
+    resultsFiles: results ? [results] : [], timings, action: phases, record, recordFile: rec && recordFile ? relative(ROOT, recordFile) : undefined,
   };
 }
 
@@ -1090,8 +1086,7 @@ async function runShape(shape) {
   /** @type {any} */
   let info;
   if (shape.kind === 'example') {
-    const proj = join(dir, 'example');
-    cpSync(join(ROOT, 'example'), proj, { recursive: true, filter: (p) => !/[/\\](target|logs)([/\\]|$)/.test(p.slice(join(ROOT, 'example').length)) });
+    const proj = copyProject(join(ROOT, 'example'), join(dir, 'example'));
     info = { dir: proj, name: 'parallel_dbt_example' };
     log(`${shape.title}: example/ copied`);
   } else {
@@ -1099,9 +1094,9 @@ async function runShape(shape) {
     log(`${shape.title}: ${info.models} models, ${info.tests} tests${info.singularTests ? ` (${info.singularTests} singular, Σ ${info.singularSleepSeconds} s of waits)` : ''}, ${info.seeds} seeds = ${info.nodes} nodes; tags ${info.tags.map((/** @type {any} */ t) => `${t.name} ${t.models}`).join(', ')}`);
   }
   const budget = budgetOf(shape);
-  const sp = budget !== undefined ? spending(budget) : { budget: undefined, singleThreads: exampleProfileThreads(), actionThreads: exampleProfileThreads() };
+  const sp = budget !== undefined ? spending(budget) : { budget: undefined, singleThreads: exampleProfileThreads() };
   /** @type {Ctx} */
-  const base = { key, dir, project: info.dir, info, title: shape.title, shape, budget: sp.budget, singleThreads: sp.singleThreads, actionThreads: sp.actionThreads, vars: shape.vars, rep: 0 };
+  const base = { key, dir, project: info.dir, info, title: shape.title, shape, budget: sp.budget, singleThreads: sp.singleThreads, vars: shape.vars, rep: 0 };
   /** @type {any[]} */
   const variants = [];
   const wanted = (/** @type {string} */ id) => shape.variants.includes(id) && (id === 'single' || VARIANTS.includes(id === 'action-timings' ? 'action' : id));
@@ -1177,7 +1172,7 @@ async function runShape(shape) {
  * @param {any} info
  * @param {any[]} variants
  * @param {any} single
- * @param {{ budget: number | undefined, singleThreads: number, actionThreads: number }} sp
+ * @param {{ budget: number | undefined, singleThreads: number }} sp
  */
 async function finishShape(shape, info, variants, single, sp) {
   const reference = single.resultsFiles ? statusesOf(single.resultsFiles) : new Map();
@@ -1435,7 +1430,7 @@ async function main() {
   const started = Date.now();
   mkdirSync(WORK, { recursive: true });
   if (!existsSync(DBT)) throw new Error(`${DBT} not found: run "npm run setup:dbt" first`);
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js not found: run "npm run build" first');
+  if (!existsSync(DIST_BUNDLE)) throw new Error('dist/index.js not found: run "npm run build" first');
   const all = shapes(SCALE);
   const chosen = ONLY.map((k) => all[k]);
   const budgets = chosen.map(budgetOf).filter((b) => b !== undefined);
