@@ -29349,9 +29349,13 @@ function bucketOf(status) {
 function statusesOf(bucket) {
     return NODE_STATUSES.filter((s) => bucketOf(s) === bucket);
 }
+/** Errored or failed: the node's own problem (a skip is a consequence of one). */
+function isFailure(b) {
+    return b === 'errored' || b === 'failed';
+}
 /** Errored, failed, or skipped because of one: what fails the step. */
 function isBlocking(b) {
-    return b === 'errored' || b === 'failed' || b === 'skipped';
+    return isFailure(b) || b === 'skipped';
 }
 
 ;// CONCATENATED MODULE: ./src/inputs/groups.ts
@@ -40742,6 +40746,11 @@ class DbtOutput {
         this.err.end();
     }
 }
+/** Starts one dbt invocation and resolves when it has ended: a process of its own, or a forked worker. */
+/** Why the process never ran (not found, not executable), as execa tells it; undefined when it ran. */
+function spawnErrorOf(r) {
+    return r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : undefined;
+}
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 function subprocessLauncher(exe) {
     return (o) => {
@@ -40778,7 +40787,7 @@ async function runDbt(o) {
     const result = await sub;
     o.killSignal?.removeEventListener('abort', killNow);
     output.end();
-    const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.shortMessage : undefined;
+    const spawnError = spawnErrorOf(result);
     return {
         exitCode: result.exitCode,
         signal: result.signal,
@@ -40868,10 +40877,8 @@ function pythonOf(dbtPath, env) {
 class DbtHost {
     proc;
     pid;
-    dbtVersion;
     /** Seconds the host took to import dbt. */
     importSeconds;
-    canFork;
     /** Set by the first parse that kept its manifest. */
     profile;
     pending = new Map();
@@ -40880,9 +40887,7 @@ class DbtHost {
     constructor(proc, ready) {
         this.proc = proc;
         this.pid = ready.pid ?? proc.pid ?? 0;
-        this.dbtVersion = ready.dbt_version ?? '';
         this.importSeconds = ready.seconds ?? 0;
-        this.canFork = ready.fork === true;
     }
     /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
     static async start(o) {
@@ -40917,7 +40922,7 @@ class DbtHost {
                 }
             });
             void proc.then((r) => {
-                const why = r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : `it exited with ${r.exitCode ?? r.signal}`;
+                const why = spawnErrorOf(r) ?? `it exited with ${r.exitCode ?? r.signal}`;
                 const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
                 if (host === undefined)
                     reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
@@ -40964,8 +40969,6 @@ class DbtHost {
      * dbt's queue internals allow gated workers (nodes that wait for other workers inside dbt).
      */
     async forkCheck() {
-        if (!this.canFork)
-            return { ok: false, why: `fork is not available on ${process.platform}`, gate: false };
         const id = this.nextId++;
         return new Promise((resolve) => {
             this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });
@@ -41479,26 +41482,25 @@ async function prepare(s, env, cwd, signal) {
         const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
         let allIds;
         let partialParseFile;
+        let manifest;
+        const parseArgs = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') };
         const listTarget = (i) => ({ targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`) });
-        if (host) {
+        if (wholeProject) {
+            await parseProject(call, parseArgs);
+            partialParseFile = partialParseOf(parseTarget);
+            manifest = readManifest(parseTarget);
+            allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
+        }
+        else if (host) {
             // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
-            await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
+            await parseProject(call, parseArgs);
             partialParseFile = partialParseOf(parseTarget);
             allIds = [];
-            if (wholeProject)
-                allIds.push(allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command)));
-            else
-                for (const [i, l] of lists.entries())
-                    allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+            for (const [i, l] of lists.entries())
+                allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
         }
         else {
-            let firstIds;
-            if (wholeProject) {
-                await parseProject(call, { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') });
-                firstIds = allOfTypes(readManifest(parseTarget), resourceTypesFor(s.command));
-            }
-            else
-                firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+            const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
             partialParseFile = partialParseOf(parseTarget);
             // The group lists reuse the first one's parse, side by side (ls is read-only).
             const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
@@ -41507,7 +41509,7 @@ async function prepare(s, env, cwd, signal) {
         const parseSeconds = (Date.now() - t0) / 1000;
         const userIds = needsUserList ? allIds[0] : undefined;
         const groupIds = needsUserList ? allIds.slice(1) : allIds;
-        const manifest = readManifest(parseTarget);
+        manifest ??= readManifest(parseTarget);
         checkVersion(manifest);
         core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
         const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
@@ -41568,7 +41570,7 @@ async function startHost(s, dbtPath, env, cwd) {
 }
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
 async function choosePath(host, noHost, subprocess, m) {
-    const adapter = host?.profile?.adapter_type ?? m.metadata.adapter_type;
+    const adapter = adapterOf(host?.profile, m);
     if (host === undefined)
         return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
     const check = await host.forkCheck();
@@ -41578,6 +41580,10 @@ async function choosePath(host, noHost, subprocess, m) {
     }
     const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
     return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+}
+/** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
+function adapterOf(profile, m) {
+    return profile?.adapter_type ?? m.metadata.adapter_type;
 }
 /** Ends what prepare started (the worker host). */
 async function closePrepared(p) {
@@ -42854,7 +42860,7 @@ class ProgressTracker {
             if (!this.nodeFinished(r.unique_id, status))
                 continue;
             const b = bucketOf(status);
-            if (b === 'failed' || b === 'errored') {
+            if (isFailure(b)) {
                 const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
                 lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined, message: r.message ?? '' }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
             }
@@ -43143,7 +43149,7 @@ function mergeRunResults(input) {
 /** Retried nodes whose last attempt passed after an error or a failure. */
 function flakyOf(retried) {
     return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
-        && x.statuses.slice(0, -1).some((s) => bucketOf(s) === 'errored' || bucketOf(s) === 'failed'));
+        && x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))));
 }
 function emptyCounts() {
     return { passed: 0, failed: 0, warned: 0, errored: 0, skipped: 0, total: 0 };
@@ -43407,6 +43413,7 @@ function kwargsMatch(args, kwargs) {
 
 
 
+
 function buildReport(i) {
     const all = manifestNodes(i.manifest);
     const root = i.manifest.metadata.project_name;
@@ -43506,7 +43513,6 @@ function declarationOf(n, all) {
         testName: n.test_metadata.name, namespace: n.test_metadata.namespace, nodeName: n.name, kwargs,
     };
 }
-const FAILING = new Set(['errored', 'failed']);
 /**
  * For each skipped node, the errored or failed node upstream that made it skip: named by the scheduler's
  * message for skips across chunks, else the nearest failing parent, or a failing test on a parent (dbt build
@@ -43516,7 +43522,7 @@ function assignCauses(nodes, all) {
     const byUid = new Map(nodes.map((n) => [n.uid, n]));
     const failingTestsOf = new Map();
     for (const n of nodes) {
-        if (!FAILING.has(n.bucket) || n.resourceType !== 'test')
+        if (!isFailure(n.bucket) || n.resourceType !== 'test')
             continue;
         for (const p of all.get(n.uid)?.depends_on?.nodes ?? []) {
             const list = failingTestsOf.get(p);
@@ -43541,7 +43547,7 @@ function assignCauses(nodes, all) {
             let descend;
             for (const p of parentsOf(uid)) {
                 const o = byUid.get(p);
-                if (o !== undefined && FAILING.has(o.bucket))
+                if (o !== undefined && isFailure(o.bucket))
                     found = p;
                 else if (failingTestsOf.has(p))
                     found = failingTestsOf.get(p)[0];
@@ -43879,6 +43885,7 @@ function minor(version) {
 
 
 
+
 const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /** Notes shown at the top, each cut at NOTE_CHARS; the rest are counted (the log has them all). */
 const NOTES_SHOWN = 20;
@@ -43938,7 +43945,7 @@ function summary_prepare(r, o) {
     }
     return {
         bad, skipped, skippedBy,
-        failures: bad.filter((n) => n.bucket === 'errored' || n.bucket === 'failed'),
+        failures: bad.filter((n) => isFailure(n.bucket)),
         warnings: bad.filter((n) => n.bucket === 'warned'),
         orphans: skipped.filter((n) => n.cause === undefined || !byUid.has(n.cause)),
         hidden: hiddenAnnotations(annotationsFor(r), o.annotationSlots),
@@ -45122,7 +45129,6 @@ function localArtifactsDir(workDir) {
 /** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
 function readTimings(spec, cwd) {
     const files = expandPaths(spec, cwd);
-    const sums = new Map();
     const runs = [];
     const recorded = [];
     for (const f of files) {
@@ -45143,17 +45149,26 @@ function readTimings(spec, cwd) {
             if (r.status === 'skipped')
                 continue; // a skipped node took no time: it says nothing about its cost
             exec.set(r.unique_id, r.execution_time);
-            const s = sums.get(r.unique_id) ?? { total: 0, n: 0 };
-            s.total += r.execution_time;
-            s.n++;
-            sums.set(r.unique_id, s);
         }
         recorded.push({ threads, exec });
         if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
             runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
         }
     }
-    return { seconds: new Map([...sums].map(([u, s]) => [u, s.total / s.n])), files, runs, recorded };
+    return { seconds: meanPerNode(recorded, (x) => x), files, runs, recorded };
+}
+/** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */
+function meanPerNode(recorded, part) {
+    const sums = new Map();
+    for (const { threads, exec } of recorded) {
+        for (const [uid, x] of exec) {
+            const s = sums.get(uid) ?? { total: 0, n: 0 };
+            s.total += part(x, threads);
+            s.n++;
+            sums.set(uid, s);
+        }
+    }
+    return new Map([...sums].map(([u, s]) => [u, s.total / s.n]));
 }
 /** More seconds per node than dbt's own work ever takes: a run this slow per node was waiting for its warehouse. */
 const MAX_PER_NODE_CPU = 0.05;
@@ -45170,16 +45185,7 @@ function perNodeCpuOf(t, fallback) {
 }
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
 function warehouseSeconds(t, perNodeCpu) {
-    const sums = new Map();
-    for (const { threads, exec } of t.recorded) {
-        for (const [uid, x] of exec) {
-            const s = sums.get(uid) ?? { total: 0, n: 0 };
-            s.total += Math.max(0, x - threads * perNodeCpu);
-            s.n++;
-            sums.set(uid, s);
-        }
-    }
-    return { ...t, warehouse: new Map([...sums].map(([u, s]) => [u, s.total / s.n])) };
+    return { ...t, warehouse: meanPerNode(t.recorded, (x, threads) => Math.max(0, x - threads * perNodeCpu)) };
 }
 /** No node is free: a recorded 0 s would let the planner stack any number of such nodes anywhere. */
 const MIN_WEIGHT_SECONDS = 0.001;
@@ -45218,6 +45224,7 @@ function weigher(t, typeOf) {
 
 
 
+
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
@@ -45251,7 +45258,7 @@ function shapeRequest(s, p, log) {
 }
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
 function oneProcessReason(p) {
-    const adapter = p.profile?.adapter_type ?? p.manifest.metadata.adapter_type;
+    const adapter = adapterOf(p.profile, p.manifest);
     if (adapter !== 'duckdb')
         return undefined;
     const path = p.profile?.path ?? '';
@@ -45285,7 +45292,7 @@ function orderedBecause(s, memoryUsed) {
 // people reading a slow run and for the benchmark.
 
 
-/** Seconds from the first chunk's start to the last chunk's end, when any ran. */
+/** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
 function executionSpan(reports) {
     const starts = reports.map((c) => c.startedAt).filter((x) => x !== undefined);
     const ends = reports.map((c) => c.endedAt).filter((x) => x !== undefined);
@@ -45300,7 +45307,7 @@ function writeRunRecord(dir, r) {
         machine: r.machine,
         shapes: r.choice?.tried,
         oneProcessMakespan: r.choice?.oneProcessMakespan,
-        actualMakespan: executionSpan(r.reports),
+        actualMakespan: r.actualMakespan,
         parallel: r.budget.parallel,
         threads: r.budget.threads,
         parseSeconds: r.parseSeconds,
@@ -45364,6 +45371,7 @@ function runOptions(s) {
 ;// CONCATENATED MODULE: ./src/flow/local.ts
 // One runner's share of the work, as a script: plan the selected nodes, run them, merge, report, upload.
 // Used for the whole selection (mode all) and for one matrix shard (mode run).
+
 
 
 
@@ -45455,12 +45463,13 @@ function planLocal(r) {
 function execute(r, x) {
     const { settings: s, prepared: p } = r;
     const all = manifestNodes(p.manifest);
+    const mask = (t) => r.masker.mask(t);
     return executePlan({
         options: runOptions(s), launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph: x.graph, plan: x.plan, budget: x.budget,
         // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
         threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
         partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-        log: runnerLog((t) => r.masker.mask(t)), mask: (t) => r.masker.mask(t), weight: x.weight,
+        log: runnerLog(mask), mask, weight: x.weight,
         describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
     });
 }
@@ -45470,20 +45479,22 @@ async function reportRun(r, x, run, github) {
     const { reports, outcomes, firstNodeAt } = run;
     const mask = (t) => r.masker.mask(t);
     const wallSeconds = (Date.now() - p.started) / 1000;
+    const span = executionSpan(reports);
+    const stop = stopReasonOf(r.signal);
     const merged = mergeRunResults({
         chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
         // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-        planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: executionSpan(reports) ?? wallSeconds, command: s.command,
+        planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: span ?? wallSeconds, command: s.command,
         dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
     });
     const retried = [...outcomes.values()].flatMap((o) => o.retried);
     const notes = runNotes({
-        planNotes: x.notes, duplicates: merged.duplicates, cancelled: stopReasonOf(r.signal)?.kind === 'cancel', retried,
+        planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
         failFast: failFastStop(reports.flatMap((c) => c.results)),
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, stop: stopReasonOf(r.signal), shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
     const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
     const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
     const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
@@ -45496,7 +45507,7 @@ async function reportRun(r, x, run, github) {
         chunks: reports.map((c) => ({
             name: c.chunk.name,
             invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
-            failing: report.nodes.filter((n) => n.chunk === c.chunk.name && (n.bucket === 'errored' || n.bucket === 'failed')).map((n) => n.name),
+            failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
         })),
         merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
     });

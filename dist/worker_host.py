@@ -35,6 +35,14 @@ READ_SIZE = 65536
 PR_SET_PDEATHSIG = 1
 
 
+def write_all(fd: int, data: bytes) -> None:
+    """Writes every byte to a pipe (os.write may take fewer than it is given)."""
+    view = memoryview(data)
+    while len(view) > 0:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
 class Channel:
     """The framed stdout towards the action."""
 
@@ -42,10 +50,7 @@ class Channel:
         self.fd = fd
 
     def send(self, kind: bytes, ident: int, payload: bytes) -> None:
-        view = memoryview(HEADER.pack(kind, ident, len(payload)) + payload)
-        while len(view) > 0:
-            n = os.write(self.fd, view)
-            view = view[n:]
+        write_all(self.fd, HEADER.pack(kind, ident, len(payload)) + payload)
 
     def message(self, ident: int, **fields: Any) -> None:
         self.send(b"M", ident, json.dumps(fields).encode("utf-8"))
@@ -485,10 +490,7 @@ class Host:
             return
         data = "".join(f"{1 if blocks else 0} {uid}\n" for uid, blocks in done).encode("utf-8")
         try:
-            view = memoryview(data)
-            while len(view) > 0:
-                n = os.write(w.ctl_fd, view)
-                view = view[n:]
+            write_all(w.ctl_fd, data)
         except OSError:
             self.close_ctl(w)
 
@@ -566,11 +568,9 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: terminating.append(True))
     try:
         started = time.time()
-        import dbt.version
         from dbt.cli.main import dbtRunner  # noqa: F401 - the import is the point: the workers inherit it
 
-        channel.message(0, event="ready", pid=os.getpid(), python=sys.version.split()[0], dbt_version=str(dbt.version.__version__),
-                        fork=hasattr(os, "fork") and sys.platform.startswith("linux"), seconds=time.time() - started)
+        channel.message(0, event="ready", pid=os.getpid(), seconds=time.time() - started)
     except BaseException as e:  # noqa: BLE001
         channel.message(0, event="failed", error=f"{type(e).__name__}: {e}")
         return 3
