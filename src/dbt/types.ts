@@ -46,6 +46,8 @@ export interface ManifestNode {
   test_metadata?: { name: string; kwargs?: Record<string, unknown>; namespace?: string | null } | null;
   column_name?: string | null;
   tags?: string[];
+  /** The node's SQL as written (dbt skips a node whose SQL is blank). */
+  raw_code?: string;
 }
 
 export interface Manifest {

@@ -1,5 +1,5 @@
 // Which selected nodes a command runs, and default weights until timings from earlier runs are known.
-import type { Manifest } from '../dbt/types.js';
+import type { Manifest, ManifestNode } from '../dbt/types.js';
 
 /** Resource types `dbt ls` is asked for, per command (what that command would select). */
 export function resourceTypesFor(command: string): string[] {
@@ -20,13 +20,20 @@ export function resourceTypesFor(command: string): string[] {
 /** Resource types that produce a result when run. */
 const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
 
+/**
+ * The nodes of `ids` that dbt executes: runnable types, members of dbt's graph (`config.enabled` not false: a test
+ * declared on a model that does not exist stays in `nodes`, disabled), not empty (dbt's selector drops a node whose
+ * SQL is blank; graph/selector.py `_is_graph_member`, `_is_empty_node`), ephemeral models left out (compiled into
+ * their children).
+ */
 export function runnableSelected(m: Manifest, ids: string[]): string[] {
-  const known = (uid: string): string | undefined =>
-    m.nodes[uid]?.resource_type ?? m.unit_tests?.[uid]?.resource_type ?? m.functions?.[uid]?.resource_type;
+  const nodeOf = (uid: string): ManifestNode | undefined => m.nodes[uid] ?? m.unit_tests?.[uid] ?? m.functions?.[uid];
   return [...new Set(ids)].filter((u) => {
-    const t = known(u);
-    if (t === undefined || !RUNNABLE.has(t)) return false;
-    if (t === 'model' && m.nodes[u]?.config?.materialized === 'ephemeral') return false; // compiled into its children
+    const n = nodeOf(u);
+    if (n === undefined || !RUNNABLE.has(n.resource_type)) return false;
+    if (n.config?.enabled === false) return false;
+    if (n.resource_type !== 'seed' && m.nodes[u] !== undefined && typeof n.raw_code === 'string' && n.raw_code.trim() === '') return false;
+    if (n.resource_type === 'model' && n.config?.materialized === 'ephemeral') return false;
     return true;
   });
 }
