@@ -41,14 +41,16 @@ describe('planRun', () => {
     expect(r.budgetWarning).toBe(`parallel 1 × (threads 16 + 1) = 17 connections exceeds max-connections 9: using parallel 1 × (threads 8 + 1) = 9.`);
   });
 
-  test('hooks run once per chunk: a note when there are several chunks and the command runs hooks', () => {
+  test('hooks run once per chunk on the subprocess path: a note when there are several chunks and the command runs hooks', () => {
     expect(projectHooks(withHooks)).toEqual({ start: 1, end: 2 });
-    expect(hooksNote(withHooks, 3, 'build')).toBe('The project has 1 on-run-start and 2 on-run-end hook(s): every dbt process runs them, so they run 3 times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.');
+    expect(hooksNote(withHooks, 3, 'build')).toBe('The project has 1 on-run-start and 2 on-run-end hook(s): on this run path (one dbt process per chunk) every process runs them, so they run 3 times, each on-run-end seeing only its chunk\'s results. Forked workers (Linux, worker-host: auto) run them once; otherwise keep them idempotent, or use chunks: 1.');
     expect(hooksNote(withHooks, 1, 'build')).toBeUndefined();
     expect(hooksNote(withHooks, 3, 'compile')).toBeUndefined();
     expect(hooksNote(manifestOf([manifestNode('model.p.a')]), 3, 'build')).toBeUndefined();
     const r = planRun({ graph: wide, weight: () => 0.2, machine: machine(), request: { parallel: 2, maxConnections: 32, profileThreads: 4 }, manifest: withHooks, command: 'run' });
     expect(r.plan.chunks.length).toBeGreaterThan(1);
     expect(r.notes).toEqual([hooksNote(withHooks, r.plan.chunks.length, 'run')]);
+    // Forked workers share one run: its hooks run once, nothing to warn of.
+    expect(planRun({ graph: wide, weight: () => 0.2, machine: machine(), request: { parallel: 2, maxConnections: 32, profileThreads: 4 }, manifest: withHooks, command: 'run', hooksOnce: true }).notes).toEqual([]);
   });
 });

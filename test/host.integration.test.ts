@@ -43,7 +43,10 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
       // Worker B is started first and holds stg_customers until the seed in worker A is reported done.
       const b = host.fork({
         argv: buildArgv(proj, work, 'b', ['stg_customers']), cwd: proj, env: {}, onEvent,
-        gate: { waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] }, known: [], subscribe: (l) => { release = l; return () => {}; } },
+        share: {
+          runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] }, known: [],
+          subscribe: (l: (uid: string, blocks: boolean) => void) => { release = l; return () => {}; },
+        },
       });
       const a = await host.fork({ argv: buildArgv(proj, work, 'a', ['raw_customers']), cwd: proj, env: {}, onEvent });
       expect(a.exitCode).toBe(0);
@@ -60,7 +63,7 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
       // A parent elsewhere that failed: dbt skips the gated node and its tests, as one dbt build would.
       const c = await host.fork({
         argv: buildArgv(proj, work, 'c', ['stg_orders+']), cwd: proj, env: {},
-        gate: { waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, true]], subscribe: () => () => {} },
+        share: { runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, true]], subscribe: () => () => {} },
       });
       expect(c.exitCode).toBe(1);
       const cResults = readResults(join(work, 'target-c', 'run_results.json')).results;

@@ -6,7 +6,8 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome } from './process.js';
+import { LineSplitter } from './lines.js';
+import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome, type WorkerNotice } from './process.js';
 
 /** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker_host.py');
@@ -41,6 +42,8 @@ export interface ProfileFacts {
 
 interface Pending {
   output: DbtOutput;
+  /** The worker's notice lines (frames of kind N). */
+  notices?: LineSplitter;
   pid?: number;
   done: (m: HostMessage) => void;
   lost: (why: string) => void;
@@ -180,12 +183,16 @@ export class DbtHost {
 
   /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
   fork(o: DbtInvocation): Promise<DbtRunOutcome> {
-    if (o.gate === undefined) return this.request(o, { op: 'fork', argv: o.argv });
-    const gate = o.gate;
+    const share = o.share;
+    if (share === undefined) return this.request(o, { op: 'fork', argv: o.argv });
     let unsubscribe = (): void => {};
+    const req = {
+      op: 'fork', argv: o.argv,
+      share: { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known },
+    };
     // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
-    const outcome = this.request(o, { op: 'fork', argv: o.argv, gate: { waits_for: gate.waitsFor, known: gate.known } }, false, (id) => {
-      unsubscribe = gate.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
+    const outcome = this.request(o, req, false, (id) => {
+      unsubscribe = share.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
     });
     return outcome.finally(() => unsubscribe());
   }
@@ -227,7 +234,15 @@ export class DbtHost {
     let cancelled = false;
     const timers: ReturnType<typeof setTimeout>[] = [];
     return new Promise<DbtRunOutcome>((resolve) => {
-      const pending: Pending = { output, done: () => {}, lost: () => {} };
+      const onNotice = o.share?.onNotice;
+      const notices = onNotice && new LineSplitter((line) => {
+        try {
+          onNotice(JSON.parse(line) as WorkerNotice);
+        } catch {
+          /* not a notice */
+        }
+      });
+      const pending: Pending = { output, notices, done: () => {}, lost: () => {} };
       const kill = (sig: 'INT' | 'KILL'): void => {
         if (inProcess) this.proc.kill('SIGKILL');
         else if (this.ended === undefined) this.send({ op: 'signal', id, sig });
@@ -248,6 +263,7 @@ export class DbtHost {
         o.killSignal?.removeEventListener('abort', onKill);
         this.pending.delete(id);
         output.end();
+        notices?.end();
         resolve({
           exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
           tail: output.tail, spawnError: m.error, lost,
@@ -277,6 +293,7 @@ export class DbtHost {
     if (p === undefined) return;
     if (kind === 'O') p.output.stdout(payload);
     else if (kind === 'E') p.output.stderr(payload);
+    else if (kind === 'N') p.notices?.push(payload);
     else if (kind === 'M') {
       const m = JSON.parse(payload.toString('utf8')) as HostMessage;
       if (m.event === 'started') p.pid = m.pid;

@@ -100,27 +100,48 @@ export function spawnErrorOf(r: { failed: boolean; exitCode?: number; isTerminat
 
 export type DbtLauncher = (o: DbtInvocation) => Promise<DbtRunOutcome>;
 export type DbtInvocation = Omit<DbtRunOptions, 'exe'> & {
-  /** Nodes of this invocation that must wait for nodes of other invocations (forked workers only). */
-  gate?: NodeGate;
+  /** This invocation is one of several of one run (forked workers only): see WorkerShare. */
+  share?: WorkerShare;
 };
 
+/** The pseudo node whose final status says that the run's on-run-start hooks have run (blocking: they failed). */
+export const START_UID = 'parallel-dbt:on-run-start';
+
 /**
- * Lets one dbt invocation hold nodes whose parents run in other processes: dbt queues such a node only once those
- * parents have final statuses, and skips it (and what follows) when one of them blocks downstream.
+ * How a forked worker takes part in a run of several invocations, so that together they behave as one dbt
+ * invocation (worker_host.py SharedRun; DBT-FACTS §16): it learns every final status of the others (a node another
+ * worker built enters its relation cache; a node whose parents run elsewhere waits for them inside dbt), sees the
+ * run's whole selection as dbt's selected resources, and runs the project hooks only where its roles say.
  */
-export interface NodeGate {
-  /** Per node of this invocation, its parents that run elsewhere. */
-  waitsFor: Record<string, string[]>;
-  /** Final statuses known before the start: [unique_id, blocks downstream]. */
+export interface WorkerShare {
+  /** Every node the run selects: dbt's selected_resources, and the schemas the on-run-start worker creates. */
+  runNodes: string[];
+  /**
+   * on-run-start: 'run' here (the schemas of the whole run, then the hooks; it tells onNotice), 'wait' until
+   * START_UID arrives (then skip the hooks), or 'skip' (they have run).
+   */
+  start: 'run' | 'wait' | 'skip';
+  /** on-run-end: 'skip' in the chunks; 'run' in the end-only invocation, which runs no node. */
+  end: 'run' | 'skip';
+  /** End-only invocation: a run_results.json of the whole run, handed to on-run-end as `results`. */
+  results?: string;
+  /** Gated plans: per node of this invocation, its parents that run elsewhere; dbt queues it once they are done. */
+  waitsFor?: Record<string, string[]>;
+  /** Final statuses known before the start: [unique_id, blocks downstream] (START_UID among them once known). */
   known: [string, boolean][];
-  /** Calls back with every final status from now on; returns the unsubscribe. */
+  /** Calls back with every final status from now on (START_UID too); returns the unsubscribe. */
   subscribe: (listener: (uid: string, blocks: boolean) => void) => () => void;
+  /** What the worker reports of itself: its on-run-start has run. */
+  onNotice?: (n: WorkerNotice) => void;
 }
+
+/** A notice a forked worker sends about itself (worker_host.py SharedRun.notice). */
+export type WorkerNotice = { notice: 'started'; ok: boolean };
 
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 export function subprocessLauncher(exe: string): DbtLauncher {
   return (o) => {
-    if (o.gate !== undefined) throw new Error('internal: a gated invocation needs a forked worker');
+    if (o.share !== undefined) throw new Error('internal: a shared invocation needs a forked worker');
     return runDbt({ ...o, exe });
   };
 }

@@ -95,7 +95,7 @@ function planLocal(r: LocalRun): Planned {
   if (request.oneProcess !== undefined) core.warning(`One process: ${request.oneProcess}.`);
   core.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
   const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
-  const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command });
+  const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
   if (chosen.shapesLine !== undefined) core.info(chosen.shapesLine);
   if (chosen.budgetWarning !== undefined) core.warning(chosen.budgetWarning);
   if (chosen.connectionsLine !== undefined) core.info(chosen.connectionsLine);
@@ -116,13 +116,16 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
     partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
     log: runnerLog(mask), mask, weight: x.weight,
     describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
+    shared: p.runPath.kind === 'fork',
   });
 }
 
 /** Merge, notes, the run record, the report and its publication, then the artifacts. */
 async function reportRun(r: LocalRun, x: Planned, run: Execution, github: GithubReporting): Promise<void> {
   const { settings: s, prepared: p } = r;
-  const { reports, outcomes, firstNodeAt } = run;
+  const { outcomes, firstNodeAt } = run;
+  // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
+  const reports = run.reports.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
   const mask = (t: string): string => r.masker.mask(t);
   const wallSeconds = (Date.now() - p.started) / 1000;
   const span = executionSpan(reports);
@@ -131,7 +134,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
     // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-    planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: span ?? wallSeconds, command: s.command,
+    planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
     dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
   });
   const retried = [...outcomes.values()].flatMap((o) => o.retried);

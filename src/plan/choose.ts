@@ -19,6 +19,8 @@ export interface RunPlanInput {
   groups?: GroupMembers[];
   manifest: Manifest;
   command: string;
+  /** Forked workers share one run: its hooks run once whatever the chunks (run/share.ts). */
+  hooksOnce?: boolean;
 }
 
 export interface RunPlan {
@@ -53,7 +55,7 @@ export function planRun(i: RunPlanInput): RunPlan {
     budget = choice.shape;
   }
   const connectionsLine = i.request.maxConnections !== undefined ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).` : undefined;
-  const hooks = hooksNote(i.manifest, plan.chunks.length, i.command);
+  const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
   if (hooks !== undefined) notes.push(hooks);
   return {
     plan, budget, choice, notes, connectionsLine, budgetWarning: budgetNote(i.request, budget),
@@ -72,7 +74,7 @@ function shapesLine(c: ShapeChoice): string {
 export function hooksNote(m: Manifest, chunks: number, command: string): string | undefined {
   const hooks = projectHooks(m);
   if (chunks <= 1 || hooks.start + hooks.end === 0 || !HOOK_COMMANDS.has(command)) return undefined;
-  return `The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${chunks} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`;
+  return `The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): on this run path (one dbt process per chunk) every process runs them, so they run ${chunks} times, each on-run-end seeing only its chunk's results. Forked workers (Linux, worker-host: auto) run them once; otherwise keep them idempotent, or use chunks: 1.`;
 }
 
 /** on-run-start / on-run-end hooks of the project and its packages (manifest operation nodes). */

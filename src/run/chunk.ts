@@ -3,7 +3,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs } from '../dbt/argv.js';
-import type { DbtLauncher, DbtRunOutcome, NodeGate } from '../dbt/process.js';
+import type { DbtLauncher, DbtRunOutcome } from '../dbt/process.js';
 import { readRunResults, syntheticResult } from '../dbt/results.js';
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
 import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js';
@@ -11,6 +11,7 @@ import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
 import { stopReasonOf } from './stop.js';
+import type { RunShare, StatusFeed } from './share.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 export const ARGV_BUDGET_BYTES = 1024 * 1024;
@@ -62,13 +63,10 @@ export interface ChunkContext {
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
   /**
-   * Set in a gated plan: nodes whose parents run in other chunks wait for them inside dbt. Gives the final status
-   * of any node (when known) and every new one as it comes.
+   * Fork path, a run of several chunks: every invocation takes part in the run as one dbt would (run/share.ts); in a
+   * gated plan, nodes whose parents run in other chunks wait for them inside dbt. `feed` is the run's status board.
    */
-  gate?: {
-    statusOf: (uid: string) => string | undefined;
-    subscribe: (listener: (uid: string, status: string) => void) => () => void;
-  };
+  share?: { run: RunShare; feed: StatusFeed };
 }
 
 export interface Invocation {
@@ -135,27 +133,33 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   const retries = ctx.limits.retries ?? 0;
   let fatal: string | undefined;
 
+  // A status settled here, before or instead of an invocation, is final: the other chunks hear of it now (a node
+  // of theirs may wait for it), not when this chunk ends.
+  const settle = (uid: string, r: RunResult): void => {
+    byUid.set(uid, r);
+    ctx.onNodeStatus?.(uid, String(r.status));
+  };
   for (const [i, planned] of batches.entries()) {
     if (fatal !== undefined) {
-      for (const uid of planned) byUid.set(uid, syntheticResult(uid, 'skipped', `Not run: dbt could not run (${fatal})`));
+      for (const uid of planned) settle(uid, syntheticResult(uid, 'skipped', `Not run: dbt could not run (${fatal})`));
       continue;
     }
     // Nodes downstream of a failure in an earlier batch (or chunk) are skipped, as dbt would.
     let batch: string[] = [];
     for (const uid of planned) {
       const why = blocked(uid, byUid);
-      if (why !== undefined) byUid.set(uid, syntheticResult(uid, 'skipped', why));
+      if (why !== undefined) settle(uid, syntheticResult(uid, 'skipped', why));
       else batch.push(uid);
     }
     for (let attempt = 0; batch.length > 0; attempt++) {
       const stop = stopReasonOf(ctx.signal);
       if (stop !== undefined) {
-        for (const uid of batch) if (!byUid.has(uid) || attempt > 0) byUid.set(uid, syntheticResult(uid, 'skipped', stop.message));
+        for (const uid of batch) if (!byUid.has(uid) || attempt > 0) settle(uid, syntheticResult(uid, 'skipped', stop.message));
         break;
       }
       const last = attempt >= retries;
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.gate?.statusOf(uid) ?? '') || undefined);
+      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid) ?? '') || undefined);
       invocations.push(inv.invocation);
       if (inv.fatal !== undefined) {
         fatal = inv.fatal;
@@ -186,21 +190,15 @@ function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkCont
   return batch.filter((u) => again.has(u));
 }
 
-/** What each node of this invocation waits for outside it, what of that is already known, and the feed of the rest. */
-function nodeGate(ctx: ChunkContext, batch: string[], statusOf: (uid: string) => string | undefined, feed: NonNullable<ChunkContext['gate']>): NodeGate {
+/** Per node of this invocation, its parents outside it (a gated node waits for them inside dbt). */
+function waitsForOf(ctx: ChunkContext, batch: string[]): Record<string, string[]> {
   const inBatch = new Set(batch);
   const waitsFor: Record<string, string[]> = {};
-  const known = new Map<string, boolean>();
   for (const uid of batch) {
     const outside = (ctx.parentsOf?.(uid) ?? []).filter((p) => !inBatch.has(p));
-    if (outside.length === 0) continue;
-    waitsFor[uid] = outside;
-    for (const p of outside) {
-      const st = statusOf(p);
-      if (st !== undefined) known.set(p, blocksDownstream(st));
-    }
+    if (outside.length > 0) waitsFor[uid] = outside;
   }
-  return { waitsFor, known: [...known], subscribe: (listener) => feed.subscribe((uid, st) => listener(uid, blocksDownstream(st))) };
+  return waitsFor;
 }
 
 async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean, statusOf: (uid: string) => string | undefined): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
@@ -216,8 +214,9 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
   const argv = argvOf(ctx.dbt, paths, unitTests);
+  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf);
   const outcome = await ctx.dbt.launch({
-    gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
+    share: shared?.share,
     argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
     onEvent: (ev) => {
       const r = nodeResultOf(ev);
@@ -230,6 +229,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
       ctx.onEvent?.(job.name, ev);
     },
   });
+  shared?.ended();
   const runResults = readRunResults(join(targetPath, 'run_results.json'));
   const results = new Map<string, RunResult>();
   for (const r of runResults?.results ?? []) if (wanted.has(r.unique_id)) results.set(r.unique_id, r);
@@ -271,4 +271,34 @@ function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMess
   const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
   const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
   return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
+}
+
+/**
+ * The end-only invocation of a shared run: a forked dbt of the same command that runs no node and gives the
+ * project's on-run-end hooks `results` (every node of the run, in the order they ended), once, after every chunk.
+ */
+export async function runEndHooks(
+  ctx: Pick<ChunkContext, 'dbt' | 'limits' | 'killSignal' | 'selectors' | 'onEvent'>, dir: string, run: RunShare, results: RunResult[],
+): Promise<{ runResults?: RunResultsArtifact; error?: string }> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const paths = pathsOf({ name: 'on-run-end', nodes: [], dir }, '');
+  mkdirSync(paths.selectionState, { recursive: true });
+  const resultsFile = join(dir, 'results.json');
+  const ended = (r: RunResult): string => r.timing.map((t) => t.completed_at ?? '').sort().pop() ?? '';
+  const ordered = [...results].sort((a, b) => ended(a).localeCompare(ended(b)));
+  writeFileSync(resultsFile, JSON.stringify({ results: ordered }));
+  // dbt runs the hooks only when its selection holds a node: one, which the end-only invocation does not run.
+  const node = run.runNodes[0];
+  const unit = ctx.selectors.isUnitTest(node);
+  writeFileSync(join(paths.selectionState, 'run_results.json'), selectionStateFile(unit ? [] : [node], ctx.dbt.dbtVersion ?? '1.8.0'));
+  const outcome = await ctx.dbt.launch({
+    share: run.endInvocation(resultsFile),
+    argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []), cwd: ctx.dbt.cwd, env: ctx.dbt.env,
+    timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
+    onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
+  });
+  const runResults = readRunResults(join(paths.targetPath, 'run_results.json'));
+  const error = runResults === undefined ? missingReason(outcome, ctx.limits.timeoutMs, undefined) : undefined;
+  return { runResults, error };
 }

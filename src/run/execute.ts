@@ -7,7 +7,10 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
-import { runChunk, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
+import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
+import { RunShare } from './share.js';
+import { projectHooks } from '../plan/choose.js';
+import type { RunResult } from '../dbt/types.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
@@ -59,6 +62,11 @@ export interface ExecuteInput {
   describe: (uid: string) => { name: string; resourceType: string; file?: string };
   /** Masks known secrets in text that is printed. */
   mask: (text: string) => string;
+  /**
+   * Invocations are forked workers that can share one run (worker_host.py SharedRun): with several chunks they
+   * behave as one dbt — on-run-start and on-run-end once, relations built elsewhere known, the run's selection.
+   */
+  shared: boolean;
 }
 
 export interface Execution {
@@ -66,13 +74,19 @@ export interface Execution {
   outcomes: Map<number, ChunkOutcome>;
   /** When each chunk's first node started (its first START line), epoch ms: the chunk's start-up ends there. */
   firstNodeAt: Map<number, number>;
+  /** The project's on-run-start / on-run-end hooks as dbt reported them (dbt ≥ 1.9 records them in run_results). */
+  hooks: RunResult[];
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const s = x.options;
   const log = (line: string): void => x.log.info(line);
   const selectors = new SelectorIndex(x.manifest);
-  const schemas = new SchemaGate(x.manifest, x.plan);
+  const runNodes = x.plan.chunks.flatMap((c) => c.nodes);
+  // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
+  // on-run-start worker creates every schema of the run before the others create theirs.
+  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true) : undefined;
+  const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
   const ticker = setInterval(() => {
     const line = progress.take(Date.now());
@@ -118,10 +132,10 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         const out = await runChunk({
           dbt, limits, signal, killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
-          gate: x.plan.gated ? { statusOf, subscribe } : undefined,
+          share: share && { run: share, feed: { statusOf, subscribe } },
           onEvent: (name, ev) => {
-            // dbt creates the chunk's schemas before it reports its concurrency line.
-            if (ev.info.name === 'ConcurrencyLine') schemas.done(chunk);
+            // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
+            if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
             if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index)) firstNodeAt.set(chunk.index, Date.now());
             logEvent(log, name, ev, x.mask, width);
             const failure = progress.event(name, ev);
@@ -137,8 +151,41 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     clearInterval(ticker);
   }
   log(progress.line(Date.now()));
-  return { reports, outcomes, firstNodeAt };
+  const hooks = hookResults([...outcomes.values()].flatMap((o) => o.invocations.map((i) => i.runResults)));
+  if (share !== undefined && hooksRun(x) && !x.signal.aborted) {
+    const end = await runEndHooks(
+      { dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) },
+      join(s.workDir, 'on-run-end'), share, [...hooks, ...reports.flatMap((r) => r.results)],
+    );
+    hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
+    if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
+  }
+  return { reports, outcomes, firstNodeAt, hooks };
 }
+
+/** Whether the command runs the project's on-run-end hooks, and the project has any. */
+function hooksRun(x: ExecuteInput): boolean {
+  return ['build', 'run', 'seed', 'snapshot', 'test'].includes(x.options.command) && projectHooks(x.manifest).end > 0;
+}
+
+/**
+ * The hook results of the invocations (operation nodes, dbt ≥ 1.9), each hook once: where several invocations ran
+ * the same hook (the subprocess path), a failure wins over a success.
+ */
+function hookResults(artifacts: ({ results: RunResult[] } | undefined)[]): RunResult[] {
+  const byUid = new Map<string, RunResult>();
+  for (const a of artifacts) {
+    for (const r of a?.results ?? []) {
+      if (!r.unique_id.startsWith('operation.')) continue;
+      const had = byUid.get(r.unique_id);
+      if (had === undefined || (had.status === 'success' && r.status !== 'success')) byUid.set(r.unique_id, r);
+    }
+  }
+  return [...byUid.values()];
+}
+
+/** Events dbt fires only once before_run has created the schemas: a hook or a node starting. */
+const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
 
 const SCHEMA_WAIT = 'schema ';
 /** How often the progress line may be printed (it prints only when due). */
@@ -147,15 +194,16 @@ const PROGRESS_TICK_MS = 1000;
 /**
  * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
  * pg_namespace). Each schema is created by the first chunk that starts needing it; another chunk that needs it
- * starts once that one has passed its schema creation (its ConcurrencyLine event) or ended.
+ * starts once that one has passed its schema creation (its first hook or node, SCHEMAS_CREATED) or ended. Shared
+ * runs need none of this: their on-run-start worker creates every schema before the others create theirs.
  */
 class SchemaGate {
   private readonly needs = new Map<number, string[]>();
   private readonly owner = new Map<string, number>();
   private readonly ready = new Set<string>();
 
-  constructor(manifest: Manifest, plan: Plan) {
-    for (const c of plan.chunks) this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
+  constructor(manifest: Manifest, chunks: Chunk[]) {
+    for (const c of chunks) this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
   }
 
   wait(c: Chunk): string | undefined {

@@ -1,0 +1,84 @@
+// One run of several forked workers that behaves as one dbt invocation: which worker runs on-run-start (and creates
+// the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
+// its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
+// chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
+import { START_UID, type WorkerShare } from '../dbt/process.js';
+import { blocksDownstream } from '../dbt/statuses.js';
+
+/** The run's status board, as the scheduler shares it with a chunk. */
+export interface StatusFeed {
+  /** The final status of a node of any chunk, when known. */
+  statusOf: (uid: string) => string | undefined;
+  /** Every final status from now on (any chunk); returns the unsubscribe. */
+  subscribe: (listener: (uid: string, status: string) => void) => () => void;
+}
+
+/** One invocation's part in the run, and what the chunk runner tells back when it has ended. */
+export interface SharedInvocation {
+  share: WorkerShare;
+  ended: () => void;
+}
+
+export class RunShare {
+  private startOwned = false;
+  /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
+  private startBlocks: boolean | undefined;
+  private readonly startListeners = new Set<(uid: string, blocks: boolean) => void>();
+
+  /**
+   * @param runNodes every node of the run (all chunks)
+   * @param gated whether a node whose parents run in other chunks waits for them inside dbt
+   */
+  constructor(readonly runNodes: string[], readonly gated: boolean) {}
+
+  /** Whether on-run-start has run (or is settled as failed): what waiting workers need. */
+  get startSettled(): boolean {
+    return this.startBlocks !== undefined;
+  }
+
+  /**
+   * The part of one invocation: the first invocation of the run runs on-run-start (and creates every schema of the
+   * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
+   * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
+   */
+  invocation(feed: StatusFeed, waitsFor: Record<string, string[]> | undefined, statusOf: (uid: string) => string | undefined): SharedInvocation {
+    let start: WorkerShare['start'];
+    if (!this.startOwned) {
+      this.startOwned = true;
+      start = 'run';
+    } else start = this.startBlocks !== undefined ? 'skip' : 'wait';
+    const known = new Map<string, boolean>();
+    for (const parents of Object.values(waitsFor ?? {})) {
+      for (const p of parents) {
+        const st = statusOf(p);
+        if (st !== undefined) known.set(p, blocksDownstream(st));
+      }
+    }
+    if (this.startBlocks !== undefined) known.set(START_UID, this.startBlocks);
+    const share: WorkerShare = {
+      runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
+      subscribe: (listener) => {
+        const off = feed.subscribe((uid, st) => listener(uid, blocksDownstream(st)));
+        this.startListeners.add(listener);
+        return () => {
+          off();
+          this.startListeners.delete(listener);
+        };
+      },
+      onNotice: start === 'run' ? (n) => n.notice === 'started' && this.settleStart(!n.ok) : undefined,
+    };
+    // A start worker that ended without saying its hooks ran (crash, interruption) must not hold the others.
+    return { share, ended: () => start === 'run' && this.settleStart(true) };
+  }
+
+  /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
+  endInvocation(resultsFile: string): WorkerShare {
+    return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks ?? false]], subscribe: () => () => {} };
+  }
+
+  private settleStart(blocks: boolean): void {
+    if (this.startBlocks !== undefined) return;
+    this.startBlocks = blocks;
+    for (const l of [...this.startListeners]) l(START_UID, blocks);
+  }
+}
