@@ -2,6 +2,7 @@
 # Creates (or reuses) a dbt venv with pinned versions from PyPI.
 #   bash scripts/setup-dbt.sh        → .dbt-venv      from scripts/dbt-requirements.txt (the tests' main dbt)
 #   bash scripts/setup-dbt.sh 1.8    → .dbt-venv-1.8  from scripts/dbt-requirements-1.8.txt (the oldest supported)
+#   bash scripts/setup-dbt.sh 1.12   → .dbt-venv-1.12 from scripts/dbt-requirements-1.12.txt (dbt-core 1.12.0)
 # A venv is reused when its stamp matches the requirements file; rebuilt otherwise.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
