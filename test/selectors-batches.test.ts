@@ -87,3 +87,14 @@ describe('batchesFor', () => {
     expect(batchesFor(ctxFor(ns), job(ns.map((n) => n.unique_id)))).toEqual([ns.map((n) => n.unique_id)]);
   });
 });
+
+describe('run flags in a chunk\'s argv', () => {
+  const base = { projectDir: '/p', command: 'build', targetPath: '/t', logPath: '/l', selectionState: '/s', select: [], exclude: [], defer: false };
+  test('--full-refresh and --empty reach every chunk; --favor-state only with --defer', () => {
+    expect(chunkArgv({ ...base, flags: { fullRefresh: true, empty: true, favorState: true } })).toEqual(expect.arrayContaining(['--full-refresh', '--empty']));
+    expect(chunkArgv({ ...base, flags: { favorState: true } })).not.toContain('--favor-state');
+    const deferred = chunkArgv({ ...base, defer: true, state: '/prod', flags: { favorState: true } });
+    expect(deferred.slice(deferred.indexOf('--defer'))).toEqual(expect.arrayContaining(['--defer', '--defer-state', '/prod', '--favor-state']));
+    expect(chunkArgv(base)).not.toEqual(expect.arrayContaining(['--full-refresh']));
+  });
+});

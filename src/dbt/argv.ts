@@ -60,6 +60,16 @@ export function listArgv(a: ListArgs): string[] {
   return out;
 }
 
+/** dbt flags a PR run passes to every invocation of the run, as one `dbt <command>` would get them. */
+export interface RunFlags {
+  /** --favor-state (with --defer): unselected parents resolve to the state's relations even where ours exist. */
+  favorState?: boolean;
+  /** --full-refresh: incremental models and seeds rebuilt from scratch. */
+  fullRefresh?: boolean;
+  /** --empty: models built with no rows (refs limited to zero rows). */
+  empty?: boolean;
+}
+
 export interface ChunkArgs extends ProjectArgs {
   command: string;
   targetPath: string;
@@ -78,6 +88,7 @@ export interface ChunkArgs extends ProjectArgs {
   /** The user's state, for --defer (passed as --defer-state, since --state carries the selection). */
   state?: string;
   defer: boolean;
+  flags?: RunFlags;
 }
 
 /**
@@ -90,6 +101,9 @@ export function chunkArgv(a: ChunkArgs): string[] {
   if (a.threads !== undefined) out.push('--threads', String(a.threads));
   out.push('--state', a.selectionState);
   if (a.defer && a.state !== undefined) out.push('--defer', '--defer-state', a.state);
+  if (a.defer && a.flags?.favorState) out.push('--favor-state');
+  if (a.flags?.fullRefresh) out.push('--full-refresh');
+  if (a.flags?.empty) out.push('--empty');
   out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
   if (a.exclude.length > 0) out.push('--exclude', ...a.exclude);
   return out;

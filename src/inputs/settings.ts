@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { COMMANDS, Input, type DbtCommand, type InputName } from './names.js';
 import { InputError } from '../shared/errors.js';
 import { statusesOf } from '../dbt/statuses.js';
+import type { RunFlags } from '../dbt/argv.js';
 import { parseGroups, type GroupSpec } from './groups.js';
 
 export type IfNoNodes = 'warn' | 'error' | 'ignore';
@@ -43,6 +44,8 @@ export interface Settings {
   /** Absolute. */
   state?: string;
   defer: boolean;
+  /** --favor-state, --full-refresh, --empty for every invocation. */
+  flags: RunFlags;
   dbt: string;
   timeoutMinutes?: number;
   uploadArtifacts: boolean;
@@ -146,6 +149,17 @@ function directory(env: Env, name: InputName, base: string, fallback?: string): 
   return abs;
 }
 
+/** dbt's own flags for PR runs, each checked against the command that takes it (dbt-core's cli/main.py). */
+function readFlags(env: Env, command: DbtCommand, defer: boolean): RunFlags {
+  const favorState = boolean(env, Input.FavorState, false);
+  if (favorState && !defer) throw new InputError(Input.FavorState, `needs 'defer: true' (and 'state'): it chooses the state's relations over this run's for unselected parents.`);
+  const fullRefresh = boolean(env, Input.FullRefresh, false);
+  if (fullRefresh && !['build', 'run', 'seed'].includes(command)) throw new InputError(Input.FullRefresh, `dbt ${command} has no --full-refresh; use it with command build, run or seed.`);
+  const empty = boolean(env, Input.Empty, false);
+  if (empty && !['build', 'run', 'snapshot'].includes(command)) throw new InputError(Input.Empty, `dbt ${command} has no --empty; use it with command build or run (snapshot on dbt 1.9+).`);
+  return { favorState, fullRefresh, empty };
+}
+
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 export function readSettings(env: Env, cwd: string): Settings {
   const { mode, shards, shard, shardPlan } = readMatrix(env, cwd);
@@ -170,6 +184,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   if (defer && state === undefined) {
     throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
   }
+  const flags = readFlags(env, command, defer);
   const dbt = rawInput(env, Input.Dbt) || 'dbt';
   const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
   const uploadArtifacts = boolean(env, Input.UploadArtifacts, false);
@@ -189,7 +204,7 @@ export function readSettings(env: Env, cwd: string): Settings {
   return {
     mode, shards, shard, shardPlan,
     command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-    target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
+    target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
     ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
     artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
     githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),

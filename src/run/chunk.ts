@@ -2,7 +2,7 @@
 // errored nodes are retried) with its own target and log folders, then a result for every node it was given.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs } from '../dbt/argv.js';
+import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs, type RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher, DbtRunOutcome } from '../dbt/process.js';
 import { readRunResults, syntheticResult } from '../dbt/results.js';
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
@@ -35,6 +35,7 @@ export interface ChunkDbt {
   threads?: number;
   state?: string;
   defer: boolean;
+  flags?: RunFlags;
   /** Written into the selection state file (dbt checks the artifact's schema, not this value). */
   dbtVersion?: string;
 }
@@ -115,7 +116,7 @@ function pathsOf(job: ChunkJob, tag: string): { targetPath: string; logPath: str
 
 /** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
 function argvOf(d: ChunkDbt, paths: ReturnType<typeof pathsOf>, select: string[]): string[] {
-  return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer });
+  return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer, flags: d.flags });
 }
 
 function envBytes(env: Record<string, string | undefined>): number {

@@ -1,6 +1,6 @@
 // Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
 import { join } from 'node:path';
-import type { ProjectArgs } from '../dbt/argv.js';
+import type { ProjectArgs, RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher } from '../dbt/process.js';
 import type { DbtLogEvent, Manifest } from '../dbt/types.js';
 import type { Chunk, Plan } from '../plan/chunks.js';
@@ -26,6 +26,8 @@ export interface RunOptions {
   /** --state / --defer for every chunk. */
   state?: string;
   defer: boolean;
+  /** --favor-state, --full-refresh, --empty for every invocation. */
+  flags?: RunFlags;
   failFast: boolean;
   staggerSeconds: number;
   /** Above this share of memory in use, a chunk waits for a running one to finish before it starts. */
@@ -95,7 +97,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const dbt: ChunkDbt = {
     launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-    threads: x.threads, state: s.state, defer: s.defer, dbtVersion: x.manifest.metadata.dbt_version,
+    threads: x.threads, state: s.state, defer: s.defer, flags: s.flags, dbtVersion: x.manifest.metadata.dbt_version,
   };
   const limits: ChunkLimits = {
     timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
