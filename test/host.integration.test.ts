@@ -45,7 +45,7 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
         argv: buildArgv(proj, work, 'b', ['stg_customers']), cwd: proj, env: {}, onEvent,
         share: {
           runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] }, known: [],
-          subscribe: (l: (uid: string, blocks: boolean) => void) => { release = l; return () => {}; },
+          subscribe: (l) => { release = (uid, blocks) => l(uid, blocks ? 1 : 0); return () => {}; },
         },
       });
       const a = await host.fork({ argv: buildArgv(proj, work, 'a', ['raw_customers']), cwd: proj, env: {}, onEvent });
@@ -63,7 +63,7 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
       // A parent elsewhere that failed: dbt skips the gated node and its tests, as one dbt build would.
       const c = await host.fork({
         argv: buildArgv(proj, work, 'c', ['stg_orders+']), cwd: proj, env: {},
-        share: { runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, true]], subscribe: () => () => {} },
+        share: { runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, 1]], subscribe: () => () => {} },
       });
       expect(c.exitCode).toBe(1);
       const cResults = readResults(join(work, 'target-c', 'run_results.json')).results;

@@ -192,7 +192,7 @@ export class DbtHost {
     };
     // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
     const outcome = this.request(o, req, false, (id) => {
-      unsubscribe = share.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
+      unsubscribe = share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] }));
     });
     return outcome.finally(() => unsubscribe());
   }

@@ -43,7 +43,8 @@ export const DEFAULT_GRACE_MS = 5000;
 export function childEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (!k.startsWith('INPUT_')) out[k] = v;
-  return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+  // DBT_ENGINE_HINTS_ENABLED: dbt 1.12 prints a hint per process and writes ~/.dbt/hint_ts.json from each of them.
+  return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_ENGINE_HINTS_ENABLED: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
 
 /** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
@@ -127,13 +128,20 @@ export interface WorkerShare {
   results?: string;
   /** Gated plans: per node of this invocation, its parents that run elsewhere; dbt queues it once they are done. */
   waitsFor?: Record<string, string[]>;
-  /** Final statuses known before the start: [unique_id, blocks downstream] (START_UID among them once known). */
-  known: [string, boolean][];
+  /** Final statuses known before the start (START_UID among them once known). */
+  known: [string, PeerStatus][];
   /** Calls back with every final status from now on (START_UID too); returns the unsubscribe. */
-  subscribe: (listener: (uid: string, blocks: boolean) => void) => () => void;
+  subscribe: (listener: (uid: string, status: PeerStatus) => void) => () => void;
   /** What the worker reports of itself: its on-run-start has run. */
   onNotice?: (n: WorkerNotice) => void;
 }
+
+/**
+ * What a worker needs of another invocation's final status (the control pipe's first character): 0 it succeeded
+ * (what it builds exists), 1 it blocks downstream (dbt skips what follows), 2 it did not succeed but blocks nothing
+ * (a model with `on_error: continue`). For START_UID: 0 on-run-start passed, 1 it failed.
+ */
+export type PeerStatus = 0 | 1 | 2;
 
 /** A notice a forked worker sends about itself (worker_host.py SharedRun.notice). */
 export type WorkerNotice = { notice: 'started'; ok: boolean };

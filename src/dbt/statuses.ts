@@ -18,9 +18,13 @@ export function isFinalStatus(status: string): boolean {
   return FINAL.has(status.toLowerCase());
 }
 
-/** A node with this status makes dbt skip its downstream nodes. */
-export function blocksDownstream(status: string): boolean {
-  return BLOCKING.has(status.toLowerCase());
+/**
+ * A node with this status makes dbt skip its downstream nodes. A model configured `on_error: continue` (dbt ≥ 1.12,
+ * task/runnable.py _handle_result) blocks nothing itself: only a skip (its own upstream failed) still does.
+ */
+export function blocksDownstream(status: string, continuesOnError = false): boolean {
+  const st = status.toLowerCase();
+  return continuesOnError ? st === 'skipped' : BLOCKING.has(st);
 }
 
 /** A node with this status stops the run under fail-fast. */

@@ -10,7 +10,8 @@ Protocol (all integers big-endian):
   b"N" a worker's notices: JSON lines such as {"notice": "started", "ok": true}), id (uint32: the invocation id;
   0 for the host), payload length (uint32); then the payload.
 - a worker's control pipe (host -> worker): "<0|1> <unique_id>" lines, every final status of the run's other
-  invocations (1: it blocks downstream), START_UID among them once the run's on-run-start has run.
+  invocations (0: it succeeded, 1: it blocks downstream, 2: neither, a model with on_error: continue that failed),
+  START_UID among them once the run's on-run-start has run (1: it failed).
 - stderr: the host's own diagnostics, plain text.
 
 An "invoke" runs dbt in the host itself (deps, parse, ls: sequential, read-only steps); its output is captured
@@ -326,15 +327,16 @@ class SharedRun:
         self.manifest: Any = None
 
     # ---- what the host tells this worker ------------------------------------------------------------------
-    def settle(self, uid: str, blocks: bool) -> None:
+    def settle(self, uid: str, status: int) -> None:
+        """A final status of another invocation (PeerStatus: 0 succeeded, 1 blocks downstream, 2 neither)."""
         if uid == START_UID:
-            self.start_ok = not blocks
+            self.start_ok = status == 0
             self.started.set()
             return
-        if not blocks:
+        if status == 0:
             self.peer_built(uid)
         if self.gate is not None:
-            self.gate.notify(uid, blocks)
+            self.gate.notify(uid, status == 1)
 
     def listen(self, fd: int) -> None:
         """Reads "<0|1> <unique_id>" lines until the pipe closes. If the pipe closes, or this thread fails, while
@@ -355,8 +357,8 @@ class SharedRun:
                     buffer += data
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
-                        if len(line) > 2:
-                            self.settle(line[2:].decode("utf-8"), line[:1] == b"1")
+                        if len(line) > 2 and line[:1] in (b"0", b"1", b"2"):
+                            self.settle(line[2:].decode("utf-8"), int(line[:1]))
                 why = "the control pipe closed"
             except Exception as e:  # noqa: BLE001 - whatever broke, nothing may wait forever
                 why = f"the control thread failed ({type(e).__name__}: {e})"
@@ -452,10 +454,18 @@ class SharedRun:
         original_populate = GraphRunnableTask.populate_adapter_cache
         original_before = RunTask.before_run
         original_hooks = RunTask.safe_run_hooks
-        original_execute = GraphRunnableTask.execute_nodes
+        original_initialize = GraphRunnableTask._runtime_initialize
 
         def set_selected_resources(selected: Any) -> None:
             original_select(set(selected) | share.run_nodes)
+
+        def runtime_initialize(task: Any) -> None:
+            original_initialize(task)
+            # dbt 1.12 points a foreign key constraint at the deferred relation when its target is not selected
+            # (compilation.py _compile_relation_for_foreign_key_constraint_to): the run's selection, not the chunk's.
+            compiler = getattr(task, "compiler", None)
+            if compiler is not None and isinstance(getattr(compiler, "selected_node_ids", None), set):
+                compiler.selected_node_ids = set(compiler.selected_node_ids) | share.run_nodes
 
         def populate_adapter_cache(task: Any, adapter: Any, required_schemas: Any = None) -> None:
             original_populate(task, adapter, required_schemas)
@@ -486,6 +496,7 @@ class SharedRun:
 
         setattr(selected_resources, "set_selected_resources", set_selected_resources)
         setattr(GraphRunnableTask, "populate_adapter_cache", populate_adapter_cache)
+        setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
         setattr(RunTask, "before_run", before_run)
         setattr(RunTask, "safe_run_hooks", safe_run_hooks)
         if self.results_path is not None:
@@ -605,8 +616,8 @@ class Host:
                     waits_for = share.get("waits_for")
                     gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
                     run = SharedRun(share, gate, note_w)
-                    for uid, blocks in share.get("known", []):
-                        run.settle(str(uid), bool(blocks))
+                    for uid, status in share.get("known", []):
+                        run.settle(str(uid), int(status))
                     if gate is not None:
                         gate.install()
                     run.install()
@@ -719,7 +730,7 @@ class Host:
         w = self.workers.get(ident)
         if w is None or w.ctl_fd is None or w.status is not None:
             return
-        data = "".join(f"{1 if blocks else 0} {uid}\n" for uid, blocks in done).encode("utf-8")
+        data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
         try:
             write_all(w.ctl_fd, data)
         except OSError:

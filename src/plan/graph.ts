@@ -14,6 +14,8 @@ export interface PlanNode {
   parents: string[];
   /** The node whose chunk this one must share (unit test → its model). */
   attachTo?: string;
+  /** A model configured `on_error: continue` on a dbt that honours it (≥ 1.12): its failure skips nothing. */
+  continuesOnError?: boolean;
 }
 
 export interface PlanGraph {
@@ -62,6 +64,7 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
   };
 
   const nodes = new Map<string, PlanNode>();
+  const onErrorContinues = honoursOnError(m.metadata.dbt_version);
   for (const uid of [...sel].sort()) {
     const n = all.get(uid);
     const ps = new Set<string>();
@@ -70,7 +73,9 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
       if (sel.has(p)) ps.add(p);
       else for (const a of selectedAncestorsThrough(p, new Set([uid]))) if (a !== uid) ps.add(a);
     }
-    nodes.set(uid, { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() });
+    const node: PlanNode = { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() };
+    if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue') node.continuesOnError = true;
+    nodes.set(uid, node);
   }
   // Unit tests ride with their model: same chunk, and the model's parents.
   for (const node of nodes.values()) {
@@ -81,6 +86,12 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
     node.parents = nodes.get(model)!.parents.filter((p) => p !== node.uid);
   }
   return { nodes };
+}
+
+/** dbt-core 1.12 added the model config `on_error: continue`; older versions parse it and ignore it. */
+function honoursOnError(version: string | undefined): boolean {
+  const v = /^(\d+)\.(\d+)/.exec(version ?? '');
+  return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
 }
 
 /** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */

@@ -9,6 +9,7 @@ import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
 import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
 import { RunShare } from './share.js';
+import { blocksDownstream } from '../dbt/statuses.js';
 import { projectHooks } from '../plan/choose.js';
 import type { RunResult } from '../dbt/types.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
@@ -87,7 +88,8 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const runNodes = x.plan.chunks.flatMap((c) => c.nodes);
   // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
   // on-run-start worker creates every schema of the run before the others create theirs.
-  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true) : undefined;
+  const blocks = (uid: string, st: string): boolean => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
+  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
   const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
   const ticker = setInterval(() => {

@@ -230,7 +230,7 @@ function blockedBy(graph: PlanGraph, chunkOf: Map<string, number>, board: Status
   return (uid, local) => {
     for (const p of graph.nodes.get(uid)?.parents ?? []) {
       const st = local.get(p)?.status ?? board.get(p);
-      if (st !== undefined && blocksDownstream(String(st))) {
+      if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
         const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
         return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
       }

@@ -2,8 +2,7 @@
 // the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
 // its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
 // chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
-import { START_UID, type WorkerShare } from '../dbt/process.js';
-import { blocksDownstream } from '../dbt/statuses.js';
+import { START_UID, type PeerStatus, type WorkerShare } from '../dbt/process.js';
 
 /** The run's status board, as the scheduler shares it with a chunk. */
 export interface StatusFeed {
@@ -23,13 +22,20 @@ export class RunShare {
   private startOwned = false;
   /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
   private startBlocks: boolean | undefined;
-  private readonly startListeners = new Set<(uid: string, blocks: boolean) => void>();
+  private readonly startListeners = new Set<(uid: string, status: PeerStatus) => void>();
 
   /**
    * @param runNodes every node of the run (all chunks)
    * @param gated whether a node whose parents run in other chunks waits for them inside dbt
+   * @param blocks whether a node's final status makes dbt skip what follows it (statuses.ts blocksDownstream)
    */
-  constructor(readonly runNodes: string[], readonly gated: boolean) {}
+  constructor(readonly runNodes: string[], readonly gated: boolean, private readonly blocks: (uid: string, status: string) => boolean) {}
+
+  /** A final status as a worker needs it (PeerStatus). */
+  private peer(uid: string, status: string): PeerStatus {
+    if (this.blocks(uid, status)) return 1;
+    return ['success', 'pass', 'warn', 'no-op', 'reused'].includes(status.toLowerCase()) ? 0 : 2;
+  }
 
   /** Whether on-run-start has run (or is settled as failed): what waiting workers need. */
   get startSettled(): boolean {
@@ -47,18 +53,18 @@ export class RunShare {
       this.startOwned = true;
       start = 'run';
     } else start = this.startBlocks !== undefined ? 'skip' : 'wait';
-    const known = new Map<string, boolean>();
+    const known = new Map<string, PeerStatus>();
     for (const parents of Object.values(waitsFor ?? {})) {
       for (const p of parents) {
         const st = statusOf(p);
-        if (st !== undefined) known.set(p, blocksDownstream(st));
+        if (st !== undefined) known.set(p, this.peer(p, st));
       }
     }
-    if (this.startBlocks !== undefined) known.set(START_UID, this.startBlocks);
+    if (this.startBlocks !== undefined) known.set(START_UID, this.startBlocks ? 1 : 0);
     const share: WorkerShare = {
       runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
       subscribe: (listener) => {
-        const off = feed.subscribe((uid, st) => listener(uid, blocksDownstream(st)));
+        const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
         this.startListeners.add(listener);
         return () => {
           off();
@@ -73,12 +79,12 @@ export class RunShare {
 
   /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
   endInvocation(resultsFile: string): WorkerShare {
-    return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks ?? false]], subscribe: () => () => {} };
+    return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks === true ? 1 : 0]], subscribe: () => () => {} };
   }
 
   private settleStart(blocks: boolean): void {
     if (this.startBlocks !== undefined) return;
     this.startBlocks = blocks;
-    for (const l of [...this.startListeners]) l(START_UID, blocks);
+    for (const l of [...this.startListeners]) l(START_UID, blocks ? 1 : 0);
   }
 }
