@@ -143,8 +143,11 @@ export interface WorkerShare {
  */
 export type PeerStatus = 0 | 1 | 2;
 
-/** A notice a forked worker sends about itself (worker_host.py SharedRun.notice). */
-export type WorkerNotice = { notice: 'started'; ok: boolean };
+/**
+ * A notice a forked worker sends about itself (worker_host.py SharedRun.notice): its on-run-start has run (the
+ * start worker), or it is past its start-up and its queue runs what is ready.
+ */
+export type WorkerNotice = { notice: 'started'; ok: boolean } | { notice: 'running' };
 
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 export function subprocessLauncher(exe: string): DbtLauncher {

@@ -35,6 +35,10 @@ import traceback
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 HEADER = struct.Struct(">cII")
+# Fault injection for the action's fault tests (faults that real dbt cannot be made to produce on purpose):
+# PARALLEL_DBT_FAULT=drop-status (the host loses the first status it should forward of each node, to each worker),
+# control-thread (a worker's control thread dies on its first read), deaf (a worker ignores every status).
+FAULT = os.environ.get("PARALLEL_DBT_FAULT", "")
 READ_SIZE = 65536
 PR_SET_PDEATHSIG = 1
 
@@ -352,8 +356,10 @@ class SharedRun:
                         data = b""
                     if not data:
                         break
-                    if os.environ.get("PARALLEL_DBT_FAULT") == "control-thread":
+                    if FAULT == "control-thread":
                         raise RuntimeError("fault injected: PARALLEL_DBT_FAULT=control-thread")
+                    if FAULT == "deaf":
+                        continue
                     buffer += data
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
@@ -397,16 +403,33 @@ class SharedRun:
         node = self.manifest.nodes.get(uid) if self.manifest is not None else None
         if node is None or not getattr(node, "is_relational", False) or getattr(node, "is_ephemeral_model", False):
             return
+        relation: Any = None
         try:
             relation = self.adapter.Relation.create_from(self.config, node)
             if (relation.database, relation.schema) not in self.adapter.cache:
                 return
             kind = relation_type_of(node)
             if kind is not None:
-                relation = relation.incorporate(type=self.adapter.Relation.get_relation_type()(kind))
+                # get_relation_type is the adapter's RelationType enum (a class attribute, not a method).
+                relation = relation.incorporate(type=self.adapter.Relation.get_relation_type(kind))
             self.adapter.cache.add(relation)
-        except Exception as e:  # noqa: BLE001 - a relation dbt cannot describe is left to a database lookup
-            sys.stderr.write(f"parallel-dbt: could not cache {uid} built by another worker: {type(e).__name__}: {e}\n")
+        except Exception as e:  # noqa: BLE001 - what cannot be cached is looked up in the database instead
+            forgotten = relation is not None and self.forget_schema(relation.database, relation.schema)
+            sys.stderr.write(
+                f"parallel-dbt: could not cache {uid} built by another worker ({type(e).__name__}: {e})"
+                f"{'; its schema is read from the database again' if forgotten else ''}\n"
+            )
+
+    def forget_schema(self, database: Optional[str], schema: Optional[str]) -> bool:
+        """Drops a schema from the cache's list of cached schemas: dbt's next lookup in it lists it from the database
+        (adapters/base/impl.py list_relations) and caches that listing again."""
+        schemas = getattr(self.adapter.cache, "schemas", None)
+        if not isinstance(schemas, set):
+            return False
+        key = (database.lower() if database else database, schema.lower() if schema else schema)
+        with self.adapter.cache.lock:
+            schemas.discard(key)
+        return True
 
     # ---- this worker's notices to the host ----------------------------------------------------------------
     def notice(self, **fields: Any) -> None:
@@ -475,13 +498,16 @@ class SharedRun:
             if share.start == "run" and share.results_path is None:
                 status = original_before(task, adapter, frozenset(selected_uids) | share.run_nodes)
                 share.notice(notice="started", ok=status is None or status == RunStatus.Success)
-                return status
-            if share.start == "wait":
-                while not share.started.wait(0.5):
-                    pass
-            status = original_before(task, adapter, selected_uids)
-            # The run's on-run-start failed in another worker: as one dbt, this worker's nodes follow that status.
-            return status if share.start_ok else RunStatus.Error
+            else:
+                if share.start == "wait":
+                    while not share.started.wait(0.5):
+                        pass
+                status = original_before(task, adapter, selected_uids)
+                # The run's on-run-start failed in another worker: as one dbt, this worker's nodes follow that status.
+                if not share.start_ok:
+                    status = RunStatus.Error
+            share.notice(notice="running")
+            return status
 
         def safe_run_hooks(task: Any, adapter: Any, hook_type: Any, extra_context: Any) -> Any:
             kind = str(getattr(hook_type, "value", hook_type))
@@ -511,6 +537,7 @@ class Host:
         self.workers: Dict[int, Worker] = {}
         self.pid = os.getpid()
         self.frozen = False
+        self.dropped: Set[Tuple[int, str]] = set()
 
     def diag(self, text: str) -> None:
         os.write(self.diag_fd, (text.rstrip("\n") + "\n").encode("utf-8", "replace"))
@@ -730,6 +757,10 @@ class Host:
         w = self.workers.get(ident)
         if w is None or w.ctl_fd is None or w.status is not None:
             return
+        if FAULT == "drop-status":
+            fresh = [(uid, status) for uid, status in done if (ident, str(uid)) not in self.dropped]
+            self.dropped.update((ident, str(uid)) for uid, _ in fresh)
+            done = [d for d in done if d not in fresh]
         data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
         try:
             write_all(w.ctl_fd, data)

@@ -36,6 +36,6 @@ export function publishOptions(s: Settings): PublishOptions {
 export function runOptions(s: Settings): RunOptions {
   return {
     command: s.command, state: s.state, defer: s.defer, flags: s.flags, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
-    memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir,
+    memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir, stallSeconds: s.stallSeconds,
   };
 }

@@ -80,6 +80,8 @@ export interface Settings {
   failOn: FailOn;
   /** When the PR comment is written: always, when its problems changed, or once something failed. */
   commentMode: CommentMode;
+  /** Not an input: PARALLEL_DBT_STALL_SECONDS (tests, diagnosis) overrides how long a gated node may stall. */
+  stallSeconds?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -160,6 +162,11 @@ function readFlags(env: Env, command: DbtCommand, defer: boolean): RunFlags {
   return { favorState, fullRefresh, empty };
 }
 
+function stallSecondsOf(env: Env): number | undefined {
+  const n = Number(env.PARALLEL_DBT_STALL_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 export function readSettings(env: Env, cwd: string): Settings {
   const { mode, shards, shard, shardPlan } = readMatrix(env, cwd);
@@ -209,7 +216,7 @@ export function readSettings(env: Env, cwd: string): Settings {
     artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
     githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
     workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
-    compareTo, failOn, commentMode,
+    compareTo, failOn, commentMode, stallSeconds: stallSecondsOf(env),
   };
 }
 

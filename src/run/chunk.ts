@@ -61,13 +61,15 @@ export interface ChunkContext {
   parentsOf?: (uid: string) => string[];
   selectors: SelectorIndex;
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
+  /** What a forked worker says of itself on stderr ("parallel-dbt: …" lines: a relation it could not cache, nodes it released). */
+  onWorkerLine?: (chunk: string, line: string) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
   /**
    * Fork path, a run of several chunks: every invocation takes part in the run as one dbt would (run/share.ts); in a
    * gated plan, nodes whose parents run in other chunks wait for them inside dbt. `feed` is the run's status board.
    */
-  share?: { run: RunShare; feed: StatusFeed };
+  share?: { run: RunShare; feed: StatusFeed; onRunning?: () => void };
 }
 
 export interface Invocation {
@@ -215,7 +217,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
   const argv = argvOf(ctx.dbt, paths, unitTests);
-  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf);
+  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
   const outcome = await ctx.dbt.launch({
     share: shared?.share,
     argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
@@ -228,6 +230,9 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
         if (!late && (last || !blocksDownstream(r.status))) ctx.onNodeStatus?.(r.uid, r.status);
       }
       ctx.onEvent?.(job.name, ev);
+    },
+    onText: (line, stream) => {
+      if (stream === 'stderr' && line.startsWith('parallel-dbt: ')) ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
     },
   });
   shared?.ended();

@@ -9,6 +9,8 @@ import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
 import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
 import { RunShare } from './share.js';
+import { StallWatch, stalledLine } from './stall.js';
+import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
 import { projectHooks } from '../plan/choose.js';
 import type { RunResult } from '../dbt/types.js';
@@ -39,6 +41,8 @@ export interface RunOptions {
   retryOn: Set<string>;
   /** Each chunk's target and logs go to a folder of its own here. */
   workDir: string;
+  /** Gated runs: a node ready this long with nothing in progress gets its parents' statuses again; twice as long, its chunk stops. */
+  stallSeconds?: number;
 }
 
 export interface ExecuteInput {
@@ -92,9 +96,22 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
   const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
+  let watch: StallWatch | undefined;
+  const stopChunk = new Map<number, AbortController>();
   const ticker = setInterval(() => {
     const line = progress.take(Date.now());
     if (line) log(line);
+    for (const a of watch?.check(Date.now()) ?? []) {
+      const what = stalledLine(a.nodes);
+      if (a.kind === 'resend') {
+        log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
+        share?.resend(a.nodes.flatMap((n) => n.parents.map((p) => p.uid)), watch!.statusOf);
+      } else {
+        const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
+        log(x.mask(`✖ chunk ${a.chunk}: ${message}`));
+        stopChunk.get(a.chunk)?.abort({ kind: 'stall', message });
+      }
+    }
   }, PROGRESS_TICK_MS);
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const dbt: ChunkDbt = {
@@ -123,21 +140,35 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       },
       onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
       onChunkStart: (c) => {
+        watch?.chunkStarted(c.index, c.nodes);
         schemas.claim(c);
         progress.chunkStarted(c.name, Date.now());
         log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
       },
       onChunkEnd: (r) => {
+        watch?.chunkEnded(r.chunk.index);
         schemas.done(r.chunk);
         // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
         for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) log(x.mask(line));
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
+        if (share?.gated && watch === undefined) {
+          watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000);
+          watch.chunkStarted(chunk.index, chunk.nodes);
+        }
+        const own = new AbortController();
+        stopChunk.set(chunk.index, own);
         const out = await runChunk({
-          dbt, limits, signal, killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
-          share: share && { run: share, feed: { statusOf, subscribe } },
+          dbt, limits, signal: AbortSignal.any([signal, own.signal]), killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
+          share: share && { run: share, feed: { statusOf, subscribe }, onRunning: () => watch?.chunkRunning(chunk.index) },
+          onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
           onEvent: (name, ev) => {
+            if (watch !== undefined) {
+              const done = nodeResultOf(ev);
+              if (done !== undefined) watch.nodeEnded(chunk.index, done.uid);
+              else if (ev.info.name === 'LogStartLine' && ev.data.node_info) watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
+            }
             // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
             if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
             if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index)) firstNodeAt.set(chunk.index, Date.now());
@@ -192,6 +223,8 @@ function hookResults(artifacts: ({ results: RunResult[] } | undefined)[]): RunRe
 const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
 
 const SCHEMA_WAIT = 'schema ';
+/** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
+const DEFAULT_STALL_SECONDS = 120;
 /** How often the progress line may be printed (it prints only when due). */
 const PROGRESS_TICK_MS = 1000;
 

@@ -23,6 +23,8 @@ export class RunShare {
   /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
   private startBlocks: boolean | undefined;
   private readonly startListeners = new Set<(uid: string, status: PeerStatus) => void>();
+  /** The subscribers of the invocations that run now (the host's notify for each). */
+  private readonly resenders = new Set<(uid: string, status: PeerStatus) => void>();
 
   /**
    * @param runNodes every node of the run (all chunks)
@@ -47,7 +49,7 @@ export class RunShare {
    * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
    * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
    */
-  invocation(feed: StatusFeed, waitsFor: Record<string, string[]> | undefined, statusOf: (uid: string) => string | undefined): SharedInvocation {
+  invocation(feed: StatusFeed, waitsFor: Record<string, string[]> | undefined, statusOf: (uid: string) => string | undefined, onRunning?: () => void): SharedInvocation {
     let start: WorkerShare['start'];
     if (!this.startOwned) {
       this.startOwned = true;
@@ -66,15 +68,38 @@ export class RunShare {
       subscribe: (listener) => {
         const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
         this.startListeners.add(listener);
+        this.resenders.add(listener);
         return () => {
           off();
           this.startListeners.delete(listener);
+          this.resenders.delete(listener);
         };
       },
-      onNotice: start === 'run' ? (n) => n.notice === 'started' && this.settleStart(!n.ok) : undefined,
+      onNotice: (n) => {
+        if (n.notice === 'started' && start === 'run') this.settleStart(!n.ok);
+        else if (n.notice === 'running') onRunning?.();
+      },
     };
     // A start worker that ended without saying its hooks ran (crash, interruption) must not hold the others.
-    return { share, ended: () => start === 'run' && this.settleStart(true) };
+    return {
+      share,
+      ended: () => {
+        if (start === 'run') this.settleStart(true);
+      },
+    };
+  }
+
+  /**
+   * Sends these nodes' final statuses again to every running invocation (a worker ignores what it already had):
+   * the stall watch's first remedy for a status that did not arrive.
+   */
+  resend(uids: string[], statusOf: (uid: string) => string | undefined): void {
+    for (const uid of uids) {
+      const st = statusOf(uid);
+      if (st === undefined) continue;
+      for (const l of this.resenders) l(uid, this.peer(uid, st));
+    }
+    if (this.startBlocks !== undefined) for (const l of this.resenders) l(START_UID, this.startBlocks ? 1 : 0);
   }
 
   /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
