@@ -269,3 +269,75 @@ exec "${join(DBT_BIN, 'dbt')}" "$@"
     expect(peakKb / 1024).toBeLessThan(150);
   });
 });
+
+// Gated workers wait inside dbt for statuses of other workers' nodes: whatever goes wrong with those, the run ends,
+// every node reported once. The faults are injected in the worker host (PARALLEL_DBT_FAULT, worker_host.py): real dbt
+// cannot be made to lose a message on purpose. PARALLEL_DBT_STALL_SECONDS shortens the stall watch (run/stall.ts).
+describe('gated workers never wait forever', () => {
+  const gated = (proj: string): Record<string, string> => inputs(proj, { parallel: '3', chunks: '3' });
+
+  test('a status lost on its way to a worker is sent again, and the run ends as a green one would', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'drop-status', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    expect(run.stdout).toMatch(/^Run path: fork — /m);
+    expect(run.stdout).toMatch(/dbt has not started node\(s\) whose parents all ended: .+; sending their statuses again\./);
+    expect(run.code).toBe(0);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    expect([...st.values()].every((r) => r.status === 'success' || r.status === 'pass')).toBe(true);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+
+  test('a worker that never hears the statuses: its chunk is stopped with a message naming what waited on what', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    expect(run.code).toBe(1);
+    expect(run.seconds).toBeLessThan(120);
+    expect(run.stdout).toMatch(/✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    const stopped = [...st.values()].filter((r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)));
+    expect(stopped.length).toBeGreaterThan(0);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+
+  test('a worker whose control thread dies releases what waited (skipped, and the log says why) instead of hanging', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    expect([...st.values()].some((r) => r.status === 'skipped')).toBe(true);
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+
+  test('SIGTERM to a worker interrupts it as SIGINT does: its queries are cancelled and dbt writes its results', async () => {
+    const proj = exampleCopy('green');
+    const db = await freshDatabase(pg);
+    const runnerTemp = mkdtempSync(join(tmpdir(), 'parallel-dbt-term-'));
+    let termed = '';
+    let queriesAfter: string[] = [];
+    const run = await runAction({ ...gated(proj), vars: '{demo_sleep_seconds: 30}' }, {
+      env: dbEnv(pg, db), cwd: proj, runnerTemp,
+      onStdout: whenSlowStarts((line) => setTimeout(() => {
+        const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
+        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) => /worker_host\.py/.test(p.args));
+        if (!victim) return;
+        termed = chunk;
+        process.kill(victim.pid, 'SIGTERM');
+        // dbt cancels its query itself (pg_cancel_backend), at once: not the server noticing a dead client later.
+        setTimeout(() => void queriesIn(pg, db).then((q) => (queriesAfter = q.filter((x) => x.includes('pg_sleep')))), 3000);
+      }, 1500)),
+    });
+    expect(termed).not.toBe('');
+    expect(run.code).toBe(1);
+    expect(queriesAfter).toEqual([]);
+    const st = expectEveryNodeOnce(run.outputs.results);
+    const slow = st.get([...st.keys()].find((u) => u.endsWith(`.${SLOW}`))!)!;
+    expect(slow.status).toBe('error');
+    expect(slow.message).not.toMatch(/killed by SIGTERM/);
+    expect(readdirSync(join(runnerTemp, 'parallel-dbt', termed, 'target'))).toContain('run_results.json');
+    await expectNothingLeft(run.runnerTemp, db);
+  });
+});

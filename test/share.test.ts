@@ -108,6 +108,9 @@ describe('StallWatch', () => {
     const w = new StallWatch(graph, (u) => status.get(u), 1000);
     w.chunkStarted(1, ['model.p.b', 'model.p.c']);
     expect(w.check(0)).toEqual([]); // still starting up
+    // A start-up that lasts: the news that on-run-start ran is sent again, once; a start-up is never stopped.
+    expect(w.check(1000)).toEqual([{ kind: 'resend', chunk: 1, nodes: [] }]);
+    expect(w.check(5000)).toEqual([]);
     w.chunkRunning(1);
     expect(w.check(0)).toEqual([]);
     expect(w.check(999)).toEqual([]);
@@ -117,6 +120,20 @@ describe('StallWatch', () => {
     expect(w.check(2000)).toEqual([{ kind: 'stop', chunk: 1, nodes, seconds: 2 }]);
     expect(w.check(9000)).toEqual([]); // stopped once
     expect(stalledLine(nodes)).toBe('model.p.b (its parents model.p.a: success)');
+  });
+
+  test('a node that becomes ready after a resend gets its own resend before any stop', () => {
+    const status = new Map<string, string>([['model.p.a', 'success']]);
+    const w = new StallWatch(graph, (u) => status.get(u), 1000);
+    w.chunkStarted(1, ['model.p.b', 'model.p.c']);
+    w.chunkRunning(1);
+    w.check(0);
+    expect(w.check(1000)).toMatchObject([{ kind: 'resend', nodes: [{ uid: 'model.p.b' }] }]);
+    status.set('model.p.b', 'success'); // b ran (its status came late); c is ready now
+    expect(w.check(1500)).toEqual([]);
+    expect(w.check(2400)).toEqual([]);
+    expect(w.check(2500)).toMatchObject([{ kind: 'resend', nodes: [{ uid: 'model.p.c' }] }]);
+    expect(w.check(3500)).toMatchObject([{ kind: 'stop', nodes: [{ uid: 'model.p.c' }], seconds: 2 }]);
   });
 
   test('nothing stalls while a node is in progress, while parents have not ended, or once the node started', () => {

@@ -37,7 +37,7 @@ from typing import Any, Dict, List, Optional, Set, Tuple
 HEADER = struct.Struct(">cII")
 # Fault injection for the action's fault tests (faults that real dbt cannot be made to produce on purpose):
 # PARALLEL_DBT_FAULT=drop-status (the host loses the first status it should forward of each node, to each worker),
-# control-thread (a worker's control thread dies on its first read), deaf (a worker ignores every status).
+# control-thread (a worker's control thread dies on its first read), deaf (a worker ignores every node status).
 FAULT = os.environ.get("PARALLEL_DBT_FAULT", "")
 READ_SIZE = 65536
 PR_SET_PDEATHSIG = 1
@@ -337,6 +337,8 @@ class SharedRun:
             self.start_ok = status == 0
             self.started.set()
             return
+        if FAULT == "deaf":
+            return
         if status == 0:
             self.peer_built(uid)
         if self.gate is not None:
@@ -358,8 +360,6 @@ class SharedRun:
                         break
                     if FAULT == "control-thread":
                         raise RuntimeError("fault injected: PARALLEL_DBT_FAULT=control-thread")
-                    if FAULT == "deaf":
-                        continue
                     buffer += data
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
@@ -758,9 +758,9 @@ class Host:
         if w is None or w.ctl_fd is None or w.status is not None:
             return
         if FAULT == "drop-status":
-            fresh = [(uid, status) for uid, status in done if (ident, str(uid)) not in self.dropped]
-            self.dropped.update((ident, str(uid)) for uid, _ in fresh)
-            done = [d for d in done if d not in fresh]
+            kept = [(uid, status) for uid, status in done if (ident, str(uid)) in self.dropped]
+            self.dropped.update((ident, str(uid)) for uid, _ in done)
+            done = kept
         data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
         try:
             write_all(w.ctl_fd, data)

@@ -104,7 +104,8 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     for (const a of watch?.check(Date.now()) ?? []) {
       const what = stalledLine(a.nodes);
       if (a.kind === 'resend') {
-        log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
+        if (a.nodes.length === 0) log(`⚠ chunk ${a.chunk}: still starting although on-run-start has run elsewhere; telling it again.`);
+        else log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
         share?.resend(a.nodes.flatMap((n) => n.parents.map((p) => p.uid)), watch!.statusOf);
       } else {
         const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
@@ -154,7 +155,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         if (share?.gated && watch === undefined) {
-          watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000);
+          watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
           watch.chunkStarted(chunk.index, chunk.nodes);
         }
         const own = new AbortController();

@@ -16,31 +16,45 @@ export type StallAction = { kind: 'resend'; chunk: number; nodes: StalledNode[] 
 
 interface ChunkState {
   nodes: string[];
-  /** Past its start-up (the worker said so): its queue is running. */
+  /** Past its start-up (the worker said so): its queue runs what is ready. */
   running: boolean;
   inProgress: Set<string>;
-  /** Since when a ready node has waited with nothing in progress. */
-  idleSince?: number;
-  resent: boolean;
+  /** Since when each ready node has waited with nothing in progress (running), or the worker has been starting. */
+  readySince: Map<string, number>;
+  /** When each node's parents' statuses were sent again. */
+  resentAt: Map<string, number>;
 }
+
+/** The key of a worker's start-up in ChunkState's maps. */
+const STARTING = '';
 
 export class StallWatch {
   private readonly chunks = new Map<number, ChunkState>();
 
+  /**
+   * @param startSettled whether the run's on-run-start has run: a worker still in its start-up then may be waiting
+   *   for that news (it gets it again after stallMs; its start-up is never stopped, since populating a large cache
+   *   takes its time)
+   */
   constructor(
     private readonly graph: PlanGraph,
     readonly statusOf: (uid: string) => string | undefined,
     private readonly stallMs: number,
+    private readonly startSettled: () => boolean = () => true,
   ) {}
 
   chunkStarted(index: number, nodes: string[]): void {
-    this.chunks.set(index, { nodes, running: false, inProgress: new Set(), resent: false });
+    this.chunks.set(index, { nodes, running: false, inProgress: new Set(), readySince: new Map(), resentAt: new Map() });
   }
 
   /** The chunk's worker has passed its start-up (before_run): from now on its queue runs what is ready. */
   chunkRunning(index: number): void {
     const c = this.chunks.get(index);
-    if (c !== undefined) c.running = true;
+    if (c !== undefined) {
+      c.running = true;
+      c.readySince.clear();
+      c.resentAt.clear();
+    }
   }
 
   nodeStarted(index: number, uid: string): void {
@@ -55,24 +69,41 @@ export class StallWatch {
     this.chunks.delete(index);
   }
 
-  /** What to do now: for each chunk stalled `stallMs`, a resend first, then (as long again) a stop. */
+  /**
+   * What to do now. A node ready `stallMs` with nothing in progress gets its parents' statuses sent again (once); a
+   * node still not started `stallMs` after that stops its chunk. A worker still starting `stallMs` after on-run-start
+   * ran is told so again (once), never stopped.
+   */
   check(now: number): StallAction[] {
     const out: StallAction[] = [];
     for (const [index, c] of this.chunks) {
-      const ready = c.running && c.inProgress.size === 0 ? this.readyNodes(c.nodes) : [];
-      if (ready.length === 0) {
-        c.idleSince = undefined;
-        c.resent = false;
+      if (!c.running) {
+        if (!this.startSettled()) continue;
+        const since = c.readySince.get(STARTING) ?? c.readySince.set(STARTING, now).get(STARTING)!;
+        if (!c.resentAt.has(STARTING) && now - since >= this.stallMs) {
+          c.resentAt.set(STARTING, now);
+          out.push({ kind: 'resend', chunk: index, nodes: [] });
+        }
         continue;
       }
-      c.idleSince ??= now;
-      const idle = now - c.idleSince;
-      if (!c.resent && idle >= this.stallMs) {
-        c.resent = true;
-        out.push({ kind: 'resend', chunk: index, nodes: ready });
-      } else if (c.resent && idle >= 2 * this.stallMs) {
-        out.push({ kind: 'stop', chunk: index, nodes: ready, seconds: Math.round(idle / 1000) });
+      const ready = c.inProgress.size === 0 ? this.readyNodes(c.nodes) : [];
+      const readyIds = new Set(ready.map((n) => n.uid));
+      for (const uid of [...c.readySince.keys()]) {
+        if (readyIds.has(uid)) continue;
+        c.readySince.delete(uid);
+        c.resentAt.delete(uid);
+      }
+      for (const n of ready) if (!c.readySince.has(n.uid)) c.readySince.set(n.uid, now);
+      const overdue = ready.filter((n) => c.resentAt.has(n.uid) && now - c.resentAt.get(n.uid)! >= this.stallMs);
+      if (overdue.length > 0) {
+        out.push({ kind: 'stop', chunk: index, nodes: overdue, seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)!))) / 1000) });
         this.chunks.delete(index);
+        continue;
+      }
+      const due = ready.filter((n) => !c.resentAt.has(n.uid) && now - c.readySince.get(n.uid)! >= this.stallMs);
+      if (due.length > 0) {
+        for (const n of due) c.resentAt.set(n.uid, now);
+        out.push({ kind: 'resend', chunk: index, nodes: due });
       }
     }
     return out;
