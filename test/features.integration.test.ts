@@ -10,11 +10,14 @@
 //   view's definition) — none may differ;
 // - the status of every model, seed, snapshot, test and unit test in the action's merged results against plain dbt's
 //   run_results.json (the project hooks, operation.* nodes that dbt ≥ 1.9 reports, are logged apart);
-// - the audit rows: exactly one 'start' and one 'end' row per step, the 'end' row seeing as many results, with the
-//   same statuses, as plain dbt's.
+// - the audit rows: exactly one 'start' and one 'end' row per step, the 'end' row counting as many results as plain
+//   dbt's, by the statuses the action reported for them.
 // The steps: 1. build --full-refresh (round 1) into the 'prod' target schema; 2. build with round 2 (the incremental
 // model appends, the snapshot records changes); 3. the PR copy: build --select state:modified+ --defer --state
-// <prod manifest> into a fresh 'pr_defer' schema; 4. the same with --favor-state into 'pr_favor'.
+// <prod manifest> into a fresh 'pr_defer' schema; 4. the same with --favor-state into 'pr_favor'. The action gets the
+// same flags through its inputs (full-refresh, select, state, defer, favor-state, vars) and plain dbt's prod manifest
+// (with its own database name) as state.
+// Each (version, run path) is 4 action runs, each version 4 plain dbt runs: the file takes ~10 minutes on 2 cores.
 //
 // Narrow a local run with PARALLEL_DBT_FEATURES_DBT (e.g. '1.11') and PARALLEL_DBT_FEATURES_PATHS (e.g. 'gated'):
 // comma-separated parts of the version / run path keys below.
