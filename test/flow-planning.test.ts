@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSettings } from '../src/inputs/settings.js';
-import { machineFor, orderedBecause, shapeRequest } from '../src/flow/planning.js';
+import { machineFor, orderedBecause, shapeRequest, subprocessOneRun } from '../src/flow/planning.js';
 import type { Prepared, RunPath } from '../src/flow/prepare.js';
 import type { ProfileFacts } from '../src/dbt/host.js';
 import { DEFAULT_IMPORT_SECONDS, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup } from '../src/plan/shape.js';
@@ -23,6 +23,30 @@ function prepared(o: { profile?: ProfileFacts; path?: Partial<RunPath>; nodes?: 
     profile: o.profile, parseTarget: '/nowhere', parseSeconds: o.parseSeconds ?? 3, manifest, selected: [], groupSets: [], started: 0,
   };
 }
+
+describe('subprocessOneRun: what only forked workers can share', () => {
+  const withHooks = (): Prepared => {
+    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', gate: false } });
+    p.manifest.nodes['operation.p.p-on-run-end-0'] = manifestNode('operation.p.p-on-run-end-0', { resourceType: 'operation' });
+    return p;
+  };
+
+  test('project hooks on the subprocess path: one process, saying why; a command without hooks or the fork path: chunks', () => {
+    expect(subprocessOneRun(settings(), withHooks())).toBe('the project has 0 on-run-start and 1 on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results); on this run path (worker-host: off) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks');
+    expect(shapeRequest(settings({ threads: '2' }), withHooks(), () => {}).oneProcess).toBe(subprocessOneRun(settings(), withHooks()));
+    expect(subprocessOneRun(settings({ command: 'run' }), withHooks())).toBeDefined();
+    const forked = withHooks();
+    forked.runPath = { ...forked.runPath, kind: 'fork', gate: true };
+    expect(subprocessOneRun(settings(), forked)).toBeUndefined();
+    expect(subprocessOneRun(settings(), prepared({ path: { kind: 'subprocess', why: 'off', gate: false } }))).toBeUndefined();
+  });
+
+  test('favor-state on the subprocess path: one process', () => {
+    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', gate: false } });
+    const s = { ...settings(), flags: { favorState: true } };
+    expect(subprocessOneRun(s, p)).toMatch(/^with favor-state each dbt process would read the other processes' parents from the state/);
+  });
+});
 
 describe('shapeRequest', () => {
   test("the profile's threads are the shared budget; parallel defaults to the cores", () => {

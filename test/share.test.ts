@@ -74,6 +74,21 @@ describe('RunShare', () => {
     expect(heard).toEqual([['model.p.ok', 0], ['test.p.t', 0], ['test.p.w', 0], ['model.p.keeps_going', 2], ['model.p.bad', 1], ['model.p.skipped_continue', 1]]);
   });
 
+  test("relations one worker's cache dropped reach every other running invocation, not the one that dropped them", () => {
+    const feed = board();
+    const run = new RunShare(['model.p.a'], true, blocks);
+    const a = run.invocation(feed, undefined, feed.statusOf);
+    const b = run.invocation(feed, undefined, feed.statusOf);
+    const c = run.invocation(feed, undefined, feed.statusOf);
+    const told: Record<string, unknown[]> = { a: [], b: [], c: [] };
+    a.share.subscribeDrops?.((r) => told.a.push(r));
+    b.share.subscribeDrops?.((r) => told.b.push(r));
+    const offC = c.share.subscribeDrops?.((r) => told.c.push(r));
+    offC?.();
+    a.share.onNotice?.({ notice: 'dropped', relations: [['db', 'marts', 'region_revenue']] });
+    expect(told).toEqual({ a: [], b: [[['db', 'marts', 'region_revenue']]], c: [] });
+  });
+
   test('resend repeats known statuses to the invocations that run now, not to ended ones', () => {
     const feed = board();
     const run = new RunShare(['model.p.a'], true, blocks);

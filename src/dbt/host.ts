@@ -185,16 +185,17 @@ export class DbtHost {
   fork(o: DbtInvocation): Promise<DbtRunOutcome> {
     const share = o.share;
     if (share === undefined) return this.request(o, { op: 'fork', argv: o.argv });
-    let unsubscribe = (): void => {};
+    const unsubscribe: (() => void)[] = [];
     const req = {
       op: 'fork', argv: o.argv,
       share: { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known },
     };
     // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
     const outcome = this.request(o, req, false, (id) => {
-      unsubscribe = share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] }));
+      unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
+      if (share.subscribeDrops) unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
     });
-    return outcome.finally(() => unsubscribe());
+    return outcome.finally(() => unsubscribe.forEach((u) => u()));
   }
 
   /** The fork path as a launcher for the chunk runner. */

@@ -132,9 +132,14 @@ export interface WorkerShare {
   known: [string, PeerStatus][];
   /** Calls back with every final status from now on (START_UID too); returns the unsubscribe. */
   subscribe: (listener: (uid: string, status: PeerStatus) => void) => () => void;
-  /** What the worker reports of itself: its on-run-start has run. */
+  /** What the worker reports of itself: its on-run-start has run, it is past its start-up, its cache dropped relations. */
   onNotice?: (n: WorkerNotice) => void;
+  /** Relations other workers' caches dropped (a `drop ... cascade` took dependent views along); returns the unsubscribe. */
+  subscribeDrops?: (listener: (relations: CachedRelationKey[]) => void) => () => void;
 }
+
+/** A relation as a worker's cache keys it: [database, schema, identifier], lower-cased by dbt. */
+export type CachedRelationKey = [string | null, string, string];
 
 /**
  * What a worker needs of another invocation's final status (the control pipe's first character): 0 it succeeded
@@ -147,7 +152,7 @@ export type PeerStatus = 0 | 1 | 2;
  * A notice a forked worker sends about itself (worker_host.py SharedRun.notice): its on-run-start has run (the
  * start worker), or it is past its start-up and its queue runs what is ready.
  */
-export type WorkerNotice = { notice: 'started'; ok: boolean } | { notice: 'running' };
+export type WorkerNotice = { notice: 'started'; ok: boolean } | { notice: 'running' } | { notice: 'dropped'; relations: CachedRelationKey[] };
 
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 export function subprocessLauncher(exe: string): DbtLauncher {

@@ -11,7 +11,8 @@ Protocol (all integers big-endian):
   0 for the host), payload length (uint32); then the payload.
 - a worker's control pipe (host -> worker): "<0|1> <unique_id>" lines, every final status of the run's other
   invocations (0: it succeeded, 1: it blocks downstream, 2: neither, a model with on_error: continue that failed),
-  START_UID among them once the run's on-run-start has run (1: it failed).
+  START_UID among them once the run's on-run-start has run (1: it failed); "D <json>" lines: relations another
+  worker's cache dropped ([[database, schema, identifier], ...]: a `drop ... cascade` took dependent views with it).
 - stderr: the host's own diagnostics, plain text.
 
 An "invoke" runs dbt in the host itself (deps, parse, ls: sequential, read-only steps); its output is captured
@@ -329,6 +330,8 @@ class SharedRun:
         self.adapter: Any = None
         self.config: Any = None
         self.manifest: Any = None
+        # Set while this thread applies another worker's drops: those are not announced again.
+        self.local = threading.local()
 
     # ---- what the host tells this worker ------------------------------------------------------------------
     def settle(self, uid: str, status: int) -> None:
@@ -365,6 +368,8 @@ class SharedRun:
                     for line in lines:
                         if len(line) > 2 and line[:1] in (b"0", b"1", b"2"):
                             self.settle(line[2:].decode("utf-8"), int(line[:1]))
+                        elif line[:2] == b"D ":
+                            self.peer_dropped(json.loads(line[2:]))
                 why = "the control pipe closed"
             except Exception as e:  # noqa: BLE001 - whatever broke, nothing may wait forever
                 why = f"the control thread failed ({type(e).__name__}: {e})"
@@ -390,6 +395,25 @@ class SharedRun:
             self.built.append(uid)
             if self.adapter is not None:
                 self.cache_add(uid)
+
+    def peer_dropped(self, relations: List[List[Optional[str]]]) -> None:
+        """Another worker's cache dropped these (a `drop ... cascade` in its materialization took dependent views with
+        it in the warehouse): this cache forgets them too, as the one process that ran the drop would have."""
+        if FAULT == "deaf":
+            return
+        with self.lock:
+            if self.adapter is None:
+                return  # the cache is populated later, from the warehouse as it is then
+            self.local.peer = True
+            try:
+                for database, schema, identifier in relations:
+                    self.adapter.cache.drop(self.adapter.Relation.create(database=database, schema=schema, identifier=identifier))
+            except Exception as e:  # noqa: BLE001 - a cache that cannot follow is read from the database instead
+                for database, schema, _ in relations:
+                    self.forget_schema(database, schema)
+                sys.stderr.write(f"parallel-dbt: could not drop relations another worker dropped ({type(e).__name__}: {e}); their schemas are read from the database again\n")
+            finally:
+                self.local.peer = False
 
     def cache_ready(self, adapter: Any, config: Any, manifest: Any) -> None:
         """The worker's relation cache exists: what other workers built meanwhile goes into it."""
@@ -478,6 +502,15 @@ class SharedRun:
         original_before = RunTask.before_run
         original_hooks = RunTask.safe_run_hooks
         original_initialize = GraphRunnableTask._runtime_initialize
+        from dbt.adapters.cache import RelationsCache
+
+        original_remove = RelationsCache._remove_refs
+
+        def remove_refs(cache: Any, keys: Any) -> None:
+            keys = list(keys)
+            original_remove(cache, keys)
+            if keys and not getattr(share.local, "peer", False):
+                share.notice(notice="dropped", relations=[[k.database, k.schema, k.identifier] for k in keys])
 
         def set_selected_resources(selected: Any) -> None:
             original_select(set(selected) | share.run_nodes)
@@ -523,6 +556,8 @@ class SharedRun:
         setattr(selected_resources, "set_selected_resources", set_selected_resources)
         setattr(GraphRunnableTask, "populate_adapter_cache", populate_adapter_cache)
         setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
+        setattr(RelationsCache, "_remove_refs", remove_refs)
+        setattr(RelationsCache, "_remove_refs", remove_refs)
         setattr(RunTask, "before_run", before_run)
         setattr(RunTask, "safe_run_hooks", safe_run_hooks)
         if self.results_path is not None:
@@ -674,7 +709,9 @@ class Host:
             os.close(note_w)
         worker = Worker(ident, pid, out_r, err_r, ctl_w if ctl_w >= 0 else None)
         if note_r >= 0:
-            worker.fds[note_r] = b"N"
+            # Notices first: pump relays ready descriptors in this order, so a drop the worker announced reaches the
+            # action before the result event it wrote after it (and so before the node's status reaches others).
+            worker.fds = {note_r: b"N", **worker.fds}
         self.workers[ident] = worker
         self.channel.message(ident, event="started", id=ident, pid=pid)
 
@@ -752,7 +789,7 @@ class Host:
                 pass
             w.ctl_fd = None
 
-    def notify(self, ident: int, done: List[Any]) -> None:
+    def notify(self, ident: int, done: List[Any], dropped: Optional[List[Any]] = None) -> None:
         """Forwards final statuses of other invocations' nodes (and START_UID) to a worker's control pipe."""
         w = self.workers.get(ident)
         if w is None or w.ctl_fd is None or w.status is not None:
@@ -762,6 +799,8 @@ class Host:
             self.dropped.update((ident, str(uid)) for uid, _ in done)
             done = kept
         data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
+        if dropped:
+            data = f"D {json.dumps(dropped)}\n".encode("utf-8") + data
         try:
             write_all(w.ctl_fd, data)
         except OSError:
@@ -789,7 +828,7 @@ class Host:
         elif op == "fork":
             self.fork(ident, [str(a) for a in req["argv"]], req.get("share"))
         elif op == "notify":
-            self.notify(ident, req.get("done", []))
+            self.notify(ident, req.get("done", []), req.get("dropped"))
         elif op == "signal":
             self.signal_worker(ident, str(req.get("sig", "INT")))
         elif op == "fork_check":

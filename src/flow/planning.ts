@@ -7,6 +7,7 @@ import type { PlanGraph } from '../plan/graph.js';
 import { DEFAULT_IMPORT_SECONDS, DEFAULT_PER_NODE_CPU, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { adapterOf, type Prepared } from './prepare.js';
+import { hooksRun } from '../plan/choose.js';
 
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
@@ -38,8 +39,23 @@ export function shapeRequest(s: Settings, p: Prepared, log: (line: string) => vo
   }
   return {
     parallel: s.parallel ?? availableParallelism(), threads: s.threads, maxConnections: s.maxConnections,
-    profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p),
+    profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
   };
+}
+
+/**
+ * What only forked workers can share between dbt processes (worker_host.py SharedRun): on the subprocess path the
+ * project's hooks would run once per process, each on-run-end seeing its own chunk's results, and with favor-state
+ * each process would count the other chunks' nodes as unselected and read them from the state. There, the data
+ * comes first: one process, as plain dbt.
+ */
+export function subprocessOneRun(s: Settings, p: Prepared): string | undefined {
+  if (p.runPath.kind !== 'subprocess') return undefined;
+  const hooks = hooksRun(p.manifest, s.command);
+  const why = hooks.start + hooks.end > 0
+    ? `the project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results)`
+    : s.flags.favorState ? 'with favor-state each dbt process would read the other processes\' parents from the state (they are not in its selection)' : undefined;
+  return why && `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`;
 }
 
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */

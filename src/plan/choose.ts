@@ -10,6 +10,11 @@ import { budgetNote, chooseShape, shapeCandidates, type Machine, type ShapeChoic
 /** Commands whose dbt process runs the project's on-run-start / on-run-end hooks. */
 const HOOK_COMMANDS = new Set(['build', 'run', 'seed', 'snapshot', 'test']);
 
+/** The project's on-run-start / on-run-end hooks that `dbt <command>` runs (none for a command that runs no hooks). */
+export function hooksRun(m: Manifest, command: string): { start: number; end: number } {
+  return HOOK_COMMANDS.has(command) ? projectHooks(m) : { start: 0, end: 0 };
+}
+
 export interface RunPlanInput {
   graph: PlanGraph;
   weight: (uid: string) => number;

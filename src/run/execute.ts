@@ -12,7 +12,7 @@ import { RunShare } from './share.js';
 import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
-import { projectHooks } from '../plan/choose.js';
+import { hooksRun } from '../plan/choose.js';
 import type { RunResult } from '../dbt/types.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
@@ -188,7 +188,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   }
   log(progress.line(Date.now()));
   const hooks = hookResults([...outcomes.values()].flatMap((o) => o.invocations.map((i) => i.runResults)));
-  if (share !== undefined && hooksRun(x) && !x.signal.aborted) {
+  if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
     const end = await runEndHooks(
       { dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) },
       join(s.workDir, 'on-run-end'), share, [...hooks, ...reports.flatMap((r) => r.results)],
@@ -197,11 +197,6 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
   }
   return { reports, outcomes, firstNodeAt, hooks };
-}
-
-/** Whether the command runs the project's on-run-end hooks, and the project has any. */
-function hooksRun(x: ExecuteInput): boolean {
-  return ['build', 'run', 'seed', 'snapshot', 'test'].includes(x.options.command) && projectHooks(x.manifest).end > 0;
 }
 
 /**

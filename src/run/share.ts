@@ -2,7 +2,7 @@
 // the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
 // its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
 // chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
-import { START_UID, type PeerStatus, type WorkerShare } from '../dbt/process.js';
+import { START_UID, type CachedRelationKey, type PeerStatus, type WorkerShare } from '../dbt/process.js';
 
 /** The run's status board, as the scheduler shares it with a chunk. */
 export interface StatusFeed {
@@ -25,6 +25,8 @@ export class RunShare {
   private readonly startListeners = new Set<(uid: string, status: PeerStatus) => void>();
   /** The subscribers of the invocations that run now (the host's notify for each). */
   private readonly resenders = new Set<(uid: string, status: PeerStatus) => void>();
+  /** Per running invocation, how to tell it of relations another worker's cache dropped. */
+  private readonly droppers = new Map<WorkerShare, (relations: CachedRelationKey[]) => void>();
 
   /**
    * @param runNodes every node of the run (all chunks)
@@ -78,6 +80,11 @@ export class RunShare {
       onNotice: (n) => {
         if (n.notice === 'started' && start === 'run') this.settleStart(!n.ok);
         else if (n.notice === 'running') onRunning?.();
+        else if (n.notice === 'dropped') for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
+      },
+      subscribeDrops: (listener) => {
+        this.droppers.set(share, listener);
+        return () => this.droppers.delete(share);
       },
     };
     // A start worker that ended without saying its hooks ran (crash, interruption) must not hold the others.
