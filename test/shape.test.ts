@@ -66,6 +66,15 @@ describe('shapeCandidates: what each budget allows', () => {
   test('a forced chunk count fixes the processes', () => {
     expect(shapeCandidates({ parallel: 4, profileThreads: 8, chunks: 3 }).map((s) => s.parallel)).toEqual([3]);
   });
+
+  test('one process is one chunk, whatever chunks asked for (one dbt invocation, as plain dbt)', () => {
+    const nodes = Array.from({ length: 12 }, (_, i) => [`model.p.m${i}`, { uid: `model.p.m${i}`, resourceType: 'model', parents: [] }] as const);
+    const g = { nodes: new Map(nodes.map(([u, n]) => [u, { ...n, parents: [...n.parents] }])) };
+    const m = { cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, gated: false };
+    const c = chooseShape(g, () => 1, m, { parallel: 3, profileThreads: 6, chunks: 3, oneProcess: 'hooks' });
+    expect(c.plan.chunks.length).toBe(1);
+    expect(c.shape).toMatchObject({ parallel: 1, threads: 6 });
+  });
 });
 
 describe('chooseShape', () => {

@@ -107,7 +107,9 @@ export interface ShapeChoice {
 /** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
 export function chooseShape(g: PlanGraph, weight: (uid: string) => number, machine: Machine, r: ShapeRequest): ShapeChoice {
   const candidates = shapeCandidates(r);
-  const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, r.chunks) }));
+  // One process means one dbt invocation, as plain dbt: one chunk, whatever chunks asked for.
+  const chunks = r.oneProcess !== undefined ? 1 : r.chunks;
+  const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, chunks) }));
   let best = tried[0];
   for (const t of tried.slice(1)) if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN)) best = t;
   const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan
