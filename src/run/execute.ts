@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import type { ProjectArgs, RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher } from '../dbt/process.js';
-import type { DbtLogEvent, Manifest } from '../dbt/types.js';
+import type { DbtLogEvent, Manifest, RunResult } from '../dbt/types.js';
 import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
@@ -13,7 +13,6 @@ import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
 import { hooksRun } from '../plan/choose.js';
-import type { RunResult } from '../dbt/types.js';
 import { runSchedule, type ChunkReport } from './scheduler.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
