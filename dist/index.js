@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(91428);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(80107);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 91428:
+/***/ 80107:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29263,6 +29263,9 @@ const Input = {
     Vars: 'vars',
     State: 'state',
     Defer: 'defer',
+    FavorState: 'favor-state',
+    FullRefresh: 'full-refresh',
+    Empty: 'empty',
     Dbt: 'dbt',
     TimeoutMinutes: 'timeout-minutes',
     UploadArtifacts: 'upload-artifacts',
@@ -29321,9 +29324,13 @@ const FAIL_FAST = new Set(['error', 'fail', 'runtime error']);
 function isFinalStatus(status) {
     return FINAL.has(status.toLowerCase());
 }
-/** A node with this status makes dbt skip its downstream nodes. */
-function blocksDownstream(status) {
-    return BLOCKING.has(status.toLowerCase());
+/**
+ * A node with this status makes dbt skip its downstream nodes. A model configured `on_error: continue` (dbt ≥ 1.12,
+ * task/runnable.py _handle_result) blocks nothing itself: only a skip (its own upstream failed) still does.
+ */
+function blocksDownstream(status, continuesOnError = false) {
+    const st = status.toLowerCase();
+    return continuesOnError ? st === 'skipped' : BLOCKING.has(st);
 }
 /** A node with this status stops the run under fail-fast. */
 function stopsFailFast(status) {
@@ -29467,6 +29474,23 @@ function directory(env, name, base, fallback) {
     }
     return abs;
 }
+/** dbt's own flags for PR runs, each checked against the command that takes it (dbt-core's cli/main.py). */
+function readFlags(env, command, defer) {
+    const favorState = settings_boolean(env, Input.FavorState, false);
+    if (favorState && !defer)
+        throw new InputError(Input.FavorState, `needs 'defer: true' (and 'state'): it chooses the state's relations over this run's for unselected parents.`);
+    const fullRefresh = settings_boolean(env, Input.FullRefresh, false);
+    if (fullRefresh && !['build', 'run', 'seed'].includes(command))
+        throw new InputError(Input.FullRefresh, `dbt ${command} has no --full-refresh; use it with command build, run or seed.`);
+    const empty = settings_boolean(env, Input.Empty, false);
+    if (empty && !['build', 'run', 'snapshot'].includes(command))
+        throw new InputError(Input.Empty, `dbt ${command} has no --empty; use it with command build or run (snapshot on dbt 1.9+).`);
+    return { favorState, fullRefresh, empty };
+}
+function stallSecondsOf(env) {
+    const n = Number(env.PARALLEL_DBT_STALL_SECONDS);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+}
 /** Reads and validates all inputs. `cwd` resolves relative paths (the runner's working directory). */
 function readSettings(env, cwd) {
     const { mode, shards, shard, shardPlan } = readMatrix(env, cwd);
@@ -29488,6 +29512,7 @@ function readSettings(env, cwd) {
     if (defer && state === undefined) {
         throw new InputError(Input.Defer, `needs 'state' (the folder of the production manifest.json to defer to).`);
     }
+    const flags = readFlags(env, command, defer);
     const dbt = rawInput(env, Input.Dbt) || 'dbt';
     const timeoutMinutes = positiveNumber(env, Input.TimeoutMinutes, 10080);
     const uploadArtifacts = settings_boolean(env, Input.UploadArtifacts, false);
@@ -29506,12 +29531,12 @@ function readSettings(env, cwd) {
     return {
         mode, shards, shard, shardPlan,
         command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-        target: rawInput(env, Input.Target) || undefined, vars, state, defer, dbt, timeoutMinutes, uploadArtifacts,
+        target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
         ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
         artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
         githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
         workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
-        compareTo, failOn, commentMode,
+        compareTo, failOn, commentMode, stallSeconds: stallSecondsOf(env),
     };
 }
 /** mode, and for the matrix: shards (plan), this job's shard (run), where the shard plan is. */
@@ -40699,7 +40724,8 @@ function childEnv(env) {
     for (const [k, v] of Object.entries(env))
         if (!k.startsWith('INPUT_'))
             out[k] = v;
-    return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+    // DBT_ENGINE_HINTS_ENABLED: dbt 1.12 prints a hint per process and writes ~/.dbt/hint_ts.json from each of them.
+    return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_ENGINE_HINTS_ENABLED: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
 }
 /** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
 class DbtOutput {
@@ -40751,11 +40777,13 @@ class DbtOutput {
 function spawnErrorOf(r) {
     return r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : undefined;
 }
+/** The pseudo node whose final status says that the run's on-run-start hooks have run (blocking: they failed). */
+const START_UID = 'parallel-dbt:on-run-start';
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 function subprocessLauncher(exe) {
     return (o) => {
-        if (o.gate !== undefined)
-            throw new Error('internal: a gated invocation needs a forked worker');
+        if (o.share !== undefined)
+            throw new Error('internal: a shared invocation needs a forked worker');
         return runDbt({ ...o, exe });
     };
 }
@@ -40804,6 +40832,7 @@ async function runDbt(o) {
 // forks one pre-loaded worker per chunk. Each worker is still its own OS process (dbt's one-invocation-per-process
 // rule), but starts from the parsed manifest in memory instead of paying imports and a partial parse again.
 // This module speaks the host's framed protocol and gives every invocation the same outcome as a `dbt` process.
+
 
 
 
@@ -40950,15 +40979,21 @@ class DbtHost {
     }
     /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
     fork(o) {
-        if (o.gate === undefined)
+        const share = o.share;
+        if (share === undefined)
             return this.request(o, { op: 'fork', argv: o.argv });
-        const gate = o.gate;
-        let unsubscribe = () => { };
+        const unsubscribe = [];
+        const req = {
+            op: 'fork', argv: o.argv,
+            share: { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known },
+        };
         // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
-        const outcome = this.request(o, { op: 'fork', argv: o.argv, gate: { waits_for: gate.waitsFor, known: gate.known } }, false, (id) => {
-            unsubscribe = gate.subscribe((uid, blocks) => this.send({ op: 'notify', id, done: [[uid, blocks]] }));
+        const outcome = this.request(o, req, false, (id) => {
+            unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
+            if (share.subscribeDrops)
+                unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
         });
-        return outcome.finally(() => unsubscribe());
+        return outcome.finally(() => unsubscribe.forEach((u) => u()));
     }
     /** The fork path as a launcher for the chunk runner. */
     launcher() {
@@ -40994,7 +41029,16 @@ class DbtHost {
         let cancelled = false;
         const timers = [];
         return new Promise((resolve) => {
-            const pending = { output, done: () => { }, lost: () => { } };
+            const onNotice = o.share?.onNotice;
+            const notices = onNotice && new LineSplitter((line) => {
+                try {
+                    onNotice(JSON.parse(line));
+                }
+                catch {
+                    /* not a notice */
+                }
+            });
+            const pending = { output, notices, done: () => { }, lost: () => { } };
             const kill = (sig) => {
                 if (inProcess)
                     this.proc.kill('SIGKILL');
@@ -41019,6 +41063,7 @@ class DbtHost {
                 o.killSignal?.removeEventListener('abort', onKill);
                 this.pending.delete(id);
                 output.end();
+                notices?.end();
                 resolve({
                     exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
                     tail: output.tail, spawnError: m.error, lost,
@@ -41057,6 +41102,8 @@ class DbtHost {
             p.output.stdout(payload);
         else if (kind === 'E')
             p.output.stderr(payload);
+        else if (kind === 'N')
+            p.notices?.push(payload);
         else if (kind === 'M') {
             const m = JSON.parse(payload.toString('utf8'));
             if (m.event === 'started')
@@ -41163,6 +41210,12 @@ function chunkArgv(a) {
     out.push('--state', a.selectionState);
     if (a.defer && a.state !== undefined)
         out.push('--defer', '--defer-state', a.state);
+    if (a.defer && a.flags?.favorState)
+        out.push('--favor-state');
+    if (a.flags?.fullRefresh)
+        out.push('--full-refresh');
+    if (a.flags?.empty)
+        out.push('--empty');
     out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
     if (a.exclude.length > 0)
         out.push('--exclude', ...a.exclude);
@@ -41266,14 +41319,24 @@ function resourceTypesFor(command) {
 }
 /** Resource types that produce a result when run. */
 const RUNNABLE = new Set(['model', 'seed', 'snapshot', 'test', 'unit_test', 'function']);
+/**
+ * The nodes of `ids` that dbt executes: runnable types, members of dbt's graph (`config.enabled` not false: a test
+ * declared on a model that does not exist stays in `nodes`, disabled), not empty (dbt's selector drops a node whose
+ * SQL is blank; graph/selector.py `_is_graph_member`, `_is_empty_node`), ephemeral models left out (compiled into
+ * their children).
+ */
 function runnableSelected(m, ids) {
-    const known = (uid) => m.nodes[uid]?.resource_type ?? m.unit_tests?.[uid]?.resource_type ?? m.functions?.[uid]?.resource_type;
+    const nodeOf = (uid) => m.nodes[uid] ?? m.unit_tests?.[uid] ?? m.functions?.[uid];
     return [...new Set(ids)].filter((u) => {
-        const t = known(u);
-        if (t === undefined || !RUNNABLE.has(t))
+        const n = nodeOf(u);
+        if (n === undefined || !RUNNABLE.has(n.resource_type))
             return false;
-        if (t === 'model' && m.nodes[u]?.config?.materialized === 'ephemeral')
-            return false; // compiled into its children
+        if (n.config?.enabled === false)
+            return false;
+        if (n.resource_type !== 'seed' && m.nodes[u] !== undefined && typeof n.raw_code === 'string' && n.raw_code.trim() === '')
+            return false;
+        if (n.resource_type === 'model' && n.config?.materialized === 'ephemeral')
+            return false;
         return true;
     });
 }
@@ -41351,6 +41414,7 @@ function buildPlanGraph(m, selected, command) {
         return list;
     };
     const nodes = new Map();
+    const onErrorContinues = honoursOnError(m.metadata.dbt_version);
     for (const uid of [...sel].sort()) {
         const n = all.get(uid);
         const ps = new Set();
@@ -41364,7 +41428,10 @@ function buildPlanGraph(m, selected, command) {
                     if (a !== uid)
                         ps.add(a);
         }
-        nodes.set(uid, { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() });
+        const node = { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() };
+        if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue')
+            node.continuesOnError = true;
+        nodes.set(uid, node);
     }
     // Unit tests ride with their model: same chunk, and the model's parents.
     for (const node of nodes.values()) {
@@ -41377,6 +41444,11 @@ function buildPlanGraph(m, selected, command) {
         node.parents = nodes.get(model).parents.filter((p) => p !== node.uid);
     }
     return { nodes };
+}
+/** dbt-core 1.12 added the model config `on_error: continue`; older versions parse it and ignore it. */
+function honoursOnError(version) {
+    const v = /^(\d+)\.(\d+)/.exec(version ?? '');
+    return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
 }
 /** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */
 function addBuildTestEdges(m, parents) {
@@ -42198,7 +42270,9 @@ function shapeCandidates(r) {
 /** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
 function chooseShape(g, weight, machine, r) {
     const candidates = shapeCandidates(r);
-    const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, r.chunks) }));
+    // One process means one dbt invocation, as plain dbt: one chunk, whatever chunks asked for.
+    const chunks = r.oneProcess !== undefined ? 1 : r.chunks;
+    const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, chunks) }));
     let best = tried[0];
     for (const t of tried.slice(1))
         if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN))
@@ -42246,6 +42320,10 @@ function budgetNote(r, shape) {
 
 /** Commands whose dbt process runs the project's on-run-start / on-run-end hooks. */
 const HOOK_COMMANDS = new Set(['build', 'run', 'seed', 'snapshot', 'test']);
+/** The project's on-run-start / on-run-end hooks that `dbt <command>` runs (none for a command that runs no hooks). */
+function hooksRun(m, command) {
+    return HOOK_COMMANDS.has(command) ? projectHooks(m) : { start: 0, end: 0 };
+}
 function planRun(i) {
     const notes = [];
     let plan;
@@ -42264,7 +42342,7 @@ function planRun(i) {
         budget = choice.shape;
     }
     const connectionsLine = i.request.maxConnections !== undefined ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).` : undefined;
-    const hooks = hooksNote(i.manifest, plan.chunks.length, i.command);
+    const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
     if (hooks !== undefined)
         notes.push(hooks);
     return {
@@ -42283,7 +42361,7 @@ function hooksNote(m, chunks, command) {
     const hooks = projectHooks(m);
     if (chunks <= 1 || hooks.start + hooks.end === 0 || !HOOK_COMMANDS.has(command))
         return undefined;
-    return `The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): every dbt process runs them, so they run ${chunks} times (once per chunk; dbt has no switch to skip them). Keep them idempotent, or use chunks: 1.`;
+    return `The project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s): on this run path (one dbt process per chunk) every process runs them, so they run ${chunks} times, each on-run-end seeing only its chunk's results. Forked workers (Linux, worker-host: auto) run them once; otherwise keep them idempotent, or use chunks: 1.`;
 }
 /** on-run-start / on-run-end hooks of the project and its packages (manifest operation nodes). */
 function projectHooks(m) {
@@ -42376,7 +42454,7 @@ function stopReasonOf(signal) {
     if (!signal?.aborted)
         return undefined;
     const r = signal.reason;
-    if (r && (r.kind === 'cancel' || r.kind === 'fail-fast') && typeof r.message === 'string')
+    if (r && (r.kind === 'cancel' || r.kind === 'fail-fast' || r.kind === 'stall') && typeof r.message === 'string')
         return r;
     return { kind: 'cancel', message: 'Not run: the run was cancelled.' };
 }
@@ -42420,7 +42498,7 @@ function pathsOf(job, tag) {
 }
 /** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
 function argvOf(d, paths, select) {
-    return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer });
+    return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer, flags: d.flags });
 }
 function envBytes(env) {
     return Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? '') + 2 + 8, 0);
@@ -42435,10 +42513,16 @@ async function runChunk(ctx, job, blocked) {
     const batches = batchesFor(ctx, job);
     const retries = ctx.limits.retries ?? 0;
     let fatal;
+    // A status settled here, before or instead of an invocation, is final: the other chunks hear of it now (a node
+    // of theirs may wait for it), not when this chunk ends.
+    const settle = (uid, r) => {
+        byUid.set(uid, r);
+        ctx.onNodeStatus?.(uid, String(r.status));
+    };
     for (const [i, planned] of batches.entries()) {
         if (fatal !== undefined) {
             for (const uid of planned)
-                byUid.set(uid, syntheticResult(uid, 'skipped', `Not run: dbt could not run (${fatal})`));
+                settle(uid, syntheticResult(uid, 'skipped', `Not run: dbt could not run (${fatal})`));
             continue;
         }
         // Nodes downstream of a failure in an earlier batch (or chunk) are skipped, as dbt would.
@@ -42446,7 +42530,7 @@ async function runChunk(ctx, job, blocked) {
         for (const uid of planned) {
             const why = blocked(uid, byUid);
             if (why !== undefined)
-                byUid.set(uid, syntheticResult(uid, 'skipped', why));
+                settle(uid, syntheticResult(uid, 'skipped', why));
             else
                 batch.push(uid);
         }
@@ -42455,12 +42539,12 @@ async function runChunk(ctx, job, blocked) {
             if (stop !== undefined) {
                 for (const uid of batch)
                     if (!byUid.has(uid) || attempt > 0)
-                        byUid.set(uid, syntheticResult(uid, 'skipped', stop.message));
+                        settle(uid, syntheticResult(uid, 'skipped', stop.message));
                 break;
             }
             const last = attempt >= retries;
             const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.gate?.statusOf(uid) ?? '') || undefined);
+            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid) ?? '') || undefined);
             invocations.push(inv.invocation);
             if (inv.fatal !== undefined) {
                 fatal = inv.fatal;
@@ -42495,23 +42579,16 @@ function retrySet(batch, byUid, ctx) {
     }
     return batch.filter((u) => again.has(u));
 }
-/** What each node of this invocation waits for outside it, what of that is already known, and the feed of the rest. */
-function nodeGate(ctx, batch, statusOf, feed) {
+/** Per node of this invocation, its parents outside it (a gated node waits for them inside dbt). */
+function waitsForOf(ctx, batch) {
     const inBatch = new Set(batch);
     const waitsFor = {};
-    const known = new Map();
     for (const uid of batch) {
         const outside = (ctx.parentsOf?.(uid) ?? []).filter((p) => !inBatch.has(p));
-        if (outside.length === 0)
-            continue;
-        waitsFor[uid] = outside;
-        for (const p of outside) {
-            const st = statusOf(p);
-            if (st !== undefined)
-                known.set(p, blocksDownstream(st));
-        }
+        if (outside.length > 0)
+            waitsFor[uid] = outside;
     }
-    return { waitsFor, known: [...known], subscribe: (listener) => feed.subscribe((uid, st) => listener(uid, blocksDownstream(st))) };
+    return waitsFor;
 }
 async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     const paths = pathsOf(job, tag);
@@ -42526,8 +42603,9 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
     const interruptedNow = () => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
     const argv = argvOf(ctx.dbt, paths, unitTests);
+    const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
     const outcome = await ctx.dbt.launch({
-        gate: ctx.gate && nodeGate(ctx, batch, statusOf, ctx.gate),
+        share: shared?.share,
         argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
         onEvent: (ev) => {
             const r = nodeResultOf(ev);
@@ -42540,7 +42618,12 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
             }
             ctx.onEvent?.(job.name, ev);
         },
+        onText: (line, stream) => {
+            if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
+                ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
+        },
     });
+    shared?.ended();
     const runResults = readRunResults((0,external_node_path_.join)(targetPath, 'run_results.json'));
     const results = new Map();
     for (const r of runResults?.results ?? [])
@@ -42589,6 +42672,264 @@ function missingReason(o, timeoutMs, stopMessage) {
     const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
     const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
     return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
+}
+/**
+ * The end-only invocation of a shared run: a forked dbt of the same command that runs no node and gives the
+ * project's on-run-end hooks `results` (every node of the run, in the order they ended), once, after every chunk.
+ */
+async function runEndHooks(ctx, dir, run, results) {
+    (0,external_node_fs_.rmSync)(dir, { recursive: true, force: true });
+    (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    const paths = pathsOf({ name: 'on-run-end', nodes: [], dir }, '');
+    (0,external_node_fs_.mkdirSync)(paths.selectionState, { recursive: true });
+    const resultsFile = (0,external_node_path_.join)(dir, 'results.json');
+    const ended = (r) => r.timing.map((t) => t.completed_at ?? '').sort().pop() ?? '';
+    const ordered = [...results].sort((a, b) => ended(a).localeCompare(ended(b)));
+    (0,external_node_fs_.writeFileSync)(resultsFile, JSON.stringify({ results: ordered }));
+    // dbt runs the hooks only when its selection holds a node: one, which the end-only invocation does not run.
+    const node = run.runNodes[0];
+    const unit = ctx.selectors.isUnitTest(node);
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(paths.selectionState, 'run_results.json'), selectionStateFile(unit ? [] : [node], ctx.dbt.dbtVersion ?? '1.8.0'));
+    const outcome = await ctx.dbt.launch({
+        share: run.endInvocation(resultsFile),
+        argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []), cwd: ctx.dbt.cwd, env: ctx.dbt.env,
+        timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
+        onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
+    });
+    const runResults = readRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
+    const error = runResults === undefined ? missingReason(outcome, ctx.limits.timeoutMs, undefined) : undefined;
+    return { runResults, error };
+}
+
+;// CONCATENATED MODULE: ./src/run/share.ts
+// One run of several forked workers that behaves as one dbt invocation: which worker runs on-run-start (and creates
+// the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
+// its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
+// chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
+
+class RunShare {
+    runNodes;
+    gated;
+    blocks;
+    startOwned = false;
+    /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
+    startBlocks;
+    startListeners = new Set();
+    /** The subscribers of the invocations that run now (the host's notify for each). */
+    resenders = new Set();
+    /** Per running invocation, how to tell it of relations another worker's cache dropped. */
+    droppers = new Map();
+    /**
+     * @param runNodes every node of the run (all chunks)
+     * @param gated whether a node whose parents run in other chunks waits for them inside dbt
+     * @param blocks whether a node's final status makes dbt skip what follows it (statuses.ts blocksDownstream)
+     */
+    constructor(runNodes, gated, blocks) {
+        this.runNodes = runNodes;
+        this.gated = gated;
+        this.blocks = blocks;
+    }
+    /** A final status as a worker needs it (PeerStatus). */
+    peer(uid, status) {
+        if (this.blocks(uid, status))
+            return 1;
+        return ['success', 'pass', 'warn', 'no-op', 'reused'].includes(status.toLowerCase()) ? 0 : 2;
+    }
+    /** Whether on-run-start has run (or is settled as failed): what waiting workers need. */
+    get startSettled() {
+        return this.startBlocks !== undefined;
+    }
+    /**
+     * The part of one invocation: the first invocation of the run runs on-run-start (and creates every schema of the
+     * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
+     * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
+     */
+    invocation(feed, waitsFor, statusOf, onRunning) {
+        let start;
+        if (!this.startOwned) {
+            this.startOwned = true;
+            start = 'run';
+        }
+        else
+            start = this.startBlocks !== undefined ? 'skip' : 'wait';
+        const known = new Map();
+        for (const parents of Object.values(waitsFor ?? {})) {
+            for (const p of parents) {
+                const st = statusOf(p);
+                if (st !== undefined)
+                    known.set(p, this.peer(p, st));
+            }
+        }
+        if (this.startBlocks !== undefined)
+            known.set(START_UID, this.startBlocks ? 1 : 0);
+        const share = {
+            runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
+            subscribe: (listener) => {
+                const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
+                this.startListeners.add(listener);
+                this.resenders.add(listener);
+                return () => {
+                    off();
+                    this.startListeners.delete(listener);
+                    this.resenders.delete(listener);
+                };
+            },
+            onNotice: (n) => {
+                if (n.notice === 'started' && start === 'run')
+                    this.settleStart(!n.ok);
+                else if (n.notice === 'running')
+                    onRunning?.();
+                else if (n.notice === 'dropped')
+                    for (const [other, tell] of this.droppers)
+                        if (other !== share)
+                            tell(n.relations);
+            },
+            subscribeDrops: (listener) => {
+                this.droppers.set(share, listener);
+                return () => this.droppers.delete(share);
+            },
+        };
+        // A start worker that ended without saying its hooks ran (crash, interruption) must not hold the others.
+        return {
+            share,
+            ended: () => {
+                if (start === 'run')
+                    this.settleStart(true);
+            },
+        };
+    }
+    /**
+     * Sends these nodes' final statuses again to every running invocation (a worker ignores what it already had):
+     * the stall watch's first remedy for a status that did not arrive.
+     */
+    resend(uids, statusOf) {
+        for (const uid of uids) {
+            const st = statusOf(uid);
+            if (st === undefined)
+                continue;
+            for (const l of this.resenders)
+                l(uid, this.peer(uid, st));
+        }
+        if (this.startBlocks !== undefined)
+            for (const l of this.resenders)
+                l(START_UID, this.startBlocks ? 1 : 0);
+    }
+    /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
+    endInvocation(resultsFile) {
+        return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks === true ? 1 : 0]], subscribe: () => () => { } };
+    }
+    settleStart(blocks) {
+        if (this.startBlocks !== undefined)
+            return;
+        this.startBlocks = blocks;
+        for (const l of [...this.startListeners])
+            l(START_UID, blocks ? 1 : 0);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/run/stall.ts
+/** The key of a worker's start-up in ChunkState's maps. */
+const STARTING = '';
+class StallWatch {
+    graph;
+    statusOf;
+    stallMs;
+    startSettled;
+    chunks = new Map();
+    /**
+     * @param startSettled whether the run's on-run-start has run: a worker still in its start-up then may be waiting
+     *   for that news (it gets it again after stallMs; its start-up is never stopped, since populating a large cache
+     *   takes its time)
+     */
+    constructor(graph, statusOf, stallMs, startSettled = () => true) {
+        this.graph = graph;
+        this.statusOf = statusOf;
+        this.stallMs = stallMs;
+        this.startSettled = startSettled;
+    }
+    chunkStarted(index, nodes) {
+        this.chunks.set(index, { nodes, running: false, inProgress: new Set(), readySince: new Map(), resentAt: new Map() });
+    }
+    /** The chunk's worker has passed its start-up (before_run): from now on its queue runs what is ready. */
+    chunkRunning(index) {
+        const c = this.chunks.get(index);
+        if (c !== undefined) {
+            c.running = true;
+            c.readySince.clear();
+            c.resentAt.clear();
+        }
+    }
+    nodeStarted(index, uid) {
+        this.chunks.get(index)?.inProgress.add(uid);
+    }
+    nodeEnded(index, uid) {
+        this.chunks.get(index)?.inProgress.delete(uid);
+    }
+    chunkEnded(index) {
+        this.chunks.delete(index);
+    }
+    /**
+     * What to do now. A node ready `stallMs` with nothing in progress gets its parents' statuses sent again (once); a
+     * node still not started `stallMs` after that stops its chunk. A worker still starting `stallMs` after on-run-start
+     * ran is told so again (once), never stopped.
+     */
+    check(now) {
+        const out = [];
+        for (const [index, c] of this.chunks) {
+            if (!c.running) {
+                if (!this.startSettled())
+                    continue;
+                const since = c.readySince.get(STARTING) ?? c.readySince.set(STARTING, now).get(STARTING);
+                if (!c.resentAt.has(STARTING) && now - since >= this.stallMs) {
+                    c.resentAt.set(STARTING, now);
+                    out.push({ kind: 'resend', chunk: index, nodes: [] });
+                }
+                continue;
+            }
+            const ready = c.inProgress.size === 0 ? this.readyNodes(c.nodes) : [];
+            const readyIds = new Set(ready.map((n) => n.uid));
+            for (const uid of [...c.readySince.keys()]) {
+                if (readyIds.has(uid))
+                    continue;
+                c.readySince.delete(uid);
+                c.resentAt.delete(uid);
+            }
+            for (const n of ready)
+                if (!c.readySince.has(n.uid))
+                    c.readySince.set(n.uid, now);
+            const overdue = ready.filter((n) => c.resentAt.has(n.uid) && now - c.resentAt.get(n.uid) >= this.stallMs);
+            if (overdue.length > 0) {
+                out.push({ kind: 'stop', chunk: index, nodes: overdue, seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)))) / 1000) });
+                this.chunks.delete(index);
+                continue;
+            }
+            const due = ready.filter((n) => !c.resentAt.has(n.uid) && now - c.readySince.get(n.uid) >= this.stallMs);
+            if (due.length > 0) {
+                for (const n of due)
+                    c.resentAt.set(n.uid, now);
+                out.push({ kind: 'resend', chunk: index, nodes: due });
+            }
+        }
+        return out;
+    }
+    /** Nodes without a final status whose parents all have one: dbt queues such a node at once. */
+    readyNodes(nodes) {
+        const out = [];
+        for (const uid of nodes) {
+            if (this.statusOf(uid) !== undefined)
+                continue;
+            const parents = this.graph.nodes.get(uid)?.parents ?? [];
+            const statuses = parents.map((p) => ({ uid: p, status: this.statusOf(p) }));
+            if (statuses.every((p) => p.status !== undefined))
+                out.push({ uid, parents: statuses });
+        }
+        return out;
+    }
+}
+/** One line for the log and the nodes' message: which nodes waited on what. */
+function stalledLine(nodes, limit = 5) {
+    const shown = nodes.slice(0, limit).map((n) => `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`);
+    return `${shown.join('; ')}${nodes.length > limit ? `; and ${nodes.length - limit} more` : ''}`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/scheduler.ts
@@ -42770,7 +43111,7 @@ function blockedBy(graph, chunkOf, board) {
     return (uid, local) => {
         for (const p of graph.nodes.get(uid)?.parents ?? []) {
             const st = local.get(p)?.status ?? board.get(p);
-            if (st !== undefined && blocksDownstream(String(st))) {
+            if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
                 const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
                 return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
             }
@@ -42979,23 +43320,50 @@ function clock(ms) {
 
 
 
+
+
+
+
+
 /** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
 const INTERRUPT_GRACE_MS = 4000;
 async function executePlan(x) {
     const s = x.options;
     const log = (line) => x.log.info(line);
     const selectors = new SelectorIndex(x.manifest);
-    const schemas = new SchemaGate(x.manifest, x.plan);
+    const runNodes = x.plan.chunks.flatMap((c) => c.nodes);
+    // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
+    // on-run-start worker creates every schema of the run before the others create theirs.
+    const blocks = (uid, st) => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
+    const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
+    const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
     const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
+    let watch;
+    const stopChunk = new Map();
     const ticker = setInterval(() => {
         const line = progress.take(Date.now());
         if (line)
             log(line);
+        for (const a of watch?.check(Date.now()) ?? []) {
+            const what = stalledLine(a.nodes);
+            if (a.kind === 'resend') {
+                if (a.nodes.length === 0)
+                    log(`⚠ chunk ${a.chunk}: still starting although on-run-start has run elsewhere; telling it again.`);
+                else
+                    log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
+                share?.resend(a.nodes.flatMap((n) => n.parents.map((p) => p.uid)), watch.statusOf);
+            }
+            else {
+                const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
+                log(x.mask(`✖ chunk ${a.chunk}: ${message}`));
+                stopChunk.get(a.chunk)?.abort({ kind: 'stall', message });
+            }
+        }
     }, PROGRESS_TICK_MS);
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
     const dbt = {
         launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-        threads: x.threads, state: s.state, defer: s.defer, dbtVersion: x.manifest.metadata.dbt_version,
+        threads: x.threads, state: s.state, defer: s.defer, flags: s.flags, dbtVersion: x.manifest.metadata.dbt_version,
     };
     const limits = {
         timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
@@ -43022,11 +43390,13 @@ async function executePlan(x) {
             },
             onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
             onChunkStart: (c) => {
+                watch?.chunkStarted(c.index, c.nodes);
                 schemas.claim(c);
                 progress.chunkStarted(c.name, Date.now());
                 log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
             },
             onChunkEnd: (r) => {
+                watch?.chunkEnded(r.chunk.index);
                 schemas.done(r.chunk);
                 // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
                 for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) }))))
@@ -43034,12 +43404,26 @@ async function executePlan(x) {
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
             launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
+                if (share?.gated && watch === undefined) {
+                    watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
+                    watch.chunkStarted(chunk.index, chunk.nodes);
+                }
+                const own = new AbortController();
+                stopChunk.set(chunk.index, own);
                 const out = await runChunk({
-                    dbt, limits, signal, killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
-                    gate: x.plan.gated ? { statusOf, subscribe } : undefined,
+                    dbt, limits, signal: AbortSignal.any([signal, own.signal]), killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
+                    share: share && { run: share, feed: { statusOf, subscribe }, onRunning: () => watch?.chunkRunning(chunk.index) },
+                    onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
-                        // dbt creates the chunk's schemas before it reports its concurrency line.
-                        if (ev.info.name === 'ConcurrencyLine')
+                        if (watch !== undefined) {
+                            const done = nodeResultOf(ev);
+                            if (done !== undefined)
+                                watch.nodeEnded(chunk.index, done.uid);
+                            else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
+                                watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
+                        }
+                        // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
+                        if (SCHEMAS_CREATED.has(ev.info.name))
                             schemas.done(chunk);
                         if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
                             firstNodeAt.set(chunk.index, Date.now());
@@ -43060,22 +43444,51 @@ async function executePlan(x) {
         clearInterval(ticker);
     }
     log(progress.line(Date.now()));
-    return { reports, outcomes, firstNodeAt };
+    const hooks = hookResults([...outcomes.values()].flatMap((o) => o.invocations.map((i) => i.runResults)));
+    if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
+        const end = await runEndHooks({ dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) }, (0,external_node_path_.join)(s.workDir, 'on-run-end'), share, [...hooks, ...reports.flatMap((r) => r.results)]);
+        hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
+        if (end.error !== undefined)
+            log(x.mask(`on-run-end: ${end.error}`));
+    }
+    return { reports, outcomes, firstNodeAt, hooks };
 }
+/**
+ * The hook results of the invocations (operation nodes, dbt ≥ 1.9), each hook once: where several invocations ran
+ * the same hook (the subprocess path), a failure wins over a success.
+ */
+function hookResults(artifacts) {
+    const byUid = new Map();
+    for (const a of artifacts) {
+        for (const r of a?.results ?? []) {
+            if (!r.unique_id.startsWith('operation.'))
+                continue;
+            const had = byUid.get(r.unique_id);
+            if (had === undefined || (had.status === 'success' && r.status !== 'success'))
+                byUid.set(r.unique_id, r);
+        }
+    }
+    return [...byUid.values()];
+}
+/** Events dbt fires only once before_run has created the schemas: a hook or a node starting. */
+const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
 const SCHEMA_WAIT = 'schema ';
+/** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
+const DEFAULT_STALL_SECONDS = 120;
 /** How often the progress line may be printed (it prints only when due). */
 const PROGRESS_TICK_MS = 1000;
 /**
  * Concurrent CREATE SCHEMA IF NOT EXISTS for the same schema can fail on PostgreSQL (unique violation in
  * pg_namespace). Each schema is created by the first chunk that starts needing it; another chunk that needs it
- * starts once that one has passed its schema creation (its ConcurrencyLine event) or ended.
+ * starts once that one has passed its schema creation (its first hook or node, SCHEMAS_CREATED) or ended. Shared
+ * runs need none of this: their on-run-start worker creates every schema before the others create theirs.
  */
 class SchemaGate {
     needs = new Map();
     owner = new Map();
     ready = new Set();
-    constructor(manifest, plan) {
-        for (const c of plan.chunks)
+    constructor(manifest, chunks) {
+        for (const c of chunks)
             this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
     }
     wait(c) {
@@ -45225,6 +45638,7 @@ function weigher(t, typeOf) {
 
 
 
+
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
@@ -45253,8 +45667,23 @@ function shapeRequest(s, p, log) {
     }
     return {
         parallel: s.parallel ?? (0,external_node_os_.availableParallelism)(), threads: s.threads, maxConnections: s.maxConnections,
-        profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p),
+        profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
     };
+}
+/**
+ * What only forked workers can share between dbt processes (worker_host.py SharedRun): on the subprocess path the
+ * project's hooks would run once per process, each on-run-end seeing its own chunk's results, and with favor-state
+ * each process would count the other chunks' nodes as unselected and read them from the state. There, the data
+ * comes first: one process, as plain dbt.
+ */
+function subprocessOneRun(s, p) {
+    if (p.runPath.kind !== 'subprocess')
+        return undefined;
+    const hooks = hooksRun(p.manifest, s.command);
+    const why = hooks.start + hooks.end > 0
+        ? `the project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results)`
+        : s.flags.favorState ? 'with favor-state each dbt process would read the other processes\' parents from the state (they are not in its selection)' : undefined;
+    return why && `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`;
 }
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
 function oneProcessReason(p) {
@@ -45363,8 +45792,8 @@ function publishOptions(s) {
 }
 function runOptions(s) {
     return {
-        command: s.command, state: s.state, defer: s.defer, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
-        memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir,
+        command: s.command, state: s.state, defer: s.defer, flags: s.flags, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
+        memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir, stallSeconds: s.stallSeconds,
     };
 }
 
@@ -45447,7 +45876,7 @@ function planLocal(r) {
         core/* warning */.$e(`One process: ${request.oneProcess}.`);
     core/* info */.pq(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
     const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
-    const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command });
+    const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
     if (chosen.shapesLine !== undefined)
         core/* info */.pq(chosen.shapesLine);
     if (chosen.budgetWarning !== undefined)
@@ -45471,12 +45900,15 @@ function execute(r, x) {
         partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
         log: runnerLog(mask), mask, weight: x.weight,
         describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
+        shared: p.runPath.kind === 'fork',
     });
 }
 /** Merge, notes, the run record, the report and its publication, then the artifacts. */
 async function reportRun(r, x, run, github) {
     const { settings: s, prepared: p } = r;
-    const { reports, outcomes, firstNodeAt } = run;
+    const { outcomes, firstNodeAt } = run;
+    // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
+    const reports = run.reports.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
     const mask = (t) => r.masker.mask(t);
     const wallSeconds = (Date.now() - p.started) / 1000;
     const span = executionSpan(reports);
@@ -45485,7 +45917,7 @@ async function reportRun(r, x, run, github) {
         chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
         // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-        planned: x.plan.chunks.flatMap((c) => c.nodes), elapsedSeconds: span ?? wallSeconds, command: s.command,
+        planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
         dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
     });
     const retried = [...outcomes.values()].flatMap((o) => o.retried);

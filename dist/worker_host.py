@@ -5,9 +5,14 @@ still its own OS process (dbt's "one invocation per process" rule holds), but it
 memory instead of paying Python imports and a partial parse again. See DBT-FACTS §13 for the facts relied on.
 
 Protocol (all integers big-endian):
-- stdin: one JSON request per line: {"op": "invoke" | "fork" | "signal" | "fork_check" | "shutdown", ...}.
-- stdout: frames. Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an invocation),
-  id (uint32: the invocation id; 0 for the host), payload length (uint32); then the payload.
+- stdin: one JSON request per line: {"op": "invoke" | "fork" | "notify" | "signal" | "fork_check" | "shutdown", ...}.
+- stdout: frames. Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an invocation,
+  b"N" a worker's notices: JSON lines such as {"notice": "started", "ok": true}), id (uint32: the invocation id;
+  0 for the host), payload length (uint32); then the payload.
+- a worker's control pipe (host -> worker): "<0|1> <unique_id>" lines, every final status of the run's other
+  invocations (0: it succeeded, 1: it blocks downstream, 2: neither, a model with on_error: continue that failed),
+  START_UID among them once the run's on-run-start has run (1: it failed); "D <json>" lines: relations another
+  worker's cache dropped ([[database, schema, identifier], ...]: a `drop ... cascade` took dependent views with it).
 - stderr: the host's own diagnostics, plain text.
 
 An "invoke" runs dbt in the host itself (deps, parse, ls: sequential, read-only steps); its output is captured
@@ -31,6 +36,10 @@ import traceback
 from typing import Any, Dict, List, Optional, Set, Tuple
 
 HEADER = struct.Struct(">cII")
+# Fault injection for the action's fault tests (faults that real dbt cannot be made to produce on purpose):
+# PARALLEL_DBT_FAULT=drop-status (the host loses the first status it should forward of each node, to each worker),
+# control-thread (a worker's control thread dies on its first read), deaf (a worker ignores every node status).
+FAULT = os.environ.get("PARALLEL_DBT_FAULT", "")
 READ_SIZE = 65536
 PR_SET_PDEATHSIG = 1
 
@@ -175,7 +184,7 @@ class Gate:
     downstream of it, as one `dbt build` would (the task's _skipped_children, as _mark_dependent_errors does).
     """
 
-    def __init__(self, waits_for: Dict[str, List[str]], known: List[Tuple[str, bool]]) -> None:
+    def __init__(self, waits_for: Dict[str, List[str]]) -> None:
         self.lock = threading.Lock()
         self.pending: Dict[str, Set[str]] = {uid: set(ps) for uid, ps in waits_for.items() if ps}
         self.children: Dict[str, List[str]] = {}
@@ -186,8 +195,6 @@ class Gate:
         self.queue: Any = None
         self.task: Any = None
         self.original_find: Any = None
-        for uid, blocks in known:
-            self.settle(uid, blocks)
 
     def waiting(self, uid: str) -> bool:
         return bool(self.pending.get(uid))
@@ -254,25 +261,307 @@ class Gate:
         setattr(GraphQueue, "_find_new_additions", find_new_additions)
         setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
 
+    def release_all(self) -> None:
+        """Settles every parent still awaited as blocking: dbt then skips what waited for it (never waits forever)."""
+        with self.lock:
+            parents = list(self.children)
+        for parent in parents:
+            self.notify(parent, True)
+
+    def waited(self) -> Dict[str, List[str]]:
+        with self.lock:
+            return {uid: sorted(ps) for uid, ps in self.pending.items()}
+
+
+START_UID = "parallel-dbt:on-run-start"
+"""The pseudo node whose status says that the run's on-run-start has run (1: it failed)."""
+
+
+def relation_type_of(node: Any) -> Optional[str]:
+    """The relation type a built node leaves in the warehouse, as the adapter's cache records it; None if unknown."""
+    resource = str(getattr(node, "resource_type", ""))
+    materialized = str(getattr(getattr(node, "config", None), "materialized", "") or "")
+    if resource in ("seed", "snapshot") or materialized in ("table", "incremental", "snapshot", "seed"):
+        return "table"
+    if materialized in ("view", "materialized_view"):
+        return materialized
+    return None
+
+
+def parse_time(value: Any) -> Any:
+    if not isinstance(value, str) or value == "":
+        return None
+    try:
+        from datetime import datetime
+
+        return datetime.fromisoformat(value.rstrip("Z"))
+    except ValueError:
+        return None
+
+
+class SharedRun:
+    """What the forked workers of one run share, so that together they behave as one dbt invocation (DBT-FACTS §16).
+
+    - Relations: a node another worker built is added to this worker's relation cache (once its cache exists, for a
+      schema it holds), so that ref() under --defer and every macro that asks whether a relation exists
+      (adapter.get_relation, load_relation: dbt_utils' get_column_values, star, ...) see it, as the one process
+      that built it would.
+    - Selected resources: dbt's `selected_resources` (favor-state's test in ref(), the Jinja variable) holds the
+      run's whole selection, not this worker's share of it.
+    - on-run-start: the "run" worker creates the schemas of the whole run and runs the hooks, then tells the host
+      (notice "started"); "wait" workers hold their own before_run until START_UID arrives and skip the hooks
+      (their schemas exist by then: no concurrent CREATE SCHEMA); "skip" workers start after it ran.
+    - on-run-end: chunk workers skip it ("skip"); one end-only invocation ("run" with a results file) runs no node
+      and gives the hooks the results of the whole run, after every chunk.
+    """
+
+    def __init__(self, spec: Dict[str, Any], gate: Optional[Gate], notices_fd: int) -> None:
+        self.run_nodes = frozenset(str(u) for u in spec.get("nodes", []))
+        self.start = str(spec.get("start", "run"))
+        self.end = str(spec.get("end", "run"))
+        results = spec.get("results")
+        self.results_path: Optional[str] = str(results) if results else None
+        self.gate = gate
+        self.notices_fd = notices_fd
+        self.lock = threading.Lock()
+        self.started = threading.Event()
+        self.start_ok = True
+        self.built: List[str] = []
+        self.adapter: Any = None
+        self.config: Any = None
+        self.manifest: Any = None
+        # Set while this thread applies another worker's drops: those are not announced again.
+        self.local = threading.local()
+
+    # ---- what the host tells this worker ------------------------------------------------------------------
+    def settle(self, uid: str, status: int) -> None:
+        """A final status of another invocation (PeerStatus: 0 succeeded, 1 blocks downstream, 2 neither)."""
+        if uid == START_UID:
+            self.start_ok = status == 0
+            self.started.set()
+            return
+        if FAULT == "deaf":
+            return
+        if status == 0:
+            self.peer_built(uid)
+        if self.gate is not None:
+            self.gate.notify(uid, status == 1)
+
     def listen(self, fd: int) -> None:
-        """Reads "<0|1> <unique_id>" lines (1: the status blocks downstream) until the pipe closes."""
+        """Reads "<0|1> <unique_id>" lines until the pipe closes. If the pipe closes, or this thread fails, while
+        something still waits, it is released as failed (dbt skips it) rather than left waiting forever."""
 
         def run() -> None:
             buffer = b""
-            while True:
-                try:
-                    data = os.read(fd, READ_SIZE)
-                except OSError:
-                    return
-                if not data:
-                    return
-                buffer += data
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    if len(line) > 2:
-                        self.notify(line[2:].decode("utf-8"), line[:1] == b"1")
+            try:
+                while True:
+                    try:
+                        data = os.read(fd, READ_SIZE)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        break
+                    if FAULT == "control-thread":
+                        raise RuntimeError("fault injected: PARALLEL_DBT_FAULT=control-thread")
+                    buffer += data
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        if len(line) > 2 and line[:1] in (b"0", b"1", b"2"):
+                            self.settle(line[2:].decode("utf-8"), int(line[:1]))
+                        elif line[:2] == b"D ":
+                            self.peer_dropped(json.loads(line[2:]))
+                why = "the control pipe closed"
+            except Exception as e:  # noqa: BLE001 - whatever broke, nothing may wait forever
+                why = f"the control thread failed ({type(e).__name__}: {e})"
+            self.release_all(why)
 
-        threading.Thread(target=run, name="parallel-dbt-gate", daemon=True).start()
+        threading.Thread(target=run, name="parallel-dbt-control", daemon=True).start()
+
+    def release_all(self, why: str) -> None:
+        waited = self.gate.waited() if self.gate is not None else {}
+        if waited or not self.started.is_set():
+            held = ", ".join(f"{uid} (waits for {', '.join(ps)})" for uid, ps in sorted(waited.items())[:5])
+            sys.stderr.write(f"parallel-dbt: {why} while nodes waited{': ' + held if held else ''}; they are skipped.\n")
+            sys.stderr.flush()
+        if not self.started.is_set():
+            self.start_ok = False
+            self.started.set()
+        if self.gate is not None:
+            self.gate.release_all()
+
+    # ---- relations built by other workers -----------------------------------------------------------------
+    def peer_built(self, uid: str) -> None:
+        with self.lock:
+            self.built.append(uid)
+            if self.adapter is not None:
+                self.cache_add(uid)
+
+    def peer_dropped(self, relations: List[List[Optional[str]]]) -> None:
+        """Another worker's cache dropped these (a `drop ... cascade` in its materialization took dependent views with
+        it in the warehouse): this cache forgets them too, as the one process that ran the drop would have."""
+        if FAULT == "deaf":
+            return
+        with self.lock:
+            if self.adapter is None:
+                return  # the cache is populated later, from the warehouse as it is then
+            self.local.peer = True
+            try:
+                for database, schema, identifier in relations:
+                    self.adapter.cache.drop(self.adapter.Relation.create(database=database, schema=schema, identifier=identifier))
+            except Exception as e:  # noqa: BLE001 - a cache that cannot follow is read from the database instead
+                for database, schema, _ in relations:
+                    self.forget_schema(database, schema)
+                sys.stderr.write(f"parallel-dbt: could not drop relations another worker dropped ({type(e).__name__}: {e}); their schemas are read from the database again\n")
+            finally:
+                self.local.peer = False
+
+    def cache_ready(self, adapter: Any, config: Any, manifest: Any) -> None:
+        """The worker's relation cache exists: what other workers built meanwhile goes into it."""
+        with self.lock:
+            self.adapter, self.config, self.manifest = adapter, config, manifest
+            for uid in self.built:
+                self.cache_add(uid)
+
+    def cache_add(self, uid: str) -> None:
+        """Caller holds self.lock. Only schemas this worker's cache holds: for any other, dbt asks the database."""
+        node = self.manifest.nodes.get(uid) if self.manifest is not None else None
+        if node is None or not getattr(node, "is_relational", False) or getattr(node, "is_ephemeral_model", False):
+            return
+        relation: Any = None
+        try:
+            relation = self.adapter.Relation.create_from(self.config, node)
+            if (relation.database, relation.schema) not in self.adapter.cache:
+                return
+            kind = relation_type_of(node)
+            if kind is not None:
+                # get_relation_type is the adapter's RelationType enum (a class attribute, not a method).
+                relation = relation.incorporate(type=self.adapter.Relation.get_relation_type(kind))
+            self.adapter.cache.add(relation)
+        except Exception as e:  # noqa: BLE001 - what cannot be cached is looked up in the database instead
+            forgotten = relation is not None and self.forget_schema(relation.database, relation.schema)
+            sys.stderr.write(
+                f"parallel-dbt: could not cache {uid} built by another worker ({type(e).__name__}: {e})"
+                f"{'; its schema is read from the database again' if forgotten else ''}\n"
+            )
+
+    def forget_schema(self, database: Optional[str], schema: Optional[str]) -> bool:
+        """Drops a schema from the cache's list of cached schemas: dbt's next lookup in it lists it from the database
+        (adapters/base/impl.py list_relations) and caches that listing again."""
+        schemas = getattr(self.adapter.cache, "schemas", None)
+        if not isinstance(schemas, set):
+            return False
+        key = (database.lower() if database else database, schema.lower() if schema else schema)
+        with self.adapter.cache.lock:
+            schemas.discard(key)
+        return True
+
+    # ---- this worker's notices to the host ----------------------------------------------------------------
+    def notice(self, **fields: Any) -> None:
+        try:
+            write_all(self.notices_fd, (json.dumps(fields) + "\n").encode("utf-8"))
+        except OSError:
+            pass
+
+    # ---- the results of the whole run, for the end-only invocation ----------------------------------------
+    def load_results(self, manifest: Any) -> List[Any]:
+        import dataclasses
+
+        from dbt.artifacts.schemas.results import NodeStatus, TimingInfo
+        from dbt.artifacts.schemas.run import RunResult
+
+        with open(str(self.results_path), encoding="utf-8") as f:
+            entries = json.load(f).get("results", [])
+        out: List[Any] = []
+        for e in entries:
+            uid = str(e.get("unique_id", ""))
+            node = None
+            for where in ("nodes", "unit_tests", "functions"):
+                node = getattr(manifest, where, {}).get(uid)
+                if node is not None:
+                    break
+            if node is None:
+                continue
+            result = RunResult.from_node(node, NodeStatus(str(e.get("status"))), e.get("message"))
+            timing = [TimingInfo(name=str(t.get("name")), started_at=parse_time(t.get("started_at")), completed_at=parse_time(t.get("completed_at"))) for t in e.get("timing") or []]
+            out.append(dataclasses.replace(
+                result, thread_id=str(e.get("thread_id") or "Thread-1"), execution_time=float(e.get("execution_time") or 0.0),
+                adapter_response=dict(e.get("adapter_response") or {}), failures=e.get("failures"), timing=timing,
+            ))
+        return out
+
+    # ---- the patches -----------------------------------------------------------------------------------------
+    def install(self) -> None:
+        from dbt import selected_resources
+        from dbt.artifacts.schemas.results import RunStatus
+        from dbt.task.run import RunTask
+        from dbt.task.runnable import GraphRunnableTask
+
+        share = self
+        original_select = selected_resources.set_selected_resources
+        original_populate = GraphRunnableTask.populate_adapter_cache
+        original_before = RunTask.before_run
+        original_hooks = RunTask.safe_run_hooks
+        original_initialize = GraphRunnableTask._runtime_initialize
+        from dbt.adapters.cache import RelationsCache
+
+        original_remove = RelationsCache._remove_refs
+
+        def remove_refs(cache: Any, keys: Any) -> None:
+            keys = list(keys)
+            original_remove(cache, keys)
+            if keys and not getattr(share.local, "peer", False):
+                share.notice(notice="dropped", relations=[[k.database, k.schema, k.identifier] for k in keys])
+
+        def set_selected_resources(selected: Any) -> None:
+            original_select(set(selected) | share.run_nodes)
+
+        def runtime_initialize(task: Any) -> None:
+            original_initialize(task)
+            # dbt 1.12 points a foreign key constraint at the deferred relation when its target is not selected
+            # (compilation.py _compile_relation_for_foreign_key_constraint_to): the run's selection, not the chunk's.
+            compiler = getattr(task, "compiler", None)
+            if compiler is not None and isinstance(getattr(compiler, "selected_node_ids", None), set):
+                compiler.selected_node_ids = set(compiler.selected_node_ids) | share.run_nodes
+
+        def populate_adapter_cache(task: Any, adapter: Any, required_schemas: Any = None) -> None:
+            original_populate(task, adapter, required_schemas)
+            share.cache_ready(adapter, task.config, task.manifest)
+
+        def before_run(task: Any, adapter: Any, selected_uids: Any) -> Any:
+            if share.start == "run" and share.results_path is None:
+                status = original_before(task, adapter, frozenset(selected_uids) | share.run_nodes)
+                share.notice(notice="started", ok=status is None or status == RunStatus.Success)
+            else:
+                if share.start == "wait":
+                    while not share.started.wait(0.5):
+                        pass
+                status = original_before(task, adapter, selected_uids)
+                # The run's on-run-start failed in another worker: as one dbt, this worker's nodes follow that status.
+                if not share.start_ok:
+                    status = RunStatus.Error
+            share.notice(notice="running")
+            return status
+
+        def safe_run_hooks(task: Any, adapter: Any, hook_type: Any, extra_context: Any) -> Any:
+            kind = str(getattr(hook_type, "value", hook_type))
+            runs = share.start == "run" and share.results_path is None if kind == "on-run-start" else share.end == "run"
+            if not runs:
+                return RunStatus.Success
+            return original_hooks(task, adapter, hook_type, extra_context)
+
+        def execute_nodes(task: Any) -> Any:
+            task.node_results.extend(share.load_results(task.manifest))
+            return task.node_results
+
+        setattr(selected_resources, "set_selected_resources", set_selected_resources)
+        setattr(GraphRunnableTask, "populate_adapter_cache", populate_adapter_cache)
+        setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
+        setattr(RelationsCache, "_remove_refs", remove_refs)
+        setattr(RelationsCache, "_remove_refs", remove_refs)
+        setattr(RunTask, "before_run", before_run)
+        setattr(RunTask, "safe_run_hooks", safe_run_hooks)
+        if self.results_path is not None:
+            setattr(GraphRunnableTask, "execute_nodes", execute_nodes)
 
 
 class Host:
@@ -283,6 +572,7 @@ class Host:
         self.workers: Dict[int, Worker] = {}
         self.pid = os.getpid()
         self.frozen = False
+        self.dropped: Set[Tuple[int, str]] = set()
 
     def diag(self, text: str) -> None:
         os.write(self.diag_fd, (text.rstrip("\n") + "\n").encode("utf-8", "replace"))
@@ -339,7 +629,9 @@ class Host:
             return False, f"the host runs {len(busy)} native thread(s) after parsing ({', '.join(busy)}): forking would be unsafe"
         return True, ""
 
-    def fork(self, ident: int, argv: List[str], gate: Optional[Dict[str, Any]] = None) -> None:
+    def fork(self, ident: int, argv: List[str], share: Optional[Dict[str, Any]] = None) -> None:
+        """Forks a worker running dbtRunner(manifest=...).invoke(argv). With `share` (a run of several invocations)
+        the worker takes part in the run as SharedRun says, with a control pipe in and a notice pipe out."""
         ok, why = self.fork_check()
         if not ok:
             self.channel.message(ident, event="exit", id=ident, code=2, signal=None, error=why)
@@ -351,17 +643,17 @@ class Host:
             self.frozen = True
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
-        ctl_r, ctl_w = os.pipe() if gate is not None else (-1, -1)
+        ctl_r, ctl_w = os.pipe() if share is not None else (-1, -1)
+        note_r, note_w = os.pipe() if share is not None else (-1, -1)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the worker
             code = 2
             try:
-                os.close(out_r)
-                os.close(err_r)
-                if ctl_w >= 0:
-                    os.close(ctl_w)
+                for fd in (out_r, err_r, ctl_w, note_r):
+                    if fd >= 0:
+                        os.close(fd)
                 for w in self.workers.values():
                     for fd in w.fds:
                         os.close(fd)
@@ -377,14 +669,21 @@ class Host:
                 os.close(out_w)
                 os.close(err_w)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                # SIGTERM as SIGINT: dbt cancels its queries and writes what it has (KeyboardInterrupt).
+                signal.signal(signal.SIGTERM, signal.default_int_handler)
                 set_parent_death_signal(signal.SIGINT)
                 if os.getppid() != self.pid:
                     os._exit(2)
-                if gate is not None:
-                    g = Gate(gate.get("waits_for", {}), [(str(u), bool(b)) for u, b in gate.get("known", [])])
-                    g.install()
-                    g.listen(ctl_r)
+                if share is not None:
+                    waits_for = share.get("waits_for")
+                    gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
+                    run = SharedRun(share, gate, note_w)
+                    for uid, status in share.get("known", []):
+                        run.settle(str(uid), int(status))
+                    if gate is not None:
+                        gate.install()
+                    run.install()
+                    run.listen(ctl_r)
                 from dbt.cli.main import dbtRunner
 
                 result = dbtRunner(manifest=self.manifest).invoke(argv)
@@ -406,7 +705,14 @@ class Host:
         os.close(err_w)
         if ctl_r >= 0:
             os.close(ctl_r)
-        self.workers[ident] = Worker(ident, pid, out_r, err_r, ctl_w if ctl_w >= 0 else None)
+        if note_w >= 0:
+            os.close(note_w)
+        worker = Worker(ident, pid, out_r, err_r, ctl_w if ctl_w >= 0 else None)
+        if note_r >= 0:
+            # Notices first: pump relays ready descriptors in this order, so a drop the worker announced reaches the
+            # action before the result event it wrote after it (and so before the node's status reaches others).
+            worker.fds = {note_r: b"N", **worker.fds}
+        self.workers[ident] = worker
         self.channel.message(ident, event="started", id=ident, pid=pid)
 
     def signal_worker(self, ident: int, name: str) -> None:
@@ -483,12 +789,18 @@ class Host:
                 pass
             w.ctl_fd = None
 
-    def notify(self, ident: int, done: List[Any]) -> None:
-        """Forwards final statuses of other workers' nodes to a gated worker's control pipe."""
+    def notify(self, ident: int, done: List[Any], dropped: Optional[List[Any]] = None) -> None:
+        """Forwards final statuses of other invocations' nodes (and START_UID) to a worker's control pipe."""
         w = self.workers.get(ident)
         if w is None or w.ctl_fd is None or w.status is not None:
             return
-        data = "".join(f"{1 if blocks else 0} {uid}\n" for uid, blocks in done).encode("utf-8")
+        if FAULT == "drop-status":
+            kept = [(uid, status) for uid, status in done if (ident, str(uid)) in self.dropped]
+            self.dropped.update((ident, str(uid)) for uid, _ in done)
+            done = kept
+        data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
+        if dropped:
+            data = f"D {json.dumps(dropped)}\n".encode("utf-8") + data
         try:
             write_all(w.ctl_fd, data)
         except OSError:
@@ -514,9 +826,9 @@ class Host:
         if op == "invoke":
             self.invoke(ident, [str(a) for a in req["argv"]], bool(req.get("keep_manifest", False)))
         elif op == "fork":
-            self.fork(ident, [str(a) for a in req["argv"]], req.get("gate"))
+            self.fork(ident, [str(a) for a in req["argv"]], req.get("share"))
         elif op == "notify":
-            self.notify(ident, req.get("done", []))
+            self.notify(ident, req.get("done", []), req.get("dropped"))
         elif op == "signal":
             self.signal_worker(ident, str(req.get("sig", "INT")))
         elif op == "fork_check":
