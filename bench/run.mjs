@@ -4,7 +4,7 @@
 //
 //   node bench/run.mjs --help
 import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,26 +29,32 @@ One shape (--only takes one name or several, comma-separated):
   node bench/run.mjs --only remote --scale 0.1 --no-prefect --no-fixed --no-plan # small, for development
   node bench/run.mjs --only cpu --variants single,action --repeat 3              # one dbt vs the action, 3 runs each
   node bench/run.mjs --only example --no-plan --out bench/results/try            # report elsewhere
+  node bench/run.mjs --only slimci --no-prefect --no-fixed --no-plan             # a PR run with defer only
 
-Shapes (default: all four, in this order):
+Shapes (default: all five, in this order):
   cpu       2,004 nodes, no sleeps: dbt's own CPU is the work.            budget 8   (≈ 4.5 min; --no-prefect ≈ 2.5 min)
   latency   254 nodes, models wait 1.5 s (5 s on a chain) in PostgreSQL.  budget 8   (≈ 4 min; --no-prefect ≈ 3 min)
   remote    1,500 singular tests that each wait 0.1–0.3 s, 20 models.     budget 32  (≈ 7.5 min; --no-prefect ≈ 5 min)
+  slimci    remote's project as a PR run with defer: a plain dbt build of it all as prod (timed apart), 4 root
+            models changed, then build --select state:modified+ --defer --state <prod target> (≈ 55 % of the
+            nodes), each variant into a fresh schema of the same database; their relations' row counts are
+            compared. Only the variants single and action. budget 32  (≈ 4 min)
   example   the repository's example/ project: plain dbt build (profile threads) vs the action, default inputs
             (≈ 0.5–1 min; only the variants single and action; --scale only shortens its sleeps; no fixed costs)
-  Times: full size, 2 shared cores, the action before the worker host. All of it ≈ 18 min (--no-prefect ≈ 13 min);
+  Times: full size, 2 shared cores, the action before the worker host (slimci: with it). All of it ≈ 22 min
+  (--no-prefect ≈ 17 min);
   --scale 0.1 takes 0.5–1.5 min per shape.
 
 Options (each value either as the next argument or after '=': --scale 0.1, --scale=0.1):
-  --only S,S         shapes to run: cpu, latency, remote, example (default: all four)
+  --only S,S         shapes to run: cpu, latency, remote, slimci, example (default: all five)
   --scale X          X > 0: multiplies model and test counts, and the sleeps (not below 25 %; remote's 0.1–0.3 s
                      waits stay) (default 1)
   --budget B         B ≥ 2: warehouse connection budget for every generated shape (default: the shape's own: cpu 8,
-                     latency 8, remote 32); one dbt gets --threads B-1, the action max-connections B
+                     latency 8, remote 32, slimci 32); one dbt gets --threads B-1, the action max-connections B
   --parallel P       P ≥ 1: the action's parallel input on generated shapes (default: nproc)
   --variants V,V     any of single, seed-style, prefect, action (default: all four; single always runs: it is the
-                     reference; action means both action rows, without and with timings; the example only has
-                     single and action)
+                     reference; action means both action rows, without and with timings; the example and
+                     slimci only have single and action)
   --repeat N         N ≥ 1: run every variant N times; the table shows the median wall (default 1)
   --no-prefect       skip prefect-dbt (its first use installs it into bench/work/prefect-venv)
   --no-fixed         skip the fixed-cost measurements (cold parse, chunk start-up; ≈ 1 min; on the cpu project,
@@ -62,10 +68,10 @@ An unknown option, a missing or invalid value, or an argument that is no option 
 and exit status 2.
 
 Everything:
-  npm run bench                                                                  # all four shapes (≈ 18 min)
+  npm run bench                                                                  # all five shapes (≈ 22 min)
   npm run bench -- --no-prefect                                                  # everything but prefect-dbt`;
 
-const ALL_SHAPES = ['cpu', 'latency', 'remote', 'example'];
+const ALL_SHAPES = ['cpu', 'latency', 'remote', 'slimci', 'example'];
 const ALL_VARIANTS = ['single', 'seed-style', 'prefect', 'action'];
 
 /**
@@ -188,7 +194,7 @@ const PREDICTION_TOLERANCE = 0.25;
 const spending = (budget) => ({ budget, singleThreads: budget - 1, actionThreads: Math.max(1, Math.floor(budget / PARALLEL) - 1) });
 
 /**
- * @typedef {'cpu' | 'latency' | 'remote' | 'example'} ShapeKind
+ * @typedef {'cpu' | 'latency' | 'remote' | 'slimci' | 'example'} ShapeKind
  * @typedef {object} Shape
  * @property {string} key
  * @property {string} title
@@ -198,6 +204,7 @@ const spending = (budget) => ({ budget, singleThreads: budget - 1, actionThreads
  * @property {import('./generate.mjs').ProjectOptions} [gen]
  * @property {string} [vars]       --vars for the example project
  * @property {string[]} variants   variants that make sense for this shape
+ * @property {number} [changeRoots] slimci: how many root models (layer 0) the PR changes, the first of each tag in turn
  */
 
 /**
@@ -211,6 +218,9 @@ function shapes(scale) {
   /** @param {number} x */
   const s = (x) => Math.round(x * Math.min(1, Math.max(0.25, scale)) * 100) / 100;
   const all = ['single', 'seed-style', 'prefect', 'action', 'action-timings'];
+  /** @type {import('./generate.mjs').ProjectOptions} */
+  const remoteGen = { name: 'bench_remote', models: Math.max(4, Math.round(20 * Math.min(1, scale * 2))), testsPerModel: 0, tags: 4, skew: 0, crossTagRefProb: 0.1, layers: 3, tableShare: 0.3, seedRows: 10, seed: 23,
+    singularTests: { count: n(1500), minSeconds: 0.1, maxSeconds: 0.3 } };
   return {
     cpu: {
       key: 'cpu', title: 'CPU-bound', kind: 'cpu', budget: 8, variants: all,
@@ -226,8 +236,14 @@ function shapes(scale) {
     remote: {
       key: 'remote', title: 'Remote-warehouse tests', kind: 'remote', budget: 32, variants: all,
       describe: 'singular tests (tests/*.sql) that each wait 0.1–0.3 s in PostgreSQL (pg_sleep, uniform, deterministic PRNG) and return no row, spread round-robin over a few small models: no local CPU beyond dbt\'s own, as a large test suite on Snowflake or BigQuery',
-      gen: { name: 'bench_remote', models: Math.max(4, Math.round(20 * Math.min(1, scale * 2))), testsPerModel: 0, tags: 4, skew: 0, crossTagRefProb: 0.1, layers: 3, tableShare: 0.3, seedRows: 10, seed: 23,
-        singularTests: { count: n(1500), minSeconds: 0.1, maxSeconds: 0.3 } },
+      gen: remoteGen,
+    },
+    // Slim CI: the remote project (the shape where processes win; a PR's test suite on a remote warehouse) run as a
+    // pull request's build with defer. See runSlimProd and slimRelations.
+    slimci: {
+      key: 'slimci', title: 'Slim CI (remote, defer)', kind: 'slimci', budget: 32, variants: ['single', 'action', 'action-timings'], changeRoots: 4,
+      describe: 'the remote project as a pull request\'s run: built whole once as prod with plain dbt (schema prod; its target/ is the state), then 4 root models changed (the first root model of each tag gets `where p0.id <> 1`: one row fewer, so a child that read the prod relation instead of the PR\'s has one row more), and every variant runs `build --select state:modified+ --defer --state <prod target>` into a fresh schema of the same database; after the runs, the statuses and the row count of every relation are compared with plain dbt\'s',
+      gen: remoteGen,
     },
     example: {
       key: 'example', title: 'Example project', kind: 'example', variants: ['single', 'action'],
@@ -484,7 +500,7 @@ function planLib() {
  * - cpu: the threads of one process wait for each other (the GIL), so execution_time is inflated and W / S is no
  *   bound; the CPU term replaces it: (CPU seconds of dbt + PostgreSQL in the reference run) / cores.
  * - remote: the waits are known (Σ pg_sleep of the tests), execution_time is inflated by the GIL as in cpu:
- *   max(CP, Σ sleep / S, CPU / cores).
+ *   max(CP, Σ sleep / S, CPU / cores). slimci the same, with Σ pg_sleep of the nodes its PR run ran.
  * @param {PlanLib} lib
  * @param {{ runResults: string, manifest: string, kind: ShapeKind, slots: number, cpuSeconds: number, startup: number, sleepSeconds?: number }} o
  * @returns {LowerBound | undefined}
@@ -507,7 +523,7 @@ function lowerBound(lib, { runResults, manifest, kind, slots, cpuSeconds, startu
   if (kind === 'cpu') {
     dag = Math.max(bound(0), cpuTerm);
     formula = 'max(CP, CPU / cores)';
-  } else if (kind === 'remote') {
+  } else if (kind === 'remote' || kind === 'slimci') {
     dag = Math.max(bound(sleepSeconds ?? 0), cpuTerm);
     formula = `max(CP, Σ sleep / ${slots}, CPU / cores)`;
   } else {
@@ -581,13 +597,18 @@ function copyProject(src, dest) {
   return dest;
 }
 
-/** @param {string} db */
-function dbEnv(db) {
+/**
+ * The environment of a dbt run (or the action) against one database; `schema` sets the generated profile's target
+ * schema (PARALLEL_DBT_PG_SCHEMA; default 'bench'), as slimci's prod and PR runs need in one database.
+ * @param {string} db
+ * @param {string} [schema]
+ */
+function dbEnv(db, schema) {
   if (!pgServer) throw new Error('PostgreSQL is not running');
   return {
     ...process.env, PATH: `${DBT_BIN}:${process.env.PATH}`, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
     PARALLEL_DBT_PG_HOST: pgServer.host, PARALLEL_DBT_PG_PORT: String(pgServer.port), PARALLEL_DBT_PG_USER: pgServer.user,
-    PARALLEL_DBT_PG_PASSWORD: pgServer.password, PARALLEL_DBT_PG_DATABASE: db,
+    PARALLEL_DBT_PG_PASSWORD: pgServer.password, PARALLEL_DBT_PG_DATABASE: db, ...(schema ? { PARALLEL_DBT_PG_SCHEMA: schema } : {}),
   };
 }
 
@@ -610,12 +631,26 @@ async function freshDb(name) {
  * @property {number} singleThreads        one dbt's --threads (B − 1, or the profile's threads)
  * @property {string} [vars]
  * @property {number} rep                  0-based repetition (--repeat)
+ * @property {SlimState} [slim]            slimci: the prod state to defer to; every variant gets a fresh schema of its database
  */
 
 /** @param {Ctx} ctx @param {string} id */
 const runDir = (ctx, id) => join(ctx.dir, ctx.rep ? `${id}-r${ctx.rep + 1}` : id);
 /** @param {Ctx} ctx @param {string} id */
 const dbName = (ctx, id) => `${ctx.key}_${id}${ctx.rep ? `_r${ctx.rep + 1}` : ''}`;
+/** slimci: the fresh target schema of one variant's PR run (its models go to <it>_<tag>). @param {Ctx} ctx @param {string} id */
+const slimSchema = (ctx, id) => `pr_${id.replace(/-/g, '_')}${ctx.rep ? `_r${ctx.rep + 1}` : ''}`;
+/**
+ * A variant's database environment: a fresh database, or (slimci) a fresh schema in the database that holds prod.
+ * @param {Ctx} ctx
+ * @param {string} id
+ * @returns {Promise<{ env: ReturnType<typeof dbEnv>, schema?: string }>}
+ */
+async function variantDb(ctx, id) {
+  if (!ctx.slim) return { env: dbEnv(await freshDb(dbName(ctx, id.replace(/-/g, '_')))) };
+  const schema = slimSchema(ctx, id);
+  return { env: dbEnv(ctx.slim.db, schema), schema };
+}
 
 /**
  * (1) One `dbt build --threads B-1` (the example: no --threads, the profile's): what users run today. JSON log lines
@@ -625,11 +660,12 @@ const dbName = (ctx, id) => `${ctx.key}_${id}${ctx.rep ? `_r${ctx.rep + 1}` : ''
 async function variantSingle(ctx) {
   const dir = runDir(ctx, 'single');
   const proj = copyProject(ctx.project, join(dir, 'project'));
-  const env = dbEnv(await freshDb(dbName(ctx, 'single')));
+  const { env, schema } = await variantDb(ctx, 'single');
   const logFile = join(dir, 'dbt.log');
   const args = ['--log-format', 'json', 'build', '--project-dir', proj, '--profiles-dir', proj];
   if (ctx.budget !== undefined) args.push('--threads', String(ctx.singleThreads));
   if (ctx.vars) args.push('--vars', ctx.vars);
+  if (ctx.slim) args.push('--select', 'state:modified+', '--defer', '--state', ctx.slim.state);
   const r = await measured(async () => {
     const p = await run(DBT, args, { env, cwd: proj, log: logFile });
     return { ...p, wall: p.seconds };
@@ -638,8 +674,8 @@ async function variantSingle(ctx) {
   const first = firstNodeStartAt(logFile, [results]);
   const threads = ctx.budget !== undefined ? `${ctx.singleThreads}` : `${ctx.singleThreads} (profile)`;
   return {
-    name: ctx.budget !== undefined ? 'one dbt process' : 'plain dbt build', id: 'single', budget: `1 × (${threads} + 1) = ${ctx.singleThreads + 1}`, ...r,
-    exit: r.code, resultsFiles: [results], manifest: join(proj, 'target', 'manifest.json'),
+    name: ctx.slim ? 'one dbt process, --defer' : ctx.budget !== undefined ? 'one dbt process' : 'plain dbt build', id: 'single', budget: `1 × (${threads} + 1) = ${ctx.singleThreads + 1}`, ...r,
+    exit: r.code, resultsFiles: [results], manifest: join(proj, 'target', 'manifest.json'), schema,
     firstNodeStart: first ? round((first.at - r.startedAt) / 1000, 2) : undefined, firstNodeSource: first?.source,
     startup: first ? (first.at - r.startedAt) / 1000 : undefined,
   };
@@ -902,7 +938,7 @@ async function variantAction(ctx, { timings }) {
   const dir = runDir(ctx, id);
   rmSync(dir, { recursive: true, force: true });
   const proj = copyProject(ctx.project, join(dir, 'project'));
-  const env = dbEnv(await freshDb(dbName(ctx, id.replace('-', '_'))));
+  const { env, schema } = await variantDb(ctx, id);
   const runnerTemp = join(dir, 'runner-temp');
   mkdirSync(runnerTemp, { recursive: true });
   /** @type {Record<string, string>} */
@@ -911,6 +947,7 @@ async function variantAction(ctx, { timings }) {
   if (ctx.budget !== undefined) Object.assign(inputs, { parallel: String(PARALLEL), 'max-connections': String(ctx.budget), 'work-dir': join(dir, 'work') });
   if (ctx.vars) inputs.vars = ctx.vars;
   if (timings) inputs.timings = timings;
+  if (ctx.slim) Object.assign(inputs, { select: 'state:modified+', state: ctx.slim.state, defer: 'true' });
   /** @type {LogLine[]} */
   const lines = [];
   let buf = '';
@@ -952,8 +989,138 @@ async function variantAction(ctx, { timings }) {
   return {
     name: base, id,
     budget: P !== undefined && T !== undefined ? `${P} × (${T} + 1) = ${P * (T + 1)}` : '?', ...rest, exit: res.code,
-    resultsFiles: results ? [results] : [], timings, action: phases, record, recordFile: rec && recordFile ? relative(ROOT, recordFile) : undefined,
+    resultsFiles: results ? [results] : [], timings, action: phases, record, recordFile: rec && recordFile ? relative(ROOT, recordFile) : undefined, schema,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slim CI (slimci): a pull request's run with defer. One database holds prod (schema prod, built whole by plain dbt
+// before anything is measured) and one fresh schema per variant run; the PR's project has a few root models
+// changed, and every variant builds state:modified+ with --defer --state <prod target>. Afterwards every variant's
+// relations are counted (count(*)) and compared with plain dbt's, table by table.
+/**
+ * @typedef {object} SlimState
+ * @property {string} db            the database of prod and of every PR schema (defer reads across schemas)
+ * @property {string} prodSchema
+ * @property {string} state         the prod build's target/ (its manifest.json is the state)
+ * @property {string} project       the PR's copy of the project, the changed models in it
+ * @property {string[]} changed     the changed models
+ * @property {{ wall: number, exit: number | null, nodes: number, passed: number, cpuClient: number, cpuPostgres: number, load1: number }} prod
+ */
+
+/**
+ * Slim CI, before anything is measured: (1) plain dbt builds the whole project as prod into schema prod of a fresh
+ * database (timed, shown apart); its target/ is the state; (2) the PR's copy of the project gets `changeRoots`
+ * root models changed: the first root model (layer 0) of each tag in turn. The change adds `where p0.id <> 1`: one
+ * row fewer, so a child that read the prod relation instead of the PR's would have one row more than plain dbt's.
+ * @param {{ dir: string, info: any, shape: Shape, singleThreads: number }} o
+ * @returns {Promise<SlimState>}
+ */
+async function prepareSlim({ dir, info, shape, singleThreads }) {
+  const db = await freshDb(shape.key);
+  const prodSchema = 'prod';
+  const prodProject = copyProject(info.dir, join(dir, 'prod', 'project'));
+  const r = await measured(async () => {
+    const p = await run(DBT, ['--log-format', 'json', 'build', '--project-dir', prodProject, '--profiles-dir', prodProject, '--threads', String(singleThreads)],
+      { env: dbEnv(db, prodSchema), cwd: prodProject, log: join(dir, 'prod', 'dbt.log') });
+    return { ...p, wall: p.seconds };
+  });
+  const state = join(prodProject, 'target');
+  const statuses = statusesOf([join(state, 'run_results.json')]);
+  const passed = [...statuses.values()].filter((x) => OK.has(x[0].status)).length;
+  if (r.code !== 0 || !existsSync(join(state, 'manifest.json'))) {
+    throw new Error(`the prod build (plain dbt build into schema ${prodSchema}) exited ${r.code ?? r.signal} after ${round(r.wall)} s, ${passed} of ${statuses.size} nodes passed; see ${relative(ROOT, join(dir, 'prod', 'dbt.log'))}`);
+  }
+  const project = copyProject(info.dir, join(dir, 'pr-project'));
+  /** @type {string[][]} */
+  const roots = info.tags.map((/** @type {{ name: string }} */ t) => readdirSync(join(project, 'models', t.name)).filter((f) => f.startsWith(`${t.name}_l0_`) && f.endsWith('.sql')).sort());
+  /** @type {string[]} */
+  const changed = [];
+  for (let i = 0; changed.length < (shape.changeRoots ?? 4) && i < Math.max(...roots.map((x) => x.length)) * roots.length; i++) {
+    const t = i % roots.length;
+    const file = roots[t][Math.floor(i / roots.length)];
+    if (!file) continue;
+    const path = join(project, 'models', info.tags[t].name, file);
+    writeFileSync(path, `${readFileSync(path, 'utf8').replace(/\n*$/, '\n')}where p0.id <> 1 -- the pull request's change\n`);
+    changed.push(file.replace(/\.sql$/, ''));
+  }
+  return {
+    db, prodSchema, state, project, changed,
+    prod: { wall: round(r.wall, 2), exit: r.code, nodes: statuses.size, passed, cpuClient: r.cpuClient, cpuPostgres: r.cpuPostgres, load1: r.load1 },
+  };
+}
+
+/**
+ * What a run ran (run_results.json), by resource type, and the Σ of the pg_sleep waits in those nodes' SQL (the
+ * manifest's raw_code): the known waits of slimci's lower bound.
+ * @param {string} runResults
+ * @param {string} manifest
+ */
+function ranNodes(runResults, manifest) {
+  const rr = readJson(runResults);
+  const m = readJson(manifest);
+  /** @type {Record<string, number>} */
+  const byType = {};
+  let sleep = 0;
+  for (const r of rr?.results ?? []) {
+    const type = String(r.unique_id).split('.')[0];
+    byType[type] = (byType[type] ?? 0) + 1;
+    if (r.status === 'skipped') continue;
+    for (const x of String(m?.nodes?.[r.unique_id]?.raw_code ?? '').matchAll(/pg_sleep\(([\d.]+)\)/g)) sleep += Number(x[1]);
+  }
+  return { nodes: rr?.results?.length ?? 0, byType, sleepSeconds: round(sleep, 3) };
+}
+
+/**
+ * Row count of every relation (table, view, materialized view) a PR run left in its schemas: the target schema and
+ * <schema>_<tag> for every tag (the projects' +schema folders). Keys: "<tag>.<relation>" ("." alone: the target
+ * schema itself), so that two runs' schemas compare by key.
+ * @param {string} db
+ * @param {string} schema
+ * @param {string[]} tags
+ * @returns {Promise<Map<string, number>>}
+ */
+async function relationCounts(db, schema, tags) {
+  if (!pgServer) throw new Error('PostgreSQL is not running');
+  const c = await pgServer.client(db);
+  try {
+    const schemas = [schema, ...tags.map((t) => `${schema}_${t}`)];
+    const rels = await c.query(`select n.nspname as s, c.relname as r from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1::text[]) and c.relkind in ('r', 'v', 'm', 'p') order by 1, 2`, [schemas]);
+    /** @type {Map<string, number>} */
+    const out = new Map();
+    /** @param {string} x */
+    const q = (x) => `"${x.replace(/"/g, '""')}"`;
+    for (const { s, r } of rels.rows) {
+      const n = await c.query(`select count(*)::bigint as n from ${q(s)}.${q(r)}`);
+      out.set(`${s === schema ? '' : s.slice(schema.length + 1)}.${r}`, Number(n.rows[0].n));
+    }
+    return out;
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Relations of two runs compared by key: row counts, and relations only one of them has.
+ * @param {Map<string, number>} reference   plain dbt's
+ * @param {Map<string, number>} got         the variant's
+ * @returns {{ relations: number, referenceRelations: number, referenceRows: number, rows: number, differing: number, examples: string[] }}
+ */
+function diffRelationCounts(reference, got) {
+  /** @type {string[]} */
+  const examples = [];
+  let differing = 0;
+  for (const k of [...new Set([...reference.keys(), ...got.keys()])].sort()) {
+    const a = reference.get(k);
+    const b = got.get(k);
+    if (a === b) continue;
+    differing++;
+    examples.push(a === undefined ? `${k}: only in the variant's schema (${b} rows)` : b === undefined ? `${k}: missing (plain dbt's has ${a} rows)` : `${k}: ${b} rows, plain dbt's ${a}`);
+  }
+  /** @param {Map<string, number>} m */
+  const sum = (m) => [...m.values()].reduce((x, y) => x + y, 0);
+  return { relations: got.size, referenceRelations: reference.size, referenceRows: sum(reference), rows: sum(got), differing, examples: examples.slice(0, 5) };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1099,6 +1266,21 @@ async function runShape(shape) {
   const base = { key, dir, project: info.dir, info, title: shape.title, shape, budget: sp.budget, singleThreads: sp.singleThreads, vars: shape.vars, rep: 0 };
   /** @type {any[]} */
   const variants = [];
+  if (shape.kind === 'slimci') {
+    log(`${shape.title}: prod build (plain dbt build, --threads ${sp.singleThreads}, schema prod; not in the table) …`);
+    try {
+      base.slim = await prepareSlim({ dir, info, shape, singleThreads: sp.singleThreads });
+      base.project = base.slim.project;
+      log(`${shape.title}: prod build: ${base.slim.prod.wall} s, exit ${base.slim.prod.exit}, ${base.slim.prod.passed} of ${base.slim.prod.nodes} nodes passed; the PR changes ${base.slim.changed.join(', ')}`);
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      log(`${shape.title}: ${error}`);
+      const v = { name: 'one dbt process, --defer', id: 'single', error };
+      const out = await finishShape(shape, info, [v], v, sp);
+      out.seconds = Math.round((Date.now() - t0) / 1000);
+      return out;
+    }
+  }
   const wanted = (/** @type {string} */ id) => shape.variants.includes(id) && (id === 'single' || VARIANTS.includes(id === 'action-timings' ? 'action' : id));
   /**
    * Runs one variant REPEAT times; the row is the run with the median wall (the lower middle one for even N), with
@@ -1133,6 +1315,8 @@ async function runShape(shape) {
     if (ok.length > 1) {
       v.walls = ok.map((x) => round(x.wall, 2));
       v.wall = median(ok.map((x) => x.wall));
+      // slimci compares every run's schema, not only the median run's (not kept in latest.json)
+      v.repeats = ok.map((x) => ({ schema: x.schema, resultsFiles: x.resultsFiles }));
     }
     variants.push(v);
     return v;
@@ -1160,7 +1344,7 @@ async function runShape(shape) {
   // prefect-dbt last: its temporary Prefect server's aftermath slowed whatever ran right after it (seen twice:
   // the action's 1-process run took 72 s after it, 65–67 s elsewhere in the same session).
   if (WITH_PREFECT && wanted('prefect')) await step('prefect-dbt PER_WAVE', variantPrefect);
-  const out = await finishShape(shape, info, variants, single, sp);
+  const out = await finishShape(shape, info, variants, single, sp, base.slim);
   out.seconds = Math.round((Date.now() - t0) / 1000);
   log(`${shape.title}: done in ${out.seconds} s`);
   return out;
@@ -1173,8 +1357,9 @@ async function runShape(shape) {
  * @param {any[]} variants
  * @param {any} single
  * @param {{ budget: number | undefined, singleThreads: number }} sp
+ * @param {SlimState} [slimState]   slimci: prod, the state and the changed models
  */
-async function finishShape(shape, info, variants, single, sp) {
+async function finishShape(shape, info, variants, single, sp, slimState) {
   const reference = single.resultsFiles ? statusesOf(single.resultsFiles) : new Map();
   for (const v of variants) {
     if (v.unavailable || v.error || v.id === 'single') continue;
@@ -1183,6 +1368,53 @@ async function finishShape(shape, info, variants, single, sp) {
   if (single.resultsFiles) {
     const okCount = [...reference.values()].filter((s) => OK.has(s[0].status)).length;
     single.check = { correct: okCount === reference.size, text: okCount === reference.size ? `all ${okCount} nodes passed` : `${reference.size - okCount} of ${reference.size} not passed` };
+  }
+  /** @type {any} */
+  let slim;
+  if (shape.kind === 'slimci') {
+    slim = slimState ? { db: slimState.db, prodSchema: slimState.prodSchema, state: relative(ROOT, slimState.state), changed: slimState.changed, prod: slimState.prod } : {};
+    if (slimState && single.resultsFiles && single.schema && !single.error) {
+      const ran = ranNodes(single.resultsFiles[0], single.manifest);
+      slim.selected = { ...ran, share: info.nodes ? round(ran.nodes / info.nodes, 3) : undefined };
+      const tags = info.tags.map((/** @type {{ name: string }} */ t) => t.name);
+      try {
+        const ref = await relationCounts(slimState.db, single.schema, tags);
+        single.relations = { relations: ref.size, rows: [...ref.values()].reduce((a, b) => a + b, 0), schema: single.schema };
+        const models = ran.byType.model ?? 0;
+        if (ref.size !== models) single.relations.note = `${ref.size} relations for ${models} models run`;
+        for (const v of variants) {
+          if (v.unavailable || v.error || v.id === 'single' || !v.schema) continue;
+          // With --repeat: every run's schema against plain dbt's (the median run's); the row shows the worst run.
+          /** @type {{ schema: string, resultsFiles?: string[] }[]} */
+          const runs = v.repeats ?? [{ schema: v.schema }];
+          /** @type {any[]} */
+          const diffs = [];
+          for (const x of runs) {
+            /** @type {any} */
+            const d = { ...diffRelationCounts(ref, await relationCounts(slimState.db, x.schema, tags)), schema: x.schema };
+            if (x.resultsFiles && x.schema !== v.schema && !compare(reference, statusesOf(x.resultsFiles)).correct) d.statusesDiffer = true;
+            diffs.push(d);
+          }
+          v.relations = diffs.reduce((a, b) => (b.differing > a.differing ? b : a));
+          if (runs.length > 1) v.relations.runs = diffs.map((d) => ({ schema: d.schema, differing: d.differing, ...(d.statusesDiffer ? { statusesDiffer: true } : {}) }));
+          if (v.check && diffs.some((d) => d.statusesDiffer)) {
+            v.check.correct = false;
+            v.check.text = `${v.check.text}; WRONG: another run's statuses differ (${diffs.filter((d) => d.statusesDiffer).map((d) => d.schema).join(', ')})`;
+          }
+          if (v.check) {
+            v.check.correct = v.check.correct && v.relations.differing === 0;
+            v.check.text = `${v.check.text}; ${v.relations.differing === 0 ? `all ${v.relations.relations} relations have plain dbt's row counts` : `WRONG: ${v.relations.differing} of ${v.relations.referenceRelations} relations differ`}`;
+          }
+        }
+      } catch (e) {
+        slim.relationsError = `row counts: ${e instanceof Error ? e.message : String(e)}`;
+        for (const v of variants) {
+          if (!v.check || v.id === 'single') continue;
+          v.check.correct = false;
+          v.check.text = `${v.check.text}; WRONG: row counts not compared (${slim.relationsError})`;
+        }
+      }
+    }
   }
   /** @type {LowerBound | undefined} */
   let lb;
@@ -1193,14 +1425,15 @@ async function finishShape(shape, info, variants, single, sp) {
       try {
         lb = lowerBound(pl.lib, {
           runResults: single.resultsFiles[0], manifest: single.manifest, kind: shape.kind, slots: sp.budget !== undefined ? sp.budget - 1 : sp.singleThreads,
-          cpuSeconds: (single.cpuClient ?? 0) + (single.cpuPostgres ?? 0), startup: single.startup ?? 0, sleepSeconds: shape.kind === 'remote' ? info.singularSleepSeconds : undefined,
+          cpuSeconds: (single.cpuClient ?? 0) + (single.cpuPostgres ?? 0), startup: single.startup ?? 0,
+          sleepSeconds: shape.kind === 'remote' ? info.singularSleepSeconds : shape.kind === 'slimci' ? slim?.selected?.sleepSeconds : undefined,
         });
       } catch (e) {
         lbError = `lower bound: ${e instanceof Error ? e.message : String(e)}`;
       }
     } else lbError = pl.error;
   }
-  return { key: shape.key, title: shape.title, kind: shape.kind, describe: shape.describe, budget: sp.budget, singleThreads: sp.singleThreads, project: info, variants, lowerBound: lb, lowerBoundError: lbError, single, seconds: 0 };
+  return { key: shape.key, title: shape.title, kind: shape.kind, describe: shape.describe, budget: sp.budget, singleThreads: sp.singleThreads, project: info, variants, lowerBound: lb, lowerBoundError: lbError, single, slim, seconds: 0 };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1239,6 +1472,15 @@ function targetsOf(res) {
     for (const a of actions(s)) {
       const ratio = single.wall / a.wall;
       t.push({ target: `${s.title}, budget ${s.budget}: ${label(a)} ≥ ${need}× faster than one dbt with ${s.singleThreads} threads`, measured: `${round(single.wall)} / ${round(a.wall)} = ${round(ratio, 2)}×`, result: pass(ratio >= need) });
+    }
+  }
+  // Slim CI: the PR run with defer gives plain dbt's statuses and, relation by relation, its row counts.
+  for (const s of res.shapes.filter((/** @type {any} */ x) => x.kind === 'slimci')) {
+    for (const a of actions(s)) {
+      const r = a.relations;
+      t.push({ target: `${s.title}: ${label(a)} leaves the same relations as plain dbt --defer (count(*) per relation: 0 differ) and the same node statuses`,
+        measured: `${r ? `${r.differing} of ${r.referenceRelations} relations differ (plain dbt: ${r.referenceRelations} relations, ${r.referenceRows} rows; ${label(a)}: ${r.relations}, ${r.rows})` : `row counts not compared${s.slim?.relationsError ? ` (${s.slim.relationsError})` : ''}`}; statuses: ${a.check?.text?.split(';')[0] ?? '–'}`,
+        result: pass(Boolean(r) && a.check?.correct === true) });
     }
   }
   // Issue 11: start-up and an honest plan, on every action row.
@@ -1293,8 +1535,15 @@ function markdown(res) {
   L.push(`Machine: ${m.cores} cores (nproc), ${m.memoryGiB} GiB, ${m.cpuModel}; Node ${m.node}; dbt-core ${m.dbt}, dbt-postgres ${m.dbtPostgres}; ${m.postgres}; the action: dist/ of commit ${m.commit || '?'}; load average at start ${m.loadAtStart}. Scale ${res.options.scale}; ${REPEAT > 1 ? `every variant run ${REPEAT} times (the median wall counts); ` : ''}run took ${res.durationSeconds} s (${res.shapes.map((/** @type {any} */ s) => `${s.title} ${s.seconds} s`).join(', ')}${res.fixedCosts ? `, fixed costs ${res.fixedCosts.seconds ?? '?'} s` : ''}${res.plan50k ? `, planning ${res.plan50k.seconds ?? '?'} s` : ''}).`);
   const loads = res.shapes.flatMap((/** @type {any} */ s) => s.variants.map((/** @type {any} */ v) => v.load1)).filter((/** @type {any} */ x) => typeof x === 'number');
   const maxLoad = loads.length ? Math.max(...loads) : 0;
+  for (const s of res.shapes.filter((/** @type {any} */ x) => x.kind === 'slimci')) {
+    const wrong = s.variants.filter((/** @type {any} */ v) => v.id !== 'single' && v.check && !v.check.correct);
+    const differing = wrong.reduce((/** @type {number} */ n, /** @type {any} */ v) => n + (v.relations?.differing ?? 0), 0);
+    if (wrong.length || s.slim?.relationsError) {
+      L.push('', `**WRONG RESULT — ${s.title}: ${wrong.map((/** @type {any} */ v) => `${v.name}: ${v.check.text}`).join(' / ') || s.slim.relationsError}.** ${differing} relation(s) differ from plain dbt's in all; see "Slim CI" below.`);
+    }
+  }
   if (maxLoad > CORES) L.push('', `**Warning: the machine was busy** — the 1-minute load average at the start of a variant reached ${maxLoad} on ${CORES} cores (per variant in the notes below). Walls and ratios are noisy; compare rows measured under similar load, or use --repeat.`, '');
-  L.push(`Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${PARALLEL} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database.`, '');
+  L.push(`Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${PARALLEL} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database${res.shapes.some((/** @type {any} */ s) => s.kind === 'slimci') ? ' (Slim CI: a fresh schema in the database that holds prod)' : ''}.`, '');
   L.push('| Shape | Variant | Processes × (threads + 1) | Wall (s) | One dbt ÷ variant | Variant ÷ lower bound | First node START (s after spawn) | Makespan predicted / actual (s) | Predicted ÷ actual | Chunk start-up (s, median) | Run path | CPU s (dbt + PostgreSQL) | Same result as one dbt? |');
   L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
   for (const s of res.shapes) {
@@ -1322,7 +1571,7 @@ function markdown(res) {
     } else if (s.lowerBoundError) L.push(`| ${s.title} | lower bound | – | – | – | – | – | – | – | – | – | – | ${cell(s.lowerBoundError)} |`);
   }
   L.push('', `Columns: **Wall** spawn → exit of the variant (with --repeat: the median, every run in brackets). **One dbt ÷ variant** > 1 means the variant is faster. **First node START**: seconds from the process's spawn to its first "N of M START" (one dbt: its JSON log's LogStartLine; the action: the earliest chunk firstNodeAt in parallel-dbt.json, else the first chunk START line of its log). **Makespan predicted / actual**: the plan's predictedMakespan vs max(chunk endedAt) − min(chunk startedAt); ⚠ when predicted ÷ actual is outside 1 ± ${PREDICTION_TOLERANCE}. **Chunk start-up**: median over chunks of firstNodeAt − startedAt (the chunk's spawn → its first node START). **Run path**: parallel-dbt.json runPath (fork / subprocess); "subprocess (not recorded)" when the record has no runPath (the action before the worker host). n/a: not an action row.`);
-  L.push('', `Lower bound: from the one-dbt run's run_results.json and manifest.json, with the project's own src/plan code (bundled with ncc): CP = longest chain of execution_time over buildPlanGraph (depends_on plus every test edge dbt build adds) via criticalOrder; W = Σ execution_time; S = B − 1 worker threads (no split of B connections holds more); describe.ts lowerBound = max(CP, work / S). Latency-bound and example: max(CP, W / S). CPU-bound: threads of one process wait for each other (GIL), so execution_time is inflated and W / S is no bound; the bound is max(CP, CPU seconds of dbt + PostgreSQL in the one-dbt run / ${CORES} cores). Remote: max(CP, Σ pg_sleep of the tests / S, CPU / cores). "+ one cold dbt start-up" adds the one-dbt run's spawn-to-first-node time.`, '');
+  L.push('', `Lower bound: from the one-dbt run's run_results.json and manifest.json, with the project's own src/plan code (bundled with ncc): CP = longest chain of execution_time over buildPlanGraph (depends_on plus every test edge dbt build adds) via criticalOrder; W = Σ execution_time; S = B − 1 worker threads (no split of B connections holds more); describe.ts lowerBound = max(CP, work / S). Latency-bound and example: max(CP, W / S). CPU-bound: threads of one process wait for each other (GIL), so execution_time is inflated and W / S is no bound; the bound is max(CP, CPU seconds of dbt + PostgreSQL in the one-dbt run / ${CORES} cores). Remote: max(CP, Σ pg_sleep of the tests / S, CPU / cores); Slim CI the same with Σ pg_sleep of the nodes its PR run ran. "+ one cold dbt start-up" adds the one-dbt run's spawn-to-first-node time.`, '');
   for (const s of res.shapes) {
     const p = s.project;
     if (s.kind === 'example') {
@@ -1330,15 +1579,39 @@ function markdown(res) {
     } else {
       L.push(`**${s.title}** project (${s.seconds} s, budget ${s.budget}): ${p.models} models (${p.tables} tables, ${p.sleepingModels} sleeping, ${p.sleepSecondsTotal} s of sleep${p.heavyModels.length ? `, heavy chain ${p.heavyModels.map((/** @type {any} */ h) => `${h.seconds} s`).join(' → ')}` : ''}), ${p.tests} tests${p.singularTests ? ` (${p.singularTests} singular, Σ ${p.singularSleepSeconds} s of waits)` : ''}, ${p.seeds} seeds = ${p.nodes} nodes; tags ${p.tags.map((/** @type {any} */ t) => `${t.name} ${t.models}`).join(' / ')}; ${p.crossTagRefs} cross-tag refs, ${p.crossTagTests} cross-tag relationships tests. ${s.describe}.`);
     }
+    if (s.kind === 'slimci' && s.slim?.prod) {
+      const z = s.slim;
+      const sel = z.selected;
+      L.push('', `Slim CI: the prod build (plain \`dbt build --threads ${s.singleThreads}\` of the whole project into schema ${z.prodSchema} of database ${z.db}; not in the table) took ${z.prod.wall} s, exit ${z.prod.exit}, ${z.prod.passed} of ${z.prod.nodes} nodes passed (CPU ${round(z.prod.cpuClient)} + ${round(z.prod.cpuPostgres)} s; load ${z.prod.load1} at start); state: ${z.state}. The PR changes ${z.changed.length} root models (${z.changed.join(', ')}); \`state:modified+\` ${sel ? `ran ${sel.nodes} of ${p.nodes} nodes (${Math.round((sel.share ?? 0) * 100)} %: ${Object.entries(sel.byType).map(([k, n]) => `${n} ${k}`).join(', ')}; Σ ${sel.sleepSeconds} s of pg_sleep)` : 'was not run'} in plain dbt's run.`, '');
+    }
     for (const v of s.variants) {
       const notes = [...(v.notes ?? [])];
       if (v.perTag) notes.push(`per tag: ${Object.entries(v.perTag).map(([k, x]) => `${k} ${x} s`).join(', ')}`);
       if (v.check?.example) notes.push(`e.g. ${v.check.example}`);
+      if (v.relations?.examples?.length) notes.push(`differing relations (${v.relations.schema}), e.g. ${v.relations.examples.join(' / ')}`);
+      if (v.relations?.runs) notes.push(`relations differing per run: ${v.relations.runs.map((/** @type {any} */ x) => `${x.schema} ${x.differing}${x.statusesDiffer ? ' (statuses differ)' : ''}`).join(', ')}`);
+      if (v.schema) notes.push(`schema ${v.schema}`);
       if (v.record?.runPathReason) notes.push(`run path ${v.record.runPath ?? '?'}: ${v.record.runPathReason}`);
       if (v.record) notes.push(`run record: ${v.recordFile ?? 'none (figures from the log)'}`);
       if (v.action?.warnings?.length) notes.push(`warnings: ${v.action.warnings.map((/** @type {string} */ w) => w.replace(/^::warning[^:]*::/, '')).join(' / ')}`);
       if (v.load1 !== undefined) notes.push(`load ${v.load1} at start`);
       if (notes.length) L.push(`- ${v.name}: ${notes.join('; ').replace(/\n/g, ' ')}`);
+    }
+    L.push('');
+  }
+  for (const s of res.shapes.filter((/** @type {any} */ x) => x.kind === 'slimci')) {
+    L.push(`## ${s.title}: plain dbt --defer vs the action, relation by relation`, '');
+    L.push(`After the runs, every relation in each run's schemas (its target schema and <schema>_<tag>) is counted (\`count(*)\`) and compared by name with plain dbt's; node statuses are compared with plain dbt's run_results.json. ${s.slim?.relationsError ? `**${s.slim.relationsError}**` : ''}`, '');
+    L.push('| Run | Schema | Wall (s) | One dbt ÷ run | Node statuses | Relations | Rows | Relations differing from plain dbt\'s |', '|---|---|---:|---:|---|---:|---:|---:|');
+    const single = s.variants.find((/** @type {any} */ v) => v.id === 'single' && v.wall);
+    for (const v of s.variants) {
+      if (v.error || v.unavailable) {
+        L.push(`| ${v.name} | – | – | – | not available: ${cell(v.error ?? v.unavailable)} | – | – | – |`);
+        continue;
+      }
+      const r = v.id === 'single' ? v.relations : v.relations && { relations: v.relations.relations, rows: v.relations.rows };
+      const differing = v.id === 'single' ? 'reference' : v.relations ? (v.relations.differing === 0 ? '0' : `**${v.relations.differing} — WRONG**`) : '**not compared — WRONG**';
+      L.push(`| ${v.name} | ${cell(v.schema)} | ${round(v.wall)} | ${single ? cell(single.wall / v.wall, 2) : '–'} | ${cell(v.check?.text?.split(';')[0])} | ${cell(r?.relations)} | ${cell(r?.rows)} | ${differing} |`);
     }
     L.push('');
   }
@@ -1471,7 +1744,7 @@ async function main() {
   res.durationSeconds = Math.round((Date.now() - started) / 1000);
   res.targets = targetsOf(res);
   // JSON without bulky per-process details.
-  const lean = JSON.parse(JSON.stringify(res, (k, v) => (k === 'procs' || k === 'resultsFiles' || k === 'single' || (k === 'manifest' && typeof v === 'string') ? undefined : v)));
+  const lean = JSON.parse(JSON.stringify(res, (k, v) => (k === 'procs' || k === 'resultsFiles' || k === 'single' || k === 'repeats' || (k === 'manifest' && typeof v === 'string') ? undefined : v)));
   const md = markdown(res);
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'latest.md'), md);
@@ -1481,7 +1754,7 @@ async function main() {
 }
 
 // The pure parts, for a check without dbt (see bench/README.md, "Checking the report code").
-export { actionPhases, actionRecord, firstNodeStartAt, parseDbtTs, median, targetsOf, markdown, parseArgs, HELP };
+export { actionPhases, actionRecord, diffRelationCounts, firstNodeStartAt, parseDbtTs, median, targetsOf, markdown, parseArgs, HELP };
 
 if (IS_MAIN) {
   main().catch(async (e) => {
