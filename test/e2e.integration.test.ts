@@ -138,14 +138,20 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
 });
 
 describe('project hooks', () => {
-  test('on-run-start/end hooks run once per chunk: the action says so before running', async () => {
+  test('on-run-start/end hooks: forked workers keep the chunks (they run the hooks once); separate dbt processes run as one, saying why', async () => {
     const proj = exampleCopy('green');
     const projectYml = join(proj, 'dbt_project.yml');
     writeFileSync(projectYml, `${readFileSync(projectYml, 'utf8')}\non-run-start:\n  - "select 1"\non-run-end:\n  - "select 2"\n`);
     const db = await freshDatabase(pg);
     const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true' }), { env: dbEnv(pg, db), cwd: proj });
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^::warning::The project has 1 on-run-start and 1 on-run-end hook\(s\): every dbt process runs them, so they run 2 times/m);
+    expect(run.stdout).toMatch(/^Run path: fork — /m);
+    expect(run.stdout).toMatch(/^Plan: 2 chunk\(s\)/m);
+    expect(run.stdout).not.toMatch(/hook\(s\)/);
+    const sub = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true', 'worker-host': 'off' }), { env: dbEnv(pg, db), cwd: proj });
+    expect(sub.code).toBe(0);
+    expect(sub.stdout).toMatch(/^::warning::One process: the project has 1 on-run-start and 1 on-run-end hook\(s\), which several dbt processes would each run .*; on this run path \(worker-host: off\) the action runs one process, as plain dbt\./m);
+    expect(sub.stdout).toMatch(/^Plan: 1 chunk\(s\)/m);
   });
 });
 

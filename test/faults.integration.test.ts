@@ -318,6 +318,7 @@ describe('gated workers never wait forever', () => {
     const runnerTemp = mkdtempSync(join(tmpdir(), 'parallel-dbt-term-'));
     let termed = '';
     let queriesAfter: string[] = [];
+    let checked: Promise<void> | undefined;
     const run = await runAction({ ...gated(proj), vars: '{demo_sleep_seconds: 30}' }, {
       env: dbEnv(pg, db), cwd: proj, runnerTemp,
       onStdout: whenSlowStarts((line) => setTimeout(() => {
@@ -327,10 +328,13 @@ describe('gated workers never wait forever', () => {
         termed = chunk;
         process.kill(victim.pid, 'SIGTERM');
         // dbt cancels its query itself (pg_cancel_backend), at once: not the server noticing a dead client later.
-        setTimeout(() => void queriesIn(pg, db).then((q) => (queriesAfter = q.filter((x) => x.includes('pg_sleep')))), 3000);
+        checked = new Promise((r) => setTimeout(r, 3000)).then(async () => {
+          queriesAfter = (await queriesIn(pg, db)).filter((x) => x.includes('pg_sleep'));
+        });
       }, 1500)),
     });
     expect(termed).not.toBe('');
+    await checked;
     expect(run.code).toBe(1);
     expect(queriesAfter).toEqual([]);
     const st = expectEveryNodeOnce(run.outputs.results);
