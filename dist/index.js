@@ -42707,6 +42707,7 @@ async function runEndHooks(ctx, dir, run, results) {
 // its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
 // chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
 
+
 class RunShare {
     runNodes;
     gated;
@@ -42714,9 +42715,8 @@ class RunShare {
     startOwned = false;
     /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
     startBlocks;
-    startListeners = new Set();
-    /** The subscribers of the invocations that run now (the host's notify for each). */
-    resenders = new Set();
+    /** The subscribers of the invocations that run now (the host's notify for each): START_UID and resends reach them. */
+    listeners = new Set();
     /** Per running invocation, how to tell it of relations another worker's cache dropped. */
     droppers = new Map();
     /**
@@ -42733,7 +42733,8 @@ class RunShare {
     peer(uid, status) {
         if (this.blocks(uid, status))
             return 1;
-        return ['success', 'pass', 'warn', 'no-op', 'reused'].includes(status.toLowerCase()) ? 0 : 2;
+        const bucket = bucketOf(status);
+        return bucket === 'passed' || bucket === 'warned' ? 0 : 2;
     }
     /** Whether on-run-start has run (or is settled as failed): what waiting workers need. */
     get startSettled() {
@@ -42766,12 +42767,10 @@ class RunShare {
             runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
             subscribe: (listener) => {
                 const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
-                this.startListeners.add(listener);
-                this.resenders.add(listener);
+                this.listeners.add(listener);
                 return () => {
                     off();
-                    this.startListeners.delete(listener);
-                    this.resenders.delete(listener);
+                    this.listeners.delete(listener);
                 };
             },
             onNotice: (n) => {
@@ -42807,11 +42806,11 @@ class RunShare {
             const st = statusOf(uid);
             if (st === undefined)
                 continue;
-            for (const l of this.resenders)
+            for (const l of this.listeners)
                 l(uid, this.peer(uid, st));
         }
         if (this.startBlocks !== undefined)
-            for (const l of this.resenders)
+            for (const l of this.listeners)
                 l(START_UID, this.startBlocks ? 1 : 0);
     }
     /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
@@ -42822,7 +42821,7 @@ class RunShare {
         if (this.startBlocks !== undefined)
             return;
         this.startBlocks = blocks;
-        for (const l of [...this.startListeners])
+        for (const l of [...this.listeners])
             l(START_UID, blocks ? 1 : 0);
     }
 }

@@ -9,7 +9,7 @@ Protocol (all integers big-endian):
 - stdout: frames. Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an invocation,
   b"N" a worker's notices: JSON lines such as {"notice": "started", "ok": true}), id (uint32: the invocation id;
   0 for the host), payload length (uint32); then the payload.
-- a worker's control pipe (host -> worker): "<0|1> <unique_id>" lines, every final status of the run's other
+- a worker's control pipe (host -> worker): "<0|1|2> <unique_id>" lines, every final status of the run's other
   invocations (0: it succeeded, 1: it blocks downstream, 2: neither, a model with on_error: continue that failed),
   START_UID among them once the run's on-run-start has run (1: it failed); "D <json>" lines: relations another
   worker's cache dropped ([[database, schema, identifier], ...]: a `drop ... cascade` took dependent views with it).
@@ -348,8 +348,8 @@ class SharedRun:
             self.gate.notify(uid, status == 1)
 
     def listen(self, fd: int) -> None:
-        """Reads "<0|1> <unique_id>" lines until the pipe closes. If the pipe closes, or this thread fails, while
-        something still waits, it is released as failed (dbt skips it) rather than left waiting forever."""
+        """Reads "<0|1|2> <unique_id>" and "D <json>" lines until the pipe closes. If the pipe closes, or this thread
+        fails, while something still waits, it is released as failed (dbt skips it) rather than left waiting forever."""
 
         def run() -> None:
             buffer = b""

@@ -3,6 +3,7 @@
 // its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
 // chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
 import { START_UID, type CachedRelationKey, type PeerStatus, type WorkerShare } from '../dbt/process.js';
+import { bucketOf } from '../dbt/statuses.js';
 
 /** The run's status board, as the scheduler shares it with a chunk. */
 export interface StatusFeed {
@@ -22,9 +23,8 @@ export class RunShare {
   private startOwned = false;
   /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
   private startBlocks: boolean | undefined;
-  private readonly startListeners = new Set<(uid: string, status: PeerStatus) => void>();
-  /** The subscribers of the invocations that run now (the host's notify for each). */
-  private readonly resenders = new Set<(uid: string, status: PeerStatus) => void>();
+  /** The subscribers of the invocations that run now (the host's notify for each): START_UID and resends reach them. */
+  private readonly listeners = new Set<(uid: string, status: PeerStatus) => void>();
   /** Per running invocation, how to tell it of relations another worker's cache dropped. */
   private readonly droppers = new Map<WorkerShare, (relations: CachedRelationKey[]) => void>();
 
@@ -38,7 +38,8 @@ export class RunShare {
   /** A final status as a worker needs it (PeerStatus). */
   private peer(uid: string, status: string): PeerStatus {
     if (this.blocks(uid, status)) return 1;
-    return ['success', 'pass', 'warn', 'no-op', 'reused'].includes(status.toLowerCase()) ? 0 : 2;
+    const bucket = bucketOf(status);
+    return bucket === 'passed' || bucket === 'warned' ? 0 : 2;
   }
 
   /** Whether on-run-start has run (or is settled as failed): what waiting workers need. */
@@ -69,12 +70,10 @@ export class RunShare {
       runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
       subscribe: (listener) => {
         const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
-        this.startListeners.add(listener);
-        this.resenders.add(listener);
+        this.listeners.add(listener);
         return () => {
           off();
-          this.startListeners.delete(listener);
-          this.resenders.delete(listener);
+          this.listeners.delete(listener);
         };
       },
       onNotice: (n) => {
@@ -104,9 +103,9 @@ export class RunShare {
     for (const uid of uids) {
       const st = statusOf(uid);
       if (st === undefined) continue;
-      for (const l of this.resenders) l(uid, this.peer(uid, st));
+      for (const l of this.listeners) l(uid, this.peer(uid, st));
     }
-    if (this.startBlocks !== undefined) for (const l of this.resenders) l(START_UID, this.startBlocks ? 1 : 0);
+    if (this.startBlocks !== undefined) for (const l of this.listeners) l(START_UID, this.startBlocks ? 1 : 0);
   }
 
   /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
@@ -117,6 +116,6 @@ export class RunShare {
   private settleStart(blocks: boolean): void {
     if (this.startBlocks !== undefined) return;
     this.startBlocks = blocks;
-    for (const l of [...this.startListeners]) l(START_UID, blocks ? 1 : 0);
+    for (const l of [...this.listeners]) l(START_UID, blocks ? 1 : 0);
   }
 }
