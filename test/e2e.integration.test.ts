@@ -15,7 +15,20 @@ function inputs(proj: string, extra: Record<string, string> = {}): Record<string
   return { 'project-dir': proj, 'profiles-dir': proj, ...extra };
 }
 
-/** A single, plain `dbt build` of the same project in its own database: what dbt itself says. */
+/**
+ * A single, plain `dbt build` of the example project ('green', or 'red' with its planted failures) in its own database:
+ * what dbt itself says. Every run path compares against the same build, so each variant is built once per file.
+ */
+const singleBuilds = new Map<'green' | 'red', Promise<Map<string, string>>>();
+function singleBuildOf(variant: 'green' | 'red'): Promise<Map<string, string>> {
+  let build = singleBuilds.get(variant);
+  if (!build) {
+    build = singleBuild(exampleCopy(variant));
+    singleBuilds.set(variant, build);
+  }
+  return build;
+}
+
 async function singleBuild(proj: string): Promise<Map<string, string>> {
   const db = await freshDatabase(pg, 'single');
   const target = join(proj, 'target-single');
@@ -86,7 +99,7 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
     const merged = readResults(run.outputs.results);
     const ids = merged.results.map((r) => r.unique_id);
     expect(new Set(ids).size).toBe(ids.length); // exactly once
-    const single = await singleBuild(exampleCopy('green'));
+    const single = await singleBuildOf('green');
     expect(new Map([...statusMap(merged)].sort())).toEqual(new Map([...single].sort()));
 
     expect(Number(run.outputs.passed)).toBe(ids.length);
@@ -111,7 +124,7 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(path);
     const merged = statusMap(readResults(run.outputs.results));
-    const single = await singleBuild(exampleCopy('red'));
+    const single = await singleBuildOf('red');
     expect(new Map([...merged].sort())).toEqual(new Map([...single].sort()));
 
     const bad = [...merged].filter(([, s]) => !['success', 'pass'].includes(s));
@@ -165,7 +178,7 @@ describe('explicit groups', () => {
     const merged = readResults(run.outputs.results);
     const ids = merged.results.map((r) => r.unique_id);
     expect(new Set(ids).size).toBe(ids.length);
-    const single = await singleBuild(exampleCopy('green'));
+    const single = await singleBuildOf('green');
     expect(new Set(ids)).toEqual(new Set(single.keys()));
     const manifest = join(run.runnerTemp, 'parallel-dbt', 'parse', 'target', 'manifest.json');
     expect(await assertBuiltInDependencyOrder(db, manifest, new Set(ids))).toBeGreaterThan(10);
