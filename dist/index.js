@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(80107);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(97101);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 80107:
+/***/ 97101:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29273,6 +29273,7 @@ const Input = {
     WorkDir: 'work-dir',
     PlanOnly: 'plan-only',
     Timings: 'timings',
+    PartialParse: 'partial-parse',
     Retries: 'retries',
     RetryOn: 'retry-on',
     FailFast: 'fail-fast',
@@ -29524,6 +29525,8 @@ function readSettings(env, cwd) {
     const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
     const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
     const timings = lines(env, Input.Timings);
+    const partialParseRaw = rawInput(env, Input.PartialParse);
+    const partialParse = partialParseRaw === '' ? undefined : (0,external_node_path_.isAbsolute)(partialParseRaw) ? partialParseRaw : (0,external_node_path_.resolve)(cwd, partialParseRaw);
     const compareTo = lines(env, Input.CompareTo).map((l) => ((0,external_node_path_.isAbsolute)(l) ? l : (0,external_node_path_.resolve)(cwd, l)));
     const failOn = oneOf(env, Input.FailOn, ['any', 'new'], 'any');
     const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'], 'always');
@@ -29532,7 +29535,7 @@ function readSettings(env, cwd) {
         mode, shards, shard, shardPlan,
         command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
         target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
-        ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
+        ifNoNodes, workDir, planOnly, workspace, timings, partialParse, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
         artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
         githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
         workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
@@ -41168,6 +41171,9 @@ function globalFlags(opts) {
         out.push('--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug');
     else
         out.push('--quiet');
+    // The parse's log file as JSON events: what dbt did with a saved partial parse is read from it (dbt/partial-parse.ts).
+    if (opts.jsonLogFile)
+        out.push('--log-format-file', 'json', '--log-level-file', 'debug');
     if (opts.partialParseFile !== undefined)
         out.push('--partial-parse-file-path', opts.partialParseFile);
     return out;
@@ -41177,14 +41183,14 @@ function depsArgv(p, logPath) {
 }
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
 function parseArgv(a) {
-    return [...globalFlags({ json: false }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+    return [...globalFlags({ json: false, jsonLogFile: true }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
 }
 /**
  * `dbt ls` resolves the user's selection with dbt's own grammar and, as a side effect, parses the project into
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 function listArgv(a) {
-    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
         '--output', 'json', '--output-keys', 'unique_id'];
     for (const t of a.resourceTypes)
         out.push('--resource-type', t);
@@ -41299,6 +41305,93 @@ function readManifest(targetPath) {
     if (!(0,external_node_fs_.existsSync)(path))
         throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
     return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+}
+
+;// CONCATENATED MODULE: ./src/dbt/partial-parse.ts
+// A saved partial parse (dbt's target/partial_parse.msgpack) as the start of the action's parse, and what dbt did
+// with it. dbt itself decides whether the file fits (dbt-core parser/manifest.py read_manifest_for_partial_parse and
+// is_partial_parsable: the dbt version, --vars/--profile/--target, the profile's contents, env vars used in
+// dbt_project.yml, each project's config) and re-parses only the files whose checksums changed; when it does not fit,
+// dbt parses cold and says why in an UnableToPartialParse event. The action never second-guesses that: it copies the
+// file to where dbt reads it and reads dbt's verdict from the parse's JSON log file.
+
+
+const PARTIAL_PARSE_FILE = 'partial_parse.msgpack';
+/** The dbt event names read here, as dbt-core 1.8–1.12 fire them (events/types.py). */
+const UNABLE = 'UnableToPartialParse';
+const LOAD_FAILED = 'ParsedFileLoadFailed';
+const ENABLED = 'PartialParsingEnabled';
+/**
+ * Puts `saved` (a partial_parse.msgpack, or a folder holding one) where dbt reads it for a parse into `targetPath`.
+ * Returns the file copied, or undefined when there is none.
+ */
+function seedPartialParse(saved, targetPath) {
+    const file = (0,external_node_fs_.existsSync)(saved) && (0,external_node_fs_.statSync)(saved).isDirectory() ? (0,external_node_path_.join)(saved, PARTIAL_PARSE_FILE) : saved;
+    if (!(0,external_node_fs_.existsSync)(file) || !(0,external_node_fs_.statSync)(file).isFile())
+        return undefined;
+    (0,external_node_fs_.mkdirSync)(targetPath, { recursive: true });
+    (0,external_node_fs_.copyFileSync)(file, (0,external_node_path_.join)(targetPath, PARTIAL_PARSE_FILE));
+    return file;
+}
+/** Bytes in a file now (0 when absent): where the next invocation's lines in a shared log file start. */
+function logOffset(logFile) {
+    return (0,external_node_fs_.existsSync)(logFile) ? (0,external_node_fs_.statSync)(logFile).size : 0;
+}
+/**
+ * What dbt did with the saved parse `from`, from the JSON events an invocation wrote to `logFile` after `offset`
+ * (parse and ls run with `--log-format-file json`; other lines, e.g. deps' text lines before them, are skipped).
+ */
+function savedParseOutcome(from, logFile, offset) {
+    let reason;
+    let changedFiles;
+    for (const line of readFrom(logFile, offset).split('\n')) {
+        if (!line.startsWith('{'))
+            continue;
+        let ev;
+        try {
+            ev = JSON.parse(line);
+        }
+        catch {
+            continue;
+        }
+        const name = ev.info?.name;
+        if (name === UNABLE && reason === undefined)
+            reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'dbt did not say why';
+        else if (name === LOAD_FAILED && reason === undefined)
+            reason = `the file could not be read (${String(ev.data?.exc ?? 'no detail').split('\n')[0]})`;
+        else if (name === ENABLED)
+            changedFiles = ['added', 'deleted', 'changed'].reduce((n, k) => n + (Number(ev.data?.[k]) || 0), 0);
+    }
+    if (reason !== undefined)
+        return { kind: 'rejected', from, reason };
+    return { kind: 'reused', from, ...(changedFiles !== undefined ? { changedFiles } : {}) };
+}
+function readFrom(file, offset) {
+    if (!(0,external_node_fs_.existsSync)(file))
+        return '';
+    const size = (0,external_node_fs_.statSync)(file).size;
+    if (size <= offset)
+        return '';
+    const buf = Buffer.alloc(size - offset);
+    const fd = (0,external_node_fs_.openSync)(file, 'r');
+    try {
+        (0,external_node_fs_.readSync)(fd, buf, 0, buf.length, offset);
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+    return buf.toString('utf8');
+}
+/** One line for the log and the summary. */
+function describeSavedParse(u, relative) {
+    switch (u.kind) {
+        case 'none':
+            return `no saved partial parse at ${relative(u.looked)}: a cold parse, as plain dbt's`;
+        case 'reused':
+            return `from the saved partial parse ${relative(u.from)}${u.changedFiles !== undefined ? `, ${u.changedFiles} file${u.changedFiles === 1 ? '' : 's'} parsed again` : ''}`;
+        case 'rejected':
+            return `cold: dbt did not use the saved partial parse ${relative(u.from)} because ${u.reason}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/plan/nodes.ts
@@ -41515,6 +41608,8 @@ function addBuildTestEdges(m, parents) {
 
 
 
+
+
 async function prepare(s, env, cwd, signal) {
     const exe = dbtExecutable(s, env, cwd);
     if (exe.engine === 'fusion') {
@@ -41543,6 +41638,12 @@ async function prepare(s, env, cwd, signal) {
             core/* info */.pq('dbt deps: installing packages once for every chunk');
             await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
         }
+        // Where plain dbt would start: a saved partial parse (the input, else the project's own target's), copied to
+        // where the action's parse reads it. dbt checks it and parses cold when it does not fit.
+        const looked = savedParseOf(s, env);
+        const seeded = seedPartialParse(looked, parseTarget);
+        const parseLog = (0,external_node_path_.join)(parseDir, 'logs', 'dbt.log');
+        const parseLogStart = logOffset(parseLog);
         const t0 = Date.now();
         const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
         const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
@@ -41579,16 +41680,23 @@ async function prepare(s, env, cwd, signal) {
             allIds = [firstIds, ...restIds];
         }
         const parseSeconds = (Date.now() - t0) / 1000;
+        const savedParse = seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
         const userIds = needsUserList ? allIds[0] : undefined;
         const groupIds = needsUserList ? allIds.slice(1) : allIds;
         manifest ??= readManifest(parseTarget);
         checkVersion(manifest);
-        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+        const shown = (path) => (0,external_node_path_.relative)(s.workspace, path) || path;
+        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
+        if (savedParse.kind === 'rejected')
+            core/* notice */.lm(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
+        // This run's parse state, for the base branch to cache and later runs to start from (input partial-parse).
+        if (partialParseFile)
+            core/* setOutput */.uH('partial-parse', partialParseFile);
         const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, savedParse, partialParseFile, manifest, selected, groupSets, started };
     }
 }
 /** The dbt input resolved to an executable; a bad one names the input. */
@@ -41618,6 +41726,26 @@ function selectionArgs(s) {
     if (s.selector)
         out.selector = s.selector;
     return out;
+}
+/**
+ * Where to look for a saved partial parse: the partial-parse input, else where plain dbt in this project would read
+ * one — its target path (DBT_TARGET_PATH, else dbt_project.yml's target-path, else 'target', relative to the project).
+ */
+function savedParseOf(s, env) {
+    if (s.partialParse !== undefined)
+        return s.partialParse;
+    const target = env.DBT_TARGET_PATH || projectTargetPath(s.projectDir) || 'target';
+    return (0,external_node_path_.join)((0,external_node_path_.isAbsolute)(target) ? target : (0,external_node_path_.join)(s.projectDir, target), PARTIAL_PARSE_FILE);
+}
+function projectTargetPath(projectDir) {
+    try {
+        const doc = (0,dist/* parse */.qg)((0,external_node_fs_.readFileSync)((0,external_node_path_.join)(projectDir, 'dbt_project.yml'), 'utf8'));
+        const t = doc?.['target-path'];
+        return typeof t === 'string' && t.trim() !== '' && !t.includes('{{') ? t.trim() : undefined;
+    }
+    catch {
+        return undefined; // dbt reports a broken dbt_project.yml itself, in the parse
+    }
 }
 function partialParseOf(target) {
     const path = (0,external_node_path_.join)(target, 'partial_parse.msgpack');

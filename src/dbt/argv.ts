@@ -17,10 +17,12 @@ function projectFlags(p: ProjectArgs): string[] {
 }
 
 /** Flags that must stand before the subcommand on older dbt versions. */
-function globalFlags(opts: { json: boolean; partialParseFile?: string }): string[] {
+function globalFlags(opts: { json: boolean; partialParseFile?: string; jsonLogFile?: boolean }): string[] {
   const out = ['--no-use-colors', '--no-send-anonymous-usage-stats'];
   if (opts.json) out.push('--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug');
   else out.push('--quiet');
+  // The parse's log file as JSON events: what dbt did with a saved partial parse is read from it (dbt/partial-parse.ts).
+  if (opts.jsonLogFile) out.push('--log-format-file', 'json', '--log-level-file', 'debug');
   if (opts.partialParseFile !== undefined) out.push('--partial-parse-file-path', opts.partialParseFile);
   return out;
 }
@@ -31,7 +33,7 @@ export function depsArgv(p: ProjectArgs, logPath: string): string[] {
 
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
 export function parseArgv(a: ProjectArgs & { targetPath: string; logPath: string }): string[] {
-  return [...globalFlags({ json: false }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+  return [...globalFlags({ json: false, jsonLogFile: true }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
 }
 
 export interface ListArgs extends ProjectArgs {
@@ -50,7 +52,7 @@ export interface ListArgs extends ProjectArgs {
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 export function listArgv(a: ListArgs): string[] {
-  const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
+  const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
     '--output', 'json', '--output-keys', 'unique_id'];
   for (const t of a.resourceTypes) out.push('--resource-type', t);
   if (a.selector !== undefined) out.push('--selector', a.selector);

@@ -3,8 +3,9 @@
 // parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
 // reuses its partial parse.
 import * as core from '@actions/core';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { isAbsolute, join, relative } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import type { Settings } from '../inputs/settings.js';
 import { InputError, UserError } from '../shared/errors.js';
 import { DbtExecutableError } from '../dbt/errors.js';
@@ -13,6 +14,7 @@ import { DbtHost, HostUnavailable, pythonOf, type ProfileFacts } from '../dbt/ho
 import { subprocessLauncher, type DbtLauncher } from '../dbt/process.js';
 import { hasPackages, listSelected, parseProject, readManifest, runDeps, type DbtCall } from '../dbt/prepare.js';
 import type { ProjectArgs } from '../dbt/argv.js';
+import { describeSavedParse, logOffset, PARTIAL_PARSE_FILE, savedParseOutcome, seedPartialParse, type SavedParseUse } from '../dbt/partial-parse.js';
 import type { Manifest } from '../dbt/types.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
 import { manifestNodes } from '../plan/graph.js';
@@ -38,6 +40,8 @@ export interface Prepared {
   /** The shared parse's target folder (its manifest.json is uploaded with the merged results). */
   parseTarget: string;
   parseSeconds: number;
+  /** What the parse started from (a saved partial parse, or nothing) and what dbt made of it. */
+  savedParse: SavedParseUse;
   partialParseFile?: string;
   manifest: Manifest;
   /** Runnable selected nodes. */
@@ -77,6 +81,12 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
       await runDeps(call, project, join(parseDir, 'logs'));
     }
 
+    // Where plain dbt would start: a saved partial parse (the input, else the project's own target's), copied to
+    // where the action's parse reads it. dbt checks it and parses cold when it does not fit.
+    const looked = savedParseOf(s, env);
+    const seeded = seedPartialParse(looked, parseTarget);
+    const parseLog = join(parseDir, 'logs', 'dbt.log');
+    const parseLogStart = logOffset(parseLog);
     const t0 = Date.now();
     const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
     const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
@@ -110,17 +120,22 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
       allIds = [firstIds, ...restIds];
     }
     const parseSeconds = (Date.now() - t0) / 1000;
+    const savedParse: SavedParseUse = seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
     const userIds = needsUserList ? allIds[0] : undefined;
     const groupIds = needsUserList ? allIds.slice(1) : allIds;
     manifest ??= readManifest(parseTarget);
     checkVersion(manifest);
-    core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+    const shown = (path: string): string => relative(s.workspace, path) || path;
+    core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
+    if (savedParse.kind === 'rejected') core.notice(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
+    // This run's parse state, for the base branch to cache and later runs to start from (input partial-parse).
+    if (partialParseFile) core.setOutput('partial-parse', partialParseFile);
 
     const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
-    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, savedParse, partialParseFile, manifest, selected, groupSets, started };
   }
 }
 
@@ -148,6 +163,26 @@ export function selectionArgs(s: Settings): Record<string, unknown> {
   out.exclude = s.exclude;
   if (s.selector) out.selector = s.selector;
   return out;
+}
+
+/**
+ * Where to look for a saved partial parse: the partial-parse input, else where plain dbt in this project would read
+ * one — its target path (DBT_TARGET_PATH, else dbt_project.yml's target-path, else 'target', relative to the project).
+ */
+export function savedParseOf(s: Pick<Settings, 'partialParse' | 'projectDir'>, env: NodeJS.ProcessEnv): string {
+  if (s.partialParse !== undefined) return s.partialParse;
+  const target = env.DBT_TARGET_PATH || projectTargetPath(s.projectDir) || 'target';
+  return join(isAbsolute(target) ? target : join(s.projectDir, target), PARTIAL_PARSE_FILE);
+}
+
+function projectTargetPath(projectDir: string): string | undefined {
+  try {
+    const doc = parseYaml(readFileSync(join(projectDir, 'dbt_project.yml'), 'utf8')) as { 'target-path'?: unknown } | null;
+    const t = doc?.['target-path'];
+    return typeof t === 'string' && t.trim() !== '' && !t.includes('{{') ? t.trim() : undefined;
+  } catch {
+    return undefined; // dbt reports a broken dbt_project.yml itself, in the parse
+  }
 }
 
 function partialParseOf(target: string): string | undefined {

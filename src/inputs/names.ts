@@ -25,6 +25,7 @@ export const Input = {
   WorkDir: 'work-dir',
   PlanOnly: 'plan-only',
   Timings: 'timings',
+  PartialParse: 'partial-parse',
   Retries: 'retries',
   RetryOn: 'retry-on',
   FailFast: 'fail-fast',

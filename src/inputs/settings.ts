@@ -55,6 +55,11 @@ export interface Settings {
   planOnly: boolean;
   /** Paths or globs of earlier run_results.json files. */
   timings: string[];
+  /**
+   * A saved partial_parse.msgpack to start the parse from (absolute; it may not exist: a first run). Unset: the
+   * project's own, where plain dbt would read it (see flow/prepare.ts savedParseOf).
+   */
+  partialParse?: string;
   retries: number;
   /** Statuses that are retried: error always; fail when asked. */
   retryOn: Set<string>;
@@ -203,6 +208,8 @@ export function readSettings(env: Env, cwd: string): Settings {
   const staggerSeconds = positiveOrZero(env, Input.StaggerSeconds, 600) ?? 0;
   const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
   const timings = lines(env, Input.Timings);
+  const partialParseRaw = rawInput(env, Input.PartialParse);
+  const partialParse = partialParseRaw === '' ? undefined : isAbsolute(partialParseRaw) ? partialParseRaw : resolve(cwd, partialParseRaw);
   const compareTo = lines(env, Input.CompareTo).map((l) => (isAbsolute(l) ? l : resolve(cwd, l)));
   const failOn = oneOf(env, Input.FailOn, ['any', 'new'] as const, 'any');
   const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'] as const, 'always');
@@ -212,7 +219,7 @@ export function readSettings(env: Env, cwd: string): Settings {
     mode, shards, shard, shardPlan,
     command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
     target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
-    ifNoNodes, workDir, planOnly, workspace, timings, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
+    ifNoNodes, workDir, planOnly, workspace, timings, partialParse, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
     artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
     githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
     workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
