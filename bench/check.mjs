@@ -1,81 +1,102 @@
-// A check of the bench's report code without dbt or PostgreSQL (seconds): how it reads the action's log lines and
-// parallel-dbt.json — the run record of today's action, one with the worker host's fields (runPath, runPathReason,
-// per-chunk firstNodeAt), and none at all (log only) — dbt's JSON log timestamps, the command line, and the slimci
-// shape's relation-by-relation comparison and how the report shows a wrong one.
+// A check of the bench's report code without dbt or PostgreSQL (seconds): how it reads the action's run record
+// (parallel-dbt.json: the worker host's, one without runPath and firstNodeAt, none at all), dbt's JSON log
+// timestamps, the command line, the slimci shape's relation-by-relation comparison and how the report shows a wrong
+// one, and the report itself: every committed bench/results/<dir>/latest.json listed below renders to its latest.md.
 //
 //   node bench/check.mjs
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { actionPhases, actionRecord, diffRelationCounts, firstNodeStartAt, HELP, markdown, median, parseArgs, parseDbtTs, targetsOf } from './run.mjs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { actionPhases, readActionRecord, recordFigures } from './lib/action-record.mjs';
+import { HELP, parseArgs } from './lib/cli.mjs';
+import { firstNodeStartAt, parseDbtTs } from './lib/dbt-results.mjs';
+import { markdown, targetsOf } from './lib/report.mjs';
+import { diffRelationCounts } from './lib/slimci.mjs';
+import { median } from './lib/util.mjs';
+import { warningsOf } from './lib/variants/action.mjs';
 
+const dir = mkdtempSync(join(tmpdir(), 'bench-check-'));
 const spawnAt = 1_795_000_000_000;
-/** @type {{ t: number, text: string }[]} */
-const lines = [
-  { t: 2.0, text: 'dbt 1.11.16: parsed and selected in 1.9 s' },
-  { t: 2.1, text: 'Plan: 2 chunk(s), 10 node(s) on 2 process(es) × 3 thread(s); predicted makespan 8.0 s, lower bound 5.0 s (critical path 4.0 s, work 20.0 s)' },
-  { t: 2.1, text: '  1. chunk-1: 6 node(s), ~8.0 s' },
-  { t: 2.1, text: '  2. chunk-2: 4 node(s), ~6.0 s' },
-  { t: 2.2, text: '▶ chunk-1: 6 node(s) started' },
-  { t: 2.2, text: '▶ chunk-2: 4 node(s) started' },
-  { t: 2.9, text: '[chunk-1] Running with dbt=1.11.16' },
-  { t: 3.2, text: '[chunk-1] Found 10 models, 477 macros' },
-  { t: 3.3, text: '[chunk-1] Concurrency: 3 threads (target=\'bench\')' },
-  { t: 3.5, text: '[chunk-1] 1 of 6 START seed file x ....... [RUN]' },
-  { t: 3.9, text: '[chunk-2] 1 of 4 START seed file y ....... [RUN]' },
-  { t: 10.0, text: '■ chunk-2: finished in 7.8 s' },
-  { t: 10.8, text: '[chunk-1] Finished running 6 nodes in 7.0 s' },
-  { t: 11.0, text: '■ chunk-1: finished in 8.8 s' },
-];
-const ph = actionPhases(lines, 11.2);
-assert.deepEqual(ph.predicted, { makespan: 8, lowerBound: 5, criticalPath: 4, work: 20, processes: 2, threads: 3 });
-assert.equal(ph.breakdown.startToParsed, 2);
-assert.equal(ph.breakdown.planToFirstChunk, 0.1);
-assert.equal(ph.chunks[0].steps.imports, 0.7);
-assert.equal(ph.chunks[0].startupToFirstNode, 1.3);
 
-// No parallel-dbt.json: everything from the log.
-const logOnly = actionRecord(undefined, ph, spawnAt);
-assert.equal(logOnly.source, 'log');
-assert.equal(logOnly.predictedMakespan, 8);
-assert.equal(logOnly.actualMakespan, 8.8);
-assert.equal(logOnly.chunkStartup, 1.5);
-assert.equal(logOnly.firstNodeStart, 3.5);
-assert.equal(logOnly.chunkStartupSource, 'log');
-
-// The worker host's record: runPath, runPathReason and firstNodeAt win over the log.
+// The worker host's record: run path, per-chunk times and firstNodeAt (epoch ms), the plan.
+/** @type {import('./lib/action-record.mjs').ActionRecord} */
 const rec = {
-  runPath: 'fork', runPathReason: 'Linux, one thread in the host', parallel: 2, threads: 3, predictedMakespan: 7.5, parseSeconds: 1.9, wallSeconds: 11,
+  runPath: 'fork', runPathReason: 'Linux, one thread in the host', parallel: 2, threads: 3, predictedMakespan: 7.5, criticalPath: 4, totalWork: 20, parseSeconds: 1.9, wallSeconds: 11,
   chunks: [
-    { name: 'chunk-1', nodes: 6, startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0 },
-    { name: 'chunk-2', nodes: 4, startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0 },
+    { index: 1, name: 'chunk-1', nodes: 6, dependsOn: [], startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0 },
+    { index: 2, name: 'chunk-2', nodes: 4, dependsOn: [], startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0 },
   ],
 };
-const now = actionRecord(rec, ph, spawnAt);
+writeFileSync(join(dir, 'parallel-dbt.json'), JSON.stringify(rec));
+writeFileSync(join(dir, 'not-a-record.json'), JSON.stringify({ runPath: 'fork' }));
+assert.deepEqual(readActionRecord(join(dir, 'parallel-dbt.json')), rec);
+assert.equal(readActionRecord(join(dir, 'missing.json')), undefined);
+assert.equal(readActionRecord(join(dir, 'not-a-record.json')), undefined, 'no chunks: not a run record');
+
+// The phases, in seconds after the spawn, from the record and the exit the bench saw; the plan's text from src/plan's
+// renderPlan (here a stand-in that shows what it was given).
+/** @type {any[]} */
+const rendered = [];
+const describe = {
+  /** @type {typeof import('../src/plan/describe.js').renderPlan} */
+  renderPlan: (p, processes, threads) => {
+    rendered.push({ p, processes, threads });
+    return [`Plan: ${p.chunks.length} chunk(s) on ${processes} × ${threads}`, ...p.chunks.map((c) => `  ${c.index}. ${c.name}: ${c.nodes.length} node(s)`)].join('\n');
+  },
+  /** @type {typeof import('../src/plan/describe.js').lowerBound} */
+  lowerBound: (p, processes, threads) => Math.max(p.criticalPath, p.totalWork / (processes * threads)),
+};
+const ph = actionPhases(rec, { spawnAt, exitAt: 11.2, describe });
+assert.equal(ph.plan, 'Plan: 2 chunk(s) on 2 × 3');
+assert.deepEqual(ph.chunkPlan, ['1. chunk-1: 6 node(s)', '2. chunk-2: 4 node(s)']);
+assert.equal(rendered[0].p.makespan, 7.5);
+assert.deepEqual(ph.predicted, { makespan: 7.5, criticalPath: 4, work: 20, processes: 2, threads: 3, lowerBound: 4 });
+assert.deepEqual(ph.phases, { firstChunkStart: 2.2, lastChunkEnd: 11, exit: 11.2 });
+assert.deepEqual(ph.breakdown, { startToParsed: 1.9, parsedToPlan: undefined, planToFirstChunk: undefined, chunksRunning: 8.8, mergeAndReport: 0.2 });
+assert.equal(ph.fixedCost, 2.4);
+assert.equal(ph.concurrency, 1.88, "(8.8 + 7.75) s of chunks in 8.8 s");
+assert.deepEqual(ph.chunks[1], { name: 'chunk-2', nodes: 4, start: 2.25, end: 10, firstNode: 3.1, startupToFirstNode: 0.85, steps: {} });
+assert.equal(actionPhases(rec, { spawnAt, exitAt: 11.2 }).plan, undefined, 'no src/plan bundle: no plan text');
+
+const now = recordFigures(rec, spawnAt);
+assert.equal(now.source, 'parallel-dbt.json');
 assert.equal(now.runPath, 'fork');
 assert.equal(now.runPathReason, 'Linux, one thread in the host');
+assert.deepEqual([now.parallel, now.threads], [2, 3]);
 assert.equal(now.predictedMakespan, 7.5);
 assert.equal(now.actualMakespan, 8.8);
 assert.equal(now.predictedOverActual, 0.85);
 assert.equal(now.predictionOk, true);
 assert.deepEqual(now.chunkStartups, [0.7, 0.85]);
+assert.equal(now.chunkStartup, 0.77, 'the median of 0.7 and 0.85 (0.775 in floating point: 0.77)');
 assert.equal(now.firstNodeStart, 2.9);
 assert.equal(now.chunkStartupSource, 'json');
 
-// Today's record (no firstNodeAt, no runPath): times from the record, first node START from the log.
-const today = actionRecord({ ...rec, runPath: undefined, runPathReason: undefined, chunks: rec.chunks.map(({ firstNodeAt: _, ...c }) => c) }, ph, spawnAt);
-assert.equal(today.runPath, undefined);
-assert.deepEqual(today.chunkStartups, [1.3, 1.65]);
-assert.equal(today.chunkStartupSource, 'log');
+// A record without firstNodeAt or runPath (the action before the worker host): no start-up figures, nothing guessed.
+const older = recordFigures({ ...rec, runPath: undefined, runPathReason: undefined, chunks: rec.chunks.map(({ firstNodeAt: _, ...c }) => c) }, spawnAt);
+assert.equal(older.runPath, undefined);
+assert.deepEqual(older.chunkStartups, []);
+assert.equal(older.chunkStartup, undefined);
+assert.equal(older.firstNodeStart, undefined);
+assert.equal(older.actualMakespan, 8.8);
+
+// No record at all: no figures (the report shows "–").
+const none = recordFigures(undefined, spawnAt);
+assert.equal(none.source, 'none');
+assert.deepEqual([none.predictedMakespan, none.actualMakespan, none.chunkStartup, none.firstNodeStart, none.parallel], [undefined, undefined, undefined, undefined, undefined]);
+assert.deepEqual(actionPhases(undefined, { spawnAt, exitAt: 5 }).breakdown, { startToParsed: undefined, parsedToPlan: undefined, planToFirstChunk: undefined, chunksRunning: undefined, mergeAndReport: undefined });
 
 // Predicted ÷ actual outside ±25 % is flagged.
-assert.equal(actionRecord({ ...rec, predictedMakespan: 5 }, ph, spawnAt).predictionOk, false);
+assert.equal(recordFigures({ ...rec, predictedMakespan: 5 }, spawnAt).predictionOk, false);
+
+// The action's warnings are its ::warning workflow commands, nothing else of its stdout.
+assert.deepEqual(warningsOf('Plan: x\n::warning::budget too small\n[chunk-1] ::warning in a chunk line\n'), ['::warning::budget too small']);
 
 // dbt's timestamps (µs, with or without Z) and plain dbt's first LogStartLine.
 assert.equal(parseDbtTs('2026-11-29T04:22:53.432402Z'), Date.parse('2026-11-29T04:22:53.432Z'));
 assert.equal(parseDbtTs('2026-11-29T04:22:53.432402'), Date.parse('2026-11-29T04:22:53.432Z'));
-const dir = mkdtempSync(join(tmpdir(), 'bench-check-'));
 writeFileSync(join(dir, 'dbt.log'), [
   JSON.stringify({ info: { name: 'MainReportVersion', msg: 'Running with dbt=1.11.16', ts: '2026-11-29T04:22:53.432402Z' } }),
   JSON.stringify({ info: { name: 'LogStartLine', msg: '1 of 9 START seed file a .... [RUN]', ts: '2026-11-29T04:22:58.100000Z' } }),
@@ -126,10 +147,10 @@ assert.deepEqual(off.examples, ['tag_a.m1: 10 rows, plain dbt\'s 9', 'tag_b.m3: 
 const slimRes = (relations, correct) => {
   const single = { id: 'single', name: 'one dbt process, --defer', budget: '1 × (31 + 1) = 32', wall: 30, cpuClient: 1, cpuPostgres: 1, schema: 'pr_single', relations: { relations: 3, rows: 28 }, check: { correct: true, text: 'all 840 nodes passed' } };
   const action = { id: 'action', name: 'parallel-dbt, auto chunks, no timings', budget: '2 × (15 + 1) = 32', wall: 20, cpuClient: 1, cpuPostgres: 1, schema: 'pr_action', relations,
-    check: { correct, text: correct ? 'same as one dbt; all 3 relations have plain dbt\'s row counts' : 'same as one dbt; WRONG: 3 of 3 relations differ' }, record: now };
+    check: { correct, text: correct ? 'same as one dbt; all 3 relations have plain dbt\'s row counts' : 'same as one dbt; WRONG: 3 of 3 relations differ' }, record: now, action: ph };
   const res = {
     date: 'x', machine: { cores: 2, memoryGiB: 1, cpuModel: 'cpu', node: 'v24', dbt: '1.11', dbtPostgres: '1.11', postgres: 'PostgreSQL 17', commit: 'abc', loadAtStart: '0' },
-    options: { scale: 1 }, durationSeconds: 1,
+    options: { scale: 1, repeat: 1, parallel: 2, planNodes: 50000 }, durationSeconds: 1,
     shapes: [{ key: 'slimci', title: 'Slim CI (remote, defer)', kind: 'slimci', budget: 32, singleThreads: 31, describe: 'd', seconds: 1, variants: [single, action],
       project: { models: 20, tables: 1, sleepingModels: 0, sleepSecondsTotal: 0, heavyModels: [], tests: 1500, singularTests: 1500, singularSleepSeconds: 295, seeds: 4, nodes: 1524, tags: [{ name: 'tag_a', models: 5 }], crossTagRefs: 2, crossTagTests: 0 },
       slim: { db: 'slimci', prodSchema: 'prod', state: 'bench/work/slimci/prod/project/target', changed: ['tag_a_l0_0000'], prod: { wall: 50, exit: 0, nodes: 1524, passed: 1524, cpuClient: 1, cpuPostgres: 1, load1: 0 }, selected: { nodes: 840, share: 0.551, byType: { model: 11, test: 829 }, sleepSeconds: 160 } } }],
@@ -141,9 +162,28 @@ const goodMd = markdown(good);
 assert.ok(!goodMd.includes('WRONG'), 'no WRONG when every relation matches');
 assert.ok(goodMd.includes('| parallel-dbt, auto chunks, no timings | pr_action | 20 | 1.5 | same as one dbt | 3 | 28 | 0 |'), 'the Slim CI table row');
 assert.equal(good.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'PASS');
+// The action row, its phases and its chunks, all from the record.
+assert.ok(goodMd.includes('| 2 × (15 + 1) = 32 | 20 | 1.5 | – | 2.9 | 7.5 / 8.8 | 0.85 | 0.77 | fork | 1 + 1 |'), 'the action row of the main table');
+assert.ok(goodMd.includes('| Slim CI (remote, defer) | no timings | 1.9 | – | – | 8.8 | 1.88 | 0.2 | 2.4 | 7.5 |'), 'the action\'s phases');
+assert.ok(goodMd.includes('| Slim CI (remote, defer) | no timings | chunk-2 | 4 | 2.25 | 10 | – | – | – | – | – | – | 0.85 | 0 → 6 | 0.1 → 7.8 |'), 'a chunk: its times, no steps');
+assert.ok(goodMd.includes('- Slim CI (remote, defer), no timings: `Plan: 2 chunk(s) on 2 × 3` — 1. chunk-1: 6 node(s); 2. chunk-2: 4 node(s)'), 'the plan\'s text');
+assert.equal(good.targets.find((t) => t.target.startsWith('Chunk start-up'))?.measured, '0.77 s (2 chunk(s): 0.7, 0.85; from json)');
 const bad = slimRes(off, false);
 const badMd = markdown(bad);
 assert.ok(badMd.includes('**WRONG RESULT — Slim CI (remote, defer)'), 'a loud line at the top');
 assert.ok(badMd.includes('**3 — WRONG**'), 'the Slim CI table says how many relations differ');
 assert.equal(bad.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'MISS');
+
+// The report of real runs: each committed latest.json renders to its latest.md again (and its targets to the same
+// rows), but for the prose that changed when the action's figures moved from its log to parallel-dbt.json. Older
+// reports (bench/results/latest.md, cpu-after-elapsed-fix/) were written by an older report and are not listed.
+const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
+const PROSE = /^(Columns: \*\*Wall\*\*|## Where the action spends its time|Each chunk \(seconds after the action|dbt ls is the record's parseSeconds)/;
+/** @param {string} md */
+const withoutProse = (md) => md.split('\n').filter((l) => !PROSE.test(l)).join('\n').replace(/\n{3,}/g, '\n\n');
+for (const d of ['2026-12-03-cpu-latency-example', '2026-12-03-slimci-remote', 'slimci']) {
+  const res = JSON.parse(readFileSync(join(RESULTS, d, 'latest.json'), 'utf8'));
+  assert.deepEqual(targetsOf(res), res.targets, `${d}: the same targets`);
+  assert.equal(withoutProse(markdown(res)), withoutProse(readFileSync(join(RESULTS, d, 'latest.md'), 'utf8')), `${d}: the same report`);
+}
 console.log('bench/check.mjs: ok');

@@ -79,7 +79,19 @@ const CATEGORIES = ['alpha', 'beta', 'gamma', 'delta'];
  */
 
 /**
- * Writes the project into `dir` (emptied first) and returns what was generated.
+ * @typedef {{ name: string, tag: string, layer: number, parents: string[], materialized: string, sleep: number, heavy: boolean }} Model
+ *
+ * @typedef {object} Layout   the models of every tag, by layer
+ * @property {Model[]} models
+ * @property {Map<string, string[]>} byTagLayer   `${tag}/${layer}` -> model names
+ * @property {Map<string, Model>} byName
+ * @property {(tag: string) => number} layersOf
+ */
+
+/**
+ * Writes the project into `dir` (emptied first) and returns what was generated. The steps draw from one PRNG in a
+ * fixed order (parents, sleeps and materializations, the test spread, seed rows), so the same options give the same
+ * files.
  * @param {string} dir
  * @param {ProjectOptions} [options]
  * @returns {GeneratedProject}
@@ -90,105 +102,15 @@ export function generateProject(dir, options = {}) {
     tableShare: 0.2, tableEvery: 3, seedRows: 20, seed: 1, name: 'bench_project', ...options,
   };
   const rng = prng(o.seed);
-  /** @template T @param {T[]} xs @returns {T} */
-  const pick = (xs) => xs[Math.floor(rng() * xs.length)];
   const tagNames = Array.isArray(o.tags) ? o.tags : Array.from({ length: o.tags }, (_, i) => `tag_${String.fromCharCode(97 + i)}`);
-  const layers = Math.max(1, o.layers);
-
-  // Tag sizes: Zipf-like shares, every tag at least one model per layer it can fill (and at least one model).
-  const shares = tagNames.map((_, i) => 1 / Math.pow(i + 1, o.skew));
-  const total = shares.reduce((a, b) => a + b, 0);
-  const sizes = shares.map((s) => Math.max(1, Math.floor((o.models * s) / total)));
-  for (let i = 0; sizes.reduce((a, b) => a + b, 0) < o.models; i = (i + 1) % sizes.length) sizes[i]++;
-  for (let i = sizes.length - 1; sizes.reduce((a, b) => a + b, 0) > o.models && i >= 0; i--) if (sizes[i] > 1) sizes[i]--;
-
-  // Models per tag and layer: layer sizes as even as possible, layer 0 first.
-  /** @type {{name: string, tag: string, layer: number, parents: string[], materialized: string, sleep: number, heavy: boolean}[]} */
-  const models = [];
-  const byTagLayer = new Map(); // `${tag}/${layer}` -> model names
-  tagNames.forEach((tag, ti) => {
-    const n = sizes[ti];
-    const ls = Math.min(layers, n);
-    for (let j = 0; j < n; j++) {
-      const layer = Math.floor((j * ls) / n);
-      const name = `${tag}_l${layer}_${String(j).padStart(4, '0')}`;
-      models.push({ name, tag, layer, parents: [], materialized: 'view', sleep: 0, heavy: false });
-      const key = `${tag}/${layer}`;
-      (byTagLayer.get(key) ?? byTagLayer.set(key, []).get(key)).push(name);
-    }
-  });
-  const byName = new Map(models.map((m) => [m.name, m]));
-  /** @param {string} tag */
-  const layersOf = (tag) => Math.max(...models.filter((m) => m.tag === tag).map((m) => m.layer)) + 1;
-
-  // Heavy models: a chain through the largest tag's layers (1, 2, …), then the next tag, so that they form the
-  // critical path the planner has to respect.
+  const sizes = tagSizes(tagNames.length, o.models, o.skew);
+  const layout = layOutModels(tagNames, sizes, Math.max(1, o.layers));
   /** @type {SleepSpec} */
   const sleep = typeof o.sleepSeconds === 'number' ? { base: o.sleepSeconds } : typeof o.sleepSeconds === 'object' ? o.sleepSeconds : {};
-  const heavy = new Set();
-  const heavyPrev = new Map(); // heavy model -> previous heavy in its chain
-  if (typeof sleep === 'object' && (sleep.heavyCount ?? 0) > 0) {
-    let left = sleep.heavyCount ?? 0;
-    for (const tag of tagNames) {
-      let prev;
-      for (let layer = 1; layer < layersOf(tag) && left > 0; layer++) {
-        const candidates = byTagLayer.get(`${tag}/${layer}`) ?? [];
-        if (candidates.length === 0) continue;
-        const name = candidates[0];
-        heavy.add(name);
-        if (prev) heavyPrev.set(name, prev);
-        prev = name;
-        left--;
-      }
-      if (left === 0) break;
-    }
-  }
-
-  // Parents: layer 0 reads the tag's seed; later layers ref one model of the previous layer, maybe one more of an
-  // earlier layer of the same tag, and with crossTagRefProb one model of an earlier layer of another tag.
-  for (const m of models) {
-    if (m.layer === 0) continue;
-    const same = byTagLayer.get(`${m.tag}/${m.layer - 1}`);
-    m.parents.push(heavyPrev.get(m.name) ?? pick(same));
-    if (rng() < 0.5) {
-      const l = Math.floor(rng() * m.layer);
-      const p = pick(byTagLayer.get(`${m.tag}/${l}`));
-      if (!m.parents.includes(p)) m.parents.push(p);
-    }
-    if (tagNames.length > 1 && rng() < o.crossTagRefProb) {
-      const others = tagNames.filter((t) => t !== m.tag);
-      const t = pick(others);
-      const l = Math.min(m.layer - 1, layersOf(t) - 1);
-      const cand = [];
-      for (let x = 0; x <= l; x++) cand.push(...(byTagLayer.get(`${t}/${x}`) ?? []));
-      if (cand.length > 0) {
-        const p = pick(cand);
-        if (!m.parents.includes(p)) m.parents.push(p);
-      }
-    }
-  }
-
-  // Materialization and sleep. Sleeping models are tables (a view would not wait at build time).
-  for (const m of models) {
-    let s = 0;
-    if (typeof o.sleepSeconds === 'function') s = o.sleepSeconds(m, rng);
-    else if (heavy.has(m.name)) s = sleep.heavySeconds ?? 0;
-    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1)) s = (sleep.base ?? 0) * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
-    m.sleep = Math.round(s * 1000) / 1000;
-    m.heavy = heavy.has(m.name);
-    const table = m.sleep > 0 || m.layer % Math.max(1, o.tableEvery) === 0 || rng() < o.tableShare;
-    m.materialized = table ? 'table' : 'view';
-  }
-
-  // Tests: `tests` in total, spread evenly (the remainder to random models); kinds in a fixed order per model.
-  const totalTests = Math.min(o.tests ?? Math.round(o.models * o.testsPerModel), models.length * 7);
-  const perModel = new Map(models.map((m) => [m.name, Math.floor(totalTests / models.length)]));
-  const order = models.map((m) => m.name);
-  for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(rng() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  for (let i = 0; i < totalTests % models.length; i++) perModel.set(order[i], (perModel.get(order[i]) ?? 0) + 1);
+  const heavyPrev = chainHeavyModels(layout, tagNames, sleep.heavyCount ?? 0);
+  pickParents(layout, tagNames, heavyPrev, o.crossTagRefProb, rng);
+  sleepAndMaterialize(layout.models, { sleepSeconds: o.sleepSeconds, sleep, heavy: new Set(heavyPrev.keys()), tableEvery: o.tableEvery, tableShare: o.tableShare }, rng);
+  const perModel = spreadTests(layout.models, Math.min(o.tests ?? Math.round(o.models * o.testsPerModel), layout.models.length * 7), rng);
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -197,15 +119,194 @@ export function generateProject(dir, options = {}) {
     mkdirSync(join(dir, rel, '..'), { recursive: true });
     writeFileSync(join(dir, rel), text);
   };
+  writeProjectFiles(w, o.name, tagNames);
+  writeSeeds(w, tagNames, o.seedRows, rng);
+  writeModels(w, layout.models);
+  const generic = writeGenericTests(w, layout, tagNames, perModel);
+  const singular = o.singularTests && o.singularTests.count > 0 ? writeSingularTests(w, layout.models, o.singularTests, o.seed) : { count: 0, sleepSeconds: 0 };
 
-  // Project, profile, seeds.
+  const { models, byName } = layout;
+  const crossRefs = models.reduce((n, m) => n + m.parents.filter((p) => byName.get(p)?.tag !== m.tag).length, 0);
+  return {
+    dir: resolve(dir),
+    name: o.name,
+    tags: tagNames.map((t, i) => ({ name: t, models: sizes[i] })),
+    models: models.length,
+    seeds: tagNames.length,
+    tests: generic.count + singular.count,
+    singularTests: singular.count,
+    singularSleepSeconds: Math.round(singular.sleepSeconds * 1000) / 1000,
+    nodes: models.length + tagNames.length + generic.count + singular.count,
+    tables: models.filter((m) => m.materialized === 'table').length,
+    sleepingModels: models.filter((m) => m.sleep > 0).length,
+    sleepSecondsTotal: Math.round(models.reduce((s, m) => s + m.sleep, 0) * 1000) / 1000,
+    heavyModels: models.filter((m) => m.heavy).map((m) => ({ name: m.name, seconds: m.sleep })),
+    crossTagRefs: crossRefs,
+    crossTagTests: generic.crossTag,
+  };
+}
+
+/**
+ * Tag sizes: Zipf-like shares (1 / rank^skew), every tag at least one model, `models` in all.
+ * @param {number} tags
+ * @param {number} models
+ * @param {number} skew
+ */
+function tagSizes(tags, models, skew) {
+  const shares = Array.from({ length: tags }, (_, i) => 1 / Math.pow(i + 1, skew));
+  const total = shares.reduce((a, b) => a + b, 0);
+  const sizes = shares.map((s) => Math.max(1, Math.floor((models * s) / total)));
+  for (let i = 0; sizes.reduce((a, b) => a + b, 0) < models; i = (i + 1) % sizes.length) sizes[i]++;
+  for (let i = sizes.length - 1; sizes.reduce((a, b) => a + b, 0) > models && i >= 0; i--) if (sizes[i] > 1) sizes[i]--;
+  return sizes;
+}
+
+/**
+ * Models per tag and layer: layer sizes as even as possible, layer 0 first; no parents yet.
+ * @param {string[]} tagNames
+ * @param {number[]} sizes
+ * @param {number} layers
+ * @returns {Layout}
+ */
+function layOutModels(tagNames, sizes, layers) {
+  /** @type {Model[]} */
+  const models = [];
+  /** @type {Map<string, string[]>} */
+  const byTagLayer = new Map();
+  tagNames.forEach((tag, ti) => {
+    const n = sizes[ti];
+    const ls = Math.min(layers, n);
+    for (let j = 0; j < n; j++) {
+      const layer = Math.floor((j * ls) / n);
+      const name = `${tag}_l${layer}_${String(j).padStart(4, '0')}`;
+      models.push({ name, tag, layer, parents: [], materialized: 'view', sleep: 0, heavy: false });
+      const key = `${tag}/${layer}`;
+      (byTagLayer.get(key) ?? byTagLayer.set(key, []).get(key) ?? []).push(name);
+    }
+  });
+  /** @param {string} tag */
+  const layersOf = (tag) => Math.max(...models.filter((m) => m.tag === tag).map((m) => m.layer)) + 1;
+  return { models, byTagLayer, byName: new Map(models.map((m) => [m.name, m])), layersOf };
+}
+
+/**
+ * Heavy models: a chain through the first tag's layers (1, 2, …), then the next tag, so that they form the critical
+ * path the planner has to respect.
+ * @param {Layout} layout
+ * @param {string[]} tagNames
+ * @param {number} count
+ * @returns {Map<string, string | undefined>}   heavy model -> the previous heavy model of its chain (none: the first)
+ */
+function chainHeavyModels({ byTagLayer, layersOf }, tagNames, count) {
+  /** @type {Map<string, string | undefined>} */
+  const heavyPrev = new Map();
+  let left = count;
+  for (const tag of tagNames) {
+    if (left <= 0) break;
+    /** @type {string | undefined} */
+    let prev;
+    for (let layer = 1; layer < layersOf(tag) && left > 0; layer++) {
+      const candidates = byTagLayer.get(`${tag}/${layer}`) ?? [];
+      if (candidates.length === 0) continue;
+      const name = candidates[0];
+      heavyPrev.set(name, prev);
+      prev = name;
+      left--;
+    }
+  }
+  return heavyPrev;
+}
+
+/**
+ * Parents: layer 0 reads the tag's seed; later layers ref one model of the previous layer (a heavy model its chain's
+ * previous one), maybe one more of an earlier layer of the same tag, and with crossTagRefProb one model of an earlier
+ * layer of another tag.
+ * @param {Layout} layout
+ * @param {string[]} tagNames
+ * @param {Map<string, string | undefined>} heavyPrev
+ * @param {number} crossTagRefProb
+ * @param {() => number} rng
+ */
+function pickParents({ models, byTagLayer, layersOf }, tagNames, heavyPrev, crossTagRefProb, rng) {
+  /** @template T @param {T[]} xs @returns {T} */
+  const pick = (xs) => xs[Math.floor(rng() * xs.length)];
+  /** @param {string} tag @param {number} layer */
+  const at = (tag, layer) => byTagLayer.get(`${tag}/${layer}`) ?? [];
+  for (const m of models) {
+    if (m.layer === 0) continue;
+    m.parents.push(heavyPrev.get(m.name) ?? pick(at(m.tag, m.layer - 1)));
+    if (rng() < 0.5) {
+      const p = pick(at(m.tag, Math.floor(rng() * m.layer)));
+      if (!m.parents.includes(p)) m.parents.push(p);
+    }
+    if (tagNames.length > 1 && rng() < crossTagRefProb) {
+      const t = pick(tagNames.filter((x) => x !== m.tag));
+      const l = Math.min(m.layer - 1, layersOf(t) - 1);
+      const cand = [];
+      for (let x = 0; x <= l; x++) cand.push(...at(t, x));
+      if (cand.length > 0) {
+        const p = pick(cand);
+        if (!m.parents.includes(p)) m.parents.push(p);
+      }
+    }
+  }
+}
+
+/**
+ * Each model's sleep and materialization. Sleeping models are tables (a view would not wait at build time), and so
+ * is every tableEvery-th layer and a tableShare of the rest.
+ * @param {Model[]} models
+ * @param {{ sleepSeconds: ProjectOptions['sleepSeconds'], sleep: SleepSpec, heavy: Set<string>, tableEvery: number, tableShare: number }} o
+ * @param {() => number} rng
+ */
+function sleepAndMaterialize(models, { sleepSeconds, sleep, heavy, tableEvery, tableShare }, rng) {
+  for (const m of models) {
+    let s = 0;
+    if (typeof sleepSeconds === 'function') s = sleepSeconds(m, rng);
+    else if (heavy.has(m.name)) s = sleep.heavySeconds ?? 0;
+    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1)) s = (sleep.base ?? 0) * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
+    m.sleep = Math.round(s * 1000) / 1000;
+    m.heavy = heavy.has(m.name);
+    const table = m.sleep > 0 || m.layer % Math.max(1, tableEvery) === 0 || rng() < tableShare;
+    m.materialized = table ? 'table' : 'view';
+  }
+}
+
+/**
+ * Generic tests per model: `total` spread evenly, the remainder to random models.
+ * @param {Model[]} models
+ * @param {number} total
+ * @param {() => number} rng
+ * @returns {Map<string, number>}
+ */
+function spreadTests(models, total, rng) {
+  const perModel = new Map(models.map((m) => [m.name, Math.floor(total / models.length)]));
+  const order = models.map((m) => m.name);
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  for (let i = 0; i < total % models.length; i++) perModel.set(order[i], (perModel.get(order[i]) ?? 0) + 1);
+  return perModel;
+}
+
+/** @typedef {(rel: string, text: string) => void} Write   writes one file of the project */
+
+/**
+ * dbt_project.yml (a folder per tag with its +schema and +tags) and profiles.yml (postgres, every value from the
+ * PARALLEL_DBT_PG_* environment).
+ * @param {Write} w
+ * @param {string} name
+ * @param {string[]} tagNames
+ */
+function writeProjectFiles(w, name, tagNames) {
   /** @param {string} extra */
   const folderConfig = (extra) => tagNames.map((t) => `    ${t}:\n      +schema: ${t}\n      +tags: ["${t}"]\n${extra}`).join('');
   w('dbt_project.yml', [
-    `name: ${o.name}`, 'version: "1.0.0"', 'config-version: 2', 'profile: parallel_dbt_bench', '',
+    `name: ${name}`, 'version: "1.0.0"', 'config-version: 2', 'profile: parallel_dbt_bench', '',
     'model-paths: ["models"]', 'seed-paths: ["seeds"]', 'test-paths: ["tests"]', 'target-path: target', '',
-    'seeds:', `  ${o.name}:`, '    +quote_columns: false', folderConfig(''),
-    'models:', `  ${o.name}:`, '    +materialized: view', folderConfig(''),
+    'seeds:', `  ${name}:`, '    +quote_columns: false', folderConfig(''),
+    'models:', `  ${name}:`, '    +materialized: view', folderConfig(''),
   ].join('\n'));
   w('profiles.yml', [
     '# Every connection value comes from the environment (set by bench/run.mjs).',
@@ -218,13 +319,29 @@ export function generateProject(dir, options = {}) {
     "      schema: \"{{ env_var('PARALLEL_DBT_PG_SCHEMA', 'bench') }}\"",
     '      threads: 4', '      connect_timeout: 30', '',
   ].join('\n'));
+}
+
+/**
+ * One seed per tag: ids 1…rows, a category, a random amount.
+ * @param {Write} w
+ * @param {string[]} tagNames
+ * @param {number} seedRows
+ * @param {() => number} rng
+ */
+function writeSeeds(w, tagNames, seedRows, rng) {
   for (const tag of tagNames) {
     const rows = ['id,category,amount'];
-    for (let i = 1; i <= o.seedRows; i++) rows.push(`${i},${CATEGORIES[i % CATEGORIES.length]},${1 + Math.floor(rng() * 100)}`);
+    for (let i = 1; i <= seedRows; i++) rows.push(`${i},${CATEGORIES[i % CATEGORIES.length]},${1 + Math.floor(rng() * 100)}`);
     w(`seeds/${tag}/raw_${tag}.csv`, rows.join('\n') + '\n');
   }
+}
 
-  // Models: every model has exactly the seed's ids, so unique/not_null/relationships on id hold everywhere.
+/**
+ * Models: every model has exactly the seed's ids, so unique/not_null/relationships on id hold everywhere.
+ * @param {Write} w
+ * @param {Model[]} models
+ */
+function writeModels(w, models) {
   for (const m of models) {
     const cfg = m.materialized === 'table' ? "{{ config(materialized='table') }}\n" : '';
     const ctes = [];
@@ -236,10 +353,20 @@ export function generateProject(dir, options = {}) {
     if (m.sleep > 0) joins.push('cross join latency');
     w(`models/${m.tag}/${m.name}.sql`, `${cfg}with ${ctes.join(',\n')}\nselect p0.id, p0.category, ${amount} as amount\nfrom p0\n${joins.join('\n')}\n`.replace(/\n\n$/, '\n'));
   }
+}
 
-  // Tests, one YAML file per tag.
-  let testCount = 0;
-  let crossTagTests = 0;
+/**
+ * Generic tests, one YAML file per tag; kinds in a fixed order per model (unique, not_null, accepted_values,
+ * relationships — to a parent in another tag when there is one — and so on).
+ * @param {Write} w
+ * @param {Layout} layout
+ * @param {string[]} tagNames
+ * @param {Map<string, number>} perModel
+ * @returns {{ count: number, crossTag: number }}
+ */
+function writeGenericTests(w, { models, byName }, tagNames, perModel) {
+  let count = 0;
+  let crossTag = 0;
   for (const tag of tagNames) {
     const lines = ['version: 2', '', 'models:'];
     for (const m of models.filter((x) => x.tag === tag)) {
@@ -264,8 +391,8 @@ export function generateProject(dir, options = {}) {
       ];
       const made = Math.min(n ?? 0, relTo[0] === relTo[1] ? 6 : 7);
       for (let k = 0; k < made; k++) kinds[k]();
-      testCount += made;
-      for (const k of [3, 6]) if (made > k && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== m.tag) crossTagTests++;
+      count += made;
+      for (const k of [3, 6]) if (made > k && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== m.tag) crossTag++;
       lines.push(`  - name: ${m.name}`, '    columns:');
       if (idTests.length) lines.push('      - name: id', '        data_tests:', ...idTests);
       if (catTests.length) lines.push('      - name: category', '        data_tests:', ...catTests);
@@ -273,43 +400,30 @@ export function generateProject(dir, options = {}) {
     }
     if (lines.length > 3) w(`models/${tag}/_${tag}.yml`, lines.join('\n') + '\n');
   }
+  return { count, crossTag };
+}
 
-  // Singular tests (tests/<tag>/…sql): each waits in the warehouse and returns no row. The wait is the scan of a
-  // one-row CTE whose value comes from pg_sleep (volatile, so PostgreSQL must run it); the filter then drops the
-  // row. The ref gives the test its parent model, as a data test on a remote warehouse has.
-  let singularTests = 0;
-  let singularSleep = 0;
-  if (o.singularTests && o.singularTests.count > 0) {
-    const { count, minSeconds, maxSeconds } = o.singularTests;
-    const srng = prng(o.seed * 7919 + 13);
-    for (let i = 0; i < count; i++) {
-      const m = models[i % models.length];
-      const wait = Math.round((minSeconds + (maxSeconds - minSeconds) * srng()) * 1000) / 1000;
-      singularSleep += wait;
-      w(`tests/${m.tag}/assert_${String(i).padStart(5, '0')}_${m.name}.sql`,
-        `-- waits ${wait} s in the warehouse, then returns no row\nwith waited as (select pg_sleep(${wait})::text as w)\nselect waited.w from waited\nwhere waited.w <> '' and exists (select 1 from {{ ref('${m.name}') }})\n`);
-      singularTests++;
-    }
+/**
+ * Singular tests (tests/<tag>/…sql): each waits in the warehouse and returns no row. The wait is the scan of a
+ * one-row CTE whose value comes from pg_sleep (volatile, so PostgreSQL must run it); the filter then drops the
+ * row. The ref gives the test its parent model, as a data test on a remote warehouse has. Own PRNG stream.
+ * @param {Write} w
+ * @param {Model[]} models
+ * @param {SingularTestSpec} spec
+ * @param {number} seed
+ * @returns {{ count: number, sleepSeconds: number }}
+ */
+function writeSingularTests(w, models, { count, minSeconds, maxSeconds }, seed) {
+  const srng = prng(seed * 7919 + 13);
+  let sleepSeconds = 0;
+  for (let i = 0; i < count; i++) {
+    const m = models[i % models.length];
+    const wait = Math.round((minSeconds + (maxSeconds - minSeconds) * srng()) * 1000) / 1000;
+    sleepSeconds += wait;
+    w(`tests/${m.tag}/assert_${String(i).padStart(5, '0')}_${m.name}.sql`,
+      `-- waits ${wait} s in the warehouse, then returns no row\nwith waited as (select pg_sleep(${wait})::text as w)\nselect waited.w from waited\nwhere waited.w <> '' and exists (select 1 from {{ ref('${m.name}') }})\n`);
   }
-
-  const crossRefs = models.reduce((n, m) => n + m.parents.filter((p) => byName.get(p)?.tag !== m.tag).length, 0);
-  return {
-    dir: resolve(dir),
-    name: o.name,
-    tags: tagNames.map((t, i) => ({ name: t, models: sizes[i] })),
-    models: models.length,
-    seeds: tagNames.length,
-    tests: testCount + singularTests,
-    singularTests,
-    singularSleepSeconds: Math.round(singularSleep * 1000) / 1000,
-    nodes: models.length + tagNames.length + testCount + singularTests,
-    tables: models.filter((m) => m.materialized === 'table').length,
-    sleepingModels: models.filter((m) => m.sleep > 0).length,
-    sleepSecondsTotal: Math.round(models.reduce((s, m) => s + m.sleep, 0) * 1000) / 1000,
-    heavyModels: models.filter((m) => m.heavy).map((m) => ({ name: m.name, seconds: m.sleep })),
-    crossTagRefs: crossRefs,
-    crossTagTests,
-  };
+  return { count, sleepSeconds };
 }
 
 // CLI

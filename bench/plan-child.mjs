@@ -1,6 +1,6 @@
-// The planning measurement's child process (started by bench/run.mjs plan50k): loads the src/plan bundle, reads a
+// The planning measurement's child process (started by bench/lib/planning.mjs plan50k): loads the src/plan bundle, reads a
 // synthetic manifest and a timings file, plans, and prints one BENCH_RESULT line with times and memory. A file of
-// its own (not a string in run.mjs) so that `npm run typecheck:bench` checks its calls against src/plan's types.
+// its own (not a string in planning.mjs) so that `npm run typecheck:bench` checks its calls against src/plan's types.
 //
 //   node bench/plan-child.mjs <bundle URL> <manifest.json> <run_results.json> <parallel> <threads>
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ const mem = () => Math.round(process.memoryUsage().rss / 1048576);
 /** @type {Record<string, number | string>} */
 const out = { rssStartMB: mem() };
 const t = [performance.now()];
-const lib = /** @type {import('./run.mjs').PlanLib} */ (await import(bundle));
+const lib = /** @type {import('./lib/plan-lib.mjs').PlanLib} */ (await import(bundle));
 t.push(performance.now());
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
 t.push(performance.now());

@@ -1,0 +1,163 @@
+// parallel-dbt.json, the action's record of a run (written by src/flow/record.ts beside the merged results), and
+// what the benchmark takes from it: the action's phases in seconds after its spawn, each chunk's start-up, the plan
+// against what happened. The record is read in one function, readActionRecord; nothing here reads the action's log.
+import { readJson, median, round } from './util.mjs';
+
+/** Predicted ÷ actual makespan outside 1 ± this is flagged. */
+export const PREDICTION_TOLERANCE = 0.25;
+
+/**
+ * One chunk in parallel-dbt.json (times: epoch ms).
+ * @typedef {object} RecordedChunk
+ * @property {number} index                1-based, the plan's order
+ * @property {string} name
+ * @property {number} nodes                how many
+ * @property {number[]} [dependsOn]        indexes of the chunks that had to finish first
+ * @property {number} [predictedStart]     seconds after the first chunk's start
+ * @property {number} [predicted]          seconds from its start to its end
+ * @property {number} [startedAt]
+ * @property {number} [firstNodeAt]        its first node START (the action before the worker host: absent)
+ * @property {number} [endedAt]
+ * @property {{ attempt: number, exitCode: number | null, signal?: string | null, timedOut?: boolean, seconds: number, targetPath: string, logPath: string }[]} [processes]
+ * @property {{ uid: string, statuses: string[] }[]} [retried]
+ */
+
+/**
+ * parallel-dbt.json: the fields the benchmark reads (src/flow/record.ts writes more).
+ * @typedef {object} ActionRecord
+ * @property {'fork' | 'subprocess'} [runPath]   absent: the action before the worker host (always subprocesses)
+ * @property {string} [runPathReason]
+ * @property {import('../../src/plan/shape.js').Machine} [machine]
+ * @property {number} [parallel]
+ * @property {number} [threads]
+ * @property {number} [parseSeconds]       dbt parse + selection (dbt ls)
+ * @property {number} [wallSeconds]
+ * @property {number} [predictedMakespan]
+ * @property {number} [criticalPath]
+ * @property {number} [totalWork]
+ * @property {RecordedChunk[]} chunks
+ */
+
+/**
+ * The action's run record, or undefined when the file is missing or is not one. The one reader of parallel-dbt.json
+ * in bench/: when src/ has the format's typed owner module, only this function (and the typedef above) changes.
+ * @param {string} file
+ * @returns {ActionRecord | undefined}
+ */
+export function readActionRecord(file) {
+  const rec = readJson(file);
+  return rec && typeof rec === 'object' && Array.isArray(rec.chunks) ? rec : undefined;
+}
+
+/**
+ * The plan as the action logged it, from the record: src/plan's own renderPlan over the recorded chunks (their node
+ * counts stand for the node lists), so the text is the action's "Plan: …" line and its chunk lines.
+ * @param {ActionRecord} rec
+ * @param {Pick<import('./plan-lib.mjs').PlanLib, 'renderPlan'>} describe
+ * @returns {{ plan: string, chunkPlan: string[] } | undefined}
+ */
+function recordedPlan(rec, describe) {
+  const { predictedMakespan, criticalPath, totalWork, parallel, threads } = rec;
+  if (predictedMakespan === undefined || criticalPath === undefined || totalWork === undefined || parallel === undefined || threads === undefined) return undefined;
+  if (rec.chunks.some((c) => c.predicted === undefined)) return undefined;
+  /** @type {import('../../src/plan/chunks.js').Plan} */
+  const plan = {
+    makespan: predictedMakespan, criticalPath, totalWork,
+    chunks: [...rec.chunks].sort((a, b) => a.index - b.index).map((c) => ({
+      index: c.index, name: c.name, nodes: Array.from({ length: c.nodes }, () => ''), dependsOn: c.dependsOn ?? [], work: 0, predicted: c.predicted ?? 0, predictedStart: c.predictedStart,
+    })),
+  };
+  const [first, ...rest] = describe.renderPlan(plan, parallel, threads, rec.machine).split('\n');
+  return { plan: first, chunkPlan: rest.map((l) => l.trim()) };
+}
+
+/**
+ * The action's phases, in seconds after its spawn, from its run record and the two moments the benchmark saw itself
+ * (spawn and exit). What the record does not hold (when the plan was made; each chunk's steps inside dbt) stays
+ * undefined, and the report shows "–".
+ * @param {ActionRecord | undefined} rec
+ * @param {{ spawnAt: number, exitAt: number, describe?: Pick<import('./plan-lib.mjs').PlanLib, 'renderPlan' | 'lowerBound'> }} o
+ *   spawnAt: epoch ms of the action process's spawn; exitAt: seconds from spawn to its exit; describe: src/plan's
+ *   renderPlan and lowerBound (the plan's text), when the bundle loaded
+ */
+export function actionPhases(rec, { spawnAt, exitAt, describe }) {
+  /** @param {number | undefined} at epoch ms */
+  const after = (at) => (at === undefined ? undefined : (at - spawnAt) / 1000);
+  /** @param {number | undefined} a @param {number | undefined} b */
+  const gap = (a, b) => (a !== undefined && b !== undefined ? round(b - a, 2) : undefined);
+  const recorded = rec?.chunks ?? [];
+  const starts = recorded.map((c) => c.startedAt).filter((x) => x !== undefined);
+  const ends = recorded.map((c) => c.endedAt).filter((x) => x !== undefined);
+  const firstChunkStart = starts.length ? after(Math.min(...starts)) : undefined;
+  const lastChunkEnd = ends.length ? after(Math.max(...ends)) : undefined;
+  const chunks = recorded.map((c) => {
+    const start = after(c.startedAt);
+    const firstNode = after(c.firstNodeAt);
+    // The steps inside a chunk's dbt (imports, loading the shared parse, selection, relation cache, nodes, exit)
+    // are not in the record.
+    return { name: c.name, nodes: c.nodes, start: round(start, 2), end: round(after(c.endedAt), 2), firstNode: round(firstNode, 2), startupToFirstNode: gap(start, firstNode), steps: {} };
+  });
+  const busy = recorded.reduce((a, c) => a + (c.endedAt !== undefined && c.startedAt !== undefined ? (c.endedAt - c.startedAt) / 1000 : 0), 0);
+  const span = lastChunkEnd !== undefined && firstChunkStart !== undefined ? lastChunkEnd - firstChunkStart : undefined;
+  const post = lastChunkEnd !== undefined ? exitAt - lastChunkEnd : undefined;
+  const text = rec && describe ? recordedPlan(rec, describe) : undefined;
+  const predicted = rec?.predictedMakespan !== undefined && rec.criticalPath !== undefined && rec.totalWork !== undefined && rec.parallel !== undefined && rec.threads !== undefined
+    ? {
+      makespan: rec.predictedMakespan, criticalPath: rec.criticalPath, work: rec.totalWork, processes: rec.parallel, threads: rec.threads,
+      lowerBound: describe ? describe.lowerBound({ chunks: [], makespan: rec.predictedMakespan, criticalPath: rec.criticalPath, totalWork: rec.totalWork }, rec.parallel, rec.threads) : undefined,
+    }
+    : undefined;
+  return {
+    plan: text?.plan, chunkPlan: text?.chunkPlan ?? [], predicted,
+    phases: { firstChunkStart: round(firstChunkStart, 2), lastChunkEnd: round(lastChunkEnd, 2), exit: round(exitAt, 2) },
+    breakdown: {
+      startToParsed: round(rec?.parseSeconds, 2),
+      parsedToPlan: undefined,
+      planToFirstChunk: undefined,
+      chunksRunning: round(span, 2),
+      mergeAndReport: round(post, 2),
+    },
+    fixedCost: firstChunkStart !== undefined && post !== undefined ? round(firstChunkStart + post, 2) : undefined,
+    chunks,
+    /** Σ chunk durations / (last chunk end − first chunk start): how many chunks ran at once, on average. */
+    concurrency: span ? round(busy / span, 2) : undefined,
+  };
+}
+
+/**
+ * The figures of an action row from its run record: the processes × threads it ran, its run path, predicted
+ * against actual makespan, each chunk's start-up (firstNodeAt − startedAt) and the first node START after spawn.
+ * Every value came from the record ('json' in the *Source fields, kept for latest.json's readers); without a
+ * record (source 'none') they are undefined.
+ * @param {ActionRecord | undefined} rec
+ * @param {number} spawnAt   epoch ms of the action process's spawn
+ */
+export function recordFigures(rec, spawnAt) {
+  const chunks = (rec?.chunks ?? []).map((c) => {
+    /** @type {Record<string, string>} */
+    const src = {};
+    for (const k of /** @type {const} */ (['startedAt', 'endedAt', 'firstNodeAt'])) if (c[k] !== undefined && c[k] !== null) src[k] = 'json';
+    return { name: c.name, nodes: c.nodes, startedAt: c.startedAt ?? undefined, endedAt: c.endedAt ?? undefined, firstNodeAt: c.firstNodeAt ?? undefined, predicted: c.predicted, predictedStart: c.predictedStart, src };
+  });
+  const starts = chunks.map((c) => c.startedAt).filter((x) => x !== undefined);
+  const ends = chunks.map((c) => c.endedAt).filter((x) => x !== undefined);
+  const firsts = chunks.map((c) => c.firstNodeAt).filter((x) => x !== undefined);
+  const actual = starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
+  const predicted = typeof rec?.predictedMakespan === 'number' ? rec.predictedMakespan : undefined;
+  const startups = chunks.filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined).map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
+  /** @param {string} k */
+  const srcOf = (k) => [...new Set(chunks.map((c) => c.src[k]).filter(Boolean))].join('+') || undefined;
+  const ratio = predicted !== undefined && actual ? predicted / actual : undefined;
+  return {
+    source: rec ? 'parallel-dbt.json' : 'none',
+    runPath: rec?.runPath, runPathReason: rec?.runPathReason,
+    parallel: rec?.parallel, threads: rec?.threads,
+    parseSeconds: rec?.parseSeconds, wallSeconds: rec?.wallSeconds,
+    predictedMakespan: round(predicted, 2), predictedSource: predicted !== undefined ? 'json' : undefined,
+    actualMakespan: round(actual, 2), actualSource: srcOf('startedAt'),
+    predictedOverActual: round(ratio, 2), predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= PREDICTION_TOLERANCE,
+    chunkStartup: round(median(startups), 2), chunkStartups: startups.map((x) => round(x, 2)), chunkStartupSource: srcOf('firstNodeAt'),
+    firstNodeStart: firsts.length ? round((Math.min(...firsts) - spawnAt) / 1000, 2) : undefined,
+    chunks: chunks.map(({ src, ...c }) => ({ ...c, startup: c.firstNodeAt !== undefined && c.startedAt !== undefined ? round((c.firstNodeAt - c.startedAt) / 1000, 2) : undefined, src })),
+  };
+}
