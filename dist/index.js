@@ -42442,6 +42442,18 @@ function budgetNote(r, shape) {
     const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
     return `parallel ${shape.parallel} × (threads ${r.threads} + ${extra}) = ${shape.parallel * (r.threads + extra)} connections exceeds max-connections ${r.maxConnections}: using parallel ${shape.parallel} × (threads ${shape.threads} + ${extra}) = ${shape.peak}.`;
 }
+/**
+ * After the run: the shape that ran (its processes, threads and chunk count, forced or chosen) and one process with
+ * the same budget, both costed on the same machine model with the node times this run measured (the plan's weight
+ * where dbt reported none). A first run's default weights can be several times off; the run's own times are not.
+ */
+function speedInHindsight(g, weight, measured, m, r, ran) {
+    const w = (uid) => measured.get(uid) ?? weight(uid);
+    const chosen = planShape(g, w, m, ran.shape, ran.chunks > ran.shape.parallel ? ran.chunks : undefined).makespan;
+    const candidates = shapeCandidates({ ...r, chunks: undefined, oneProcess: undefined });
+    const oneProcess = planShape(g, w, m, candidates[0].parallel === 1 ? candidates[0] : { parallel: 1, threads: totalThreads(ran.shape), peak: 0 }, undefined).makespan;
+    return { chosen, oneProcess, basis: 'this run' };
+}
 
 ;// CONCATENATED MODULE: ./src/plan/choose.ts
 
@@ -44572,6 +44584,8 @@ function render(r, p, o, lv) {
         out.pop();
     return `${out.join('\n')}\n`;
 }
+/** Speed ratios this close to 1 are reported as the same speed. */
+const SAME_SPEED = 0.05;
 function statusLine(r) {
     const head = `### ${r.ok ? '✅' : '❌'} dbt ${inline(r.command)}: `;
     if (r.counts.total === 0)
@@ -44579,7 +44593,15 @@ function statusLine(r) {
     const parts = [countsText(r.counts), `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`, `${duration(r.wallSeconds)} wall`];
     const est = r.speedEstimate;
     if (r.chunks.length > 1 && est !== undefined && est.chosen > 0 && est.oneProcess > 0) {
-        parts.push(`~${(est.oneProcess / est.chosen).toFixed(1)}× one dbt process with the same budget (estimated: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
+        const how = est.basis === 'this run' ? "estimated from this run's node times" : 'estimated';
+        const ratio = est.oneProcess / est.chosen;
+        // The figure is a model's, never a measurement of one dbt process: it is shown where it says faster or the same,
+        // and left out where it says slower (the model of a forced shape can be far off; the headline must not call a run
+        // slower than it was). Within 5 % it is no claim either way (the planner keeps one process unless 5 % faster).
+        if (Math.abs(ratio - 1) < SAME_SPEED)
+            parts.push(`about as fast as one dbt process with the same budget (${how})`);
+        else if (ratio > 1)
+            parts.push(`~${ratio.toFixed(1)}× one dbt process with the same budget (${how}: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
     }
     return head + parts.join(' · ');
 }
@@ -45949,6 +45971,7 @@ function runOptions(s) {
 
 
 
+
 async function runLocal(r) {
     const { settings: s, prepared: p } = r;
     if (p.selected.length === 0)
@@ -46013,7 +46036,7 @@ function planLocal(r) {
     for (const n of chosen.notes)
         core/* warning */.$e(n);
     core/* info */.pq(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
-    return { ...chosen, graph, machine, weight };
+    return { ...chosen, graph, machine, request, weight };
 }
 /** The chunks as concurrent dbt invocations (run/execute.ts). */
 function execute(r, x) {
@@ -46054,7 +46077,9 @@ async function reportRun(r, x, run, github) {
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
     writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
-    const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
+    // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
+    const measured = new Map(reports.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
+    const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
     const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
     const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
     await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });

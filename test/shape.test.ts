@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { planWorkers } from '../src/plan/workers.js';
-import { chooseShape, planShape, shapeCandidates, type Machine } from '../src/plan/shape.js';
+import { chooseShape, planShape, shapeCandidates, speedInHindsight, type Machine } from '../src/plan/shape.js';
 import { lowerBound } from '../src/plan/describe.js';
 import { perNodeCpuOf, warehouseSeconds, type Timings } from '../src/plan/timings.js';
 import { dagArb, dagFrom, graphOf } from './support/graphs.js';
@@ -140,5 +140,22 @@ describe('timings split into dbt CPU and warehouse time', () => {
     const w = warehouseSeconds(t(7, 10, [['a', 1.5], ['b', 0.05]]), 0.02).warehouse!;
     expect(w.get('a')).toBeCloseTo(1.5 - 7 * 0.02, 9);
     expect(w.get('b')).toBe(0);
+  });
+});
+
+describe('speedInHindsight: the summary figure re-costed with what the run measured', () => {
+  // 40 independent models: the default weight says 1 s each, the run measured 0.05 s each.
+  const g = graphOf(Array.from({ length: 40 }, (_, i): [string, string[]] => [`model.p.m${i}`, []]));
+  const measured = new Map([...g.nodes.keys()].map((u) => [u, 0.05]));
+  const request = { parallel: 2, profileThreads: 4 };
+  test("the run's node times replace the defaults, for the shape that ran and for one process with the same budget", () => {
+    const ran = { shape: { parallel: 2, threads: 2, peak: 6 }, chunks: 2 };
+    const before = speedInHindsight(g, () => 1, new Map(), machine(), request, ran);
+    const after = speedInHindsight(g, () => 1, measured, machine(), request, ran);
+    expect(after.basis).toBe('this run');
+    expect(after.oneProcess).toBeLessThan(before.oneProcess / 3);
+    expect(after.chosen).toBeLessThan(before.chosen / 3);
+    // One process with the same budget is the profile's 4 threads in one process, costed with the same weights.
+    expect(after.oneProcess).toBeCloseTo(planShape(g, (u) => measured.get(u)!, machine(), { parallel: 1, threads: 4, peak: 5 }).makespan, 6);
   });
 });

@@ -500,3 +500,14 @@ describe('status line', () => {
     expect(md).toContain('> 5 errors and 2 warnings more than GitHub shows as annotations (10 of each per step): they are all listed below.');
   });
 });
+
+describe('the speed figure never calls a run slower than it was', () => {
+  const headline = (speedEstimate: ReportInput['speedEstimate']): string =>
+    renderSummary(report({ ...capturedInput('green'), speedEstimate }), { fileUrl: LINKS }).split('\n')[0];
+  test("re-costed with this run's node times: faster is a ratio, within 5 % is 'about as fast', slower is left out", () => {
+    expect(headline({ chosen: 10, oneProcess: 14, basis: 'this run' })).toMatch(/ · ~1\.4× one dbt process with the same budget \(estimated from this run's node times: 10\.0 s against 14\.0 s\)$/);
+    expect(headline({ chosen: 10, oneProcess: 10.3, basis: 'this run' })).toMatch(/ · about as fast as one dbt process with the same budget \(estimated from this run's node times\)$/);
+    // The demo's forced 3 chunks: the model put one process at 4.7 s against 12.8 s; both took ~15.7 s wall.
+    expect(headline({ chosen: 12.8, oneProcess: 4.7, basis: 'this run' })).toMatch(/ · [\d.]+ s wall$/);
+  });
+});

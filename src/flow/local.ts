@@ -7,7 +7,7 @@ import { UserError } from '../shared/errors.js';
 import type { Masker } from '../shared/secrets.js';
 import { buildPlanGraph, manifestNodes, type PlanGraph } from '../plan/graph.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
-import type { Machine } from '../plan/shape.js';
+import { speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
 import { executePlan, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
@@ -42,6 +42,7 @@ export interface LocalRun {
 interface Planned extends RunPlan {
   graph: PlanGraph;
   machine: Machine;
+  request: ShapeRequest;
   weight: (uid: string) => number;
 }
 
@@ -101,7 +102,7 @@ function planLocal(r: LocalRun): Planned {
   if (chosen.connectionsLine !== undefined) core.info(chosen.connectionsLine);
   for (const n of chosen.notes) core.warning(n);
   core.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
-  return { ...chosen, graph, machine, weight };
+  return { ...chosen, graph, machine, request, weight };
 }
 
 /** The chunks as concurrent dbt invocations (run/execute.ts). */
@@ -144,7 +145,9 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
   writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
-  const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
+  // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
+  const measured = new Map(reports.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
+  const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
   const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
   const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
   await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });

@@ -151,3 +151,24 @@ export function budgetNote(r: ShapeRequest, shape: Budget): string | undefined {
   const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
   return `parallel ${shape.parallel} × (threads ${r.threads} + ${extra}) = ${shape.parallel * (r.threads + extra)} connections exceeds max-connections ${r.maxConnections}: using parallel ${shape.parallel} × (threads ${shape.threads} + ${extra}) = ${shape.peak}.`;
 }
+
+/** The summary's speed figure: the shape that ran against one process with the same budget, and what weighed the nodes. */
+export interface SpeedEstimate {
+  chosen: number;
+  oneProcess: number;
+  /** 'this run': re-costed after the run with the node times dbt reported in it; 'plan': the planner's prediction. */
+  basis: 'this run' | 'plan';
+}
+
+/**
+ * After the run: the shape that ran (its processes, threads and chunk count, forced or chosen) and one process with
+ * the same budget, both costed on the same machine model with the node times this run measured (the plan's weight
+ * where dbt reported none). A first run's default weights can be several times off; the run's own times are not.
+ */
+export function speedInHindsight(g: PlanGraph, weight: (uid: string) => number, measured: ReadonlyMap<string, number>, m: Machine, r: ShapeRequest, ran: { shape: Budget; chunks: number }): SpeedEstimate {
+  const w = (uid: string): number => measured.get(uid) ?? weight(uid);
+  const chosen = planShape(g, w, m, ran.shape, ran.chunks > ran.shape.parallel ? ran.chunks : undefined).makespan;
+  const candidates = shapeCandidates({ ...r, chunks: undefined, oneProcess: undefined });
+  const oneProcess = planShape(g, w, m, candidates[0].parallel === 1 ? candidates[0] : { parallel: 1, threads: totalThreads(ran.shape), peak: 0 }, undefined).makespan;
+  return { chosen, oneProcess, basis: 'this run' };
+}

@@ -18,7 +18,7 @@ export interface ReportInput {
   chunks: { chunk: Chunk; results: RunResult[]; startedAt?: number; endedAt?: number; predicted?: number }[];
   planNotes: string[];
   wallSeconds: number;
-  speedEstimate?: { chosen: number; oneProcess: number };
+  speedEstimate?: { chosen: number; oneProcess: number; basis?: 'this run' | 'plan' };
   /** Reads a file by absolute path (a generic test's YAML); undefined when unreadable. Default: the disk. */
   readFile?: (absPath: string) => string | undefined;
   /** Nodes that ran more than once, with every attempt's status (the flaky ones are reported). */

@@ -60,7 +60,7 @@ export interface RunReport {
    * The planner's predicted makespans of this run's shape and of one dbt process with the same budget (what plain
    * dbt would do): the summary's speed figure is their ratio, labelled as an estimate.
    */
-  speedEstimate?: { chosen: number; oneProcess: number };
+  speedEstimate?: { chosen: number; oneProcess: number; basis?: 'this run' | 'plan' };
   chunks: ChunkSummary[];
   nodes: NodeOutcome[];
   notes: string[];

@@ -187,13 +187,22 @@ function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string
   return `${out.join('\n')}\n`;
 }
 
+/** Speed ratios this close to 1 are reported as the same speed. */
+const SAME_SPEED = 0.05;
+
 function statusLine(r: RunReport): string {
   const head = `### ${r.ok ? '✅' : '❌'} dbt ${inline(r.command)}: `;
   if (r.counts.total === 0) return `${head}no nodes selected · ${duration(r.wallSeconds)}`;
   const parts = [countsText(r.counts), `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`, `${duration(r.wallSeconds)} wall`];
   const est = r.speedEstimate;
   if (r.chunks.length > 1 && est !== undefined && est.chosen > 0 && est.oneProcess > 0) {
-    parts.push(`~${(est.oneProcess / est.chosen).toFixed(1)}× one dbt process with the same budget (estimated: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
+    const how = est.basis === 'this run' ? "estimated from this run's node times" : 'estimated';
+    const ratio = est.oneProcess / est.chosen;
+    // The figure is a model's, never a measurement of one dbt process: it is shown where it says faster or the same,
+    // and left out where it says slower (the model of a forced shape can be far off; the headline must not call a run
+    // slower than it was). Within 5 % it is no claim either way (the planner keeps one process unless 5 % faster).
+    if (Math.abs(ratio - 1) < SAME_SPEED) parts.push(`about as fast as one dbt process with the same budget (${how})`);
+    else if (ratio > 1) parts.push(`~${ratio.toFixed(1)}× one dbt process with the same budget (${how}: ${duration(est.chosen)} against ${duration(est.oneProcess)})`);
   }
   return head + parts.join(' · ');
 }
