@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(97101);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(53668);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 97101:
+/***/ 53668:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40714,6 +40714,88 @@ class LineSplitter {
     }
 }
 
+;// CONCATENATED MODULE: ./src/dbt/host-protocol.ts
+// The worker host's wire format, the TypeScript side: worker_host.py's TypedDicts say the same (one type per request,
+// message and notice, narrowed by its `op` / `event` / `notice` tag), and test/host-protocol.test.ts drives the real
+// Python framing against this module. Shapes are trusted by that contract, not checked field by field at run time.
+//
+// - stdin (action → host): one JSON request per line (HostRequest).
+// - stdout (host → action): frames. Header: kind (1 byte), id (uint32 BE: the invocation, 0 for the host itself),
+//   payload length (uint32 BE); then the payload. Kind M: a JSON message (HostMessage); O / E: bytes of an
+//   invocation's stdout / stderr; N: bytes of a forked worker's notice lines (one JSON WorkerNotice per line).
+// - The worker's control pipe (host → worker, Python on both ends) carries what a notify request says: one
+//   "<PeerStatus> <unique_id>" line per final status, and "D <json>" lines of dropped relations.
+
+const FRAME_HEADER_BYTES = 9;
+/** The pseudo node whose final status says that the run's on-run-start hooks have run (blocking: they failed). */
+const START_UID = 'parallel-dbt:on-run-start';
+/** One request as the host reads it: a line of JSON. */
+function encodeRequest(req) {
+    return `${JSON.stringify(req)}\n`;
+}
+function decodeMessage(payload) {
+    return JSON.parse(payload.toString('utf8'));
+}
+/** Turns a worker's notice bytes (N frames, cut anywhere) into notices; a line that is not JSON is skipped. */
+class NoticeReader {
+    lines;
+    constructor(onNotice) {
+        this.lines = new LineSplitter((line) => {
+            let n;
+            try {
+                n = JSON.parse(line);
+            }
+            catch {
+                return; // not a notice
+            }
+            onNotice(n);
+        });
+    }
+    push(bytes) {
+        this.lines.push(bytes);
+    }
+    end() {
+        this.lines.end();
+    }
+}
+// ---- framing ---------------------------------------------------------------------------------------------------
+/** One frame as the host writes it (tests; the action only reads frames). */
+function encodeFrame(kind, id, payload) {
+    const body = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
+    const head = Buffer.alloc(FRAME_HEADER_BYTES);
+    head.write(kind, 0, 'latin1');
+    head.writeUInt32BE(id, 1);
+    head.writeUInt32BE(body.length, 5);
+    return Buffer.concat([head, body]);
+}
+const KINDS = new Set(['M', 'O', 'E', 'N']);
+/** Splits the host's stdout into frames, however the stream is cut; a frame of an unknown kind is skipped. */
+class FrameReader {
+    onFrame;
+    buf = Buffer.alloc(0);
+    constructor(onFrame) {
+        this.onFrame = onFrame;
+    }
+    push(chunk) {
+        this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+        let at = 0;
+        while (this.buf.length - at >= FRAME_HEADER_BYTES) {
+            const len = this.buf.readUInt32BE(at + 5);
+            if (this.buf.length - at < FRAME_HEADER_BYTES + len)
+                break;
+            const kind = String.fromCharCode(this.buf[at]);
+            const id = this.buf.readUInt32BE(at + 1);
+            const payload = this.buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
+            at += FRAME_HEADER_BYTES + len;
+            if (kind === 'M')
+                this.onFrame({ kind, id, message: decodeMessage(payload) });
+            else if (KINDS.has(kind))
+                this.onFrame({ kind: kind, id, bytes: payload });
+        }
+        this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/dbt/process.ts
 // Runs one dbt process with execa (never a shell), streaming its output line by line.
 
@@ -40780,8 +40862,8 @@ class DbtOutput {
 function spawnErrorOf(r) {
     return r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : undefined;
 }
-/** The pseudo node whose final status says that the run's on-run-start hooks have run (blocking: they failed). */
-const START_UID = 'parallel-dbt:on-run-start';
+// The worker host's wire types, where the run/ layer has always imported them from.
+
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 function subprocessLauncher(exe) {
     return (o) => {
@@ -40846,35 +40928,12 @@ const HOST_SCRIPT = (0,external_node_path_.join)((0,external_node_path_.dirname)
 /** Why the host cannot be used; the caller falls back to one `dbt` process per invocation and says why. */
 class HostUnavailable extends Error {
 }
-const HEADER_BYTES = 9;
 /** The host itself is killed this long after SIGTERM when it does not exit (it holds no query of its own). */
 const HOST_KILL_AFTER_MS = 3000;
 /** A lost worker's pid is polled this often until it is gone... */
 const EXIT_POLL_MS = 100;
 /** ...and given up on this long after SIGKILL (it is then the kernel's to reap). */
 const EXIT_WAIT_AFTER_KILL_MS = 10_000;
-/** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
-class FrameReader {
-    onFrame;
-    buf = Buffer.alloc(0);
-    constructor(onFrame) {
-        this.onFrame = onFrame;
-    }
-    push(chunk) {
-        this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-        let at = 0;
-        while (this.buf.length - at >= HEADER_BYTES) {
-            const len = this.buf.readUInt32BE(at + 5);
-            if (this.buf.length - at < HEADER_BYTES + len)
-                break;
-            const kind = String.fromCharCode(this.buf[at]);
-            const id = this.buf.readUInt32BE(at + 1);
-            this.onFrame(kind, id, this.buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len));
-            at += HEADER_BYTES + len;
-        }
-        this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
-    }
-}
 /**
  * The Python interpreter behind a dbt-core entry-point script: its `#!` line, or the `exec` line pip writes when
  * that path is too long or has spaces. Undefined when it cannot be told.
@@ -40918,8 +40977,8 @@ class DbtHost {
     ended;
     constructor(proc, ready) {
         this.proc = proc;
-        this.pid = ready.pid ?? proc.pid ?? 0;
-        this.importSeconds = ready.seconds ?? 0;
+        this.pid = ready.pid;
+        this.importSeconds = ready.seconds;
     }
     /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
     static async start(o) {
@@ -40930,16 +40989,16 @@ class DbtHost {
         let host;
         const errTail = [];
         const ready = new Promise((resolve, reject) => {
-            const frames = new FrameReader((kind, id, payload) => {
+            const frames = new FrameReader((f) => {
                 if (host !== undefined)
-                    return host.frame(kind, id, payload);
-                if (kind !== 'M')
+                    return host.frame(f);
+                if (f.kind !== 'M')
                     return;
-                const m = JSON.parse(payload.toString('utf8'));
+                const m = f.message;
                 if (m.event === 'ready')
                     resolve(m);
                 else
-                    reject(new HostUnavailable(m.error ?? `unexpected first message ${m.event}`));
+                    reject(new HostUnavailable(('error' in m ? m.error : undefined) ?? `unexpected first message ${m.event}`));
             });
             proc.stdout?.on('data', (b) => frames.push(b));
             let errLine = '';
@@ -40978,20 +41037,16 @@ class DbtHost {
     }
     /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
     invoke(o, keepManifest = false) {
-        return this.request(o, { op: 'invoke', argv: o.argv, keep_manifest: keepManifest }, true);
+        return this.request(o, (id) => ({ op: 'invoke', argv: o.argv, keep_manifest: keepManifest, id }), true);
     }
     /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
     fork(o) {
         const share = o.share;
         if (share === undefined)
-            return this.request(o, { op: 'fork', argv: o.argv });
+            return this.request(o, (id) => ({ op: 'fork', argv: o.argv, id }));
         const unsubscribe = [];
-        const req = {
-            op: 'fork', argv: o.argv,
-            share: { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known },
-        };
         // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
-        const outcome = this.request(o, req, false, (id) => {
+        const outcome = this.request(o, (id) => ({ op: 'fork', argv: o.argv, share: shareSpecOf(share), id }), false, (id) => {
             unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
             if (share.subscribeDrops)
                 unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
@@ -41009,7 +41064,8 @@ class DbtHost {
     async forkCheck() {
         const id = this.nextId++;
         return new Promise((resolve) => {
-            this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });
+            const done = (m) => resolve(m.event === 'fork_check' ? { ok: m.ok, why: m.why, gate: m.gate } : { ok: false, why: m.error ?? '', gate: false });
+            this.pending.set(id, { output: new DbtOutput({}), done, lost: (why) => resolve({ ok: false, why, gate: false }) });
             this.send({ op: 'fork_check', id });
         });
     }
@@ -41033,14 +41089,7 @@ class DbtHost {
         const timers = [];
         return new Promise((resolve) => {
             const onNotice = o.share?.onNotice;
-            const notices = onNotice && new LineSplitter((line) => {
-                try {
-                    onNotice(JSON.parse(line));
-                }
-                catch {
-                    /* not a notice */
-                }
-            });
+            const notices = onNotice && new NoticeReader(onNotice);
             const pending = { output, notices, done: () => { }, lost: () => { } };
             const kill = (sig) => {
                 if (inProcess)
@@ -41072,7 +41121,7 @@ class DbtHost {
                     tail: output.tail, spawnError: m.error, lost,
                 });
             };
-            pending.done = (m) => finish(m);
+            pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);
             pending.lost = (why) => {
                 // The host died: its workers got SIGINT from the kernel (parent-death signal). Wait until they are gone.
                 const pid = pending.pid;
@@ -41093,25 +41142,25 @@ class DbtHost {
                 onKill();
             else
                 o.killSignal?.addEventListener('abort', onKill, { once: true });
-            this.send({ ...req, id });
+            this.send(req(id));
             onSent?.(id);
         });
     }
-    frame(kind, id, payload) {
-        const p = this.pending.get(id);
+    frame(f) {
+        const p = this.pending.get(f.id);
         if (p === undefined)
             return;
-        if (kind === 'O')
-            p.output.stdout(payload);
-        else if (kind === 'E')
-            p.output.stderr(payload);
-        else if (kind === 'N')
-            p.notices?.push(payload);
-        else if (kind === 'M') {
-            const m = JSON.parse(payload.toString('utf8'));
+        if (f.kind === 'O')
+            p.output.stdout(f.bytes);
+        else if (f.kind === 'E')
+            p.output.stderr(f.bytes);
+        else if (f.kind === 'N')
+            p.notices?.push(f.bytes);
+        else {
+            const m = f.message;
             if (m.event === 'started')
                 p.pid = m.pid;
-            if (m.profile !== undefined && Object.keys(m.profile).length > 0)
+            if (m.event === 'exit' && m.profile !== undefined && Object.keys(m.profile).length > 0)
                 this.profile = m.profile;
             if (m.event === 'exit' || m.event === 'fork_check' || m.event === 'error')
                 p.done(m);
@@ -41125,8 +41174,12 @@ class DbtHost {
     send(req) {
         if (this.ended !== undefined || this.proc.stdin?.writable !== true)
             return;
-        this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+        this.proc.stdin.write(encodeRequest(req));
     }
+}
+/** A WorkerShare as the fork request carries it. */
+function shareSpecOf(share) {
+    return { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known };
 }
 function signalPid(pid, sig) {
     try {

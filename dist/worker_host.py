@@ -4,20 +4,29 @@ Started by the action (execa, never a shell) with the Python interpreter of the 
 still its own OS process (dbt's "one invocation per process" rule holds), but it starts from a parsed manifest in
 memory instead of paying Python imports and a partial parse again. See DBT-FACTS §13 for the facts relied on.
 
-Protocol (all integers big-endian):
-- stdin: one JSON request per line: {"op": "invoke" | "fork" | "notify" | "signal" | "fork_check" | "shutdown", ...}.
-- stdout: frames. Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an invocation,
-  b"N" a worker's notices: JSON lines such as {"notice": "started", "ok": true}), id (uint32: the invocation id;
-  0 for the host), payload length (uint32); then the payload.
+Protocol (all integers big-endian; the TypedDicts below are its shapes, src/dbt/host-protocol.ts says the same in
+TypeScript, and test/host-protocol.test.ts drives this file's framing against the TypeScript reader):
+- stdin: one JSON request per line (Request), told apart by "op":
+  - "invoke" (id, argv, keep_manifest): runs dbt in the host itself (deps, parse, ls: sequential, read-only steps);
+    its output is captured and relayed when it ends; keep_manifest keeps what a parse returns for the workers.
+  - "fork" (id, argv, share?): starts a worker that runs dbtRunner(manifest=<the parsed one>).invoke(argv), its
+    stdout/stderr streamed live; with "share" (ShareSpec) it is one of several invocations of one run (SharedRun).
+  - "notify" (id, done, dropped?): final statuses of other invocations' nodes, and relations their caches dropped,
+    for worker id's control pipe.
+  - "signal" (id, sig: "INT" | "KILL"): interrupts or kills worker id.
+  - "fork_check" (id): whether forking is safe now; answered by a "fork_check" message.
+  - "shutdown": interrupts what still runs, then exits.
+- stdout: frames (FrameKind). Header: kind (1 byte: b"M" a JSON message, b"O"/b"E" stdout/stderr bytes of an
+  invocation, b"N" a worker's notices: one JSON Notice per line), id (uint32: the invocation id; 0 for the host),
+  payload length (uint32); then the payload. Messages (Message), told apart by "event": "ready" or "failed" (id 0:
+  dbt imported or not), "started" (a worker's pid), "exit" (every invocation ends with one: code, signal), "fork_check"
+  (ok, why, gate), "error" (an unknown request).
 - a worker's control pipe (host -> worker): "<0|1|2> <unique_id>" lines, every final status of the run's other
-  invocations (0: it succeeded, 1: it blocks downstream, 2: neither, a model with on_error: continue that failed),
-  START_UID among them once the run's on-run-start has run (1: it failed); "D <json>" lines: relations another
-  worker's cache dropped ([[database, schema, identifier], ...]: a `drop ... cascade` took dependent views with it).
+  invocations (PeerStatus: 0 it succeeded, 1 it blocks downstream, 2 neither, a model with on_error: continue that
+  failed), START_UID among them once the run's on-run-start has run (1: it failed); "D <json>" lines: relations
+  another worker's cache dropped ([[database, schema, identifier], ...]: a `drop ... cascade` took dependent views
+  with it).
 - stderr: the host's own diagnostics, plain text.
-
-An "invoke" runs dbt in the host itself (deps, parse, ls: sequential, read-only steps); its output is captured
-and relayed when it ends. A "fork" starts a worker that runs dbtRunner(manifest=<the parsed one>).invoke(argv)
-with its stdout/stderr streamed live. Every invocation ends with {"event": "exit", "id", "code", "signal"}.
 """
 
 from __future__ import annotations
@@ -33,15 +42,200 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Literal, Optional, Set, Tuple, TypedDict, Union, cast, get_args
 
 HEADER = struct.Struct(">cII")
+FrameKind = Literal[b"M", b"O", b"E", b"N"]
 # Fault injection for the action's fault tests (faults that real dbt cannot be made to produce on purpose):
 # PARALLEL_DBT_FAULT=drop-status (the host loses the first status it should forward of each node, to each worker),
 # control-thread (a worker's control thread dies on its first read), deaf (a worker ignores every node status).
 FAULT = os.environ.get("PARALLEL_DBT_FAULT", "")
 READ_SIZE = 65536
 PR_SET_PDEATHSIG = 1
+
+# ---- the protocol's shapes (src/dbt/host-protocol.ts) ---------------------------------------------------------------
+# Keys that may be missing sit in a `total=False` subclass (NotRequired needs Python 3.11; dbt 1.8 runs on 3.8).
+
+PeerStatus = Literal[0, 1, 2]
+"""Another invocation's final status on the control pipe: 0 succeeded, 1 blocks downstream, 2 neither."""
+RelationKey = Tuple[Optional[str], str, str]
+"""A relation as a worker's cache keys it: [database, schema, identifier] (a JSON array)."""
+
+
+class _ShareSpec(TypedDict):
+    nodes: List[str]
+    start: Literal["run", "wait", "skip"]
+    end: Literal["run", "skip"]
+    known: List[Tuple[str, PeerStatus]]
+
+
+class ShareSpec(_ShareSpec, total=False):
+    """A worker's part in a run of several invocations (SharedRun; TypeScript: WorkerShare)."""
+
+    results: str
+    waits_for: Dict[str, List[str]]
+
+
+class InvokeRequest(TypedDict):
+    op: Literal["invoke"]
+    argv: List[str]
+    keep_manifest: bool
+    id: int
+
+
+class _ForkRequest(TypedDict):
+    op: Literal["fork"]
+    argv: List[str]
+    id: int
+
+
+class ForkRequest(_ForkRequest, total=False):
+    share: ShareSpec
+
+
+class _NotifyRequest(TypedDict):
+    op: Literal["notify"]
+    id: int
+    done: List[Tuple[str, PeerStatus]]
+
+
+class NotifyRequest(_NotifyRequest, total=False):
+    dropped: List[RelationKey]
+
+
+class SignalRequest(TypedDict):
+    op: Literal["signal"]
+    id: int
+    sig: Literal["INT", "KILL"]
+
+
+class ForkCheckRequest(TypedDict):
+    op: Literal["fork_check"]
+    id: int
+
+
+class ShutdownRequest(TypedDict):
+    op: Literal["shutdown"]
+
+
+Request = Union[InvokeRequest, ForkRequest, NotifyRequest, SignalRequest, ForkCheckRequest, ShutdownRequest]
+Op = Literal["invoke", "fork", "notify", "signal", "fork_check", "shutdown"]
+OPS = frozenset(get_args(Op))
+
+
+class ProfileFacts(TypedDict, total=False):
+    """What the host's parse learnt of the profile: threads and adapter type, a DuckDB path, a warehouse host."""
+
+    threads: int
+    adapter_type: str
+    path: str
+    host: str
+    error: str
+
+
+class ReadyMessage(TypedDict):
+    event: Literal["ready"]
+    pid: int
+    seconds: float
+
+
+class FailedMessage(TypedDict):
+    event: Literal["failed"]
+    error: str
+
+
+class StartedMessage(TypedDict):
+    event: Literal["started"]
+    id: int
+    pid: int
+
+
+class _ExitMessage(TypedDict):
+    event: Literal["exit"]
+    id: int
+    code: Optional[int]
+    signal: Optional[str]
+
+
+class ExitMessage(_ExitMessage, total=False):
+    """An invoke adds its seconds and the profile facts of a kept parse; a refused fork says why in error."""
+
+    seconds: float
+    profile: ProfileFacts
+    error: str
+
+
+class ForkCheckMessage(TypedDict):
+    event: Literal["fork_check"]
+    id: int
+    ok: bool
+    why: str
+    gate: bool
+
+
+class ErrorMessage(TypedDict):
+    event: Literal["error"]
+    id: int
+    error: str
+
+
+Message = Union[ReadyMessage, FailedMessage, StartedMessage, ExitMessage, ForkCheckMessage, ErrorMessage]
+
+
+class StartedNotice(TypedDict):
+    notice: Literal["started"]
+    ok: bool
+
+
+class RunningNotice(TypedDict):
+    notice: Literal["running"]
+
+
+class DroppedNotice(TypedDict):
+    notice: Literal["dropped"]
+    relations: List[RelationKey]
+
+
+Notice = Union[StartedNotice, RunningNotice, DroppedNotice]
+
+
+def notice_line(n: Notice) -> bytes:
+    """A worker's notice as it writes it to its notice pipe (relayed in N frames)."""
+    return (json.dumps(n) + "\n").encode("utf-8")
+
+
+class StatusLine(TypedDict):
+    kind: Literal["status"]
+    uid: str
+    status: PeerStatus
+
+
+class DroppedLine(TypedDict):
+    kind: Literal["dropped"]
+    relations: List[RelationKey]
+
+
+ControlLine = Union[StatusLine, DroppedLine]
+PEER_STATUSES: Dict[bytes, PeerStatus] = {b"0": 0, b"1": 1, b"2": 2}
+
+
+def control_lines(done: List[Tuple[str, PeerStatus]], dropped: Optional[List[RelationKey]]) -> bytes:
+    """What a notify request writes to the worker's control pipe: the drops first, then one line per status."""
+    data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
+    if dropped:
+        data = f"D {json.dumps(dropped)}\n".encode("utf-8") + data
+    return data
+
+
+def parse_control_line(line: bytes) -> Optional[ControlLine]:
+    """One control-pipe line (without its newline) as the worker reads it; None for what is neither kind."""
+    status = PEER_STATUSES.get(line[:1])
+    if len(line) > 2 and status is not None:
+        return StatusLine(kind="status", uid=line[2:].decode("utf-8"), status=status)
+    if line[:2] == b"D ":
+        return DroppedLine(kind="dropped", relations=json.loads(line[2:]))
+    return None
+
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -58,11 +252,11 @@ class Channel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
 
-    def send(self, kind: bytes, ident: int, payload: bytes) -> None:
+    def send(self, kind: FrameKind, ident: int, payload: bytes) -> None:
         write_all(self.fd, HEADER.pack(kind, ident, len(payload)) + payload)
 
-    def message(self, ident: int, **fields: Any) -> None:
-        self.send(b"M", ident, json.dumps(fields).encode("utf-8"))
+    def message(self, ident: int, msg: Message) -> None:
+        self.send(b"M", ident, json.dumps(msg).encode("utf-8"))
 
 
 class Worker:
@@ -72,7 +266,7 @@ class Worker:
         self.ident = ident
         self.pid = pid
         self.ctl_fd = ctl_fd
-        self.fds: Dict[int, bytes] = {out_fd: b"O", err_fd: b"E"}
+        self.fds: Dict[int, FrameKind] = {out_fd: b"O", err_fd: b"E"}
         self.status: Optional[int] = None
         self.exited_at: Optional[float] = None
 
@@ -84,7 +278,7 @@ def exit_code_of(result: Any) -> int:
     return 2 if getattr(result, "exception", None) is not None else 1
 
 
-def profile_facts() -> Dict[str, Any]:
+def profile_facts() -> ProfileFacts:
     """The profile's threads and adapter type (and a DuckDB path), read the way dbt read them for the last invoke."""
     try:
         from dbt.config.runtime import load_profile
@@ -93,14 +287,15 @@ def profile_facts() -> Dict[str, Any]:
         flags = get_flags()
         profile = load_profile(str(flags.PROJECT_DIR), dict(flags.VARS or {}), getattr(flags, "PROFILE", None), getattr(flags, "TARGET", None))
         creds = profile.credentials
-        facts: Dict[str, Any] = {"threads": int(profile.threads), "adapter_type": str(creds.type)}
-        for key in ("path", "host"):
-            value = getattr(creds, key, None)
-            if isinstance(value, str):
-                facts[key] = value
+        facts = ProfileFacts(threads=int(profile.threads), adapter_type=str(creds.type))
+        path, host = getattr(creds, "path", None), getattr(creds, "host", None)
+        if isinstance(path, str):
+            facts["path"] = path
+        if isinstance(host, str):
+            facts["host"] = host
         return facts
     except Exception as e:  # noqa: BLE001 - facts are a hint for the planner, never a reason to fail
-        return {"error": f"{type(e).__name__}: {e}"}
+        return ProfileFacts(error=f"{type(e).__name__}: {e}")
 
 
 def gate_supported() -> bool:
@@ -315,7 +510,7 @@ class SharedRun:
       and gives the hooks the results of the whole run, after every chunk.
     """
 
-    def __init__(self, spec: Dict[str, Any], gate: Optional[Gate], notices_fd: int) -> None:
+    def __init__(self, spec: ShareSpec, gate: Optional[Gate], notices_fd: int) -> None:
         self.run_nodes = frozenset(str(u) for u in spec.get("nodes", []))
         self.start = str(spec.get("start", "run"))
         self.end = str(spec.get("end", "run"))
@@ -366,10 +561,13 @@ class SharedRun:
                     buffer += data
                     *lines, buffer = buffer.split(b"\n")
                     for line in lines:
-                        if len(line) > 2 and line[:1] in (b"0", b"1", b"2"):
-                            self.settle(line[2:].decode("utf-8"), int(line[:1]))
-                        elif line[:2] == b"D ":
-                            self.peer_dropped(json.loads(line[2:]))
+                        parsed = parse_control_line(line)
+                        if parsed is None:
+                            continue
+                        if parsed["kind"] == "status":
+                            self.settle(parsed["uid"], parsed["status"])
+                        else:
+                            self.peer_dropped(parsed["relations"])
                 why = "the control pipe closed"
             except Exception as e:  # noqa: BLE001 - whatever broke, nothing may wait forever
                 why = f"the control thread failed ({type(e).__name__}: {e})"
@@ -396,7 +594,7 @@ class SharedRun:
             if self.adapter is not None:
                 self.cache_add(uid)
 
-    def peer_dropped(self, relations: List[List[Optional[str]]]) -> None:
+    def peer_dropped(self, relations: List[RelationKey]) -> None:
         """Another worker's cache dropped these (a `drop ... cascade` in its materialization took dependent views with
         it in the warehouse): this cache forgets them too, as the one process that ran the drop would have."""
         if FAULT == "deaf":
@@ -456,9 +654,9 @@ class SharedRun:
         return True
 
     # ---- this worker's notices to the host ----------------------------------------------------------------
-    def notice(self, **fields: Any) -> None:
+    def notice(self, n: Notice) -> None:
         try:
-            write_all(self.notices_fd, (json.dumps(fields) + "\n").encode("utf-8"))
+            write_all(self.notices_fd, notice_line(n))
         except OSError:
             pass
 
@@ -510,7 +708,7 @@ class SharedRun:
             keys = list(keys)
             original_remove(cache, keys)
             if keys and not getattr(share.local, "peer", False):
-                share.notice(notice="dropped", relations=[[k.database, k.schema, k.identifier] for k in keys])
+                share.notice(DroppedNotice(notice="dropped", relations=[(k.database, k.schema, k.identifier) for k in keys]))
 
         def set_selected_resources(selected: Any) -> None:
             original_select(set(selected) | share.run_nodes)
@@ -530,7 +728,7 @@ class SharedRun:
         def before_run(task: Any, adapter: Any, selected_uids: Any) -> Any:
             if share.start == "run" and share.results_path is None:
                 status = original_before(task, adapter, frozenset(selected_uids) | share.run_nodes)
-                share.notice(notice="started", ok=status is None or status == RunStatus.Success)
+                share.notice(StartedNotice(notice="started", ok=status is None or status == RunStatus.Success))
             else:
                 if share.start == "wait":
                     while not share.started.wait(0.5):
@@ -539,7 +737,7 @@ class SharedRun:
                 # The run's on-run-start failed in another worker: as one dbt, this worker's nodes follow that status.
                 if not share.start_ok:
                     status = RunStatus.Error
-            share.notice(notice="running")
+            share.notice(RunningNotice(notice="running"))
             return status
 
         def safe_run_hooks(task: Any, adapter: Any, hook_type: Any, extra_context: Any) -> Any:
@@ -562,6 +760,16 @@ class SharedRun:
         setattr(RunTask, "safe_run_hooks", safe_run_hooks)
         if self.results_path is not None:
             setattr(GraphRunnableTask, "execute_nodes", execute_nodes)
+
+
+def shared_run_of(share: ShareSpec, notices_fd: int) -> SharedRun:
+    """A worker's SharedRun from its fork request's share, the statuses known at the start settled (nothing installed)."""
+    waits_for = share.get("waits_for")
+    gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
+    run = SharedRun(share, gate, notices_fd)
+    for uid, status in share.get("known", []):
+        run.settle(str(uid), status)
+    return run
 
 
 def defer_state_of(argv: List[str]) -> Optional[str]:
@@ -615,7 +823,7 @@ class Host:
             os.dup2(capture.fileno(), 1)
             os.dup2(capture.fileno(), 2)
             code = 2
-            facts: Dict[str, Any] = {}
+            facts = ProfileFacts()
             try:
                 runner = dbtRunner(manifest=self.manifest) if self.manifest is not None and not keep_manifest else dbtRunner()
                 result = runner.invoke(argv)
@@ -641,7 +849,7 @@ class Host:
                 if not block:
                     break
                 self.channel.send(b"O", ident, block)
-        self.channel.message(ident, event="exit", id=ident, code=code, signal=None, seconds=time.time() - started, profile=facts)
+        self.channel.message(ident, ExitMessage(event="exit", id=ident, code=code, signal=None, seconds=time.time() - started, profile=facts))
 
     # ---- forked workers ------------------------------------------------------------------------------------
     def fork_check(self) -> Tuple[bool, str]:
@@ -655,12 +863,12 @@ class Host:
             return False, f"the host runs {len(busy)} native thread(s) after parsing ({', '.join(busy)}): forking would be unsafe"
         return True, ""
 
-    def fork(self, ident: int, argv: List[str], share: Optional[Dict[str, Any]] = None) -> None:
+    def fork(self, ident: int, argv: List[str], share: Optional[ShareSpec] = None) -> None:
         """Forks a worker running dbtRunner(manifest=...).invoke(argv). With `share` (a run of several invocations)
         the worker takes part in the run as SharedRun says, with a control pipe in and a notice pipe out."""
         ok, why = self.fork_check()
         if not ok:
-            self.channel.message(ident, event="exit", id=ident, code=2, signal=None, error=why)
+            self.channel.message(ident, ExitMessage(event="exit", id=ident, code=2, signal=None, error=why))
             return
         self.load_defer_state(argv)
         if not self.frozen:
@@ -703,13 +911,9 @@ class Host:
                     os._exit(2)
                 share_previous_states(self.states)
                 if share is not None:
-                    waits_for = share.get("waits_for")
-                    gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
-                    run = SharedRun(share, gate, note_w)
-                    for uid, status in share.get("known", []):
-                        run.settle(str(uid), int(status))
-                    if gate is not None:
-                        gate.install()
+                    run = shared_run_of(share, note_w)
+                    if run.gate is not None:
+                        run.gate.install()
                     run.install()
                     run.listen(ctl_r)
                 from dbt.cli.main import dbtRunner
@@ -741,7 +945,7 @@ class Host:
             # action before the result event it wrote after it (and so before the node's status reaches others).
             worker.fds = {note_r: b"N", **worker.fds}
         self.workers[ident] = worker
-        self.channel.message(ident, event="started", id=ident, pid=pid)
+        self.channel.message(ident, StartedMessage(event="started", id=ident, pid=pid))
 
     def load_defer_state(self, argv: List[str]) -> None:
         """Loads the --defer-state folder as dbt's task would (contracts/state.py PreviousState), once for every
@@ -820,7 +1024,7 @@ class Host:
             status = w.status if w.status is not None else 0
             code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
             sig = signal.Signals(os.WTERMSIG(status)).name if os.WIFSIGNALED(status) else None
-            self.channel.message(w.ident, event="exit", id=w.ident, code=code, signal=sig)
+            self.channel.message(w.ident, ExitMessage(event="exit", id=w.ident, code=code, signal=sig))
             self.close_ctl(w)
             del self.workers[w.ident]
 
@@ -832,7 +1036,7 @@ class Host:
                 pass
             w.ctl_fd = None
 
-    def notify(self, ident: int, done: List[Any], dropped: Optional[List[Any]] = None) -> None:
+    def notify(self, ident: int, done: List[Tuple[str, PeerStatus]], dropped: Optional[List[RelationKey]] = None) -> None:
         """Forwards final statuses of other invocations' nodes (and START_UID) to a worker's control pipe."""
         w = self.workers.get(ident)
         if w is None or w.ctl_fd is None or w.status is not None:
@@ -841,11 +1045,8 @@ class Host:
             kept = [(uid, status) for uid, status in done if (ident, str(uid)) in self.dropped]
             self.dropped.update((ident, str(uid)) for uid, _ in done)
             done = kept
-        data = "".join(f"{int(status)} {uid}\n" for uid, status in done).encode("utf-8")
-        if dropped:
-            data = f"D {json.dumps(dropped)}\n".encode("utf-8") + data
         try:
-            write_all(w.ctl_fd, data)
+            write_all(w.ctl_fd, control_lines(done, dropped))
         except OSError:
             self.close_ctl(w)
 
@@ -863,24 +1064,27 @@ class Host:
                 self.handle(json.loads(line))
         return True
 
-    def handle(self, req: Dict[str, Any]) -> None:
-        op = req.get("op")
-        ident = int(req.get("id", 0))
-        if op == "invoke":
-            self.invoke(ident, [str(a) for a in req["argv"]], bool(req.get("keep_manifest", False)))
-        elif op == "fork":
-            self.fork(ident, [str(a) for a in req["argv"]], req.get("share"))
-        elif op == "notify":
-            self.notify(ident, req.get("done", []), req.get("dropped"))
-        elif op == "signal":
-            self.signal_worker(ident, str(req.get("sig", "INT")))
-        elif op == "fork_check":
+    def handle(self, raw: Dict[str, Any]) -> None:
+        """One request line's JSON. Its fields are trusted to be the action's Request (the contract test checks both
+        sides agree); an op this host does not know gets an error message."""
+        if raw.get("op") not in OPS:
+            ident = int(raw.get("id", 0))
+            self.channel.message(ident, ErrorMessage(event="error", id=ident, error=f"unknown request {raw.get('op')!r}"))
+            return
+        req = cast(Request, raw)
+        if req["op"] == "invoke":
+            self.invoke(req["id"], req["argv"], req["keep_manifest"])
+        elif req["op"] == "fork":
+            self.fork(req["id"], req["argv"], req.get("share"))
+        elif req["op"] == "notify":
+            self.notify(req["id"], req["done"], req.get("dropped"))
+        elif req["op"] == "signal":
+            self.signal_worker(req["id"], req["sig"])
+        elif req["op"] == "fork_check":
             ok, why = self.fork_check()
-            self.channel.message(ident, event="fork_check", id=ident, ok=ok, why=why, gate=ok and gate_supported())
-        elif op == "shutdown":
-            raise SystemExit(0)
+            self.channel.message(req["id"], ForkCheckMessage(event="fork_check", id=req["id"], ok=ok, why=why, gate=ok and gate_supported()))
         else:
-            self.channel.message(ident, event="error", id=ident, error=f"unknown request {op!r}")
+            raise SystemExit(0)  # shutdown
 
     def stop_workers(self, grace: float) -> None:
         for w in self.workers.values():
@@ -925,9 +1129,9 @@ def main() -> int:
         started = time.time()
         from dbt.cli.main import dbtRunner  # noqa: F401 - the import is the point: the workers inherit it
 
-        channel.message(0, event="ready", pid=os.getpid(), seconds=time.time() - started)
+        channel.message(0, ReadyMessage(event="ready", pid=os.getpid(), seconds=time.time() - started))
     except BaseException as e:  # noqa: BLE001
-        channel.message(0, event="failed", error=f"{type(e).__name__}: {e}")
+        channel.message(0, FailedMessage(event="failed", error=f"{type(e).__name__}: {e}"))
         return 3
     code = 0
     try:

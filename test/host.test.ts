@@ -1,28 +1,30 @@
-// The worker host (src/dbt/worker_host.py + src/dbt/host.ts) without dbt: its framed protocol and finding the
-// interpreter of a dbt install. On real dbt-core and PostgreSQL: host.integration.test.ts.
+// The worker host (src/dbt/worker_host.py + src/dbt/host.ts) without dbt: reading its frames and finding the
+// interpreter of a dbt install. The real Python side against the TypeScript one: host-protocol.test.ts. On real
+// dbt-core and PostgreSQL: host.integration.test.ts.
 import { describe, expect, test } from '@jest/globals';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FrameReader, pythonOf } from '../src/dbt/host.js';
-
-function frame(kind: string, id: number, payload: string): Buffer {
-  const body = Buffer.from(payload);
-  const head = Buffer.alloc(9);
-  head.write(kind, 0, 'latin1');
-  head.writeUInt32BE(id, 1);
-  head.writeUInt32BE(body.length, 5);
-  return Buffer.concat([head, body]);
-}
+import { encodeFrame as frame, FrameReader, type Frame } from '../src/dbt/host-protocol.js';
+import { pythonOf } from '../src/dbt/host.js';
 
 describe('FrameReader', () => {
-  test('frames come out whole and in order, however the stream is cut', () => {
-    const stream = Buffer.concat([frame('M', 0, '{"event":"ready"}'), frame('O', 7, 'line one\nline two\n'), frame('E', 7, ''), frame('M', 7, '{"event":"exit"}')]);
+  const shown = (f: Frame): string => `${f.kind}${f.id}:${f.kind === 'M' ? JSON.stringify(f.message) : f.bytes.toString()}`;
+
+  test('frames come out whole and in order, however the stream is cut; a frame of an unknown kind is skipped', () => {
+    const stream = Buffer.concat([
+      frame('M', 0, '{"event":"ready","pid":1,"seconds":2}'), frame('O', 7, 'line one\nline two\n'), frame('E', 7, ''),
+      Buffer.concat([Buffer.from('Z'), frame('E', 7, 'x').subarray(1)]), frame('N', 7, '{"notice":"run'),
+      frame('M', 7, '{"event":"exit","id":7,"code":0,"signal":null}'),
+    ]);
     for (const cut of [1, 2, 5, 9, 10, 13, stream.length]) {
       const got: string[] = [];
-      const r = new FrameReader((kind, id, payload) => got.push(`${kind}${id}:${payload.toString()}`));
+      const r = new FrameReader((f) => got.push(shown(f)));
       for (let i = 0; i < stream.length; i += cut) r.push(stream.subarray(i, i + cut));
-      expect(got).toEqual(['M0:{"event":"ready"}', 'O7:line one\nline two\n', 'E7:', 'M7:{"event":"exit"}']);
+      expect(got).toEqual([
+        'M0:{"event":"ready","pid":1,"seconds":2}', 'O7:line one\nline two\n', 'E7:', 'N7:{"notice":"run',
+        'M7:{"event":"exit","id":7,"code":0,"signal":null}',
+      ]);
     }
   });
 });

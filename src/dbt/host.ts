@@ -6,8 +6,13 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LineSplitter } from './lines.js';
-import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome, type WorkerNotice } from './process.js';
+import {
+  encodeRequest, FrameReader, NoticeReader, type ErrorMessage, type ExitMessage, type ForkCheckMessage, type Frame, type HostRequest,
+  type ProfileFacts, type ReadyMessage, type ShareSpec,
+} from './host-protocol.js';
+import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome, type WorkerShare } from './process.js';
+
+export type { ProfileFacts } from './host-protocol.js';
 
 /** worker_host.py sits beside this module (src/dbt/) and beside the bundle (dist/). */
 export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker_host.py');
@@ -15,67 +20,24 @@ export const HOST_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'worker
 /** Why the host cannot be used; the caller falls back to one `dbt` process per invocation and says why. */
 export class HostUnavailable extends Error {}
 
-interface HostMessage {
-  event: string;
-  id: number;
-  code?: number | null;
-  signal?: string | null;
-  pid?: number;
-  error?: string;
-  ok?: boolean;
-  why?: string;
-  seconds?: number;
-  profile?: ProfileFacts;
-  gate?: boolean;
-}
-
-/** What the host's parse learnt of the profile (dbt's own reading of profiles.yml). */
-export interface ProfileFacts {
-  threads?: number;
-  adapter_type?: string;
-  /** A DuckDB database path. */
-  path?: string;
-  /** The warehouse host, where the adapter has one. */
-  host?: string;
-  error?: string;
-}
+/** The messages that end a request. */
+type Ending = ExitMessage | ForkCheckMessage | ErrorMessage;
 
 interface Pending {
   output: DbtOutput;
-  /** The worker's notice lines (frames of kind N). */
-  notices?: LineSplitter;
+  /** The worker's notices (frames of kind N). */
+  notices?: NoticeReader;
   pid?: number;
-  done: (m: HostMessage) => void;
+  done: (m: Ending) => void;
   lost: (why: string) => void;
 }
 
-const HEADER_BYTES = 9;
 /** The host itself is killed this long after SIGTERM when it does not exit (it holds no query of its own). */
 const HOST_KILL_AFTER_MS = 3000;
 /** A lost worker's pid is polled this often until it is gone... */
 const EXIT_POLL_MS = 100;
 /** ...and given up on this long after SIGKILL (it is then the kernel's to reap). */
 const EXIT_WAIT_AFTER_KILL_MS = 10_000;
-
-/** Splits the host's stdout into frames: kind (1 byte), id (uint32 BE), length (uint32 BE), payload. */
-export class FrameReader {
-  private buf: Buffer = Buffer.alloc(0);
-  constructor(private readonly onFrame: (kind: string, id: number, payload: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
-    let at = 0;
-    while (this.buf.length - at >= HEADER_BYTES) {
-      const len = this.buf.readUInt32BE(at + 5);
-      if (this.buf.length - at < HEADER_BYTES + len) break;
-      const kind = String.fromCharCode(this.buf[at]);
-      const id = this.buf.readUInt32BE(at + 1);
-      this.onFrame(kind, id, this.buf.subarray(at + HEADER_BYTES, at + HEADER_BYTES + len));
-      at += HEADER_BYTES + len;
-    }
-    this.buf = at === this.buf.length ? Buffer.alloc(0) : this.buf.subarray(at);
-  }
-}
 
 /**
  * The Python interpreter behind a dbt-core entry-point script: its `#!` line, or the `exec` line pip writes when
@@ -124,9 +86,9 @@ export class DbtHost {
   private nextId = 1;
   private ended: string | undefined;
 
-  private constructor(private readonly proc: ResultPromise, ready: HostMessage) {
-    this.pid = ready.pid ?? proc.pid ?? 0;
-    this.importSeconds = ready.seconds ?? 0;
+  private constructor(private readonly proc: ResultPromise, ready: ReadyMessage) {
+    this.pid = ready.pid;
+    this.importSeconds = ready.seconds;
   }
 
   /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
@@ -137,13 +99,13 @@ export class DbtHost {
     });
     let host: DbtHost | undefined;
     const errTail: string[] = [];
-    const ready = new Promise<HostMessage>((resolve, reject) => {
-      const frames = new FrameReader((kind, id, payload) => {
-        if (host !== undefined) return host.frame(kind, id, payload);
-        if (kind !== 'M') return;
-        const m = JSON.parse(payload.toString('utf8')) as HostMessage;
+    const ready = new Promise<ReadyMessage>((resolve, reject) => {
+      const frames = new FrameReader((f) => {
+        if (host !== undefined) return host.frame(f);
+        if (f.kind !== 'M') return;
+        const m = f.message;
         if (m.event === 'ready') resolve(m);
-        else reject(new HostUnavailable(m.error ?? `unexpected first message ${m.event}`));
+        else reject(new HostUnavailable(('error' in m ? m.error : undefined) ?? `unexpected first message ${m.event}`));
       });
       proc.stdout?.on('data', (b: Buffer) => frames.push(b));
       let errLine = '';
@@ -178,20 +140,16 @@ export class DbtHost {
 
   /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
   invoke(o: DbtInvocation, keepManifest = false): Promise<DbtRunOutcome> {
-    return this.request(o, { op: 'invoke', argv: o.argv, keep_manifest: keepManifest }, true);
+    return this.request(o, (id) => ({ op: 'invoke', argv: o.argv, keep_manifest: keepManifest, id }), true);
   }
 
   /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
   fork(o: DbtInvocation): Promise<DbtRunOutcome> {
     const share = o.share;
-    if (share === undefined) return this.request(o, { op: 'fork', argv: o.argv });
+    if (share === undefined) return this.request(o, (id) => ({ op: 'fork', argv: o.argv, id }));
     const unsubscribe: (() => void)[] = [];
-    const req = {
-      op: 'fork', argv: o.argv,
-      share: { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known },
-    };
     // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
-    const outcome = this.request(o, req, false, (id) => {
+    const outcome = this.request(o, (id) => ({ op: 'fork', argv: o.argv, share: shareSpecOf(share), id }), false, (id) => {
       unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
       if (share.subscribeDrops) unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
     });
@@ -210,7 +168,8 @@ export class DbtHost {
   async forkCheck(): Promise<{ ok: boolean; why: string; gate: boolean }> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.pending.set(id, { output: new DbtOutput({}), done: (m) => resolve({ ok: m.ok === true, why: m.why ?? m.error ?? '', gate: m.gate === true }), lost: (why) => resolve({ ok: false, why, gate: false }) });
+      const done = (m: Ending): void => resolve(m.event === 'fork_check' ? { ok: m.ok, why: m.why, gate: m.gate } : { ok: false, why: m.error ?? '', gate: false });
+      this.pending.set(id, { output: new DbtOutput({}), done, lost: (why) => resolve({ ok: false, why, gate: false }) });
       this.send({ op: 'fork_check', id });
     });
   }
@@ -227,7 +186,7 @@ export class DbtHost {
   }
 
   /** `inProcess`: the host itself runs it and reads no request meanwhile, so stopping it means ending the host. */
-  private request(o: DbtInvocation, req: Record<string, unknown>, inProcess = false, onSent?: (id: number) => void): Promise<DbtRunOutcome> {
+  private request(o: DbtInvocation, req: (id: number) => HostRequest, inProcess = false, onSent?: (id: number) => void): Promise<DbtRunOutcome> {
     const started = Date.now();
     const id = this.nextId++;
     const output = new DbtOutput(o);
@@ -236,13 +195,7 @@ export class DbtHost {
     const timers: ReturnType<typeof setTimeout>[] = [];
     return new Promise<DbtRunOutcome>((resolve) => {
       const onNotice = o.share?.onNotice;
-      const notices = onNotice && new LineSplitter((line) => {
-        try {
-          onNotice(JSON.parse(line) as WorkerNotice);
-        } catch {
-          /* not a notice */
-        }
-      });
+      const notices = onNotice && new NoticeReader(onNotice);
       const pending: Pending = { output, notices, done: () => {}, lost: () => {} };
       const kill = (sig: 'INT' | 'KILL'): void => {
         if (inProcess) this.proc.kill('SIGKILL');
@@ -258,7 +211,7 @@ export class DbtHost {
         interrupt();
       };
       const onKill = (): void => kill('KILL');
-      const finish = (m: Partial<HostMessage>, lost?: string): void => {
+      const finish = (m: { code?: number | null; signal?: string | null; error?: string }, lost?: string): void => {
         for (const t of timers) clearTimeout(t);
         o.signal?.removeEventListener('abort', onCancel);
         o.killSignal?.removeEventListener('abort', onKill);
@@ -270,7 +223,7 @@ export class DbtHost {
           tail: output.tail, spawnError: m.error, lost,
         });
       };
-      pending.done = (m) => finish(m);
+      pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);
       pending.lost = (why) => {
         // The host died: its workers got SIGINT from the kernel (parent-death signal). Wait until they are gone.
         const pid = pending.pid;
@@ -284,21 +237,21 @@ export class DbtHost {
       else o.signal?.addEventListener('abort', onCancel, { once: true });
       if (o.killSignal?.aborted) onKill();
       else o.killSignal?.addEventListener('abort', onKill, { once: true });
-      this.send({ ...req, id });
+      this.send(req(id));
       onSent?.(id);
     });
   }
 
-  private frame(kind: string, id: number, payload: Buffer): void {
-    const p = this.pending.get(id);
+  private frame(f: Frame): void {
+    const p = this.pending.get(f.id);
     if (p === undefined) return;
-    if (kind === 'O') p.output.stdout(payload);
-    else if (kind === 'E') p.output.stderr(payload);
-    else if (kind === 'N') p.notices?.push(payload);
-    else if (kind === 'M') {
-      const m = JSON.parse(payload.toString('utf8')) as HostMessage;
+    if (f.kind === 'O') p.output.stdout(f.bytes);
+    else if (f.kind === 'E') p.output.stderr(f.bytes);
+    else if (f.kind === 'N') p.notices?.push(f.bytes);
+    else {
+      const m = f.message;
       if (m.event === 'started') p.pid = m.pid;
-      if (m.profile !== undefined && Object.keys(m.profile).length > 0) this.profile = m.profile;
+      if (m.event === 'exit' && m.profile !== undefined && Object.keys(m.profile).length > 0) this.profile = m.profile;
       if (m.event === 'exit' || m.event === 'fork_check' || m.event === 'error') p.done(m);
     }
   }
@@ -308,10 +261,15 @@ export class DbtHost {
     for (const p of [...this.pending.values()]) p.lost(why);
   }
 
-  private send(req: Record<string, unknown>): void {
+  private send(req: HostRequest): void {
     if (this.ended !== undefined || this.proc.stdin?.writable !== true) return;
-    this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+    this.proc.stdin.write(encodeRequest(req));
   }
+}
+
+/** A WorkerShare as the fork request carries it. */
+export function shareSpecOf(share: WorkerShare): ShareSpec {
+  return { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known };
 }
 
 function signalPid(pid: number, sig: NodeJS.Signals | 0): boolean {

@@ -1,5 +1,6 @@
 // Runs one dbt process with execa (never a shell), streaming its output line by line.
 import { execa } from 'execa';
+import type { CachedRelationKey, PeerStatus, WorkerNotice } from './host-protocol.js';
 import { LineSplitter } from './lines.js';
 import type { DbtLogEvent } from './types.js';
 
@@ -105,8 +106,8 @@ export type DbtInvocation = Omit<DbtRunOptions, 'exe'> & {
   share?: WorkerShare;
 };
 
-/** The pseudo node whose final status says that the run's on-run-start hooks have run (blocking: they failed). */
-export const START_UID = 'parallel-dbt:on-run-start';
+// The worker host's wire types, where the run/ layer has always imported them from.
+export { START_UID, type CachedRelationKey, type PeerStatus, type WorkerNotice } from './host-protocol.js';
 
 /**
  * How a forked worker takes part in a run of several invocations, so that together they behave as one dbt
@@ -137,22 +138,6 @@ export interface WorkerShare {
   /** Relations other workers' caches dropped (a `drop ... cascade` took dependent views along); returns the unsubscribe. */
   subscribeDrops?: (listener: (relations: CachedRelationKey[]) => void) => () => void;
 }
-
-/** A relation as a worker's cache keys it: [database, schema, identifier], lower-cased by dbt. */
-export type CachedRelationKey = [string | null, string, string];
-
-/**
- * What a worker needs of another invocation's final status (the control pipe's first character): 0 it succeeded
- * (what it builds exists), 1 it blocks downstream (dbt skips what follows), 2 it did not succeed but blocks nothing
- * (a model with `on_error: continue`). For START_UID: 0 on-run-start passed, 1 it failed.
- */
-export type PeerStatus = 0 | 1 | 2;
-
-/**
- * A notice a forked worker sends about itself (worker_host.py SharedRun.notice): its on-run-start has run (the
- * start worker), or it is past its start-up and its queue runs what is ready.
- */
-export type WorkerNotice = { notice: 'started'; ok: boolean } | { notice: 'running' } | { notice: 'dropped'; relations: CachedRelationKey[] };
 
 /** The subprocess path: every invocation is a `dbt` process started with execa. */
 export function subprocessLauncher(exe: string): DbtLauncher {
