@@ -9,11 +9,10 @@ import { buildPlanGraph, manifestNodes, type PlanGraph } from '../plan/graph.js'
 import { planRun, type RunPlan } from '../plan/choose.js';
 import type { Machine } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
-import { executePlan, type Execution } from '../run/execute.js';
+import { executePlan, type ChunkRun, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
-import { stopReasonOf } from '../run/stop.js';
+import { failFastCause, stopReasonOf } from '../run/stop.js';
 import { isFailure } from '../dbt/statuses.js';
-import { failFastStop } from '../run/scheduler.js';
 import { mergeRunResults } from '../report/merge.js';
 import { buildReport } from '../report/build.js';
 import { nodeFacts } from '../report/model.js';
@@ -123,40 +122,44 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
 /** Merge, notes, the run record, the report and its publication, then the artifacts. */
 async function reportRun(r: LocalRun, x: Planned, run: Execution, github: GithubReporting): Promise<void> {
   const { settings: s, prepared: p } = r;
-  const { outcomes, firstNodeAt } = run;
   // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
-  const reports = run.reports.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
+  const chunks = run.chunks.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
   const mask = (t: string): string => r.masker.mask(t);
   const wallSeconds = (Date.now() - p.started) / 1000;
-  const span = executionSpan(reports);
+  const span = executionSpan(chunks);
   const stop = stopReasonOf(r.signal);
   const merged = mergeRunResults({
-    chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
+    chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
     // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
     planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
     dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
   });
-  const retried = [...outcomes.values()].flatMap((o) => o.retried);
+  const retried = chunks.flatMap((c) => c.retried);
   const notes = runNotes({
     planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
-    failFast: failFastStop(reports.flatMap((c) => c.results)),
+    failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
   const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
-  const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
-  const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
+  const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
+  const fatal = fatalLine(firstFatal(chunks), report.nodes, s.command);
   await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
   if (!s.uploadArtifacts && r.shard === undefined) return;
   await uploadRunFiles({
     prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
     log: (l) => core.info(l), warn: (l) => core.warning(l), shard: r.shard,
-    chunks: reports.map((c) => ({
+    chunks: chunks.map((c) => ({
       name: c.chunk.name,
-      invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
+      invocations: c.invocations,
       failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
     })),
     merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': join(s.workDir, 'parallel-dbt.json'), 'manifest.json': join(p.parseTarget, 'manifest.json') },
   });
+}
+
+/** The first chunk to end that found dbt unable to run: its error. */
+function firstFatal(chunks: ChunkRun[]): string | undefined {
+  return chunks.filter((c) => c.fatal !== undefined).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))[0]?.fatal;
 }

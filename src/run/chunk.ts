@@ -10,7 +10,7 @@ import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js
 import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
-import { stopReasonOf } from './stop.js';
+import { skipsInterrupted, stopReasonOf } from './stop.js';
 import type { RunShare, StatusFeed } from './share.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
@@ -252,13 +252,13 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     if (r !== undefined) {
       // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
       if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
-        results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+        results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
       }
       continue;
     }
     // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
     if (ev !== undefined && !ev.late) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
-    else results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
+    else results.set(uid, syntheticResult(uid, skipsInterrupted(stop) ? 'skipped' : 'error', reason));
   }
   return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results, fatal };
 }
