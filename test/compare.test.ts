@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBase } from '../src/report/base.js';
-import { baseNodeOf, compareRuns, gatePasses, type Base } from '../src/report/compare.js';
+import { baseNodeOf, compareRuns, passesFailOn, type Base } from '../src/report/compare.js';
 import { flakyOf, type NodeOutcome, type RunReport, countOf } from '../src/report/model.js';
 import { annotationsFor } from '../src/report/annotations.js';
 import { createOctokit, type Log, type RetryPolicy } from '../src/report/github/client.js';
@@ -50,11 +50,11 @@ describe('compareRuns', () => {
     expect(c.newFailures).toEqual(['model.p.was_green', 'model.p.absent']);
     expect(c.existingFailures).toEqual(['test.p.still_red', 'model.p.skipped_both']);
     expect(c.fixed).toEqual([{ uid: 'model.p.fixed', baseStatus: 'error' }, { uid: 'test.p.fixed_to_warn', baseStatus: 'fail' }]);
-    expect(gatePasses(nodes, c, 'new')).toBe(false);
+    expect(passesFailOn(nodes, c, 'new')).toBe(false);
     // Without the new failures, fail-on: new passes while the old ones are still there (and fail-on: any fails).
     const rest = nodes.filter((n) => !c.newFailures.includes(n.uid));
-    expect(gatePasses(rest, compareRuns(rest, b), 'new')).toBe(true);
-    expect(gatePasses(rest, compareRuns(rest, b), 'any')).toBe(false);
+    expect(passesFailOn(rest, compareRuns(rest, b), 'new')).toBe(true);
+    expect(passesFailOn(rest, compareRuns(rest, b), 'any')).toBe(false);
   });
 
   test('no base: every problem is new, nothing fixed', () => {

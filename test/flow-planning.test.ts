@@ -19,14 +19,14 @@ const never = (): never => { throw new Error('planning must not start dbt'); };
 function prepared(o: { profile?: ProfileFacts; path?: Partial<RunPath>; nodes?: number; parseSeconds?: number } = {}): Prepared {
   const manifest = manifestOf(Array.from({ length: o.nodes ?? 10 }, (_, i) => manifestNode(`model.p.m${i}`)));
   return {
-    project: { projectDir: join(ROOT, 'example') }, runPath: { kind: 'fork', why: 'test', launch: never, gate: true, ...o.path },
+    project: { projectDir: join(ROOT, 'example') }, runPath: { kind: 'fork', why: 'test', launch: never, nodeGates: true, ...o.path },
     profile: o.profile, parseTarget: '/nowhere', parseSeconds: o.parseSeconds ?? 3, manifest, selected: [], groupSets: [], started: 0,
   };
 }
 
 describe('subprocessOneRun: what only forked workers can share', () => {
   const withHooks = (): Prepared => {
-    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', gate: false } });
+    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', nodeGates: false } });
     p.manifest.nodes['operation.p.p-on-run-end-0'] = manifestNode('operation.p.p-on-run-end-0', { resourceType: 'operation' });
     return p;
   };
@@ -36,13 +36,13 @@ describe('subprocessOneRun: what only forked workers can share', () => {
     expect(shapeRequest(settings({ threads: '2' }), withHooks(), () => {}).oneProcess).toBe(subprocessOneRun(settings(), withHooks()));
     expect(subprocessOneRun(settings({ command: 'run' }), withHooks())).toBeDefined();
     const forked = withHooks();
-    forked.runPath = { ...forked.runPath, kind: 'fork', gate: true };
+    forked.runPath = { ...forked.runPath, kind: 'fork', nodeGates: true };
     expect(subprocessOneRun(settings(), forked)).toBeUndefined();
-    expect(subprocessOneRun(settings(), prepared({ path: { kind: 'subprocess', why: 'off', gate: false } }))).toBeUndefined();
+    expect(subprocessOneRun(settings(), prepared({ path: { kind: 'subprocess', why: 'off', nodeGates: false } }))).toBeUndefined();
   });
 
   test('favor-state on the subprocess path: one process', () => {
-    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', gate: false } });
+    const p = prepared({ path: { kind: 'subprocess', why: 'worker-host: off', nodeGates: false } });
     const s = { ...settings(), flags: { favorState: true } };
     expect(subprocessOneRun(s, p)).toMatch(/^with favor-state each dbt process would read the other processes' parents from the state/);
   });
@@ -77,15 +77,15 @@ describe('shapeRequest', () => {
 describe('machineFor', () => {
   test('fork path: start-up from the manifest size; gated as the host said', () => {
     const m = machineFor(prepared({ nodes: 500 }), 0.03);
-    expect(m).toEqual({ cores: availableParallelism(), startup: forkStartup(500), perNodeCpu: 0.03, warehouseCpuShare: 0, gated: true });
-    expect(machineFor(prepared({ path: { gate: false } }), 0.02).gated).toBe(false);
+    expect(m).toEqual({ cores: availableParallelism(), startup: forkStartup(500), perNodeCpu: 0.03, warehouseCpuShare: 0, nodeGates: true });
+    expect(machineFor(prepared({ path: { nodeGates: false } }), 0.02).nodeGates).toBe(false);
   });
 
   test('subprocess path: imports plus loading the parse, never gated', () => {
-    const m = machineFor(prepared({ path: { kind: 'subprocess', gate: false }, parseSeconds: 6 }), 0.02);
+    const m = machineFor(prepared({ path: { kind: 'subprocess', nodeGates: false }, parseSeconds: 6 }), 0.02);
     expect(m.startup).toBe(subprocessStartup(DEFAULT_IMPORT_SECONDS, 6));
-    expect(machineFor(prepared({ path: { kind: 'subprocess', gate: false, importSeconds: 2 }, parseSeconds: 6 }), 0.02).startup).toBe(subprocessStartup(2, 6));
-    expect(m.gated).toBe(false);
+    expect(machineFor(prepared({ path: { kind: 'subprocess', nodeGates: false, importSeconds: 2 }, parseSeconds: 6 }), 0.02).startup).toBe(subprocessStartup(2, 6));
+    expect(m.nodeGates).toBe(false);
   });
 
   test('a warehouse on this machine shares its cores; a remote one does not', () => {

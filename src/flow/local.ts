@@ -85,9 +85,9 @@ function planLocal(r: LocalRun): Planned {
   const weight = weightsFor(timings, s.timings, graph);
   const request = shapeRequest(s, p, (l) => core.info(l));
   const machine = machineFor(p, perNodeCpu);
-  const ordered = machine.gated ? orderedBecause(s, memoryUsedPercent()) : undefined;
+  const ordered = machine.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
   if (ordered !== undefined) {
-    machine.gated = false;
+    machine.nodeGates = false;
     core.info(ordered);
   }
   core.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);

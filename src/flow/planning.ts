@@ -73,12 +73,12 @@ export function machineFor(p: Prepared, perNodeCpu: number): Machine {
   const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
   const host = p.profile?.host;
   const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };
+  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates };
 }
 
 /**
  * Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
- * already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
+ * already short (the memory limit must hold some back) or with retries (a failure may still turn green, and a
  * worker would wait for a retry that waits for it), chunks run in order instead. Returns the reason, when so.
  */
 export function orderedBecause(s: Settings, memoryUsed: number): string | undefined {

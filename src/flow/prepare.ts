@@ -26,8 +26,8 @@ export interface RunPath {
   host?: DbtHost;
   /** Seconds a `dbt` process spends importing dbt, as the host measured it (subprocess path after a host ran). */
   importSeconds?: number;
-  /** Forked workers can hold nodes for parents in other workers (this dbt's queue internals are the known ones). */
-  gate: boolean;
+  /** Forked workers can hold nodes at a gate for parents in other workers (this dbt's queue internals are the known ones). */
+  nodeGates: boolean;
 }
 
 export interface Prepared {
@@ -172,14 +172,14 @@ async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, c
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
 async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
   const adapter = adapterOf(host?.profile, m);
-  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
+  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, nodeGates: false };
   const check = await host.forkCheck();
   if (!check.ok) {
     await host.close();
-    return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
+    return { kind: 'subprocess', why: check.why, launch: subprocess, nodeGates: false, importSeconds: host.importSeconds };
   }
   const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, nodeGates: check.gate };
 }
 
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */

@@ -7,7 +7,7 @@ import type { RunResultsArtifact } from '../dbt/types.js';
 import { annotationsFor, type Annotation } from './annotations.js';
 import type { RunReport } from './model.js';
 import { isBlocking } from '../dbt/statuses.js';
-import { compareRuns, gatePasses } from './compare.js';
+import { compareRuns, passesFailOn } from './compare.js';
 import { readBase } from './base.js';
 import { githubFileUrl, renderSummary } from './summary.js';
 import { renderJunit } from './junit.js';
@@ -122,5 +122,5 @@ function withComparison(r: RunReport, o: PublishOptions, merged: RunResultsArtif
   }
   const comparison = compareRuns(r.nodes, read.base);
   if (read.base) sink.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
-  return { ...r, comparison, ok: gatePasses(r.nodes, comparison, o.failOn) };
+  return { ...r, comparison, ok: passesFailOn(r.nodes, comparison, o.failOn) };
 }

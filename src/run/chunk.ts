@@ -217,7 +217,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
   const argv = argvOf(ctx.dbt, paths, unitTests);
-  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
   const outcome = await ctx.dbt.launch({
     share: shared?.share,
     argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,

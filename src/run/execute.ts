@@ -105,7 +105,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
   // on-run-start worker creates every schema of the run before the others create theirs.
   const blocks = (uid: string, st: string): boolean => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
-  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
+  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
   const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
   let watch: StallWatch | undefined;
@@ -147,7 +147,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         if (running === 0) return undefined; // nothing of ours would free memory: go
         // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
         // chunks instead when memory was already short).
-        if (x.plan.gated) return undefined;
+        if (x.plan.nodeGates) return undefined;
         const used = memoryUsedPercent();
         if (used <= s.memoryLimitPercent) return undefined;
         return { kind: 'memory', line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` };
@@ -167,7 +167,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
-        if (share?.gated && watch === undefined) {
+        if (share?.nodeGates && watch === undefined) {
           watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
           watch.chunkStarted(chunk.index, chunk.nodes);
         }

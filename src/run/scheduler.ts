@@ -248,7 +248,7 @@ function externalNeeds(plan: Plan, graph: PlanGraph, chunkOf: Map<string, number
   const needs = new Map<number, string[]>();
   for (const c of plan.chunks) {
     const ext = new Set<string>();
-    if (!plan.gated) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
+    if (!plan.nodeGates) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
     needs.set(c.index, [...ext]);
   }
   return needs;
