@@ -10,7 +10,8 @@ import { readBase } from '../src/report/base.js';
 import { baseNodeOf, compareRuns, passesFailOn, type Base } from '../src/report/compare.js';
 import { flakyOf, type NodeOutcome, type RunReport, countOf } from '../src/report/model.js';
 import { annotationsFor } from '../src/report/annotations.js';
-import { createOctokit, type Log, type RetryPolicy } from '../src/report/github/client.js';
+import { createOctokit, type RetryPolicy } from '../src/report/github/client.js';
+import { keptLines, type KeptLines } from './support/log.js';
 import { commentMarker, problemState, renderPrComment, shouldWriteComment, upsertPrComment } from '../src/report/github/comment.js';
 import { startGithubApi, type GithubApi } from './support/github-api.js';
 
@@ -179,11 +180,10 @@ describe('annotations against the base', () => {
 
 describe('comment-mode', () => {
   let api: GithubApi;
-  let log: Log & { infos: string[] };
+  let log: KeptLines;
   beforeEach(async () => {
     api = await startGithubApi();
-    const infos: string[] = [];
-    log = { infos, info: (m) => infos.push(m), warning: (m) => { throw new Error(`unexpected warning: ${m}`); } };
+    log = { ...keptLines(), warning: (m) => { throw new Error(`unexpected warning: ${m}`); } };
   });
   afterEach(() => api.close());
 

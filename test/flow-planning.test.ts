@@ -10,6 +10,7 @@ import type { Prepared, RunPath } from '../src/flow/prepare.js';
 import type { ProfileFacts } from '../src/dbt/host.js';
 import { DEFAULT_IMPORT_SECONDS, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup } from '../src/plan/shape.js';
 import { manifestNode, manifestOf } from './support/graphs.js';
+import { keptLines } from './support/log.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const settings = (inputs: Record<string, string> = {}) =>
@@ -33,7 +34,7 @@ describe('subprocessOneRun: what only forked workers can share', () => {
 
   test('project hooks on the subprocess path: one process, saying why; a command without hooks or the fork path: chunks', () => {
     expect(subprocessOneRun(settings(), withHooks())).toBe('the project has 0 on-run-start and 1 on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results); on this run path (worker-host: off) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks');
-    expect(shapeRequest(settings({ threads: '2' }), withHooks(), () => {}).oneProcess).toBe(subprocessOneRun(settings(), withHooks()));
+    expect(shapeRequest(settings({ threads: '2' }), withHooks(), keptLines()).oneProcess).toBe(subprocessOneRun(settings(), withHooks()));
     expect(subprocessOneRun(settings({ command: 'run' }), withHooks())).toBeDefined();
     const forked = withHooks();
     forked.runPath = { ...forked.runPath, kind: 'fork', nodeGates: true };
@@ -51,26 +52,26 @@ describe('subprocessOneRun: what only forked workers can share', () => {
 describe('shapeRequest', () => {
   test("the profile's threads are the shared budget; parallel defaults to the cores", () => {
     const lines: string[] = [];
-    const r = shapeRequest(settings(), prepared({ profile: { threads: 8, adapter_type: 'postgres' } }), (l) => lines.push(l));
+    const r = shapeRequest(settings(), prepared({ profile: { threads: 8, adapter_type: 'postgres' } }), { ...keptLines(), info: (l) => lines.push(l) });
     expect(r).toMatchObject({ parallel: availableParallelism(), profileThreads: 8, threads: undefined, maxConnections: undefined, oneProcess: undefined });
     expect(lines).toEqual([]);
   });
 
   test('threads unknown (no worker host) and no budget given: 4 assumed, and the log says so', () => {
     const lines: string[] = [];
-    const r = shapeRequest(settings({ parallel: '3' }), prepared(), (l) => lines.push(l));
+    const r = shapeRequest(settings({ parallel: '3' }), prepared(), { ...keptLines(), info: (l) => lines.push(l) });
     expect(r.profileThreads).toBe(4);
     expect(r.parallel).toBe(3);
     expect(lines).toEqual(["The profile's threads are not known on this path; assuming 4 (set threads or max-connections to decide)."]);
     lines.length = 0;
-    shapeRequest(settings({ 'max-connections': '10' }), prepared(), (l) => lines.push(l));
+    shapeRequest(settings({ 'max-connections': '10' }), prepared(), { ...keptLines(), info: (l) => lines.push(l) });
     expect(lines).toEqual([]);
   });
 
   test('a local DuckDB file is one process; MotherDuck is not', () => {
-    const local = shapeRequest(settings(), prepared({ profile: { threads: 4, adapter_type: 'duckdb', path: '/data/dev.duckdb' } }), () => {});
+    const local = shapeRequest(settings(), prepared({ profile: { threads: 4, adapter_type: 'duckdb', path: '/data/dev.duckdb' } }), keptLines());
     expect(local.oneProcess).toBe('the target is DuckDB (/data/dev.duckdb): a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads');
-    expect(shapeRequest(settings(), prepared({ profile: { threads: 4, adapter_type: 'duckdb', path: 'md:analytics' } }), () => {}).oneProcess).toBeUndefined();
+    expect(shapeRequest(settings(), prepared({ profile: { threads: 4, adapter_type: 'duckdb', path: 'md:analytics' } }), keptLines()).oneProcess).toBeUndefined();
   });
 });
 

@@ -1,10 +1,10 @@
 // One runner's share of the work, as a script: plan the selected nodes, run them, merge, report, upload.
 // Used for the whole selection (mode all) and for one matrix shard (mode run).
-import * as core from '@actions/core';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import { UserError } from '../shared/errors.js';
 import type { Masker } from '../shared/secrets.js';
+import { maskedLogger } from '../shared/log.js';
 import { buildPlanGraph, manifestNodes, type PlanGraph } from '../plan/graph.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
 import type { Machine } from '../plan/shape.js';
@@ -23,16 +23,19 @@ import { uploadRunFiles } from '../artifacts/run-files.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { machineFor, orderedBecause, shapeRequest, timingsFor, weightsFor } from './planning.js';
 import { executionSpan, writeRunRecord } from './record.js';
-import { publishOptions, runnerLog, runnerSink, runOptions } from './runner.js';
+import { publishOptions, runOptions, type Runner } from './runner.js';
 
 export interface LocalRun {
   settings: Settings;
   prepared: Prepared;
+  /** What this runner runs: the selection, or in a matrix job its shard's part of it. */
+  nodes: string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
   signal: AbortSignal;
   killSignal: AbortSignal;
   masker: Masker;
+  runner: Runner;
   /** In a matrix job: this shard's id (names artifacts, labels the summary). */
   shard?: string;
 }
@@ -45,16 +48,16 @@ interface Planned extends RunPlan {
 }
 
 export async function runLocal(r: LocalRun): Promise<void> {
-  const { settings: s, prepared: p } = r;
-  if (p.selected.length === 0) return reportEmpty(r);
+  const { settings: s } = r;
+  if (r.nodes.length === 0) return reportEmpty(r);
   const planned = planLocal(r);
   if (s.planOnly) {
-    core.setOutput('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
+    r.runner.output('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
     return;
   }
-  if (s.githubToken) core.setSecret(s.githubToken);
+  if (s.githubToken) r.runner.secret(s.githubToken);
   const github = await startGithubReporting({
-    token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: runnerLog(),
+    token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: r.runner,
     planSummary: `\`\`\`text\n${r.masker.mask(renderPlan(planned.plan, planned.budget.parallel, planned.budget.threads, planned.machine))}\n\`\`\``,
   });
   try {
@@ -71,35 +74,34 @@ async function reportEmpty(r: LocalRun): Promise<void> {
   const { settings: s, prepared: p } = r;
   const what = `The selection matched no node to ${s.command}.`;
   if (s.ifNoNodes === 'error') throw new UserError(`${what} (if-no-nodes: error)`);
-  if (s.ifNoNodes === 'warn') core.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
+  if (s.ifNoNodes === 'warn') r.runner.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
   const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
   const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
-  await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: runnerSink, env: r.env, report, merged: merged.artifact });
+  await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: r.runner, env: r.env, report, merged: merged.artifact });
 }
 
 /** The graph, the machine, the weights, then the plan and shape (plan/choose.ts), each decision logged once. */
 function planLocal(r: LocalRun): Planned {
-  const { settings: s, prepared: p } = r;
-  const graph = buildPlanGraph(p.manifest, p.selected, s.command);
+  const { settings: s, prepared: p, runner: log } = r;
+  const graph = buildPlanGraph(p.manifest, r.nodes, s.command);
   const { timings, perNodeCpu } = timingsFor(s, r.cwd);
-  const weight = weightsFor(timings, s.timings, graph);
-  const request = shapeRequest(s, p, (l) => core.info(l));
-  const machine = machineFor(p, perNodeCpu);
-  const ordered = machine.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
-  if (ordered !== undefined) {
-    machine.nodeGates = false;
-    core.info(ordered);
-  }
-  core.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
-  if (request.oneProcess !== undefined) core.warning(`One process: ${request.oneProcess}.`);
-  core.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
+  const weight = weightsFor(timings, s.timings, graph, log);
+  const request = shapeRequest(s, p, log);
+  // Node gates where the run path has them, unless the chunks must run in order after all.
+  const possible = machineFor(p, perNodeCpu);
+  const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
+  const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
+  if (ordered !== undefined) log.info(ordered);
+  log.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
+  if (request.oneProcess !== undefined) log.warning(`One process: ${request.oneProcess}.`);
+  log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
   const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
   const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
-  if (chosen.shapesLine !== undefined) core.info(chosen.shapesLine);
-  if (chosen.budgetWarning !== undefined) core.warning(chosen.budgetWarning);
-  if (chosen.connectionsLine !== undefined) core.info(chosen.connectionsLine);
-  for (const n of chosen.notes) core.warning(n);
-  core.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
+  if (chosen.shapesLine !== undefined) log.info(chosen.shapesLine);
+  if (chosen.budgetWarning !== undefined) log.warning(chosen.budgetWarning);
+  if (chosen.connectionsLine !== undefined) log.info(chosen.connectionsLine);
+  for (const n of chosen.notes) log.warning(n);
+  log.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
   return { ...chosen, graph, machine, weight };
 }
 
@@ -113,7 +115,7 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
     // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
     threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
     partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-    log: runnerLog(mask), mask, weight: x.weight,
+    log: maskedLogger(r.runner, mask), mask, weight: x.weight,
     describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
     shared: p.runPath.kind === 'fork',
   });
@@ -145,11 +147,11 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
   const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
   const fatal = fatalLine(firstFatal(chunks), report.nodes, s.command);
-  await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
+  await publish({ options: publishOptions(s), mask, sink: r.runner, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
   if (!s.uploadArtifacts && r.shard === undefined) return;
   await uploadRunFiles({
     prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
-    log: (l) => core.info(l), warn: (l) => core.warning(l), shard: r.shard,
+    log: r.runner, shard: r.shard,
     chunks: chunks.map((c) => ({
       name: c.chunk.name,
       invocations: c.invocations,

@@ -2,7 +2,6 @@
 // once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
 // parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
 // reuses its partial parse.
-import * as core from '@actions/core';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
@@ -16,6 +15,7 @@ import type { ProjectArgs } from '../dbt/argv.js';
 import type { Manifest } from '../dbt/types.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
 import { manifestNodes } from '../plan/graph.js';
+import type { Logger } from '../shared/log.js';
 
 /** How chunks are started, and why. */
 export interface RunPath {
@@ -47,7 +47,7 @@ export interface Prepared {
   started: number;
 }
 
-export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal): Promise<Prepared> {
+export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, log: Logger): Promise<Prepared> {
   const exe = dbtExecutable(s, env, cwd);
   if (exe.engine === 'fusion') {
     throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
@@ -57,11 +57,11 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   const parseDir = join(s.workDir, 'parse');
   mkdirSync(parseDir, { recursive: true });
   const project: ProjectArgs = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-  const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+  const { host, why: noHost } = await startHost(s, exe.path, env, cwd, log);
   const subprocess = subprocessLauncher(exe.path);
   const call: DbtCall = host
-    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core.info(l) }
-    : { launch: subprocess, cwd, env, signal, log: (l) => core.info(l) };
+    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => log.info(l) }
+    : { launch: subprocess, cwd, env, signal, log: (l) => log.info(l) };
   const parseTarget = join(parseDir, 'target');
   try {
     return await resolveSelection();
@@ -73,7 +73,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   async function resolveSelection(): Promise<Prepared> {
 
     if (hasPackages(s.projectDir)) {
-      core.info('dbt deps: installing packages once for every chunk');
+      log.info('dbt deps: installing packages once for every chunk');
       await runDeps(call, project, join(parseDir, 'logs'));
     }
 
@@ -114,7 +114,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const groupIds = needsUserList ? allIds.slice(1) : allIds;
     manifest ??= readManifest(parseTarget);
     checkVersion(manifest);
-    core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+    log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
 
     const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
@@ -156,13 +156,13 @@ function partialParseOf(target: string): string | undefined {
 }
 
 /** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
-async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ host?: DbtHost; why: string }> {
+async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string, log: Logger): Promise<{ host?: DbtHost; why: string }> {
   if (s.workerHost === 'off') return { why: 'worker-host: off' };
   if (process.platform !== 'linux') return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
   const python = pythonOf(dbtPath, env);
   if (python === undefined) return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
   try {
-    const host = await DbtHost.start({ python, cwd, env, log: (l) => core.debug(l) });
+    const host = await DbtHost.start({ python, cwd, env, log: (l) => log.debug(l) });
     return { host, why: '' };
   } catch (e) {
     return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };

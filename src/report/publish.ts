@@ -11,12 +11,10 @@ import { compareRuns, passesFailOn } from './compare.js';
 import { readBase } from './base.js';
 import { githubFileUrl, renderSummary } from './summary.js';
 import { renderJunit } from './junit.js';
+import type { Logger } from '../shared/log.js';
 
-/** What the runner is told: outputs, the job summary, annotations, log lines, the step's failure. */
-export interface ReportSink {
-  info(line: string): void;
-  notice(line: string): void;
-  warning(line: string): void;
+/** What the runner is told: log lines (the Logger), outputs, the job summary, annotations, the step's failure. */
+export interface ReportSink extends Logger {
   output(name: string, value: string | number): void;
   /** The job summary (printed to the log where there is none). */
   summary(markdown: string): Promise<void>;
