@@ -176,7 +176,7 @@ describe('retries and fail-fast', () => {
   });
 });
 
-describe('resource gates', () => {
+describe('stagger and the memory limit', () => {
   test('stagger-seconds spaces process starts', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);

@@ -105,18 +105,17 @@ class ScheduleRun {
 
   async run(): Promise<Schedule> {
     // One abort listener for the whole run (removed at the end), not one per turn of the loop.
-    const aborted = new Promise<void>((resolve) => (this.onAbort = resolve));
-    this.signal.addEventListener('abort', this.onAbort, { once: true });
+    let onAbort = (): void => {};
+    const aborted = new Promise<void>((resolve) => (onAbort = () => resolve()));
+    this.signal.addEventListener('abort', onAbort, { once: true });
     try {
       await this.loop(aborted);
     } finally {
-      this.signal.removeEventListener('abort', this.onAbort);
+      this.signal.removeEventListener('abort', onAbort);
     }
     const chunks = [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
     return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
   }
-
-  private onAbort: () => void = () => {};
 
   private async loop(aborted: Promise<void>): Promise<void> {
     while (this.pending.length > 0 || this.running.size > 0) {
