@@ -56,7 +56,7 @@ const http = __importStar(__nccwpck_require__(58611));
 const https = __importStar(__nccwpck_require__(65692));
 const pm = __importStar(__nccwpck_require__(83335));
 const tunnel = __importStar(__nccwpck_require__(20770));
-const undici_1 = __nccwpck_require__(46752);
+const undici_1 = __nccwpck_require__(24371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -1123,7 +1123,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 24371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(53668);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74801);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 53668:
+/***/ 74801:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29234,8 +29234,6 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var core = __nccwpck_require__(77094);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
@@ -41596,7 +41594,7 @@ function honoursOnError(version) {
     const v = /^(\d+)\.(\d+)/.exec(version ?? '');
     return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
 }
-/** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */
+/** dbt-core's build-only edges from tests to the executable nodes they block (see the file comment). */
 function addBuildTestEdges(m, parents) {
     const children = new Map();
     for (const [uid, ps] of parents)
@@ -41662,8 +41660,7 @@ function addBuildTestEdges(m, parents) {
 
 
 
-
-async function prepare(s, env, cwd, signal) {
+async function prepare(s, env, cwd, signal, log) {
     const exe = dbtExecutable(s, env, cwd);
     if (exe.engine === 'fusion') {
         throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
@@ -41673,11 +41670,11 @@ async function prepare(s, env, cwd, signal) {
     const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
     (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
     const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-    const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+    const { host, why: noHost } = await startHost(s, exe.path, env, cwd, log);
     const subprocess = subprocessLauncher(exe.path);
     const call = host
-        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core/* info */.pq(l) }
-        : { launch: subprocess, cwd, env, signal, log: (l) => core/* info */.pq(l) };
+        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => log.info(l) }
+        : { launch: subprocess, cwd, env, signal, log: (l) => log.info(l) };
     const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
     try {
         return await resolveSelection();
@@ -41688,7 +41685,7 @@ async function prepare(s, env, cwd, signal) {
     }
     async function resolveSelection() {
         if (hasPackages(s.projectDir)) {
-            core/* info */.pq('dbt deps: installing packages once for every chunk');
+            log.info('dbt deps: installing packages once for every chunk');
             await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
         }
         // Where plain dbt would start: a saved partial parse (the input, else the project's own target's), copied to
@@ -41739,12 +41736,9 @@ async function prepare(s, env, cwd, signal) {
         manifest ??= readManifest(parseTarget);
         checkVersion(manifest);
         const shown = (path) => (0,external_node_path_.relative)(s.workspace, path) || path;
-        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
+        log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
         if (savedParse.kind === 'rejected')
-            core/* notice */.lm(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
-        // This run's parse state, for the base branch to cache and later runs to start from (input partial-parse).
-        if (partialParseFile)
-            core/* setOutput */.uH('partial-parse', partialParseFile);
+            log.notice(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
         const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
@@ -41805,7 +41799,7 @@ function partialParseOf(target) {
     return (0,external_node_fs_.existsSync)(path) ? path : undefined;
 }
 /** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
-async function startHost(s, dbtPath, env, cwd) {
+async function startHost(s, dbtPath, env, cwd, log) {
     if (s.workerHost === 'off')
         return { why: 'worker-host: off' };
     if (process.platform !== 'linux')
@@ -41814,7 +41808,7 @@ async function startHost(s, dbtPath, env, cwd) {
     if (python === undefined)
         return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
     try {
-        const host = await DbtHost.start({ python, cwd, env, log: (l) => core/* debug */.Yz(l) });
+        const host = await DbtHost.start({ python, cwd, env, log: (l) => log.debug(l) });
         return { host, why: '' };
     }
     catch (e) {
@@ -41825,14 +41819,14 @@ async function startHost(s, dbtPath, env, cwd) {
 async function choosePath(host, noHost, subprocess, m) {
     const adapter = adapterOf(host?.profile, m);
     if (host === undefined)
-        return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
+        return { kind: 'subprocess', why: noHost, launch: subprocess, nodeGates: false };
     const check = await host.forkCheck();
     if (!check.ok) {
         await host.close();
-        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
+        return { kind: 'subprocess', why: check.why, launch: subprocess, nodeGates: false, importSeconds: host.importSeconds };
     }
     const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, nodeGates: check.gate };
 }
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
 function adapterOf(profile, m) {
@@ -41845,6 +41839,20 @@ async function closePrepared(p) {
 /** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
 function allOfTypes(m, types) {
     return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
+}
+
+;// CONCATENATED MODULE: ./src/shared/log.ts
+// The one logging seam: every layer writes its lines to the Logger it is given. flow/runner.ts backs it with
+// @actions/core (the only file that imports it); the report's ReportSink and the flow's Runner extend it; tests
+// pass one that collects lines.
+/** The same logger with every line masked first (for text that can hold secrets: dbt's output, its messages). */
+function maskedLogger(log, mask) {
+    return {
+        info: (l) => log.info(mask(l)),
+        notice: (l) => log.notice(mask(l)),
+        warning: (l) => log.warning(mask(l)),
+        debug: (l) => log.debug(mask(l)),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/topo-sort.ts
@@ -42373,7 +42381,7 @@ function planWorkers(g, weight, o) {
         index: i + 1, name: `chunk-${i + 1}`, nodes: wk.nodes, dependsOn: [], work: wk.work, predicted: wk.end, predictedStart: 0,
     }));
     const makespan = Math.max(0, ...chunks.map((c) => c.predicted));
-    return { chunks, makespan, criticalPath, totalWork, gated: chunks.length > 1 };
+    return { chunks, makespan, criticalPath, totalWork, nodeGates: chunks.length > 1 };
 }
 
 ;// CONCATENATED MODULE: ./src/plan/budget.ts
@@ -42474,7 +42482,7 @@ function planShape(g, weight, m, shape, chunks) {
     const startContention = Math.max(1, shape.parallel / cores);
     const cpuContention = Math.max(1, (shape.parallel * (1 + m.warehouseCpuShare)) / cores);
     // Gated workers all run at once: possible while there are no more chunks than processes.
-    if (m.gated && (chunks === undefined || chunks <= shape.parallel)) {
+    if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
         // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
         const fixedCost = chunks === undefined ? m.startup * startContention : 0;
         return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
@@ -42643,13 +42651,22 @@ function nodeResultOf(ev) {
 
 ;// CONCATENATED MODULE: ./src/run/stop.ts
 // Why the run is stopping early, carried as the reason of the AbortSignal every chunk watches.
+const stop_KINDS = new Set(['cancel', 'fail-fast', 'fatal', 'stall']);
 function stopReasonOf(signal) {
     if (!signal?.aborted)
         return undefined;
     const r = signal.reason;
-    if (r && (r.kind === 'cancel' || r.kind === 'fail-fast' || r.kind === 'stall') && typeof r.message === 'string')
+    if (r && typeof r.kind === 'string' && stop_KINDS.has(r.kind) && typeof r.message === 'string')
         return r;
     return { kind: 'cancel', message: 'Not run: the run was cancelled.' };
+}
+/** The run stopped itself (fail-fast, dbt could not run): what it interrupts counts as skipped, not errored. */
+function skipsInterrupted(reason) {
+    return reason?.kind === 'fail-fast' || reason?.kind === 'fatal';
+}
+/** `fail-fast after model.p.a ended with status 'error'.` */
+function failFastCause(c) {
+    return `fail-fast after ${c.uid} ended with status '${c.status}'.`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/chunk.ts
@@ -42796,7 +42813,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
     const interruptedNow = () => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
     const argv = argvOf(ctx.dbt, paths, unitTests);
-    const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+    const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
     const outcome = await ctx.dbt.launch({
         share: shared?.share,
         argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
@@ -42835,7 +42852,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         if (r !== undefined) {
             // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
             if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
-                results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+                results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
             }
             continue;
         }
@@ -42843,7 +42860,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         if (ev !== undefined && !ev.late)
             results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
         else
-            results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
+            results.set(uid, syntheticResult(uid, skipsInterrupted(stop) ? 'skipped' : 'error', reason));
     }
     return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results, fatal };
 }
@@ -42903,7 +42920,7 @@ async function runEndHooks(ctx, dir, run, results) {
 
 class RunShare {
     runNodes;
-    gated;
+    nodeGates;
     blocks;
     startOwned = false;
     /** undefined until on-run-start has run (or its worker ended without saying so); true: it failed. */
@@ -42914,12 +42931,12 @@ class RunShare {
     droppers = new Map();
     /**
      * @param runNodes every node of the run (all chunks)
-     * @param gated whether a node whose parents run in other chunks waits for them inside dbt
+     * @param nodeGates whether a node whose parents run in other chunks waits at its gate for them inside dbt
      * @param blocks whether a node's final status makes dbt skip what follows it (statuses.ts blocksDownstream)
      */
-    constructor(runNodes, gated, blocks) {
+    constructor(runNodes, nodeGates, blocks) {
         this.runNodes = runNodes;
-        this.gated = gated;
+        this.nodeGates = nodeGates;
         this.blocks = blocks;
     }
     /** A final status as a worker needs it (PeerStatus). */
@@ -43131,10 +43148,10 @@ function stalledLine(nodes, limit = 5) {
 /** How often a held-back start asks `admit` again (memory, schema). */
 const ADMIT_POLL_MS = 200;
 function runSchedule(o) {
-    return new Schedule(o).run();
+    return new ScheduleRun(o).run();
 }
 /** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
-class Schedule {
+class ScheduleRun {
     o;
     board = new StatusBoard();
     chunkOf = new Map();
@@ -43148,6 +43165,7 @@ class Schedule {
     blocked;
     wake = () => { };
     lastStart = -Infinity;
+    /** The hold last told to onWait (told again only when it changes). */
     waitingFor;
     constructor(o) {
         this.o = o;
@@ -43161,6 +43179,20 @@ class Schedule {
         this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
     }
     async run() {
+        // One abort listener for the whole run (removed at the end), not one per turn of the loop.
+        let onAbort = () => { };
+        const aborted = new Promise((resolve) => (onAbort = () => resolve()));
+        this.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+            await this.loop(aborted);
+        }
+        finally {
+            this.signal.removeEventListener('abort', onAbort);
+        }
+        const chunks = [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+        return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
+    }
+    async loop(aborted) {
         while (this.pending.length > 0 || this.running.size > 0) {
             const stop = stopReasonOf(this.signal);
             let timer;
@@ -43178,14 +43210,10 @@ class Schedule {
                 continue;
             }
             const woken = new Promise((resolve) => (this.wake = resolve));
-            const waits = [...this.running.values(), woken];
-            if (!this.signal.aborted)
-                waits.push(new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true })));
-            await Promise.race(waits);
+            await Promise.race([...this.running.values(), woken, ...(this.signal.aborted ? [] : [aborted])]);
             if (timer !== undefined)
                 clearTimeout(timer);
         }
-        return [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
     }
     /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
     startReady() {
@@ -43196,12 +43224,12 @@ class Schedule {
                 i++;
                 continue;
             }
-            const hold = Date.now() - this.lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, this.running.size);
-            if (hold !== undefined) {
-                if (hold !== 'stagger' && hold !== this.waitingFor)
-                    o.onWait?.(hold);
-                this.waitingFor = hold;
-                return setTimeout(() => this.wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - this.lastStart)) : ADMIT_POLL_MS);
+            const wait = this.waitFor(c);
+            if (wait !== undefined) {
+                if (wait.kind !== 'stagger' && wait.line !== this.waitingFor)
+                    o.onWait?.(wait);
+                this.waitingFor = wait.kind === 'stagger' ? undefined : wait.line;
+                return setTimeout(() => this.wake(), wait.kind === 'stagger' ? wait.ms : ADMIT_POLL_MS);
             }
             this.waitingFor = undefined;
             this.pending.splice(i, 1);
@@ -43209,6 +43237,14 @@ class Schedule {
             this.start(c);
         }
         return undefined;
+    }
+    /** What holds this chunk's start back now: the stagger since the last start, else the caller's admit. */
+    waitFor(c) {
+        const since = Date.now() - this.lastStart;
+        const stagger = this.o.staggerMs ?? 0;
+        if (since < stagger)
+            return { kind: 'stagger', ms: Math.max(1, stagger - since) };
+        return this.o.admit?.(c, this.running.size);
     }
     start(c) {
         const rep = this.reports.get(c.index);
@@ -43252,16 +43288,11 @@ class Schedule {
     failed(uid, st) {
         if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
             return;
-        const reason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
+        const reason = { kind: 'fail-fast', after: { uid, status: st }, message: `${SKIPPED}${failFastCause({ uid, status: st })}` };
         this.own.abort(reason);
     }
 }
 const SKIPPED = 'Skipped: ';
-/** Why fail-fast stopped the run (from the message it left on the nodes it skipped), when it did. */
-function failFastStop(results) {
-    const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
-    return hit?.message?.slice(SKIPPED.length);
-}
 /** The final status of every node known so far; each new one is told to the subscribers once. */
 class StatusBoard {
     status = new Map();
@@ -43289,7 +43320,7 @@ function externalNeeds(plan, graph, chunkOf) {
     const needs = new Map();
     for (const c of plan.chunks) {
         const ext = new Set();
-        if (!plan.gated)
+        if (!plan.nodeGates)
             for (const u of c.nodes)
                 for (const p of graph.nodes.get(u)?.parents ?? [])
                     if (chunkOf.get(p) !== c.index && chunkOf.has(p))
@@ -43527,8 +43558,8 @@ async function executePlan(x) {
     // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
     // on-run-start worker creates every schema of the run before the others create theirs.
     const blocks = (uid, st) => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
-    const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
-    const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
+    const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
+    const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
     const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
     let watch;
     const stopChunk = new Map();
@@ -43562,25 +43593,27 @@ async function executePlan(x) {
     };
     const outcomes = new Map();
     const firstNodeAt = new Map();
-    let reports;
+    let schedule;
     try {
-        reports = await runSchedule({
+        schedule = await runSchedule({
             plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
             staggerMs: s.staggerSeconds * 1000,
             admit: (chunk, running) => {
-                const schema = schemas.wait(chunk);
+                const schema = schemas.holdFor(chunk);
                 if (schema !== undefined)
                     return schema;
                 if (running === 0)
                     return undefined; // nothing of ours would free memory: go
                 // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
                 // chunks instead when memory was already short).
-                if (x.plan.gated)
+                if (x.plan.nodeGates)
                     return undefined;
                 const used = memoryUsedPercent();
-                return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
+                if (used <= s.memoryLimitPercent)
+                    return undefined;
+                return { kind: 'memory', line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` };
             },
-            onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
+            onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
             onChunkStart: (c) => {
                 watch?.chunkStarted(c.index, c.nodes);
                 schemas.claim(c);
@@ -43596,7 +43629,7 @@ async function executePlan(x) {
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
             launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
-                if (share?.gated && watch === undefined) {
+                if (share?.nodeGates && watch === undefined) {
                     watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
                     watch.chunkStarted(chunk.index, chunk.nodes);
                 }
@@ -43627,7 +43660,7 @@ async function executePlan(x) {
                 }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) }, blocked);
                 outcomes.set(chunk.index, out);
                 if (out.fatal !== undefined)
-                    stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
+                    stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
                 return out.results;
             },
         });
@@ -43636,14 +43669,19 @@ async function executePlan(x) {
         clearInterval(ticker);
     }
     log(progress.line(Date.now()));
-    const hooks = hookResults([...outcomes.values()].flatMap((o) => o.invocations.map((i) => i.runResults)));
+    const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index)));
+    const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
     if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
-        const end = await runEndHooks({ dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) }, (0,external_node_path_.join)(s.workDir, 'on-run-end'), share, [...hooks, ...reports.flatMap((r) => r.results)]);
+        const end = await runEndHooks({ dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) }, (0,external_node_path_.join)(s.workDir, 'on-run-end'), share, [...hooks, ...chunks.flatMap((r) => r.results)]);
         hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
         if (end.error !== undefined)
             log(x.mask(`on-run-end: ${end.error}`));
     }
-    return { reports, outcomes, firstNodeAt, hooks };
+    return { chunks, hooks, stoppedBy: schedule.stoppedBy };
+}
+/** A chunk's report joined with what its invocations did (nothing when it never started). */
+function chunkRun(r, o, firstNodeAt) {
+    return { ...r, invocations: o?.invocations ?? [], retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt };
 }
 /**
  * The hook results of the invocations (operation nodes, dbt ≥ 1.9), each hook once: where several invocations ran
@@ -43664,7 +43702,6 @@ function hookResults(artifacts) {
 }
 /** Events dbt fires only once before_run has created the schemas: a hook or a node starting. */
 const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
-const SCHEMA_WAIT = 'schema ';
 /** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
 const DEFAULT_STALL_SECONDS = 120;
 /** How often the progress line may be printed (it prints only when due). */
@@ -43675,7 +43712,7 @@ const PROGRESS_TICK_MS = 1000;
  * starts once that one has passed its schema creation (its first hook or node, SCHEMAS_CREATED) or ended. Shared
  * runs need none of this: their on-run-start worker creates every schema before the others create theirs.
  */
-class SchemaGate {
+class SchemaBarrier {
     needs = new Map();
     owner = new Map();
     ready = new Set();
@@ -43683,11 +43720,12 @@ class SchemaGate {
         for (const c of chunks)
             this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
     }
-    wait(c) {
+    /** Whether the chunk must wait for another to create one of its schemas. */
+    holdFor(c) {
         for (const key of this.needs.get(c.index) ?? []) {
             const o = this.owner.get(key);
             if (o !== undefined && o !== c.index && !this.ready.has(key))
-                return `${SCHEMA_WAIT}${key}: chunk ${c.index} waits for chunk ${o} to create it`;
+                return { kind: 'schema', line: `schema ${key}: chunk ${c.index} waits for chunk ${o} to create it` };
         }
         return undefined;
     }
@@ -44121,7 +44159,7 @@ function declarationOf(n, all) {
 /**
  * For each skipped node, the errored or failed node upstream that made it skip: named by the scheduler's
  * message for skips across chunks, else the nearest failing parent, or a failing test on a parent (dbt build
- * skips what a failing test gates), or the cause of a skipped parent.
+ * skips what a failing test blocks), or the cause of a skipped parent.
  */
 function assignCauses(nodes, all) {
     const byUid = new Map(nodes.map((n) => [n.uid, n]));
@@ -44395,7 +44433,7 @@ function relativeChange(c) {
     return c.base === 0 ? (c.now === 0 ? 0 : Infinity) : Math.abs(c.now - c.base) / c.base;
 }
 /** The step's verdict: fail-on any fails on every failure, error or upstream skip; new only on those the base did not have. */
-function gatePasses(nodes, comparison, failOn) {
+function passesFailOn(nodes, comparison, failOn) {
     return failOn === 'new' ? comparison.newFailures.length === 0 : !nodes.some((n) => isBlocking(n.bucket));
 }
 
@@ -44516,7 +44554,7 @@ const LEVELS = [
 function renderSummary(r, o = {}) {
     const max = o.maxBytes ?? SUMMARY_LIMIT_BYTES;
     let text = '';
-    const p = summary_prepare(r, o);
+    const p = summaryParts(r, o);
     for (const level of LEVELS) {
         text = render(r, p, o, level);
         if (Buffer.byteLength(text, 'utf8') <= max)
@@ -44534,7 +44572,7 @@ function renderSummary(r, o = {}) {
     }
     return `${out.join('\n').trimEnd()}\n`;
 }
-function summary_prepare(r, o) {
+function summaryParts(r, o) {
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
     const bad = problems(r.nodes, r.comparison?.since);
     const skipped = bad.filter((n) => n.bucket === 'skipped');
@@ -44999,7 +45037,7 @@ function withComparison(r, o, merged, sink) {
     const comparison = compareRuns(r.nodes, read.base);
     if (read.base)
         sink.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
-    return { ...r, comparison, ok: gatePasses(r.nodes, comparison, o.failOn) };
+    return { ...r, comparison, ok: passesFailOn(r.nodes, comparison, o.failOn) };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -45599,7 +45637,7 @@ async function safeFiles(set, log) {
 }
 async function uploadArtifactSets(sets, opts) {
     const env = opts.env ?? process.env;
-    const { log } = opts;
+    const log = (line) => opts.log.info(line);
     const useService = Boolean(env.ACTIONS_RUNTIME_TOKEN);
     let client;
     const outcomes = [];
@@ -45726,7 +45764,7 @@ async function uploadRunFiles(u) {
         : await upload;
     for (const o of outcomes)
         if (!o.ok)
-            u.warn(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
+            u.log.warning(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
     return outcomes;
 }
 /** Outside GitHub Actions, artifacts are copied here (beside the work dir, so later jobs on this machine find them). */
@@ -45840,16 +45878,15 @@ function weigher(t, typeOf) {
 
 
 
-
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
-function weightsFor(timings, spec, graph) {
+function weightsFor(timings, spec, graph, log) {
     const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
     for (const uid of graph.nodes.keys())
         w.weight(uid);
     if (timings !== undefined) {
-        core/* info */.pq(timings.files.length === 0
+        log.info(timings.files.length === 0
             ? `Timings: no run_results.json matched ${spec.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
             : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
     }
@@ -45865,7 +45902,7 @@ function timingsFor(s, cwd) {
 function shapeRequest(s, p, log) {
     const profileThreads = p.profile?.threads;
     if (profileThreads === undefined && s.threads === undefined && s.maxConnections === undefined) {
-        log(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
+        log.info(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
     }
     return {
         parallel: s.parallel ?? (0,external_node_os_.availableParallelism)(), threads: s.threads, maxConnections: s.maxConnections,
@@ -45903,11 +45940,11 @@ function machineFor(p, perNodeCpu) {
     const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
     const host = p.profile?.host;
     const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };
+    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates };
 }
 /**
  * Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
- * already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
+ * already short (the memory limit must hold some back) or with retries (a failure may still turn green, and a
  * worker would wait for a retry that waits for it), chunks run in order instead. Returns the reason, when so.
  */
 function orderedBecause(s, memoryUsed) {
@@ -45947,32 +45984,29 @@ function writeRunRecord(dir, r) {
         criticalPath: r.plan.criticalPath,
         totalWork: r.plan.totalWork,
         stop: r.stop,
-        chunks: r.reports.map((c) => {
-            const o = r.outcomes.get(c.chunk.index);
-            return {
-                index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-                predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: r.firstNodeAt.get(c.chunk.index), endedAt: c.endedAt,
-                processes: (o?.invocations ?? []).map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
-                retried: o?.retried ?? [],
-            };
-        }),
+        chunks: r.chunks.map((c) => ({
+            index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
+            predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: c.firstNodeAt, endedAt: c.endedAt,
+            processes: c.invocations.map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
+            retried: c.retried,
+        })),
     };
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
 }
 
+// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
+var core = __nccwpck_require__(77094);
 ;// CONCATENATED MODULE: ./src/flow/runner.ts
-// The runner's side of every layer: @actions/core behind the Logger and ReportSink the layers are given, and the
-// narrow options each layer takes, cut from the action's Settings. Only flow/ and main.ts know either.
+// The runner's side of every layer: @actions/core behind the one Runner the layers are given (as their Logger or
+// ReportSink), and the narrow options each layer takes, cut from the action's Settings. This is the only file that
+// imports @actions/core; only flow/ and main.ts know the Settings.
 
-/** Log lines to the runner, masked where they can hold secrets. */
-function runnerLog(mask = (t) => t) {
-    return { info: (l) => core/* info */.pq(mask(l)), warning: (l) => core/* warning */.$e(mask(l)), debug: (l) => core/* debug */.Yz(l) };
-}
-/** Outputs, the job summary, annotations and the step's failure, as the runner reads them. */
-const runnerSink = {
+/** The runner as @actions/core drives it. */
+const githubRunner = {
     info: (l) => core/* info */.pq(l),
     notice: (l) => core/* notice */.lm(l),
     warning: (l) => core/* warning */.$e(l),
+    debug: (l) => core/* debug */.Yz(l),
     output: (name, value) => core/* setOutput */.uH(name, value),
     summary: async (markdown) => {
         if (process.env.GITHUB_STEP_SUMMARY)
@@ -45988,6 +46022,7 @@ const runnerSink = {
             core/* warning */.$e(message, props);
     },
     fail: (message) => core/* setFailed */.C1(message),
+    secret: (value) => core/* setSecret */.Pq(value),
 };
 function publishOptions(s) {
     return { workDir: s.workDir, workspace: s.workspace, projectDir: s.projectDir, compareTo: s.compareTo, failOn: s.failOn, commentMode: s.commentMode };
@@ -46024,20 +46059,19 @@ function runOptions(s) {
 
 
 
-
 async function runLocal(r) {
-    const { settings: s, prepared: p } = r;
-    if (p.selected.length === 0)
+    const { settings: s } = r;
+    if (r.nodes.length === 0)
         return reportEmpty(r);
     const planned = planLocal(r);
     if (s.planOnly) {
-        core/* setOutput */.uH('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
+        r.runner.output('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
         return;
     }
     if (s.githubToken)
-        core/* setSecret */.Pq(s.githubToken);
+        r.runner.secret(s.githubToken);
     const github = await startGithubReporting({
-        token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: runnerLog(),
+        token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: r.runner,
         planSummary: `\`\`\`text\n${r.masker.mask(renderPlan(planned.plan, planned.budget.parallel, planned.budget.threads, planned.machine))}\n\`\`\``,
     });
     try {
@@ -46056,39 +46090,39 @@ async function reportEmpty(r) {
     if (s.ifNoNodes === 'error')
         throw new UserError(`${what} (if-no-nodes: error)`);
     if (s.ifNoNodes === 'warn')
-        core/* warning */.$e(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
+        r.runner.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
     const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
     const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
-    await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: runnerSink, env: r.env, report, merged: merged.artifact });
+    await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: r.runner, env: r.env, report, merged: merged.artifact });
 }
 /** The graph, the machine, the weights, then the plan and shape (plan/choose.ts), each decision logged once. */
 function planLocal(r) {
-    const { settings: s, prepared: p } = r;
-    const graph = buildPlanGraph(p.manifest, p.selected, s.command);
+    const { settings: s, prepared: p, runner: log } = r;
+    const graph = buildPlanGraph(p.manifest, r.nodes, s.command);
     const { timings, perNodeCpu } = timingsFor(s, r.cwd);
-    const weight = weightsFor(timings, s.timings, graph);
-    const request = shapeRequest(s, p, (l) => core/* info */.pq(l));
-    const machine = machineFor(p, perNodeCpu);
-    const ordered = machine.gated ? orderedBecause(s, memoryUsedPercent()) : undefined;
-    if (ordered !== undefined) {
-        machine.gated = false;
-        core/* info */.pq(ordered);
-    }
-    core/* info */.pq(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
+    const weight = weightsFor(timings, s.timings, graph, log);
+    const request = shapeRequest(s, p, log);
+    // Node gates where the run path has them, unless the chunks must run in order after all.
+    const possible = machineFor(p, perNodeCpu);
+    const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
+    const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
+    if (ordered !== undefined)
+        log.info(ordered);
+    log.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
     if (request.oneProcess !== undefined)
-        core/* warning */.$e(`One process: ${request.oneProcess}.`);
-    core/* info */.pq(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
+        log.warning(`One process: ${request.oneProcess}.`);
+    log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
     const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
     const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
     if (chosen.shapesLine !== undefined)
-        core/* info */.pq(chosen.shapesLine);
+        log.info(chosen.shapesLine);
     if (chosen.budgetWarning !== undefined)
-        core/* warning */.$e(chosen.budgetWarning);
+        log.warning(chosen.budgetWarning);
     if (chosen.connectionsLine !== undefined)
-        core/* info */.pq(chosen.connectionsLine);
+        log.info(chosen.connectionsLine);
     for (const n of chosen.notes)
-        core/* warning */.$e(n);
-    core/* info */.pq(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
+        log.warning(n);
+    log.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
     return { ...chosen, graph, machine, request, weight };
 }
 /** The chunks as concurrent dbt invocations (run/execute.ts). */
@@ -46101,7 +46135,7 @@ function execute(r, x) {
         // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
         threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
         partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-        log: runnerLog(mask), mask, weight: x.weight,
+        log: maskedLogger(r.runner, mask), mask, weight: x.weight,
         describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
         shared: p.runPath.kind === 'fork',
     });
@@ -46109,45 +46143,48 @@ function execute(r, x) {
 /** Merge, notes, the run record, the report and its publication, then the artifacts. */
 async function reportRun(r, x, run, github) {
     const { settings: s, prepared: p } = r;
-    const { outcomes, firstNodeAt } = run;
     // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
-    const reports = run.reports.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
+    const chunks = run.chunks.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
     const mask = (t) => r.masker.mask(t);
     const wallSeconds = (Date.now() - p.started) / 1000;
-    const span = executionSpan(reports);
+    const span = executionSpan(chunks);
     const stop = stopReasonOf(r.signal);
     const merged = mergeRunResults({
-        chunks: reports.map((c) => ({ results: c.results, artifacts: (outcomes.get(c.chunk.index)?.invocations ?? []).map((a) => a.runResults) })),
+        chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
         // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
         planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
         dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
     });
-    const retried = [...outcomes.values()].flatMap((o) => o.retried);
+    const retried = chunks.flatMap((c) => c.retried);
     const notes = runNotes({
         planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
-        failFast: failFastStop(reports.flatMap((c) => c.results)),
+        failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
-    const measured = new Map(reports.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
+    const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
     const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
-    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
-    const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
-    await publish({ options: publishOptions(s), mask, sink: runnerSink, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
+    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
+    const fatal = fatalLine(firstFatal(chunks), report.nodes, s.command);
+    await publish({ options: publishOptions(s), mask, sink: r.runner, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
     if (!s.uploadArtifacts && r.shard === undefined)
         return;
     await uploadRunFiles({
         prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
-        log: (l) => core/* info */.pq(l), warn: (l) => core/* warning */.$e(l), shard: r.shard,
-        chunks: reports.map((c) => ({
+        log: r.runner, shard: r.shard,
+        chunks: chunks.map((c) => ({
             name: c.chunk.name,
-            invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
+            invocations: c.invocations,
             failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
         })),
         merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
     });
+}
+/** The first chunk to end that found dbt unable to run: its error. */
+function firstFatal(chunks) {
+    return chunks.filter((c) => c.fatal !== undefined).sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0))[0]?.fatal;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/shards.ts
@@ -46261,29 +46298,28 @@ function latestAttempts(items, baseOf) {
 
 
 
-
 function planArtifactBase(s) {
     return `${s.artifactName}-plan`;
 }
 async function planMatrix(i) {
-    const { settings: s, prepared: p } = i;
+    const { settings: s, prepared: p, runner } = i;
     const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-    const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph), s.shards, s.command);
+    const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph, runner), s.shards, s.command);
     for (const n of sp.notes)
-        core/* warning */.$e(n);
+        runner.warning(n);
     const file = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
     const path = (0,external_node_path_.join)(s.workDir, 'shard-plan.json');
     (0,external_node_fs_.writeFileSync)(path, `${JSON.stringify(file, null, 2)}\n`);
-    core/* info */.pq(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
+    runner.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
     for (const sh of sp.shards)
-        core/* info */.pq(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
+        runner.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
     const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: (l) => core/* info */.pq(l), retentionDays: s.retentionDays });
+    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: runner, retentionDays: s.retentionDays });
     if (!up?.ok)
         throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
-    core/* setOutput */.uH('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
-    core/* setOutput */.uH('shard-plan', path);
-    core/* setOutput */.uH('shards', sp.shards.length);
+    runner.output('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
+    runner.output('shard-plan', path);
+    runner.output('shards', sp.shards.length);
 }
 async function loadShardPlan(s, env) {
     let path = s.shardPlan;
@@ -46312,12 +46348,12 @@ async function shardNodes(i) {
     const missing = mine.nodes.filter((u) => !here.has(u));
     if (missing.length > 0)
         throw new UserError(`shard ${s.shard}: ${missing.length} planned node(s) are not selected in this job (e.g. ${missing[0]}): give every matrix job the same project, selection and state as the plan job.`);
-    core/* info */.pq(`Matrix shard ${s.shard} of ${plan.shards.length}: ${mine.nodes.length} node(s).`);
+    i.runner.info(`Matrix shard ${s.shard} of ${plan.shards.length}: ${mine.nodes.length} node(s).`);
     return mine.nodes;
 }
 /** mode report: every shard's merged results into one run_results.json, summary, annotations and outputs. */
 async function reportMatrix(i) {
-    const { settings: s, env } = i;
+    const { settings: s, env, runner } = i;
     (0,external_node_fs_.mkdirSync)(s.workDir, { recursive: true });
     const plan = await loadShardPlan(s, env);
     const pattern = new RegExp(`^${matrix_escape(s.artifactName)}-.+-shard-(\\d+)-attempt-\\d+(-[0-9a-f]{8})?$`);
@@ -46352,15 +46388,15 @@ async function reportMatrix(i) {
         chunks.push({ chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 }, results, startedAt: 0, endedAt: seconds * 1000 });
     }
     for (const n of notes)
-        core/* warning */.$e(n);
+        runner.warning(n);
     const merged = mergeRunResults({
         chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
         elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
     });
     const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
-    await publish({ options: publishOptions(s), mask: i.mask, sink: runnerSink, env, report, merged: merged.artifact });
+    await publish({ options: publishOptions(s), mask: i.mask, sink: runner, env, report, merged: merged.artifact });
     if (notes.length > 0 && report.ok)
-        core/* setFailed */.C1(`${notes.length} shard(s) left no results.`);
+        runner.fail(`${notes.length} shard(s) left no results.`);
 }
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
 function shardRetries(path) {
@@ -46390,18 +46426,18 @@ function matrix_escape(s) {
 
 
 
-async function run(env = process.env, cwd = process.cwd()) {
+async function run(env = process.env, cwd = process.cwd(), runner = githubRunner) {
     // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then kills everything 2.5 s after that.
     // First signal: SIGINT to every dbt (it cancels its queries and writes what finished); second: kill them now.
     const cancel = new AbortController();
     const kill = new AbortController();
     const onSignal = (sig) => () => {
         if (!cancel.signal.aborted) {
-            core/* warning */.$e(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
+            runner.warning(`Received ${sig}: interrupting every dbt process, then writing what ran.`);
             cancel.abort({ kind: 'cancel', message: 'Not run: the run was cancelled.' });
         }
         else if (!kill.signal.aborted) {
-            core/* warning */.$e(`Received ${sig} again: stopping every dbt process now.`);
+            runner.warning(`Received ${sig} again: stopping every dbt process now.`);
             kill.abort();
         }
     };
@@ -46413,27 +46449,29 @@ async function run(env = process.env, cwd = process.cwd()) {
         const s = readSettings(env, cwd);
         masker = new Masker([...masker.secrets, ...secretsFromProfiles(profilesDirUsed(s, env))]);
         for (const secret of masker.secrets)
-            core/* setSecret */.Pq(secret);
+            runner.secret(secret);
         if (s.mode === 'report') {
-            await reportMatrix({ settings: s, env, mask: (t) => masker.mask(t) });
+            await reportMatrix({ settings: s, env, mask: (t) => masker.mask(t), runner });
             return;
         }
-        prepared = await prepare(s, env, cwd, cancel.signal);
+        prepared = await prepare(s, env, cwd, cancel.signal, runner);
+        // This run's parse state, for the base branch to cache and later runs to start from (input partial-parse).
+        if (prepared.partialParseFile !== undefined)
+            runner.output('partial-parse', prepared.partialParseFile);
         if (s.mode === 'plan') {
-            await planMatrix({ settings: s, prepared, env, cwd });
+            await planMatrix({ settings: s, prepared, env, cwd, runner });
             return;
         }
-        if (s.mode === 'run') {
-            prepared.selected = await shardNodes({ settings: s, prepared, env });
-        }
-        await runLocal({ settings: s, prepared, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, shard: s.mode === 'run' ? s.shard : undefined });
+        // A matrix shard runs its part of the selection; every other mode the whole of it.
+        const nodes = s.mode === 'run' ? await shardNodes({ settings: s, prepared, env, runner }) : prepared.selected;
+        await runLocal({ settings: s, prepared, nodes, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, runner, shard: s.mode === 'run' ? s.shard : undefined });
     }
     catch (e) {
         if (e instanceof UserError || e instanceof DbtError)
-            core/* setFailed */.C1(masker.mask(e.message));
+            runner.fail(masker.mask(e.message));
         else {
-            core/* setFailed */.C1(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
-            core/* debug */.Yz(e instanceof Error && e.stack ? e.stack : String(e));
+            runner.fail(masker.mask(`parallel-dbt failed unexpectedly: ${e instanceof Error ? e.message : String(e)}`));
+            runner.debug(e instanceof Error && e.stack ? e.stack : String(e));
         }
     }
     finally {
@@ -53139,7 +53177,7 @@ var omap = __nccwpck_require__(50303);
 var pairs = __nccwpck_require__(18385);
 var schema$2 = __nccwpck_require__(35913);
 var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var timestamp = __nccwpck_require__(46752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -53746,7 +53784,7 @@ var merge = __nccwpck_require__(90452);
 var omap = __nccwpck_require__(50303);
 var pairs = __nccwpck_require__(18385);
 var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var timestamp = __nccwpck_require__(46752);
 
 const schema = [
     map.map,
@@ -53880,7 +53918,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 24371:
+/***/ 46752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -57563,7 +57601,7 @@ var context = __nccwpck_require__(37157);
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(89659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
+var undici = __nccwpck_require__(24371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -62653,7 +62691,7 @@ class DecodedURL extends URL {
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
 var tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
+var undici = __nccwpck_require__(24371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { artifactName, uploadArtifactSets, type UploadOutcome } from '../src/artifacts/upload.js';
 import { startArtifactService, type ArtifactService } from './support/artifact-service.js';
+import { keptLines } from './support/log.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DRIVER = path.join(here, 'support', 'artifact-driver.mjs');
@@ -97,7 +98,7 @@ async function quietly<T>(fn: () => Promise<T>): Promise<{ value: T; stdout: str
 async function upload(name: string, files: string[], rootDirectory = root, env: NodeJS.ProcessEnv = svc.env) {
   const lines: string[] = [];
   const t = Date.now();
-  const { value, stdout } = await quietly(() => uploadArtifactSets([{ name, rootDirectory, files }], { env, log: (l) => lines.push(l) }));
+  const { value, stdout } = await quietly(() => uploadArtifactSets([{ name, rootDirectory, files }], { env, log: { ...keptLines(), info: (l) => lines.push(l) } }));
   return { outcome: value[0] as UploadOutcome, lines, stdout, ms: Date.now() - t };
 }
 
@@ -262,7 +263,7 @@ describe('uploadArtifactSets without a token', () => {
     const lines: string[] = [];
     const [outcome] = await uploadArtifactSets(
       [{ name: 'local-1', rootDirectory: root, files: [...small(), path.join(root, 'profiles.yml')] }],
-      { env: {}, localDir, log: (l) => lines.push(l) },
+      { env: {}, localDir, log: { ...keptLines(), info: (l) => lines.push(l) } },
     );
     const dest = path.join(localDir, 'local-1');
     expect(outcome).toMatchObject({ name: 'local-1', ok: true, localPath: dest });
@@ -276,13 +277,13 @@ describe('uploadArtifactSets without a token', () => {
 
   test('without a local folder the set is skipped, not thrown', async () => {
     const lines: string[] = [];
-    const [outcome] = await uploadArtifactSets([{ name: 'nowhere', rootDirectory: root, files: small() }], { env: {}, log: (l) => lines.push(l) });
+    const [outcome] = await uploadArtifactSets([{ name: 'nowhere', rootDirectory: root, files: small() }], { env: {}, log: { ...keptLines(), info: (l) => lines.push(l) } });
     expect(outcome).toMatchObject({ name: 'nowhere', ok: false });
     expect(lines).toHaveLength(1);
   });
 
   test('a missing root directory is ok:false, not thrown', async () => {
-    const [outcome] = await uploadArtifactSets([{ name: 'gone', rootDirectory: path.join(tmp, 'nope'), files: [] }], { env: {}, localDir: tmp, log: () => {} });
+    const [outcome] = await uploadArtifactSets([{ name: 'gone', rootDirectory: path.join(tmp, 'nope'), files: [] }], { env: {}, localDir: tmp, log: keptLines() });
     expect(outcome.ok).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { hooksNote, planRun, projectHooks } from '../src/plan/choose.js';
 import type { Machine } from '../src/plan/shape.js';
 import { graphOf, manifestNode, manifestOf } from './support/graphs.js';
 
-const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 0.5, perNodeCpu: 0.02, warehouseCpuShare: 0, gated: true, ...m });
+const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 0.5, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: true, ...m });
 /** 1,500 independent tests of 0.2 s each on a remote warehouse: dbt's own CPU bounds one process, two beat it. */
 const wide = graphOf(Array.from({ length: 1500 }, (_, i) => [`test.p.t${String(i).padStart(4, '0')}`, []] as [string, string[]]));
 const withHooks = manifestOf([manifestNode('model.p.a'), manifestNode('operation.p.p-on-run-start-0', { resourceType: 'operation' }), manifestNode('operation.p.p-on-run-end-0', { resourceType: 'operation' }), manifestNode('operation.p.p-on-run-end-1', { resourceType: 'operation' })]);

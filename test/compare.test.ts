@@ -7,10 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readBase } from '../src/report/base.js';
-import { baseNodeOf, compareRuns, gatePasses, type Base } from '../src/report/compare.js';
+import { baseNodeOf, compareRuns, passesFailOn, type Base } from '../src/report/compare.js';
 import { flakyOf, type NodeOutcome, type RunReport, countOf } from '../src/report/model.js';
 import { annotationsFor } from '../src/report/annotations.js';
-import { createOctokit, type Log, type RetryPolicy } from '../src/report/github/client.js';
+import { createOctokit, type RetryPolicy } from '../src/report/github/client.js';
+import { keptLines, type KeptLines } from './support/log.js';
 import { commentMarker, problemState, renderPrComment, shouldWriteComment, upsertPrComment } from '../src/report/github/comment.js';
 import { startGithubApi, type GithubApi } from './support/github-api.js';
 
@@ -50,11 +51,11 @@ describe('compareRuns', () => {
     expect(c.newFailures).toEqual(['model.p.was_green', 'model.p.absent']);
     expect(c.existingFailures).toEqual(['test.p.still_red', 'model.p.skipped_both']);
     expect(c.fixed).toEqual([{ uid: 'model.p.fixed', baseStatus: 'error' }, { uid: 'test.p.fixed_to_warn', baseStatus: 'fail' }]);
-    expect(gatePasses(nodes, c, 'new')).toBe(false);
+    expect(passesFailOn(nodes, c, 'new')).toBe(false);
     // Without the new failures, fail-on: new passes while the old ones are still there (and fail-on: any fails).
     const rest = nodes.filter((n) => !c.newFailures.includes(n.uid));
-    expect(gatePasses(rest, compareRuns(rest, b), 'new')).toBe(true);
-    expect(gatePasses(rest, compareRuns(rest, b), 'any')).toBe(false);
+    expect(passesFailOn(rest, compareRuns(rest, b), 'new')).toBe(true);
+    expect(passesFailOn(rest, compareRuns(rest, b), 'any')).toBe(false);
   });
 
   test('no base: every problem is new, nothing fixed', () => {
@@ -179,11 +180,10 @@ describe('annotations against the base', () => {
 
 describe('comment-mode', () => {
   let api: GithubApi;
-  let log: Log & { infos: string[] };
+  let log: KeptLines;
   beforeEach(async () => {
     api = await startGithubApi();
-    const infos: string[] = [];
-    log = { infos, info: (m) => infos.push(m), warning: (m) => { throw new Error(`unexpected warning: ${m}`); } };
+    log = { ...keptLines(), warning: (m) => { throw new Error(`unexpected warning: ${m}`); } };
   });
   afterEach(() => api.close());
 

@@ -6,7 +6,7 @@ import { planChunks, type Plan } from '../src/plan/chunks.js';
 import type { Machine } from '../src/plan/shape.js';
 import { graphOf, planOf } from './support/graphs.js';
 
-const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, gated: false, ...m });
+const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: false, ...m });
 
 /** A plan of n independent one-node chunks with the given totals. */
 function flat(nodes: number, criticalPath: number, totalWork: number): Plan {

@@ -1,4 +1,4 @@
-// Nothing lost under faults: timeouts, cancellation, a killed dbt, retries, fail-fast, stagger, the memory gate,
+// Nothing lost under faults: timeouts, cancellation, a killed dbt, retries, fail-fast, stagger, the memory limit,
 // secrets. Real dbt, real PostgreSQL; a fake dbt only for huge output.
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -176,7 +176,7 @@ describe('retries and fail-fast', () => {
   });
 });
 
-describe('resource gates', () => {
+describe('stagger and the memory limit', () => {
   test('stagger-seconds spaces process starts', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
@@ -187,7 +187,7 @@ describe('resource gates', () => {
     for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(2000);
   });
 
-  test('the memory gate holds new processes back while memory use is above the limit, and says so', async () => {
+  test('the memory limit holds new processes back while memory use is above the limit, and says so', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'memory-limit-percent': '1' }), { env: dbEnv(pg, db), cwd: proj });

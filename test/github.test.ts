@@ -15,7 +15,8 @@ import { renderSummary } from '../src/report/summary.js';
 import type { Bucket } from '../src/dbt/statuses.js';
 import { toCheckAnnotations, type SourceAnnotation } from '../src/report/github/check-annotations.js';
 import { abandonCheckRun, completeCheckRun, startCheckRun, CHECK_TEXT_LIMIT } from '../src/report/github/checks.js';
-import { createOctokit, type Log, type Octokit, type RetryPolicy } from '../src/report/github/client.js';
+import { createOctokit, type Octokit, type RetryPolicy } from '../src/report/github/client.js';
+import { keptLines, type KeptLines } from './support/log.js';
 import { COMMENT_LIMIT, commentMarker, renderPrComment, upsertPrComment } from '../src/report/github/comment.js';
 import { readGithubTarget } from '../src/report/github/context.js';
 import { startGithubReporting } from '../src/report/github/index.js';
@@ -32,15 +33,13 @@ const SHA = 'a'.repeat(40);
 
 let api: GithubApi;
 let octokit: Octokit;
-let log: Log & { infos: string[]; warnings: string[] };
+let log: KeptLines;
 let tmp: string;
 
 beforeEach(async () => {
   api = await startGithubApi();
   octokit = createOctokit(api.token, api.url);
-  const infos: string[] = [];
-  const warnings: string[] = [];
-  log = { infos, warnings, info: (m) => infos.push(m), warning: (m) => warnings.push(m) };
+  log = keptLines();
   tmp = mkdtempSync(join(tmpdir(), 'pdbt-gh-'));
 });
 

@@ -26,6 +26,7 @@ function recordingSink(): { sink: ReportSink; got: Recorded } {
     info: (line) => got.lines.push({ level: 'info', line }),
     notice: (line) => got.lines.push({ level: 'notice', line }),
     warning: (line) => got.lines.push({ level: 'warning', line }),
+    debug: () => {},
     output: (name, value) => { got.outputs[name] = value; },
     summary: async (markdown) => { got.summary = markdown; },
     annotate: (a) => got.annotations.push(a),

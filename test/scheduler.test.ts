@@ -4,7 +4,8 @@ import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { planChunks, type Chunk, type Plan } from '../src/plan/chunks.js';
 import type { PlanGraph } from '../src/plan/graph.js';
-import { runSchedule, type ChunkReport, type Launch } from '../src/run/scheduler.js';
+import { getEventListeners } from 'node:events';
+import { runSchedule, type ChunkReport, type Hold, type Launch } from '../src/run/scheduler.js';
 import { syntheticResult } from '../src/dbt/results.js';
 import type { RunResult } from '../src/dbt/types.js';
 import { ancestors, dagArb, dagFrom, graphOf, planOf } from './support/graphs.js';
@@ -90,7 +91,7 @@ describe('runSchedule on random plans', () => {
         const sim = simulate({ statusOf: (u) => statuses.get(u) ?? 'success', delay: (u) => delay.get(u)! });
         const started: number[] = [];
         const ended: number[] = [];
-        const reports = await runSchedule({ plan, graph, parallel, launch: sim.launch, onChunkStart: (c) => started.push(c.index), onChunkEnd: (r) => ended.push(r.chunk.index) });
+        const { chunks: reports } = await runSchedule({ plan, graph, parallel, launch: sim.launch, onChunkStart: (c) => started.push(c.index), onChunkEnd: (r) => ended.push(r.chunk.index) });
 
         // No node starts before every parent has finished.
         const at = new Map(sim.log.map((e, i) => [e, i]));
@@ -149,7 +150,7 @@ describe('runSchedule', () => {
   test('a launch that throws: its nodes error with the reason, their descendants elsewhere are skipped', async () => {
     const sim = simulate();
     const launch: Launch = (chunk, ctx) => (chunk.index === 1 ? Promise.reject(new Error('spawn dbt ENOENT')) : sim.launch(chunk, ctx));
-    const reports = await runSchedule({ plan, graph: g, parallel: 2, launch });
+    const { chunks: reports } = await runSchedule({ plan, graph: g, parallel: 2, launch });
     const results = resultsByNode(plan, reports);
     expect(results.get('model.p.a')).toMatchObject({ status: 'error', message: 'parallel-dbt could not run this chunk: spawn dbt ENOENT' });
     expect(results.get('model.p.b')).toMatchObject({ status: 'skipped', message: "Skipped: upstream model.p.a (chunk 1) ended with status 'error'." });
@@ -162,7 +163,7 @@ describe('runSchedule', () => {
       if (chunk.index !== 1) return sim.launch(chunk, ctx);
       return [resultOf('model.p.x', 'success')]; // dbt "forgot" a, and never reported it live
     };
-    const reports = await runSchedule({ plan, graph: g, parallel: 2, launch });
+    const { chunks: reports } = await runSchedule({ plan, graph: g, parallel: 2, launch });
     expect(reports[1].results).toEqual([expect.objectContaining({ unique_id: 'model.p.b', status: 'skipped' })]);
   });
 
@@ -172,7 +173,7 @@ describe('runSchedule', () => {
     const plan2 = planOf(g2, [['model.p.a'], ['model.p.b'], ['model.p.c'], ['model.p.d']]);
     const ac = new AbortController();
     const sim = simulate({ delay: () => 5, during: (u) => (u === 'model.p.a' ? ac.abort() : undefined) });
-    const reports = await runSchedule({ plan: plan2, graph: g2, parallel: 1, launch: sim.launch, signal: ac.signal });
+    const { chunks: reports } = await runSchedule({ plan: plan2, graph: g2, parallel: 1, launch: sim.launch, signal: ac.signal });
     expect(sim.launched).toEqual([1]);
     const results = resultsByNode(plan2, reports);
     expect(results.get('model.p.a')!.status).toBe('success');
@@ -186,7 +187,7 @@ describe('runSchedule', () => {
     const ac = new AbortController();
     ac.abort();
     const sim = simulate();
-    const reports = await runSchedule({ plan, graph: g, parallel: 2, launch: sim.launch, signal: ac.signal });
+    const { chunks: reports } = await runSchedule({ plan, graph: g, parallel: 2, launch: sim.launch, signal: ac.signal });
     expect(sim.launched).toEqual([]);
     expect(reports.flatMap((r) => r.results.map((x) => x.status))).toEqual(['skipped', 'skipped', 'skipped']);
   });
@@ -213,19 +214,34 @@ describe('runSchedule', () => {
       seen = ctx.signal.aborted ? ctx.signal.reason : undefined;
       return out;
     };
-    const reports = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch, failFast: true });
+    const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch, failFast: true });
     expect(sim.launched).toEqual([1]);
-    expect(seen).toEqual({ kind: 'fail-fast', message: "Skipped: fail-fast after model.p.a ended with status 'error'." });
+    const reason = { kind: 'fail-fast', after: { uid: 'model.p.a', status: 'error' }, message: "Skipped: fail-fast after model.p.a ended with status 'error'." };
+    expect(seen).toEqual(reason);
+    expect(stoppedBy).toEqual(reason);
     expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({ status: 'skipped', message: "Skipped: fail-fast after model.p.a ended with status 'error'." });
+  });
+
+  test('a stop asked by a chunk (dbt could not run) is the schedule\'s own: what never started is skipped with its message', async () => {
+    const g5 = graphOf([['model.p.a', []], ['model.p.y', []]]);
+    const plan5 = planOf(g5, [['model.p.a'], ['model.p.y']]);
+    const launch: Launch = async (chunk, ctx) => {
+      ctx.stop({ kind: 'fatal', message: 'Not run: dbt could not run (no profile)' });
+      return chunk.nodes.map((u) => resultOf(u, 'error'));
+    };
+    const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch });
+    expect(stoppedBy).toEqual({ kind: 'fatal', message: 'Not run: dbt could not run (no profile)' });
+    expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({ status: 'skipped', message: 'Not run: dbt could not run (no profile)' });
   });
 
   test('without fail-fast an error elsewhere does not stop independent chunks', async () => {
     const g5 = graphOf([['model.p.a', []], ['model.p.y', []]]);
     const plan5 = planOf(g5, [['model.p.a'], ['model.p.y']]);
     const sim = simulate({ statusOf: (u) => (u === 'model.p.a' ? 'error' : 'success') });
-    const reports = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch: sim.launch });
+    const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch: sim.launch });
     expect(sim.launched).toEqual([1, 2]);
     expect(resultsByNode(plan5, reports).get('model.p.y')!.status).toBe('success');
+    expect(stoppedBy).toBeUndefined();
   });
 
   test('the caller\'s cancellation reaches the running chunks through ctx.signal', async () => {
@@ -236,7 +252,59 @@ describe('runSchedule', () => {
       aborted = ctx.signal.aborted;
       return chunk.nodes.map((u) => resultOf(u, 'success'));
     };
-    await runSchedule({ plan, graph: g, parallel: 1, launch, signal: ac.signal });
+    const { stoppedBy } = await runSchedule({ plan, graph: g, parallel: 1, launch, signal: ac.signal });
     expect(aborted).toBe(true);
+    expect(stoppedBy).toBeUndefined(); // the caller knows its own cancellation
+  });
+
+  test('one abort listener for the whole run, removed when it ends (however many times the loop turns)', async () => {
+    // Ten independent chunks, one slot, and a stagger: the loop turns at least once per chunk and per stagger wait.
+    const ids = Array.from({ length: 10 }, (_, i) => `model.p.n${i}`);
+    const g10 = graphOf(ids.map((u) => [u, []]));
+    const plan10 = planOf(g10, ids.map((u) => [u]));
+    const signals = new Set<AbortSignal>();
+    const during: number[] = [];
+    const launch: Launch = async (chunk, ctx) => {
+      signals.add(ctx.signal);
+      during.push(getEventListeners(ctx.signal, 'abort').length);
+      return chunk.nodes.map((u) => resultOf(u, 'success'));
+    };
+    const ac = new AbortController();
+    await runSchedule({ plan: plan10, graph: g10, parallel: 1, launch, signal: ac.signal, staggerMs: 2 });
+    expect(signals.size).toBe(1);
+    expect(during).toHaveLength(10);
+    expect(Math.max(...during)).toBe(1);
+    expect(getEventListeners([...signals][0], 'abort')).toHaveLength(0);
+    expect(getEventListeners(ac.signal, 'abort').length).toBeLessThanOrEqual(1); // AbortSignal.any's own link, if any
+  });
+
+  test('stagger spaces the starts without telling onWait; each new hold from admit is told once', async () => {
+    const ids = ['model.p.a', 'model.p.b', 'model.p.c'];
+    const g3 = graphOf(ids.map((u) => [u, []]));
+    const plan3 = planOf(g3, ids.map((u) => [u]));
+    const startedAt: number[] = [];
+    const launch: Launch = async (chunk) => {
+      startedAt.push(Date.now());
+      await sleep(1);
+      return chunk.nodes.map((u) => resultOf(u, 'success'));
+    };
+    const holds: Hold[] = [];
+    let asked = 0;
+    // Chunk 3 is held for its schema for its first few asks, then for memory once, then admitted.
+    const admit = (c: Chunk): Hold | undefined => {
+      if (c.index !== 3) return undefined;
+      asked++;
+      if (asked <= 3) return { kind: 'schema', line: 'schema db.s: chunk 3 waits for chunk 1 to create it' };
+      return asked === 4 ? { kind: 'memory', line: 'memory use 95% is above memory-limit-percent 90%' } : undefined;
+    };
+    const staggerMs = 30;
+    const { chunks } = await runSchedule({ plan: plan3, graph: g3, parallel: 3, launch, staggerMs, admit, onWait: (h) => holds.push(h) });
+    expect(chunks.every((c) => c.results[0]?.status === 'success')).toBe(true);
+    expect(startedAt).toHaveLength(3);
+    for (let i = 1; i < startedAt.length; i++) expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(staggerMs - 1);
+    expect(holds).toEqual([
+      { kind: 'schema', line: 'schema db.s: chunk 3 waits for chunk 1 to create it' },
+      { kind: 'memory', line: 'memory use 95% is above memory-limit-percent 90%' },
+    ]);
   });
 });

@@ -8,7 +8,7 @@ import { lowerBound } from '../src/plan/describe.js';
 import { perNodeCpuOf, warehouseSeconds, type Timings } from '../src/plan/timings.js';
 import { dagArb, dagFrom, graphOf } from './support/graphs.js';
 
-const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, gated: true, ...m });
+const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: true, ...m });
 
 describe('planWorkers on random DAGs', () => {
   test('every node in exactly one chunk, in a topological order inside it; chunks have no order between them', () => {
@@ -23,7 +23,7 @@ describe('planWorkers on random DAGs', () => {
         expect(c.dependsOn).toEqual([]);
       }
       expect(p.chunks.length).toBeLessThanOrEqual(workers);
-      expect(p.gated).toBe(p.chunks.length > 1);
+      expect(p.nodeGates).toBe(p.chunks.length > 1);
       expect(p.makespan).toBeGreaterThanOrEqual(p.criticalPath - 1e-9);
     }), { numRuns: 150 });
   });
@@ -70,7 +70,7 @@ describe('shapeCandidates: what each budget allows', () => {
   test('one process is one chunk, whatever chunks asked for (one dbt invocation, as plain dbt)', () => {
     const nodes = Array.from({ length: 12 }, (_, i) => [`model.p.m${i}`, { uid: `model.p.m${i}`, resourceType: 'model', parents: [] }] as const);
     const g = { nodes: new Map(nodes.map(([u, n]) => [u, { ...n, parents: [...n.parents] }])) };
-    const m = { cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, gated: false };
+    const m = { cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: false };
     const c = chooseShape(g, () => 1, m, { parallel: 3, profileThreads: 6, chunks: 3, oneProcess: 'hooks' });
     expect(c.plan.chunks.length).toBe(1);
     expect(c.shape).toMatchObject({ parallel: 1, threads: 6 });
@@ -98,7 +98,7 @@ describe('chooseShape', () => {
     fc.assert(fc.property(dagArb(80), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 5, noNaN: true }), fc.boolean(),
       (spec, cores, parallel, startup, gated) => {
         const d = dagFrom(spec);
-        const c = chooseShape(d.graph, d.weight, machine({ cores, startup, gated }), { parallel, profileThreads: 4 });
+        const c = chooseShape(d.graph, d.weight, machine({ cores, startup, nodeGates: gated }), { parallel, profileThreads: 4 });
         expect(c.plan.makespan).toBeLessThanOrEqual(c.oneProcessMakespan + 1e-9);
         expect(c.plan.chunks.flatMap((x) => x.nodes).sort()).toEqual([...d.ids].sort());
       }), { numRuns: 100 });

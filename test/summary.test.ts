@@ -10,7 +10,7 @@ import type { Manifest, ManifestNode, RunResult, RunResultsArtifact } from '../s
 import { planChunks, type Chunk } from '../src/plan/chunks.js';
 import { buildPlanGraph } from '../src/plan/graph.js';
 import { buildReport, type ReportInput } from '../src/report/build.js';
-import { baseNodeOf, compareRuns, gatePasses, type Base } from '../src/report/compare.js';
+import { baseNodeOf, compareRuns, passesFailOn, type Base } from '../src/report/compare.js';
 import type { RunReport } from '../src/report/model.js';
 import { githubFileUrl, renderSummary, SUMMARY_LIMIT_BYTES } from '../src/report/summary.js';
 
@@ -369,7 +369,7 @@ function comparisonReport(): RunReport {
   const base: Base = { files: ['/home/runner/work/analytics/analytics/.dbt-base/run_results.json'], nodes };
   const r = buildReport({ ...input, retried: [{ uid: `model.${P}.stg_customers`, statuses: ['error', 'success'] }] });
   const comparison = compareRuns(r.nodes, base);
-  return { ...r, comparison, ok: gatePasses(r.nodes, comparison, 'new') };
+  return { ...r, comparison, ok: passesFailOn(r.nodes, comparison, 'new') };
 }
 
 describe('golden summary of the comparison with the base (compare-to)', () => {

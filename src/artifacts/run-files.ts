@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { artifactName, uploadArtifactSets, type UploadOutcome } from './upload.js';
 import { bundleArtifacts, type ChunkFiles } from './bundle.js';
+import type { Logger } from '../shared/log.js';
 
 /** After a cancellation the runner kills the step within seconds: uploads get this long, then are reported. */
 const CANCELLED_UPLOAD_MS = 4000;
@@ -18,8 +19,7 @@ export interface RunFilesInput {
   merged: Record<string, string>;
   mask: (text: string) => string;
   cancelled: boolean;
-  log: (line: string) => void;
-  warn: (line: string) => void;
+  log: Logger;
   /** Set in matrix shards: part of every name. */
   shard?: string;
 }
@@ -34,7 +34,7 @@ export async function uploadRunFiles(u: RunFilesInput): Promise<UploadOutcome[]>
   const outcomes = u.cancelled
     ? await Promise.race([upload, new Promise<UploadOutcome[]>((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), CANCELLED_UPLOAD_MS))])
     : await upload;
-  for (const o of outcomes) if (!o.ok) u.warn(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
+  for (const o of outcomes) if (!o.ok) u.log.warning(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
   return outcomes;
 }
 

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { DefaultArtifactClient } from '@actions/artifact';
+import type { Logger } from '../shared/log.js';
 
 export interface ArtifactFileSet {
   name: string;
@@ -29,7 +30,7 @@ export interface UploadOptions {
   /** Defaults to process.env. The artifact client always reads process.env, so when a different env with a
    *  token is given, its ACTIONS_* / GITHUB_SERVER_URL values are copied into process.env before uploading. */
   env?: NodeJS.ProcessEnv;
-  log: (line: string) => void;
+  log: Logger;
 }
 
 const MAX_NAME = 256;
@@ -96,7 +97,7 @@ async function safeFiles(set: ArtifactFileSet, log: (line: string) => void): Pro
 
 export async function uploadArtifactSets(sets: ArtifactFileSet[], opts: UploadOptions): Promise<UploadOutcome[]> {
   const env = opts.env ?? process.env;
-  const { log } = opts;
+  const log = (line: string): void => opts.log.info(line);
   const useService = Boolean(env.ACTIONS_RUNTIME_TOKEN);
   let client: DefaultArtifactClient | undefined;
   const outcomes: UploadOutcome[] = [];

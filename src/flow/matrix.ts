@@ -1,6 +1,5 @@
 // Fan-out over GitHub's matrix: `mode: plan` splits the selection into shards and sets the `matrix` output,
 // `mode: run` (with `shard`) runs one shard like a normal run, `mode: report` merges every shard's results.
-import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
@@ -17,7 +16,7 @@ import { artifactName, uploadArtifactSets } from '../artifacts/upload.js';
 import { fetchArtifacts, latestAttempts } from '../artifacts/download.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { weightsFor, timingsFor } from './planning.js';
-import { publishOptions, runnerSink } from './runner.js';
+import { publishOptions, type Runner } from './runner.js';
 
 export interface ShardPlanFile {
   version: 1;
@@ -32,22 +31,22 @@ function planArtifactBase(s: Settings): string {
 }
 
 
-export async function planMatrix(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; cwd: string }): Promise<void> {
-  const { settings: s, prepared: p } = i;
+export async function planMatrix(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; cwd: string; runner: Runner }): Promise<void> {
+  const { settings: s, prepared: p, runner } = i;
   const graph = buildPlanGraph(p.manifest, p.selected, s.command);
-  const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph), s.shards, s.command);
-  for (const n of sp.notes) core.warning(n);
+  const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph, runner), s.shards, s.command);
+  for (const n of sp.notes) runner.warning(n);
   const file: ShardPlanFile = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
   const path = join(s.workDir, 'shard-plan.json');
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
-  core.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
-  for (const sh of sp.shards) core.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
+  runner.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
+  for (const sh of sp.shards) runner.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
   const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: (l) => core.info(l), retentionDays: s.retentionDays });
+  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: runner, retentionDays: s.retentionDays });
   if (!up?.ok) throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
-  core.setOutput('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
-  core.setOutput('shard-plan', path);
-  core.setOutput('shards', sp.shards.length);
+  runner.output('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
+  runner.output('shard-plan', path);
+  runner.output('shards', sp.shards.length);
 }
 
 async function loadShardPlan(s: Settings, env: NodeJS.ProcessEnv): Promise<ShardPlanFile> {
@@ -65,7 +64,7 @@ async function loadShardPlan(s: Settings, env: NodeJS.ProcessEnv): Promise<Shard
 }
 
 /** mode run: the nodes of this job's shard, checked against this job's own selection. */
-export async function shardNodes(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv }): Promise<string[]> {
+export async function shardNodes(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; runner: Runner }): Promise<string[]> {
   const { settings: s, prepared: p } = i;
   const plan = await loadShardPlan(s, i.env);
   const mine = plan.shards.find((x) => x.shard === s.shard);
@@ -73,13 +72,13 @@ export async function shardNodes(i: { settings: Settings; prepared: Prepared; en
   const here = new Set(p.selected);
   const missing = mine.nodes.filter((u) => !here.has(u));
   if (missing.length > 0) throw new UserError(`shard ${s.shard}: ${missing.length} planned node(s) are not selected in this job (e.g. ${missing[0]}): give every matrix job the same project, selection and state as the plan job.`);
-  core.info(`Matrix shard ${s.shard} of ${plan.shards.length}: ${mine.nodes.length} node(s).`);
+  i.runner.info(`Matrix shard ${s.shard} of ${plan.shards.length}: ${mine.nodes.length} node(s).`);
   return mine.nodes;
 }
 
 /** mode report: every shard's merged results into one run_results.json, summary, annotations and outputs. */
-export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessEnv; mask: (t: string) => string }): Promise<void> {
-  const { settings: s, env } = i;
+export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessEnv; mask: (t: string) => string; runner: Runner }): Promise<void> {
+  const { settings: s, env, runner } = i;
   mkdirSync(s.workDir, { recursive: true });
   const plan = await loadShardPlan(s, env);
   const pattern = new RegExp(`^${escape(s.artifactName)}-.+-shard-(\\d+)-attempt-\\d+(-[0-9a-f]{8})?$`);
@@ -111,14 +110,14 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
     }
     chunks.push({ chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 }, results, startedAt: 0, endedAt: seconds * 1000 });
   }
-  for (const n of notes) core.warning(n);
+  for (const n of notes) runner.warning(n);
   const merged = mergeRunResults({
     chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
     elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
   });
   const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
-  await publish({ options: publishOptions(s), mask: i.mask, sink: runnerSink, env, report, merged: merged.artifact });
-  if (notes.length > 0 && report.ok) core.setFailed(`${notes.length} shard(s) left no results.`);
+  await publish({ options: publishOptions(s), mask: i.mask, sink: runner, env, report, merged: merged.artifact });
+  if (notes.length > 0 && report.ok) runner.fail(`${notes.length} shard(s) left no results.`);
 }
 
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */

@@ -1,6 +1,5 @@
 // What the planner is told about this run, read from the action's settings and what prepare found: the weight of
 // each node (timings), the machine, and the budget the user allowed. Shared by the local run and the matrix plan.
-import * as core from '@actions/core';
 import { availableParallelism } from 'node:os';
 import type { Settings } from '../inputs/settings.js';
 import type { PlanGraph } from '../plan/graph.js';
@@ -8,16 +7,17 @@ import { DEFAULT_IMPORT_SECONDS, DEFAULT_PER_NODE_CPU, forkStartup, LOCAL_WAREHO
 import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { adapterOf, type Prepared } from './prepare.js';
 import { hooksRun } from '../plan/choose.js';
+import type { Logger } from '../shared/log.js';
 
 /** The profile's threads when dbt could not tell them (no worker host): dbt's usual CI setting. */
 const PROFILE_THREADS_UNKNOWN = 4;
 
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
-export function weightsFor(timings: Timings | undefined, spec: string[], graph: PlanGraph): (uid: string) => number {
+export function weightsFor(timings: Timings | undefined, spec: string[], graph: PlanGraph, log: Logger): (uid: string) => number {
   const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
   for (const uid of graph.nodes.keys()) w.weight(uid);
   if (timings !== undefined) {
-    core.info(timings.files.length === 0
+    log.info(timings.files.length === 0
       ? `Timings: no run_results.json matched ${spec.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
       : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
   }
@@ -32,10 +32,10 @@ export function timingsFor(s: Settings, cwd: string): { timings?: Timings; perNo
 }
 
 /** What the shape choice may use: processes, threads and the connection budget, and what the warehouse allows. */
-export function shapeRequest(s: Settings, p: Prepared, log: (line: string) => void): ShapeRequest {
+export function shapeRequest(s: Settings, p: Prepared, log: Logger): ShapeRequest {
   const profileThreads = p.profile?.threads;
   if (profileThreads === undefined && s.threads === undefined && s.maxConnections === undefined) {
-    log(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
+    log.info(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
   }
   return {
     parallel: s.parallel ?? availableParallelism(), threads: s.threads, maxConnections: s.maxConnections,
@@ -73,12 +73,12 @@ export function machineFor(p: Prepared, perNodeCpu: number): Machine {
   const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
   const host = p.profile?.host;
   const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, gated: p.runPath.kind === 'fork' && p.runPath.gate };
+  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates };
 }
 
 /**
  * Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
- * already short (the memory gate must hold some back) or with retries (a failure may still turn green, and a
+ * already short (the memory limit must hold some back) or with retries (a failure may still turn green, and a
  * worker would wait for a retry that waits for it), chunks run in order instead. Returns the reason, when so.
  */
 export function orderedBecause(s: Settings, memoryUsed: number): string | undefined {

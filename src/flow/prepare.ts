@@ -2,7 +2,6 @@
 // once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
 // parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
 // reuses its partial parse.
-import * as core from '@actions/core';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +17,7 @@ import { describeSavedParse, logOffset, PARTIAL_PARSE_FILE, savedParseOutcome, s
 import type { Manifest } from '../dbt/types.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
 import { manifestNodes } from '../plan/graph.js';
+import type { Logger } from '../shared/log.js';
 
 /** How chunks are started, and why. */
 export interface RunPath {
@@ -28,8 +28,8 @@ export interface RunPath {
   host?: DbtHost;
   /** Seconds a `dbt` process spends importing dbt, as the host measured it (subprocess path after a host ran). */
   importSeconds?: number;
-  /** Forked workers can hold nodes for parents in other workers (this dbt's queue internals are the known ones). */
-  gate: boolean;
+  /** Forked workers can hold nodes at a gate for parents in other workers (this dbt's queue internals are the known ones). */
+  nodeGates: boolean;
 }
 
 export interface Prepared {
@@ -42,6 +42,7 @@ export interface Prepared {
   parseSeconds: number;
   /** What the parse started from (a saved partial parse, or nothing) and what dbt made of it. */
   savedParse: SavedParseUse;
+  /** This run's partial_parse.msgpack (the output partial-parse: the base branch caches it for later runs). */
   partialParseFile?: string;
   manifest: Manifest;
   /** Runnable selected nodes. */
@@ -51,7 +52,7 @@ export interface Prepared {
   started: number;
 }
 
-export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal): Promise<Prepared> {
+export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, log: Logger): Promise<Prepared> {
   const exe = dbtExecutable(s, env, cwd);
   if (exe.engine === 'fusion') {
     throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
@@ -61,11 +62,11 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   const parseDir = join(s.workDir, 'parse');
   mkdirSync(parseDir, { recursive: true });
   const project: ProjectArgs = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-  const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+  const { host, why: noHost } = await startHost(s, exe.path, env, cwd, log);
   const subprocess = subprocessLauncher(exe.path);
   const call: DbtCall = host
-    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core.info(l) }
-    : { launch: subprocess, cwd, env, signal, log: (l) => core.info(l) };
+    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => log.info(l) }
+    : { launch: subprocess, cwd, env, signal, log: (l) => log.info(l) };
   const parseTarget = join(parseDir, 'target');
   try {
     return await resolveSelection();
@@ -77,7 +78,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   async function resolveSelection(): Promise<Prepared> {
 
     if (hasPackages(s.projectDir)) {
-      core.info('dbt deps: installing packages once for every chunk');
+      log.info('dbt deps: installing packages once for every chunk');
       await runDeps(call, project, join(parseDir, 'logs'));
     }
 
@@ -126,10 +127,8 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     manifest ??= readManifest(parseTarget);
     checkVersion(manifest);
     const shown = (path: string): string => relative(s.workspace, path) || path;
-    core.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
-    if (savedParse.kind === 'rejected') core.notice(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
-    // This run's parse state, for the base branch to cache and later runs to start from (input partial-parse).
-    if (partialParseFile) core.setOutput('partial-parse', partialParseFile);
+    log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
+    if (savedParse.kind === 'rejected') log.notice(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
 
     const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
@@ -191,13 +190,13 @@ function partialParseOf(target: string): string | undefined {
 }
 
 /** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
-async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string): Promise<{ host?: DbtHost; why: string }> {
+async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string, log: Logger): Promise<{ host?: DbtHost; why: string }> {
   if (s.workerHost === 'off') return { why: 'worker-host: off' };
   if (process.platform !== 'linux') return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
   const python = pythonOf(dbtPath, env);
   if (python === undefined) return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
   try {
-    const host = await DbtHost.start({ python, cwd, env, log: (l) => core.debug(l) });
+    const host = await DbtHost.start({ python, cwd, env, log: (l) => log.debug(l) });
     return { host, why: '' };
   } catch (e) {
     return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };
@@ -207,14 +206,14 @@ async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, c
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
 async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
   const adapter = adapterOf(host?.profile, m);
-  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
+  if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, nodeGates: false };
   const check = await host.forkCheck();
   if (!check.ok) {
     await host.close();
-    return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
+    return { kind: 'subprocess', why: check.why, launch: subprocess, nodeGates: false, importSeconds: host.importSeconds };
   }
   const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, nodeGates: check.gate };
 }
 
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */

@@ -7,7 +7,7 @@ import type { Budget } from '../plan/budget.js';
 import type { Machine, ShapeChoice } from '../plan/shape.js';
 import type { StopReason } from '../run/stop.js';
 import type { ChunkReport } from '../run/scheduler.js';
-import type { ChunkOutcome } from '../run/chunk.js';
+import type { ChunkRun } from '../run/execute.js';
 import type { Prepared } from './prepare.js';
 
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
@@ -18,7 +18,7 @@ export function executionSpan(reports: ChunkReport[]): number | undefined {
 }
 
 /** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
-export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; reports: ChunkReport[]; outcomes: Map<number, ChunkOutcome>; firstNodeAt: Map<number, number>; parseSeconds: number; wallSeconds: number; actualMakespan?: number; stop?: StopReason; shard?: string; runPath: Prepared['runPath']; machine: Machine; choice?: ShapeChoice }): void {
+export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; chunks: ChunkRun[]; parseSeconds: number; wallSeconds: number; actualMakespan?: number; stop?: StopReason; shard?: string; runPath: Prepared['runPath']; machine: Machine; choice?: ShapeChoice }): void {
   const record = {
     shard: r.shard,
     runPath: r.runPath.kind,
@@ -35,15 +35,12 @@ export function writeRunRecord(dir: string, r: { plan: Plan; budget: Budget; rep
     criticalPath: r.plan.criticalPath,
     totalWork: r.plan.totalWork,
     stop: r.stop,
-    chunks: r.reports.map((c) => {
-      const o = r.outcomes.get(c.chunk.index);
-      return {
-        index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-        predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: r.firstNodeAt.get(c.chunk.index), endedAt: c.endedAt,
-        processes: (o?.invocations ?? []).map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
-        retried: o?.retried ?? [],
-      };
-    }),
+    chunks: r.chunks.map((c) => ({
+      index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
+      predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: c.firstNodeAt, endedAt: c.endedAt,
+      processes: c.invocations.map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
+      retried: c.retried,
+    })),
   };
   writeFileSync(join(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
 }

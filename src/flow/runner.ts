@@ -1,21 +1,23 @@
-// The runner's side of every layer: @actions/core behind the Logger and ReportSink the layers are given, and the
-// narrow options each layer takes, cut from the action's Settings. Only flow/ and main.ts know either.
+// The runner's side of every layer: @actions/core behind the one Runner the layers are given (as their Logger or
+// ReportSink), and the narrow options each layer takes, cut from the action's Settings. This is the only file that
+// imports @actions/core; only flow/ and main.ts know the Settings.
 import * as core from '@actions/core';
 import type { Settings } from '../inputs/settings.js';
-import type { Logger } from '../shared/log.js';
 import type { PublishOptions, ReportSink } from '../report/publish.js';
 import type { RunOptions } from '../run/execute.js';
 
-/** Log lines to the runner, masked where they can hold secrets. */
-export function runnerLog(mask: (t: string) => string = (t) => t): Logger {
-  return { info: (l) => core.info(mask(l)), warning: (l) => core.warning(mask(l)), debug: (l) => core.debug(l) };
+/** What the action tells the runner: log lines, outputs, the job summary, annotations, the step's failure, secrets. */
+export interface Runner extends ReportSink {
+  /** A value the runner masks wherever it would print it. */
+  secret(value: string): void;
 }
 
-/** Outputs, the job summary, annotations and the step's failure, as the runner reads them. */
-export const runnerSink: ReportSink = {
+/** The runner as @actions/core drives it. */
+export const githubRunner: Runner = {
   info: (l) => core.info(l),
   notice: (l) => core.notice(l),
   warning: (l) => core.warning(l),
+  debug: (l) => core.debug(l),
   output: (name, value) => core.setOutput(name, value),
   summary: async (markdown) => {
     if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
@@ -27,6 +29,7 @@ export const runnerSink: ReportSink = {
     else core.warning(message, props);
   },
   fail: (message) => core.setFailed(message),
+  secret: (value) => core.setSecret(value),
 };
 
 export function publishOptions(s: Settings): PublishOptions {

@@ -40,10 +40,10 @@ export interface PlanOptions {
 export interface Plan {
   chunks: Chunk[];
   /**
-   * All chunks run at once, one process each, and a node whose parents are in another chunk waits for them inside
-   * its own dbt invocation (forked workers with a node gate): chunks have no order between them.
+   * All chunks run at once, one process each, and a node whose parents are in another chunk waits at its gate for
+   * them inside its own dbt invocation (forked workers, worker_host.py Gate): chunks have no order between them.
    */
-  gated?: boolean;
+  nodeGates?: boolean;
   /** Predicted seconds from the first chunk's start to the last chunk's end. */
   makespan: number;
   /** Longest weighted chain of dependent nodes. */

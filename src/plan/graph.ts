@@ -1,8 +1,8 @@
 // Turns the manifest and dbt's selection into the dependency graph between selected nodes, as dbt orders them
 // inside one invocation:
 //  - edges through unselected nodes are kept (dbt's Graph.get_subset_graph keeps transitive ancestry);
-//  - for `build`, a test gates the executable nodes downstream of what it tests (dbt-core Linker.add_test_edges:
-//    a test depending only on P gates P's executable children; a test on several nodes gates each executable node
+//  - for `build`, a test blocks the executable nodes downstream of what it tests (dbt-core Linker.add_test_edges:
+//    a test depending only on P blocks P's executable children; a test on several nodes blocks each executable node
 //    that has all of them upstream);
 //  - a unit test runs with its model: it is attached to the model's chunk and inherits the model's parents.
 import type { Manifest, ManifestNode } from '../dbt/types.js';
@@ -94,7 +94,7 @@ function honoursOnError(version: string | undefined): boolean {
   return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
 }
 
-/** dbt-core's build-only edges from tests to the executable nodes they gate (see the file comment). */
+/** dbt-core's build-only edges from tests to the executable nodes they block (see the file comment). */
 function addBuildTestEdges(m: Manifest, parents: Map<string, string[]>): void {
   const children = new Map<string, string[]>();
   for (const [uid, ps] of parents) for (const p of ps) (children.get(p) ?? children.set(p, []).get(p)!).push(uid);

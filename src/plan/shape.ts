@@ -24,8 +24,8 @@ export interface Machine {
    * a remote warehouse: 0).
    */
   warehouseCpuShare: number;
-  /** Chunks are forked workers whose nodes can wait for other chunks inside dbt (planWorkers). */
-  gated: boolean;
+  /** Chunks can be forked workers whose nodes wait at a gate for other chunks inside dbt (planWorkers). */
+  nodeGates: boolean;
 }
 
 /** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
@@ -130,7 +130,7 @@ export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Mach
   const startContention = Math.max(1, shape.parallel / cores);
   const cpuContention = Math.max(1, (shape.parallel * (1 + m.warehouseCpuShare)) / cores);
   // Gated workers all run at once: possible while there are no more chunks than processes.
-  if (m.gated && (chunks === undefined || chunks <= shape.parallel)) {
+  if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
     // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
     const fixedCost = chunks === undefined ? m.startup * startContention : 0;
     return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });

@@ -68,5 +68,5 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
     index: i + 1, name: `chunk-${i + 1}`, nodes: wk.nodes, dependsOn: [], work: wk.work, predicted: wk.end, predictedStart: 0,
   }));
   const makespan = Math.max(0, ...chunks.map((c) => c.predicted));
-  return { chunks, makespan, criticalPath, totalWork, gated: chunks.length > 1 };
+  return { chunks, makespan, criticalPath, totalWork, nodeGates: chunks.length > 1 };
 }

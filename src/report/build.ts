@@ -128,7 +128,7 @@ function declarationOf(n: ManifestNode, all: Map<string, ManifestNode>): TestDec
 /**
  * For each skipped node, the errored or failed node upstream that made it skip: named by the scheduler's
  * message for skips across chunks, else the nearest failing parent, or a failing test on a parent (dbt build
- * skips what a failing test gates), or the cause of a skipped parent.
+ * skips what a failing test blocks), or the cause of a skipped parent.
  */
 function assignCauses(nodes: NodeOutcome[], all: Map<string, ManifestNode>): void {
   const byUid = new Map(nodes.map((n) => [n.uid, n]));

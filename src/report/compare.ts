@@ -75,6 +75,6 @@ export function relativeChange(c: Change): number {
 }
 
 /** The step's verdict: fail-on any fails on every failure, error or upstream skip; new only on those the base did not have. */
-export function gatePasses(nodes: NodeOutcome[], comparison: Comparison, failOn: 'any' | 'new'): boolean {
+export function passesFailOn(nodes: NodeOutcome[], comparison: Comparison, failOn: 'any' | 'new'): boolean {
   return failOn === 'new' ? comparison.newFailures.length === 0 : !nodes.some((n) => isBlocking(n.bucket));
 }

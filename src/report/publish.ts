@@ -7,16 +7,14 @@ import type { RunResultsArtifact } from '../dbt/types.js';
 import { annotationsFor, type Annotation } from './annotations.js';
 import type { RunReport } from './model.js';
 import { isBlocking } from '../dbt/statuses.js';
-import { compareRuns, gatePasses } from './compare.js';
+import { compareRuns, passesFailOn } from './compare.js';
 import { readBase } from './base.js';
 import { githubFileUrl, renderSummary } from './summary.js';
 import { renderJunit } from './junit.js';
+import type { Logger } from '../shared/log.js';
 
-/** What the runner is told: outputs, the job summary, annotations, log lines, the step's failure. */
-export interface ReportSink {
-  info(line: string): void;
-  notice(line: string): void;
-  warning(line: string): void;
+/** What the runner is told: log lines (the Logger), outputs, the job summary, annotations, the step's failure. */
+export interface ReportSink extends Logger {
   output(name: string, value: string | number): void;
   /** The job summary (printed to the log where there is none). */
   summary(markdown: string): Promise<void>;
@@ -122,5 +120,5 @@ function withComparison(r: RunReport, o: PublishOptions, merged: RunResultsArtif
   }
   const comparison = compareRuns(r.nodes, read.base);
   if (read.base) sink.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
-  return { ...r, comparison, ok: gatePasses(r.nodes, comparison, o.failOn) };
+  return { ...r, comparison, ok: passesFailOn(r.nodes, comparison, o.failOn) };
 }

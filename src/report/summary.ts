@@ -69,7 +69,7 @@ const LEVELS: Level[] = [
 export function renderSummary(r: RunReport, o: SummaryOptions = {}): string {
   const max = o.maxBytes ?? SUMMARY_LIMIT_BYTES;
   let text = '';
-  const p = prepare(r, o);
+  const p = summaryParts(r, o);
   for (const level of LEVELS) {
     text = render(r, p, o, level);
     if (Buffer.byteLength(text, 'utf8') <= max) return text;
@@ -87,7 +87,7 @@ export function renderSummary(r: RunReport, o: SummaryOptions = {}): string {
 }
 
 /** What every level needs, worked out once. */
-interface Prepared {
+interface SummaryParts {
   bad: NodeOutcome[];
   failures: NodeOutcome[];
   skipped: NodeOutcome[];
@@ -99,7 +99,7 @@ interface Prepared {
   slow: NodeOutcome[];
 }
 
-function prepare(r: RunReport, o: SummaryOptions): Prepared {
+function summaryParts(r: RunReport, o: SummaryOptions): SummaryParts {
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
   const bad = problems(r.nodes, r.comparison?.since);
   const skipped = bad.filter((n) => n.bucket === 'skipped');
@@ -120,7 +120,7 @@ function prepare(r: RunReport, o: SummaryOptions): Prepared {
   };
 }
 
-function render(r: RunReport, p: Prepared, o: SummaryOptions, lv: Level): string {
+function render(r: RunReport, p: SummaryParts, o: SummaryOptions, lv: Level): string {
   const out: string[] = [statusLine(r), ''];
   if (r.comparison) out.push(deltaLine(r), '');
   const { bad, failures, skipped, warnings, skippedBy, orphans, hidden } = p;

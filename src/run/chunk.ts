@@ -10,7 +10,7 @@ import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js
 import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
-import { stopReasonOf } from './stop.js';
+import { skipsInterrupted, stopReasonOf } from './stop.js';
 import type { RunShare, StatusFeed } from './share.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
@@ -217,7 +217,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
   const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
   const argv = argvOf(ctx.dbt, paths, unitTests);
-  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.gated ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
   const outcome = await ctx.dbt.launch({
     share: shared?.share,
     argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
@@ -252,13 +252,13 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     if (r !== undefined) {
       // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
       if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
-        results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+        results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
       }
       continue;
     }
     // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
     if (ev !== undefined && !ev.late) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
-    else results.set(uid, syntheticResult(uid, stop?.kind === 'fail-fast' ? 'skipped' : 'error', reason));
+    else results.set(uid, syntheticResult(uid, skipsInterrupted(stop) ? 'skipped' : 'error', reason));
   }
   return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results, fatal };
 }

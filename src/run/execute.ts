@@ -7,13 +7,14 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
-import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome } from './chunk.js';
+import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome, type Invocation } from './chunk.js';
 import { RunShare } from './share.js';
 import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
 import { hooksRun } from '../plan/choose.js';
-import { runSchedule, type ChunkReport } from './scheduler.js';
+import { runSchedule, type ChunkReport, type Hold, type Schedule } from './scheduler.js';
+import type { StopReason } from './stop.js';
 import { SelectorIndex } from './selectors.js';
 import { memoryUsedPercent } from './memory.js';
 import { ProgressTracker } from './progress.js';
@@ -75,13 +76,25 @@ export interface ExecuteInput {
   shared: boolean;
 }
 
+/** One chunk of the run: what the scheduler saw of it and what its dbt invocations did. */
+export interface ChunkRun extends ChunkReport {
+  /** Its dbt invocations, in order (none when it never started). */
+  invocations: Invocation[];
+  /** Nodes that ran more than once, with the status of every attempt. */
+  retried: ChunkOutcome['retried'];
+  /** dbt failed before running any node (ChunkOutcome.fatal). */
+  fatal?: string;
+  /** When its first node started (its first START line), epoch ms: the chunk's start-up ends there. */
+  firstNodeAt?: number;
+}
+
 export interface Execution {
-  reports: ChunkReport[];
-  outcomes: Map<number, ChunkOutcome>;
-  /** When each chunk's first node started (its first START line), epoch ms: the chunk's start-up ends there. */
-  firstNodeAt: Map<number, number>;
+  /** Every chunk of the plan, in index order. */
+  chunks: ChunkRun[];
   /** The project's on-run-start / on-run-end hooks as dbt reported them (dbt ≥ 1.9 records them in run_results). */
   hooks: RunResult[];
+  /** Why the run stopped itself (fail-fast, or dbt could not run), when it did; the caller's cancel is its own. */
+  stoppedBy?: StopReason;
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
@@ -92,8 +105,8 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
   // on-run-start worker creates every schema of the run before the others create theirs.
   const blocks = (uid: string, st: string): boolean => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
-  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.gated === true, blocks) : undefined;
-  const schemas = new SchemaGate(x.manifest, share === undefined ? x.plan.chunks : []);
+  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
+  const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
   let watch: StallWatch | undefined;
   const stopChunk = new Map<number, AbortController>();
@@ -123,22 +136,23 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   };
   const outcomes = new Map<number, ChunkOutcome>();
   const firstNodeAt = new Map<number, number>();
-  let reports: ChunkReport[];
+  let schedule: Schedule;
   try {
-    reports = await runSchedule({
+    schedule = await runSchedule({
       plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
       staggerMs: s.staggerSeconds * 1000,
-      admit: (chunk, running) => {
-        const schema = schemas.wait(chunk);
+      admit: (chunk, running): Hold | undefined => {
+        const schema = schemas.holdFor(chunk);
         if (schema !== undefined) return schema;
         if (running === 0) return undefined; // nothing of ours would free memory: go
         // A gated plan's chunks wait for each other's nodes inside dbt: each must start (the planner chose ordered
         // chunks instead when memory was already short).
-        if (x.plan.gated) return undefined;
+        if (x.plan.nodeGates) return undefined;
         const used = memoryUsedPercent();
-        return used > s.memoryLimitPercent ? `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` : undefined;
+        if (used <= s.memoryLimitPercent) return undefined;
+        return { kind: 'memory', line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` };
       },
-      onWait: (reason) => (reason.startsWith(SCHEMA_WAIT) ? x.log.debug(reason) : log(`⏸ ${reason}`)),
+      onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
       onChunkStart: (c) => {
         watch?.chunkStarted(c.index, c.nodes);
         schemas.claim(c);
@@ -153,7 +167,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
-        if (share?.gated && watch === undefined) {
+        if (share?.nodeGates && watch === undefined) {
           watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
           watch.chunkStarted(chunk.index, chunk.nodes);
         }
@@ -178,7 +192,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
           },
         }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
         outcomes.set(chunk.index, out);
-        if (out.fatal !== undefined) stop({ kind: 'fail-fast', message: `Not run: dbt could not run (${out.fatal})` });
+        if (out.fatal !== undefined) stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
         return out.results;
       },
     });
@@ -186,16 +200,22 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     clearInterval(ticker);
   }
   log(progress.line(Date.now()));
-  const hooks = hookResults([...outcomes.values()].flatMap((o) => o.invocations.map((i) => i.runResults)));
+  const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index)));
+  const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
   if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
     const end = await runEndHooks(
       { dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) },
-      join(s.workDir, 'on-run-end'), share, [...hooks, ...reports.flatMap((r) => r.results)],
+      join(s.workDir, 'on-run-end'), share, [...hooks, ...chunks.flatMap((r) => r.results)],
     );
     hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
     if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
   }
-  return { reports, outcomes, firstNodeAt, hooks };
+  return { chunks, hooks, stoppedBy: schedule.stoppedBy };
+}
+
+/** A chunk's report joined with what its invocations did (nothing when it never started). */
+function chunkRun(r: ChunkReport, o: ChunkOutcome | undefined, firstNodeAt: number | undefined): ChunkRun {
+  return { ...r, invocations: o?.invocations ?? [], retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt };
 }
 
 /**
@@ -217,7 +237,6 @@ function hookResults(artifacts: ({ results: RunResult[] } | undefined)[]): RunRe
 /** Events dbt fires only once before_run has created the schemas: a hook or a node starting. */
 const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
 
-const SCHEMA_WAIT = 'schema ';
 /** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
 const DEFAULT_STALL_SECONDS = 120;
 /** How often the progress line may be printed (it prints only when due). */
@@ -229,7 +248,7 @@ const PROGRESS_TICK_MS = 1000;
  * starts once that one has passed its schema creation (its first hook or node, SCHEMAS_CREATED) or ended. Shared
  * runs need none of this: their on-run-start worker creates every schema before the others create theirs.
  */
-class SchemaGate {
+class SchemaBarrier {
   private readonly needs = new Map<number, string[]>();
   private readonly owner = new Map<string, number>();
   private readonly ready = new Set<string>();
@@ -238,10 +257,11 @@ class SchemaGate {
     for (const c of chunks) this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
   }
 
-  wait(c: Chunk): string | undefined {
+  /** Whether the chunk must wait for another to create one of its schemas. */
+  holdFor(c: Chunk): Hold | undefined {
     for (const key of this.needs.get(c.index) ?? []) {
       const o = this.owner.get(key);
-      if (o !== undefined && o !== c.index && !this.ready.has(key)) return `${SCHEMA_WAIT}${key}: chunk ${c.index} waits for chunk ${o} to create it`;
+      if (o !== undefined && o !== c.index && !this.ready.has(key)) return { kind: 'schema', line: `schema ${key}: chunk ${c.index} waits for chunk ${o} to create it` };
     }
     return undefined;
   }

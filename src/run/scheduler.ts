@@ -7,7 +7,7 @@ import type { PlanGraph } from '../plan/graph.js';
 import type { RunResult } from '../dbt/types.js';
 import { syntheticResult } from '../dbt/results.js';
 import { blocksDownstream, stopsFailFast } from '../dbt/statuses.js';
-import { stopReasonOf, type StopReason } from './stop.js';
+import { failFastCause, stopReasonOf, type StopReason } from './stop.js';
 
 export interface ChunkReport {
   chunk: Chunk;
@@ -35,6 +35,23 @@ export interface LaunchContext {
 
 export type Launch = (chunk: Chunk, ctx: LaunchContext) => Promise<RunResult[]>;
 
+/** Why a chunk whose needs are met does not start yet, as `admit` says it; `line` is told once to `onWait`. */
+export type Hold =
+  /** A schema it needs is still being created by another chunk (run/execute.ts SchemaBarrier). */
+  | { kind: 'schema'; line: string }
+  /** Memory use is above the limit: it waits for a running chunk to end. */
+  | { kind: 'memory'; line: string };
+
+/** What holds the next start back: the caller's `admit`, or the minimum time between two starts (stagger). */
+type Wait = Hold | { kind: 'stagger'; ms: number };
+
+/** What the schedule gives back: every chunk's report, and why it stopped the run itself, when it did. */
+export interface Schedule {
+  chunks: ChunkReport[];
+  /** The run's own stop (fail-fast, or dbt could not run), not the caller's cancellation. */
+  stoppedBy?: StopReason;
+}
+
 export interface ScheduleOptions {
   plan: Plan;
   graph: PlanGraph;
@@ -45,26 +62,23 @@ export interface ScheduleOptions {
   failFast?: boolean;
   /** Minimum time between two process starts. */
   staggerMs?: number;
-  /**
-   * Asked before starting a chunk (with how many run now); a reason string means "not now" (memory is short, a
-   * schema it needs is still being created by another chunk). Asked again every poll interval.
-   */
-  admit?: (chunk: Chunk, running: number) => string | undefined;
+  /** Asked before starting a chunk (with how many run now); a Hold means "not now". Asked again every poll interval. */
+  admit?: (chunk: Chunk, running: number) => Hold | undefined;
   onChunkStart?: (chunk: Chunk) => void;
   onChunkEnd?: (report: ChunkReport) => void;
-  /** Told once each time a start is held back, with the reason. */
-  onWait?: (reason: string) => void;
+  /** Told once each time `admit` holds a start back (not for stagger), with the hold. */
+  onWait?: (hold: Hold) => void;
 }
 
 /** How often a held-back start asks `admit` again (memory, schema). */
 const ADMIT_POLL_MS = 200;
 
-export function runSchedule(o: ScheduleOptions): Promise<ChunkReport[]> {
-  return new Schedule(o).run();
+export function runSchedule(o: ScheduleOptions): Promise<Schedule> {
+  return new ScheduleRun(o).run();
 }
 
 /** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
-class Schedule {
+class ScheduleRun {
   private readonly board = new StatusBoard();
   private readonly chunkOf = new Map<string, number>();
   private readonly reports: Map<number, ChunkReport>;
@@ -77,6 +91,7 @@ class Schedule {
   private readonly blocked: Blocked;
   private wake: () => void = () => {};
   private lastStart = -Infinity;
+  /** The hold last told to onWait (told again only when it changes). */
   private waitingFor: string | undefined;
 
   constructor(private readonly o: ScheduleOptions) {
@@ -88,7 +103,21 @@ class Schedule {
     this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
   }
 
-  async run(): Promise<ChunkReport[]> {
+  async run(): Promise<Schedule> {
+    // One abort listener for the whole run (removed at the end), not one per turn of the loop.
+    let onAbort = (): void => {};
+    const aborted = new Promise<void>((resolve) => (onAbort = () => resolve()));
+    this.signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      await this.loop(aborted);
+    } finally {
+      this.signal.removeEventListener('abort', onAbort);
+    }
+    const chunks = [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+    return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
+  }
+
+  private async loop(aborted: Promise<void>): Promise<void> {
     while (this.pending.length > 0 || this.running.size > 0) {
       const stop = stopReasonOf(this.signal);
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -103,12 +132,9 @@ class Schedule {
         continue;
       }
       const woken = new Promise<void>((resolve) => (this.wake = resolve));
-      const waits: Promise<void>[] = [...this.running.values(), woken];
-      if (!this.signal.aborted) waits.push(new Promise((resolve) => this.signal.addEventListener('abort', () => resolve(), { once: true })));
-      await Promise.race(waits);
+      await Promise.race([...this.running.values(), woken, ...(this.signal.aborted ? [] : [aborted])]);
       if (timer !== undefined) clearTimeout(timer);
     }
-    return [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
   }
 
   /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
@@ -120,11 +146,11 @@ class Schedule {
         i++;
         continue;
       }
-      const hold = Date.now() - this.lastStart < (o.staggerMs ?? 0) ? 'stagger' : o.admit?.(c, this.running.size);
-      if (hold !== undefined) {
-        if (hold !== 'stagger' && hold !== this.waitingFor) o.onWait?.(hold);
-        this.waitingFor = hold;
-        return setTimeout(() => this.wake(), hold === 'stagger' ? Math.max(1, (o.staggerMs ?? 0) - (Date.now() - this.lastStart)) : ADMIT_POLL_MS);
+      const wait = this.waitFor(c);
+      if (wait !== undefined) {
+        if (wait.kind !== 'stagger' && wait.line !== this.waitingFor) o.onWait?.(wait);
+        this.waitingFor = wait.kind === 'stagger' ? undefined : wait.line;
+        return setTimeout(() => this.wake(), wait.kind === 'stagger' ? wait.ms : ADMIT_POLL_MS);
       }
       this.waitingFor = undefined;
       this.pending.splice(i, 1);
@@ -132,6 +158,14 @@ class Schedule {
       this.start(c);
     }
     return undefined;
+  }
+
+  /** What holds this chunk's start back now: the stagger since the last start, else the caller's admit. */
+  private waitFor(c: Chunk): Wait | undefined {
+    const since = Date.now() - this.lastStart;
+    const stagger = this.o.staggerMs ?? 0;
+    if (since < stagger) return { kind: 'stagger', ms: Math.max(1, stagger - since) };
+    return this.o.admit?.(c, this.running.size);
   }
 
   private start(c: Chunk): void {
@@ -176,18 +210,12 @@ class Schedule {
   /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
   private failed(uid: string, st: string): void {
     if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st)) return;
-    const reason: StopReason = { kind: 'fail-fast', message: `${SKIPPED}fail-fast after ${uid} ended with status '${st}'.` };
+    const reason: StopReason = { kind: 'fail-fast', after: { uid, status: st }, message: `${SKIPPED}${failFastCause({ uid, status: st })}` };
     this.own.abort(reason);
   }
 }
 
 const SKIPPED = 'Skipped: ';
-
-/** Why fail-fast stopped the run (from the message it left on the nodes it skipped), when it did. */
-export function failFastStop(results: RunResult[]): string | undefined {
-  const hit = results.find((x) => typeof x.message === 'string' && x.message.startsWith(`${SKIPPED}fail-fast`));
-  return hit?.message?.slice(SKIPPED.length);
-}
 
 /** The final status of every node known so far; each new one is told to the subscribers once. */
 class StatusBoard {
@@ -219,7 +247,7 @@ function externalNeeds(plan: Plan, graph: PlanGraph, chunkOf: Map<string, number
   const needs = new Map<number, string[]>();
   for (const c of plan.chunks) {
     const ext = new Set<string>();
-    if (!plan.gated) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
+    if (!plan.nodeGates) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
     needs.set(c.index, [...ext]);
   }
   return needs;

@@ -30,10 +30,10 @@ export class RunShare {
 
   /**
    * @param runNodes every node of the run (all chunks)
-   * @param gated whether a node whose parents run in other chunks waits for them inside dbt
+   * @param nodeGates whether a node whose parents run in other chunks waits at its gate for them inside dbt
    * @param blocks whether a node's final status makes dbt skip what follows it (statuses.ts blocksDownstream)
    */
-  constructor(readonly runNodes: string[], readonly gated: boolean, private readonly blocks: (uid: string, status: string) => boolean) {}
+  constructor(readonly runNodes: string[], readonly nodeGates: boolean, private readonly blocks: (uid: string, status: string) => boolean) {}
 
   /** A final status as a worker needs it (PeerStatus). */
   private peer(uid: string, status: string): PeerStatus {

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { RunReport } from '../model.js';
 import { clip, sliceSafe } from '../../shared/text.js';
 import { batches, toCheckAnnotations, type CheckAnnotation, type SourceAnnotation } from './check-annotations.js';
-import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Log, type Octokit, type RetryPolicy } from './client.js';
+import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Octokit, type RetryPolicy } from './client.js';
+import type { Logger } from '../../shared/log.js';
 
 /** The Checks API's limit for output.summary and output.text. */
 export const CHECK_TEXT_LIMIT = 65535;
@@ -21,7 +22,7 @@ export interface CheckRunHandle {
   name: string;
   htmlUrl?: string;
   retry: RetryPolicy;
-  log: Log;
+  log: Logger;
 }
 
 export interface StartCheckRunInput {
@@ -35,7 +36,7 @@ export interface StartCheckRunInput {
   /** Shown while the chunks run, e.g. the plan. */
   title?: string;
   summary?: string;
-  log: Log;
+  log: Logger;
   retry?: RetryPolicy;
 }
 

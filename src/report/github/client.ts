@@ -4,11 +4,6 @@ import { getOctokit } from '@actions/github';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
-export interface Log {
-  info(message: string): void;
-  warning(message: string): void;
-}
-
 /**
  * Octokit against `apiUrl` (GITHUB_API_URL; GitHub Enterprise Server has its own). Every request is aborted
  * after `timeoutMs` (then counted as transient): a hung API must not eat the job's last seconds.

@@ -5,7 +5,8 @@ import { isBlocking } from '../../dbt/statuses.js';
 import { labelOf } from '../annotations.js';
 import { escapeHtml } from '../summary.js';
 import { clip, oneLine, sliceSafe } from '../../shared/text.js';
-import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Log, type Octokit, type RetryPolicy } from './client.js';
+import { DEFAULT_RETRY, messageOf, statusOf, withRetry, type Octokit, type RetryPolicy } from './client.js';
+import type { Logger } from '../../shared/log.js';
 
 /** GitHub refuses issue and PR comment bodies longer than this. */
 export const COMMENT_LIMIT = 65536;
@@ -116,7 +117,7 @@ export interface UpsertCommentInput {
   issueNumber: number;
   body: string;
   marker: string;
-  log: Log;
+  log: Logger;
   retry?: RetryPolicy;
   /** Decides, given the existing comment's body, whether to write at all (default: always). */
   shouldWrite?: (existingBody: string | undefined) => { write: boolean; why?: string };

@@ -2,7 +2,8 @@
 // and one PR comment kept up to date. Decides what is possible (token, event, fork) and never throws.
 import { completeCheckRun, abandonCheckRun, startCheckRun, type CheckRunHandle, type CheckRunOutcome, type CompleteCheckRunInput } from './checks.js';
 import { commentMarker, renderPrComment, shouldWriteComment, upsertPrComment, type CommentOutcome } from './comment.js';
-import { createOctokit, type Log, type Octokit, type RetryPolicy } from './client.js';
+import { createOctokit, type Octokit, type RetryPolicy } from './client.js';
+import type { Logger } from '../../shared/log.js';
 import { readGithubTarget, type GithubTarget } from './context.js';
 
 export { checkTitle, truncateMarkdown, CHECK_TEXT_LIMIT } from './checks.js';
@@ -20,7 +21,7 @@ export interface GithubReportingInput {
   prComment: boolean;
   command: string;
   env: Env;
-  log: Log;
+  log: Logger;
   /** Shown on the check run while the chunks run (e.g. the rendered plan). */
   planSummary?: string;
   /** Tests: a client and a faster retry. */
@@ -88,7 +89,7 @@ interface Started {
   check?: CheckRunHandle;
   commentTo?: number;
   marker: string;
-  log: Log;
+  log: Logger;
   retry?: RetryPolicy;
 }
 
