@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import {
   annotations, connectionPeak, dbEnv, dbt, exampleCopy, freshDatabase, limitedRole, readResults, runAction, statusMap, usePostgres,
 } from './support/harness.js';
-import type { Manifest } from '../src/dbt/types.js';
+import { readManifest } from '../src/dbt/manifest.js';
 
 const pg = usePostgres();
 
@@ -29,7 +29,7 @@ async function singleBuild(proj: string): Promise<Map<string, string>> {
  * transaction that created (or renamed) it, and transaction ids grow with time.
  */
 async function assertBuiltInDependencyOrder(db: string, manifestPath: string, built: Set<string>): Promise<number> {
-  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+  const m = readManifest(manifestPath);
   const c = await pg.client(db);
   try {
     const rows = (await c.query(`select n.nspname as schema, c.relname as name, c.xmin::text::bigint as xid

@@ -33,7 +33,7 @@ function expectEveryNodeOnce(resultsPath: string, expected: Set<string> = expect
   const ids = results.map((r) => r.unique_id);
   expect(ids.length).toBe(new Set(ids).size);
   expect(new Set(ids)).toEqual(expected);
-  return new Map(results.map((r) => [r.unique_id, { status: String(r.status), message: r.message }]));
+  return new Map(results.map((r) => [r.unique_id, { status: r.status, message: r.message }]));
 }
 
 async function expectNothingLeft(runnerTemp: string, db: string): Promise<void> {

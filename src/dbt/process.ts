@@ -1,7 +1,7 @@
 // Runs one dbt process with execa (never a shell), streaming its output line by line.
 import { execa } from 'execa';
 import { LineSplitter } from './lines.js';
-import type { DbtLogEvent } from './types.js';
+import type { DbtLogEvent } from './events.js';
 
 export interface DbtRunOptions {
   exe: string;
