@@ -24,7 +24,7 @@ import { startGithubReporting, type GithubReporting } from '../report/github/ind
 import { uploadRunFiles } from '../artifacts/run-files.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { machineFor, orderedBecause, shapeRequest, timingsFor, weightsFor } from './planning.js';
-import { executionSpan, writeRunRecord } from './record.js';
+import { executionSpan, runRecordOf, writeRunRecord } from './run-record.js';
 import { publishOptions, runnerLog, runnerSink, runOptions } from './runner.js';
 
 export interface LocalRun {
@@ -144,7 +144,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     failFast: failFastStop(reports.flatMap((c) => c.results)),
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+  const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
   const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
   const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
   const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
@@ -158,6 +158,6 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
       failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
     })),
-    merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': join(s.workDir, 'parallel-dbt.json'), 'manifest.json': join(p.parseTarget, 'manifest.json') },
+    merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': join(p.parseTarget, 'manifest.json') },
   });
 }

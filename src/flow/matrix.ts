@@ -18,6 +18,7 @@ import { fetchArtifacts, latestAttempts } from '../artifacts/download.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { weightsFor, timingsFor } from './planning.js';
 import { publishOptions, runnerSink } from './runner.js';
+import { readRunRecord, RUN_RECORD_FILE, RunRecordError } from './run-record.js';
 
 export interface ShardPlanFile {
   version: 1;
@@ -102,7 +103,7 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
       const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
       results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
       seconds = rr.elapsed_time;
-      retried.push(...shardRetries(join(a!.dir, 'merged', 'parallel-dbt.json')));
+      retried.push(...shardRetries(join(a!.dir, 'merged', RUN_RECORD_FILE)));
       const mpath = join(a!.dir, 'merged', 'manifest.json');
       if (manifest === undefined && existsSync(mpath)) manifest = readManifest(mpath);
     } else {
@@ -124,10 +125,10 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
 function shardRetries(path: string): { uid: string; statuses: string[] }[] {
   try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as { chunks?: { retried?: { uid: string; statuses: string[] }[] }[] };
-    return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
-  } catch {
-    return [];
+    return readRunRecord(path).chunks.flatMap((c) => c.retried);
+  } catch (e) {
+    if (e instanceof RunRecordError) return [];
+    throw e;
   }
 }
 
