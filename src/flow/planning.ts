@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import type { Settings } from '../inputs/settings.js';
 import type { PlanGraph } from '../plan/graph.js';
 import { DEFAULT_IMPORT_SECONDS, DEFAULT_PER_NODE_CPU, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup, type Machine, type ShapeRequest } from '../plan/shape.js';
-import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
+import { perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
+import { readTimings } from './timings-input.js';
 import { adapterOf, type Prepared } from './prepare.js';
 import { hooksRun } from '../plan/choose.js';
 
