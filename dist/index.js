@@ -1,7 +1,7 @@
 import { createRequire as __WEBPACK_EXTERNAL_createRequire } from "module";
 /******/ var __webpack_modules__ = ({
 
-/***/ 89659:
+/***/ 70129:
 /***/ (function(__unused_webpack_module, exports, __nccwpck_require__) {
 
 
@@ -54,9 +54,9 @@ exports.getProxyUrl = getProxyUrl;
 exports.isHttps = isHttps;
 const http = __importStar(__nccwpck_require__(58611));
 const https = __importStar(__nccwpck_require__(65692));
-const pm = __importStar(__nccwpck_require__(83335));
-const tunnel = __importStar(__nccwpck_require__(20770));
-const undici_1 = __nccwpck_require__(46752);
+const pm = __importStar(__nccwpck_require__(40425));
+const tunnel = __importStar(__nccwpck_require__(20408));
+const undici_1 = __nccwpck_require__(64718);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -744,7 +744,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 83335:
+/***/ 40425:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -844,15 +844,15 @@ class DecodedURL extends URL {
 
 /***/ }),
 
-/***/ 20770:
+/***/ 20408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(376);
 
 
 /***/ }),
 
-/***/ 20218:
+/***/ 376:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -1123,33 +1123,33 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 46752:
+/***/ 64718:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Client = __nccwpck_require__(23701)
-const Dispatcher = __nccwpck_require__(30883)
-const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
-const Agent = __nccwpck_require__(57405)
-const ProxyAgent = __nccwpck_require__(76672)
-const EnvHttpProxyAgent = __nccwpck_require__(53137)
-const RetryAgent = __nccwpck_require__(30050)
-const errors = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+const Client = __nccwpck_require__(30271)
+const Dispatcher = __nccwpck_require__(22377)
+const Pool = __nccwpck_require__(28014)
+const BalancedPool = __nccwpck_require__(3207)
+const Agent = __nccwpck_require__(55539)
+const ProxyAgent = __nccwpck_require__(99710)
+const EnvHttpProxyAgent = __nccwpck_require__(76699)
+const RetryAgent = __nccwpck_require__(99176)
+const errors = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
 const { InvalidArgumentError } = errors
-const api = __nccwpck_require__(56615)
-const buildConnector = __nccwpck_require__(59136)
-const MockClient = __nccwpck_require__(47365)
-const MockAgent = __nccwpck_require__(47501)
-const MockPool = __nccwpck_require__(94004)
-const mockErrors = __nccwpck_require__(52429)
-const RetryHandler = __nccwpck_require__(17816)
-const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(32581)
-const DecoratorHandler = __nccwpck_require__(58155)
-const RedirectHandler = __nccwpck_require__(8754)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const api = __nccwpck_require__(25889)
+const buildConnector = __nccwpck_require__(45106)
+const MockClient = __nccwpck_require__(62839)
+const MockAgent = __nccwpck_require__(70587)
+const MockPool = __nccwpck_require__(13926)
+const mockErrors = __nccwpck_require__(75347)
+const RetryHandler = __nccwpck_require__(3174)
+const { getGlobalDispatcher, setGlobalDispatcher } = __nccwpck_require__(14743)
+const DecoratorHandler = __nccwpck_require__(96949)
+const RedirectHandler = __nccwpck_require__(33216)
+const createRedirectInterceptor = __nccwpck_require__(95306)
 
 Object.assign(Dispatcher.prototype, api)
 
@@ -1167,10 +1167,10 @@ module.exports.DecoratorHandler = DecoratorHandler
 module.exports.RedirectHandler = RedirectHandler
 module.exports.createRedirectInterceptor = createRedirectInterceptor
 module.exports.interceptors = {
-  redirect: __nccwpck_require__(21514),
-  retry: __nccwpck_require__(92026),
-  dump: __nccwpck_require__(88060),
-  dns: __nccwpck_require__(70379)
+  redirect: __nccwpck_require__(71068),
+  retry: __nccwpck_require__(39636),
+  dump: __nccwpck_require__(75786),
+  dns: __nccwpck_require__(36149)
 }
 
 module.exports.buildConnector = buildConnector
@@ -1232,7 +1232,7 @@ function makeDispatcher (fn) {
 module.exports.setGlobalDispatcher = setGlobalDispatcher
 module.exports.getGlobalDispatcher = getGlobalDispatcher
 
-const fetchImpl = (__nccwpck_require__(54398).fetch)
+const fetchImpl = (__nccwpck_require__(96860).fetch)
 module.exports.fetch = async function fetch (init, options = undefined) {
   try {
     return await fetchImpl(init, options)
@@ -1244,39 +1244,39 @@ module.exports.fetch = async function fetch (init, options = undefined) {
     throw err
   }
 }
-module.exports.Headers = __nccwpck_require__(60660).Headers
-module.exports.Response = __nccwpck_require__(99051).Response
-module.exports.Request = __nccwpck_require__(9967).Request
-module.exports.FormData = __nccwpck_require__(35910).FormData
+module.exports.Headers = __nccwpck_require__(25662).Headers
+module.exports.Response = __nccwpck_require__(89317).Response
+module.exports.Request = __nccwpck_require__(93713).Request
+module.exports.FormData = __nccwpck_require__(78440).FormData
 module.exports.File = globalThis.File ?? (__nccwpck_require__(4573).File)
-module.exports.FileReader = __nccwpck_require__(48355).FileReader
+module.exports.FileReader = __nccwpck_require__(94881).FileReader
 
-const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(51059)
+const { setGlobalOrigin, getGlobalOrigin } = __nccwpck_require__(98709)
 
 module.exports.setGlobalOrigin = setGlobalOrigin
 module.exports.getGlobalOrigin = getGlobalOrigin
 
-const { CacheStorage } = __nccwpck_require__(3245)
-const { kConstruct } = __nccwpck_require__(20109)
+const { CacheStorage } = __nccwpck_require__(97403)
+const { kConstruct } = __nccwpck_require__(78271)
 
 // Cache & CacheStorage are tightly coupled with fetch. Even if it may run
 // in an older version of Node, it doesn't have any use without fetch.
 module.exports.caches = new CacheStorage(kConstruct)
 
-const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(79061)
+const { deleteCookie, getCookies, getSetCookies, setCookie } = __nccwpck_require__(18495)
 
 module.exports.deleteCookie = deleteCookie
 module.exports.getCookies = getCookies
 module.exports.getSetCookies = getSetCookies
 module.exports.setCookie = setCookie
 
-const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(51900)
+const { parseMIMEType, serializeAMimeType } = __nccwpck_require__(30782)
 
 module.exports.parseMIMEType = parseMIMEType
 module.exports.serializeAMimeType = serializeAMimeType
 
-const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(15188)
-module.exports.WebSocket = __nccwpck_require__(13726).WebSocket
+const { CloseEvent, ErrorEvent, MessageEvent } = __nccwpck_require__(96814)
+module.exports.WebSocket = __nccwpck_require__(15816).WebSocket
 module.exports.CloseEvent = CloseEvent
 module.exports.ErrorEvent = ErrorEvent
 module.exports.MessageEvent = MessageEvent
@@ -1292,18 +1292,18 @@ module.exports.MockPool = MockPool
 module.exports.MockAgent = MockAgent
 module.exports.mockErrors = mockErrors
 
-const { EventSource } = __nccwpck_require__(21238)
+const { EventSource } = __nccwpck_require__(36376)
 
 module.exports.EventSource = EventSource
 
 
 /***/ }),
 
-/***/ 80158:
+/***/ 86128:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { addAbortListener } = __nccwpck_require__(3440)
-const { RequestAbortedError } = __nccwpck_require__(68707)
+const { addAbortListener } = __nccwpck_require__(55386)
+const { RequestAbortedError } = __nccwpck_require__(26593)
 
 const kListener = Symbol('kListener')
 const kSignal = Symbol('kSignal')
@@ -1363,16 +1363,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 34660:
+/***/ 42574:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
+const { addSignal, removeSignal } = __nccwpck_require__(86128)
 
 class ConnectHandler extends AsyncResource {
   constructor (opts, callback) {
@@ -1478,7 +1478,7 @@ module.exports = connect
 
 /***/ }),
 
-/***/ 76862:
+/***/ 60884:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -1492,10 +1492,10 @@ const {
   InvalidArgumentError,
   InvalidReturnValueError,
   RequestAbortedError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
+} = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(86128)
 const assert = __nccwpck_require__(34589)
 
 const kResume = Symbol('resume')
@@ -1736,16 +1736,16 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 14043:
+/***/ 70865:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { Readable } = __nccwpck_require__(49927)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { Readable } = __nccwpck_require__(23897)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(56425)
 const { AsyncResource } = __nccwpck_require__(16698)
 
 class RequestHandler extends AsyncResource {
@@ -1957,18 +1957,18 @@ module.exports.RequestHandler = RequestHandler
 
 /***/ }),
 
-/***/ 3560:
+/***/ 94754:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
 const { finished, PassThrough } = __nccwpck_require__(57075)
-const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { getResolveErrorBodyCallback } = __nccwpck_require__(87655)
+const { InvalidArgumentError, InvalidReturnValueError } = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
+const { getResolveErrorBodyCallback } = __nccwpck_require__(56425)
 const { AsyncResource } = __nccwpck_require__(16698)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const { addSignal, removeSignal } = __nccwpck_require__(86128)
 
 class StreamHandler extends AsyncResource {
   constructor (opts, factory, callback) {
@@ -2184,15 +2184,15 @@ module.exports = stream
 
 /***/ }),
 
-/***/ 61882:
+/***/ 63408:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError, SocketError } = __nccwpck_require__(68707)
+const { InvalidArgumentError, SocketError } = __nccwpck_require__(26593)
 const { AsyncResource } = __nccwpck_require__(16698)
-const util = __nccwpck_require__(3440)
-const { addSignal, removeSignal } = __nccwpck_require__(80158)
+const util = __nccwpck_require__(55386)
+const { addSignal, removeSignal } = __nccwpck_require__(86128)
 const assert = __nccwpck_require__(34589)
 
 class UpgradeHandler extends AsyncResource {
@@ -2299,21 +2299,21 @@ module.exports = upgrade
 
 /***/ }),
 
-/***/ 56615:
+/***/ 25889:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-module.exports.request = __nccwpck_require__(14043)
-module.exports.stream = __nccwpck_require__(3560)
-module.exports.pipeline = __nccwpck_require__(76862)
-module.exports.upgrade = __nccwpck_require__(61882)
-module.exports.connect = __nccwpck_require__(34660)
+module.exports.request = __nccwpck_require__(70865)
+module.exports.stream = __nccwpck_require__(94754)
+module.exports.pipeline = __nccwpck_require__(60884)
+module.exports.upgrade = __nccwpck_require__(63408)
+module.exports.connect = __nccwpck_require__(42574)
 
 
 /***/ }),
 
-/***/ 49927:
+/***/ 23897:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // Ported from https://github.com/nodejs/undici/pull/907
@@ -2322,9 +2322,9 @@ module.exports.connect = __nccwpck_require__(34660)
 
 const assert = __nccwpck_require__(34589)
 const { Readable } = __nccwpck_require__(57075)
-const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { ReadableStreamFrom } = __nccwpck_require__(3440)
+const { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
+const { ReadableStreamFrom } = __nccwpck_require__(55386)
 
 const kConsume = Symbol('kConsume')
 const kReading = Symbol('kReading')
@@ -2705,15 +2705,15 @@ module.exports = { Readable: BodyReadable, chunksDecode }
 
 /***/ }),
 
-/***/ 87655:
+/***/ 56425:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 const assert = __nccwpck_require__(34589)
 const {
   ResponseStatusCodeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(26593)
 
-const { chunksDecode } = __nccwpck_require__(49927)
+const { chunksDecode } = __nccwpck_require__(23897)
 const CHUNK_LIMIT = 128 * 1024
 
 async function getResolveErrorBodyCallback ({ callback, body, contentType, statusCode, statusMessage, headers }) {
@@ -2805,16 +2805,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 59136:
+/***/ 45106:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const net = __nccwpck_require__(77030)
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(68707)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(55386)
+const { InvalidArgumentError, ConnectTimeoutError } = __nccwpck_require__(26593)
+const timers = __nccwpck_require__(35929)
 
 function noop () {}
 
@@ -3052,7 +3052,7 @@ module.exports = buildConnector
 
 /***/ }),
 
-/***/ 10735:
+/***/ 64037:
 /***/ ((module) => {
 
 
@@ -3177,7 +3177,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 42414:
+/***/ 36644:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3386,7 +3386,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 68707:
+/***/ 26593:
 /***/ ((module) => {
 
 
@@ -3818,7 +3818,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 44655:
+/***/ 28957:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -3826,7 +3826,7 @@ module.exports = {
 const {
   InvalidArgumentError,
   NotSupportedError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(26593)
 const assert = __nccwpck_require__(34589)
 const {
   isValidHTTPToken,
@@ -3841,9 +3841,9 @@ const {
   validateHandler,
   getServerName,
   normalizedMethodRecords
-} = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
+} = __nccwpck_require__(55386)
+const { channels } = __nccwpck_require__(36644)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(64037)
 
 // Verifies that a given path is valid does not contain control chars \x00 to \x20
 const invalidPathRegex = /[^\u0021-\u00ff]/
@@ -4307,7 +4307,7 @@ module.exports = Request
 
 /***/ }),
 
-/***/ 36443:
+/***/ 43377:
 /***/ ((module) => {
 
 module.exports = {
@@ -4381,7 +4381,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 67752:
+/***/ 33838:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -4389,7 +4389,7 @@ module.exports = {
 const {
   wellknownHeaderNames,
   headerNameLowerCasedRecord
-} = __nccwpck_require__(10735)
+} = __nccwpck_require__(64037)
 
 class TstNode {
   /** @type {any} */
@@ -4540,13 +4540,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3440:
+/***/ 55386:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(36443)
+const { kDestroyed, kBodyUsed, kListeners, kBody } = __nccwpck_require__(43377)
 const { IncomingMessage } = __nccwpck_require__(37067)
 const stream = __nccwpck_require__(57075)
 const net = __nccwpck_require__(77030)
@@ -4554,9 +4554,9 @@ const { Blob } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 const { stringify } = __nccwpck_require__(41792)
 const { EventEmitter: EE } = __nccwpck_require__(78474)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { headerNameLowerCasedRecord } = __nccwpck_require__(10735)
-const { tree } = __nccwpck_require__(67752)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
+const { headerNameLowerCasedRecord } = __nccwpck_require__(64037)
+const { tree } = __nccwpck_require__(33838)
 
 const [nodeMajor, nodeMinor] = process.versions.node.split('.').map(v => Number(v))
 
@@ -5266,18 +5266,18 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57405:
+/***/ 55539:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
-const DispatcherBase = __nccwpck_require__(21841)
-const Pool = __nccwpck_require__(30628)
-const Client = __nccwpck_require__(23701)
-const util = __nccwpck_require__(3440)
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
+const { kClients, kRunning, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(43377)
+const DispatcherBase = __nccwpck_require__(803)
+const Pool = __nccwpck_require__(28014)
+const Client = __nccwpck_require__(30271)
+const util = __nccwpck_require__(55386)
+const createRedirectInterceptor = __nccwpck_require__(95306)
 
 const kOnConnect = Symbol('onConnect')
 const kOnDisconnect = Symbol('onDisconnect')
@@ -5406,7 +5406,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 3207:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5414,7 +5414,7 @@ module.exports = Agent
 const {
   BalancedPoolMissingUpstreamError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(26593)
 const {
   PoolBase,
   kClients,
@@ -5422,10 +5422,10 @@ const {
   kAddClient,
   kRemoveClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Pool = __nccwpck_require__(30628)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const { parseOrigin } = __nccwpck_require__(3440)
+} = __nccwpck_require__(61278)
+const Pool = __nccwpck_require__(28014)
+const { kUrl, kInterceptors } = __nccwpck_require__(43377)
+const { parseOrigin } = __nccwpck_require__(55386)
 const kFactory = Symbol('factory')
 
 const kOptions = Symbol('options')
@@ -5622,7 +5622,7 @@ module.exports = BalancedPool
 
 /***/ }),
 
-/***/ 637:
+/***/ 48939:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -5630,9 +5630,9 @@ module.exports = BalancedPool
 /* global WebAssembly */
 
 const assert = __nccwpck_require__(34589)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const timers = __nccwpck_require__(96603)
+const util = __nccwpck_require__(55386)
+const { channels } = __nccwpck_require__(36644)
+const timers = __nccwpck_require__(35929)
 const {
   RequestContentLengthMismatchError,
   ResponseContentLengthMismatchError,
@@ -5645,7 +5645,7 @@ const {
   BodyTimeoutError,
   HTTPParserError,
   ResponseExceededMaxSizeError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(26593)
 const {
   kUrl,
   kReset,
@@ -5678,9 +5678,9 @@ const {
   kOnError,
   kResume,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(43377)
 
-const constants = __nccwpck_require__(52824)
+const constants = __nccwpck_require__(56402)
 const EMPTY_BUF = Buffer.alloc(0)
 const FastBuffer = Buffer[Symbol.species]
 const addListener = util.addListener
@@ -5692,11 +5692,11 @@ const kSocketUsed = Symbol('kSocketUsed')
 let extractBody
 
 async function lazyllhttp () {
-  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(63870) : undefined
+  const llhttpWasmData = process.env.JEST_WORKER_ID ? __nccwpck_require__(49240) : undefined
 
   let mod
   try {
-    mod = await WebAssembly.compile(__nccwpck_require__(53434))
+    mod = await WebAssembly.compile(__nccwpck_require__(59968))
   } catch (e) {
     /* istanbul ignore next */
 
@@ -5704,7 +5704,7 @@ async function lazyllhttp () {
     // being enabled, but the occurring of this other error
     // * https://github.com/emscripten-core/emscripten/issues/11495
     // got me to remove that check to avoid breaking Node 12.
-    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(63870))
+    mod = await WebAssembly.compile(llhttpWasmData || __nccwpck_require__(49240))
   }
 
   return await WebAssembly.instantiate(mod, {
@@ -6619,7 +6619,7 @@ function writeH1 (client, request) {
 
   if (util.isFormDataLike(body)) {
     if (!extractBody) {
-      extractBody = (__nccwpck_require__(84492).extractBody)
+      extractBody = (__nccwpck_require__(6962).extractBody)
     }
 
     const [bodyStream, contentType] = extractBody(body)
@@ -7142,7 +7142,7 @@ module.exports = connectH1
 
 /***/ }),
 
-/***/ 88788:
+/***/ 47726:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -7150,13 +7150,13 @@ module.exports = connectH1
 const assert = __nccwpck_require__(34589)
 const { errorMonitor } = __nccwpck_require__(78474)
 const { pipeline } = __nccwpck_require__(57075)
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(55386)
 const {
   RequestContentLengthMismatchError,
   RequestAbortedError,
   SocketError,
   InformationalError
-} = __nccwpck_require__(68707)
+} = __nccwpck_require__(26593)
 const {
   kUrl,
   kReset,
@@ -7175,7 +7175,7 @@ const {
   kResume,
   kSize,
   kHTTPContext
-} = __nccwpck_require__(36443)
+} = __nccwpck_require__(43377)
 
 const kOpenStreams = Symbol('open streams')
 
@@ -7581,7 +7581,7 @@ function writeH2 (client, request) {
   let contentLength = util.bodyLength(body)
 
   if (util.isFormDataLike(body)) {
-    extractBody ??= (__nccwpck_require__(84492).extractBody)
+    extractBody ??= (__nccwpck_require__(6962).extractBody)
 
     const [bodyStream, contentType] = extractBody(body)
     headers['content-type'] = contentType
@@ -7941,7 +7941,7 @@ module.exports = connectH2
 
 /***/ }),
 
-/***/ 23701:
+/***/ 30271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // @ts-check
@@ -7951,16 +7951,16 @@ module.exports = connectH2
 const assert = __nccwpck_require__(34589)
 const net = __nccwpck_require__(77030)
 const http = __nccwpck_require__(37067)
-const util = __nccwpck_require__(3440)
-const { channels } = __nccwpck_require__(42414)
-const Request = __nccwpck_require__(44655)
-const DispatcherBase = __nccwpck_require__(21841)
+const util = __nccwpck_require__(55386)
+const { channels } = __nccwpck_require__(36644)
+const Request = __nccwpck_require__(28957)
+const DispatcherBase = __nccwpck_require__(803)
 const {
   InvalidArgumentError,
   InformationalError,
   ClientDestroyedError
-} = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(26593)
+const buildConnector = __nccwpck_require__(45106)
 const {
   kUrl,
   kServerName,
@@ -8002,9 +8002,9 @@ const {
   kHTTPContext,
   kMaxConcurrentStreams,
   kResume
-} = __nccwpck_require__(36443)
-const connectH1 = __nccwpck_require__(637)
-const connectH2 = __nccwpck_require__(88788)
+} = __nccwpck_require__(43377)
+const connectH1 = __nccwpck_require__(48939)
+const connectH2 = __nccwpck_require__(47726)
 let deprecatedInterceptorWarned = false
 
 const kClosedResolve = Symbol('kClosedResolve')
@@ -8312,7 +8312,7 @@ class Client extends DispatcherBase {
   }
 }
 
-const createRedirectInterceptor = __nccwpck_require__(25092)
+const createRedirectInterceptor = __nccwpck_require__(95306)
 
 function onError (client, err) {
   if (
@@ -8572,19 +8572,19 @@ module.exports = Client
 
 /***/ }),
 
-/***/ 21841:
+/***/ 803:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const buffer = __nccwpck_require__(4573)
-const Dispatcher = __nccwpck_require__(30883)
+const Dispatcher = __nccwpck_require__(22377)
 const {
   ClientDestroyedError,
   ClientClosedError,
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+} = __nccwpck_require__(26593)
+const { kDestroy, kClose, kClosed, kDestroyed, kDispatch, kInterceptors } = __nccwpck_require__(43377)
 
 const kOnDestroyed = Symbol('onDestroyed')
 const kOnClosed = Symbol('onClosed')
@@ -8787,7 +8787,7 @@ module.exports = DispatcherBase
 
 /***/ }),
 
-/***/ 30883:
+/***/ 22377:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -8859,15 +8859,15 @@ module.exports = Dispatcher
 
 /***/ }),
 
-/***/ 53137:
+/***/ 76699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(36443)
-const ProxyAgent = __nccwpck_require__(76672)
-const Agent = __nccwpck_require__(57405)
+const DispatcherBase = __nccwpck_require__(803)
+const { kClose, kDestroy, kClosed, kDestroyed, kDispatch, kNoProxyAgent, kHttpProxyAgent, kHttpsProxyAgent } = __nccwpck_require__(43377)
+const ProxyAgent = __nccwpck_require__(99710)
+const Agent = __nccwpck_require__(55539)
 
 const DEFAULT_PORTS = {
   'http:': 80,
@@ -9026,7 +9026,7 @@ module.exports = EnvHttpProxyAgent
 
 /***/ }),
 
-/***/ 64660:
+/***/ 42190:
 /***/ ((module) => {
 
 /* eslint-disable */
@@ -9150,15 +9150,15 @@ module.exports = class FixedQueue {
 
 /***/ }),
 
-/***/ 42128:
+/***/ 61278:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const DispatcherBase = __nccwpck_require__(21841)
-const FixedQueue = __nccwpck_require__(64660)
-const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(36443)
-const PoolStats = __nccwpck_require__(43246)
+const DispatcherBase = __nccwpck_require__(803)
+const FixedQueue = __nccwpck_require__(42190)
+const { kConnected, kSize, kRunning, kPending, kQueued, kBusy, kFree, kUrl, kClose, kDestroy, kDispatch } = __nccwpck_require__(43377)
+const PoolStats = __nccwpck_require__(1680)
 
 const kClients = Symbol('clients')
 const kNeedDrain = Symbol('needDrain')
@@ -9351,10 +9351,10 @@ module.exports = {
 
 /***/ }),
 
-/***/ 43246:
+/***/ 1680:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(36443)
+const { kFree, kConnected, kPending, kQueued, kRunning, kSize } = __nccwpck_require__(43377)
 const kPool = Symbol('pool')
 
 class PoolStats {
@@ -9392,7 +9392,7 @@ module.exports = PoolStats
 
 /***/ }),
 
-/***/ 30628:
+/***/ 28014:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9403,14 +9403,14 @@ const {
   kNeedDrain,
   kAddClient,
   kGetDispatcher
-} = __nccwpck_require__(42128)
-const Client = __nccwpck_require__(23701)
+} = __nccwpck_require__(61278)
+const Client = __nccwpck_require__(30271)
 const {
   InvalidArgumentError
-} = __nccwpck_require__(68707)
-const util = __nccwpck_require__(3440)
-const { kUrl, kInterceptors } = __nccwpck_require__(36443)
-const buildConnector = __nccwpck_require__(59136)
+} = __nccwpck_require__(26593)
+const util = __nccwpck_require__(55386)
+const { kUrl, kInterceptors } = __nccwpck_require__(43377)
+const buildConnector = __nccwpck_require__(45106)
 
 const kOptions = Symbol('options')
 const kConnections = Symbol('connections')
@@ -9506,19 +9506,19 @@ module.exports = Pool
 
 /***/ }),
 
-/***/ 76672:
+/***/ 99710:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(36443)
+const { kProxy, kClose, kDestroy, kDispatch, kInterceptors } = __nccwpck_require__(43377)
 const { URL } = __nccwpck_require__(73136)
-const Agent = __nccwpck_require__(57405)
-const Pool = __nccwpck_require__(30628)
-const DispatcherBase = __nccwpck_require__(21841)
-const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(68707)
-const buildConnector = __nccwpck_require__(59136)
-const Client = __nccwpck_require__(23701)
+const Agent = __nccwpck_require__(55539)
+const Pool = __nccwpck_require__(28014)
+const DispatcherBase = __nccwpck_require__(803)
+const { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = __nccwpck_require__(26593)
+const buildConnector = __nccwpck_require__(45106)
+const Client = __nccwpck_require__(30271)
 
 const kAgent = Symbol('proxy agent')
 const kClient = Symbol('proxy client')
@@ -9787,13 +9787,13 @@ module.exports = ProxyAgent
 
 /***/ }),
 
-/***/ 30050:
+/***/ 99176:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const Dispatcher = __nccwpck_require__(30883)
-const RetryHandler = __nccwpck_require__(17816)
+const Dispatcher = __nccwpck_require__(22377)
+const RetryHandler = __nccwpck_require__(3174)
 
 class RetryAgent extends Dispatcher {
   #agent = null
@@ -9829,7 +9829,7 @@ module.exports = RetryAgent
 
 /***/ }),
 
-/***/ 32581:
+/***/ 14743:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -9837,8 +9837,8 @@ module.exports = RetryAgent
 // We include a version number for the Dispatcher API. In case of breaking changes,
 // this version number must be increased to avoid conflicts.
 const globalDispatcher = Symbol.for('undici.globalDispatcher.1')
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const Agent = __nccwpck_require__(57405)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
+const Agent = __nccwpck_require__(55539)
 
 if (getGlobalDispatcher() === undefined) {
   setGlobalDispatcher(new Agent())
@@ -9868,7 +9868,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 58155:
+/***/ 96949:
 /***/ ((module) => {
 
 
@@ -9919,15 +9919,15 @@ module.exports = class DecoratorHandler {
 
 /***/ }),
 
-/***/ 8754:
+/***/ 33216:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { kBodyUsed } = __nccwpck_require__(36443)
+const util = __nccwpck_require__(55386)
+const { kBodyUsed } = __nccwpck_require__(43377)
 const assert = __nccwpck_require__(34589)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
 const EE = __nccwpck_require__(78474)
 
 const redirectableStatusCodes = [300, 301, 302, 303, 307, 308]
@@ -10158,20 +10158,20 @@ module.exports = RedirectHandler
 
 /***/ }),
 
-/***/ 17816:
+/***/ 3174:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const assert = __nccwpck_require__(34589)
 
-const { kRetryHandlerDefaultRetry } = __nccwpck_require__(36443)
-const { RequestRetryError } = __nccwpck_require__(68707)
+const { kRetryHandlerDefaultRetry } = __nccwpck_require__(43377)
+const { RequestRetryError } = __nccwpck_require__(26593)
 const {
   isDisturbed,
   parseHeaders,
   parseRangeHeader,
   wrapRequestBody
-} = __nccwpck_require__(3440)
+} = __nccwpck_require__(55386)
 
 function calculateRetryAfterHeader (retryAfter) {
   const current = Date.now()
@@ -10602,14 +10602,14 @@ module.exports = RetryHandler
 
 /***/ }),
 
-/***/ 70379:
+/***/ 36149:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const { isIP } = __nccwpck_require__(77030)
 const { lookup } = __nccwpck_require__(40610)
-const DecoratorHandler = __nccwpck_require__(58155)
-const { InvalidArgumentError, InformationalError } = __nccwpck_require__(68707)
+const DecoratorHandler = __nccwpck_require__(96949)
+const { InvalidArgumentError, InformationalError } = __nccwpck_require__(26593)
 const maxInt = Math.pow(2, 31) - 1
 
 class DNSInstance {
@@ -10984,14 +10984,14 @@ module.exports = interceptorOpts => {
 
 /***/ }),
 
-/***/ 88060:
+/***/ 75786:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
-const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(68707)
-const DecoratorHandler = __nccwpck_require__(58155)
+const util = __nccwpck_require__(55386)
+const { InvalidArgumentError, RequestAbortedError } = __nccwpck_require__(26593)
+const DecoratorHandler = __nccwpck_require__(96949)
 
 class DumpHandler extends DecoratorHandler {
   #maxSize = 1024 * 1024
@@ -11114,12 +11114,12 @@ module.exports = createDumpInterceptor
 
 /***/ }),
 
-/***/ 25092:
+/***/ 95306:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(33216)
 
 function createRedirectInterceptor ({ maxRedirections: defaultMaxRedirections }) {
   return (dispatch) => {
@@ -11142,11 +11142,11 @@ module.exports = createRedirectInterceptor
 
 /***/ }),
 
-/***/ 21514:
+/***/ 71068:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RedirectHandler = __nccwpck_require__(8754)
+const RedirectHandler = __nccwpck_require__(33216)
 
 module.exports = opts => {
   const globalMaxRedirections = opts?.maxRedirections
@@ -11173,11 +11173,11 @@ module.exports = opts => {
 
 /***/ }),
 
-/***/ 92026:
+/***/ 39636:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
-const RetryHandler = __nccwpck_require__(17816)
+const RetryHandler = __nccwpck_require__(3174)
 
 module.exports = globalOpts => {
   return dispatch => {
@@ -11199,13 +11199,13 @@ module.exports = globalOpts => {
 
 /***/ }),
 
-/***/ 52824:
+/***/ 56402:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 Object.defineProperty(exports, "__esModule", ({ value: true }));
 exports.SPECIAL_HEADERS = exports.HEADER_STATE = exports.MINOR = exports.MAJOR = exports.CONNECTION_TOKEN_CHARS = exports.HEADER_CHARS = exports.TOKEN = exports.STRICT_TOKEN = exports.HEX = exports.URL_CHAR = exports.STRICT_URL_CHAR = exports.USERINFO_CHARS = exports.MARK = exports.ALPHANUM = exports.NUM = exports.HEX_MAP = exports.NUM_MAP = exports.ALPHA = exports.FINISH = exports.H_METHOD_MAP = exports.METHOD_MAP = exports.METHODS_RTSP = exports.METHODS_ICE = exports.METHODS_HTTP = exports.METHODS = exports.LENIENT_FLAGS = exports.FLAGS = exports.TYPE = exports.ERROR = void 0;
-const utils_1 = __nccwpck_require__(50172);
+const utils_1 = __nccwpck_require__(76650);
 // C headers
 var ERROR;
 (function (ERROR) {
@@ -11483,7 +11483,7 @@ exports.SPECIAL_HEADERS = {
 
 /***/ }),
 
-/***/ 63870:
+/***/ 49240:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11495,7 +11495,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 53434:
+/***/ 59968:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -11507,7 +11507,7 @@ module.exports = Buffer.from('AGFzbQEAAAABJwdgAX8Bf2ADf39/AX9gAX8AYAJ/fwBgBH9/f3
 
 /***/ }),
 
-/***/ 50172:
+/***/ 76650:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -11528,13 +11528,13 @@ exports.enumToMap = enumToMap;
 
 /***/ }),
 
-/***/ 47501:
+/***/ 70587:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kClients } = __nccwpck_require__(36443)
-const Agent = __nccwpck_require__(57405)
+const { kClients } = __nccwpck_require__(43377)
+const Agent = __nccwpck_require__(55539)
 const {
   kAgent,
   kMockAgentSet,
@@ -11545,14 +11545,14 @@ const {
   kGetNetConnect,
   kOptions,
   kFactory
-} = __nccwpck_require__(91117)
-const MockClient = __nccwpck_require__(47365)
-const MockPool = __nccwpck_require__(94004)
-const { matchValue, buildMockOptions } = __nccwpck_require__(53397)
-const { InvalidArgumentError, UndiciError } = __nccwpck_require__(68707)
-const Dispatcher = __nccwpck_require__(30883)
-const Pluralizer = __nccwpck_require__(91529)
-const PendingInterceptorsFormatter = __nccwpck_require__(56142)
+} = __nccwpck_require__(42539)
+const MockClient = __nccwpck_require__(62839)
+const MockPool = __nccwpck_require__(13926)
+const { matchValue, buildMockOptions } = __nccwpck_require__(50463)
+const { InvalidArgumentError, UndiciError } = __nccwpck_require__(26593)
+const Dispatcher = __nccwpck_require__(22377)
+const Pluralizer = __nccwpck_require__(70039)
+const PendingInterceptorsFormatter = __nccwpck_require__(72708)
 
 class MockAgent extends Dispatcher {
   constructor (opts) {
@@ -11695,14 +11695,14 @@ module.exports = MockAgent
 
 /***/ }),
 
-/***/ 47365:
+/***/ 62839:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Client = __nccwpck_require__(23701)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Client = __nccwpck_require__(30271)
+const { buildMockDispatch } = __nccwpck_require__(50463)
 const {
   kDispatches,
   kMockAgent,
@@ -11711,10 +11711,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(42539)
+const { MockInterceptor } = __nccwpck_require__(67073)
+const Symbols = __nccwpck_require__(43377)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
 
 /**
  * MockClient provides an API that extends the Client to influence the mockDispatches.
@@ -11761,12 +11761,12 @@ module.exports = MockClient
 
 /***/ }),
 
-/***/ 52429:
+/***/ 75347:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { UndiciError } = __nccwpck_require__(68707)
+const { UndiciError } = __nccwpck_require__(26593)
 
 const kMockNotMatchedError = Symbol.for('undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED')
 
@@ -11796,12 +11796,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 31511:
+/***/ 67073:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(53397)
+const { getResponseData, buildKey, addMockDispatch } = __nccwpck_require__(50463)
 const {
   kDispatches,
   kDispatchKey,
@@ -11809,9 +11809,9 @@ const {
   kDefaultTrailers,
   kContentLength,
   kMockDispatch
-} = __nccwpck_require__(91117)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(42539)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
+const { buildURL } = __nccwpck_require__(55386)
 
 /**
  * Defines the scope API for an interceptor reply
@@ -12010,14 +12010,14 @@ module.exports.MockScope = MockScope
 
 /***/ }),
 
-/***/ 94004:
+/***/ 13926:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { promisify } = __nccwpck_require__(57975)
-const Pool = __nccwpck_require__(30628)
-const { buildMockDispatch } = __nccwpck_require__(53397)
+const Pool = __nccwpck_require__(28014)
+const { buildMockDispatch } = __nccwpck_require__(50463)
 const {
   kDispatches,
   kMockAgent,
@@ -12026,10 +12026,10 @@ const {
   kOrigin,
   kOriginalDispatch,
   kConnected
-} = __nccwpck_require__(91117)
-const { MockInterceptor } = __nccwpck_require__(31511)
-const Symbols = __nccwpck_require__(36443)
-const { InvalidArgumentError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(42539)
+const { MockInterceptor } = __nccwpck_require__(67073)
+const Symbols = __nccwpck_require__(43377)
+const { InvalidArgumentError } = __nccwpck_require__(26593)
 
 /**
  * MockPool provides an API that extends the Pool to influence the mockDispatches.
@@ -12076,7 +12076,7 @@ module.exports = MockPool
 
 /***/ }),
 
-/***/ 91117:
+/***/ 42539:
 /***/ ((module) => {
 
 
@@ -12106,20 +12106,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53397:
+/***/ 50463:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { MockNotMatchedError } = __nccwpck_require__(52429)
+const { MockNotMatchedError } = __nccwpck_require__(75347)
 const {
   kDispatches,
   kMockAgent,
   kOriginalDispatch,
   kOrigin,
   kGetNetConnect
-} = __nccwpck_require__(91117)
-const { buildURL } = __nccwpck_require__(3440)
+} = __nccwpck_require__(42539)
+const { buildURL } = __nccwpck_require__(55386)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const {
   types: {
@@ -12480,7 +12480,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 56142:
+/***/ 72708:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -12530,7 +12530,7 @@ module.exports = class PendingInterceptorsFormatter {
 
 /***/ }),
 
-/***/ 91529:
+/***/ 70039:
 /***/ ((module) => {
 
 
@@ -12566,7 +12566,7 @@ module.exports = class Pluralizer {
 
 /***/ }),
 
-/***/ 96603:
+/***/ 35929:
 /***/ ((module) => {
 
 
@@ -12996,20 +12996,20 @@ module.exports = {
 
 /***/ }),
 
-/***/ 89634:
+/***/ 63892:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { urlEquals, getFieldValues } = __nccwpck_require__(76798)
-const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(3440)
-const { webidl } = __nccwpck_require__(45893)
-const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(99051)
-const { Request, fromInnerRequest } = __nccwpck_require__(9967)
-const { kState } = __nccwpck_require__(93627)
-const { fetching } = __nccwpck_require__(54398)
-const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(73168)
+const { kConstruct } = __nccwpck_require__(78271)
+const { urlEquals, getFieldValues } = __nccwpck_require__(2012)
+const { kEnumerableProperty, isDisturbed } = __nccwpck_require__(55386)
+const { webidl } = __nccwpck_require__(6083)
+const { Response, cloneResponse, fromInnerResponse } = __nccwpck_require__(89317)
+const { Request, fromInnerRequest } = __nccwpck_require__(93713)
+const { kState } = __nccwpck_require__(84589)
+const { fetching } = __nccwpck_require__(96860)
+const { urlIsHttpHttpsScheme, createDeferredPromise, readAllBytes } = __nccwpck_require__(21118)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -13862,15 +13862,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3245:
+/***/ 97403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConstruct } = __nccwpck_require__(20109)
-const { Cache } = __nccwpck_require__(89634)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(78271)
+const { Cache } = __nccwpck_require__(63892)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
 
 class CacheStorage {
   /**
@@ -14021,26 +14021,26 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20109:
+/***/ 78271:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 module.exports = {
-  kConstruct: (__nccwpck_require__(36443).kConstruct)
+  kConstruct: (__nccwpck_require__(43377).kConstruct)
 }
 
 
 /***/ }),
 
-/***/ 76798:
+/***/ 2012:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const assert = __nccwpck_require__(34589)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { isValidHeaderName } = __nccwpck_require__(73168)
+const { URLSerializer } = __nccwpck_require__(30782)
+const { isValidHeaderName } = __nccwpck_require__(21118)
 
 /**
  * @see https://url.spec.whatwg.org/#concept-url-equals
@@ -14085,7 +14085,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 71276:
+/***/ 69922:
 /***/ ((module) => {
 
 
@@ -14104,15 +14104,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79061:
+/***/ 18495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { parseSetCookie } = __nccwpck_require__(11978)
-const { stringify } = __nccwpck_require__(57797)
-const { webidl } = __nccwpck_require__(45893)
-const { Headers } = __nccwpck_require__(60660)
+const { parseSetCookie } = __nccwpck_require__(75816)
+const { stringify } = __nccwpck_require__(32095)
+const { webidl } = __nccwpck_require__(6083)
+const { Headers } = __nccwpck_require__(25662)
 
 /**
  * @typedef {Object} Cookie
@@ -14295,14 +14295,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 11978:
+/***/ 75816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(71276)
-const { isCTLExcludingHtab } = __nccwpck_require__(57797)
-const { collectASequenceOfCodePointsFast } = __nccwpck_require__(51900)
+const { maxNameValuePairSize, maxAttributeValueSize } = __nccwpck_require__(69922)
+const { isCTLExcludingHtab } = __nccwpck_require__(32095)
+const { collectASequenceOfCodePointsFast } = __nccwpck_require__(30782)
 const assert = __nccwpck_require__(34589)
 
 /**
@@ -14612,7 +14612,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 57797:
+/***/ 32095:
 /***/ ((module) => {
 
 
@@ -14971,13 +14971,13 @@ module.exports = {
 
 /***/ }),
 
-/***/ 24031:
+/***/ 36301:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 const buffer = __nccwpck_require__(4573)
 const { Transform } = __nccwpck_require__(57075)
-const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(94811)
+const { isASCIINumber, isValidLastEventId } = __nccwpck_require__(70625)
 
 /**
  * @type {number[]} BOM
@@ -15552,23 +15552,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 21238:
+/***/ 36376:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { pipeline } = __nccwpck_require__(57075)
-const { fetching } = __nccwpck_require__(54398)
-const { makeRequest } = __nccwpck_require__(9967)
-const { webidl } = __nccwpck_require__(45893)
-const { EventSourceStream } = __nccwpck_require__(24031)
-const { parseMIMEType } = __nccwpck_require__(51900)
-const { createFastMessageEvent } = __nccwpck_require__(15188)
-const { isNetworkError } = __nccwpck_require__(99051)
-const { delay } = __nccwpck_require__(94811)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+const { fetching } = __nccwpck_require__(96860)
+const { makeRequest } = __nccwpck_require__(93713)
+const { webidl } = __nccwpck_require__(6083)
+const { EventSourceStream } = __nccwpck_require__(36301)
+const { parseMIMEType } = __nccwpck_require__(30782)
+const { createFastMessageEvent } = __nccwpck_require__(96814)
+const { isNetworkError } = __nccwpck_require__(89317)
+const { delay } = __nccwpck_require__(70625)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
+const { environmentSettingsObject } = __nccwpck_require__(21118)
+const { getGlobalDispatcher } = __nccwpck_require__(14743)
 
 let experimentalWarned = false
 
@@ -16042,7 +16042,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 94811:
+/***/ 70625:
 /***/ ((module) => {
 
 
@@ -16086,12 +16086,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 84492:
+/***/ 6962:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const util = __nccwpck_require__(3440)
+const util = __nccwpck_require__(55386)
 const {
   ReadableStreamFrom,
   isBlobLike,
@@ -16101,16 +16101,16 @@ const {
   fullyReadBody,
   extractMimeType,
   utf8DecodeBytes
-} = __nccwpck_require__(73168)
-const { FormData } = __nccwpck_require__(35910)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(21118)
+const { FormData } = __nccwpck_require__(78440)
+const { kState } = __nccwpck_require__(84589)
+const { webidl } = __nccwpck_require__(6083)
 const { Blob } = __nccwpck_require__(4573)
 const assert = __nccwpck_require__(34589)
 const { isErrored, isDisturbed } = __nccwpck_require__(57075)
 const { isArrayBuffer } = __nccwpck_require__(73429)
-const { serializeAMimeType } = __nccwpck_require__(51900)
-const { multipartFormDataParser } = __nccwpck_require__(50116)
+const { serializeAMimeType } = __nccwpck_require__(30782)
+const { multipartFormDataParser } = __nccwpck_require__(44646)
 let random
 
 try {
@@ -16622,7 +16622,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 4495:
+/***/ 76833:
 /***/ ((module) => {
 
 
@@ -16753,7 +16753,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 51900:
+/***/ 30782:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -17504,12 +17504,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 66653:
+/***/ 49255:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kConnected, kSize } = __nccwpck_require__(36443)
+const { kConnected, kSize } = __nccwpck_require__(43377)
 
 class CompatWeakRef {
   constructor (value) {
@@ -17557,14 +17557,14 @@ module.exports = function () {
 
 /***/ }),
 
-/***/ 27114:
+/***/ 11508:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Blob, File } = __nccwpck_require__(4573)
-const { kState } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
+const { kState } = __nccwpck_require__(84589)
+const { webidl } = __nccwpck_require__(6083)
 
 // TODO(@KhafraDev): remove
 class FileLike {
@@ -17690,16 +17690,16 @@ module.exports = { FileLike, isFileLike }
 
 /***/ }),
 
-/***/ 50116:
+/***/ 44646:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { utf8DecodeBytes } = __nccwpck_require__(73168)
-const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(51900)
-const { isFileLike } = __nccwpck_require__(27114)
-const { makeEntry } = __nccwpck_require__(35910)
+const { isUSVString, bufferToLowerCasedHeaderName } = __nccwpck_require__(55386)
+const { utf8DecodeBytes } = __nccwpck_require__(21118)
+const { HTTP_TOKEN_CODEPOINTS, isomorphicDecode } = __nccwpck_require__(30782)
+const { isFileLike } = __nccwpck_require__(11508)
+const { makeEntry } = __nccwpck_require__(78440)
 const assert = __nccwpck_require__(34589)
 const { File: NodeFile } = __nccwpck_require__(4573)
 
@@ -18171,16 +18171,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 35910:
+/***/ 78440:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { isBlobLike, iteratorMixin } = __nccwpck_require__(73168)
-const { kState } = __nccwpck_require__(93627)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { FileLike, isFileLike } = __nccwpck_require__(27114)
-const { webidl } = __nccwpck_require__(45893)
+const { isBlobLike, iteratorMixin } = __nccwpck_require__(21118)
+const { kState } = __nccwpck_require__(84589)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
+const { FileLike, isFileLike } = __nccwpck_require__(11508)
+const { webidl } = __nccwpck_require__(6083)
 const { File: NativeFile } = __nccwpck_require__(4573)
 const nodeUtil = __nccwpck_require__(57975)
 
@@ -18430,7 +18430,7 @@ module.exports = { FormData, makeEntry }
 
 /***/ }),
 
-/***/ 51059:
+/***/ 98709:
 /***/ ((module) => {
 
 
@@ -18477,21 +18477,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 60660:
+/***/ 25662:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
 
 
 
-const { kConstruct } = __nccwpck_require__(36443)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+const { kConstruct } = __nccwpck_require__(43377)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
 const {
   iteratorMixin,
   isValidHeaderName,
   isValidHeaderValue
-} = __nccwpck_require__(73168)
-const { webidl } = __nccwpck_require__(45893)
+} = __nccwpck_require__(21118)
+const { webidl } = __nccwpck_require__(6083)
 const assert = __nccwpck_require__(34589)
 const util = __nccwpck_require__(57975)
 
@@ -19171,7 +19171,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 54398:
+/***/ 96860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 // https://github.com/Ethan-Arrowood/undici-fetch
@@ -19184,9 +19184,9 @@ const {
   filterResponse,
   makeResponse,
   fromInnerResponse
-} = __nccwpck_require__(99051)
-const { HeadersList } = __nccwpck_require__(60660)
-const { Request, cloneRequest } = __nccwpck_require__(9967)
+} = __nccwpck_require__(89317)
+const { HeadersList } = __nccwpck_require__(25662)
+const { Request, cloneRequest } = __nccwpck_require__(93713)
 const zlib = __nccwpck_require__(38522)
 const {
   bytesMatch,
@@ -19222,23 +19222,23 @@ const {
   buildContentRange,
   createInflate,
   extractMimeType
-} = __nccwpck_require__(73168)
-const { kState, kDispatcher } = __nccwpck_require__(93627)
+} = __nccwpck_require__(21118)
+const { kState, kDispatcher } = __nccwpck_require__(84589)
 const assert = __nccwpck_require__(34589)
-const { safelyExtractBody, extractBody } = __nccwpck_require__(84492)
+const { safelyExtractBody, extractBody } = __nccwpck_require__(6962)
 const {
   redirectStatusSet,
   nullBodyStatus,
   safeMethodsSet,
   requestBodyHeader,
   subresourceSet
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(76833)
 const EE = __nccwpck_require__(78474)
 const { Readable, pipeline, finished } = __nccwpck_require__(57075)
-const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(3440)
-const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(51900)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
-const { webidl } = __nccwpck_require__(45893)
+const { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = __nccwpck_require__(55386)
+const { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = __nccwpck_require__(30782)
+const { getGlobalDispatcher } = __nccwpck_require__(14743)
+const { webidl } = __nccwpck_require__(6083)
 const { STATUS_CODES } = __nccwpck_require__(37067)
 const GET_OR_HEAD = ['GET', 'HEAD']
 
@@ -21448,23 +21448,23 @@ module.exports = {
 
 /***/ }),
 
-/***/ 9967:
+/***/ 93713:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 /* globals AbortController */
 
 
 
-const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(84492)
-const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(60660)
-const { FinalizationRegistry } = __nccwpck_require__(66653)()
-const util = __nccwpck_require__(3440)
+const { extractBody, mixinBody, cloneBody, bodyUnusable } = __nccwpck_require__(6962)
+const { Headers, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = __nccwpck_require__(25662)
+const { FinalizationRegistry } = __nccwpck_require__(49255)()
+const util = __nccwpck_require__(55386)
 const nodeUtil = __nccwpck_require__(57975)
 const {
   isValidHTTPToken,
   sameOrigin,
   environmentSettingsObject
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(21118)
 const {
   forbiddenMethodsSet,
   corsSafeListedMethodsSet,
@@ -21474,12 +21474,12 @@ const {
   requestCredentials,
   requestCache,
   requestDuplex
-} = __nccwpck_require__(4495)
+} = __nccwpck_require__(76833)
 const { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util
-const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+const { kHeaders, kSignal, kState, kDispatcher } = __nccwpck_require__(84589)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(30782)
+const { kConstruct } = __nccwpck_require__(43377)
 const assert = __nccwpck_require__(34589)
 const { getMaxListeners, setMaxListeners, getEventListeners, defaultMaxListeners } = __nccwpck_require__(78474)
 
@@ -22492,14 +22492,14 @@ module.exports = { Request, makeRequest, fromInnerRequest, cloneRequest }
 
 /***/ }),
 
-/***/ 99051:
+/***/ 89317:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(60660)
-const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(84492)
-const util = __nccwpck_require__(3440)
+const { Headers, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = __nccwpck_require__(25662)
+const { extractBody, cloneBody, mixinBody, hasFinalizationRegistry, streamRegistry, bodyUnusable } = __nccwpck_require__(6962)
+const util = __nccwpck_require__(55386)
 const nodeUtil = __nccwpck_require__(57975)
 const { kEnumerableProperty } = util
 const {
@@ -22511,16 +22511,16 @@ const {
   isErrorLike,
   isomorphicEncode,
   environmentSettingsObject: relevantRealm
-} = __nccwpck_require__(73168)
+} = __nccwpck_require__(21118)
 const {
   redirectStatusSet,
   nullBodyStatus
-} = __nccwpck_require__(4495)
-const { kState, kHeaders } = __nccwpck_require__(93627)
-const { webidl } = __nccwpck_require__(45893)
-const { FormData } = __nccwpck_require__(35910)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { kConstruct } = __nccwpck_require__(36443)
+} = __nccwpck_require__(76833)
+const { kState, kHeaders } = __nccwpck_require__(84589)
+const { webidl } = __nccwpck_require__(6083)
+const { FormData } = __nccwpck_require__(78440)
+const { URLSerializer } = __nccwpck_require__(30782)
+const { kConstruct } = __nccwpck_require__(43377)
 const assert = __nccwpck_require__(34589)
 const { types } = __nccwpck_require__(57975)
 
@@ -23109,7 +23109,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 93627:
+/***/ 84589:
 /***/ ((module) => {
 
 
@@ -23125,21 +23125,21 @@ module.exports = {
 
 /***/ }),
 
-/***/ 73168:
+/***/ 21118:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Transform } = __nccwpck_require__(57075)
 const zlib = __nccwpck_require__(38522)
-const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(4495)
-const { getGlobalOrigin } = __nccwpck_require__(51059)
-const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(51900)
+const { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = __nccwpck_require__(76833)
+const { getGlobalOrigin } = __nccwpck_require__(98709)
+const { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = __nccwpck_require__(30782)
 const { performance } = __nccwpck_require__(643)
-const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(3440)
+const { isBlobLike, ReadableStreamFrom, isValidHTTPToken, normalizedMethodRecordsBase } = __nccwpck_require__(55386)
 const assert = __nccwpck_require__(34589)
 const { isUint8Array } = __nccwpck_require__(73429)
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(6083)
 
 let supportedHashes = []
 
@@ -24764,14 +24764,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 45893:
+/***/ 6083:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { types, inspect } = __nccwpck_require__(57975)
 const { markAsUncloneable } = __nccwpck_require__(75919)
-const { toUSVString } = __nccwpck_require__(3440)
+const { toUSVString } = __nccwpck_require__(55386)
 
 /** @type {import('../../../types/webidl').Webidl} */
 const webidl = {}
@@ -25466,7 +25466,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 22607:
+/***/ 72685:
 /***/ ((module) => {
 
 
@@ -25763,7 +25763,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 48355:
+/***/ 94881:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -25772,16 +25772,16 @@ const {
   staticPropertyDescriptors,
   readOperation,
   fireAProgressEvent
-} = __nccwpck_require__(53610)
+} = __nccwpck_require__(25860)
 const {
   kState,
   kError,
   kResult,
   kEvents,
   kAborted
-} = __nccwpck_require__(20961)
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
+} = __nccwpck_require__(58391)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
 
 class FileReader extends EventTarget {
   constructor () {
@@ -26114,12 +26114,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 88573:
+/***/ 80699:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
+const { webidl } = __nccwpck_require__(6083)
 
 const kState = Symbol('ProgressEvent state')
 
@@ -26199,7 +26199,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20961:
+/***/ 58391:
 /***/ ((module) => {
 
 
@@ -26216,7 +26216,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 53610:
+/***/ 25860:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -26227,10 +26227,10 @@ const {
   kResult,
   kAborted,
   kLastProgressEventFired
-} = __nccwpck_require__(20961)
-const { ProgressEvent } = __nccwpck_require__(88573)
-const { getEncoding } = __nccwpck_require__(22607)
-const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(51900)
+} = __nccwpck_require__(58391)
+const { ProgressEvent } = __nccwpck_require__(80699)
+const { getEncoding } = __nccwpck_require__(72685)
+const { serializeAMimeType, parseMIMEType } = __nccwpck_require__(30782)
 const { types } = __nccwpck_require__(57975)
 const { StringDecoder } = __nccwpck_require__(13193)
 const { btoa } = __nccwpck_require__(4573)
@@ -26614,27 +26614,27 @@ module.exports = {
 
 /***/ }),
 
-/***/ 86897:
+/***/ 83403:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(20736)
+const { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = __nccwpck_require__(9322)
 const {
   kReadyState,
   kSentClose,
   kByteParser,
   kReceivedClose,
   kResponse
-} = __nccwpck_require__(61216)
-const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(98625)
-const { channels } = __nccwpck_require__(42414)
-const { CloseEvent } = __nccwpck_require__(15188)
-const { makeRequest } = __nccwpck_require__(9967)
-const { fetching } = __nccwpck_require__(54398)
-const { Headers, getHeadersList } = __nccwpck_require__(60660)
-const { getDecodeSplit } = __nccwpck_require__(73168)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
+} = __nccwpck_require__(67610)
+const { fireEvent, failWebsocketConnection, isClosing, isClosed, isEstablished, parseExtensions } = __nccwpck_require__(13479)
+const { channels } = __nccwpck_require__(36644)
+const { CloseEvent } = __nccwpck_require__(96814)
+const { makeRequest } = __nccwpck_require__(93713)
+const { fetching } = __nccwpck_require__(96860)
+const { Headers, getHeadersList } = __nccwpck_require__(25662)
+const { getDecodeSplit } = __nccwpck_require__(21118)
+const { WebsocketFrameSend } = __nccwpck_require__(94226)
 
 /** @type {import('crypto')} */
 let crypto
@@ -26992,7 +26992,7 @@ module.exports = {
 
 /***/ }),
 
-/***/ 20736:
+/***/ 9322:
 /***/ ((module) => {
 
 
@@ -27065,14 +27065,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 15188:
+/***/ 96814:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { kEnumerableProperty } = __nccwpck_require__(3440)
-const { kConstruct } = __nccwpck_require__(36443)
+const { webidl } = __nccwpck_require__(6083)
+const { kEnumerableProperty } = __nccwpck_require__(55386)
+const { kConstruct } = __nccwpck_require__(43377)
 const { MessagePort } = __nccwpck_require__(75919)
 
 /**
@@ -27401,12 +27401,12 @@ module.exports = {
 
 /***/ }),
 
-/***/ 3264:
+/***/ 94226:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { maxUnsigned16Bit } = __nccwpck_require__(20736)
+const { maxUnsigned16Bit } = __nccwpck_require__(9322)
 
 const BUFFER_SIZE = 16386
 
@@ -27504,14 +27504,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 19469:
+/***/ 56495:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __nccwpck_require__(38522)
-const { isValidClientWindowBits } = __nccwpck_require__(98625)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+const { isValidClientWindowBits } = __nccwpck_require__(13479)
+const { MessageSizeExceededError } = __nccwpck_require__(26593)
 
 const tail = Buffer.from([0x00, 0x00, 0xff, 0xff])
 const kBuffer = Symbol('kBuffer')
@@ -27616,16 +27616,16 @@ module.exports = { PerMessageDeflate }
 
 /***/ }),
 
-/***/ 81652:
+/***/ 21298:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
 const { Writable } = __nccwpck_require__(57075)
 const assert = __nccwpck_require__(34589)
-const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(20736)
-const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(61216)
-const { channels } = __nccwpck_require__(42414)
+const { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = __nccwpck_require__(9322)
+const { kReadyState, kSentClose, kResponse, kReceivedClose } = __nccwpck_require__(67610)
+const { channels } = __nccwpck_require__(36644)
 const {
   isValidStatusCode,
   isValidOpcode,
@@ -27635,11 +27635,11 @@ const {
   isControlFrame,
   isTextBinaryFrame,
   isContinuationFrame
-} = __nccwpck_require__(98625)
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { closeWebSocketConnection } = __nccwpck_require__(86897)
-const { PerMessageDeflate } = __nccwpck_require__(19469)
-const { MessageSizeExceededError } = __nccwpck_require__(68707)
+} = __nccwpck_require__(13479)
+const { WebsocketFrameSend } = __nccwpck_require__(94226)
+const { closeWebSocketConnection } = __nccwpck_require__(83403)
+const { PerMessageDeflate } = __nccwpck_require__(56495)
+const { MessageSizeExceededError } = __nccwpck_require__(26593)
 
 function failWebsocketConnectionWithCode (ws, code, reason) {
   closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason))
@@ -28150,14 +28150,14 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13900:
+/***/ 38470:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { WebsocketFrameSend } = __nccwpck_require__(3264)
-const { opcodes, sendHints } = __nccwpck_require__(20736)
-const FixedQueue = __nccwpck_require__(64660)
+const { WebsocketFrameSend } = __nccwpck_require__(94226)
+const { opcodes, sendHints } = __nccwpck_require__(9322)
+const FixedQueue = __nccwpck_require__(42190)
 
 /** @type {typeof Uint8Array} */
 const FastBuffer = Buffer[Symbol.species]
@@ -28261,7 +28261,7 @@ module.exports = { SendQueue }
 
 /***/ }),
 
-/***/ 61216:
+/***/ 67610:
 /***/ ((module) => {
 
 
@@ -28280,16 +28280,16 @@ module.exports = {
 
 /***/ }),
 
-/***/ 98625:
+/***/ 13479:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(61216)
-const { states, opcodes } = __nccwpck_require__(20736)
-const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(15188)
+const { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = __nccwpck_require__(67610)
+const { states, opcodes } = __nccwpck_require__(9322)
+const { ErrorEvent, createFastMessageEvent } = __nccwpck_require__(96814)
 const { isUtf8 } = __nccwpck_require__(4573)
-const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(51900)
+const { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = __nccwpck_require__(30782)
 
 /* globals Blob */
 
@@ -28609,15 +28609,15 @@ module.exports = {
 
 /***/ }),
 
-/***/ 13726:
+/***/ 15816:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
 
-const { webidl } = __nccwpck_require__(45893)
-const { URLSerializer } = __nccwpck_require__(51900)
-const { environmentSettingsObject } = __nccwpck_require__(73168)
-const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(20736)
+const { webidl } = __nccwpck_require__(6083)
+const { URLSerializer } = __nccwpck_require__(30782)
+const { environmentSettingsObject } = __nccwpck_require__(21118)
+const { staticPropertyDescriptors, states, sentCloseFrameState, sendHints } = __nccwpck_require__(9322)
 const {
   kWebSocketURL,
   kReadyState,
@@ -28626,21 +28626,21 @@ const {
   kResponse,
   kSentClose,
   kByteParser
-} = __nccwpck_require__(61216)
+} = __nccwpck_require__(67610)
 const {
   isConnecting,
   isEstablished,
   isClosing,
   isValidSubprotocol,
   fireEvent
-} = __nccwpck_require__(98625)
-const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(86897)
-const { ByteParser } = __nccwpck_require__(81652)
-const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(3440)
-const { getGlobalDispatcher } = __nccwpck_require__(32581)
+} = __nccwpck_require__(13479)
+const { establishWebSocketConnection, closeWebSocketConnection } = __nccwpck_require__(83403)
+const { ByteParser } = __nccwpck_require__(21298)
+const { kEnumerableProperty, isBlobLike } = __nccwpck_require__(55386)
+const { getGlobalDispatcher } = __nccwpck_require__(14743)
 const { types } = __nccwpck_require__(57975)
-const { ErrorEvent, CloseEvent } = __nccwpck_require__(15188)
-const { SendQueue } = __nccwpck_require__(13900)
+const { ErrorEvent, CloseEvent } = __nccwpck_require__(96814)
+const { SendQueue } = __nccwpck_require__(38470)
 
 // https://websockets.spec.whatwg.org/#interface-definition
 class WebSocket extends EventTarget {
@@ -29211,11 +29211,11 @@ module.exports = {
 
 /***/ }),
 
-/***/ 79407:
+/***/ 75388:
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(80107);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(65525);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 80107:
+/***/ 65525:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29234,8 +29234,8 @@ __nccwpck_require__.d(__webpack_exports__, {
   e: () => (/* binding */ run)
 });
 
-// EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
-var core = __nccwpck_require__(77094);
+// EXTERNAL MODULE: ../../main/node_modules/@actions/core/lib/core.js + 13 modules
+var core = __nccwpck_require__(48848);
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(73024);
 // EXTERNAL MODULE: external "node:os"
@@ -29243,8 +29243,8 @@ var external_node_os_ = __nccwpck_require__(48161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(76760);
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(38815);
+// EXTERNAL MODULE: ../../main/node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(53645);
 ;// CONCATENATED MODULE: ./src/inputs/names.ts
 // Every input name of action.yml, in one place.
 const Input = {
@@ -29317,13 +29317,18 @@ class InputError extends UserError {
 /** Every final status a node can end with in dbt-core 1.8–1.x (run_results.json, result events). */
 const NODE_STATUSES = ['success', 'error', 'skipped', 'pass', 'fail', 'warn', 'runtime error', 'partial success', 'no-op', 'reused'];
 const FINAL = new Set(NODE_STATUSES);
+/** The status dbt wrote, as a NodeStatus: one of NODE_STATUSES, else an UnknownStatus (the text is kept as is). */
+function nodeStatus(text) {
+    return FINAL.has(text) ? text : text;
+}
+/** One of dbt's final statuses (case-insensitive), lower-cased; undefined for anything else. */
+function knownStatus(text) {
+    const st = text.toLowerCase();
+    return FINAL.has(st) ? st : undefined;
+}
 const BLOCKING = new Set(['error', 'fail', 'skipped', 'runtime error', 'partial success']);
 /** What stops a run under --fail-fast (dbt's own rule: an error or a failure, not a partial success). */
 const FAIL_FAST = new Set(['error', 'fail', 'runtime error']);
-/** One of dbt's final statuses (case-insensitive). */
-function isFinalStatus(status) {
-    return FINAL.has(status.toLowerCase());
-}
 /**
  * A node with this status makes dbt skip its downstream nodes. A model configured `on_error: continue` (dbt ≥ 1.12,
  * task/runnable.py _handle_result) blocks nothing itself: only a skip (its own upstream failed) still does.
@@ -29630,6 +29635,13 @@ class DbtExecutableError extends DbtError {
         this.name = 'DbtExecutableError';
     }
 }
+/** A dbt file (run_results.json, manifest.json) that cannot be read, or is not what dbt writes: the message names it. */
+class DbtArtifactError extends DbtError {
+    constructor(message) {
+        super(message);
+        this.name = 'DbtArtifactError';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/shared/secrets.ts
 // Secrets the action knows of: environment values under secret-looking names and literal secret-looking values
@@ -29765,7 +29777,7 @@ function sniffEngine(path) {
     return 'unknown';
 }
 
-;// CONCATENATED MODULE: ./node_modules/is-plain-obj/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-plain-obj/index.js
 function isPlainObject(value) {
 	if (typeof value !== 'object' || value === null) {
 		return false;
@@ -29777,7 +29789,7 @@ function isPlainObject(value) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __nccwpck_require__(73136);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/file-url.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/file-url.js
 
 
 // Allow some arguments/options to be either a file path string or a file URL
@@ -29804,7 +29816,7 @@ const isDenoExecPath = file => typeof file !== 'string'
 // Same but also allows other values, e.g. `boolean` for the `shell` option
 const normalizeFileUrl = file => file instanceof URL ? (0,external_node_url_.fileURLToPath)(file) : file;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/parameters.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/parameters.js
 
 
 
@@ -29852,7 +29864,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 var external_node_process_ = __nccwpck_require__(1708);
 // EXTERNAL MODULE: external "node:util"
 var external_node_util_ = __nccwpck_require__(57975);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/escape.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/escape.js
 
 
 
@@ -29947,7 +29959,7 @@ const NO_ESCAPE_REGEXP = /^[\w\-./]+$/;
 
 // EXTERNAL MODULE: external "node:string_decoder"
 var external_node_string_decoder_ = __nccwpck_require__(46193);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/uint-array.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/uint-array.js
 
 
 const {toString: objectToString} = Object.prototype;
@@ -30012,7 +30024,7 @@ const getJoinLength = uint8Arrays => {
 	return joinLength;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/final-error.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/final-error.js
 // When the subprocess fails, this is the error instance being returned.
 // If another error instance is being thrown, it is kept as `error.cause`.
 const getFinalError = (originalError, message, isSync) => {
@@ -30059,11 +30071,11 @@ class ExecaSyncError extends Error {}
 // eslint-disable-next-line unicorn/no-top-level-side-effects -- `error.name` must be set as soon as the class is defined
 setErrorName(ExecaSyncError, ExecaSyncError.name);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/type-name.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/type-name.js
 // Like `typeof`, but `null` is reported as `null` instead of `object`, so error messages name the actual value
 const getTypeName = value => value === null ? 'null' : typeof value;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/template.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/template.js
 
 
 
@@ -30248,7 +30260,7 @@ const getSubprocessResult = result => {
 	throw new TypeError(`Unexpected "${getTypeName(stdout)}" stdout in template expression`);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/standard-stream.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/standard-stream.js
 
 
 const isStandardStream = stream => STANDARD_STREAMS.includes(stream);
@@ -30262,7 +30274,7 @@ const allStreamSymbol = Symbol('execa.allStream');
 const setAllStream = stream => Object.assign(stream, {[allStreamSymbol]: true});
 const isAllStream = stream => stream?.[allStreamSymbol] === true;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/options.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/options.js
 // The options of methods like `subprocess.pipe()`, `subprocess.readable()` or `sendMessage()` are kept on a null-prototype object, otherwise a polluted `Object.prototype` would inject option values.
 // Like destructuring them, `null` throws.
 const copyOptions = (options = {}) => {
@@ -30279,7 +30291,7 @@ const checkBooleanOption = (value, optionName) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/specific.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/specific.js
 
 
 
@@ -30413,7 +30425,7 @@ const getFdSpecificValue = (optionArray, fdNumber) => fdNumber === 'ipc'
 	? optionArray.at(-1)
 	: optionArray[fdNumber];
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/values.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/values.js
 
 
 // The `verbose` option can have different values for `stdout`/`stderr`
@@ -30448,7 +30460,7 @@ const isVerboseFunction = fdVerbose => typeof fdVerbose === 'function';
 
 const VERBOSE_VALUES = ['none', 'short', 'full'];
 
-;// CONCATENATED MODULE: ./node_modules/is-unicode-supported/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/is-unicode-supported/index.js
 
 
 function isUnicodeSupported() {
@@ -30471,7 +30483,7 @@ function isUnicodeSupported() {
 		|| env.TERMINAL_EMULATOR === 'JetBrains-JediTerm';
 }
 
-;// CONCATENATED MODULE: ./node_modules/figures/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/figures/index.js
 
 
 const common = {
@@ -30767,7 +30779,7 @@ const replaceSymbols = (string, {useFallback = !shouldUseMain} = {}) => {
 
 ;// CONCATENATED MODULE: external "node:tty"
 const external_node_tty_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:tty");
-;// CONCATENATED MODULE: ./node_modules/yoctocolors/base.js
+;// CONCATENATED MODULE: ../../main/node_modules/yoctocolors/base.js
 
 
 // eslint-disable-next-line no-warning-comments
@@ -30887,7 +30899,7 @@ const underlineMagentaBright = format('58;5;13', 59);
 const underlineCyanBright = format('58;5;14', 59);
 const underlineWhiteBright = format('58;5;15', 59);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/default.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/default.js
 
 
 
@@ -30947,7 +30959,7 @@ const COLORS = {
 	duration: () => default_gray,
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/custom.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/custom.js
 
 
 // Apply the `verbose` function on each line
@@ -30975,7 +30987,7 @@ const appendNewline = printedLine => printedLine.endsWith('\n')
 	? printedLine
 	: `${printedLine}\n`;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/log.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/log.js
 
 
 
@@ -31028,7 +31040,7 @@ const serializeVerboseMessage = message => {
 	return escapeLines(messageString);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/start.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/start.js
 
 
 
@@ -31045,7 +31057,7 @@ const logCommand = (escapedCommand, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/info.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/info.js
 
 
 // Information computed before spawning, used by the `verbose` option
@@ -31086,7 +31098,7 @@ const validateVerbose = verbose => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/duration.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/duration.js
 
 
 // Start counting time before spawning the subprocess
@@ -31096,7 +31108,7 @@ const getStartTime = () => external_node_process_.hrtime.bigint();
 // Printed by the `verbose` option.
 const getDurationMs = startTime => Number(external_node_process_.hrtime.bigint() - startTime) / 1e6;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/command.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/command.js
 
 
 
@@ -31120,7 +31132,7 @@ const handleCommand = (filePath, rawArguments, rawOptions) => {
 	};
 };
 
-;// CONCATENATED MODULE: ./node_modules/npm-run-path/node_modules/path-key/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/npm-run-path/node_modules/path-key/index.js
 function pathKey(options = {}) {
 	const {
 		env = process.env,
@@ -31134,7 +31146,7 @@ function pathKey(options = {}) {
 	return Object.keys(env).reverse().find(key => key.toUpperCase() === 'PATH') || 'Path';
 }
 
-;// CONCATENATED MODULE: ./node_modules/unicorn-magic/node.js
+;// CONCATENATED MODULE: ../../main/node_modules/unicorn-magic/node.js
 
 
 
@@ -31185,7 +31197,7 @@ function execFileSync(file, arguments_ = [], options = {}) {
 
 
 
-;// CONCATENATED MODULE: ./node_modules/npm-run-path/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/npm-run-path/index.js
 
 
 
@@ -31244,7 +31256,7 @@ const npmRunPathEnv = ({env = external_node_process_.env, ...options} = {}) => {
 
 ;// CONCATENATED MODULE: external "node:timers/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/realtime.js
+;// CONCATENATED MODULE: ../../main/node_modules/human-signals/build/src/realtime.js
 
 const getRealtimeSignals=()=>{
 const length=SIGRTMAX-SIGRTMIN+1;
@@ -31261,7 +31273,7 @@ standard:"posix"
 
 const SIGRTMIN=34;
 const SIGRTMAX=64;
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/core.js
+;// CONCATENATED MODULE: ../../main/node_modules/human-signals/build/src/core.js
 
 
 const SIGNALS=[
@@ -31535,7 +31547,7 @@ action:"terminate",
 description:"Invalid system call",
 standard:"other"
 }];
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/signals.js
+;// CONCATENATED MODULE: ../../main/node_modules/human-signals/build/src/signals.js
 
 
 
@@ -31570,7 +31582,7 @@ const supported=constantSignal!==undefined;
 const number=supported?constantSignal:defaultNumber;
 return{name,number,description,supported,action,forced,standard}
 };
-;// CONCATENATED MODULE: ./node_modules/human-signals/build/src/main.js
+;// CONCATENATED MODULE: ../../main/node_modules/human-signals/build/src/main.js
 
 
 
@@ -31641,7 +31653,7 @@ return signals.find((signalA)=>signalA.number===number)
 };
 
 const signalsByNumber=getSignalsByNumber();
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/signal.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/signal.js
 
 
 
@@ -31713,7 +31725,7 @@ const getAvailableSignalIntegers = () => [...new Set(Object.values(external_node
 // Human-friendly description of a signal
 const getSignalDescription = signal => signalsByName[signal].description;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/timeout.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/timeout.js
 
 
 
@@ -31748,7 +31760,7 @@ const killAfterTimeout = async (kill, timeout, context, {signal}) => {
 	throw new DiscardedError();
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/kill.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/kill.js
 
 
 
@@ -31843,7 +31855,7 @@ const killOnTimeout = async ({kill, forceKillAfterDelay, context, controllerSign
 
 // EXTERNAL MODULE: external "node:events"
 var external_node_events_ = __nccwpck_require__(78474);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/abort-signal.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/abort-signal.js
 
 
 // Combines `util.aborted()` and `events.addAbortListener()`: promise-based and cleaned up with a stop signal
@@ -31860,7 +31872,7 @@ const validateAbortSignal = (signal, optionName) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/cancel.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/cancel.js
 
 
 // Validate the `cancelSignal` option
@@ -31887,7 +31899,7 @@ const terminateOnCancel = async (kill, cancelSignal, context, {signal}) => {
 	throw cancelSignal.reason;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/validation.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/validation.js
 
 
 // Validate the IPC channel is connected before receiving/sending messages
@@ -32011,7 +32023,7 @@ const disconnect = anyProcess => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/deferred.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/deferred.js
 const createDeferred = () => {
 	const methods = {};
 	const promise = new Promise((resolve, reject) => {
@@ -32020,7 +32032,7 @@ const createDeferred = () => {
 	return Object.assign(promise, methods);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/utils/max-listeners.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/utils/max-listeners.js
 
 
 // Temporarily increase the maximum number of listeners on an eventEmitter
@@ -32036,7 +32048,7 @@ const incrementMaxListeners = (eventEmitter, maxListenersIncrement, signal) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/reference.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/reference.js
 // By default, Node.js keeps the subprocess alive while it has a `message` or `disconnect` listener.
 // We replicate the same logic for the events that we proxy.
 // This ensures the subprocess is kept alive while `getOneMessage()` and `getEachMessage()` are ongoing.
@@ -32086,7 +32098,7 @@ const redoAddedReferences = (channel, isSubprocess) => {
 	addReferenceCount(channel);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/incoming.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/incoming.js
 
 
 
@@ -32174,7 +32186,7 @@ const onDisconnect = async ({anyProcess, channel, isSubprocess, ipcEmitter, boun
 
 const INCOMING_MESSAGES = new WeakMap();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/forward.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/forward.js
 
 
 
@@ -32234,7 +32246,7 @@ const isConnected = anyProcess => {
 		: ipcEmitter.connected;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/strict.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/strict.js
 
 
 
@@ -32365,7 +32377,7 @@ const isStrictRequest = wrappedMessage => wrappedMessage?.type === REQUEST_TYPE
 	&& Number.isInteger(wrappedMessage.id)
 	&& typeof wrappedMessage.hasListeners === 'boolean';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/outgoing.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/outgoing.js
 
 
 
@@ -32420,7 +32432,7 @@ const getMinListenerCount = anyProcess => getOptions(anyProcess) !== undefined
 
 const getOptions = anyProcess => IPC_SUBPROCESS_OPTIONS.get(anyProcess);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/send.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/send.js
 
 
 
@@ -32513,7 +32525,7 @@ const getSendMethod = anyProcess => {
 
 const PROCESS_SEND_METHODS = new WeakMap();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/graceful.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/graceful.js
 
 
 
@@ -32589,7 +32601,7 @@ const abortOnDisconnect = () => {
 
 const cancelController = new AbortController();
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/graceful.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/graceful.js
 
 
 
@@ -32664,7 +32676,7 @@ const getReason = ({reason}) => {
 	return error;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/node.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/node.js
 
 
 
@@ -32759,7 +32771,7 @@ const handleNodeOption = (file, commandArguments, {
 
 ;// CONCATENATED MODULE: external "node:v8"
 const external_node_v8_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:v8");
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/ipc-input.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/ipc-input.js
 
 
 
@@ -32816,7 +32828,7 @@ const sendIpcInput = async (subprocess, ipcInput, ipc) => {
 	}, ipcInput);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/encoding-option.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/encoding-option.js
 // Validate `encoding` option
 const validateEncoding = ({encoding}) => {
 	if (ENCODINGS.has(encoding)) {
@@ -32883,7 +32895,7 @@ const serializeEncoding = encoding => typeof encoding === 'string' ? `"${encodin
 var external_node_buffer_ = __nccwpck_require__(4573);
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __nccwpck_require__(51455);
-;// CONCATENATED MODULE: ./node_modules/which-command/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/which-command/index.js
 
 
 
@@ -33055,7 +33067,7 @@ function whichCommandAllSync(command, options = {}) {
 	return [...new Set(found)];
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/command-file.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/command-file.js
 
 
 
@@ -33290,7 +33302,7 @@ const shouldQuoteArgument = argument => argument === ''
 	|| argument.endsWith('\\')
 	|| quotedCharacterRegExp.test(argument);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/cwd.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/cwd.js
 
 
 
@@ -33335,7 +33347,7 @@ const fixCwdError = (originalMessage, cwd) => {
 	return cwdStat.isDirectory() ? originalMessage : `The "cwd" option is not a directory: ${cwd}.\n${originalMessage}`;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/options.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/options.js
 
 
 
@@ -33481,7 +33493,7 @@ const computeEnv = ({env: envOption, extendEnv, preferLocal, node, localDirector
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/shell.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/shell.js
 // When the `shell` option is set, any command argument is concatenated as a single string by Node.js:
 // https://github.com/nodejs/node/blob/e38ce27f3ca0a65f68a31cedd984cddb927d4002/lib/child_process.js#L614-L624
 // However, since Node 24, it also prints a deprecation warning.
@@ -33494,7 +33506,7 @@ const concatenateShell = (file, commandArguments, options) => options.shell && c
 	? [[file, ...commandArguments].join(' '), [], options]
 	: [file, commandArguments, options];
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/split.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/split.js
 
 
 // Split chunks line-wise for generators passed to the `std*` options
@@ -33622,7 +33634,7 @@ const LINES_BYTES_INFO = {
 	},
 };
 
-;// CONCATENATED MODULE: ./node_modules/strip-final-newline/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/strip-final-newline/index.js
 function strip_final_newline_stripFinalNewline(input) {
 	if (typeof input === 'string') {
 		return stripFinalNewlineString(input);
@@ -33650,7 +33662,7 @@ const LF_BINARY = LF.codePointAt(0);
 const CR = '\r';
 const CR_BINARY = CR.codePointAt(0);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/strip-newline.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/strip-newline.js
 
 
 // Apply `stripFinalNewline` option, which applies to `result.stdout|stderr|all|stdio[*]`.
@@ -33665,7 +33677,7 @@ const getStripFinalNewline = (stripFinalNewline, fdNumber, allFds) => fdNumber =
 	? allFds.some(allFd => stripFinalNewline[allFd])
 	: stripFinalNewline[fdNumber];
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/all-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/all-sync.js
 
 
 
@@ -33723,7 +33735,7 @@ const splitAllLines = (value, allFds, options) => value === undefined || Array.i
 	? value
 	: splitLinesSync(value, !getStripFinalNewline(options.stripFinalNewline, 'all', allFds), false);
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/node_modules/is-stream/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/node_modules/is-stream/index.js
 function isStream(stream, {checkOpen = true} = {}) {
 	return stream !== null
 		&& typeof stream === 'object'
@@ -33762,7 +33774,7 @@ function isTransformStream(stream, options) {
 		&& typeof stream._transform === 'function';
 }
 
-;// CONCATENATED MODULE: ./node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
+;// CONCATENATED MODULE: ../../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/asyncIterator.js
 const a = Object.getPrototypeOf(
   Object.getPrototypeOf(
     /* istanbul ignore next */
@@ -33851,12 +33863,12 @@ function h({ preventCancel: r = !1 } = {}) {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@sec-ant/readable-stream/dist/ponyfill/index.js
 
 
 
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/stream.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/stream.js
 
 
 
@@ -33923,7 +33935,7 @@ const handleStreamEnd = async (stream, controller, state) => {
 // This prevents using dynamic imports.
 const nodeImports = {};
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/contents.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/contents.js
 
 
 const getStreamContents = async (stream, {init, convertChunk, getSize, truncateChunk, addChunk, getFinalChunk, finalize}, {maxBuffer = Number.POSITIVE_INFINITY} = {}) => {
@@ -34046,7 +34058,7 @@ class MaxBufferError extends Error {
 	}
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/max-buffer.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/max-buffer.js
 
 
 
@@ -34151,7 +34163,7 @@ const truncateMaxBufferSync = (result, fdNumber, {maxBuffer, buffer}) => {
 	return buffer[fdNumber] && result.length > maxBufferValue ? result.slice(0, maxBufferValue) : result;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/message.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/message.js
 
 
 
@@ -34309,7 +34321,7 @@ const serializeMessageItem = messageItem => {
 	return isUint8Array(messageItem) ? uint8ArrayToString(messageItem) : '';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/result.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/result.js
 
 
 
@@ -34521,7 +34533,7 @@ const normalizeExitPayload = (rawExitCode, rawSignal) => {
 	return {exitCode, signal, signalDescription};
 };
 
-;// CONCATENATED MODULE: ./node_modules/parse-ms/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/parse-ms/index.js
 const toZeroIfInfinity = value => Number.isFinite(value) ? value : 0;
 
 function parseNumber(milliseconds) {
@@ -34568,7 +34580,7 @@ function parseMilliseconds(milliseconds) {
 	throw new TypeError('Expected a finite number or bigint');
 }
 
-;// CONCATENATED MODULE: ./node_modules/pretty-ms/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/pretty-ms/index.js
 
 
 const isZero = value => value === 0 || value === 0n;
@@ -34720,7 +34732,7 @@ function prettyMilliseconds(milliseconds, options) {
 	return sign + result.join(separator);
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/error.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/error.js
 
 
 // When `verbose` is `short|full|custom`, print each command's error when it fails
@@ -34735,7 +34747,7 @@ const logError = (result, verboseInfo) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/complete.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/complete.js
 
 
 
@@ -34761,7 +34773,7 @@ const logDuration = (result, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/reject.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/reject.js
 
 
 // Applies the `reject` option.
@@ -34776,7 +34788,7 @@ const handleResult = (result, verboseInfo, {reject}) => {
 	return result;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/node_modules/is-stream/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/node_modules/is-stream/index.js
 function is_stream_isStream(stream, {checkOpen = true} = {}) {
 	return stream !== null
 		&& typeof stream === 'object'
@@ -34815,7 +34827,7 @@ function is_stream_isTransformStream(stream, options) {
 		&& typeof stream._transform === 'function';
 }
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/type.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/type.js
 
 
 
@@ -34985,7 +34997,7 @@ const TYPE_TO_MESSAGE = {
 	uint8Array: 'a Uint8Array',
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/object-mode.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/object-mode.js
 
 
 /*
@@ -35028,7 +35040,7 @@ const getFdObjectMode = (stdioItems, direction) => {
 		: lastTransform.value.readableObjectMode;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/normalize.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/normalize.js
 
 
 
@@ -35136,7 +35148,7 @@ const normalizeGenerator = ({stdioItem, stdioItem: {value}, index, newTransforms
 
 const sortTransforms = (newTransforms, direction) => direction === 'input' ? newTransforms.reverse() : newTransforms;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/direction.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/direction.js
 
 
 
@@ -35254,13 +35266,13 @@ const getStandardStreamDirection = value => {
 // When the ambiguity remains, we default to `output` since it is the most common use case for additional file descriptors.
 const DEFAULT_DIRECTION = 'output';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/array.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/array.js
 // The `ipc` option adds an `ipc` item to the `stdio` option
 const normalizeIpcStdioArray = (stdioArray, ipc) => ipc
 	? [...stdioArray, 'ipc']
 	: stdioArray;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/stdio-option.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/stdio-option.js
 
 
 
@@ -35353,7 +35365,7 @@ const isFixedOutputPipe = (fdNumber, input) => input === true && isStandardOutpu
 
 const isStandardOutputFd = fdNumber => fdNumber === 1 || fdNumber === 2;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/arguments/fd-options.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/arguments/fd-options.js
 
 
 // Retrieve stream targeted by the `to` option
@@ -35460,7 +35472,7 @@ const serializeOptionValue = value => {
 	return typeof value === 'number' ? `${value}` : 'Stream';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/native.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/native.js
 
 
 
@@ -35565,7 +35577,7 @@ const getStandardStream = (fdNumber, value, optionName) => {
 	return standardStream;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/input-option.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/input-option.js
 
 
 
@@ -35621,7 +35633,7 @@ const getInputFileType = inputFile => {
 	throw new Error('The `inputFile` option must be a file path string or a file URL.');
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/duplicate.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/duplicate.js
 
 
 
@@ -35747,7 +35759,7 @@ const throwOnDuplicateStream = (stdioItem, optionName, type) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/handle.js
 
 
 
@@ -36041,7 +36053,7 @@ const forwardStdio = stdioItems => {
 	return type === 'native' ? value : 'pipe';
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/handle-sync.js
 
 
 
@@ -36123,7 +36135,7 @@ const addPropertiesSync = {
 
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(57075);
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/validate.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/validate.js
 
 
 
@@ -36168,7 +36180,7 @@ Instead, \`yield\` should either be called with a value, or not be called at all
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/encoding-transform.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/encoding-transform.js
 
 
 
@@ -36236,7 +36248,7 @@ const stringToBytesGenerator = function * (stringEncoding, chunk) {
 	yield typeof chunk === 'string' ? bufferToUint8Array(external_node_buffer_.Buffer.from(chunk, stringEncoding)) : chunk;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/run-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/run-async.js
 
 
 // Applies a series of generator functions asynchronously
@@ -36298,7 +36310,7 @@ const identityGenerator = function * (chunk) {
 	yield chunk;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/run-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/run-sync.js
 // Duplicate the code from `run-async.js` but as synchronous functions
 const pushChunksSync = (getChunksSync, getChunksArguments, transformStream, done) => {
 	try {
@@ -36362,7 +36374,7 @@ const run_sync_identityGenerator = function * (chunk) {
 	yield chunk;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/transform/generator.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/transform/generator.js
 
 
 
@@ -36479,7 +36491,7 @@ const addInternalGenerators = (
 	].filter(Boolean);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/input-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/input-sync.js
 
 
 
@@ -36540,7 +36552,7 @@ const throwOnSerializableInput = (optionName, invalidItem) => {
 	throw new TypeError(`The \`${optionName}\` option is invalid: when passing objects as input, a transform must be used to serialize them to strings or Uint8Arrays: ${invalidItem}.`);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/output.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/output.js
 
 
 
@@ -36604,7 +36616,7 @@ const logLine = (line, fdNumber, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/output-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/output-sync.js
 
 
 
@@ -36767,7 +36779,7 @@ const writeToFiles = (chunks, stdioItems, outputFiles) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/exit-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/exit-async.js
 
 
 
@@ -36823,7 +36835,7 @@ const isSubprocessErrorExit = (exitCode, signal) => exitCode === undefined && si
 // When the subprocess fails due to a non-0 exit code or to a signal termination
 const isFailedExit = (exitCode, signal) => exitCode !== 0 || signal !== null;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/exit-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/exit-sync.js
 
 
 
@@ -36858,7 +36870,7 @@ const getResultError = (error, exitCode, signal) => {
 	return isFailedExit(exitCode, signal) ? new DiscardedError() : undefined;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/main-sync.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/main-sync.js
 
 
 
@@ -37030,7 +37042,7 @@ const getSyncResult = ({error, exitCode, signal, timedOut, isMaxBuffer, stdio, a
 		isSync: true,
 	});
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/get-one.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/get-one.js
 
 
 
@@ -37125,7 +37137,7 @@ const throwOnStrictError = async (ipcEmitter, isSubprocess, {signal}) => {
 	throw getStrictResponseError(error, isSubprocess);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/get-each.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/get-each.js
 
 
 
@@ -37244,7 +37256,7 @@ const throwIfStrictError = ({error}) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/methods.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/methods.js
 
 
 
@@ -37296,7 +37308,7 @@ const getIpcMethods = (anyProcess, isSubprocess, ipc, waitProcess = anyProcess) 
 	}),
 });
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/return/early-error.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/return/early-error.js
 
 
 
@@ -37411,7 +37423,7 @@ const handleDummyPromise = async ({error, command, escapedCommand, fileDescripto
 	return handleResult(earlyError, verboseInfo, options);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/stdio/handle-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/stdio/handle-async.js
 
 
 
@@ -37503,7 +37515,7 @@ const addPropertiesAsync = {
 
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const external_node_stream_promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-;// CONCATENATED MODULE: ./node_modules/@sindresorhus/merge-streams/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@sindresorhus/merge-streams/index.js
 
 
 
@@ -37770,7 +37782,7 @@ const PASSTHROUGH_LISTENERS_COUNT = 2;
 //  - once due to `stream.pipe(passThroughStream)`
 const PASSTHROUGH_LISTENERS_PER_STREAM = 1;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/pipeline.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/pipeline.js
 
 
 
@@ -37825,7 +37837,7 @@ const abortSourceStream = source => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/output-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/output-async.js
 
 
 
@@ -37911,7 +37923,7 @@ const MAX_LISTENERS_INCREMENT = 2;
 
 ;// CONCATENATED MODULE: external "node:path/win32"
 const win32_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path/win32");
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/kill-descendants.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/kill-descendants.js
 
 
 
@@ -38008,7 +38020,7 @@ const isWindowsDriveAbsolutePath = directory => {
 	return /^[a-z]:[/\\]/i.test(root);
 };
 
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/signals.js
+;// CONCATENATED MODULE: ../../main/node_modules/signal-exit/dist/mjs/signals.js
 /**
  * This is not the set of all possible signals.
  *
@@ -38048,7 +38060,7 @@ if (process.platform === 'linux') {
     signals.push('SIGIO', 'SIGPOLL', 'SIGPWR', 'SIGSTKFLT');
 }
 //# sourceMappingURL=signals.js.map
-;// CONCATENATED MODULE: ./node_modules/signal-exit/dist/mjs/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/signal-exit/dist/mjs/index.js
 // Note: since nyc uses this module to output coverage, any lines
 // that are in the direct sync flow of nyc's outputCoverage are
 // ignored, since we can never get coverage for them.
@@ -38324,7 +38336,7 @@ load,
  */
 unload, } = signalExitWrap(processOk(mjs_process) ? new SignalExit(mjs_process) : new SignalExitFallback());
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/execa/lib/terminate/cleanup.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/terminate/cleanup.js
 
 
 
@@ -38342,7 +38354,7 @@ const cleanupOnExit = (kill, {cleanup, detached}, {signal}) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/concurrent.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/concurrent.js
 
 
 // When using multiple `.readable()`/`.writable()`/`.duplex()`, `final` and `destroy` should wait for other streams
@@ -38377,7 +38389,7 @@ const waitForConcurrentStreams = async ({resolve, promises}, subprocess) => {
 	return !isSubprocessExit;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/iterate.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/iterate.js
 
 
 
@@ -38489,7 +38501,7 @@ const getGenerators = ({binary, shouldEncode, encoding, shouldSplit, preserveNew
 	getSplitLinesGenerator(binary, preserveNewlines, !shouldSplit, {}),
 ].filter(Boolean);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/iterable.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/iterable.js
 
 
 
@@ -38525,7 +38537,7 @@ const iterateOnStdoutData = async function * (onStdoutData, subprocessStdout, su
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/wait-stream.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/wait-stream.js
 
 
 // Wraps `finished(stream)` to handle the following case:
@@ -38648,7 +38660,7 @@ const isStreamAbort = error => error?.code === 'ERR_STREAM_PREMATURE_CLOSE';
 // Therefore, we ignore this error on writable streams.
 const isStreamEpipe = error => error?.code === 'EPIPE';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/shared.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/shared.js
 
 
 
@@ -38696,7 +38708,7 @@ const destroyOtherStream = (stream, isOpen, error) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/readable.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/readable.js
 
 
 
@@ -38822,7 +38834,7 @@ const destroyOtherReadable = (stream, error) => {
 	destroyOtherStream(stream, stream.readable, error);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/web.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/web.js
 
 
 // Web stream versions of `subprocess.readable()`, `subprocess.writable()` and `subprocess.duplex()`.
@@ -38831,7 +38843,7 @@ const createReadableStream = (subprocess, readableOptions) => external_node_stre
 const createWritableStream = (subprocess, writableOptions) => external_node_stream_.Writable.toWeb(subprocess.writable(writableOptions));
 const createTransformStream = (subprocess, duplexOptions) => external_node_stream_.Duplex.toWeb(subprocess.duplex(duplexOptions));
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/pipe-arguments.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/pipe-arguments.js
 
 
 
@@ -38958,7 +38970,7 @@ const getSourceStream = (source, from) => {
 	}
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/throw.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/throw.js
 
 
 
@@ -39020,7 +39032,7 @@ const createNonCommandError = ({error, fileDescriptors, sourceOptions, startTime
 
 const PIPE_COMMAND_MESSAGE = 'source.pipe(destination)';
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/sequence.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/sequence.js
 // Like Bash, we await both subprocesses. This is unlike some other shells which only await the destination subprocess.
 // Like Bash with the `pipefail` option, if either subprocess fails, the whole pipe fails.
 // Like Bash, if both subprocesses fail, we return the failure of the destination.
@@ -39047,7 +39059,7 @@ const waitForBothSubprocesses = async subprocessPromises => {
 	return destinationResult;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/streaming.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/streaming.js
 
 
 
@@ -39143,7 +39155,7 @@ const SOURCE_LISTENERS_PER_PIPE = 2;
 // Those are added by `finished()` in `cleanupMergedStreamsMap()`
 const DESTINATION_LISTENERS_PER_PIPE = 1;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/abort.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/abort.js
 
 
 
@@ -39166,7 +39178,7 @@ const unpipeOnSignalAbort = async (unpipeSignal, {sourceStream, mergedStream, fi
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/pipe/setup.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/pipe/setup.js
 
 
 
@@ -39408,7 +39420,7 @@ const handlePipePromise = async ({
 // With `source.pipe(destination).pipe(secondDestination)`, the second `sourcePromise` is the first `.pipe()`, which rejects with the error of either subprocess. However, `secondDestination` is only piped from `destination`.
 const getSubprocessPromises = (sourcePromise, destination, source) => Promise.allSettled([sourcePromise, destination, source]);
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/utils.js
 const utils_identity = value => value;
 
 const utils_noop = () => undefined;
@@ -39421,7 +39433,7 @@ const throwObjectStream = chunk => {
 
 const getLengthProperty = convertedChunk => convertedChunk.length;
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/array.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/array.js
 
 
 
@@ -39455,7 +39467,7 @@ const arrayMethods = {
 	finalize: getContentsProperty,
 };
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/array-buffer.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/array-buffer.js
 
 
 
@@ -39541,7 +39553,7 @@ const arrayBufferMethods = {
 	finalize: finalizeArrayBuffer,
 };
 
-;// CONCATENATED MODULE: ./node_modules/get-stream/source/string.js
+;// CONCATENATED MODULE: ../../main/node_modules/get-stream/source/string.js
 
 
 
@@ -39579,7 +39591,7 @@ const stringMethods = {
 	finalize: getContentsProperty,
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/io/contents.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/io/contents.js
 
 
 
@@ -39694,7 +39706,7 @@ const handleBufferedData = error => isArrayBuffer(error?.bufferedData)
 	? new Uint8Array(error.bufferedData)
 	: error?.bufferedData;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/stdio.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/stdio.js
 
 
 
@@ -39744,7 +39756,7 @@ const waitForSubprocessStream = async ({stream, fdNumber, encoding, buffer, maxB
 	return output;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/all-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/all-async.js
 
 
 
@@ -39817,7 +39829,7 @@ const getAllMixed = ({stdout, stderr}, all) => all
 	&& stderr
 	&& stdout.readableObjectMode !== stderr.readableObjectMode;
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/verbose/ipc.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/verbose/ipc.js
 
 
 
@@ -39834,7 +39846,7 @@ const logIpcOutput = (message, verboseInfo) => {
 	});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/ipc/buffer-messages.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/ipc/buffer-messages.js
 
 
 
@@ -39893,7 +39905,7 @@ const getBufferedIpcOutput = async (ipcOutputPromise, ipcOutput) => {
 	return ipcOutput;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/resolve/wait-subprocess.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/resolve/wait-subprocess.js
 
 
 
@@ -40053,7 +40065,7 @@ const throwOnSubprocessError = async (subprocess, {signal}) => {
 	throw error;
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/writable.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/writable.js
 
 
 
@@ -40169,7 +40181,7 @@ const destroyOtherWritable = (stream, error) => {
 	destroyOtherStream(stream, stream.writable, error);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/duplex.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/duplex.js
 
 
 
@@ -40238,7 +40250,7 @@ const onDuplexDestroy = async ({subprocessStdout, subprocessStdin, subprocess, w
 	]);
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/convert/add.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/convert/add.js
 
 
 
@@ -40259,11 +40271,11 @@ const addConvertedStreams = (subprocess, {encoding}) => {
 	subprocess[Symbol.asyncIterator] = createIterable.bind(undefined, subprocess, encoding, {});
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/promise.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/promise.js
 // The return value is a native Promise with Execa-specific properties.
 const mergePromise = (promise, properties) => Object.assign(promise, properties);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/main-async.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/main-async.js
 
 
 
@@ -40510,7 +40522,7 @@ const getAsyncResult = ({errorInfo, exitCode, signal, stdio, all, ipcOutput, con
 		startTime,
 	});
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/bind.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/bind.js
 
 
 
@@ -40529,7 +40541,7 @@ const mergeOption = (optionName, boundOptionValue, optionValue) => DEEP_OPTIONS.
 
 const DEEP_OPTIONS = new Set(['env', ...FD_SPECIFIC_OPTIONS]);
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/create.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/create.js
 
 
 
@@ -40603,7 +40615,7 @@ const parseArguments = ({mapArguments, firstArgument, nextArguments, deepOptions
 	};
 };
 
-;// CONCATENATED MODULE: ./node_modules/execa/lib/methods/script.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/lib/methods/script.js
 // Sets `$.sync` and `$.s`
 const setScriptSync = (boundExeca, createNested, boundOptions) => {
 	boundExeca.sync = createNested(mapScriptSync, boundOptions);
@@ -40627,7 +40639,7 @@ const getScriptStdinOption = ({stdin = 'inherit', input, inputFile, stdio}) => i
 // However, some options (like `stdin: 'inherit'`) would create issues with piping, i.e. cannot be deep.
 const deepScriptOptions = {preferLocal: true};
 
-;// CONCATENATED MODULE: ./node_modules/execa/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/execa/index.js
 
 
 
@@ -41221,26 +41233,122 @@ function chunkArgv(a) {
         out.push('--exclude', ...a.exclude);
     return out;
 }
-/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
-function selectionStateFile(uids, dbtVersion) {
-    return JSON.stringify({
-        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
-        results: uids.map((unique_id) => ({
-            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
-        })),
-        elapsed_time: 0,
-        args: {},
-    });
-}
 /** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
 function argvBytes(argv) {
     return argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0);
 }
 
+;// CONCATENATED MODULE: ./src/dbt/json.ts
+// What the readers of dbt's JSON files (run-results.ts, manifest.ts) share: reading the text, parsing it, and the
+// checks of a parsed value. Every problem is one DbtArtifactError line naming the file.
+
+
+/** The parsed JSON of a file; one line naming it when it cannot be read or is not JSON. */
+function readJson(path) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (e) {
+        throw new DbtArtifactError(`cannot read ${path} (${json_firstLine(e)})`);
+    }
+    return json_parseJson(text, path);
+}
+/** Parsed JSON; `source` names the text in the error. */
+function json_parseJson(text, source) {
+    try {
+        return JSON.parse(text);
+    }
+    catch (e) {
+        throw new DbtArtifactError(`${source} is not JSON (${json_firstLine(e)})`);
+    }
+}
+function json_isObject(x) {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function isStrings(x) {
+    return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+function isNumber(x) {
+    return typeof x === 'number' && Number.isFinite(x);
+}
+function isNullOr(x, type) {
+    return x === null || typeof x === type;
+}
+/** An error's first line (fs errors may come from another realm: not `instanceof Error`, still with a message). */
+function json_firstLine(e) {
+    const m = typeof e === 'object' && e !== null && 'message' in e ? e.message : e;
+    return String(m).split('\n')[0];
+}
+
+;// CONCATENATED MODULE: ./src/dbt/manifest.ts
+// manifest.json, the one owner of the format: the parts of it this action reads (dbt-core 1.8+, schema v12), and
+// reading it with a check that gives one line naming the file and what is wrong. The check covers what the action
+// reads of every node (a manifest dbt wrote always passes it); everything else in the file is kept as read.
+
+
+/** The groups of the manifest that hold nodes (what can depend on or be depended on). */
+const NODE_GROUPS = ['nodes', 'sources', 'unit_tests', 'functions'];
+/** All nodes of the manifest that can depend on or be depended on. */
+function manifestNodes(m) {
+    const all = new Map();
+    for (const group of [m.nodes, m.sources ?? {}, m.unit_tests ?? {}, m.functions ?? {}]) {
+        for (const [uid, n] of Object.entries(group))
+            all.set(uid, n);
+    }
+    return all;
+}
+/** Reads and checks a manifest.json; a file that cannot be read or is not one throws one line naming it. */
+function readManifest(path) {
+    return checkManifest(readJson(path), path);
+}
+/** A manifest.json's text, checked; `source` names it in the error. */
+function parseManifest(text, source) {
+    return checkManifest(parseJson(text, source), source);
+}
+/** Parsed JSON checked as a manifest.json; `source` names it in the error. */
+function checkManifest(doc, source) {
+    const bad = (why) => new DbtArtifactError(`${source} is not a dbt manifest.json (${why})`);
+    if (!json_isObject(doc) || !json_isObject(doc.metadata) || typeof doc.metadata.dbt_version !== 'string')
+        throw bad('no "metadata.dbt_version"');
+    if (!json_isObject(doc.nodes))
+        throw bad('no "nodes" object');
+    for (const group of NODE_GROUPS) {
+        const nodes = doc[group];
+        if (nodes === undefined && group !== 'nodes')
+            continue;
+        if (!json_isObject(nodes))
+            throw bad(`"${group}" is not an object`);
+        for (const [uid, n] of Object.entries(nodes)) {
+            const why = nodeProblem(uid, n);
+            if (why !== undefined)
+                throw bad(`${group}["${uid}"]: ${why}`);
+        }
+    }
+    return doc;
+}
+/** What is wrong with one node, if anything (what the action reads of it, with the types dbt writes). */
+function nodeProblem(uid, n) {
+    if (!json_isObject(n))
+        return 'not an object';
+    if (n.unique_id !== uid)
+        return '"unique_id" is not its key';
+    for (const k of ['name', 'resource_type', 'package_name', 'original_file_path'])
+        if (typeof n[k] !== 'string')
+            return `"${k}" is not a string`;
+    if (!isStrings(n.fqn))
+        return '"fqn" is not a list of strings';
+    if (n.config !== undefined && !json_isObject(n.config))
+        return '"config" is not an object';
+    if (n.depends_on !== undefined && !(json_isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes))))
+        return '"depends_on.nodes" is not a list of strings';
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/dbt/prepare.ts
 // The steps before the fan-out: deps, the parse, the list that resolves the selection. Each is one dbt invocation,
 // run by `launch` (a `dbt` process) or, on the worker host, inside the host (`parse` keeps the manifest in memory).
+
 
 
 
@@ -41294,11 +41402,12 @@ async function parseProject(call, a) {
     if (o.exitCode !== 0)
         throw failure('parse', o);
 }
-function readManifest(targetPath) {
+/** The manifest.json dbt parse or ls wrote into targetPath. */
+function manifestOf(targetPath) {
     const path = (0,external_node_path_.join)(targetPath, 'manifest.json');
     if (!(0,external_node_fs_.existsSync)(path))
         throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
-    return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    return readManifest(path);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/nodes.ts
@@ -41369,17 +41478,183 @@ function schemasOf(m, ids) {
     return [...seen.values()];
 }
 
-;// CONCATENATED MODULE: ./src/plan/graph.ts
-const TEST_TYPES = new Set(['test', 'unit_test']);
-/** All nodes of the manifest that can depend on or be depended on. */
-function manifestNodes(m) {
-    const all = new Map();
-    for (const group of [m.nodes, m.sources ?? {}, m.unit_tests ?? {}, m.functions ?? {}]) {
-        for (const [uid, n] of Object.entries(group))
-            all.set(uid, n);
+;// CONCATENATED MODULE: ./src/flow/prepare.ts
+// Before any planning: the dbt executable, the run path (the worker host, or one dbt process per invocation), deps
+// once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
+// parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
+// reuses its partial parse.
+
+
+
+
+
+
+
+
+
+
+
+async function prepare(s, env, cwd, signal) {
+    const exe = dbtExecutable(s, env, cwd);
+    if (exe.engine === 'fusion') {
+        throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
     }
-    return all;
+    const started = Date.now();
+    (0,external_node_fs_.rmSync)(s.workDir, { recursive: true, force: true });
+    const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
+    (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
+    const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
+    const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
+    const subprocess = subprocessLauncher(exe.path);
+    const call = host
+        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core/* info */.pq(l) }
+        : { launch: subprocess, cwd, env, signal, log: (l) => core/* info */.pq(l) };
+    const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
+    try {
+        return await resolveSelection();
+    }
+    catch (e) {
+        await host?.close();
+        throw e;
+    }
+    async function resolveSelection() {
+        if (hasPackages(s.projectDir)) {
+            core/* info */.pq('dbt deps: installing packages once for every chunk');
+            await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
+        }
+        const t0 = Date.now();
+        const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+        const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
+        const lists = [
+            ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
+            ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
+        ];
+        // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
+        const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
+        let allIds;
+        let partialParseFile;
+        let manifest;
+        const parseArgs = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') };
+        const listTarget = (i) => ({ targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`) });
+        if (wholeProject) {
+            await parseProject(call, parseArgs);
+            partialParseFile = partialParseOf(parseTarget);
+            manifest = manifestOf(parseTarget);
+            allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
+        }
+        else if (host) {
+            // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
+            await parseProject(call, parseArgs);
+            partialParseFile = partialParseOf(parseTarget);
+            allIds = [];
+            for (const [i, l] of lists.entries())
+                allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+        }
+        else {
+            const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
+            partialParseFile = partialParseOf(parseTarget);
+            // The group lists reuse the first one's parse, side by side (ls is read-only).
+            const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
+            allIds = [firstIds, ...restIds];
+        }
+        const parseSeconds = (Date.now() - t0) / 1000;
+        const userIds = needsUserList ? allIds[0] : undefined;
+        const groupIds = needsUserList ? allIds.slice(1) : allIds;
+        manifest ??= manifestOf(parseTarget);
+        checkVersion(manifest);
+        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
+        const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
+        const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+        const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
+        const runPath = await choosePath(host, noHost, subprocess, manifest);
+        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
+    }
 }
+/** The dbt input resolved to an executable; a bad one names the input. */
+function dbtExecutable(s, env, cwd) {
+    try {
+        return resolveDbt(s.dbt, env, cwd);
+    }
+    catch (e) {
+        throw e instanceof DbtExecutableError ? new InputError('dbt', e.message) : e;
+    }
+}
+function checkVersion(m) {
+    const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
+    if (!v)
+        return;
+    const [major, minor] = [Number(v[1]), Number(v[2])];
+    if (major >= 2)
+        throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
+    if (major === 1 && minor < 8)
+        throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
+}
+/** What the merged run_results.json records as the selection. */
+function selectionArgs(s) {
+    const out = {};
+    out.select = s.groups.length > 0 ? s.groups.map((g) => `${g.name}: ${g.select.join(' ')}`) : s.select;
+    out.exclude = s.exclude;
+    if (s.selector)
+        out.selector = s.selector;
+    return out;
+}
+function partialParseOf(target) {
+    const path = (0,external_node_path_.join)(target, 'partial_parse.msgpack');
+    return (0,external_node_fs_.existsSync)(path) ? path : undefined;
+}
+/** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
+async function startHost(s, dbtPath, env, cwd) {
+    if (s.workerHost === 'off')
+        return { why: 'worker-host: off' };
+    if (process.platform !== 'linux')
+        return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
+    const python = pythonOf(dbtPath, env);
+    if (python === undefined)
+        return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
+    try {
+        const host = await DbtHost.start({ python, cwd, env, log: (l) => core/* debug */.Yz(l) });
+        return { host, why: '' };
+    }
+    catch (e) {
+        return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };
+    }
+}
+/** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
+async function choosePath(host, noHost, subprocess, m) {
+    const adapter = adapterOf(host?.profile, m);
+    if (host === undefined)
+        return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
+    const check = await host.forkCheck();
+    if (!check.ok) {
+        await host.close();
+        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
+    }
+    const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
+    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
+}
+/** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
+function adapterOf(profile, m) {
+    return profile?.adapter_type ?? m.metadata.adapter_type;
+}
+/** Ends what prepare started (the worker host). */
+async function closePrepared(p) {
+    await p?.runPath.host?.close();
+}
+/** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
+function allOfTypes(m, types) {
+    return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
+}
+
+;// CONCATENATED MODULE: ./src/plan/graph.ts
+// Turns the manifest and dbt's selection into the dependency graph between selected nodes, as dbt orders them
+// inside one invocation:
+//  - edges through unselected nodes are kept (dbt's Graph.get_subset_graph keeps transitive ancestry);
+//  - for `build`, a test gates the executable nodes downstream of what it tests (dbt-core Linker.add_test_edges:
+//    a test depending only on P gates P's executable children; a test on several nodes gates each executable node
+//    that has all of them upstream);
+//  - a unit test runs with its model: it is attached to the model's chunk and inherits the model's parents.
+
+const TEST_TYPES = new Set(['test', 'unit_test']);
 function depsOf(n) {
     return n?.depends_on?.nodes ?? [];
 }
@@ -41497,173 +41772,6 @@ function addBuildTestEdges(m, parents) {
             }
         }
     }
-}
-
-;// CONCATENATED MODULE: ./src/flow/prepare.ts
-// Before any planning: the dbt executable, the run path (the worker host, or one dbt process per invocation), deps
-// once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
-// parse stays in memory and `ls` reuses it; on the subprocess path one `dbt ls` parses and lists, and every chunk
-// reuses its partial parse.
-
-
-
-
-
-
-
-
-
-
-
-async function prepare(s, env, cwd, signal) {
-    const exe = dbtExecutable(s, env, cwd);
-    if (exe.engine === 'fusion') {
-        throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
-    }
-    const started = Date.now();
-    (0,external_node_fs_.rmSync)(s.workDir, { recursive: true, force: true });
-    const parseDir = (0,external_node_path_.join)(s.workDir, 'parse');
-    (0,external_node_fs_.mkdirSync)(parseDir, { recursive: true });
-    const project = { projectDir: s.projectDir, profilesDir: s.profilesDir, target: s.target, vars: s.vars };
-    const { host, why: noHost } = await startHost(s, exe.path, env, cwd);
-    const subprocess = subprocessLauncher(exe.path);
-    const call = host
-        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => core/* info */.pq(l) }
-        : { launch: subprocess, cwd, env, signal, log: (l) => core/* info */.pq(l) };
-    const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
-    try {
-        return await resolveSelection();
-    }
-    catch (e) {
-        await host?.close();
-        throw e;
-    }
-    async function resolveSelection() {
-        if (hasPackages(s.projectDir)) {
-            core/* info */.pq('dbt deps: installing packages once for every chunk');
-            await runDeps(call, project, (0,external_node_path_.join)(parseDir, 'logs'));
-        }
-        const t0 = Date.now();
-        const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
-        const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
-        const lists = [
-            ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
-            ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
-        ];
-        // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
-        const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
-        let allIds;
-        let partialParseFile;
-        let manifest;
-        const parseArgs = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') };
-        const listTarget = (i) => ({ targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`) });
-        if (wholeProject) {
-            await parseProject(call, parseArgs);
-            partialParseFile = partialParseOf(parseTarget);
-            manifest = readManifest(parseTarget);
-            allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
-        }
-        else if (host) {
-            // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
-            await parseProject(call, parseArgs);
-            partialParseFile = partialParseOf(parseTarget);
-            allIds = [];
-            for (const [i, l] of lists.entries())
-                allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
-        }
-        else {
-            const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
-            partialParseFile = partialParseOf(parseTarget);
-            // The group lists reuse the first one's parse, side by side (ls is read-only).
-            const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
-            allIds = [firstIds, ...restIds];
-        }
-        const parseSeconds = (Date.now() - t0) / 1000;
-        const userIds = needsUserList ? allIds[0] : undefined;
-        const groupIds = needsUserList ? allIds.slice(1) : allIds;
-        manifest ??= readManifest(parseTarget);
-        checkVersion(manifest);
-        core/* info */.pq(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s${partialParseFile ? '' : ' (no partial_parse.msgpack: each chunk parses on its own)'}`);
-        const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
-        const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
-        const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
-        const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, partialParseFile, manifest, selected, groupSets, started };
-    }
-}
-/** The dbt input resolved to an executable; a bad one names the input. */
-function dbtExecutable(s, env, cwd) {
-    try {
-        return resolveDbt(s.dbt, env, cwd);
-    }
-    catch (e) {
-        throw e instanceof DbtExecutableError ? new InputError('dbt', e.message) : e;
-    }
-}
-function checkVersion(m) {
-    const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
-    if (!v)
-        return;
-    const [major, minor] = [Number(v[1]), Number(v[2])];
-    if (major >= 2)
-        throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
-    if (major === 1 && minor < 8)
-        throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
-}
-/** What the merged run_results.json records as the selection. */
-function selectionArgs(s) {
-    const out = {};
-    out.select = s.groups.length > 0 ? s.groups.map((g) => `${g.name}: ${g.select.join(' ')}`) : s.select;
-    out.exclude = s.exclude;
-    if (s.selector)
-        out.selector = s.selector;
-    return out;
-}
-function partialParseOf(target) {
-    const path = (0,external_node_path_.join)(target, 'partial_parse.msgpack');
-    return (0,external_node_fs_.existsSync)(path) ? path : undefined;
-}
-/** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
-async function startHost(s, dbtPath, env, cwd) {
-    if (s.workerHost === 'off')
-        return { why: 'worker-host: off' };
-    if (process.platform !== 'linux')
-        return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
-    const python = pythonOf(dbtPath, env);
-    if (python === undefined)
-        return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
-    try {
-        const host = await DbtHost.start({ python, cwd, env, log: (l) => core/* debug */.Yz(l) });
-        return { host, why: '' };
-    }
-    catch (e) {
-        return { why: `the worker host did not start (${e instanceof HostUnavailable ? e.message : String(e)})` };
-    }
-}
-/** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
-async function choosePath(host, noHost, subprocess, m) {
-    const adapter = adapterOf(host?.profile, m);
-    if (host === undefined)
-        return { kind: 'subprocess', why: noHost, launch: subprocess, gate: false };
-    const check = await host.forkCheck();
-    if (!check.ok) {
-        await host.close();
-        return { kind: 'subprocess', why: check.why, launch: subprocess, gate: false, importSeconds: host.importSeconds };
-    }
-    const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, gate: check.gate };
-}
-/** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
-function adapterOf(profile, m) {
-    return profile?.adapter_type ?? m.metadata.adapter_type;
-}
-/** Ends what prepare started (the worker host). */
-async function closePrepared(p) {
-    await p?.runPath.host?.close();
-}
-/** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
-function allOfTypes(m, types) {
-    return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/topo-sort.ts
@@ -42397,19 +42505,43 @@ function renderPlan(p, processes, threads, machine) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: ./src/dbt/results.ts
-// Reads run_results.json and makes the stand-in results for nodes dbt never reported.
+;// CONCATENATED MODULE: ./src/dbt/events.ts
+// dbt's JSON log events (`--log-format json`): their shape, and the node outcomes they announce (info level;
+// dbt-core events/types.py).
 
-function readRunResults(path) {
-    if (!(0,external_node_fs_.existsSync)(path))
+/** Events that carry a node's final result at info level. */
+const RESULT_EVENTS = new Set([
+    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
+    'LogNodeNoOpResult', 'SkippingDetails',
+]);
+/** The final outcome of one node, if this event announces one. */
+function nodeResultOf(ev) {
+    if (!RESULT_EVENTS.has(ev.info.name))
         return undefined;
-    try {
-        const parsed = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return Array.isArray(parsed?.results) ? parsed : undefined;
-    }
-    catch {
+    const ni = ev.data.node_info;
+    if (!ni?.unique_id)
         return undefined;
-    }
+    const st = ev.info.name === 'SkippingDetails' ? 'skipped' : typeof ni.node_status === 'string' ? knownStatus(ni.node_status) : undefined;
+    if (st === undefined)
+        return undefined;
+    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
+    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+}
+
+;// CONCATENATED MODULE: ./src/dbt/run-results.ts
+// run_results.json, the one owner of the format: its types (dbt-core 1.8+, schema v6), reading it with a check that
+// gives one line naming the file and what is wrong, and every run_results.json the action writes (the merged
+// results, the selection state, stand-in results for nodes dbt never reported). The check covers the fields dbt's
+// schema requires of every result (a file dbt wrote always passes it); other fields are kept as they were read.
+// Of the metadata, which no reader needs, only the types are checked: a file another tool wrote (the benchmark's
+// synthetic timings) may carry less of it.
+
+
+
+const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
+/** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
+function runResultsMetadata(dbtVersion, invocationId) {
+    return { dbt_schema_version: RUN_RESULTS_SCHEMA, dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: invocationId, env: {} };
 }
 /** A result for a node dbt did not run or did not report, in run_results.json's own shape. */
 function syntheticResult(uid, status, message) {
@@ -42424,28 +42556,94 @@ function syntheticResult(uid, status, message) {
         failures: null,
     };
 }
-
-;// CONCATENATED MODULE: ./src/dbt/events.ts
-
-/** Events that carry a node's final result at info level. */
-const RESULT_EVENTS = new Set([
-    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-    'LogNodeNoOpResult', 'SkippingDetails',
-]);
-/** The final outcome of one node, if this event announces one. */
-function nodeResultOf(ev) {
-    if (!RESULT_EVENTS.has(ev.info.name))
+/** The run_results.json that `--select result:success` reads to select exactly `uids` (dbt/argv.ts ChunkArgs.selectionState). */
+function selectionStateFile(uids, dbtVersion) {
+    return JSON.stringify({
+        metadata: runResultsMetadata(dbtVersion, 'parallel-dbt-selection'),
+        results: uids.map((unique_id) => ({
+            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
+            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+        })),
+        elapsed_time: 0,
+        args: {},
+    });
+}
+/** The text of a run_results.json the action writes (the merged results): indented, one trailing newline. */
+function runResultsText(a) {
+    return `${JSON.stringify(a, null, 2)}\n`;
+}
+/** Reads and checks a run_results.json; a file that cannot be read or is not one throws one line naming it. */
+function readRunResults(path) {
+    return checkRunResults(readJson(path), path);
+}
+/**
+ * What a dbt invocation left in its target folder: undefined when it wrote no run_results.json, or one that cannot
+ * be used (dbt killed while writing it); its nodes then count as not reported.
+ */
+function leftRunResults(path) {
+    if (!(0,external_node_fs_.existsSync)(path))
         return undefined;
-    const ni = ev.data.node_info;
-    if (!ni?.unique_id)
-        return undefined;
-    let st = String(ni.node_status ?? '').toLowerCase();
-    if (ev.info.name === 'SkippingDetails')
-        st = 'skipped';
-    if (!isFinalStatus(st))
-        return undefined;
-    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
-    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+    try {
+        return readRunResults(path);
+    }
+    catch (e) {
+        if (e instanceof DbtArtifactError)
+            return undefined;
+        throw e;
+    }
+}
+/** A run_results.json's text, checked; `source` names it in the error. */
+function parseRunResults(text, source) {
+    return checkRunResults(parseJson(text, source), source);
+}
+/** Parsed JSON checked as a run_results.json; `source` names it in the error. */
+function checkRunResults(doc, source) {
+    const bad = (why) => new DbtArtifactError(`${source} is not a dbt run_results.json (${why})`);
+    if (!json_isObject(doc) || !Array.isArray(doc.results))
+        throw bad('no "results" list');
+    const m = doc.metadata;
+    if (!json_isObject(m))
+        throw bad('no "metadata"');
+    for (const k of ['dbt_schema_version', 'dbt_version', 'generated_at'])
+        if (m[k] !== undefined && typeof m[k] !== 'string')
+            throw bad(`"metadata.${k}" is not a string`);
+    if (m.invocation_id !== undefined && !isNullOr(m.invocation_id, 'string'))
+        throw bad('"metadata.invocation_id" is not a string or null');
+    if (!isNumber(doc.elapsed_time))
+        throw bad('"elapsed_time" is not a number');
+    if (!json_isObject(doc.args))
+        throw bad('"args" is not an object');
+    for (const [i, r] of doc.results.entries()) {
+        const why = resultProblem(r);
+        if (why !== undefined)
+            throw bad(`results[${i}]${json_isObject(r) && typeof r.unique_id === 'string' ? ` (${r.unique_id})` : ''}: ${why}`);
+    }
+    // Every status is a string now: a NodeStatus (known, or kept as an UnknownStatus).
+    return doc;
+}
+/** What is wrong with one entry of `results`, if anything (the fields run_results v6 requires, with their types). */
+function resultProblem(r) {
+    if (!json_isObject(r))
+        return 'not an object';
+    if (typeof r.unique_id !== 'string')
+        return '"unique_id" is not a string';
+    if (typeof r.status !== 'string')
+        return '"status" is not a string';
+    if (!isNumber(r.execution_time))
+        return '"execution_time" is not a number';
+    if (!Array.isArray(r.timing) || !r.timing.every((t) => json_isObject(t) && typeof t.name === 'string'))
+        return '"timing" is not a list of timings';
+    if (!isNullOr(r.thread_id, 'string'))
+        return '"thread_id" is not a string or null';
+    if (!json_isObject(r.adapter_response))
+        return '"adapter_response" is not an object';
+    if (!isNullOr(r.message, 'string'))
+        return '"message" is not a string or null';
+    if (!isNullOr(r.failures, 'number'))
+        return '"failures" is not a number or null';
+    if (r.compiled_code !== undefined && !isNullOr(r.compiled_code, 'string'))
+        return '"compiled_code" is not a string or null';
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/run/stop.ts
@@ -42517,7 +42715,7 @@ async function runChunk(ctx, job, blocked) {
     // of theirs may wait for it), not when this chunk ends.
     const settle = (uid, r) => {
         byUid.set(uid, r);
-        ctx.onNodeStatus?.(uid, String(r.status));
+        ctx.onNodeStatus?.(uid, r.status);
     };
     for (const [i, planned] of batches.entries()) {
         if (fatal !== undefined) {
@@ -42544,7 +42742,7 @@ async function runChunk(ctx, job, blocked) {
             }
             const last = attempt >= retries;
             const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid) ?? '') || undefined);
+            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid));
             invocations.push(inv.invocation);
             if (inv.fatal !== undefined) {
                 fatal = inv.fatal;
@@ -42555,7 +42753,7 @@ async function runChunk(ctx, job, blocked) {
             for (const [uid, r] of inv.results) {
                 byUid.set(uid, r);
                 if (attempt > 0 || retries > 0)
-                    (history.get(uid) ?? history.set(uid, []).get(uid)).push(String(r.status));
+                    (history.get(uid) ?? history.set(uid, []).get(uid)).push(r.status);
             }
             if (last || stopReasonOf(ctx.signal) !== undefined)
                 break;
@@ -42568,7 +42766,7 @@ async function runChunk(ctx, job, blocked) {
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
     const retryOn = ctx.limits.retryOn ?? new Set(statusesOf('errored'));
-    const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
+    const again = new Set(batch.filter((u) => retryOn.has(byUid.get(u)?.status ?? '')));
     if (again.size === 0)
         return [];
     for (const u of batch) {
@@ -42624,7 +42822,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         },
     });
     shared?.ended();
-    const runResults = readRunResults((0,external_node_path_.join)(targetPath, 'run_results.json'));
+    const runResults = leftRunResults((0,external_node_path_.join)(targetPath, 'run_results.json'));
     const results = new Map();
     for (const r of runResults?.results ?? [])
         if (wanted.has(r.unique_id))
@@ -42641,7 +42839,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         const r = results.get(uid);
         if (r !== undefined) {
             // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
-            if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
+            if (interrupted && (ev === undefined || ev.late) && blocksDownstream(r.status)) {
                 results.set(uid, { ...r, status: stop?.kind === 'fail-fast' ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
             }
             continue;
@@ -42696,7 +42894,7 @@ async function runEndHooks(ctx, dir, run, results) {
         timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
         onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
     });
-    const runResults = readRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
+    const runResults = leftRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
     const error = runResults === undefined ? missingReason(outcome, ctx.limits.timeoutMs, undefined) : undefined;
     return { runResults, error };
 }
@@ -43046,8 +43244,8 @@ class Schedule {
         rep.results = results;
         rep.endedAt = Date.now();
         for (const r of results) {
-            this.board.settle(r.unique_id, String(r.status));
-            this.failed(r.unique_id, String(r.status));
+            this.board.settle(r.unique_id, r.status);
+            this.failed(r.unique_id, r.status);
         }
         for (const u of rep.chunk.nodes)
             if (!this.board.has(u))
@@ -43196,13 +43394,13 @@ class ProgressTracker {
         this.running.delete(name);
         const lines = [];
         for (const r of results) {
-            const status = String(r.status);
+            const status = r.status;
             if (!this.nodeFinished(r.unique_id, status))
                 continue;
             const b = bucketOf(status);
             if (isFailure(b)) {
                 const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
-                lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined, message: r.message ?? '' }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
+                lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
             }
         }
         return lines;
@@ -43398,7 +43596,7 @@ async function executePlan(x) {
                 watch?.chunkEnded(r.chunk.index);
                 schemas.done(r.chunk);
                 // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
-                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) }))))
+                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results))
                     log(x.mask(line));
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
@@ -43521,6 +43719,8 @@ function logEvent(log, chunk, ev, mask, width = 0) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/merge.ts
+// Folds every chunk's results into one run_results.json: each planned node exactly once.
+
 function mergeRunResults(input) {
     const byUid = new Map();
     const duplicates = [];
@@ -43538,7 +43738,7 @@ function mergeRunResults(input) {
         const r = byUid.get(uid);
         if (r === undefined) {
             missing.push(uid);
-            results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
+            results.push(syntheticResult(uid, 'error', 'parallel-dbt: no chunk reported a result for this node.'));
         }
         else
             results.push(r);
@@ -43546,7 +43746,7 @@ function mergeRunResults(input) {
     const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
     const metadata = first
         ? { ...first.metadata, generated_at: new Date().toISOString() }
-        : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
+        : runResultsMetadata(input.dbtVersion ?? 'unknown', null);
     const args = { ...(first?.args ?? {}), which: input.command, ...input.selection };
     delete args.target_path;
     delete args.log_path;
@@ -43593,8 +43793,8 @@ function outcomeOf(r, facts, chunk) {
     return {
         ...facts,
         uid: r.unique_id,
-        status: String(r.status),
-        bucket: bucketOf(String(r.status)),
+        status: r.status,
+        bucket: bucketOf(r.status),
         message: r.message ?? null,
         failures: typeof r.failures === 'number' ? r.failures : null,
         seconds: typeof r.execution_time === 'number' ? r.execution_time : 0,
@@ -44155,9 +44355,9 @@ const ROWS_CHANGE = 0.2;
 function baseNodeOf(r) {
     const rows = r.adapter_response?.rows_affected;
     return {
-        status: String(r.status),
-        bucket: bucketOf(String(r.status)),
-        seconds: typeof r.execution_time === 'number' && r.execution_time >= 0 ? r.execution_time : 0,
+        status: r.status,
+        bucket: bucketOf(r.status),
+        seconds: r.execution_time >= 0 ? r.execution_time : 0,
         ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
     };
 }
@@ -44240,6 +44440,7 @@ function expandPaths(patterns, cwd) {
 
 
 
+
 /** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
 function readBase(patterns, o) {
     const notes = [];
@@ -44252,28 +44453,26 @@ function readBase(patterns, o) {
     for (const f of files) {
         let parsed;
         try {
-            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
+            parsed = readRunResults(f);
         }
         catch (e) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} is not JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); it is ignored.` });
+            if (!(e instanceof DbtArtifactError))
+                throw e;
+            notes.push({ level: 'warning', message: `compare-to: ${e.message}; it is ignored.` });
             continue;
         }
-        if (!Array.isArray(parsed?.results)) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} is not a dbt run_results.json (no "results" list); it is ignored.` });
-            continue;
-        }
-        const results = parsed.results.filter((r) => typeof r?.unique_id === 'string');
-        const packages = new Set(results.map((r) => String(r.unique_id).split('.')[1]));
+        const results = parsed.results;
+        const packages = new Set(results.map((r) => r.unique_id.split('.')[1]));
         if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
             notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
             continue;
         }
-        const theirs = typeof parsed.metadata?.dbt_version === 'string' ? parsed.metadata.dbt_version : undefined;
+        const theirs = parsed.metadata.dbt_version;
         if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
             notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
         }
         for (const r of results)
-            nodes.set(String(r.unique_id), baseNodeOf(r));
+            nodes.set(r.unique_id, baseNodeOf(r));
         used.push(f);
     }
     return used.length === 0 ? { notes } : { base: { files: used, nodes }, notes };
@@ -44682,9 +44881,9 @@ function renderJunit(a, names) {
             const { name, file } = names(r.unique_id);
             const t = typeof r.execution_time === 'number' ? r.execution_time : 0;
             time += t;
-            const msg = xml(r.message ?? String(r.status));
+            const msg = xml(r.message ?? r.status);
             const attrs = `name="${xml(name)}" classname="${xml(r.unique_id)}" time="${t.toFixed(3)}"${file ? ` file="${xml(file)}"` : ''}`;
-            const bucket = bucketOf(String(r.status));
+            const bucket = bucketOf(r.status);
             if (bucket === 'failed') {
                 f++;
                 cases.push(`    <testcase ${attrs}><failure message="${msg}">${msg}</failure></testcase>`);
@@ -44723,12 +44922,13 @@ function renderJunit(a, names) {
 
 
 
+
 async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal }) {
     const raw = withComparison(unmasked, o, merged, sink);
     const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
     (0,external_node_fs_.mkdirSync)(o.workDir, { recursive: true });
     const resultsPath = (0,external_node_path_.join)(o.workDir, 'run_results.json');
-    (0,external_node_fs_.writeFileSync)(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
+    (0,external_node_fs_.writeFileSync)(resultsPath, mask(runResultsText(merged)));
     const junitPath = (0,external_node_path_.join)(o.workDir, 'junit.xml');
     const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
     (0,external_node_fs_.writeFileSync)(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));
@@ -44854,8 +45054,8 @@ function repoPath(file) {
     return p;
 }
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js
-var github = __nccwpck_require__(61351);
+// EXTERNAL MODULE: ../../main/node_modules/@actions/github/lib/github.js
+var github = __nccwpck_require__(51193);
 ;// CONCATENATED MODULE: ./src/report/github/client.ts
 // The Octokit client from @actions/github, a bounded retry for transient answers, and error classification.
 // getOctokit adds no retry plugin: a 5xx is thrown at once, so transient failures are retried here.
@@ -45416,7 +45616,7 @@ async function uploadArtifactSets(sets, opts) {
                             if (env[k] !== undefined)
                                 process.env[k] = env[k];
                     // Imported lazily: the client reads its environment when loaded.
-                    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 645).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
+                    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 111).then(__nccwpck_require__.bind(__nccwpck_require__, 99111));
                     client = new DefaultArtifactClient();
                 }
                 const started = Date.now();
@@ -45532,42 +45732,27 @@ function localArtifactsDir(workDir) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/timings.ts
-// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
-// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
 
-
-
-
-/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
-function readTimings(spec, cwd) {
-    const files = expandPaths(spec, cwd);
+/** The timings of earlier runs, one run_results.json each (`file` names it). */
+function timingsOf(runResults) {
     const runs = [];
     const recorded = [];
-    for (const f of files) {
-        let parsed;
-        try {
-            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
-        }
-        catch (e) {
-            throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
-        }
-        if (!Array.isArray(parsed?.results))
-            throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
-        const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+    for (const { file, results: rr } of runResults) {
+        const threads = typeof rr.args.threads === 'number' && rr.args.threads >= 1 ? rr.args.threads : 1;
         const exec = new Map();
-        for (const r of parsed.results) {
-            if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
+        for (const r of rr.results) {
+            if (!(r.execution_time >= 0))
                 continue;
             if (r.status === 'skipped')
                 continue; // a skipped node took no time: it says nothing about its cost
             exec.set(r.unique_id, r.execution_time);
         }
         recorded.push({ threads, exec });
-        if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
-            runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+        if (exec.size > 0 && rr.elapsed_time > 0) {
+            runs.push({ file, threads, secondsPerNode: rr.elapsed_time / exec.size });
         }
     }
-    return { seconds: meanPerNode(recorded, (x) => x), files, runs, recorded };
+    return { seconds: meanPerNode(recorded, (x) => x), files: runResults.map((x) => x.file), runs, recorded };
 }
 /** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */
 function meanPerNode(recorded, part) {
@@ -45629,9 +45814,33 @@ function weigher(t, typeOf) {
     return { weight, get known() { return known; }, fallbackByType };
 }
 
+;// CONCATENATED MODULE: ./src/flow/timings-input.ts
+// The timings input: the run_results.json files it names (paths or globs, one per line), read through the format's
+// owner (dbt/run-results.ts) and handed to the planner's pure timingsOf. A file that is not a run_results.json
+// stops the run with one line naming the input and the file.
+
+
+
+
+
+/** Expands the `timings` input against cwd and reads every run_results.json it names (none matched: no timings). */
+function readTimings(spec, cwd) {
+    return timingsOf(expandPaths(spec, cwd).map((file) => {
+        try {
+            return { file, results: readRunResults(file) };
+        }
+        catch (e) {
+            if (e instanceof DbtArtifactError)
+                throw new InputError('timings', `${e.message}; give run_results.json files of earlier runs, or remove the input.`);
+            throw e;
+        }
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/flow/planning.ts
 // What the planner is told about this run, read from the action's settings and what prepare found: the weight of
 // each node (timings), the machine, and the budget the user allowed. Shared by the local run and the matrix plan.
+
 
 
 
@@ -45715,20 +45924,29 @@ function orderedBecause(s, memoryUsed) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/flow/record.ts
-// parallel-dbt.json beside the merged results: the plan, the machine model and what each chunk really did, for
-// people reading a slow run and for the benchmark.
+;// CONCATENATED MODULE: ./src/flow/run-record.ts
+// parallel-dbt.json, the action's own record of a run, written beside the merged results: the plan, the machine
+// model and what each chunk really did, for people reading a slow run, for the matrix report (a shard's retried
+// nodes) and for the benchmark. The one owner of the format: its type, building and writing it, reading it back.
+//
+// Importable as it is, without a build: Node 24 runs this file directly (type stripping), so it uses only erasable
+// TypeScript, and every import but node:* is `import type` (erased; a value import of '../x.js' would not resolve,
+// there is no .js beside the .ts). The bench (plain JS, checked by `npm run typecheck:bench`) loads it with
+//   /** @type {typeof import('../src/flow/run-record.js')} */
+//   const { readRunRecord } = await import(pathToFileURL(join(ROOT, 'src/flow/run-record.ts')).href);
+// and test/run-record.test.ts checks that a plain `node` can.
 
 
+const RUN_RECORD_FILE = 'parallel-dbt.json';
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
 function executionSpan(reports) {
     const starts = reports.map((c) => c.startedAt).filter((x) => x !== undefined);
     const ends = reports.map((c) => c.endedAt).filter((x) => x !== undefined);
     return starts.length > 0 && ends.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
 }
-/** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
-function writeRunRecord(dir, r) {
-    const record = {
+/** The record of a run. */
+function runRecordOf(r) {
+    return {
         shard: r.shard,
         runPath: r.runPath.kind,
         runPathReason: r.runPath.why,
@@ -45754,7 +45972,106 @@ function writeRunRecord(dir, r) {
             };
         }),
     };
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Writes dir/parallel-dbt.json; returns its path. */
+function writeRunRecord(dir, record) {
+    const path = (0,external_node_path_.join)(dir, RUN_RECORD_FILE);
+    (0,external_node_fs_.writeFileSync)(path, `${JSON.stringify(record, null, 2)}\n`);
+    return path;
+}
+/** A parallel-dbt.json that cannot be read, or is not one: the message names the file and what is wrong. */
+class RunRecordError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RunRecordError';
+    }
+}
+/** Reads and checks a parallel-dbt.json; a file that cannot be read or is not one throws one RunRecordError line. */
+function readRunRecord(path) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (e) {
+        throw new RunRecordError(`cannot read ${path} (${run_record_firstLine(e)})`);
+    }
+    return parseRunRecord(text, path);
+}
+/** A parallel-dbt.json's text, checked; `source` names it in the error. */
+function parseRunRecord(text, source) {
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (e) {
+        throw new RunRecordError(`${source} is not JSON (${run_record_firstLine(e)})`);
+    }
+    const why = recordProblem(doc);
+    if (why !== undefined)
+        throw new RunRecordError(`${source} is not a parallel-dbt run record (${why})`);
+    return doc;
+}
+/** What is wrong with a parsed record, if anything: every field of RunRecord with its type. */
+function recordProblem(d) {
+    if (!run_record_isObject(d))
+        return 'not an object';
+    if (d.runPath !== 'fork' && d.runPath !== 'subprocess')
+        return '"runPath" is not fork or subprocess';
+    if (typeof d.runPathReason !== 'string')
+        return '"runPathReason" is not a string';
+    if (!run_record_isObject(d.machine))
+        return '"machine" is not an object';
+    for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'])
+        if (!run_record_isNumber(d[k]))
+            return `"${k}" is not a number`;
+    for (const k of ['oneProcessMakespan', 'actualMakespan'])
+        if (d[k] !== undefined && !run_record_isNumber(d[k]))
+            return `"${k}" is not a number`;
+    if (d.shard !== undefined && typeof d.shard !== 'string')
+        return '"shard" is not a string';
+    if (d.shapes !== undefined && !(Array.isArray(d.shapes) && d.shapes.every((s) => run_record_isObject(s) && run_record_isObject(s.shape) && run_record_isNumber(s.makespan))))
+        return '"shapes" is not a list of shapes';
+    if (d.stop !== undefined && !(run_record_isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string'))
+        return '"stop" is not a stop reason';
+    if (!Array.isArray(d.chunks))
+        return 'no "chunks" list';
+    for (const [i, c] of d.chunks.entries()) {
+        const why = chunkProblem(c);
+        if (why !== undefined)
+            return `chunks[${i}]: ${why}`;
+    }
+    return undefined;
+}
+function chunkProblem(c) {
+    if (!run_record_isObject(c))
+        return 'not an object';
+    if (typeof c.name !== 'string')
+        return '"name" is not a string';
+    for (const k of ['index', 'nodes', 'predicted'])
+        if (!run_record_isNumber(c[k]))
+            return `"${k}" is not a number`;
+    for (const k of ['predictedStart', 'startedAt', 'firstNodeAt', 'endedAt'])
+        if (c[k] !== undefined && !run_record_isNumber(c[k]))
+            return `"${k}" is not a number`;
+    if (!(Array.isArray(c.dependsOn) && c.dependsOn.every(run_record_isNumber)))
+        return '"dependsOn" is not a list of numbers';
+    if (!(Array.isArray(c.processes) && c.processes.every((p) => run_record_isObject(p) && run_record_isNumber(p.attempt) && run_record_isNumber(p.seconds) && typeof p.timedOut === 'boolean')))
+        return '"processes" is not a list of processes';
+    if (!(Array.isArray(c.retried) && c.retried.every((r) => run_record_isObject(r) && typeof r.uid === 'string' && Array.isArray(r.statuses) && r.statuses.every((s) => typeof s === 'string'))))
+        return '"retried" is not a list of retried nodes';
+    return undefined;
+}
+// The checks below repeat dbt/json.ts's on purpose: this file imports no value of the project (see the top).
+function run_record_isObject(x) {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function run_record_isNumber(x) {
+    return typeof x === 'number' && Number.isFinite(x);
+}
+/** An error's first line (fs errors may come from another realm: not `instanceof Error`, still with a message). */
+function run_record_firstLine(e) {
+    const m = typeof e === 'object' && e !== null && 'message' in e ? e.message : e;
+    return String(m).split('\n')[0];
 }
 
 ;// CONCATENATED MODULE: ./src/flow/runner.ts
@@ -45799,6 +46116,7 @@ function runOptions(s) {
 ;// CONCATENATED MODULE: ./src/flow/local.ts
 // One runner's share of the work, as a script: plan the selected nodes, run them, merge, report, upload.
 // Used for the whole selection (mode all) and for one matrix shard (mode run).
+
 
 
 
@@ -45925,7 +46243,7 @@ async function reportRun(r, x, run, github) {
         failFast: failFastStop(reports.flatMap((c) => c.results)),
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+    const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, reports, outcomes, firstNodeAt, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
     const speedEstimate = x.choice !== undefined ? { chosen: x.choice.plan.makespan, oneProcess: x.choice.oneProcessMakespan } : undefined;
     const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: reports.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
     const fatal = fatalLine([...outcomes.values()].find((o) => o.fatal !== undefined)?.fatal, report.nodes, s.command);
@@ -45940,7 +46258,7 @@ async function reportRun(r, x, run, github) {
             invocations: outcomes.get(c.chunk.index)?.invocations ?? [],
             failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
         })),
-        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
+        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
     });
 }
 
@@ -46011,7 +46329,7 @@ async function fetchArtifacts(pattern, dest, env, localDir) {
     for (const k of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'])
         if (env[k] !== undefined)
             process.env[k] = env[k];
-    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 645).then(__nccwpck_require__.bind(__nccwpck_require__, 9645));
+    const { DefaultArtifactClient } = await __nccwpck_require__.e(/* import() */ 111).then(__nccwpck_require__.bind(__nccwpck_require__, 99111));
     const client = new DefaultArtifactClient();
     const { artifacts } = await client.listArtifacts({ latest: true });
     const out = [];
@@ -46040,6 +46358,8 @@ function latestAttempts(items, baseOf) {
 ;// CONCATENATED MODULE: ./src/flow/matrix.ts
 // Fan-out over GitHub's matrix: `mode: plan` splits the selection into shards and sets the `matrix` output,
 // `mode: run` (with `shard`) runs one shard like a normal run, `mode: report` merges every shard's results.
+
+
 
 
 
@@ -46128,16 +46448,16 @@ async function reportMatrix(i) {
         let results;
         let seconds = 0;
         if (resultsPath !== undefined && (0,external_node_fs_.existsSync)(resultsPath)) {
-            const rr = JSON.parse((0,external_node_fs_.readFileSync)(resultsPath, 'utf8'));
+            const rr = readRunResults(resultsPath);
             artifacts.push(rr);
             const wanted = new Set(sh.nodes);
             const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
             results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
-            seconds = rr.elapsed_time ?? 0;
-            retried.push(...shardRetries((0,external_node_path_.join)(a.dir, 'merged', 'parallel-dbt.json')));
+            seconds = rr.elapsed_time;
+            retried.push(...shardRetries((0,external_node_path_.join)(a.dir, 'merged', RUN_RECORD_FILE)));
             const mpath = (0,external_node_path_.join)(a.dir, 'merged', 'manifest.json');
             if (manifest === undefined && (0,external_node_fs_.existsSync)(mpath))
-                manifest = JSON.parse((0,external_node_fs_.readFileSync)(mpath, 'utf8'));
+                manifest = readManifest(mpath);
         }
         else {
             notes.push(`Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`);
@@ -46159,11 +46479,12 @@ async function reportMatrix(i) {
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
 function shardRetries(path) {
     try {
-        const record = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
+        return readRunRecord(path).chunks.flatMap((c) => c.retried);
     }
-    catch {
-        return [];
+    catch (e) {
+        if (e instanceof RunRecordError)
+            return [];
+        throw e;
     }
 }
 function matrix_escape(s) {
@@ -46584,18 +46905,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("zlib");
 
 /***/ }),
 
-/***/ 57349:
+/***/ 82387:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveBlockMap = __nccwpck_require__(87103);
-var resolveBlockSeq = __nccwpck_require__(90334);
-var resolveFlowCollection = __nccwpck_require__(13142);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
+var YAMLMap = __nccwpck_require__(82448);
+var YAMLSeq = __nccwpck_require__(95125);
+var resolveBlockMap = __nccwpck_require__(81653);
+var resolveBlockSeq = __nccwpck_require__(92624);
+var resolveFlowCollection = __nccwpck_require__(60692);
 
 function resolveCollection(CN, ctx, token, onError, tagName, tag) {
     const coll = token.type === 'block-map'
@@ -46681,15 +47002,15 @@ exports.composeCollection = composeCollection;
 
 /***/ }),
 
-/***/ 23683:
+/***/ 22873:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Document = __nccwpck_require__(3021);
-var composeNode = __nccwpck_require__(45937);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
+var Document = __nccwpck_require__(65755);
+var composeNode = __nccwpck_require__(63755);
+var resolveEnd = __nccwpck_require__(81462);
+var resolveProps = __nccwpck_require__(48017);
 
 function composeDoc(options, directives, { offset, start, value, end }, onError) {
     const opts = Object.assign({ _directives: directives }, options);
@@ -46733,17 +47054,17 @@ exports.composeDoc = composeDoc;
 
 /***/ }),
 
-/***/ 45937:
+/***/ 63755:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var composeCollection = __nccwpck_require__(57349);
-var composeScalar = __nccwpck_require__(5413);
-var resolveEnd = __nccwpck_require__(17788);
-var utilEmptyScalarPosition = __nccwpck_require__(22599);
+var Alias = __nccwpck_require__(19671);
+var identity = __nccwpck_require__(22617);
+var composeCollection = __nccwpck_require__(82387);
+var composeScalar = __nccwpck_require__(54995);
+var resolveEnd = __nccwpck_require__(81462);
+var utilEmptyScalarPosition = __nccwpck_require__(69933);
 
 const CN = { composeNode, composeEmptyNode };
 function composeNode(ctx, token, props, onError) {
@@ -46852,15 +47173,15 @@ exports.composeNode = composeNode;
 
 /***/ }),
 
-/***/ 5413:
+/***/ 54995:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
+var resolveBlockScalar = __nccwpck_require__(80599);
+var resolveFlowScalar = __nccwpck_require__(37120);
 
 function composeScalar(ctx, token, tagToken, onError) {
     const { value, type, comment, range } = token.type === 'block-scalar'
@@ -46947,18 +47268,18 @@ exports.composeScalar = composeScalar;
 
 /***/ }),
 
-/***/ 89984:
+/***/ 82750:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var directives = __nccwpck_require__(61342);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var identity = __nccwpck_require__(41127);
-var composeDoc = __nccwpck_require__(23683);
-var resolveEnd = __nccwpck_require__(17788);
+var directives = __nccwpck_require__(98144);
+var Document = __nccwpck_require__(65755);
+var errors = __nccwpck_require__(72130);
+var identity = __nccwpck_require__(22617);
+var composeDoc = __nccwpck_require__(22873);
+var resolveEnd = __nccwpck_require__(81462);
 
 function getErrorPos(src) {
     if (typeof src === 'number')
@@ -47178,17 +47499,17 @@ exports.Composer = Composer;
 
 /***/ }),
 
-/***/ 87103:
+/***/ 81653:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
-var utilMapIncludes = __nccwpck_require__(81187);
+var Pair = __nccwpck_require__(92815);
+var YAMLMap = __nccwpck_require__(82448);
+var resolveProps = __nccwpck_require__(48017);
+var utilContainsNewline = __nccwpck_require__(6761);
+var utilFlowIndentCheck = __nccwpck_require__(34437);
+var utilMapIncludes = __nccwpck_require__(13485);
 
 const startColMsg = 'All mapping items must start at the same column';
 function resolveBlockMap({ composeNode, composeEmptyNode }, ctx, bm, onError, tag) {
@@ -47302,12 +47623,12 @@ exports.resolveBlockMap = resolveBlockMap;
 
 /***/ }),
 
-/***/ 48913:
+/***/ 80599:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(69271);
 
 function resolveBlockScalar(ctx, scalar, onError) {
     const start = scalar.offset;
@@ -47509,14 +47830,14 @@ exports.resolveBlockScalar = resolveBlockScalar;
 
 /***/ }),
 
-/***/ 90334:
+/***/ 92624:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveProps = __nccwpck_require__(34631);
-var utilFlowIndentCheck = __nccwpck_require__(74051);
+var YAMLSeq = __nccwpck_require__(95125);
+var resolveProps = __nccwpck_require__(48017);
+var utilFlowIndentCheck = __nccwpck_require__(34437);
 
 function resolveBlockSeq({ composeNode, composeEmptyNode }, ctx, bs, onError, tag) {
     const NodeClass = tag?.nodeClass ?? YAMLSeq.YAMLSeq;
@@ -47567,7 +47888,7 @@ exports.resolveBlockSeq = resolveBlockSeq;
 
 /***/ }),
 
-/***/ 17788:
+/***/ 81462:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -47613,19 +47934,19 @@ exports.resolveEnd = resolveEnd;
 
 /***/ }),
 
-/***/ 13142:
+/***/ 60692:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var resolveEnd = __nccwpck_require__(17788);
-var resolveProps = __nccwpck_require__(34631);
-var utilContainsNewline = __nccwpck_require__(9499);
-var utilMapIncludes = __nccwpck_require__(81187);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var YAMLMap = __nccwpck_require__(82448);
+var YAMLSeq = __nccwpck_require__(95125);
+var resolveEnd = __nccwpck_require__(81462);
+var resolveProps = __nccwpck_require__(48017);
+var utilContainsNewline = __nccwpck_require__(6761);
+var utilMapIncludes = __nccwpck_require__(13485);
 
 const blockMsg = 'Block collections are not allowed within flow collections';
 const isBlock = (token) => token && (token.type === 'block-map' || token.type === 'block-seq');
@@ -47829,13 +48150,13 @@ exports.resolveFlowCollection = resolveFlowCollection;
 
 /***/ }),
 
-/***/ 76842:
+/***/ 37120:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var resolveEnd = __nccwpck_require__(17788);
+var Scalar = __nccwpck_require__(69271);
+var resolveEnd = __nccwpck_require__(81462);
 
 function resolveFlowScalar(scalar, strict, onError) {
     const { offset, type, source, end } = scalar;
@@ -48064,7 +48385,7 @@ exports.resolveFlowScalar = resolveFlowScalar;
 
 /***/ }),
 
-/***/ 34631:
+/***/ 48017:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -48219,7 +48540,7 @@ exports.resolveProps = resolveProps;
 
 /***/ }),
 
-/***/ 9499:
+/***/ 6761:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -48262,7 +48583,7 @@ exports.containsNewline = containsNewline;
 
 /***/ }),
 
-/***/ 22599:
+/***/ 69933:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -48297,12 +48618,12 @@ exports.emptyScalarPosition = emptyScalarPosition;
 
 /***/ }),
 
-/***/ 74051:
+/***/ 34437:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var utilContainsNewline = __nccwpck_require__(9499);
+var utilContainsNewline = __nccwpck_require__(6761);
 
 function flowIndentCheck(indent, fc, onError) {
     if (fc?.type === 'flow-collection') {
@@ -48321,12 +48642,12 @@ exports.flowIndentCheck = flowIndentCheck;
 
 /***/ }),
 
-/***/ 81187:
+/***/ 13485:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(22617);
 
 function mapIncludes(ctx, items, search) {
     const { uniqueKeys } = ctx.options;
@@ -48343,22 +48664,22 @@ exports.mapIncludes = mapIncludes;
 
 /***/ }),
 
-/***/ 3021:
+/***/ 65755:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var toJS = __nccwpck_require__(74043);
-var Schema = __nccwpck_require__(45840);
-var stringifyDocument = __nccwpck_require__(6829);
-var anchors = __nccwpck_require__(71596);
-var applyReviver = __nccwpck_require__(83661);
-var createNode = __nccwpck_require__(42404);
-var directives = __nccwpck_require__(61342);
+var Alias = __nccwpck_require__(19671);
+var Collection = __nccwpck_require__(46039);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var toJS = __nccwpck_require__(83709);
+var Schema = __nccwpck_require__(64902);
+var stringifyDocument = __nccwpck_require__(35719);
+var anchors = __nccwpck_require__(15702);
+var applyReviver = __nccwpck_require__(72703);
+var createNode = __nccwpck_require__(49462);
+var directives = __nccwpck_require__(98144);
 
 class Document {
     constructor(value, replacer, options) {
@@ -48687,13 +49008,13 @@ exports.Document = Document;
 
 /***/ }),
 
-/***/ 71596:
+/***/ 15702:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(22617);
+var visit = __nccwpck_require__(67182);
 
 /**
  * Verify that the input string is a valid anchor.
@@ -48770,7 +49091,7 @@ exports.findNewAnchor = findNewAnchor;
 
 /***/ }),
 
-/***/ 83661:
+/***/ 72703:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -48834,14 +49155,14 @@ exports.applyReviver = applyReviver;
 
 /***/ }),
 
-/***/ 42404:
+/***/ 49462:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var Alias = __nccwpck_require__(19671);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
 
 const defaultTagPrefix = 'tag:yaml.org,2002:';
 function findTagObject(value, tagName, tags) {
@@ -48931,13 +49252,13 @@ exports.createNode = createNode;
 
 /***/ }),
 
-/***/ 61342:
+/***/ 98144:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var visit = __nccwpck_require__(10204);
+var identity = __nccwpck_require__(22617);
+var visit = __nccwpck_require__(67182);
 
 const escapeChars = {
     '!': '%21',
@@ -49116,7 +49437,7 @@ exports.Directives = Directives;
 
 /***/ }),
 
-/***/ 91464:
+/***/ 72130:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -49185,28 +49506,28 @@ exports.prettifyError = prettifyError;
 
 /***/ }),
 
-/***/ 38815:
+/***/ 53645:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var Schema = __nccwpck_require__(45840);
-var errors = __nccwpck_require__(91464);
-var Alias = __nccwpck_require__(4065);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
-var publicApi = __nccwpck_require__(84047);
-var visit = __nccwpck_require__(10204);
+var composer = __nccwpck_require__(82750);
+var Document = __nccwpck_require__(65755);
+var Schema = __nccwpck_require__(64902);
+var errors = __nccwpck_require__(72130);
+var Alias = __nccwpck_require__(19671);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var Scalar = __nccwpck_require__(69271);
+var YAMLMap = __nccwpck_require__(82448);
+var YAMLSeq = __nccwpck_require__(95125);
+var cst = __nccwpck_require__(73427);
+var lexer = __nccwpck_require__(60795);
+var lineCounter = __nccwpck_require__(89706);
+var parser = __nccwpck_require__(67374);
+var publicApi = __nccwpck_require__(86205);
+var visit = __nccwpck_require__(67182);
 
 
 
@@ -49243,7 +49564,7 @@ __webpack_unused_export__ = visit.visitAsync;
 
 /***/ }),
 
-/***/ 57249:
+/***/ 9923:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -49269,16 +49590,16 @@ exports.warn = warn;
 
 /***/ }),
 
-/***/ 4065:
+/***/ 19671:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var visit = __nccwpck_require__(10204);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var anchors = __nccwpck_require__(15702);
+var visit = __nccwpck_require__(67182);
+var identity = __nccwpck_require__(22617);
+var Node = __nccwpck_require__(64615);
+var toJS = __nccwpck_require__(83709);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -49396,14 +49717,14 @@ exports.Alias = Alias;
 
 /***/ }),
 
-/***/ 40101:
+/***/ 46039:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
+var createNode = __nccwpck_require__(49462);
+var identity = __nccwpck_require__(22617);
+var Node = __nccwpck_require__(64615);
 
 function collectionFromPath(schema, path, value) {
     let v = value;
@@ -49554,14 +49875,14 @@ exports.isEmptyPath = isEmptyPath;
 
 /***/ }),
 
-/***/ 66673:
+/***/ 64615:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var applyReviver = __nccwpck_require__(83661);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var applyReviver = __nccwpck_require__(72703);
+var identity = __nccwpck_require__(22617);
+var toJS = __nccwpck_require__(83709);
 
 class NodeBase {
     constructor(type) {
@@ -49601,15 +49922,15 @@ exports.NodeBase = NodeBase;
 
 /***/ }),
 
-/***/ 57165:
+/***/ 92815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyPair = __nccwpck_require__(59748);
-var addPairToJSMap = __nccwpck_require__(97104);
-var identity = __nccwpck_require__(41127);
+var createNode = __nccwpck_require__(49462);
+var stringifyPair = __nccwpck_require__(21174);
+var addPairToJSMap = __nccwpck_require__(60614);
+var identity = __nccwpck_require__(22617);
 
 function createPair(key, value, ctx) {
     const k = createNode.createNode(key, undefined, ctx);
@@ -49647,14 +49968,14 @@ exports.createPair = createPair;
 
 /***/ }),
 
-/***/ 63301:
+/***/ 69271:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Node = __nccwpck_require__(66673);
-var toJS = __nccwpck_require__(74043);
+var identity = __nccwpck_require__(22617);
+var Node = __nccwpck_require__(64615);
+var toJS = __nccwpck_require__(83709);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -49681,17 +50002,17 @@ exports.isScalarValue = isScalarValue;
 
 /***/ }),
 
-/***/ 84454:
+/***/ 82448:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyCollection = __nccwpck_require__(61212);
-var addPairToJSMap = __nccwpck_require__(97104);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
+var stringifyCollection = __nccwpck_require__(58454);
+var addPairToJSMap = __nccwpck_require__(60614);
+var Collection = __nccwpck_require__(46039);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var Scalar = __nccwpck_require__(69271);
 
 function findPair(items, key) {
     const k = identity.isScalar(key) ? key.value : key;
@@ -49835,17 +50156,17 @@ exports.findPair = findPair;
 
 /***/ }),
 
-/***/ 92223:
+/***/ 95125:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var createNode = __nccwpck_require__(42404);
-var stringifyCollection = __nccwpck_require__(61212);
-var Collection = __nccwpck_require__(40101);
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var toJS = __nccwpck_require__(74043);
+var createNode = __nccwpck_require__(49462);
+var stringifyCollection = __nccwpck_require__(58454);
+var Collection = __nccwpck_require__(46039);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
+var toJS = __nccwpck_require__(83709);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -49957,16 +50278,16 @@ exports.YAMLSeq = YAMLSeq;
 
 /***/ }),
 
-/***/ 97104:
+/***/ 60614:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var log = __nccwpck_require__(57249);
-var merge = __nccwpck_require__(90452);
-var stringify = __nccwpck_require__(2148);
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
+var log = __nccwpck_require__(9923);
+var merge = __nccwpck_require__(32610);
+var stringify = __nccwpck_require__(99666);
+var identity = __nccwpck_require__(22617);
+var toJS = __nccwpck_require__(83709);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -50029,7 +50350,7 @@ exports.addPairToJSMap = addPairToJSMap;
 
 /***/ }),
 
-/***/ 41127:
+/***/ 22617:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -50089,12 +50410,12 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 74043:
+/***/ 83709:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(22617);
 
 /**
  * Recursively convert any node or its contents to native JavaScript
@@ -50135,15 +50456,15 @@ exports.toJS = toJS;
 
 /***/ }),
 
-/***/ 60110:
+/***/ 58564:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var resolveBlockScalar = __nccwpck_require__(48913);
-var resolveFlowScalar = __nccwpck_require__(76842);
-var errors = __nccwpck_require__(91464);
-var stringifyString = __nccwpck_require__(83069);
+var resolveBlockScalar = __nccwpck_require__(80599);
+var resolveFlowScalar = __nccwpck_require__(37120);
+var errors = __nccwpck_require__(72130);
+var stringifyString = __nccwpck_require__(36179);
 
 function resolveAsScalar(token, strict = true, onError) {
     if (token) {
@@ -50360,7 +50681,7 @@ exports.setScalarValue = setScalarValue;
 
 /***/ }),
 
-/***/ 91733:
+/***/ 67455:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -50430,7 +50751,7 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 97715:
+/***/ 34257:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -50536,14 +50857,14 @@ exports.visit = visit;
 
 /***/ }),
 
-/***/ 3461:
+/***/ 73427:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cstScalar = __nccwpck_require__(60110);
-var cstStringify = __nccwpck_require__(91733);
-var cstVisit = __nccwpck_require__(97715);
+var cstScalar = __nccwpck_require__(58564);
+var cstStringify = __nccwpck_require__(67455);
+var cstVisit = __nccwpck_require__(34257);
 
 /** The byte order mark */
 const BOM = '\u{FEFF}';
@@ -50655,12 +50976,12 @@ exports.tokenType = tokenType;
 
 /***/ }),
 
-/***/ 40361:
+/***/ 60795:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var cst = __nccwpck_require__(3461);
+var cst = __nccwpck_require__(73427);
 
 /*
 START -> stream
@@ -51385,7 +51706,7 @@ exports.Lexer = Lexer;
 
 /***/ }),
 
-/***/ 66628:
+/***/ 89706:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -51433,14 +51754,14 @@ exports.LineCounter = LineCounter;
 
 /***/ }),
 
-/***/ 3456:
+/***/ 67374:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_process = __nccwpck_require__(932);
-var cst = __nccwpck_require__(3461);
-var lexer = __nccwpck_require__(40361);
+var cst = __nccwpck_require__(73427);
+var lexer = __nccwpck_require__(60795);
 
 function includesToken(list, type) {
     for (let i = 0; i < list.length; ++i)
@@ -52420,18 +52741,18 @@ exports.Parser = Parser;
 
 /***/ }),
 
-/***/ 84047:
+/***/ 86205:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var composer = __nccwpck_require__(89984);
-var Document = __nccwpck_require__(3021);
-var errors = __nccwpck_require__(91464);
-var log = __nccwpck_require__(57249);
-var identity = __nccwpck_require__(41127);
-var lineCounter = __nccwpck_require__(66628);
-var parser = __nccwpck_require__(3456);
+var composer = __nccwpck_require__(82750);
+var Document = __nccwpck_require__(65755);
+var errors = __nccwpck_require__(72130);
+var log = __nccwpck_require__(9923);
+var identity = __nccwpck_require__(22617);
+var lineCounter = __nccwpck_require__(89706);
+var parser = __nccwpck_require__(67374);
 
 function parseOptions(options) {
     const prettyErrors = options.prettyErrors !== false;
@@ -52534,16 +52855,16 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 45840:
+/***/ 64902:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var tags = __nccwpck_require__(90018);
+var identity = __nccwpck_require__(22617);
+var map = __nccwpck_require__(78229);
+var seq = __nccwpck_require__(72400);
+var string = __nccwpck_require__(32374);
+var tags = __nccwpck_require__(11656);
 
 const sortMapEntriesByKey = (a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
 class Schema {
@@ -52580,13 +52901,13 @@ exports.Schema = Schema;
 
 /***/ }),
 
-/***/ 47451:
+/***/ 78229:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(22617);
+var YAMLMap = __nccwpck_require__(82448);
 
 const map = {
     collection: 'map',
@@ -52606,12 +52927,12 @@ exports.map = map;
 
 /***/ }),
 
-/***/ 73632:
+/***/ 87890:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(69271);
 
 const nullTag = {
     identify: value => value == null,
@@ -52630,13 +52951,13 @@ exports.nullTag = nullTag;
 
 /***/ }),
 
-/***/ 1706:
+/***/ 72400:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(22617);
+var YAMLSeq = __nccwpck_require__(95125);
 
 const seq = {
     collection: 'seq',
@@ -52656,12 +52977,12 @@ exports.seq = seq;
 
 /***/ }),
 
-/***/ 66464:
+/***/ 32374:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyString = __nccwpck_require__(83069);
+var stringifyString = __nccwpck_require__(36179);
 
 const string = {
     identify: value => typeof value === 'string',
@@ -52679,12 +53000,12 @@ exports.string = string;
 
 /***/ }),
 
-/***/ 73959:
+/***/ 21477:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(69271);
 
 const boolTag = {
     identify: value => typeof value === 'boolean',
@@ -52707,13 +53028,13 @@ exports.boolTag = boolTag;
 
 /***/ }),
 
-/***/ 38405:
+/***/ 28251:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(69271);
+var stringifyNumber = __nccwpck_require__(82491);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -52761,12 +53082,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 59874:
+/***/ 97052:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(82491);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 const intResolve = (str, offset, radix, { intAsBigInt }) => (intAsBigInt ? BigInt(str) : parseInt(str.substring(offset), radix));
@@ -52810,18 +53131,18 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 70896:
+/***/ 74810:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
+var map = __nccwpck_require__(78229);
+var _null = __nccwpck_require__(87890);
+var seq = __nccwpck_require__(72400);
+var string = __nccwpck_require__(32374);
+var bool = __nccwpck_require__(21477);
+var float = __nccwpck_require__(28251);
+var int = __nccwpck_require__(97052);
 
 const schema = [
     map.map,
@@ -52842,14 +53163,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 33559:
+/***/ 77925:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var map = __nccwpck_require__(47451);
-var seq = __nccwpck_require__(1706);
+var Scalar = __nccwpck_require__(69271);
+var map = __nccwpck_require__(78229);
+var seq = __nccwpck_require__(72400);
 
 function intIdentify(value) {
     return typeof value === 'bigint' || Number.isInteger(value);
@@ -52913,27 +53234,27 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 90018:
+/***/ 11656:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var bool = __nccwpck_require__(73959);
-var float = __nccwpck_require__(38405);
-var int = __nccwpck_require__(59874);
-var schema = __nccwpck_require__(70896);
-var schema$1 = __nccwpck_require__(33559);
-var binary = __nccwpck_require__(56083);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var schema$2 = __nccwpck_require__(35913);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(78229);
+var _null = __nccwpck_require__(87890);
+var seq = __nccwpck_require__(72400);
+var string = __nccwpck_require__(32374);
+var bool = __nccwpck_require__(21477);
+var float = __nccwpck_require__(28251);
+var int = __nccwpck_require__(97052);
+var schema = __nccwpck_require__(74810);
+var schema$1 = __nccwpck_require__(77925);
+var binary = __nccwpck_require__(66817);
+var merge = __nccwpck_require__(32610);
+var omap = __nccwpck_require__(80061);
+var pairs = __nccwpck_require__(67815);
+var schema$2 = __nccwpck_require__(97755);
+var set = __nccwpck_require__(9138);
+var timestamp = __nccwpck_require__(56282);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -53019,14 +53340,14 @@ exports.getTags = getTags;
 
 /***/ }),
 
-/***/ 56083:
+/***/ 66817:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
 var node_buffer = __nccwpck_require__(20181);
-var Scalar = __nccwpck_require__(63301);
-var stringifyString = __nccwpck_require__(83069);
+var Scalar = __nccwpck_require__(69271);
+var stringifyString = __nccwpck_require__(36179);
 
 const binary = {
     identify: value => value instanceof Uint8Array, // Buffer inherits from Uint8Array
@@ -53096,12 +53417,12 @@ exports.binary = binary;
 
 /***/ }),
 
-/***/ 88398:
+/***/ 63260:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
+var Scalar = __nccwpck_require__(69271);
 
 function boolStringify({ value, source }, ctx) {
     const boolObj = value ? trueTag : falseTag;
@@ -53132,13 +53453,13 @@ exports.trueTag = trueTag;
 
 /***/ }),
 
-/***/ 35782:
+/***/ 60396:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var stringifyNumber = __nccwpck_require__(28689);
+var Scalar = __nccwpck_require__(69271);
+var stringifyNumber = __nccwpck_require__(82491);
 
 const floatNaN = {
     identify: value => typeof value === 'number',
@@ -53189,12 +53510,12 @@ exports.floatNaN = floatNaN;
 
 /***/ }),
 
-/***/ 10873:
+/***/ 95883:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(82491);
 
 const intIdentify = (value) => typeof value === 'bigint' || Number.isInteger(value);
 function intResolve(str, offset, radix, { intAsBigInt }) {
@@ -53272,13 +53593,13 @@ exports.intOct = intOct;
 
 /***/ }),
 
-/***/ 90452:
+/***/ 32610:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
 
 // If the value associated with a merge key is a single mapping node, each of
 // its key/value pairs is inserted into the current mapping, unless the key
@@ -53350,16 +53671,16 @@ exports.merge = merge;
 
 /***/ }),
 
-/***/ 50303:
+/***/ 80061:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var toJS = __nccwpck_require__(74043);
-var YAMLMap = __nccwpck_require__(84454);
-var YAMLSeq = __nccwpck_require__(92223);
-var pairs = __nccwpck_require__(18385);
+var identity = __nccwpck_require__(22617);
+var toJS = __nccwpck_require__(83709);
+var YAMLMap = __nccwpck_require__(82448);
+var YAMLSeq = __nccwpck_require__(95125);
+var pairs = __nccwpck_require__(67815);
 
 class YAMLOMap extends YAMLSeq.YAMLSeq {
     constructor() {
@@ -53434,15 +53755,15 @@ exports.omap = omap;
 
 /***/ }),
 
-/***/ 18385:
+/***/ 67815:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var Scalar = __nccwpck_require__(63301);
-var YAMLSeq = __nccwpck_require__(92223);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var Scalar = __nccwpck_require__(69271);
+var YAMLSeq = __nccwpck_require__(95125);
 
 function resolvePairs(seq, onError) {
     if (identity.isSeq(seq)) {
@@ -53523,24 +53844,24 @@ exports.resolvePairs = resolvePairs;
 
 /***/ }),
 
-/***/ 35913:
+/***/ 97755:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var map = __nccwpck_require__(47451);
-var _null = __nccwpck_require__(73632);
-var seq = __nccwpck_require__(1706);
-var string = __nccwpck_require__(66464);
-var binary = __nccwpck_require__(56083);
-var bool = __nccwpck_require__(88398);
-var float = __nccwpck_require__(35782);
-var int = __nccwpck_require__(10873);
-var merge = __nccwpck_require__(90452);
-var omap = __nccwpck_require__(50303);
-var pairs = __nccwpck_require__(18385);
-var set = __nccwpck_require__(81528);
-var timestamp = __nccwpck_require__(24371);
+var map = __nccwpck_require__(78229);
+var _null = __nccwpck_require__(87890);
+var seq = __nccwpck_require__(72400);
+var string = __nccwpck_require__(32374);
+var binary = __nccwpck_require__(66817);
+var bool = __nccwpck_require__(63260);
+var float = __nccwpck_require__(60396);
+var int = __nccwpck_require__(95883);
+var merge = __nccwpck_require__(32610);
+var omap = __nccwpck_require__(80061);
+var pairs = __nccwpck_require__(67815);
+var set = __nccwpck_require__(9138);
+var timestamp = __nccwpck_require__(56282);
 
 const schema = [
     map.map,
@@ -53571,14 +53892,14 @@ exports.schema = schema;
 
 /***/ }),
 
-/***/ 81528:
+/***/ 9138:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Pair = __nccwpck_require__(57165);
-var YAMLMap = __nccwpck_require__(84454);
+var identity = __nccwpck_require__(22617);
+var Pair = __nccwpck_require__(92815);
+var YAMLMap = __nccwpck_require__(82448);
 
 class YAMLSet extends YAMLMap.YAMLMap {
     constructor(schema) {
@@ -53674,12 +53995,12 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 24371:
+/***/ 56282:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var stringifyNumber = __nccwpck_require__(28689);
+var stringifyNumber = __nccwpck_require__(82491);
 
 /** Internal types handle bigint as number, because TS can't figure it out. */
 function parseSexagesimal(str, asBigInt) {
@@ -53786,7 +54107,7 @@ exports.timestamp = timestamp;
 
 /***/ }),
 
-/***/ 34475:
+/***/ 27089:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -53944,15 +54265,15 @@ exports.foldFlowLines = foldFlowLines;
 
 /***/ }),
 
-/***/ 2148:
+/***/ 99666:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var anchors = __nccwpck_require__(71596);
-var identity = __nccwpck_require__(41127);
-var stringifyComment = __nccwpck_require__(59799);
-var stringifyString = __nccwpck_require__(83069);
+var anchors = __nccwpck_require__(15702);
+var identity = __nccwpck_require__(22617);
+var stringifyComment = __nccwpck_require__(56949);
+var stringifyString = __nccwpck_require__(36179);
 
 function createStringifyContext(doc, options) {
     const opt = Object.assign({
@@ -54083,14 +54404,14 @@ exports.stringify = stringify;
 
 /***/ }),
 
-/***/ 61212:
+/***/ 58454:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(22617);
+var stringify = __nccwpck_require__(99666);
+var stringifyComment = __nccwpck_require__(56949);
 
 function stringifyCollection(collection, ctx, options) {
     const flow = ctx.inFlow ?? collection.flow;
@@ -54245,7 +54566,7 @@ exports.stringifyCollection = stringifyCollection;
 
 /***/ }),
 
-/***/ 59799:
+/***/ 56949:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -54276,14 +54597,14 @@ exports.stringifyComment = stringifyComment;
 
 /***/ }),
 
-/***/ 6829:
+/***/ 35719:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(22617);
+var stringify = __nccwpck_require__(99666);
+var stringifyComment = __nccwpck_require__(56949);
 
 function stringifyDocument(doc, options) {
     const lines = [];
@@ -54370,7 +54691,7 @@ exports.stringifyDocument = stringifyDocument;
 
 /***/ }),
 
-/***/ 28689:
+/***/ 82491:
 /***/ ((__unused_webpack_module, exports) => {
 
 
@@ -54404,15 +54725,15 @@ exports.stringifyNumber = stringifyNumber;
 
 /***/ }),
 
-/***/ 59748:
+/***/ 21174:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
-var Scalar = __nccwpck_require__(63301);
-var stringify = __nccwpck_require__(2148);
-var stringifyComment = __nccwpck_require__(59799);
+var identity = __nccwpck_require__(22617);
+var Scalar = __nccwpck_require__(69271);
+var stringify = __nccwpck_require__(99666);
+var stringifyComment = __nccwpck_require__(56949);
 
 function stringifyPair({ key, value }, ctx, onComment, onChompKeep) {
     const { allNullValues, doc, indent, indentStep, options: { commentString, indentSeq, simpleKeys } } = ctx;
@@ -54563,13 +54884,13 @@ exports.stringifyPair = stringifyPair;
 
 /***/ }),
 
-/***/ 83069:
+/***/ 36179:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var Scalar = __nccwpck_require__(63301);
-var foldFlowLines = __nccwpck_require__(34475);
+var Scalar = __nccwpck_require__(69271);
+var foldFlowLines = __nccwpck_require__(27089);
 
 const getFoldOptions = (ctx, isBlock) => ({
     indentAtStart: isBlock ? ctx.indent.length : ctx.indentAtStart,
@@ -54908,12 +55229,12 @@ exports.stringifyString = stringifyString;
 
 /***/ }),
 
-/***/ 10204:
+/***/ 67182:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
 
-var identity = __nccwpck_require__(41127);
+var identity = __nccwpck_require__(22617);
 
 const BREAK = Symbol('break visit');
 const SKIP = Symbol('skip children');
@@ -55151,7 +55472,7 @@ exports.visitAsync = visitAsync;
 
 /***/ }),
 
-/***/ 77094:
+/***/ 48848:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -55172,7 +55493,7 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/utils.js
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
@@ -55208,7 +55529,7 @@ function toCommandProperties(annotationProperties) {
     };
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/command.js
 
 
 /**
@@ -55304,7 +55625,7 @@ function escapeProperty(s) {
 var external_crypto_ = __nccwpck_require__(76982);
 // EXTERNAL MODULE: external "fs"
 var external_fs_ = __nccwpck_require__(79896);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/file-command.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/file-command.js
 // For internal use, subject to change.
 // We use any as a valid input type
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -55341,11 +55662,11 @@ function file_command_prepareKeyValueMessage(key, value) {
 //# sourceMappingURL=file-command.js.map
 // EXTERNAL MODULE: external "path"
 var external_path_ = __nccwpck_require__(16928);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/index.js + 1 modules
-var lib = __nccwpck_require__(44942);
-// EXTERNAL MODULE: ./node_modules/@actions/http-client/lib/auth.js
-var auth = __nccwpck_require__(92145);
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/oidc-utils.js
+// EXTERNAL MODULE: ../../main/node_modules/@actions/http-client/lib/index.js + 1 modules
+var lib = __nccwpck_require__(28316);
+// EXTERNAL MODULE: ../../main/node_modules/@actions/http-client/lib/auth.js
+var auth = __nccwpck_require__(65711);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/oidc-utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -55419,7 +55740,7 @@ class oidc_utils_OidcClient {
     }
 }
 //# sourceMappingURL=oidc-utils.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/summary.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/summary.js
 var summary_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -55700,7 +56021,7 @@ const _summary = new Summary();
 const markdownSummary = (/* unused pure expression or super */ null && (_summary));
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/path-utils.js
 
 /**
  * toPosixPath converts the given path to the posix form. On Windows, \\ will be
@@ -55742,7 +56063,7 @@ var external_events_ = __nccwpck_require__(24434);
 const external_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("child_process");
 // EXTERNAL MODULE: external "assert"
 var external_assert_ = __nccwpck_require__(42613);
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io-util.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io-util.js
 var io_util_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -55922,7 +56243,7 @@ function getCmdPath() {
     return (_a = process.env['COMSPEC']) !== null && _a !== void 0 ? _a : `cmd.exe`;
 }
 //# sourceMappingURL=io-util.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/io/lib/io.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/io/lib/io.js
 var io_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56196,7 +56517,7 @@ function io_copyFile(srcFile, destFile, force) {
 //# sourceMappingURL=io.js.map
 ;// CONCATENATED MODULE: external "timers"
 const external_timers_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("timers");
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/toolrunner.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/toolrunner.js
 var toolrunner_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56784,7 +57105,7 @@ class ExecState extends external_events_.EventEmitter {
     }
 }
 //# sourceMappingURL=toolrunner.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/exec/lib/exec.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/exec/lib/exec.js
 var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56864,7 +57185,7 @@ function getExecOutput(commandLine, args, options) {
     });
 }
 //# sourceMappingURL=exec.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/platform.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/platform.js
 var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -56929,7 +57250,7 @@ function getDetails() {
     });
 }
 //# sourceMappingURL=platform.js.map
-;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/core.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/core/lib/core.js
 var core_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -57250,7 +57571,7 @@ function getIDToken(aud) {
 
 /***/ }),
 
-/***/ 37157:
+/***/ 18055:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -57313,15 +57634,15 @@ class Context {
 
 /***/ }),
 
-/***/ 61351:
+/***/ 51193:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
 /* harmony export */   Q: () => (/* binding */ getOctokit)
 /* harmony export */ });
 /* unused harmony export context */
-/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37157);
-/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(85555);
+/* harmony import */ var _context_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(18055);
+/* harmony import */ var _utils_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(36877);
 
 
 const context = new _context_js__WEBPACK_IMPORTED_MODULE_0__/* .Context */ .o();
@@ -57339,7 +57660,7 @@ function getOctokit(token, options, ...additionalPlugins) {
 
 /***/ }),
 
-/***/ 85555:
+/***/ 36877:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -57352,13 +57673,13 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // UNUSED EXPORTS: context, getUserAgentWithOrchestrationId
 
-// EXTERNAL MODULE: ./node_modules/@actions/github/lib/context.js
-var context = __nccwpck_require__(37157);
-// EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
-var lib = __nccwpck_require__(89659);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
+// EXTERNAL MODULE: ../../main/node_modules/@actions/github/lib/context.js
+var context = __nccwpck_require__(18055);
+// EXTERNAL MODULE: ../../main/node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
+var lib = __nccwpck_require__(70129);
+// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(64718);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
     return new (P || (P = Promise))(function (resolve, reject) {
@@ -57411,7 +57732,7 @@ function getUserAgentWithOrchestrationId(baseUserAgent) {
     return baseUserAgent;
 }
 //# sourceMappingURL=utils.js.map
-;// CONCATENATED MODULE: ./node_modules/universal-user-agent/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
     return navigator.userAgent;
@@ -57426,7 +57747,7 @@ function getUserAgent() {
   return "<environment undetectable>";
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/register.js
+;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/register.js
 // @ts-check
 
 function register(state, name, method, options) {
@@ -57455,7 +57776,7 @@ function register(state, name, method, options) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/add.js
+;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/add.js
 // @ts-check
 
 function addHook(state, kind, name, hook) {
@@ -57503,7 +57824,7 @@ function addHook(state, kind, name, hook) {
   });
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/lib/remove.js
+;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/lib/remove.js
 // @ts-check
 
 function removeHook(state, name, method) {
@@ -57524,7 +57845,7 @@ function removeHook(state, name, method) {
   state.registry[name].splice(index, 1);
 }
 
-;// CONCATENATED MODULE: ./node_modules/before-after-hook/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/before-after-hook/index.js
 // @ts-check
 
 
@@ -57571,7 +57892,7 @@ function Collection() {
 
 /* harmony default export */ const before_after_hook = ({ Singular, Collection });
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/endpoint/dist-bundle/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/endpoint/dist-bundle/index.js
 // pkg/dist-src/defaults.js
 
 
@@ -57917,7 +58238,7 @@ function withDefaults(oldDefaults, newDefaults) {
 var endpoint = withDefaults(null, DEFAULTS);
 
 
-;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/content-type/dist/index.js
 /*!
  * content-type
  * Copyright(c) 2015 Douglas Christopher Wilson
@@ -58209,7 +58530,7 @@ function unescapeQuotedPairs(str, start, end) {
     return result + str.slice(start, end);
 }
 //# sourceMappingURL=index.js.map
-;// CONCATENATED MODULE: ./node_modules/json-with-bigint/json-with-bigint.js
+;// CONCATENATED MODULE: ../../main/node_modules/json-with-bigint/json-with-bigint.js
 const intRegex = /^-?\d+$/;
 const noiseValue = /^-?\d+n+$/; // Noise - strings that match the custom format before being converted to it
 const originalStringify = JSON.stringify;
@@ -58810,9 +59131,9 @@ const JSONParse = (text, reviver) => {
 
 
 
-// EXTERNAL MODULE: ./node_modules/@octokit/request-error/dist-src/index.js
-var dist_src = __nccwpck_require__(31015);
-;// CONCATENATED MODULE: ./node_modules/@octokit/request/dist-bundle/index.js
+// EXTERNAL MODULE: ../../main/node_modules/@octokit/request-error/dist-src/index.js
+var dist_src = __nccwpck_require__(64565);
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/request/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -59019,7 +59340,7 @@ var request = dist_bundle_withDefaults(endpoint, defaults_default);
 /* v8 ignore next -- @preserve */
 /* v8 ignore else -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/graphql/dist-bundle/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/graphql/dist-bundle/index.js
 // pkg/dist-src/index.js
 
 
@@ -59150,7 +59471,7 @@ function withCustomRequest(customRequest) {
 
 /* v8 ignore if -- @preserve */
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/auth-token/dist-bundle/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/auth-token/dist-bundle/index.js
 // pkg/dist-src/is-jwt.js
 var b64url = "(?:[a-zA-Z0-9_-]+)";
 var sep = "\\.";
@@ -59205,11 +59526,11 @@ var createTokenAuth = function createTokenAuth2(token) {
 };
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/version.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/core/dist-src/version.js
 const version_VERSION = "7.0.8";
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/core/dist-src/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/core/dist-src/index.js
 
 
 
@@ -59350,12 +59671,12 @@ class Octokit {
 }
 
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/version.js
 const dist_src_version_VERSION = "17.0.0";
 
 //# sourceMappingURL=version.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/generated/endpoints.js
 const Endpoints = {
   actions: {
     addCustomLabelsToSelfHostedRunnerForOrg: [
@@ -61649,7 +61970,7 @@ var endpoints_default = Endpoints;
 
 //# sourceMappingURL=endpoints.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/endpoints-to-methods.js
 
 const endpointMethodsMap = /* @__PURE__ */ new Map();
 for (const [scope, endpoints] of Object.entries(endpoints_default)) {
@@ -61775,7 +62096,7 @@ function decorate(octokit, scope, methodName, defaults, decorations) {
 
 //# sourceMappingURL=endpoints-to-methods.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-rest-endpoint-methods/dist-src/index.js
 
 
 function restEndpointMethods(octokit) {
@@ -61796,7 +62117,7 @@ legacyRestEndpointMethods.VERSION = dist_src_version_VERSION;
 
 //# sourceMappingURL=index.js.map
 
-;// CONCATENATED MODULE: ./node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
+;// CONCATENATED MODULE: ../../main/node_modules/@octokit/plugin-paginate-rest/dist-bundle/index.js
 // pkg/dist-src/version.js
 var plugin_paginate_rest_dist_bundle_VERSION = "0.0.0-development";
 
@@ -62208,7 +62529,7 @@ function paginateRest(octokit) {
 paginateRest.VERSION = plugin_paginate_rest_dist_bundle_VERSION;
 
 
-;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/utils.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/github/lib/utils.js
 
 
 // octokit + plugins
@@ -62250,7 +62571,7 @@ function getOctokitOptions(token, options) {
 
 /***/ }),
 
-/***/ 92145:
+/***/ 65711:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -62335,7 +62656,7 @@ class PersonalAccessTokenCredentialHandler {
 
 /***/ }),
 
-/***/ 44942:
+/***/ 28316:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -62353,7 +62674,7 @@ var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(65692);
 var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
     if (checkBypass(reqUrl)) {
@@ -62444,11 +62765,11 @@ class DecodedURL extends URL {
     }
 }
 //# sourceMappingURL=proxy.js.map
-// EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var tunnel = __nccwpck_require__(20770);
-// EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(46752);
-;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
+// EXTERNAL MODULE: ../../main/node_modules/tunnel/index.js
+var tunnel = __nccwpck_require__(20408);
+// EXTERNAL MODULE: ../../main/node_modules/undici/index.js
+var undici = __nccwpck_require__(64718);
+;// CONCATENATED MODULE: ../../main/node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -63148,7 +63469,7 @@ const lowercaseKeys = (obj) => Object.keys(obj).reduce((c, k) => ((c[k.toLowerCa
 
 /***/ }),
 
-/***/ 31015:
+/***/ 64565:
 /***/ ((__unused_webpack___webpack_module__, __webpack_exports__, __nccwpck_require__) => {
 
 /* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
@@ -63477,6 +63798,6 @@ class RequestError extends Error {
 /******/ // startup
 /******/ // Load entry module and return exports
 /******/ // This entry module used 'module' so it can't be inlined
-/******/ var __webpack_exports__ = __nccwpck_require__(79407);
+/******/ var __webpack_exports__ = __nccwpck_require__(75388);
 /******/ __webpack_exports__ = await __webpack_exports__;
 /******/ 
