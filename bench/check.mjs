@@ -24,16 +24,19 @@ const spawnAt = 1_795_000_000_000;
 /** @type {import('./lib/action-record.mjs').ActionRecord} */
 const rec = {
   runPath: 'fork', runPathReason: 'Linux, one thread in the host', parallel: 2, threads: 3, predictedMakespan: 7.5, criticalPath: 4, totalWork: 20, parseSeconds: 1.9, wallSeconds: 11,
+  machine: { cores: 2, startup: 0.6, perNodeCpu: 0.02, warehouseCpuShare: 0.3, nodeGates: true },
   chunks: [
-    { index: 1, name: 'chunk-1', nodes: 6, dependsOn: [], startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0 },
-    { index: 2, name: 'chunk-2', nodes: 4, dependsOn: [], startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0 },
+    { index: 1, name: 'chunk-1', nodes: 6, dependsOn: [], startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0, processes: [], retried: [] },
+    { index: 2, name: 'chunk-2', nodes: 4, dependsOn: [], startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0, processes: [], retried: [] },
   ],
 };
 writeFileSync(join(dir, 'parallel-dbt.json'), JSON.stringify(rec));
 writeFileSync(join(dir, 'not-a-record.json'), JSON.stringify({ runPath: 'fork' }));
-assert.deepEqual(readActionRecord(join(dir, 'parallel-dbt.json')), rec);
-assert.equal(readActionRecord(join(dir, 'missing.json')), undefined);
-assert.equal(readActionRecord(join(dir, 'not-a-record.json')), undefined, 'no chunks: not a run record');
+// Read through the format's owner (src/flow/run-record.ts): a record as written, nothing for a run that left none,
+// and one line naming a file that is not a record.
+assert.deepEqual(await readActionRecord(join(dir, 'parallel-dbt.json')), rec);
+assert.equal(await readActionRecord(join(dir, 'missing.json')), undefined);
+await assert.rejects(readActionRecord(join(dir, 'not-a-record.json')), /not-a-record\.json is not a parallel-dbt run record/);
 
 // The phases, in seconds after the spawn, from the record and the exit the bench saw; the plan's text from src/plan's
 // renderPlan (here a stand-in that shows what it was given).

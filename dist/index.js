@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(74801);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(53196);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 74801:
+/***/ 53196:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -29316,13 +29316,18 @@ class InputError extends UserError {
 /** Every final status a node can end with in dbt-core 1.8–1.x (run_results.json, result events). */
 const NODE_STATUSES = ['success', 'error', 'skipped', 'pass', 'fail', 'warn', 'runtime error', 'partial success', 'no-op', 'reused'];
 const FINAL = new Set(NODE_STATUSES);
+/** The status dbt wrote, as a NodeStatus: one of NODE_STATUSES, else an UnknownStatus (the text is kept as is). */
+function nodeStatus(text) {
+    return FINAL.has(text) ? text : text;
+}
+/** One of dbt's final statuses (case-insensitive), lower-cased; undefined for anything else. */
+function knownStatus(text) {
+    const st = text.toLowerCase();
+    return FINAL.has(st) ? st : undefined;
+}
 const BLOCKING = new Set(['error', 'fail', 'skipped', 'runtime error', 'partial success']);
 /** What stops a run under --fail-fast (dbt's own rule: an error or a failure, not a partial success). */
 const FAIL_FAST = new Set(['error', 'fail', 'runtime error']);
-/** One of dbt's final statuses (case-insensitive). */
-function isFinalStatus(status) {
-    return FINAL.has(status.toLowerCase());
-}
 /**
  * A node with this status makes dbt skip its downstream nodes. A model configured `on_error: continue` (dbt ≥ 1.12,
  * task/runnable.py _handle_result) blocks nothing itself: only a skip (its own upstream failed) still does.
@@ -29629,6 +29634,13 @@ class DbtExecutableError extends DbtError {
     constructor(message) {
         super(message);
         this.name = 'DbtExecutableError';
+    }
+}
+/** A dbt file (run_results.json, manifest.json) that cannot be read, or is not what dbt writes: the message names it. */
+class DbtArtifactError extends DbtError {
+    constructor(message) {
+        super(message);
+        this.name = 'DbtArtifactError';
     }
 }
 
@@ -41278,26 +41290,122 @@ function chunkArgv(a) {
         out.push('--exclude', ...a.exclude);
     return out;
 }
-/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
-function selectionStateFile(uids, dbtVersion) {
-    return JSON.stringify({
-        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
-        results: uids.map((unique_id) => ({
-            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
-        })),
-        elapsed_time: 0,
-        args: {},
-    });
-}
 /** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */
 function argvBytes(argv) {
     return argv.reduce((n, s) => n + Buffer.byteLength(s) + 1 + 8, 0);
 }
 
+;// CONCATENATED MODULE: ./src/dbt/json.ts
+// What the readers of dbt's JSON files (run-results.ts, manifest.ts) share: reading the text, parsing it, and the
+// checks of a parsed value. Every problem is one DbtArtifactError line naming the file.
+
+
+/** The parsed JSON of a file; one line naming it when it cannot be read or is not JSON. */
+function readJson(path) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (e) {
+        throw new DbtArtifactError(`cannot read ${path} (${json_firstLine(e)})`);
+    }
+    return json_parseJson(text, path);
+}
+/** Parsed JSON; `source` names the text in the error. */
+function json_parseJson(text, source) {
+    try {
+        return JSON.parse(text);
+    }
+    catch (e) {
+        throw new DbtArtifactError(`${source} is not JSON (${json_firstLine(e)})`);
+    }
+}
+function json_isObject(x) {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function isStrings(x) {
+    return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+function isNumber(x) {
+    return typeof x === 'number' && Number.isFinite(x);
+}
+function isNullOr(x, type) {
+    return x === null || typeof x === type;
+}
+/** An error's first line (fs errors may come from another realm: not `instanceof Error`, still with a message). */
+function json_firstLine(e) {
+    const m = typeof e === 'object' && e !== null && 'message' in e ? e.message : e;
+    return String(m).split('\n')[0];
+}
+
+;// CONCATENATED MODULE: ./src/dbt/manifest.ts
+// manifest.json, the one owner of the format: the parts of it this action reads (dbt-core 1.8+, schema v12), and
+// reading it with a check that gives one line naming the file and what is wrong. The check covers what the action
+// reads of every node (a manifest dbt wrote always passes it); everything else in the file is kept as read.
+
+
+/** The groups of the manifest that hold nodes (what can depend on or be depended on). */
+const NODE_GROUPS = ['nodes', 'sources', 'unit_tests', 'functions'];
+/** All nodes of the manifest that can depend on or be depended on. */
+function manifestNodes(m) {
+    const all = new Map();
+    for (const group of [m.nodes, m.sources ?? {}, m.unit_tests ?? {}, m.functions ?? {}]) {
+        for (const [uid, n] of Object.entries(group))
+            all.set(uid, n);
+    }
+    return all;
+}
+/** Reads and checks a manifest.json; a file that cannot be read or is not one throws one line naming it. */
+function readManifest(path) {
+    return checkManifest(readJson(path), path);
+}
+/** A manifest.json's text, checked; `source` names it in the error. */
+function parseManifest(text, source) {
+    return checkManifest(parseJson(text, source), source);
+}
+/** Parsed JSON checked as a manifest.json; `source` names it in the error. */
+function checkManifest(doc, source) {
+    const bad = (why) => new DbtArtifactError(`${source} is not a dbt manifest.json (${why})`);
+    if (!json_isObject(doc) || !json_isObject(doc.metadata) || typeof doc.metadata.dbt_version !== 'string')
+        throw bad('no "metadata.dbt_version"');
+    if (!json_isObject(doc.nodes))
+        throw bad('no "nodes" object');
+    for (const group of NODE_GROUPS) {
+        const nodes = doc[group];
+        if (nodes === undefined && group !== 'nodes')
+            continue;
+        if (!json_isObject(nodes))
+            throw bad(`"${group}" is not an object`);
+        for (const [uid, n] of Object.entries(nodes)) {
+            const why = nodeProblem(uid, n);
+            if (why !== undefined)
+                throw bad(`${group}["${uid}"]: ${why}`);
+        }
+    }
+    return doc;
+}
+/** What is wrong with one node, if anything (what the action reads of it, with the types dbt writes). */
+function nodeProblem(uid, n) {
+    if (!json_isObject(n))
+        return 'not an object';
+    if (n.unique_id !== uid)
+        return '"unique_id" is not its key';
+    for (const k of ['name', 'resource_type', 'package_name', 'original_file_path'])
+        if (typeof n[k] !== 'string')
+            return `"${k}" is not a string`;
+    if (!isStrings(n.fqn))
+        return '"fqn" is not a list of strings';
+    if (n.config !== undefined && !json_isObject(n.config))
+        return '"config" is not an object';
+    if (n.depends_on !== undefined && !(json_isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes))))
+        return '"depends_on.nodes" is not a list of strings';
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/dbt/prepare.ts
 // The steps before the fan-out: deps, the parse, the list that resolves the selection. Each is one dbt invocation,
 // run by `launch` (a `dbt` process) or, on the worker host, inside the host (`parse` keeps the manifest in memory).
+
 
 
 
@@ -41351,11 +41459,12 @@ async function parseProject(call, a) {
     if (o.exitCode !== 0)
         throw failure('parse', o);
 }
-function readManifest(targetPath) {
+/** The manifest.json dbt parse or ls wrote into targetPath. */
+function manifestOf(targetPath) {
     const path = (0,external_node_path_.join)(targetPath, 'manifest.json');
     if (!(0,external_node_fs_.existsSync)(path))
         throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
-    return JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
+    return readManifest(path);
 }
 
 ;// CONCATENATED MODULE: ./src/dbt/partial-parse.ts
@@ -41513,136 +41622,6 @@ function schemasOf(m, ids) {
     return [...seen.values()];
 }
 
-;// CONCATENATED MODULE: ./src/plan/graph.ts
-const TEST_TYPES = new Set(['test', 'unit_test']);
-/** All nodes of the manifest that can depend on or be depended on. */
-function manifestNodes(m) {
-    const all = new Map();
-    for (const group of [m.nodes, m.sources ?? {}, m.unit_tests ?? {}, m.functions ?? {}]) {
-        for (const [uid, n] of Object.entries(group))
-            all.set(uid, n);
-    }
-    return all;
-}
-function depsOf(n) {
-    return n?.depends_on?.nodes ?? [];
-}
-function buildPlanGraph(m, selected, command) {
-    const all = manifestNodes(m);
-    const sel = new Set(selected);
-    // Full-graph parent lists, with build test edges added.
-    const parents = new Map();
-    for (const [uid, n] of all)
-        parents.set(uid, [...new Set(depsOf(n))]);
-    if (command === 'build')
-        addBuildTestEdges(m, parents);
-    // Nearest selected ancestors of each node, looking through unselected ones (memoised for unselected nodes).
-    const frontier = new Map();
-    const selectedAncestorsThrough = (uid, seen) => {
-        const memo = frontier.get(uid);
-        if (memo)
-            return memo;
-        if (seen.has(uid))
-            return [];
-        seen.add(uid);
-        const out = new Set();
-        for (const p of parents.get(uid) ?? []) {
-            if (sel.has(p))
-                out.add(p);
-            else
-                for (const a of selectedAncestorsThrough(p, seen))
-                    out.add(a);
-        }
-        const list = [...out];
-        frontier.set(uid, list);
-        return list;
-    };
-    const nodes = new Map();
-    const onErrorContinues = honoursOnError(m.metadata.dbt_version);
-    for (const uid of [...sel].sort()) {
-        const n = all.get(uid);
-        const ps = new Set();
-        for (const p of parents.get(uid) ?? []) {
-            if (p === uid)
-                continue;
-            if (sel.has(p))
-                ps.add(p);
-            else
-                for (const a of selectedAncestorsThrough(p, new Set([uid])))
-                    if (a !== uid)
-                        ps.add(a);
-        }
-        const node = { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() };
-        if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue')
-            node.continuesOnError = true;
-        nodes.set(uid, node);
-    }
-    // Unit tests ride with their model: same chunk, and the model's parents.
-    for (const node of nodes.values()) {
-        if (node.resourceType !== 'unit_test')
-            continue;
-        const model = depsOf(all.get(node.uid)).find((d) => nodes.has(d) && !TEST_TYPES.has(nodes.get(d).resourceType));
-        if (model === undefined)
-            continue;
-        node.attachTo = model;
-        node.parents = nodes.get(model).parents.filter((p) => p !== node.uid);
-    }
-    return { nodes };
-}
-/** dbt-core 1.12 added the model config `on_error: continue`; older versions parse it and ignore it. */
-function honoursOnError(version) {
-    const v = /^(\d+)\.(\d+)/.exec(version ?? '');
-    return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
-}
-/** dbt-core's build-only edges from tests to the executable nodes they block (see the file comment). */
-function addBuildTestEdges(m, parents) {
-    const children = new Map();
-    for (const [uid, ps] of parents)
-        for (const p of ps)
-            (children.get(p) ?? children.set(p, []).get(p)).push(uid);
-    const executable = (uid) => uid in m.nodes && m.nodes[uid].resource_type !== 'test';
-    const descendantsMemo = new Map();
-    const descendants = (uid) => {
-        let d = descendantsMemo.get(uid);
-        if (d)
-            return d;
-        d = new Set();
-        const stack = [...(children.get(uid) ?? [])];
-        while (stack.length > 0) {
-            const x = stack.pop();
-            if (d.has(x))
-                continue;
-            d.add(x);
-            stack.push(...(children.get(x) ?? []));
-        }
-        descendantsMemo.set(uid, d);
-        return d;
-    };
-    for (const [uid, n] of Object.entries(m.nodes)) {
-        if (n.resource_type !== 'test')
-            continue;
-        const deps = [...new Set(depsOf(n))];
-        if (deps.length === 1) {
-            for (const c of children.get(deps[0]) ?? [])
-                if (executable(c))
-                    parents.get(c).push(uid);
-        }
-        else if (deps.length > 1) {
-            // The executable nodes downstream of every dep; edges to the first ones of them are enough (the rest
-            // follow transitively), which keeps the edge count small on large projects.
-            const sets = deps.map(descendants).sort((a, b) => a.size - b.size);
-            const common = new Set([...sets[0]].filter((c) => sets.every((x) => x.has(c))));
-            for (const c of common) {
-                if (!executable(c))
-                    continue;
-                if ((parents.get(c) ?? []).some((p) => common.has(p) && executable(p)))
-                    continue;
-                parents.get(c).push(uid);
-            }
-        }
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/flow/prepare.ts
 // Before any planning: the dbt executable, the run path (the worker host, or one dbt process per invocation), deps
 // once, one parse into a shared target, and the selection resolved with dbt's own grammar. On the worker host the
@@ -41711,7 +41690,7 @@ async function prepare(s, env, cwd, signal, log) {
         if (wholeProject) {
             await parseProject(call, parseArgs);
             partialParseFile = partialParseOf(parseTarget);
-            manifest = readManifest(parseTarget);
+            manifest = manifestOf(parseTarget);
             allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
         }
         else if (host) {
@@ -41733,7 +41712,7 @@ async function prepare(s, env, cwd, signal, log) {
         const savedParse = seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
         const userIds = needsUserList ? allIds[0] : undefined;
         const groupIds = needsUserList ? allIds.slice(1) : allIds;
-        manifest ??= readManifest(parseTarget);
+        manifest ??= manifestOf(parseTarget);
         checkVersion(manifest);
         const shown = (path) => (0,external_node_path_.relative)(s.workspace, path) || path;
         log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
@@ -41853,6 +41832,135 @@ function maskedLogger(log, mask) {
         warning: (l) => log.warning(mask(l)),
         debug: (l) => log.debug(mask(l)),
     };
+}
+
+;// CONCATENATED MODULE: ./src/plan/graph.ts
+// Turns the manifest and dbt's selection into the dependency graph between selected nodes, as dbt orders them
+// inside one invocation:
+//  - edges through unselected nodes are kept (dbt's Graph.get_subset_graph keeps transitive ancestry);
+//  - for `build`, a test blocks the executable nodes downstream of what it tests (dbt-core Linker.add_test_edges:
+//    a test depending only on P blocks P's executable children; a test on several nodes blocks each executable node
+//    that has all of them upstream);
+//  - a unit test runs with its model: it is attached to the model's chunk and inherits the model's parents.
+
+const TEST_TYPES = new Set(['test', 'unit_test']);
+function depsOf(n) {
+    return n?.depends_on?.nodes ?? [];
+}
+function buildPlanGraph(m, selected, command) {
+    const all = manifestNodes(m);
+    const sel = new Set(selected);
+    // Full-graph parent lists, with build test edges added.
+    const parents = new Map();
+    for (const [uid, n] of all)
+        parents.set(uid, [...new Set(depsOf(n))]);
+    if (command === 'build')
+        addBuildTestEdges(m, parents);
+    // Nearest selected ancestors of each node, looking through unselected ones (memoised for unselected nodes).
+    const frontier = new Map();
+    const selectedAncestorsThrough = (uid, seen) => {
+        const memo = frontier.get(uid);
+        if (memo)
+            return memo;
+        if (seen.has(uid))
+            return [];
+        seen.add(uid);
+        const out = new Set();
+        for (const p of parents.get(uid) ?? []) {
+            if (sel.has(p))
+                out.add(p);
+            else
+                for (const a of selectedAncestorsThrough(p, seen))
+                    out.add(a);
+        }
+        const list = [...out];
+        frontier.set(uid, list);
+        return list;
+    };
+    const nodes = new Map();
+    const onErrorContinues = honoursOnError(m.metadata.dbt_version);
+    for (const uid of [...sel].sort()) {
+        const n = all.get(uid);
+        const ps = new Set();
+        for (const p of parents.get(uid) ?? []) {
+            if (p === uid)
+                continue;
+            if (sel.has(p))
+                ps.add(p);
+            else
+                for (const a of selectedAncestorsThrough(p, new Set([uid])))
+                    if (a !== uid)
+                        ps.add(a);
+        }
+        const node = { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() };
+        if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue')
+            node.continuesOnError = true;
+        nodes.set(uid, node);
+    }
+    // Unit tests ride with their model: same chunk, and the model's parents.
+    for (const node of nodes.values()) {
+        if (node.resourceType !== 'unit_test')
+            continue;
+        const model = depsOf(all.get(node.uid)).find((d) => nodes.has(d) && !TEST_TYPES.has(nodes.get(d).resourceType));
+        if (model === undefined)
+            continue;
+        node.attachTo = model;
+        node.parents = nodes.get(model).parents.filter((p) => p !== node.uid);
+    }
+    return { nodes };
+}
+/** dbt-core 1.12 added the model config `on_error: continue`; older versions parse it and ignore it. */
+function honoursOnError(version) {
+    const v = /^(\d+)\.(\d+)/.exec(version ?? '');
+    return v !== null && (Number(v[1]) > 1 || Number(v[2]) >= 12);
+}
+/** dbt-core's build-only edges from tests to the executable nodes they block (see the file comment). */
+function addBuildTestEdges(m, parents) {
+    const children = new Map();
+    for (const [uid, ps] of parents)
+        for (const p of ps)
+            (children.get(p) ?? children.set(p, []).get(p)).push(uid);
+    const executable = (uid) => uid in m.nodes && m.nodes[uid].resource_type !== 'test';
+    const descendantsMemo = new Map();
+    const descendants = (uid) => {
+        let d = descendantsMemo.get(uid);
+        if (d)
+            return d;
+        d = new Set();
+        const stack = [...(children.get(uid) ?? [])];
+        while (stack.length > 0) {
+            const x = stack.pop();
+            if (d.has(x))
+                continue;
+            d.add(x);
+            stack.push(...(children.get(x) ?? []));
+        }
+        descendantsMemo.set(uid, d);
+        return d;
+    };
+    for (const [uid, n] of Object.entries(m.nodes)) {
+        if (n.resource_type !== 'test')
+            continue;
+        const deps = [...new Set(depsOf(n))];
+        if (deps.length === 1) {
+            for (const c of children.get(deps[0]) ?? [])
+                if (executable(c))
+                    parents.get(c).push(uid);
+        }
+        else if (deps.length > 1) {
+            // The executable nodes downstream of every dep; edges to the first ones of them are enough (the rest
+            // follow transitively), which keeps the edge count small on large projects.
+            const sets = deps.map(descendants).sort((a, b) => a.size - b.size);
+            const common = new Set([...sets[0]].filter((c) => sets.every((x) => x.has(c))));
+            for (const c of common) {
+                if (!executable(c))
+                    continue;
+                if ((parents.get(c) ?? []).some((p) => common.has(p) && executable(p)))
+                    continue;
+                parents.get(c).push(uid);
+            }
+        }
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/plan/topo-sort.ts
@@ -42598,19 +42706,43 @@ function renderPlan(p, processes, threads, machine) {
     return lines.join('\n');
 }
 
-;// CONCATENATED MODULE: ./src/dbt/results.ts
-// Reads run_results.json and makes the stand-in results for nodes dbt never reported.
+;// CONCATENATED MODULE: ./src/dbt/events.ts
+// dbt's JSON log events (`--log-format json`): their shape, and the node outcomes they announce (info level;
+// dbt-core events/types.py).
 
-function readRunResults(path) {
-    if (!(0,external_node_fs_.existsSync)(path))
+/** Events that carry a node's final result at info level. */
+const RESULT_EVENTS = new Set([
+    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
+    'LogNodeNoOpResult', 'SkippingDetails',
+]);
+/** The final outcome of one node, if this event announces one. */
+function nodeResultOf(ev) {
+    if (!RESULT_EVENTS.has(ev.info.name))
         return undefined;
-    try {
-        const parsed = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return Array.isArray(parsed?.results) ? parsed : undefined;
-    }
-    catch {
+    const ni = ev.data.node_info;
+    if (!ni?.unique_id)
         return undefined;
-    }
+    const st = ev.info.name === 'SkippingDetails' ? 'skipped' : typeof ni.node_status === 'string' ? knownStatus(ni.node_status) : undefined;
+    if (st === undefined)
+        return undefined;
+    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
+    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+}
+
+;// CONCATENATED MODULE: ./src/dbt/run-results.ts
+// run_results.json, the one owner of the format: its types (dbt-core 1.8+, schema v6), reading it with a check that
+// gives one line naming the file and what is wrong, and every run_results.json the action writes (the merged
+// results, the selection state, stand-in results for nodes dbt never reported). The check covers the fields dbt's
+// schema requires of every result (a file dbt wrote always passes it); other fields are kept as they were read.
+// Of the metadata, which no reader needs, only the types are checked: a file another tool wrote (the benchmark's
+// synthetic timings) may carry less of it.
+
+
+
+const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
+/** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
+function runResultsMetadata(dbtVersion, invocationId) {
+    return { dbt_schema_version: RUN_RESULTS_SCHEMA, dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: invocationId, env: {} };
 }
 /** A result for a node dbt did not run or did not report, in run_results.json's own shape. */
 function syntheticResult(uid, status, message) {
@@ -42625,28 +42757,94 @@ function syntheticResult(uid, status, message) {
         failures: null,
     };
 }
-
-;// CONCATENATED MODULE: ./src/dbt/events.ts
-
-/** Events that carry a node's final result at info level. */
-const RESULT_EVENTS = new Set([
-    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-    'LogNodeNoOpResult', 'SkippingDetails',
-]);
-/** The final outcome of one node, if this event announces one. */
-function nodeResultOf(ev) {
-    if (!RESULT_EVENTS.has(ev.info.name))
+/** The run_results.json that `--select result:success` reads to select exactly `uids` (dbt/argv.ts ChunkArgs.selectionState). */
+function selectionStateFile(uids, dbtVersion) {
+    return JSON.stringify({
+        metadata: runResultsMetadata(dbtVersion, 'parallel-dbt-selection'),
+        results: uids.map((unique_id) => ({
+            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
+            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+        })),
+        elapsed_time: 0,
+        args: {},
+    });
+}
+/** The text of a run_results.json the action writes (the merged results): indented, one trailing newline. */
+function runResultsText(a) {
+    return `${JSON.stringify(a, null, 2)}\n`;
+}
+/** Reads and checks a run_results.json; a file that cannot be read or is not one throws one line naming it. */
+function readRunResults(path) {
+    return checkRunResults(readJson(path), path);
+}
+/**
+ * What a dbt invocation left in its target folder: undefined when it wrote no run_results.json, or one that cannot
+ * be used (dbt killed while writing it); its nodes then count as not reported.
+ */
+function leftRunResults(path) {
+    if (!(0,external_node_fs_.existsSync)(path))
         return undefined;
-    const ni = ev.data.node_info;
-    if (!ni?.unique_id)
-        return undefined;
-    let st = String(ni.node_status ?? '').toLowerCase();
-    if (ev.info.name === 'SkippingDetails')
-        st = 'skipped';
-    if (!isFinalStatus(st))
-        return undefined;
-    const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
-    return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };
+    try {
+        return readRunResults(path);
+    }
+    catch (e) {
+        if (e instanceof DbtArtifactError)
+            return undefined;
+        throw e;
+    }
+}
+/** A run_results.json's text, checked; `source` names it in the error. */
+function parseRunResults(text, source) {
+    return checkRunResults(parseJson(text, source), source);
+}
+/** Parsed JSON checked as a run_results.json; `source` names it in the error. */
+function checkRunResults(doc, source) {
+    const bad = (why) => new DbtArtifactError(`${source} is not a dbt run_results.json (${why})`);
+    if (!json_isObject(doc) || !Array.isArray(doc.results))
+        throw bad('no "results" list');
+    const m = doc.metadata;
+    if (!json_isObject(m))
+        throw bad('no "metadata"');
+    for (const k of ['dbt_schema_version', 'dbt_version', 'generated_at'])
+        if (m[k] !== undefined && typeof m[k] !== 'string')
+            throw bad(`"metadata.${k}" is not a string`);
+    if (m.invocation_id !== undefined && !isNullOr(m.invocation_id, 'string'))
+        throw bad('"metadata.invocation_id" is not a string or null');
+    if (!isNumber(doc.elapsed_time))
+        throw bad('"elapsed_time" is not a number');
+    if (!json_isObject(doc.args))
+        throw bad('"args" is not an object');
+    for (const [i, r] of doc.results.entries()) {
+        const why = resultProblem(r);
+        if (why !== undefined)
+            throw bad(`results[${i}]${json_isObject(r) && typeof r.unique_id === 'string' ? ` (${r.unique_id})` : ''}: ${why}`);
+    }
+    // Every status is a string now: a NodeStatus (known, or kept as an UnknownStatus).
+    return doc;
+}
+/** What is wrong with one entry of `results`, if anything (the fields run_results v6 requires, with their types). */
+function resultProblem(r) {
+    if (!json_isObject(r))
+        return 'not an object';
+    if (typeof r.unique_id !== 'string')
+        return '"unique_id" is not a string';
+    if (typeof r.status !== 'string')
+        return '"status" is not a string';
+    if (!isNumber(r.execution_time))
+        return '"execution_time" is not a number';
+    if (!Array.isArray(r.timing) || !r.timing.every((t) => json_isObject(t) && typeof t.name === 'string'))
+        return '"timing" is not a list of timings';
+    if (!isNullOr(r.thread_id, 'string'))
+        return '"thread_id" is not a string or null';
+    if (!json_isObject(r.adapter_response))
+        return '"adapter_response" is not an object';
+    if (!isNullOr(r.message, 'string'))
+        return '"message" is not a string or null';
+    if (!isNullOr(r.failures, 'number'))
+        return '"failures" is not a number or null';
+    if (r.compiled_code !== undefined && !isNullOr(r.compiled_code, 'string'))
+        return '"compiled_code" is not a string or null';
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/run/stop.ts
@@ -42727,7 +42925,7 @@ async function runChunk(ctx, job, blocked) {
     // of theirs may wait for it), not when this chunk ends.
     const settle = (uid, r) => {
         byUid.set(uid, r);
-        ctx.onNodeStatus?.(uid, String(r.status));
+        ctx.onNodeStatus?.(uid, r.status);
     };
     for (const [i, planned] of batches.entries()) {
         if (fatal !== undefined) {
@@ -42754,7 +42952,7 @@ async function runChunk(ctx, job, blocked) {
             }
             const last = attempt >= retries;
             const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid) ?? '') || undefined);
+            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid));
             invocations.push(inv.invocation);
             if (inv.fatal !== undefined) {
                 fatal = inv.fatal;
@@ -42765,7 +42963,7 @@ async function runChunk(ctx, job, blocked) {
             for (const [uid, r] of inv.results) {
                 byUid.set(uid, r);
                 if (attempt > 0 || retries > 0)
-                    (history.get(uid) ?? history.set(uid, []).get(uid)).push(String(r.status));
+                    (history.get(uid) ?? history.set(uid, []).get(uid)).push(r.status);
             }
             if (last || stopReasonOf(ctx.signal) !== undefined)
                 break;
@@ -42778,7 +42976,7 @@ async function runChunk(ctx, job, blocked) {
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
     const retryOn = ctx.limits.retryOn ?? new Set(statusesOf('errored'));
-    const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
+    const again = new Set(batch.filter((u) => retryOn.has(byUid.get(u)?.status ?? '')));
     if (again.size === 0)
         return [];
     for (const u of batch) {
@@ -42834,7 +43032,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         },
     });
     shared?.ended();
-    const runResults = readRunResults((0,external_node_path_.join)(targetPath, 'run_results.json'));
+    const runResults = leftRunResults((0,external_node_path_.join)(targetPath, 'run_results.json'));
     const results = new Map();
     for (const r of runResults?.results ?? [])
         if (wanted.has(r.unique_id))
@@ -42851,7 +43049,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         const r = results.get(uid);
         if (r !== undefined) {
             // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
-            if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
+            if (interrupted && (ev === undefined || ev.late) && blocksDownstream(r.status)) {
                 results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
             }
             continue;
@@ -42906,7 +43104,7 @@ async function runEndHooks(ctx, dir, run, results) {
         timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
         onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
     });
-    const runResults = readRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
+    const runResults = leftRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
     const error = runResults === undefined ? missingReason(outcome, ctx.limits.timeoutMs, undefined) : undefined;
     return { runResults, error };
 }
@@ -43275,8 +43473,8 @@ class ScheduleRun {
         rep.results = results;
         rep.endedAt = Date.now();
         for (const r of results) {
-            this.board.settle(r.unique_id, String(r.status));
-            this.failed(r.unique_id, String(r.status));
+            this.board.settle(r.unique_id, r.status);
+            this.failed(r.unique_id, r.status);
         }
         for (const u of rep.chunk.nodes)
             if (!this.board.has(u))
@@ -43420,13 +43618,13 @@ class ProgressTracker {
         this.running.delete(name);
         const lines = [];
         for (const r of results) {
-            const status = String(r.status);
+            const status = r.status;
             if (!this.nodeFinished(r.unique_id, status))
                 continue;
             const b = bucketOf(status);
             if (isFailure(b)) {
                 const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
-                lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined, message: r.message ?? '' }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
+                lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
             }
         }
         return lines;
@@ -43624,7 +43822,7 @@ async function executePlan(x) {
                 watch?.chunkEnded(r.chunk.index);
                 schemas.done(r.chunk);
                 // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
-                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) }))))
+                for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results))
                     log(x.mask(line));
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
@@ -43752,6 +43950,8 @@ function logEvent(log, chunk, ev, mask, width = 0) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/merge.ts
+// Folds every chunk's results into one run_results.json: each planned node exactly once.
+
 function mergeRunResults(input) {
     const byUid = new Map();
     const duplicates = [];
@@ -43769,7 +43969,7 @@ function mergeRunResults(input) {
         const r = byUid.get(uid);
         if (r === undefined) {
             missing.push(uid);
-            results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
+            results.push(syntheticResult(uid, 'error', 'parallel-dbt: no chunk reported a result for this node.'));
         }
         else
             results.push(r);
@@ -43777,7 +43977,7 @@ function mergeRunResults(input) {
     const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
     const metadata = first
         ? { ...first.metadata, generated_at: new Date().toISOString() }
-        : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
+        : runResultsMetadata(input.dbtVersion ?? 'unknown', null);
     const args = { ...(first?.args ?? {}), which: input.command, ...input.selection };
     delete args.target_path;
     delete args.log_path;
@@ -43824,8 +44024,8 @@ function outcomeOf(r, facts, chunk) {
     return {
         ...facts,
         uid: r.unique_id,
-        status: String(r.status),
-        bucket: bucketOf(String(r.status)),
+        status: r.status,
+        bucket: bucketOf(r.status),
         message: r.message ?? null,
         failures: typeof r.failures === 'number' ? r.failures : null,
         seconds: typeof r.execution_time === 'number' ? r.execution_time : 0,
@@ -44386,9 +44586,9 @@ const ROWS_CHANGE = 0.2;
 function baseNodeOf(r) {
     const rows = r.adapter_response?.rows_affected;
     return {
-        status: String(r.status),
-        bucket: bucketOf(String(r.status)),
-        seconds: typeof r.execution_time === 'number' && r.execution_time >= 0 ? r.execution_time : 0,
+        status: r.status,
+        bucket: bucketOf(r.status),
+        seconds: r.execution_time >= 0 ? r.execution_time : 0,
         ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
     };
 }
@@ -44471,6 +44671,7 @@ function expandPaths(patterns, cwd) {
 
 
 
+
 /** Every usable file, later files overriding earlier ones node by node (e.g. one file per matrix shard). */
 function readBase(patterns, o) {
     const notes = [];
@@ -44483,28 +44684,26 @@ function readBase(patterns, o) {
     for (const f of files) {
         let parsed;
         try {
-            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
+            parsed = readRunResults(f);
         }
         catch (e) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} is not JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); it is ignored.` });
+            if (!(e instanceof DbtArtifactError))
+                throw e;
+            notes.push({ level: 'warning', message: `compare-to: ${e.message}; it is ignored.` });
             continue;
         }
-        if (!Array.isArray(parsed?.results)) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} is not a dbt run_results.json (no "results" list); it is ignored.` });
-            continue;
-        }
-        const results = parsed.results.filter((r) => typeof r?.unique_id === 'string');
-        const packages = new Set(results.map((r) => String(r.unique_id).split('.')[1]));
+        const results = parsed.results;
+        const packages = new Set(results.map((r) => r.unique_id.split('.')[1]));
         if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
             notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
             continue;
         }
-        const theirs = typeof parsed.metadata?.dbt_version === 'string' ? parsed.metadata.dbt_version : undefined;
+        const theirs = parsed.metadata.dbt_version;
         if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
             notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
         }
         for (const r of results)
-            nodes.set(String(r.unique_id), baseNodeOf(r));
+            nodes.set(r.unique_id, baseNodeOf(r));
         used.push(f);
     }
     return used.length === 0 ? { notes } : { base: { files: used, nodes }, notes };
@@ -44923,9 +45122,9 @@ function renderJunit(a, names) {
             const { name, file } = names(r.unique_id);
             const t = typeof r.execution_time === 'number' ? r.execution_time : 0;
             time += t;
-            const msg = xml(r.message ?? String(r.status));
+            const msg = xml(r.message ?? r.status);
             const attrs = `name="${xml(name)}" classname="${xml(r.unique_id)}" time="${t.toFixed(3)}"${file ? ` file="${xml(file)}"` : ''}`;
-            const bucket = bucketOf(String(r.status));
+            const bucket = bucketOf(r.status);
             if (bucket === 'failed') {
                 f++;
                 cases.push(`    <testcase ${attrs}><failure message="${msg}">${msg}</failure></testcase>`);
@@ -44964,12 +45163,13 @@ function renderJunit(a, names) {
 
 
 
+
 async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal }) {
     const raw = withComparison(unmasked, o, merged, sink);
     const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
     (0,external_node_fs_.mkdirSync)(o.workDir, { recursive: true });
     const resultsPath = (0,external_node_path_.join)(o.workDir, 'run_results.json');
-    (0,external_node_fs_.writeFileSync)(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
+    (0,external_node_fs_.writeFileSync)(resultsPath, mask(runResultsText(merged)));
     const junitPath = (0,external_node_path_.join)(o.workDir, 'junit.xml');
     const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
     (0,external_node_fs_.writeFileSync)(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));
@@ -45773,42 +45973,27 @@ function localArtifactsDir(workDir) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/timings.ts
-// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
-// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
 
-
-
-
-/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
-function readTimings(spec, cwd) {
-    const files = expandPaths(spec, cwd);
+/** The timings of earlier runs, one run_results.json each (`file` names it). */
+function timingsOf(runResults) {
     const runs = [];
     const recorded = [];
-    for (const f of files) {
-        let parsed;
-        try {
-            parsed = JSON.parse((0,external_node_fs_.readFileSync)(f, 'utf8'));
-        }
-        catch (e) {
-            throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
-        }
-        if (!Array.isArray(parsed?.results))
-            throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
-        const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+    for (const { file, results: rr } of runResults) {
+        const threads = typeof rr.args.threads === 'number' && rr.args.threads >= 1 ? rr.args.threads : 1;
         const exec = new Map();
-        for (const r of parsed.results) {
-            if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0))
+        for (const r of rr.results) {
+            if (!(r.execution_time >= 0))
                 continue;
             if (r.status === 'skipped')
                 continue; // a skipped node took no time: it says nothing about its cost
             exec.set(r.unique_id, r.execution_time);
         }
         recorded.push({ threads, exec });
-        if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
-            runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+        if (exec.size > 0 && rr.elapsed_time > 0) {
+            runs.push({ file, threads, secondsPerNode: rr.elapsed_time / exec.size });
         }
     }
-    return { seconds: meanPerNode(recorded, (x) => x), files, runs, recorded };
+    return { seconds: meanPerNode(recorded, (x) => x), files: runResults.map((x) => x.file), runs, recorded };
 }
 /** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */
 function meanPerNode(recorded, part) {
@@ -45870,9 +46055,33 @@ function weigher(t, typeOf) {
     return { weight, get known() { return known; }, fallbackByType };
 }
 
+;// CONCATENATED MODULE: ./src/flow/timings-input.ts
+// The timings input: the run_results.json files it names (paths or globs, one per line), read through the format's
+// owner (dbt/run-results.ts) and handed to the planner's pure timingsOf. A file that is not a run_results.json
+// stops the run with one line naming the input and the file.
+
+
+
+
+
+/** Expands the `timings` input against cwd and reads every run_results.json it names (none matched: no timings). */
+function readTimings(spec, cwd) {
+    return timingsOf(expandPaths(spec, cwd).map((file) => {
+        try {
+            return { file, results: readRunResults(file) };
+        }
+        catch (e) {
+            if (e instanceof DbtArtifactError)
+                throw new InputError('timings', `${e.message}; give run_results.json files of earlier runs, or remove the input.`);
+            throw e;
+        }
+    }));
+}
+
 ;// CONCATENATED MODULE: ./src/flow/planning.ts
 // What the planner is told about this run, read from the action's settings and what prepare found: the weight of
 // each node (timings), the machine, and the budget the user allowed. Shared by the local run and the matrix plan.
+
 
 
 
@@ -45955,20 +46164,29 @@ function orderedBecause(s, memoryUsed) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/flow/record.ts
-// parallel-dbt.json beside the merged results: the plan, the machine model and what each chunk really did, for
-// people reading a slow run and for the benchmark.
+;// CONCATENATED MODULE: ./src/flow/run-record.ts
+// parallel-dbt.json, the action's own record of a run, written beside the merged results: the plan, the machine
+// model and what each chunk really did, for people reading a slow run, for the matrix report (a shard's retried
+// nodes) and for the benchmark. The one owner of the format: its type, building and writing it, reading it back.
+//
+// Importable as it is, without a build: Node 24 runs this file directly (type stripping), so it uses only erasable
+// TypeScript, and every import but node:* is `import type` (erased; a value import of '../x.js' would not resolve,
+// there is no .js beside the .ts). The bench (plain JS, checked by `npm run typecheck:bench`) loads it with
+//   /** @type {typeof import('../src/flow/run-record.js')} */
+//   const { readRunRecord } = await import(pathToFileURL(join(ROOT, 'src/flow/run-record.ts')).href);
+// and test/run-record.test.ts checks that a plain `node` can.
 
 
+const RUN_RECORD_FILE = 'parallel-dbt.json';
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
 function executionSpan(reports) {
     const starts = reports.map((c) => c.startedAt).filter((x) => x !== undefined);
     const ends = reports.map((c) => c.endedAt).filter((x) => x !== undefined);
     return starts.length > 0 && ends.length > 0 ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
 }
-/** parallel-dbt.json beside the merged results: the plan and what each chunk really did (for people and the benchmark). */
-function writeRunRecord(dir, r) {
-    const record = {
+/** The record of a run. */
+function runRecordOf(r) {
+    return {
         shard: r.shard,
         runPath: r.runPath.kind,
         runPathReason: r.runPath.why,
@@ -45991,7 +46209,106 @@ function writeRunRecord(dir, r) {
             retried: c.retried,
         })),
     };
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(dir, 'parallel-dbt.json'), `${JSON.stringify(record, null, 2)}\n`);
+}
+/** Writes dir/parallel-dbt.json; returns its path. */
+function writeRunRecord(dir, record) {
+    const path = (0,external_node_path_.join)(dir, RUN_RECORD_FILE);
+    (0,external_node_fs_.writeFileSync)(path, `${JSON.stringify(record, null, 2)}\n`);
+    return path;
+}
+/** A parallel-dbt.json that cannot be read, or is not one: the message names the file and what is wrong. */
+class RunRecordError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'RunRecordError';
+    }
+}
+/** Reads and checks a parallel-dbt.json; a file that cannot be read or is not one throws one RunRecordError line. */
+function readRunRecord(path) {
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (e) {
+        throw new RunRecordError(`cannot read ${path} (${run_record_firstLine(e)})`);
+    }
+    return parseRunRecord(text, path);
+}
+/** A parallel-dbt.json's text, checked; `source` names it in the error. */
+function parseRunRecord(text, source) {
+    let doc;
+    try {
+        doc = JSON.parse(text);
+    }
+    catch (e) {
+        throw new RunRecordError(`${source} is not JSON (${run_record_firstLine(e)})`);
+    }
+    const why = recordProblem(doc);
+    if (why !== undefined)
+        throw new RunRecordError(`${source} is not a parallel-dbt run record (${why})`);
+    return doc;
+}
+/** What is wrong with a parsed record, if anything: every field of RunRecord with its type. */
+function recordProblem(d) {
+    if (!run_record_isObject(d))
+        return 'not an object';
+    if (d.runPath !== 'fork' && d.runPath !== 'subprocess')
+        return '"runPath" is not fork or subprocess';
+    if (typeof d.runPathReason !== 'string')
+        return '"runPathReason" is not a string';
+    if (!run_record_isObject(d.machine))
+        return '"machine" is not an object';
+    for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'])
+        if (!run_record_isNumber(d[k]))
+            return `"${k}" is not a number`;
+    for (const k of ['oneProcessMakespan', 'actualMakespan'])
+        if (d[k] !== undefined && !run_record_isNumber(d[k]))
+            return `"${k}" is not a number`;
+    if (d.shard !== undefined && typeof d.shard !== 'string')
+        return '"shard" is not a string';
+    if (d.shapes !== undefined && !(Array.isArray(d.shapes) && d.shapes.every((s) => run_record_isObject(s) && run_record_isObject(s.shape) && run_record_isNumber(s.makespan))))
+        return '"shapes" is not a list of shapes';
+    if (d.stop !== undefined && !(run_record_isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string'))
+        return '"stop" is not a stop reason';
+    if (!Array.isArray(d.chunks))
+        return 'no "chunks" list';
+    for (const [i, c] of d.chunks.entries()) {
+        const why = chunkProblem(c);
+        if (why !== undefined)
+            return `chunks[${i}]: ${why}`;
+    }
+    return undefined;
+}
+function chunkProblem(c) {
+    if (!run_record_isObject(c))
+        return 'not an object';
+    if (typeof c.name !== 'string')
+        return '"name" is not a string';
+    for (const k of ['index', 'nodes', 'predicted'])
+        if (!run_record_isNumber(c[k]))
+            return `"${k}" is not a number`;
+    for (const k of ['predictedStart', 'startedAt', 'firstNodeAt', 'endedAt'])
+        if (c[k] !== undefined && !run_record_isNumber(c[k]))
+            return `"${k}" is not a number`;
+    if (!(Array.isArray(c.dependsOn) && c.dependsOn.every(run_record_isNumber)))
+        return '"dependsOn" is not a list of numbers';
+    if (!(Array.isArray(c.processes) && c.processes.every((p) => run_record_isObject(p) && run_record_isNumber(p.attempt) && run_record_isNumber(p.seconds) && typeof p.timedOut === 'boolean')))
+        return '"processes" is not a list of processes';
+    if (!(Array.isArray(c.retried) && c.retried.every((r) => run_record_isObject(r) && typeof r.uid === 'string' && Array.isArray(r.statuses) && r.statuses.every((s) => typeof s === 'string'))))
+        return '"retried" is not a list of retried nodes';
+    return undefined;
+}
+// The checks below repeat dbt/json.ts's on purpose: this file imports no value of the project (see the top).
+function run_record_isObject(x) {
+    return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+function run_record_isNumber(x) {
+    return typeof x === 'number' && Number.isFinite(x);
+}
+/** An error's first line (fs errors may come from another realm: not `instanceof Error`, still with a message). */
+function run_record_firstLine(e) {
+    const m = typeof e === 'object' && e !== null && 'message' in e ? e.message : e;
+    return String(m).split('\n')[0];
 }
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 13 modules
@@ -46037,6 +46354,7 @@ function runOptions(s) {
 ;// CONCATENATED MODULE: ./src/flow/local.ts
 // One runner's share of the work, as a script: plan the selected nodes, run them, merge, report, upload.
 // Used for the whole selection (mode all) and for one matrix shard (mode run).
+
 
 
 
@@ -46162,7 +46480,7 @@ async function reportRun(r, x, run, github) {
         failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+    const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
     const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
     const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
@@ -46179,7 +46497,7 @@ async function reportRun(r, x, run, github) {
             invocations: c.invocations,
             failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
         })),
-        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': (0,external_node_path_.join)(s.workDir, 'parallel-dbt.json'), 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
+        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
     });
 }
 /** The first chunk to end that found dbt unable to run: its error. */
@@ -46298,6 +46616,8 @@ function latestAttempts(items, baseOf) {
 
 
 
+
+
 function planArtifactBase(s) {
     return `${s.artifactName}-plan`;
 }
@@ -46370,16 +46690,16 @@ async function reportMatrix(i) {
         let results;
         let seconds = 0;
         if (resultsPath !== undefined && (0,external_node_fs_.existsSync)(resultsPath)) {
-            const rr = JSON.parse((0,external_node_fs_.readFileSync)(resultsPath, 'utf8'));
+            const rr = readRunResults(resultsPath);
             artifacts.push(rr);
             const wanted = new Set(sh.nodes);
             const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
             results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
-            seconds = rr.elapsed_time ?? 0;
-            retried.push(...shardRetries((0,external_node_path_.join)(a.dir, 'merged', 'parallel-dbt.json')));
+            seconds = rr.elapsed_time;
+            retried.push(...shardRetries((0,external_node_path_.join)(a.dir, 'merged', RUN_RECORD_FILE)));
             const mpath = (0,external_node_path_.join)(a.dir, 'merged', 'manifest.json');
             if (manifest === undefined && (0,external_node_fs_.existsSync)(mpath))
-                manifest = JSON.parse((0,external_node_fs_.readFileSync)(mpath, 'utf8'));
+                manifest = readManifest(mpath);
         }
         else {
             notes.push(`Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`);
@@ -46401,11 +46721,12 @@ async function reportMatrix(i) {
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
 function shardRetries(path) {
     try {
-        const record = JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8'));
-        return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
+        return readRunRecord(path).chunks.flatMap((c) => c.retried);
     }
-    catch {
-        return [];
+    catch (e) {
+        if (e instanceof RunRecordError)
+            return [];
+        throw e;
     }
 }
 function matrix_escape(s) {

@@ -72,7 +72,7 @@ describe('refused by dbt, reported in one line', () => {
     writeFileSync(t, '{ this is not json');
     const run = await runAction({ 'project-dir': proj, 'profiles-dir': proj, timings: t }, { env: dbEnv(pg, db), cwd: proj });
     expect(run.code).toBe(1);
-    expect(oneErrorLine(run.stdout, run.stderr)).toMatch(/Input 'timings': cannot read .*run_results\.json as JSON/);
+    expect(oneErrorLine(run.stdout, run.stderr)).toMatch(/Input 'timings': .*run_results\.json is not JSON \(.+\); give run_results.json files of earlier runs/);
   });
 
   test('a timings path that matches nothing is a first run, not an error', async () => {

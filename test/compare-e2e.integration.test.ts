@@ -112,7 +112,7 @@ describe('compare-to: what this pull request changed', () => {
     const run = await runAction({ 'project-dir': proj, 'profiles-dir': proj, parallel: '2', chunks: '2', retries: '1', 'retry-on': 'error, fail' }, { env: dbEnv(pg, db), cwd: proj });
     expect(run.code).toBe(1);
     expect(run.outputs.flaky).toBe('1');
-    const results = new Map(readResults(run.outputs.results).results.map((r) => [r.unique_id, String(r.status)]));
+    const results = new Map(readResults(run.outputs.results).results.map((r) => [r.unique_id, r.status]));
     expect(results.get(`model.${P}.flaky_orders`)).toBe('success');
     expect(results.get(PROFITABLE)).toBe('fail');
     expect(JSON.parse(run.outputs['failed-nodes'])).toContain(PROFITABLE);

@@ -14,6 +14,8 @@ import { createOctokit, type RetryPolicy } from '../src/report/github/client.js'
 import { keptLines, type KeptLines } from './support/log.js';
 import { commentMarker, problemState, renderPrComment, shouldWriteComment, upsertPrComment } from '../src/report/github/comment.js';
 import { startGithubApi, type GithubApi } from './support/github-api.js';
+import { nodeStatus } from '../src/dbt/statuses.js';
+import { runResultsJson } from './support/run-results.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const FAST: RetryPolicy = { delaysMs: [5, 10], sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
@@ -24,7 +26,7 @@ function node(uid: string, bucket: NodeOutcome['bucket'], extra: Partial<NodeOut
 }
 
 function base(entries: [string, string, number?, number?][]): Base {
-  return { files: ['/base/run_results.json'], nodes: new Map(entries.map(([u, status, seconds, rows]) => [u, baseNodeOf({ status, execution_time: seconds ?? 1, adapter_response: rows === undefined ? {} : { rows_affected: rows } })])) };
+  return { files: ['/base/run_results.json'], nodes: new Map(entries.map(([u, status, seconds, rows]) => [u, baseNodeOf({ status: nodeStatus(status), execution_time: seconds ?? 1, adapter_response: rows === undefined ? {} : { rows_affected: rows } })])) };
 }
 
 function report(nodes: NodeOutcome[], extra: Partial<RunReport> = {}): RunReport {
@@ -128,7 +130,7 @@ describe('readBase', () => {
   test('globs over shards: every file read, later files override earlier ones node by node', () => {
     for (const [i, status] of [[1, 'error'], [2, 'success']] as const) {
       mkdirSync(join(dir, `shard-${i}`));
-      writeFileSync(join(dir, `shard-${i}`, 'run_results.json'), JSON.stringify({ metadata: { dbt_version: '1.11.16' }, results: [{ unique_id: 'model.parallel_dbt_example.m', status, execution_time: i }] }));
+      writeFileSync(join(dir, `shard-${i}`, 'run_results.json'), runResultsJson([{ unique_id: 'model.parallel_dbt_example.m', status, execution_time: i }]));
     }
     const r = readBase([join(dir, 'shard-*', 'run_results.json')], ours);
     expect(r.notes).toEqual([]);
@@ -138,18 +140,21 @@ describe('readBase', () => {
 
   test('another project, not JSON, not a run_results.json: a warning naming the file, and the file ignored; another dbt version: compared, with a warning', () => {
     const other = join(dir, 'other.json');
-    writeFileSync(other, JSON.stringify({ metadata: { dbt_version: '1.11.16' }, results: [{ unique_id: 'model.jaffle_shop.orders', status: 'error', execution_time: 1 }] }));
+    writeFileSync(other, runResultsJson([{ unique_id: 'model.jaffle_shop.orders', status: 'error', execution_time: 1 }]));
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"results": [');
     const manifest = join(dir, 'manifest.json');
     writeFileSync(manifest, JSON.stringify({ nodes: {} }));
     const old = join(dir, 'old.json');
     writeFileSync(old, captured.replace(/"dbt_version": "[^"]+"/, '"dbt_version": "1.8.9"'));
-    const r = readBase([other, broken, manifest, old], ours);
-    expect(r.notes.map((n) => n.level)).toEqual(['warning', 'warning', 'warning', 'warning']);
+    const statusless = join(dir, 'statusless.json');
+    writeFileSync(statusless, JSON.stringify({ ...JSON.parse(captured), results: [{ ...JSON.parse(captured).results[0], status: undefined }] }));
+    const r = readBase([other, broken, manifest, old, statusless], ours);
+    expect(r.notes.map((n) => n.level)).toEqual(['warning', 'warning', 'warning', 'warning', 'warning']);
     const text = r.notes.map((n) => n.message).join('\n');
     expect(text).toContain(`compare-to: ${broken} is not JSON`);
     expect(text).toContain(`compare-to: ${manifest} is not a dbt run_results.json (no "results" list); it is ignored.`);
+    expect(text).toContain(`compare-to: ${statusless} is not a dbt run_results.json (results[0] (${JSON.parse(captured).results[0].unique_id}): "status" is not a string); it is ignored.`);
     expect(text).toContain(`compare-to: ${other} is from another dbt project (its nodes are in jaffle_shop; this run's in parallel_dbt_example); it is ignored.`);
     expect(text).toContain(`compare-to: ${old} was written by dbt 1.8.9, this run uses dbt 1.11.16; statuses are compared anyway`);
     expect(r.base?.files).toEqual([old]);

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import {
   DBT_BIN, ROOT, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, runAction, usePostgres,
 } from './support/harness.js';
+import { readRunRecord, RUN_RECORD_FILE, type RecordedChunk, type RunRecord } from '../src/flow/run-record.js';
 
 // client_connection_check_interval: PostgreSQL notices a client that died (kill -9) while its query runs.
 const pg = usePostgres({ client_connection_check_interval: '500' });
@@ -23,8 +24,11 @@ function inputs(proj: string, extra: Record<string, string> = {}): Record<string
   return { 'project-dir': proj, 'profiles-dir': proj, ...extra };
 }
 
-function record(runnerTemp: string): { chunks: { name: string; startedAt: number; endedAt: number; retried: { uid: string; statuses: string[] }[] }[] } {
-  return JSON.parse(readFileSync(join(runnerTemp, 'parallel-dbt', 'parallel-dbt.json'), 'utf8'));
+/** The run record, every chunk of which ran (one that never started fails the test here). */
+function record(runnerTemp: string): Omit<RunRecord, 'chunks'> & { chunks: (RecordedChunk & { startedAt: number; endedAt: number })[] } {
+  const r = readRunRecord(join(runnerTemp, 'parallel-dbt', RUN_RECORD_FILE));
+  for (const c of r.chunks) expect([c.name, typeof c.startedAt, typeof c.endedAt]).toEqual([c.name, 'number', 'number']);
+  return { ...r, chunks: r.chunks.map((c) => ({ ...c, startedAt: c.startedAt ?? NaN, endedAt: c.endedAt ?? NaN })) };
 }
 
 /** Every node exactly once, and the set the example's full build has. */
@@ -33,7 +37,7 @@ function expectEveryNodeOnce(resultsPath: string, expected: Set<string> = expect
   const ids = results.map((r) => r.unique_id);
   expect(ids.length).toBe(new Set(ids).size);
   expect(new Set(ids)).toEqual(expected);
-  return new Map(results.map((r) => [r.unique_id, { status: String(r.status), message: r.message }]));
+  return new Map(results.map((r) => [r.unique_id, { status: r.status, message: r.message }]));
 }
 
 async function expectNothingLeft(runnerTemp: string, db: string): Promise<void> {

@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, dbEnv, freshDatabase, readResults, runAction, usePostgres } from './support/harness.js';
 import { auditRows, diffTables, formatTableDiffs, readTables, type AuditRow, type TableStates } from './support/tables.js';
-import type { RunResultsArtifact } from '../src/dbt/types.js';
+import type { RunResultsArtifact } from '../src/dbt/run-results.js';
 
 const FEATURES = join(ROOT, 'test', 'fixtures', 'features');
 const FEATURES_PR = join(ROOT, 'test', 'fixtures', 'features-pr');
@@ -128,7 +128,7 @@ function auditLines(rows: AuditRow[]): string[] {
 /** The audit lines one dbt invocation writes when it runs `count` nodes with the statuses of `results` (hooks left out). */
 function expectedAudit(count: number | null | undefined, results: RunResultsArtifact): string[] {
   const counts = new Map<string, number>();
-  for (const r of results.results) if (!HOOK.test(r.unique_id)) counts.set(String(r.status), (counts.get(String(r.status)) ?? 0) + 1);
+  for (const r of results.results) if (!HOOK.test(r.unique_id)) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
   const statuses = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([st, n]) => `${st}=${n}`).join(' ');
   return ['start', `end: ${count} results (${statuses})`];
 }
@@ -137,8 +137,8 @@ const HOOK = /^operation\./;
 
 /** One line per node whose status differs (or that only one side has); hooks (operation.*) are left out. */
 function statusDiffs(action: RunResultsArtifact, plain: RunResultsArtifact): string[] {
-  const a = new Map(action.results.filter((r) => !HOOK.test(r.unique_id)).map((r) => [r.unique_id, String(r.status)]));
-  const p = new Map(plain.results.filter((r) => !HOOK.test(r.unique_id)).map((r) => [r.unique_id, String(r.status)]));
+  const a = new Map(action.results.filter((r) => !HOOK.test(r.unique_id)).map((r) => [r.unique_id, r.status]));
+  const p = new Map(plain.results.filter((r) => !HOOK.test(r.unique_id)).map((r) => [r.unique_id, r.status]));
   const out: string[] = [];
   for (const uid of [...new Set([...a.keys(), ...p.keys()])].sort()) {
     const x = a.get(uid);
@@ -152,7 +152,7 @@ function statusDiffs(action: RunResultsArtifact, plain: RunResultsArtifact): str
 
 function hookStatuses(r: RunResultsArtifact): string {
   const hooks = r.results.filter((x) => HOOK.test(x.unique_id));
-  return hooks.length === 0 ? 'none reported' : hooks.map((h) => `${h.unique_id.replace(/^operation\.features\./, '')}=${String(h.status)}`).join(', ');
+  return hooks.length === 0 ? 'none reported' : hooks.map((h) => `${h.unique_id.replace(/^operation\.features\./, '')}=${h.status}`).join(', ');
 }
 
 describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths }) => {

@@ -25,7 +25,7 @@ describe('check run and PR comment', () => {
     expect(check.head_sha).toBe('a'.repeat(40)); // the PR's head commit, not the merge commit
     expect(check.status).toBe('completed');
     expect(check.conclusion).toBe('failure');
-    const problems = readResults(first.outputs.results).results.filter((r) => !['success', 'pass'].includes(String(r.status)));
+    const problems = readResults(first.outputs.results).results.filter((r) => !['success', 'pass'].includes(r.status));
     // One annotation per cause: the skipped campaign_unit_margin is listed in its cause's annotation.
     expect(check.annotations).toHaveLength(problems.filter((r) => r.status !== 'skipped').length);
     expect(check.annotations.find((a) => a.path === 'models/finance/order_unit_margin.sql')?.message).toMatch(/Skipped because of it \(1\): model campaign_unit_margin\.$/);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbtHost, pythonOf } from '../src/dbt/host.js';
-import type { DbtLogEvent } from '../src/dbt/types.js';
+import type { DbtLogEvent } from '../src/dbt/events.js';
 import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, usePostgres } from './support/harness.js';
 
 test("pythonOf finds the interpreter of the project's dbt venv", () => {

@@ -7,7 +7,9 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, RunResult, RunResultsArtifact } from '../src/dbt/types.js';
+import type { Manifest } from '../src/dbt/manifest.js';
+import type { RunResult, RunResultsArtifact } from '../src/dbt/run-results.js';
+import { nodeStatus } from '../src/dbt/statuses.js';
 import { renderJunit } from '../src/report/junit.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -208,11 +210,11 @@ describe('renderJunit escaping and edge cases', () => {
     const a = artifact([
       { unique_id: 'model.p.a', status: 'runtime error', message: 'boom' },
       { unique_id: 'model.p.b', status: 'partial success', message: 'some batches failed' },
-      { unique_id: 'model.p.c', status: 'ERROR', message: 'loud' },
+      { unique_id: 'model.p.c', status: nodeStatus('ERROR'), message: 'loud' },
       { unique_id: 'model.p.d', status: 'no-op' },
       { unique_id: 'model.p.e', status: 'reused' },
-      { unique_id: 'test.p.f', status: 'Fail', message: 'x' },
-      { unique_id: 'test.p.g', status: 'SKIPPED' },
+      { unique_id: 'test.p.f', status: nodeStatus('Fail'), message: 'x' },
+      { unique_id: 'test.p.g', status: nodeStatus('SKIPPED') },
     ]);
     const root = parseXml(renderJunit(a, (uid) => ({ name: uid })));
     const kinds = Object.fromEntries(all(root, 'testcase').map((c) => [c.attrs.classname, c.children.map((x) => x.name).join(',')]));

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFile
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { dbEnv, dbt, exampleCopy, freshDatabase, readResults, runAction, statusMap, usePostgres, useShared } from './support/harness.js';
+import { runResultsJson } from './support/run-results.js';
 import { startArtifactService } from './support/artifact-service.js';
 
 const pg = usePostgres();
@@ -122,7 +123,7 @@ describe('matrix fan-out', () => {
     const shardPlan = JSON.parse(readFileSync(plan.outputs['shard-plan'], 'utf8')) as { shards: { nodes: string[] }[] };
     const wasRed = [shardPlan.shards[0].nodes[0], shardPlan.shards[1].nodes[0]];
     const baseFile = join(mkdtempSync(join(tmpdir(), 'pdbt-mx-base-')), 'run_results.json');
-    writeFileSync(baseFile, JSON.stringify({ metadata: { dbt_version: readResults(report.outputs.results).metadata.dbt_version }, results: wasRed.map((unique_id) => ({ unique_id, status: 'error', execution_time: 0.1 })) }));
+    writeFileSync(baseFile, runResultsJson(wasRed.map((unique_id) => ({ unique_id, status: 'error', execution_time: 0.1 })), { dbtVersion: readResults(report.outputs.results).metadata.dbt_version }));
     const compared = await runAction({ mode: 'report', 'project-dir': proj, 'artifact-name': 'mx', 'compare-to': baseFile, 'fail-on': 'new' }, { env: { ...env, GITHUB_JOB: 'report' }, cwd: proj });
     expect(compared.code).toBe(0);
     expect(JSON.parse(compared.outputs['fixed-nodes']).sort()).toEqual([...wasRed].sort());

@@ -5,7 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunResult, RunResultsArtifact } from '../src/dbt/types.js';
+import type { RunResult, RunResultsArtifact } from '../src/dbt/run-results.js';
 import { mergeRunResults, type MergeInput } from '../src/report/merge.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -143,8 +143,8 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
     expect(rest.invocation_started_at).toBe(red.metadata.invocation_started_at);
     expect(generated_at).not.toBe(chunkGenerated);
     expect(generated_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
-    expect(Date.parse(generated_at)).toBeGreaterThanOrEqual(before);
-    expect(Date.parse(generated_at)).toBeLessThanOrEqual(after);
+    expect(Date.parse(generated_at ?? '')).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(generated_at ?? '')).toBeLessThanOrEqual(after);
     // The span the caller measured, not a chunk's elapsed_time nor their sum (1 + 2 + 3).
     expect(m.artifact.elapsed_time).toBe(7.25);
     // The chunk's own artifact is not changed.

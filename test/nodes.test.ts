@@ -1,7 +1,7 @@
 // Which selected nodes dbt executes (plan/nodes.ts runnableSelected): the action's node list must be exactly dbt's.
 import { describe, expect, test } from '@jest/globals';
 import { runnableSelected } from '../src/plan/nodes.js';
-import type { Manifest, ManifestNode } from '../src/dbt/types.js';
+import type { Manifest, ManifestNode } from '../src/dbt/manifest.js';
 
 function node(uid: string, resource_type: string, extra: Partial<ManifestNode> = {}): ManifestNode {
   return { unique_id: uid, name: uid.split('.').pop()!, resource_type, package_name: 'p', original_file_path: 'x.sql', fqn: [], raw_code: 'select 1', ...extra };

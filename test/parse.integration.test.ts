@@ -6,7 +6,7 @@ import { describe, expect, test } from '@jest/globals';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dbEnv, dbt, exampleCopy, freshDatabase, runAction, usePostgres } from './support/harness.js';
-import type { Manifest } from '../src/dbt/types.js';
+import type { Manifest } from '../src/dbt/manifest.js';
 
 const pg = usePostgres();
 const CHANGED_MODEL = join('models', 'staging', 'stg_orders.sql');

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { planChunks, type Plan, type PlanOptions } from '../src/plan/chunks.js';
 import { buildPlanGraph, type PlanGraph } from '../src/plan/graph.js';
 import { defaultWeight, runnableSelected } from '../src/plan/nodes.js';
-import type { Manifest, RunResultsArtifact } from '../src/dbt/types.js';
+import type { Manifest } from '../src/dbt/manifest.js';
+import type { RunResultsArtifact } from '../src/dbt/run-results.js';
 import { dagArb, dagFrom, graphOf, longestChain, manifestNode, manifestOf, reordered } from './support/graphs.js';
 
 const EPS = 1e-9;

@@ -3,7 +3,8 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DbtLogEvent, RunResultsArtifact } from '../src/dbt/types.js';
+import type { DbtLogEvent } from '../src/dbt/events.js';
+import type { RunResultsArtifact } from '../src/dbt/run-results.js';
 import { clock, progressDue, progressLine, ProgressTracker } from '../src/run/progress.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');

@@ -5,7 +5,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, RunResultsArtifact } from '../src/dbt/types.js';
+import type { Manifest } from '../src/dbt/manifest.js';
+import type { RunResultsArtifact } from '../src/dbt/run-results.js';
 import { buildReport } from '../src/report/build.js';
 import { publish, type PublishOptions, type ReportSink } from '../src/report/publish.js';
 
@@ -56,12 +57,12 @@ describe('publish through a ReportSink', () => {
     const { sink, got } = recordingSink();
     const dir = mkdtempSync(join(tmpdir(), 'publish-'));
     await publish({ options: options(dir), report, merged, mask: (t) => t, sink, env: {} });
-    const statuses = merged.results.map((r) => String(r.status));
+    const statuses = merged.results.map((r) => r.status);
     expect(got.outputs).toMatchObject({
       passed: statuses.filter((s) => s === 'success' || s === 'pass').length, failed: 1, errored: 1, warned: 1, skipped: 1,
       results: join(dir, 'run_results.json'), junit: join(dir, 'junit.xml'), 'new-failures': 3, 'fixed-nodes': '[]', flaky: 0,
     });
-    expect(JSON.parse(String(got.outputs['failed-nodes'])).sort()).toEqual(merged.results.filter((r) => ['error', 'fail', 'skipped'].includes(String(r.status))).map((r) => r.unique_id).sort());
+    expect(JSON.parse(String(got.outputs['failed-nodes'])).sort()).toEqual(merged.results.filter((r) => ['error', 'fail', 'skipped'].includes(r.status)).map((r) => r.unique_id).sort());
     expect(JSON.parse(readFileSync(join(dir, 'run_results.json'), 'utf8')).results).toHaveLength(merged.results.length);
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain(`tests="${merged.results.length}"`);
     expect(got.summary).toMatch(/^### ❌ dbt build/);

@@ -6,14 +6,14 @@ import { planChunks, type Chunk, type Plan } from '../src/plan/chunks.js';
 import type { PlanGraph } from '../src/plan/graph.js';
 import { getEventListeners } from 'node:events';
 import { runSchedule, type ChunkReport, type Hold, type Launch } from '../src/run/scheduler.js';
-import { syntheticResult } from '../src/dbt/results.js';
-import type { RunResult } from '../src/dbt/types.js';
+import { syntheticResult, type RunResult } from '../src/dbt/run-results.js';
 import { ancestors, dagArb, dagFrom, graphOf, planOf } from './support/graphs.js';
+import { nodeStatus } from '../src/dbt/statuses.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function resultOf(uid: string, status: string): RunResult {
-  return { ...syntheticResult(uid, 'error', ''), status, message: status === 'success' ? null : `scripted ${status}` };
+  return { ...syntheticResult(uid, 'error', ''), status: nodeStatus(status), message: status === 'success' ? null : `scripted ${status}` };
 }
 
 interface Simulation {

@@ -5,7 +5,7 @@ import { argvBytes, chunkArgv } from '../src/dbt/argv.js';
 import { subprocessLauncher } from '../src/dbt/process.js';
 import { ARGV_BUDGET_BYTES, batchesFor, type ChunkContext, type ChunkJob } from '../src/run/chunk.js';
 import { SelectorIndex } from '../src/run/selectors.js';
-import type { ManifestNode } from '../src/dbt/types.js';
+import type { ManifestNode } from '../src/dbt/manifest.js';
 import { manifestNode, manifestOf } from './support/graphs.js';
 
 describe('SelectorIndex', () => {

@@ -6,13 +6,15 @@ import { marked } from 'marked';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Manifest, ManifestNode, RunResult, RunResultsArtifact } from '../src/dbt/types.js';
+import type { Manifest, ManifestNode } from '../src/dbt/manifest.js';
+import type { RunResult, RunResultsArtifact } from '../src/dbt/run-results.js';
 import { planChunks, type Chunk } from '../src/plan/chunks.js';
 import { buildPlanGraph } from '../src/plan/graph.js';
 import { buildReport, type ReportInput } from '../src/report/build.js';
 import { baseNodeOf, compareRuns, passesFailOn, type Base } from '../src/report/compare.js';
 import type { RunReport } from '../src/report/model.js';
 import { githubFileUrl, renderSummary, SUMMARY_LIMIT_BYTES } from '../src/report/summary.js';
+import { nodeStatus } from '../src/dbt/statuses.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const OUTPUTS = join(ROOT, 'test', '__outputs__');
@@ -183,7 +185,7 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
       : st === 'fail' || st === 'warn' ? long(`Got ${failures} results, configured to ${st} if != 0`) : st === 'skipped' ? null : 'SELECT 1';
     const started = Date.UTC(2026, 10, 24, 9, 0, 0) + idx * 250;
     return {
-      unique_id: uid, status: st, thread_id: 'Thread-1', execution_time: seconds, adapter_response: {}, message, failures,
+      unique_id: uid, status: nodeStatus(st), thread_id: 'Thread-1', execution_time: seconds, adapter_response: {}, message, failures,
       timing: st === 'skipped' ? [] : [{ name: 'execute', started_at: new Date(started).toISOString(), completed_at: new Date(started + seconds * 1000).toISOString() }],
       compiled_code: st === 'error' || st === 'fail' ? long(`select\n    id,\n    count(*) as n\nfrom "analytics"."${n.name}"\ngroup by id\nhaving count(*) > 1`) : null,
     };
@@ -411,7 +413,7 @@ describe('the report model', () => {
   test('a skip across chunks names the upstream failure through the scheduler’s message, following skipped links', () => {
     const mk = (uid: string, deps: string[]): ManifestNode => ({ unique_id: uid, name: uid.split('.')[2], resource_type: 'model', package_name: 'p', original_file_path: `models/${uid.split('.')[2]}.sql`, fqn: [], depends_on: { nodes: deps } });
     const manifest: Manifest = { metadata: { dbt_version: '1.11.0', project_name: 'p' }, nodes: { 'model.p.a': mk('model.p.a', []), 'model.p.b': mk('model.p.b', ['model.p.a']), 'model.p.c': mk('model.p.c', ['model.p.b']) } };
-    const res = (uid: string, status: string, message: string | null): RunResult => ({ unique_id: uid, status, timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message, failures: null });
+    const res = (uid: string, status: string, message: string | null): RunResult => ({ unique_id: uid, status: nodeStatus(status), timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message, failures: null });
     const chunk = (index: number, nodes: string[]): Chunk => ({ index, name: `chunk-${index}`, nodes, dependsOn: [], work: 1, predicted: 1 });
     const r = buildReport({
       command: 'build', manifest, paths: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, readFile: () => undefined,

@@ -1,13 +1,17 @@
-// Node weights from earlier runs (src/plan/timings.ts): reading run_results.json files (real ones from the captured
-// fixtures and hand-written ones in a temp dir), dbt's CPU per node, the warehouse share and the weight function.
+// Node weights from earlier runs (src/plan/timings.ts): reading run_results.json files through the timings input
+// (src/flow/timings-input.ts; real ones from the captured fixtures and hand-written ones in a temp dir), dbt's CPU
+// per node, the warehouse share and the weight function.
 // Pure code and files: no dbt, no database.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { perNodeCpuOf, readTimings, warehouseSeconds, weigher, type Timings } from '../src/plan/timings.js';
+import { perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../src/plan/timings.js';
+import { readTimings } from '../src/flow/timings-input.js';
+import { runResultsJson } from './support/run-results.js';
 import { InputError } from '../src/shared/errors.js';
+import { nodeStatus } from '../src/dbt/statuses.js';
 
 const CAPTURED = fileURLToPath(new URL('./fixtures/captured/', import.meta.url));
 
@@ -23,12 +27,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Writes a run_results.json-like file under the temp dir and returns its absolute path. */
+/** Writes a run_results.json under the temp dir (every field dbt writes) and returns its absolute path. */
 function runResults(rel: string, results: Result[], extra: { elapsed_time?: number; threads?: number } = {}): string {
   const path = join(dir, rel);
   mkdirSync(join(path, '..'), { recursive: true });
-  const body = { results: results.map((r) => ({ status: 'success', ...r })), elapsed_time: extra.elapsed_time, args: extra.threads === undefined ? {} : { threads: extra.threads } };
-  writeFileSync(path, JSON.stringify(body));
+  writeFileSync(path, runResultsJson(results.map((r) => ({ ...r, status: nodeStatus(r.status ?? 'success') })), { elapsed: extra.elapsed_time, args: extra.threads === undefined ? {} : { threads: extra.threads } }));
   return path;
 }
 
@@ -83,13 +86,12 @@ describe('readTimings on hand-written files', () => {
     expect(t).toEqual({ seconds: new Map(), files: [], runs: [], recorded: [] });
   });
 
-  test('skipped, negative and non-numeric times are left out; threads come from args; no elapsed_time, no run entry', () => {
+  test('skipped and negative times are left out; threads come from args; no elapsed time, no run entry', () => {
     const f = runResults('filter/run_results.json', [
       { unique_id: 'model.p.ok', execution_time: 0.5 },
       { unique_id: 'model.p.zero', execution_time: 0 },
       { unique_id: 'model.p.skipped', execution_time: 0, status: 'skipped' },
       { unique_id: 'model.p.negative', execution_time: -1 },
-      { unique_id: 'model.p.text', execution_time: 'slow' as unknown as number },
     ], { threads: 6 });
     const t = readTimings([f], '/');
     expect([...t.seconds]).toEqual([['model.p.ok', 0.5], ['model.p.zero', 0]]);
@@ -102,14 +104,16 @@ describe('readTimings on hand-written files', () => {
     expect(readTimings([f], '/').runs).toEqual([{ file: f, threads: 4, secondsPerNode: 1.5 }]);
   });
 
-  test('a file that is not JSON, or not a run_results.json, is an input error naming it', () => {
+  test('a file that is not JSON, or not a run_results.json, is an input error naming it, on one line', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{ not json');
     expect(() => readTimings([broken], '/')).toThrow(InputError);
-    expect(() => readTimings([broken], '/')).toThrow(new RegExp(`^Input 'timings': cannot read ${broken} as JSON`));
+    expect(() => readTimings([broken], '/')).toThrow(new RegExp(`^Input 'timings': ${broken} is not JSON \\(.+\\); give run_results.json files of earlier runs, or remove the input.$`));
     const manifest = join(dir, 'manifest.json');
     writeFileSync(manifest, JSON.stringify({ nodes: {} }));
-    expect(() => readTimings([manifest], '/')).toThrow(`Input 'timings': ${manifest} is not a dbt run_results.json (no "results" list).`);
+    expect(() => readTimings([manifest], '/')).toThrow(`Input 'timings': ${manifest} is not a dbt run_results.json (no "results" list); give run_results.json files of earlier runs, or remove the input.`);
+    const text = runResults('text/run_results.json', [{ unique_id: 'model.p.text', execution_time: 'slow' as unknown as number }]);
+    expect(() => readTimings([text], '/')).toThrow(`Input 'timings': ${text} is not a dbt run_results.json (results[0] (model.p.text): "execution_time" is not a number); give`);
   });
 });
 

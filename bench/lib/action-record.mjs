@@ -1,7 +1,8 @@
-// parallel-dbt.json, the action's record of a run (written by src/flow/record.ts beside the merged results), and
+// parallel-dbt.json, the action's record of a run (written by src/flow/run-record.ts beside the merged results), and
 // what the benchmark takes from it: the action's phases in seconds after its spawn, each chunk's start-up, the plan
 // against what happened. The record is read in one function, readActionRecord; nothing here reads the action's log.
-import { readJson, median, round } from './util.mjs';
+import { existsSync } from 'node:fs';
+import { median, round } from './util.mjs';
 
 /** Predicted ÷ actual makespan outside 1 ± this is flagged. */
 export const PREDICTION_TOLERANCE = 0.25;
@@ -18,12 +19,12 @@ export const PREDICTION_TOLERANCE = 0.25;
  * @property {number} [startedAt]
  * @property {number} [firstNodeAt]        its first node START (the action before the worker host: absent)
  * @property {number} [endedAt]
- * @property {{ attempt: number, exitCode: number | null, signal?: string | null, timedOut?: boolean, seconds: number, targetPath: string, logPath: string }[]} [processes]
+ * @property {{ attempt: number, exitCode?: number | null, signal?: string | null, timedOut?: boolean, seconds: number, targetPath: string, logPath: string }[]} [processes]
  * @property {{ uid: string, statuses: string[] }[]} [retried]
  */
 
 /**
- * parallel-dbt.json: the fields the benchmark reads (src/flow/record.ts writes more).
+ * parallel-dbt.json: the fields the benchmark reads (src/flow/run-record.ts owns the format and writes more).
  * @typedef {object} ActionRecord
  * @property {'fork' | 'subprocess'} [runPath]   absent: the action before the worker host (always subprocesses)
  * @property {string} [runPathReason]
@@ -39,14 +40,18 @@ export const PREDICTION_TOLERANCE = 0.25;
  */
 
 /**
- * The action's run record, or undefined when the file is missing or is not one. The one reader of parallel-dbt.json
- * in bench/: when src/ has the format's typed owner module, only this function (and the typedef above) changes.
+ * The action's run record, or undefined when the run left none. The one reader of parallel-dbt.json in bench/: it
+ * goes through the format's owner, src/flow/run-record.ts (Node 24 runs that .ts file as it is: see its header), so
+ * a record the action writes and the bench reads can never drift apart; a file that is not a record throws its one
+ * line. ActionRecord above is the part of it the report reads (older committed results lack some fields).
  * @param {string} file
- * @returns {ActionRecord | undefined}
+ * @returns {Promise<ActionRecord | undefined>}
  */
-export function readActionRecord(file) {
-  const rec = readJson(file);
-  return rec && typeof rec === 'object' && Array.isArray(rec.chunks) ? rec : undefined;
+export async function readActionRecord(file) {
+  if (!existsSync(file)) return undefined;
+  /** @type {typeof import('../../src/flow/run-record.js')} */
+  const owner = await import(new URL('../../src/flow/run-record.ts', import.meta.url).href);
+  return owner.readRunRecord(file);
 }
 
 /**

@@ -13,7 +13,7 @@ import { readJson, round } from './util.mjs';
  * @property {typeof import('../../src/plan/graph.js').buildPlanGraph} buildPlanGraph
  * @property {typeof import('../../src/plan/chunks.js').criticalOrder} criticalOrder
  * @property {typeof import('../../src/plan/chunks.js').planChunks} planChunks
- * @property {typeof import('../../src/plan/timings.js').readTimings} readTimings
+ * @property {typeof import('../../src/flow/timings-input.js').readTimings} readTimings
  * @property {typeof import('../../src/plan/timings.js').weigher} weigher
  * @property {typeof import('../../src/plan/describe.js').renderPlan} renderPlan
  * @property {typeof import('../../src/plan/describe.js').lowerBound} lowerBound
@@ -32,7 +32,8 @@ export function planLib() {
     writeFileSync(entry, [
       `export { buildPlanGraph } from '${rel('src/plan/graph.js')}';`,
       `export { criticalOrder, planChunks } from '${rel('src/plan/chunks.js')}';`,
-      `export { readTimings, weigher } from '${rel('src/plan/timings.js')}';`,
+      `export { weigher } from '${rel('src/plan/timings.js')}';`,
+      `export { readTimings } from '${rel('src/flow/timings-input.js')}';`,
       `export { renderPlan, lowerBound } from '${rel('src/plan/describe.js')}';`,
       `export { runnableSelected } from '${rel('src/plan/nodes.js')}';`,
     ].join('\n') + '\n');

@@ -79,7 +79,7 @@ export interface ChunkArgs extends ProjectArgs {
   partialParseFile?: string;
   threads?: number;
   /**
-   * A folder holding a run_results.json that lists exactly this invocation's nodes with status `success`:
+   * A folder holding a run_results.json (run-results.ts selectionStateFile) that lists exactly this invocation's nodes with status `success`:
    * `--state <it> --select result:success` selects them in one pass over the graph, whatever their number
    * (one FQN selector per node costs dbt ~15 ms each on a 2,000-node project, and argv space).
    */
@@ -109,19 +109,6 @@ export function chunkArgv(a: ChunkArgs): string[] {
   out.push('--indirect-selection', 'empty', '--select', 'result:success', ...a.select);
   if (a.exclude.length > 0) out.push('--exclude', ...a.exclude);
   return out;
-}
-
-/** The run_results.json that `result:success` reads to select exactly `uids` (see ChunkArgs.selectionState). */
-export function selectionStateFile(uids: string[], dbtVersion: string): string {
-  return JSON.stringify({
-    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: 'parallel-dbt-selection', env: {} },
-    results: uids.map((unique_id) => ({
-      unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-      compiled: null, compiled_code: null, relation_name: null, batch_results: null,
-    })),
-    elapsed_time: 0,
-    args: {},
-  });
 }
 
 /** Bytes an argv takes in the kernel's accounting (each string plus its NUL and pointer). */

@@ -16,3 +16,11 @@ export class DbtExecutableError extends DbtError {
     this.name = 'DbtExecutableError';
   }
 }
+
+/** A dbt file (run_results.json, manifest.json) that cannot be read, or is not what dbt writes: the message names it. */
+export class DbtArtifactError extends DbtError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DbtArtifactError';
+  }
+}

@@ -1,10 +1,10 @@
 // The steps before the fan-out: deps, the parse, the list that resolves the selection. Each is one dbt invocation,
 // run by `launch` (a `dbt` process) or, on the worker host, inside the host (`parse` keeps the manifest in memory).
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { depsArgv, listArgv, parseArgv, type ListArgs, type ProjectArgs } from './argv.js';
 import type { DbtLauncher, DbtRunOutcome } from './process.js';
-import type { Manifest } from './types.js';
+import { readManifest, type Manifest } from './manifest.js';
 import { DbtError } from './errors.js';
 
 export interface DbtCall {
@@ -64,8 +64,9 @@ export async function parseProject(call: DbtCall, a: ProjectArgs & { targetPath:
   if (o.exitCode !== 0) throw failure('parse', o);
 }
 
-export function readManifest(targetPath: string): Manifest {
+/** The manifest.json dbt parse or ls wrote into targetPath. */
+export function manifestOf(targetPath: string): Manifest {
   const path = join(targetPath, 'manifest.json');
   if (!existsSync(path)) throw new DbtError(`dbt did not write ${path}; parallel-dbt needs dbt-core 1.8 or newer.`);
-  return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  return readManifest(path);
 }

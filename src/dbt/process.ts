@@ -2,7 +2,7 @@
 import { execa } from 'execa';
 import type { CachedRelationKey, PeerStatus, WorkerNotice } from './host-protocol.js';
 import { LineSplitter } from './lines.js';
-import type { DbtLogEvent } from './types.js';
+import type { DbtLogEvent } from './events.js';
 
 export interface DbtRunOptions {
   exe: string;

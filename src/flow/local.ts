@@ -5,7 +5,8 @@ import type { Settings } from '../inputs/settings.js';
 import { UserError } from '../shared/errors.js';
 import type { Masker } from '../shared/secrets.js';
 import { maskedLogger } from '../shared/log.js';
-import { buildPlanGraph, manifestNodes, type PlanGraph } from '../plan/graph.js';
+import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
+import { manifestNodes } from '../dbt/manifest.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
 import { speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
@@ -22,7 +23,7 @@ import { startGithubReporting, type GithubReporting } from '../report/github/ind
 import { uploadRunFiles } from '../artifacts/run-files.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { machineFor, orderedBecause, shapeRequest, timingsFor, weightsFor } from './planning.js';
-import { executionSpan, writeRunRecord } from './record.js';
+import { executionSpan, runRecordOf, writeRunRecord } from './run-record.js';
 import { publishOptions, runOptions, type Runner } from './runner.js';
 
 export interface LocalRun {
@@ -144,7 +145,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  writeRunRecord(s.workDir, { plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice });
+  const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
   const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
   const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
@@ -160,7 +161,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       invocations: c.invocations,
       failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
     })),
-    merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': join(s.workDir, 'parallel-dbt.json'), 'manifest.json': join(p.parseTarget, 'manifest.json') },
+    merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': join(p.parseTarget, 'manifest.json') },
   });
 }
 

@@ -4,8 +4,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from '../inputs/settings.js';
 import { UserError } from '../shared/errors.js';
-import type { Manifest, RunResult, RunResultsArtifact } from '../dbt/types.js';
-import { syntheticResult } from '../dbt/results.js';
+import { readManifest, type Manifest } from '../dbt/manifest.js';
+import { readRunResults, syntheticResult, type RunResult, type RunResultsArtifact } from '../dbt/run-results.js';
 import { buildPlanGraph } from '../plan/graph.js';
 import { planShards } from '../plan/shards.js';
 import { mergeRunResults } from '../report/merge.js';
@@ -17,6 +17,7 @@ import { fetchArtifacts, latestAttempts } from '../artifacts/download.js';
 import { selectionArgs, type Prepared } from './prepare.js';
 import { weightsFor, timingsFor } from './planning.js';
 import { publishOptions, type Runner } from './runner.js';
+import { readRunRecord, RUN_RECORD_FILE, RunRecordError } from './run-record.js';
 
 export interface ShardPlanFile {
   version: 1;
@@ -95,15 +96,15 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
     let results: RunResult[];
     let seconds = 0;
     if (resultsPath !== undefined && existsSync(resultsPath)) {
-      const rr = JSON.parse(readFileSync(resultsPath, 'utf8')) as RunResultsArtifact;
+      const rr = readRunResults(resultsPath);
       artifacts.push(rr);
       const wanted = new Set(sh.nodes);
       const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
       results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
-      seconds = rr.elapsed_time ?? 0;
-      retried.push(...shardRetries(join(a!.dir, 'merged', 'parallel-dbt.json')));
+      seconds = rr.elapsed_time;
+      retried.push(...shardRetries(join(a!.dir, 'merged', RUN_RECORD_FILE)));
       const mpath = join(a!.dir, 'merged', 'manifest.json');
-      if (manifest === undefined && existsSync(mpath)) manifest = JSON.parse(readFileSync(mpath, 'utf8')) as Manifest;
+      if (manifest === undefined && existsSync(mpath)) manifest = readManifest(mpath);
     } else {
       notes.push(`Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`);
       results = sh.nodes.map((u) => syntheticResult(u, 'error', `Shard ${sh.shard} left no results: its job failed before reporting or was cancelled.`));
@@ -123,10 +124,10 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
 /** The retried nodes a shard recorded in its parallel-dbt.json (none when the file is missing or unreadable). */
 function shardRetries(path: string): { uid: string; statuses: string[] }[] {
   try {
-    const record = JSON.parse(readFileSync(path, 'utf8')) as { chunks?: { retried?: { uid: string; statuses: string[] }[] }[] };
-    return (record.chunks ?? []).flatMap((c) => c.retried ?? []);
-  } catch {
-    return [];
+    return readRunRecord(path).chunks.flatMap((c) => c.retried);
+  } catch (e) {
+    if (e instanceof RunRecordError) return [];
+    throw e;
   }
 }
 

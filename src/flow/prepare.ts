@@ -11,12 +11,11 @@ import { DbtExecutableError } from '../dbt/errors.js';
 import { resolveDbt } from '../dbt/executable.js';
 import { DbtHost, HostUnavailable, pythonOf, type ProfileFacts } from '../dbt/host.js';
 import { subprocessLauncher, type DbtLauncher } from '../dbt/process.js';
-import { hasPackages, listSelected, parseProject, readManifest, runDeps, type DbtCall } from '../dbt/prepare.js';
+import { hasPackages, listSelected, parseProject, manifestOf, runDeps, type DbtCall } from '../dbt/prepare.js';
 import type { ProjectArgs } from '../dbt/argv.js';
 import { describeSavedParse, logOffset, PARTIAL_PARSE_FILE, savedParseOutcome, seedPartialParse, type SavedParseUse } from '../dbt/partial-parse.js';
-import type { Manifest } from '../dbt/types.js';
+import { manifestNodes, type Manifest } from '../dbt/manifest.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
-import { manifestNodes } from '../plan/graph.js';
 import type { Logger } from '../shared/log.js';
 
 /** How chunks are started, and why. */
@@ -105,7 +104,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     if (wholeProject) {
       await parseProject(call, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
-      manifest = readManifest(parseTarget);
+      manifest = manifestOf(parseTarget);
       allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
     } else if (host) {
       // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
@@ -124,7 +123,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const savedParse: SavedParseUse = seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
     const userIds = needsUserList ? allIds[0] : undefined;
     const groupIds = needsUserList ? allIds.slice(1) : allIds;
-    manifest ??= readManifest(parseTarget);
+    manifest ??= manifestOf(parseTarget);
     checkVersion(manifest);
     const shown = (path: string): string => relative(s.workspace, path) || path;
     log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
@@ -218,7 +217,7 @@ async function choosePath(host: DbtHost | undefined, noHost: string, subprocess:
 
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
 export function adapterOf(profile: ProfileFacts | undefined, m: Manifest): string | undefined {
-  return profile?.adapter_type ?? (m.metadata as { adapter_type?: string }).adapter_type;
+  return profile?.adapter_type ?? m.metadata.adapter_type;
 }
 
 /** Ends what prepare started (the worker host). */

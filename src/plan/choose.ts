@@ -1,6 +1,6 @@
 // The plan of one runner's share: named groups, or the process × thread shape predicted fastest. Pure: the graph,
 // the weights, the machine and what the user allowed in; the plan, its budget and every line worth saying out.
-import type { Manifest } from '../dbt/types.js';
+import type { Manifest } from '../dbt/manifest.js';
 import type { Budget } from './budget.js';
 import type { Plan } from './chunks.js';
 import type { PlanGraph } from './graph.js';

@@ -5,7 +5,7 @@
 //    a test depending only on P blocks P's executable children; a test on several nodes blocks each executable node
 //    that has all of them upstream);
 //  - a unit test runs with its model: it is attached to the model's chunk and inherits the model's parents.
-import type { Manifest, ManifestNode } from '../dbt/types.js';
+import { manifestNodes, type Manifest, type ManifestNode } from '../dbt/manifest.js';
 
 export interface PlanNode {
   uid: string;
@@ -23,15 +23,6 @@ export interface PlanGraph {
 }
 
 const TEST_TYPES = new Set(['test', 'unit_test']);
-
-/** All nodes of the manifest that can depend on or be depended on. */
-export function manifestNodes(m: Manifest): Map<string, ManifestNode> {
-  const all = new Map<string, ManifestNode>();
-  for (const group of [m.nodes, m.sources ?? {}, m.unit_tests ?? {}, m.functions ?? {}]) {
-    for (const [uid, n] of Object.entries(group)) all.set(uid, n);
-  }
-  return all;
-}
 
 function depsOf(n: ManifestNode | undefined): string[] {
   return n?.depends_on?.nodes ?? [];

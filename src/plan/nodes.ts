@@ -1,5 +1,5 @@
 // Which selected nodes a command runs, and default weights until timings from earlier runs are known.
-import type { Manifest, ManifestNode } from '../dbt/types.js';
+import type { Manifest, ManifestNode } from '../dbt/manifest.js';
 
 /** Resource types `dbt ls` is asked for, per command (what that command would select). */
 export function resourceTypesFor(command: string): string[] {

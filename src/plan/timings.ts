@@ -1,8 +1,7 @@
-// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files.
-// Nodes with no record get the median of their resource type among recorded nodes, or a fixed estimate.
-import { readFileSync } from 'node:fs';
-import { expandPaths } from '../shared/files.js';
-import { InputError } from '../shared/errors.js';
+// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files (read by
+// flow/timings-input.ts). Nodes with no record get the median of their resource type among recorded nodes, or a
+// fixed estimate.
+import type { RunResultsArtifact } from '../dbt/run-results.js';
 import { defaultWeight } from './nodes.js';
 
 export interface Timings {
@@ -21,32 +20,24 @@ export interface Timings {
   recorded: { threads: number; exec: Map<string, number> }[];
 }
 
-/** Expands the `timings` input (paths or globs, one per line) and reads every run_results.json it names. */
-export function readTimings(spec: string[], cwd: string): Timings {
-  const files = expandPaths(spec, cwd);
+/** The timings of earlier runs, one run_results.json each (`file` names it). */
+export function timingsOf(runResults: { file: string; results: RunResultsArtifact }[]): Timings {
   const runs: Timings['runs'] = [];
   const recorded: Timings['recorded'] = [];
-  for (const f of files) {
-    let parsed: { results?: { unique_id?: unknown; execution_time?: unknown; status?: unknown }[]; elapsed_time?: unknown; args?: { threads?: unknown } };
-    try {
-      parsed = JSON.parse(readFileSync(f, 'utf8'));
-    } catch (e) {
-      throw new InputError('timings', `cannot read ${f} as JSON (${e instanceof Error ? e.message.split('\n')[0] : e}); give run_results.json files of earlier runs, or remove the input.`);
-    }
-    if (!Array.isArray(parsed?.results)) throw new InputError('timings', `${f} is not a dbt run_results.json (no "results" list).`);
-    const threads = typeof parsed.args?.threads === 'number' && parsed.args.threads >= 1 ? parsed.args.threads : 1;
+  for (const { file, results: rr } of runResults) {
+    const threads = typeof rr.args.threads === 'number' && rr.args.threads >= 1 ? rr.args.threads : 1;
     const exec = new Map<string, number>();
-    for (const r of parsed.results) {
-      if (typeof r.unique_id !== 'string' || typeof r.execution_time !== 'number' || !(r.execution_time >= 0)) continue;
+    for (const r of rr.results) {
+      if (!(r.execution_time >= 0)) continue;
       if (r.status === 'skipped') continue; // a skipped node took no time: it says nothing about its cost
       exec.set(r.unique_id, r.execution_time);
     }
     recorded.push({ threads, exec });
-    if (exec.size > 0 && typeof parsed.elapsed_time === 'number' && parsed.elapsed_time > 0) {
-      runs.push({ file: f, threads, secondsPerNode: parsed.elapsed_time / exec.size });
+    if (exec.size > 0 && rr.elapsed_time > 0) {
+      runs.push({ file, threads, secondsPerNode: rr.elapsed_time / exec.size });
     }
   }
-  return { seconds: meanPerNode(recorded, (x) => x), files, runs, recorded };
+  return { seconds: meanPerNode(recorded, (x) => x), files: runResults.map((x) => x.file), runs, recorded };
 }
 
 /** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */

@@ -1,7 +1,8 @@
 // Reads the base branch's run_results.json files (input compare-to). Nothing here stops the run: a path that
 // matches nothing is a notice (the first run has no base), a file that cannot be used is a warning naming it.
-import { readFileSync } from 'node:fs';
 import { expandPaths } from '../shared/files.js';
+import { DbtArtifactError } from '../dbt/errors.js';
+import { readRunResults, type RunResultsArtifact } from '../dbt/run-results.js';
 import { baseNodeOf, type Base, type BaseNode } from './compare.js';
 
 export interface BaseNote {
@@ -32,28 +33,25 @@ export function readBase(patterns: string[], o: ReadBaseOptions): BaseRead {
   const nodes = new Map<string, BaseNode>();
   const used: string[] = [];
   for (const f of files) {
-    let parsed: { metadata?: { dbt_version?: unknown }; results?: { unique_id?: unknown; status?: unknown; execution_time?: unknown; adapter_response?: unknown }[] };
+    let parsed: RunResultsArtifact;
     try {
-      parsed = JSON.parse(readFileSync(f, 'utf8'));
+      parsed = readRunResults(f);
     } catch (e) {
-      notes.push({ level: 'warning', message: `compare-to: ${f} is not JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); it is ignored.` });
+      if (!(e instanceof DbtArtifactError)) throw e;
+      notes.push({ level: 'warning', message: `compare-to: ${e.message}; it is ignored.` });
       continue;
     }
-    if (!Array.isArray(parsed?.results)) {
-      notes.push({ level: 'warning', message: `compare-to: ${f} is not a dbt run_results.json (no "results" list); it is ignored.` });
-      continue;
-    }
-    const results = parsed.results.filter((r) => typeof r?.unique_id === 'string');
-    const packages = new Set(results.map((r) => String(r.unique_id).split('.')[1]));
+    const results = parsed.results;
+    const packages = new Set(results.map((r) => r.unique_id.split('.')[1]));
     if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
       notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
       continue;
     }
-    const theirs = typeof parsed.metadata?.dbt_version === 'string' ? parsed.metadata.dbt_version : undefined;
+    const theirs = parsed.metadata.dbt_version;
     if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
       notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
     }
-    for (const r of results) nodes.set(String(r.unique_id), baseNodeOf(r));
+    for (const r of results) nodes.set(r.unique_id, baseNodeOf(r));
     used.push(f);
   }
   return used.length === 0 ? { notes } : { base: { files: used, nodes }, notes };

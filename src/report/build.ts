@@ -2,10 +2,10 @@
 // a generic test's line in its YAML file, and for each skipped node the failure upstream that caused it.
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import type { Manifest, ManifestNode, RunResult } from '../dbt/types.js';
+import { manifestNodes, type Manifest, type ManifestNode } from '../dbt/manifest.js';
+import type { RunResult } from '../dbt/run-results.js';
 import { isFailure } from '../dbt/statuses.js';
 import type { Chunk } from '../plan/chunks.js';
-import { manifestNodes } from '../plan/graph.js';
 import { countOf, flakyOf, nodeFacts, outcomeOf, type ChunkSummary, type FlakyNode, type NodeOutcome, type RunReport } from './model.js';
 import { declarationFinder, type TestDeclaration } from './yaml-lines.js';
 

@@ -1,6 +1,7 @@
 // What this run changed against the base branch's results: each problem labelled new or already failing, the
 // nodes fixed, duration regressions and row-count changes. Pure: the base is read by base.ts.
 import { bucketOf, isBlocking, type Bucket } from '../dbt/statuses.js';
+import type { RunResult } from '../dbt/run-results.js';
 import type { Change, Comparison, NodeOutcome, Since } from './model.js';
 
 /** One node as the base run left it. */
@@ -24,12 +25,12 @@ export const SLOWER_TOP = 10;
 export const ROWS_CHANGE = 0.2;
 
 /** A base node from one run_results.json entry. */
-export function baseNodeOf(r: { status?: unknown; execution_time?: unknown; adapter_response?: unknown }): BaseNode {
-  const rows = (r.adapter_response as { rows_affected?: unknown } | undefined)?.rows_affected;
+export function baseNodeOf(r: Pick<RunResult, 'status' | 'execution_time'> & Partial<Pick<RunResult, 'adapter_response'>>): BaseNode {
+  const rows = r.adapter_response?.rows_affected;
   return {
-    status: String(r.status),
-    bucket: bucketOf(String(r.status)),
-    seconds: typeof r.execution_time === 'number' && r.execution_time >= 0 ? r.execution_time : 0,
+    status: r.status,
+    bucket: bucketOf(r.status),
+    seconds: r.execution_time >= 0 ? r.execution_time : 0,
     ...(typeof rows === 'number' && Number.isFinite(rows) && rows >= 0 ? { rows } : {}),
   };
 }

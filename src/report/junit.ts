@@ -1,6 +1,6 @@
 // The merged results as JUnit XML, for tools that read JUnit: one testsuite per resource type, one testcase per
 // node; error → <error>, fail → <failure>, skipped → <skipped>, warn → passes with a <system-out> note.
-import type { RunResultsArtifact } from '../dbt/types.js';
+import type { RunResultsArtifact } from '../dbt/run-results.js';
 import { bucketOf } from '../dbt/statuses.js';
 
 function xml(s: string): string {
@@ -30,9 +30,9 @@ export function renderJunit(a: RunResultsArtifact, names: (uid: string) => { nam
       const { name, file } = names(r.unique_id);
       const t = typeof r.execution_time === 'number' ? r.execution_time : 0;
       time += t;
-      const msg = xml(r.message ?? String(r.status));
+      const msg = xml(r.message ?? r.status);
       const attrs = `name="${xml(name)}" classname="${xml(r.unique_id)}" time="${t.toFixed(3)}"${file ? ` file="${xml(file)}"` : ''}`;
-      const bucket = bucketOf(String(r.status));
+      const bucket = bucketOf(r.status);
       if (bucket === 'failed') {
         f++;
         cases.push(`    <testcase ${attrs}><failure message="${msg}">${msg}</failure></testcase>`);

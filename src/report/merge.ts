@@ -1,5 +1,5 @@
 // Folds every chunk's results into one run_results.json: each planned node exactly once.
-import type { RunResult, RunResultsArtifact } from '../dbt/types.js';
+import { runResultsMetadata, syntheticResult, type RunResult, type RunResultsArtifact } from '../dbt/run-results.js';
 
 export interface MergeInput {
   /** Results per chunk, in chunk order. */
@@ -36,13 +36,13 @@ export function mergeRunResults(input: MergeInput): Merged {
     const r = byUid.get(uid);
     if (r === undefined) {
       missing.push(uid);
-      results.push({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'parallel-dbt: no chunk reported a result for this node.', failures: null });
+      results.push(syntheticResult(uid, 'error', 'parallel-dbt: no chunk reported a result for this node.'));
     } else results.push(r);
   }
   const first = input.chunks.flatMap((c) => c.artifacts).find((a) => a !== undefined);
   const metadata: RunResultsArtifact['metadata'] = first
     ? { ...first.metadata, generated_at: new Date().toISOString() }
-    : { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: input.dbtVersion ?? 'unknown', generated_at: new Date().toISOString(), invocation_id: null, env: {} };
+    : runResultsMetadata(input.dbtVersion ?? 'unknown', null);
   const args: Record<string, unknown> = { ...(first?.args ?? {}), which: input.command, ...input.selection };
   delete args.target_path;
   delete args.log_path;

@@ -1,6 +1,7 @@
 // The one result model between "run" and "report": every renderer (summary, annotations, outputs) reads this.
 import { isAbsolute, join, relative, sep } from 'node:path';
-import type { ManifestNode, RunResult } from '../dbt/types.js';
+import type { ManifestNode } from '../dbt/manifest.js';
+import type { RunResult } from '../dbt/run-results.js';
 import { bucketOf, isFailure, type Bucket } from '../dbt/statuses.js';
 
 export interface NodeFacts {
@@ -108,8 +109,8 @@ export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOu
   return {
     ...facts,
     uid: r.unique_id,
-    status: String(r.status),
-    bucket: bucketOf(String(r.status)),
+    status: r.status,
+    bucket: bucketOf(r.status),
     message: r.message ?? null,
     failures: typeof r.failures === 'number' ? r.failures : null,
     seconds: typeof r.execution_time === 'number' ? r.execution_time : 0,

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { GithubReporting } from './github/index.js';
-import type { RunResultsArtifact } from '../dbt/types.js';
+import { runResultsText, type RunResultsArtifact } from '../dbt/run-results.js';
 import { annotationsFor, type Annotation } from './annotations.js';
 import type { RunReport } from './model.js';
 import { isBlocking } from '../dbt/statuses.js';
@@ -56,7 +56,7 @@ export async function publish({ options: o, report: unmasked, merged, mask, sink
   const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
   mkdirSync(o.workDir, { recursive: true });
   const resultsPath = join(o.workDir, 'run_results.json');
-  writeFileSync(resultsPath, mask(`${JSON.stringify(merged, null, 2)}\n`));
+  writeFileSync(resultsPath, mask(runResultsText(merged)));
   const junitPath = join(o.workDir, 'junit.xml');
   const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
   writeFileSync(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));

@@ -2,11 +2,10 @@
 // errored nodes are retried) with its own target and log folders, then a result for every node it was given.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { argvBytes, chunkArgv, selectionStateFile, type ProjectArgs, type RunFlags } from '../dbt/argv.js';
+import { argvBytes, chunkArgv, type ProjectArgs, type RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher, DbtRunOutcome } from '../dbt/process.js';
-import { readRunResults, syntheticResult } from '../dbt/results.js';
-import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
-import type { DbtLogEvent, RunResult, RunResultsArtifact } from '../dbt/types.js';
+import { nodeResultOf, type DbtLogEvent, type NodeEventResult } from '../dbt/events.js';
+import { leftRunResults, selectionStateFile, syntheticResult, type RunResult, type RunResultsArtifact } from '../dbt/run-results.js';
 import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
@@ -140,7 +139,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   // of theirs may wait for it), not when this chunk ends.
   const settle = (uid: string, r: RunResult): void => {
     byUid.set(uid, r);
-    ctx.onNodeStatus?.(uid, String(r.status));
+    ctx.onNodeStatus?.(uid, r.status);
   };
   for (const [i, planned] of batches.entries()) {
     if (fatal !== undefined) {
@@ -162,7 +161,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
       }
       const last = attempt >= retries;
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => String(byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid) ?? '') || undefined);
+      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid));
       invocations.push(inv.invocation);
       if (inv.fatal !== undefined) {
         fatal = inv.fatal;
@@ -171,7 +170,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
       }
       for (const [uid, r] of inv.results) {
         byUid.set(uid, r);
-        if (attempt > 0 || retries > 0) (history.get(uid) ?? history.set(uid, []).get(uid)!).push(String(r.status));
+        if (attempt > 0 || retries > 0) (history.get(uid) ?? history.set(uid, []).get(uid)!).push(r.status);
       }
       if (last || stopReasonOf(ctx.signal) !== undefined) break;
       batch = retrySet(batch, byUid, ctx);
@@ -184,7 +183,7 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkContext): string[] {
   const retryOn = ctx.limits.retryOn ?? new Set<string>(statusesOf('errored'));
-  const again = new Set(batch.filter((u) => retryOn.has(String(byUid.get(u)?.status))));
+  const again = new Set(batch.filter((u) => retryOn.has(byUid.get(u)?.status ?? '')));
   if (again.size === 0) return [];
   for (const u of batch) {
     if (again.has(u) || byUid.get(u)?.status !== 'skipped') continue;
@@ -236,7 +235,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     },
   });
   shared?.ended();
-  const runResults = readRunResults(join(targetPath, 'run_results.json'));
+  const runResults = leftRunResults(join(targetPath, 'run_results.json'));
   const results = new Map<string, RunResult>();
   for (const r of runResults?.results ?? []) if (wanted.has(r.unique_id)) results.set(r.unique_id, r);
   const stop = stopReasonOf(ctx.signal);
@@ -251,7 +250,7 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     const r = results.get(uid);
     if (r !== undefined) {
       // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
-      if (interrupted && (ev === undefined || ev.late) && blocksDownstream(String(r.status))) {
+      if (interrupted && (ev === undefined || ev.late) && blocksDownstream(r.status)) {
         results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
       }
       continue;
@@ -304,7 +303,7 @@ export async function runEndHooks(
     timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
     onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
   });
-  const runResults = readRunResults(join(paths.targetPath, 'run_results.json'));
+  const runResults = leftRunResults(join(paths.targetPath, 'run_results.json'));
   const error = runResults === undefined ? missingReason(outcome, ctx.limits.timeoutMs, undefined) : undefined;
   return { runResults, error };
 }

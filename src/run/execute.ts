@@ -2,7 +2,9 @@
 import { join } from 'node:path';
 import type { ProjectArgs, RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher } from '../dbt/process.js';
-import type { DbtLogEvent, Manifest, RunResult } from '../dbt/types.js';
+import type { DbtLogEvent } from '../dbt/events.js';
+import type { Manifest } from '../dbt/manifest.js';
+import type { RunResult } from '../dbt/run-results.js';
 import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
@@ -163,7 +165,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         watch?.chunkEnded(r.chunk.index);
         schemas.done(r.chunk);
         // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
-        for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results.map((x2) => ({ ...x2, status: String(x2.status) })))) log(x.mask(line));
+        for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results)) log(x.mask(line));
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {

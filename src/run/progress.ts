@@ -2,7 +2,7 @@
 // returns lines such as `[ 412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left`, and
 // decides when one is due. Pure: every time is passed in; printing is the caller's.
 import { nodeResultOf, type NodeEventResult } from '../dbt/events.js';
-import type { DbtLogEvent } from '../dbt/types.js';
+import type { DbtLogEvent } from '../dbt/events.js';
 import { bucketOf, isFailure, type Bucket } from '../dbt/statuses.js';
 
 export interface ProgressOptions {
@@ -76,12 +76,12 @@ export class ProgressTracker {
     this.running.delete(name);
     const lines: string[] = [];
     for (const r of results) {
-      const status = String(r.status);
+      const status = r.status;
       if (!this.nodeFinished(r.unique_id, status)) continue;
       const b = bucketOf(status);
       if (isFailure(b)) {
         const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
-        lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined, message: r.message ?? '' }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
+        lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
       }
     }
     return lines;
@@ -166,7 +166,7 @@ export function progressLine(s: ProgressState): string {
 }
 
 /** One line for a failure as it happens: `✖ chunk-2 · model order_unit_margin (models/x.sql): error in 0.05 s` */
-export function failureLine(chunk: string, r: NodeEventResult, n: NodeLabel & { failures?: number } = {}): string {
+export function failureLine(chunk: string, r: Pick<NodeEventResult, 'uid' | 'seconds'> & { status: string }, n: NodeLabel & { failures?: number } = {}): string {
   const what = [n.resourceType ?? r.uid.split('.')[0], n.name ?? r.uid.split('.').slice(2).join('.')].filter(Boolean).join(' ');
   const where = n.file ? ` (${n.file})` : '';
   const rows = n.failures !== undefined && bucketOf(r.status) === 'failed' ? `, ${n.failures} failing row${n.failures === 1 ? '' : 's'}` : '';

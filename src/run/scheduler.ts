@@ -4,8 +4,7 @@
 // skipped is not run but reported skipped, whichever chunk the ancestor was in.
 import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
-import type { RunResult } from '../dbt/types.js';
-import { syntheticResult } from '../dbt/results.js';
+import { syntheticResult, type RunResult } from '../dbt/run-results.js';
 import { blocksDownstream, stopsFailFast } from '../dbt/statuses.js';
 import { failFastCause, stopReasonOf, type StopReason } from './stop.js';
 
@@ -199,8 +198,8 @@ class ScheduleRun {
     rep.results = results;
     rep.endedAt = Date.now();
     for (const r of results) {
-      this.board.settle(r.unique_id, String(r.status));
-      this.failed(r.unique_id, String(r.status));
+      this.board.settle(r.unique_id, r.status);
+      this.failed(r.unique_id, r.status);
     }
     for (const u of rep.chunk.nodes) if (!this.board.has(u)) this.board.settle(u, 'error');
     this.running.delete(rep.chunk.index);

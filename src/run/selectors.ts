@@ -2,7 +2,7 @@
 // (`--state <dir> --select result:success`, see dbt/argv.ts): exact, one pass, no argv space. Unit tests are not
 // reached by the result method, so each gets an exact selector of its own: `unit_test:<package>.<name>,<fqn>`
 // (the unit_test method alone matches by name across models; intersected with the FQN it matches only this one).
-import type { Manifest, ManifestNode } from '../dbt/types.js';
+import type { Manifest, ManifestNode } from '../dbt/manifest.js';
 
 export class SelectorIndex {
   private readonly unitTests = new Map<string, ManifestNode>();

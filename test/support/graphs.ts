@@ -1,6 +1,6 @@
 // Small typed builders for synthetic plan graphs and manifests, plus fast-check arbitraries for random DAGs.
 import fc from 'fast-check';
-import type { Manifest, ManifestNode } from '../../src/dbt/types.js';
+import type { Manifest, ManifestNode } from '../../src/dbt/manifest.js';
 import type { PlanGraph, PlanNode } from '../../src/plan/graph.js';
 import type { Plan } from '../../src/plan/chunks.js';
 

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startPostgres, type StartedPostgres } from '../../scripts/lib/postgres.mjs';
 import { ROOT, DBT_BIN, runAction as runBundle, type ActionRun } from '../../scripts/lib/action-run.mjs';
-import type { RunResultsArtifact } from '../../src/dbt/types.js';
+import { readRunResults, type RunResultsArtifact } from '../../src/dbt/run-results.js';
 import { actionBundle, integrationOnly } from './integration.js';
 import { useShared } from './shared.js';
 
@@ -115,12 +115,13 @@ export async function dbt(args: string[], env: Record<string, string>, cwd: stri
   }
 }
 
+/** A run_results.json, checked by the format's owner (a real dbt's or the action's file must pass). */
 export function readResults(path: string): RunResultsArtifact {
-  return JSON.parse(readFileSync(path, 'utf8')) as RunResultsArtifact;
+  return readRunResults(path);
 }
 
 export function statusMap(a: RunResultsArtifact): Map<string, string> {
-  return new Map(a.results.map((r) => [r.unique_id, String(r.status)]));
+  return new Map(a.results.map((r) => [r.unique_id, r.status]));
 }
 
 /** A login role on `db` that PostgreSQL refuses more than `limit` connections: the warehouse's budget, enforced. */

@@ -69,7 +69,7 @@ export async function variantAction(ctx, { timings }) {
   const exitAt = spawnAt ? (t0 + r.res.seconds * 1000 - spawnAt) / 1000 : r.res.seconds;
   // The action writes its run record beside the merged results, wherever work-dir put them.
   const recordFile = results ? join(dirname(results), 'parallel-dbt.json') : undefined;
-  const rec = recordFile ? readActionRecord(recordFile) : undefined;
+  const rec = recordFile ? await readActionRecord(recordFile) : undefined;
   const pl = await planLib();
   const action = { ...actionPhases(rec, { spawnAt: started, exitAt, describe: pl.lib }), warnings: warningsOf(r.res.stdout) };
   const record = recordFigures(rec, started);
