@@ -25,6 +25,7 @@ const spawnAt = 1_795_000_000_000;
 const rec = {
   runPath: 'fork', runPathReason: 'Linux, one thread in the host', parallel: 2, threads: 3, predictedMakespan: 7.5, criticalPath: 4, totalWork: 20, parseSeconds: 1.9, wallSeconds: 11,
   machine: { cores: 2, startup: 0.6, perNodeCpu: 0.02, warehouseCpuShare: 0.3, nodeGates: true },
+  startedAt: spawnAt + 150, parsedAt: spawnAt + 1700, plannedAt: spawnAt + 2050,
   chunks: [
     { index: 1, name: 'chunk-1', nodes: 6, dependsOn: [], startedAt: spawnAt + 2200, endedAt: spawnAt + 11000, firstNodeAt: spawnAt + 2900, predicted: 7.5, predictedStart: 0, processes: [], retried: [] },
     { index: 2, name: 'chunk-2', nodes: 4, dependsOn: [], startedAt: spawnAt + 2250, endedAt: spawnAt + 10000, firstNodeAt: spawnAt + 3100, predicted: 6, predictedStart: 0, processes: [], retried: [] },
@@ -56,8 +57,11 @@ assert.equal(ph.plan, 'Plan: 2 chunk(s) on 2 × 3');
 assert.deepEqual(ph.chunkPlan, ['1. chunk-1: 6 node(s)', '2. chunk-2: 4 node(s)']);
 assert.equal(rendered[0].p.makespan, 7.5);
 assert.deepEqual(ph.predicted, { makespan: 7.5, criticalPath: 4, work: 20, processes: 2, threads: 3, lowerBound: 4 });
-assert.deepEqual(ph.phases, { firstChunkStart: 2.2, lastChunkEnd: 11, exit: 11.2 });
-assert.deepEqual(ph.breakdown, { startToParsed: 1.9, parsedToPlan: undefined, planToFirstChunk: undefined, chunksRunning: 8.8, mergeAndReport: 0.2 });
+assert.deepEqual(ph.phases, { parsed: 1.7, planned: 2.05, firstChunkStart: 2.2, lastChunkEnd: 11, exit: 11.2 });
+assert.deepEqual(ph.breakdown, { startToParsed: 1.7, parsedToPlan: 0.35, planToFirstChunk: 0.15, chunksRunning: 8.8, mergeAndReport: 0.2 });
+// A record from before parsedAt / plannedAt: dbt's parse seconds, and no plan phases.
+const oldRecord = { ...rec, parsedAt: undefined, plannedAt: undefined };
+assert.deepEqual(actionPhases(oldRecord, { spawnAt, exitAt: 11.2 }).breakdown, { startToParsed: 1.9, parsedToPlan: undefined, planToFirstChunk: undefined, chunksRunning: 8.8, mergeAndReport: 0.2 });
 assert.equal(ph.fixedCost, 2.4);
 assert.equal(ph.concurrency, 1.88, "(8.8 + 7.75) s of chunks in 8.8 s");
 assert.deepEqual(ph.chunks[1], { name: 'chunk-2', nodes: 4, start: 2.25, end: 10, firstNode: 3.1, startupToFirstNode: 0.85, steps: {} });
@@ -167,7 +171,7 @@ assert.ok(goodMd.includes('| parallel-dbt, auto chunks, no timings | pr_action |
 assert.equal(good.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'PASS');
 // The action row, its phases and its chunks, all from the record.
 assert.ok(goodMd.includes('| 2 × (15 + 1) = 32 | 20 | 1.5 | – | 2.9 | 7.5 / 8.8 | 0.85 | 0.77 | fork | 1 + 1 |'), 'the action row of the main table');
-assert.ok(goodMd.includes('| Slim CI (remote, defer) | no timings | 1.9 | – | – | 8.8 | 1.88 | 0.2 | 2.4 | 7.5 |'), 'the action\'s phases');
+assert.ok(goodMd.includes('| Slim CI (remote, defer) | no timings | 1.7 | 0.35 | 0.15 | 8.8 | 1.88 | 0.2 | 2.4 | 7.5 |'), 'the action\'s phases');
 assert.ok(goodMd.includes('| Slim CI (remote, defer) | no timings | chunk-2 | 4 | 2.25 | 10 | – | – | – | – | – | – | 0.85 | 0 → 6 | 0.1 → 7.8 |'), 'a chunk: its times, no steps');
 assert.ok(goodMd.includes('- Slim CI (remote, defer), no timings: `Plan: 2 chunk(s) on 2 × 3` — 1. chunk-1: 6 node(s); 2. chunk-2: 4 node(s)'), 'the plan\'s text');
 assert.equal(good.targets.find((t) => t.target.startsWith('Chunk start-up'))?.measured, '0.77 s (2 chunk(s): 0.7, 0.85; from json)');
@@ -181,7 +185,7 @@ assert.equal(bad.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'M
 // rows), but for the prose that changed when the action's figures moved from its log to parallel-dbt.json. Older
 // reports (bench/results/latest.md, cpu-after-elapsed-fix/) were written by an older report and are not listed.
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
-const PROSE = /^(Columns: \*\*Wall\*\*|## Where the action spends its time|Each chunk \(seconds after the action|dbt ls is the record's parseSeconds)/;
+const PROSE = /^(Columns: \*\*Wall\*\*|## Where the action spends its time|Each chunk \(seconds after the action|dbt ls is the record's parseSeconds|dbt ls is spawn → the record's parsedAt)/;
 /** @param {string} md */
 const withoutProse = (md) => md.split('\n').filter((l) => !PROSE.test(l)).join('\n').replace(/\n{3,}/g, '\n\n');
 for (const d of ['2026-12-03-cpu-latency-example', '2026-12-03-slimci-remote', 'slimci']) {

@@ -41722,7 +41722,7 @@ async function prepare(s, env, cwd, signal, log) {
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, savedParse, partialParseFile, manifest, selected, groupSets, started };
+        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, parsedAt: t0 + parseSeconds * 1000, savedParse, partialParseFile, manifest, selected, groupSets, started };
     }
 }
 /** The dbt input resolved to an executable; a bad one names the input. */
@@ -46197,6 +46197,9 @@ function runRecordOf(r) {
         parallel: r.budget.parallel,
         threads: r.budget.threads,
         parseSeconds: r.parseSeconds,
+        startedAt: r.startedAt,
+        parsedAt: r.parsedAt,
+        plannedAt: r.plannedAt,
         wallSeconds: r.wallSeconds,
         predictedMakespan: r.plan.makespan,
         criticalPath: r.plan.criticalPath,
@@ -46261,7 +46264,7 @@ function recordProblem(d) {
     for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'])
         if (!run_record_isNumber(d[k]))
             return `"${k}" is not a number`;
-    for (const k of ['oneProcessMakespan', 'actualMakespan'])
+    for (const k of ['oneProcessMakespan', 'actualMakespan', 'startedAt', 'parsedAt', 'plannedAt'])
         if (d[k] !== undefined && !run_record_isNumber(d[k]))
             return `"${k}" is not a number`;
     if (d.shard !== undefined && typeof d.shard !== 'string')
@@ -46441,7 +46444,7 @@ function planLocal(r) {
     for (const n of chosen.notes)
         log.warning(n);
     log.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
-    return { ...chosen, graph, machine, request, weight };
+    return { ...chosen, graph, machine, request, weight, plannedAt: Date.now() };
 }
 /** The chunks as concurrent dbt invocations (run/execute.ts). */
 function execute(r, x) {
@@ -46480,7 +46483,7 @@ async function reportRun(r, x, run, github) {
         failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
+    const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, startedAt: p.started, parsedAt: p.parsedAt, plannedAt: x.plannedAt, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
     const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
     const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;

@@ -21,7 +21,7 @@ function prepared(o: { profile?: ProfileFacts; path?: Partial<RunPath>; nodes?: 
   const manifest = manifestOf(Array.from({ length: o.nodes ?? 10 }, (_, i) => manifestNode(`model.p.m${i}`)));
   return {
     project: { projectDir: join(ROOT, 'example') }, runPath: { kind: 'fork', why: 'test', launch: never, nodeGates: true, ...o.path },
-    profile: o.profile, parseTarget: '/nowhere', parseSeconds: o.parseSeconds ?? 3, savedParse: { kind: 'none', looked: '/nowhere/partial_parse.msgpack' }, manifest, selected: [], groupSets: [], started: 0,
+    profile: o.profile, parseTarget: '/nowhere', parseSeconds: o.parseSeconds ?? 3, parsedAt: 3000, savedParse: { kind: 'none', looked: '/nowhere/partial_parse.msgpack' }, manifest, selected: [], groupSets: [], started: 0,
   };
 }
 

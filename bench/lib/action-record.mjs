@@ -32,6 +32,9 @@ export const PREDICTION_TOLERANCE = 0.25;
  * @property {number} [parallel]
  * @property {number} [threads]
  * @property {number} [parseSeconds]       dbt parse + selection (dbt ls)
+ * @property {number} [startedAt]          epoch ms: the action's work began
+ * @property {number} [parsedAt]           epoch ms: the parse and the selection ended
+ * @property {number} [plannedAt]          epoch ms: the plan was made
  * @property {number} [wallSeconds]
  * @property {number} [predictedMakespan]
  * @property {number} [criticalPath]
@@ -94,6 +97,8 @@ export function actionPhases(rec, { spawnAt, exitAt, describe }) {
   const starts = recorded.map((c) => c.startedAt).filter((x) => x !== undefined);
   const ends = recorded.map((c) => c.endedAt).filter((x) => x !== undefined);
   const firstChunkStart = starts.length ? after(Math.min(...starts)) : undefined;
+  const parsed = after(rec?.parsedAt);
+  const planned = after(rec?.plannedAt);
   const lastChunkEnd = ends.length ? after(Math.max(...ends)) : undefined;
   const chunks = recorded.map((c) => {
     const start = after(c.startedAt);
@@ -114,11 +119,13 @@ export function actionPhases(rec, { spawnAt, exitAt, describe }) {
     : undefined;
   return {
     plan: text?.plan, chunkPlan: text?.chunkPlan ?? [], predicted,
-    phases: { firstChunkStart: round(firstChunkStart, 2), lastChunkEnd: round(lastChunkEnd, 2), exit: round(exitAt, 2) },
+    phases: { parsed: round(parsed, 2), planned: round(planned, 2), firstChunkStart: round(firstChunkStart, 2), lastChunkEnd: round(lastChunkEnd, 2), exit: round(exitAt, 2) },
     breakdown: {
-      startToParsed: round(rec?.parseSeconds, 2),
-      parsedToPlan: undefined,
-      planToFirstChunk: undefined,
+      // From the spawn (Node's start, inputs, the worker host's imports, deps) to the end of the selection; older
+      // records have only dbt's own parse + selection seconds.
+      startToParsed: round(parsed ?? rec?.parseSeconds, 2),
+      parsedToPlan: gap(parsed, planned),
+      planToFirstChunk: gap(planned, firstChunkStart),
       chunksRunning: round(span, 2),
       mergeAndReport: round(post, 2),
     },

@@ -196,7 +196,7 @@ export function markdown(res) {
   L.push('## Targets', '', 'Issue 11\'s targets first; "(info)" rows are earlier targets kept as information.', '', '| Target | Measured | Result |', '|---|---|---|');
   for (const t of res.targets) L.push(`| ${t.target} | ${t.measured.replace(/\|/g, '/')} | ${t.result} |`);
   L.push('');
-  L.push('## Where the action spends its time (from parallel-dbt.json, seconds after its spawn)', '', 'dbt ls is the record\'s parseSeconds; chunks running, chunks at once and the per-chunk times come from its chunks\' startedAt / endedAt; merge + report is the last chunk\'s end → the process\'s exit; fixed cost = spawn → first chunk + merge + report. When the plan was made is not in the record: manifest → plan and plan → first chunk spawn show "–".', '');
+  L.push('## Where the action spends its time (from parallel-dbt.json, seconds after its spawn)', '', 'dbt ls is spawn → the record\'s parsedAt (older records: its parseSeconds), manifest → plan its parsedAt → plannedAt, plan → first chunk spawn its plannedAt → the first chunk\'s start ("–" in records without them); chunks running, chunks at once and the per-chunk times come from its chunks\' startedAt / endedAt; merge + report is the last chunk\'s end → the process\'s exit; fixed cost = spawn → first chunk + merge + report.', '');
   L.push('| Shape | Run | dbt ls (cold parse + select) | manifest → plan | plan → first chunk spawn | chunks running | chunks at once (avg) | merge + report | fixed cost | plan\'s predicted makespan |');
   L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const runName = (/** @type {any} */ v) => (v.id === 'action-timings' ? 'timings' : v.name.includes('default') ? 'default inputs' : 'no timings');

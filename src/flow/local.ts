@@ -47,6 +47,8 @@ interface Planned extends RunPlan {
   machine: Machine;
   request: ShapeRequest;
   weight: (uid: string) => number;
+  /** When the plan was made (epoch ms). */
+  plannedAt: number;
 }
 
 export async function runLocal(r: LocalRun): Promise<void> {
@@ -104,7 +106,7 @@ function planLocal(r: LocalRun): Planned {
   if (chosen.connectionsLine !== undefined) log.info(chosen.connectionsLine);
   for (const n of chosen.notes) log.warning(n);
   log.info(renderPlan(chosen.plan, chosen.budget.parallel, chosen.budget.threads, machine));
-  return { ...chosen, graph, machine, request, weight };
+  return { ...chosen, graph, machine, request, weight, plannedAt: Date.now() };
 }
 
 /** The chunks as concurrent dbt invocations (run/execute.ts). */
@@ -145,7 +147,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
     shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
+  const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, startedAt: p.started, parsedAt: p.parsedAt, plannedAt: x.plannedAt, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
   const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
   const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;

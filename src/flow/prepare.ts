@@ -39,6 +39,8 @@ export interface Prepared {
   /** The shared parse's target folder (its manifest.json is uploaded with the merged results). */
   parseTarget: string;
   parseSeconds: number;
+  /** When the parse and the selection ended (epoch ms). */
+  parsedAt: number;
   /** What the parse started from (a saved partial parse, or nothing) and what dbt made of it. */
   savedParse: SavedParseUse;
   /** This run's partial_parse.msgpack (the output partial-parse: the base branch caches it for later runs). */
@@ -133,7 +135,7 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
-    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, savedParse, partialParseFile, manifest, selected, groupSets, started };
+    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, parsedAt: t0 + parseSeconds * 1000, savedParse, partialParseFile, manifest, selected, groupSets, started };
   }
 }
 

@@ -35,6 +35,12 @@ export interface RunRecord {
   parallel: number;
   threads: number;
   parseSeconds: number;
+  /** When the action's work began (epoch ms): the phases below count from it. */
+  startedAt?: number;
+  /** When the parse and the selection ended (epoch ms). */
+  parsedAt?: number;
+  /** When the plan was made (epoch ms): the chunks start after it. */
+  plannedAt?: number;
   wallSeconds: number;
   predictedMakespan: number;
   criticalPath: number;
@@ -78,6 +84,9 @@ export interface RunFacts {
   budget: Budget;
   chunks: ChunkRun[];
   parseSeconds: number;
+  startedAt?: number;
+  parsedAt?: number;
+  plannedAt?: number;
   wallSeconds: number;
   actualMakespan?: number;
   stop?: StopReason;
@@ -107,6 +116,9 @@ export function runRecordOf(r: RunFacts): RunRecord {
     parallel: r.budget.parallel,
     threads: r.budget.threads,
     parseSeconds: r.parseSeconds,
+    startedAt: r.startedAt,
+    parsedAt: r.parsedAt,
+    plannedAt: r.plannedAt,
     wallSeconds: r.wallSeconds,
     predictedMakespan: r.plan.makespan,
     criticalPath: r.plan.criticalPath,
@@ -167,7 +179,7 @@ function recordProblem(d: unknown): string | undefined {
   if (typeof d.runPathReason !== 'string') return '"runPathReason" is not a string';
   if (!isObject(d.machine)) return '"machine" is not an object';
   for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'] as const) if (!isNumber(d[k])) return `"${k}" is not a number`;
-  for (const k of ['oneProcessMakespan', 'actualMakespan'] as const) if (d[k] !== undefined && !isNumber(d[k])) return `"${k}" is not a number`;
+  for (const k of ['oneProcessMakespan', 'actualMakespan', 'startedAt', 'parsedAt', 'plannedAt'] as const) if (d[k] !== undefined && !isNumber(d[k])) return `"${k}" is not a number`;
   if (d.shard !== undefined && typeof d.shard !== 'string') return '"shard" is not a string';
   if (d.shapes !== undefined && !(Array.isArray(d.shapes) && d.shapes.every((s) => isObject(s) && isObject(s.shape) && isNumber(s.makespan)))) return '"shapes" is not a list of shapes';
   if (d.stop !== undefined && !(isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string')) return '"stop" is not a stop reason';
