@@ -12,6 +12,9 @@ import { readTimings } from '../src/flow/timings-input.js';
 import { runResultsJson } from './support/run-results.js';
 import { InputError } from '../src/shared/errors.js';
 import { nodeStatus } from '../src/dbt/statuses.js';
+import { weightsFor } from '../src/flow/planning.js';
+import { keptLines } from './support/log.js';
+import { graphOf } from './support/graphs.js';
 
 const CAPTURED = fileURLToPath(new URL('./fixtures/captured/', import.meta.url));
 
@@ -201,5 +204,16 @@ describe('weigher', () => {
     expect([w.weight('model.p.a'), w.weight('snapshot.p.s'), w.weight('test.p.t')]).toEqual([1, 1, 0.2]);
     expect(w.known).toBe(0);
     expect(w.fallbackByType.size).toBe(0);
+  });
+});
+
+describe('the log says when the predictions are guesses', () => {
+  const graph = graphOf([['model.p.a', []], ['model.p.b', ['model.p.a']]]);
+  test('no timings input, or nothing matched: rough, and what would make them measured', () => {
+    for (const [timings, spec] of [[undefined, []], [{ files: [], runs: [], durations: new Map() } as unknown as Timings, ['base/*.json']]] as const) {
+      const log = keptLines();
+      weightsFor(timings, [...spec], graph, log);
+      expect(log.infos.join("\n")).toMatch(/weighed by estimates \(models 1 s, tests 0\.2 s\), so the predicted times below are rough/);
+    }
   });
 });

@@ -17,10 +17,12 @@ const PROFILE_THREADS_UNKNOWN = 4;
 export function weightsFor(timings: Timings | undefined, spec: string[], graph: PlanGraph, log: Logger): (uid: string) => number {
   const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
   for (const uid of graph.nodes.keys()) w.weight(uid);
-  if (timings !== undefined) {
-    log.info(timings.files.length === 0
-      ? `Timings: no run_results.json matched ${spec.join(', ')}; balancing by estimates (models 1 s, tests 0.2 s).`
-      : `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
+  if (timings !== undefined && timings.files.length > 0) {
+    log.info(`Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
+  } else {
+    // A first run: the predictions below are the planner's guesses, and can be several times off either way.
+    const why = timings !== undefined ? `no run_results.json matched ${spec.join(', ')}` : 'no timings input';
+    log.info(`Timings: ${why}; the nodes are weighed by estimates (models 1 s, tests 0.2 s), so the predicted times below are rough. The summary re-costs the run with the times it measured; give 'timings' an earlier run's run_results.json for a plan from measured times.`);
   }
   return w.weight;
 }
