@@ -39,10 +39,9 @@ function checksums(m: Manifest): Map<string, string> {
   return new Map(Object.entries(nodes).map(([uid, n]): [string, string] => [uid, n.checksum?.checksum ?? '']).sort());
 }
 
-// The worker host parses in-process (`dbt parse`, the whole project); one dbt process per chunk parses in its first
-// `dbt ls` (a selection).
+// Both ways the action parses: one dbt process per chunk parses in its first `dbt ls` (a selection) here; the worker
+// host parses in-process (`dbt parse`, the whole project) in the cache test below.
 describe.each<{ path: string; extra: Record<string, string> }>([
-  { path: 'worker host', extra: {} },
   { path: 'one dbt process per chunk, with a selection', extra: { 'worker-host': 'off', select: 'tag:staging+' } },
 ])('a saved partial parse ($path)', ({ extra }) => {
   test("the project's own target/partial_parse.msgpack is reused, a changed file parsed again, the manifest a cold parse's", async () => {
@@ -67,7 +66,7 @@ describe.each<{ path: string; extra: Record<string, string> }>([
   });
 });
 
-describe('a saved partial parse from the cache', () => {
+describe('a saved partial parse from the cache (worker host)', () => {
   const extra = {};
   test('the partial-parse input (a folder holding the base branch\'s file) starts a fresh checkout; a file dbt rejects is a notice naming why, and the parse is cold', async () => {
     const env = dbEnv(pg, await freshDatabase(pg));
