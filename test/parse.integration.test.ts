@@ -73,6 +73,7 @@ describe('a saved partial parse from the cache (worker host)', () => {
     const base = exampleCopy('green');
     const baseRun = await runAction(inputs(base, extra), { env, cwd: base });
     expect(baseRun.code).toBe(0);
+    expect(baseRun.stdout).toMatch(/^Run path: fork — /m);
     expect(parseLine(baseRun.stdout)).toMatch(/\(no saved partial parse at \S+: a cold parse, as plain dbt's\)/);
     const saved = join(baseRun.runnerTemp, 'parallel-dbt', 'parse', 'target');
 
