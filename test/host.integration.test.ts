@@ -1,6 +1,7 @@
 // The worker host (src/dbt/worker_host.py + src/dbt/host.ts) on real dbt-core and PostgreSQL: parse once, fork
 // workers, hold gated nodes, lose nothing when the host dies. (Its protocol and pythonOf without dbt: host.test.ts.)
 import { describe, expect, test } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,26 @@ import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, processesMentioning, querie
 
 test("pythonOf finds the interpreter of the project's dbt venv", () => {
   expect(pythonOf(join(DBT_BIN, 'dbt'), {})).toMatch(/python/);
+});
+
+test("a worker's lighter event logging writes the same stdout events and dbt.log, rendering no dropped event", () => {
+  // test/support/event_logging.py fires the same events through dbt's own loggers, as dbt does and as a worker does.
+  const fire = (how: 'dbt' | 'lighten'): { stdout: string; file: string; events: number; rendered_json: number; fast_header: boolean } => {
+    const log = join(mkdtempSync(join(tmpdir(), 'parallel-dbt-events-')), 'dbt.log');
+    return JSON.parse(execFileSync(pythonOf(join(DBT_BIN, 'dbt'), process.env)!, [join('test', 'support', 'event_logging.py'), how, log], { encoding: 'utf8' }));
+  };
+  const dbt = fire('dbt');
+  const worker = fire('lighten');
+  expect(worker.stdout).toBe(dbt.stdout);
+  expect(worker.file).toBe(dbt.file);
+  expect(dbt.stdout).toMatch(/"name": "LogStartLine"/);
+  expect(dbt.file).toMatch(/\[debug\] .*select 0 as secret_\*{5}/); // the debug line is kept, its secret scrubbed
+  expect(dbt.stdout).not.toMatch(/hunter2|SQLQuery/);
+  // dbt renders every event as JSON for stdout; the worker only those stdout writes (the debug ones are dropped).
+  expect(dbt.rendered_json).toBe(dbt.events);
+  expect(worker.rendered_json).toBe(dbt.stdout.trim().split('\n').length);
+  expect(worker.rendered_json).toBeLessThan(dbt.events);
+  expect(worker.fast_header).toBe(true);
 });
 
 describe('the worker host on real dbt-core and PostgreSQL', () => {
