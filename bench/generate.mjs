@@ -98,19 +98,51 @@ const CATEGORIES = ['alpha', 'beta', 'gamma', 'delta'];
  */
 export function generateProject(dir, options = {}) {
   const o = {
-    models: 40, testsPerModel: 2, tags: 4, skew: 0, crossTagRefProb: 0.1, layers: 5, sleepSeconds: 0,
-    tableShare: 0.2, tableEvery: 3, seedRows: 20, seed: 1, name: 'bench_project', ...options,
+    models: 40,
+    testsPerModel: 2,
+    tags: 4,
+    skew: 0,
+    crossTagRefProb: 0.1,
+    layers: 5,
+    sleepSeconds: 0,
+    tableShare: 0.2,
+    tableEvery: 3,
+    seedRows: 20,
+    seed: 1,
+    name: 'bench_project',
+    ...options,
   };
   const rng = prng(o.seed);
-  const tagNames = Array.isArray(o.tags) ? o.tags : Array.from({ length: o.tags }, (_, i) => `tag_${String.fromCharCode(97 + i)}`);
+  const tagNames = Array.isArray(o.tags)
+    ? o.tags
+    : Array.from({ length: o.tags }, (_, i) => `tag_${String.fromCharCode(97 + i)}`);
   const sizes = tagSizes(tagNames.length, o.models, o.skew);
   const layout = layOutModels(tagNames, sizes, Math.max(1, o.layers));
   /** @type {SleepSpec} */
-  const sleep = typeof o.sleepSeconds === 'number' ? { base: o.sleepSeconds } : typeof o.sleepSeconds === 'object' ? o.sleepSeconds : {};
+  const sleep =
+    typeof o.sleepSeconds === 'number'
+      ? { base: o.sleepSeconds }
+      : typeof o.sleepSeconds === 'object'
+        ? o.sleepSeconds
+        : {};
   const heavyPrev = chainHeavyModels(layout, tagNames, sleep.heavyCount ?? 0);
   pickParents(layout, tagNames, heavyPrev, o.crossTagRefProb, rng);
-  sleepAndMaterialize(layout.models, { sleepSeconds: o.sleepSeconds, sleep, heavy: new Set(heavyPrev.keys()), tableEvery: o.tableEvery, tableShare: o.tableShare }, rng);
-  const perModel = spreadTests(layout.models, Math.min(o.tests ?? Math.round(o.models * o.testsPerModel), layout.models.length * 7), rng);
+  sleepAndMaterialize(
+    layout.models,
+    {
+      sleepSeconds: o.sleepSeconds,
+      sleep,
+      heavy: new Set(heavyPrev.keys()),
+      tableEvery: o.tableEvery,
+      tableShare: o.tableShare,
+    },
+    rng,
+  );
+  const perModel = spreadTests(
+    layout.models,
+    Math.min(o.tests ?? Math.round(o.models * o.testsPerModel), layout.models.length * 7),
+    rng,
+  );
 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -123,7 +155,10 @@ export function generateProject(dir, options = {}) {
   writeSeeds(w, tagNames, o.seedRows, rng);
   writeModels(w, layout.models);
   const generic = writeGenericTests(w, layout, tagNames, perModel);
-  const singular = o.singularTests && o.singularTests.count > 0 ? writeSingularTests(w, layout.models, o.singularTests, o.seed) : { count: 0, sleepSeconds: 0 };
+  const singular =
+    o.singularTests && o.singularTests.count > 0
+      ? writeSingularTests(w, layout.models, o.singularTests, o.seed)
+      : { count: 0, sleepSeconds: 0 };
 
   const { models, byName } = layout;
   const crossRefs = models.reduce((n, m) => n + m.parents.filter((p) => byName.get(p)?.tag !== m.tag).length, 0);
@@ -264,7 +299,8 @@ function sleepAndMaterialize(models, { sleepSeconds, sleep, heavy, tableEvery, t
     let s = 0;
     if (typeof sleepSeconds === 'function') s = sleepSeconds(m, rng);
     else if (heavy.has(m.name)) s = sleep.heavySeconds ?? 0;
-    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1)) s = (sleep.base ?? 0) * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
+    else if ((sleep.base ?? 0) > 0 && rng() < (sleep.share ?? 1))
+      s = (sleep.base ?? 0) * (1 + (sleep.jitter ?? 0) * (2 * rng() - 1));
     m.sleep = Math.round(s * 1000) / 1000;
     m.heavy = heavy.has(m.name);
     const table = m.sleep > 0 || m.layer % Math.max(1, tableEvery) === 0 || rng() < tableShare;
@@ -301,24 +337,51 @@ function spreadTests(models, total, rng) {
  */
 function writeProjectFiles(w, name, tagNames) {
   /** @param {string} extra */
-  const folderConfig = (extra) => tagNames.map((t) => `    ${t}:\n      +schema: ${t}\n      +tags: ["${t}"]\n${extra}`).join('');
-  w('dbt_project.yml', [
-    `name: ${name}`, 'version: "1.0.0"', 'config-version: 2', 'profile: parallel_dbt_bench', '',
-    'model-paths: ["models"]', 'seed-paths: ["seeds"]', 'test-paths: ["tests"]', 'target-path: target', '',
-    'seeds:', `  ${name}:`, '    +quote_columns: false', folderConfig(''),
-    'models:', `  ${name}:`, '    +materialized: view', folderConfig(''),
-  ].join('\n'));
-  w('profiles.yml', [
-    '# Every connection value comes from the environment (set by bench/run.mjs).',
-    'parallel_dbt_bench:', '  target: bench', '  outputs:', '    bench:', '      type: postgres',
-    "      host: \"{{ env_var('PARALLEL_DBT_PG_HOST', '127.0.0.1') }}\"",
-    "      port: \"{{ env_var('PARALLEL_DBT_PG_PORT', '5432') | as_number }}\"",
-    "      user: \"{{ env_var('PARALLEL_DBT_PG_USER', 'postgres') }}\"",
-    "      password: \"{{ env_var('PARALLEL_DBT_PG_PASSWORD', 'postgres') }}\"",
-    "      dbname: \"{{ env_var('PARALLEL_DBT_PG_DATABASE', 'postgres') }}\"",
-    "      schema: \"{{ env_var('PARALLEL_DBT_PG_SCHEMA', 'bench') }}\"",
-    '      threads: 4', '      connect_timeout: 30', '',
-  ].join('\n'));
+  const folderConfig = (extra) =>
+    tagNames.map((t) => `    ${t}:\n      +schema: ${t}\n      +tags: ["${t}"]\n${extra}`).join('');
+  w(
+    'dbt_project.yml',
+    [
+      `name: ${name}`,
+      'version: "1.0.0"',
+      'config-version: 2',
+      'profile: parallel_dbt_bench',
+      '',
+      'model-paths: ["models"]',
+      'seed-paths: ["seeds"]',
+      'test-paths: ["tests"]',
+      'target-path: target',
+      '',
+      'seeds:',
+      `  ${name}:`,
+      '    +quote_columns: false',
+      folderConfig(''),
+      'models:',
+      `  ${name}:`,
+      '    +materialized: view',
+      folderConfig(''),
+    ].join('\n'),
+  );
+  w(
+    'profiles.yml',
+    [
+      '# Every connection value comes from the environment (set by bench/run.mjs).',
+      'parallel_dbt_bench:',
+      '  target: bench',
+      '  outputs:',
+      '    bench:',
+      '      type: postgres',
+      "      host: \"{{ env_var('PARALLEL_DBT_PG_HOST', '127.0.0.1') }}\"",
+      "      port: \"{{ env_var('PARALLEL_DBT_PG_PORT', '5432') | as_number }}\"",
+      "      user: \"{{ env_var('PARALLEL_DBT_PG_USER', 'postgres') }}\"",
+      "      password: \"{{ env_var('PARALLEL_DBT_PG_PASSWORD', 'postgres') }}\"",
+      "      dbname: \"{{ env_var('PARALLEL_DBT_PG_DATABASE', 'postgres') }}\"",
+      "      schema: \"{{ env_var('PARALLEL_DBT_PG_SCHEMA', 'bench') }}\"",
+      '      threads: 4',
+      '      connect_timeout: 30',
+      '',
+    ].join('\n'),
+  );
 }
 
 /**
@@ -331,7 +394,8 @@ function writeProjectFiles(w, name, tagNames) {
 function writeSeeds(w, tagNames, seedRows, rng) {
   for (const tag of tagNames) {
     const rows = ['id,category,amount'];
-    for (let i = 1; i <= seedRows; i++) rows.push(`${i},${CATEGORIES[i % CATEGORIES.length]},${1 + Math.floor(rng() * 100)}`);
+    for (let i = 1; i <= seedRows; i++)
+      rows.push(`${i},${CATEGORIES[i % CATEGORIES.length]},${1 + Math.floor(rng() * 100)}`);
     w(`seeds/${tag}/raw_${tag}.csv`, rows.join('\n') + '\n');
   }
 }
@@ -347,11 +411,23 @@ function writeModels(w, models) {
     const ctes = [];
     if (m.sleep > 0) ctes.push(`latency as (select pg_sleep(${m.sleep}) as waited)`);
     const src = m.layer === 0 ? [`raw_${m.tag}`] : m.parents;
-    src.forEach((p, i) => ctes.push(i === 0 ? `p0 as (select id, category, amount from {{ ref('${p}') }})` : `p${i} as (select id, amount from {{ ref('${p}') }})`));
+    src.forEach((p, i) =>
+      ctes.push(
+        i === 0
+          ? `p0 as (select id, category, amount from {{ ref('${p}') }})`
+          : `p${i} as (select id, amount from {{ ref('${p}') }})`,
+      ),
+    );
     const amount = ['p0.amount', ...src.slice(1).map((_, i) => `coalesce(p${i + 1}.amount, 0) % 7`)].join(' + ');
     const joins = src.slice(1).map((_, i) => `left join p${i + 1} on p${i + 1}.id = p0.id`);
     if (m.sleep > 0) joins.push('cross join latency');
-    w(`models/${m.tag}/${m.name}.sql`, `${cfg}with ${ctes.join(',\n')}\nselect p0.id, p0.category, ${amount} as amount\nfrom p0\n${joins.join('\n')}\n`.replace(/\n\n$/, '\n'));
+    w(
+      `models/${m.tag}/${m.name}.sql`,
+      `${cfg}with ${ctes.join(',\n')}\nselect p0.id, p0.category, ${amount} as amount\nfrom p0\n${joins.join('\n')}\n`.replace(
+        /\n\n$/,
+        '\n',
+      ),
+    );
   }
 }
 
@@ -373,7 +449,10 @@ function writeGenericTests(w, { models, byName }, tagNames, perModel) {
       const n = perModel.get(m.name);
       if (n === 0) continue;
       const crossParent = m.parents.find((p) => byName.get(p)?.tag !== m.tag);
-      const relTo = [crossParent ?? m.parents[0] ?? `raw_${m.tag}`, m.parents.find((p) => p !== (crossParent ?? m.parents[0])) ?? `raw_${m.tag}`];
+      const relTo = [
+        crossParent ?? m.parents[0] ?? `raw_${m.tag}`,
+        m.parents.find((p) => p !== (crossParent ?? m.parents[0])) ?? `raw_${m.tag}`,
+      ];
       /** @type {string[]} */
       const idTests = [];
       /** @type {string[]} */
@@ -383,16 +462,39 @@ function writeGenericTests(w, { models, byName }, tagNames, perModel) {
       const kinds = [
         () => idTests.push('          - unique'),
         () => idTests.push('          - not_null'),
-        () => catTests.push('          - accepted_values:', '              arguments:', `                values: [${CATEGORIES.map((c) => `"${c}"`).join(', ')}]`),
-        () => idTests.push('          - relationships:', '              arguments:', `                to: ref('${relTo[0]}')`, '                field: id'),
+        () =>
+          catTests.push(
+            '          - accepted_values:',
+            '              arguments:',
+            `                values: [${CATEGORIES.map((c) => `"${c}"`).join(', ')}]`,
+          ),
+        () =>
+          idTests.push(
+            '          - relationships:',
+            '              arguments:',
+            `                to: ref('${relTo[0]}')`,
+            '                field: id',
+          ),
         () => catTests.push('          - not_null'),
         () => amountTests.push('          - not_null'),
-        () => idTests.push('          - relationships:', '              arguments:', `                to: ref('${relTo[1]}')`, '                field: id'),
+        () =>
+          idTests.push(
+            '          - relationships:',
+            '              arguments:',
+            `                to: ref('${relTo[1]}')`,
+            '                field: id',
+          ),
       ];
       const made = Math.min(n ?? 0, relTo[0] === relTo[1] ? 6 : 7);
       for (let k = 0; k < made; k++) kinds[k]();
       count += made;
-      for (const k of [3, 6]) if (made > k && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined && byName.get(relTo[k === 3 ? 0 : 1])?.tag !== m.tag) crossTag++;
+      for (const k of [3, 6])
+        if (
+          made > k &&
+          byName.get(relTo[k === 3 ? 0 : 1])?.tag !== undefined &&
+          byName.get(relTo[k === 3 ? 0 : 1])?.tag !== m.tag
+        )
+          crossTag++;
       lines.push(`  - name: ${m.name}`, '    columns:');
       if (idTests.length) lines.push('      - name: id', '        data_tests:', ...idTests);
       if (catTests.length) lines.push('      - name: category', '        data_tests:', ...catTests);
@@ -420,8 +522,10 @@ function writeSingularTests(w, models, { count, minSeconds, maxSeconds }, seed) 
     const m = models[i % models.length];
     const wait = Math.round((minSeconds + (maxSeconds - minSeconds) * srng()) * 1000) / 1000;
     sleepSeconds += wait;
-    w(`tests/${m.tag}/assert_${String(i).padStart(5, '0')}_${m.name}.sql`,
-      `-- waits ${wait} s in the warehouse, then returns no row\nwith waited as (select pg_sleep(${wait})::text as w)\nselect waited.w from waited\nwhere waited.w <> '' and exists (select 1 from {{ ref('${m.name}') }})\n`);
+    w(
+      `tests/${m.tag}/assert_${String(i).padStart(5, '0')}_${m.name}.sql`,
+      `-- waits ${wait} s in the warehouse, then returns no row\nwith waited as (select pg_sleep(${wait})::text as w)\nselect waited.w from waited\nwhere waited.w <> '' and exists (select 1 from {{ ref('${m.name}') }})\n`,
+    );
   }
   return { count, sleepSeconds };
 }
@@ -431,7 +535,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const args = process.argv.slice(2);
   const dir = args.find((a) => !a.startsWith('--') && !/^\d/.test(a));
   if (!dir) {
-    console.error('usage: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X] [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N] [--singular-tests N [--singular-min S] [--singular-max S]]');
+    console.error(
+      'usage: node bench/generate.mjs <dir> [--models N] [--tests N | --tests-per-model X] [--tags N] [--skew X] [--cross-tag-ref-prob X] [--layers N] [--sleep S] [--heavy-count N] [--heavy-seconds S] [--seed N] [--singular-tests N [--singular-min S] [--singular-max S]]',
+    );
     process.exit(2);
   }
   /** @param {string} flag */
@@ -441,16 +547,35 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   /** @type {Record<string, any>} */
   const opts = {};
-  for (const [flag, key] of [['--models', 'models'], ['--tests', 'tests'], ['--tests-per-model', 'testsPerModel'], ['--tags', 'tags'], ['--skew', 'skew'],
-    ['--cross-tag-ref-prob', 'crossTagRefProb'], ['--layers', 'layers'], ['--seed-rows', 'seedRows'], ['--seed', 'seed'], ['--table-share', 'tableShare']]) {
+  for (const [flag, key] of [
+    ['--models', 'models'],
+    ['--tests', 'tests'],
+    ['--tests-per-model', 'testsPerModel'],
+    ['--tags', 'tags'],
+    ['--skew', 'skew'],
+    ['--cross-tag-ref-prob', 'crossTagRefProb'],
+    ['--layers', 'layers'],
+    ['--seed-rows', 'seedRows'],
+    ['--seed', 'seed'],
+    ['--table-share', 'tableShare'],
+  ]) {
     const v = num(flag);
     if (v !== undefined) opts[key] = v;
   }
   if (num('--singular-tests') !== undefined) {
-    opts.singularTests = { count: num('--singular-tests') ?? 0, minSeconds: num('--singular-min') ?? 0.1, maxSeconds: num('--singular-max') ?? 0.3 };
+    opts.singularTests = {
+      count: num('--singular-tests') ?? 0,
+      minSeconds: num('--singular-min') ?? 0.1,
+      maxSeconds: num('--singular-max') ?? 0.3,
+    };
   }
   if (num('--sleep') !== undefined || num('--heavy-count') !== undefined) {
-    opts.sleepSeconds = { base: num('--sleep') ?? 0, heavyCount: num('--heavy-count') ?? 0, heavySeconds: num('--heavy-seconds') ?? 0, share: num('--sleep-share') };
+    opts.sleepSeconds = {
+      base: num('--sleep') ?? 0,
+      heavyCount: num('--heavy-count') ?? 0,
+      heavySeconds: num('--heavy-seconds') ?? 0,
+      share: num('--sleep-share'),
+    };
   }
   console.log(JSON.stringify(generateProject(dir, opts), null, 2));
 }

@@ -25,13 +25,28 @@ const timings = lib.readTimings([timingsPath], '/');
 const w = lib.weigher(timings, (u) => graph.nodes.get(u)?.resourceType ?? u.split('.')[0]);
 for (const u of graph.nodes.keys()) w.weight(u);
 t.push(performance.now());
-const plan = lib.planChunks(graph, w.weight, { maxChunks: Number(parallel), threads: Number(threads), fixedCost: 10, perNodeCost: 0.05 });
+const plan = lib.planChunks(graph, w.weight, {
+  maxChunks: Number(parallel),
+  threads: Number(threads),
+  fixedCost: 10,
+  perNodeCost: 0.05,
+});
 const text = lib.renderPlan(plan, Number(parallel), Number(threads));
 t.push(performance.now());
 /** @param {number} a @param {number} b */
 const s = (a, b) => Math.round(t[b] - t[a]) / 1000;
 Object.assign(out, {
-  nodes: graph.nodes.size, chunks: plan.chunks.length, readManifest: s(1, 2), graph: s(2, 3), timings: s(3, 4), planChunks: s(4, 5), planning: s(2, 5), total: s(1, 5),
-  rssEndMB: mem(), heapUsedEndMB: Math.round(process.memoryUsage().heapUsed / 1048576), maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), planLine: text.split('\n')[0],
+  nodes: graph.nodes.size,
+  chunks: plan.chunks.length,
+  readManifest: s(1, 2),
+  graph: s(2, 3),
+  timings: s(3, 4),
+  planChunks: s(4, 5),
+  planning: s(2, 5),
+  total: s(1, 5),
+  rssEndMB: mem(),
+  heapUsedEndMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+  maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+  planLine: text.split('\n')[0],
 });
 console.log('BENCH_RESULT ' + JSON.stringify(out));

@@ -29314,7 +29314,18 @@ class InputError extends UserError {
 // What a dbt node status means: the one place for it. dbt fails a run on error, fail, skipped, runtime error and
 // partial success (dbt-core task/runnable.py interpret_results); `warn` does not stop downstream nodes.
 /** Every final status a node can end with in dbt-core 1.8–1.x (run_results.json, result events). */
-const NODE_STATUSES = ['success', 'error', 'skipped', 'pass', 'fail', 'warn', 'runtime error', 'partial success', 'no-op', 'reused'];
+const NODE_STATUSES = [
+    'success',
+    'error',
+    'skipped',
+    'pass',
+    'fail',
+    'warn',
+    'runtime error',
+    'partial success',
+    'no-op',
+    'reused',
+];
 const FINAL = new Set(NODE_STATUSES);
 /** The status dbt wrote, as a NodeStatus: one of NODE_STATUSES, else an UnknownStatus (the text is kept as is). */
 function nodeStatus(text) {
@@ -29388,7 +29399,11 @@ function parseGroups(text) {
             throw new InputError('groups', `line ${i + 1} '${trimmed}' has no group name; write 'name: selection', e.g. 'finance: tag:finance'.`);
         }
         const name = trimmed.slice(0, sep).trim();
-        const select = trimmed.slice(sep + 1).trim().split(/\s+/).filter((s) => s !== '');
+        const select = trimmed
+            .slice(sep + 1)
+            .trim()
+            .split(/\s+/)
+            .filter((s) => s !== '');
         if (!NAME.test(name)) {
             throw new InputError('groups', `line ${i + 1}: group name '${name}' may use letters, digits, '_', '.', '-' (up to 64, starting with a letter or digit).`);
         }
@@ -29466,7 +29481,9 @@ function oneOf(env, name, allowed, fallback) {
 }
 /** Splits a selection input on whitespace and newlines, as dbt splits --select values. */
 function selection(env, name) {
-    return rawInput(env, name).split(/\s+/).filter((s) => s !== '');
+    return rawInput(env, name)
+        .split(/\s+/)
+        .filter((s) => s !== '');
 }
 function directory(env, name, base, fallback) {
     const raw = rawInput(env, name) || fallback;
@@ -29535,14 +29552,50 @@ function readSettings(env, cwd) {
     const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'], 'always');
     const workDir = workDirOf(env, cwd, projectDir);
     return {
-        mode, shards, shard, shardPlan,
-        command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-        target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
-        ifNoNodes, workDir, planOnly, workspace, timings, partialParse, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
-        artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
-        githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: settings_boolean(env, Input.PrComment, false),
+        mode,
+        shards,
+        shard,
+        shardPlan,
+        command,
+        select,
+        exclude,
+        selector,
+        groups,
+        chunks,
+        parallel,
+        threads,
+        maxConnections,
+        projectDir,
+        profilesDir,
+        target: rawInput(env, Input.Target) || undefined,
+        vars,
+        state,
+        defer,
+        flags,
+        dbt,
+        timeoutMinutes,
+        uploadArtifacts,
+        ifNoNodes,
+        workDir,
+        planOnly,
+        workspace,
+        timings,
+        partialParse,
+        retries,
+        retryOn,
+        failFast,
+        staggerSeconds,
+        memoryLimitPercent,
+        artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt',
+        retentionDays: integer(env, Input.RetentionDays, 1, 90),
+        githubToken: rawInput(env, Input.GithubToken),
+        checkName: rawInput(env, Input.CheckName),
+        prComment: settings_boolean(env, Input.PrComment, false),
         workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'], 'auto'),
-        compareTo, failOn, commentMode, stallSeconds: stallSecondsOf(env),
+        compareTo,
+        failOn,
+        commentMode,
+        stallSeconds: stallSecondsOf(env),
     };
 }
 /** mode, and for the matrix: shards (plan), this job's shard (run), where the shard plan is. */
@@ -29606,7 +29659,10 @@ function readRetryOn(env) {
 }
 /** A multi-line input: one entry per line, blank lines and # comments left out. */
 function lines(env, name) {
-    return rawInput(env, name).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    return rawInput(env, name)
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.startsWith('#'));
 }
 /** work-dir, else RUNNER_TEMP/parallel-dbt on a runner, else the project's target/parallel-dbt. */
 function workDirOf(env, cwd, projectDir) {
@@ -29650,11 +29706,26 @@ class DbtArtifactError extends DbtError {
 
 
 
-const SECRET_WORDS = new Set(['PASSWORD', 'PASSWD', 'PASS', 'PASSPHRASE', 'SECRET', 'SECRETS', 'TOKEN', 'CREDENTIAL', 'CREDENTIALS', 'KEYFILE', 'APIKEY']);
+const SECRET_WORDS = new Set([
+    'PASSWORD',
+    'PASSWD',
+    'PASS',
+    'PASSPHRASE',
+    'SECRET',
+    'SECRETS',
+    'TOKEN',
+    'CREDENTIAL',
+    'CREDENTIALS',
+    'KEYFILE',
+    'APIKEY',
+]);
 const KEY_QUALIFIERS = new Set(['PRIVATE', 'API', 'ACCESS', 'SECRET', 'SIGNING', 'ENCRYPTION']);
 /** A name (env var or profiles.yml key) made of words such as PASSWORD, TOKEN, SECRET, PRIVATE_KEY. */
 function secretName(name) {
-    const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter((w) => w !== '');
+    const words = name
+        .toUpperCase()
+        .split(/[^A-Z0-9]+/)
+        .filter((w) => w !== '');
     return words.some((w, i) => SECRET_WORDS.has(w) || (w === 'KEY' && i > 0 && KEY_QUALIFIERS.has(words[i - 1])));
 }
 const MIN_LENGTH = 4;
@@ -40820,7 +40891,14 @@ function childEnv(env) {
         if (!k.startsWith('INPUT_'))
             out[k] = v;
     // DBT_ENGINE_HINTS_ENABLED: dbt 1.12 prints a hint per process and writes ~/.dbt/hint_ts.json from each of them.
-    return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_ENGINE_HINTS_ENABLED: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+    return {
+        ...out,
+        DO_NOT_TRACK: '1',
+        DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+        DBT_ENGINE_HINTS_ENABLED: 'false',
+        PYTHONUNBUFFERED: '1',
+        PYTHONIOENCODING: 'utf-8',
+    };
 }
 /** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
 class DbtOutput {
@@ -40993,8 +41071,17 @@ class DbtHost {
     /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
     static async start(o) {
         const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
-            cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
-            buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: HOST_KILL_AFTER_MS,
+            cwd: o.cwd,
+            env: childEnv(o.env),
+            extendEnv: false,
+            stdin: 'pipe',
+            stdout: 'pipe',
+            stderr: 'pipe',
+            buffer: false,
+            reject: false,
+            cleanup: true,
+            killDescendants: true,
+            forceKillAfterDelay: HOST_KILL_AFTER_MS,
         });
         let host;
         const errTail = [];
@@ -41024,7 +41111,10 @@ class DbtHost {
             });
             void proc.then((r) => {
                 const why = spawnErrorOf(r) ?? `it exited with ${r.exitCode ?? r.signal}`;
-                const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+                const detail = errTail
+                    .filter((l) => l.trim() !== '')
+                    .slice(-3)
+                    .join(' | ');
                 if (host === undefined)
                     reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
                 else
@@ -41074,8 +41164,14 @@ class DbtHost {
     async forkCheck() {
         const id = this.nextId++;
         return new Promise((resolve) => {
-            const done = (m) => resolve(m.event === 'fork_check' ? { ok: m.ok, why: m.why, gate: m.gate } : { ok: false, why: m.error ?? '', gate: false });
-            this.pending.set(id, { output: new DbtOutput({}), done, lost: (why) => resolve({ ok: false, why, gate: false }) });
+            const done = (m) => resolve(m.event === 'fork_check'
+                ? { ok: m.ok, why: m.why, gate: m.gate }
+                : { ok: false, why: m.error ?? '', gate: false });
+            this.pending.set(id, {
+                output: new DbtOutput({}),
+                done,
+                lost: (why) => resolve({ ok: false, why, gate: false }),
+            });
             this.send({ op: 'fork_check', id });
         });
     }
@@ -41127,8 +41223,14 @@ class DbtHost {
                 output.end();
                 notices?.end();
                 resolve({
-                    exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
-                    tail: output.tail, spawnError: m.error, lost,
+                    exitCode: m.code ?? undefined,
+                    signal: m.signal ?? undefined,
+                    timedOut,
+                    cancelled,
+                    durationMs: Date.now() - started,
+                    tail: output.tail,
+                    spawnError: m.error,
+                    lost,
                 });
             };
             pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);
@@ -41143,7 +41245,10 @@ class DbtHost {
             if (this.ended !== undefined)
                 return pending.lost(this.ended);
             if (o.timeoutMs !== undefined)
-                timers.push(setTimeout(() => { timedOut = true; interrupt(); }, o.timeoutMs));
+                timers.push(setTimeout(() => {
+                    timedOut = true;
+                    interrupt();
+                }, o.timeoutMs));
             if (o.signal?.aborted)
                 onCancel();
             else
@@ -41189,7 +41294,14 @@ class DbtHost {
 }
 /** A WorkerShare as the fork request carries it. */
 function shareSpecOf(share) {
-    return { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known };
+    return {
+        nodes: share.runNodes,
+        start: share.start,
+        end: share.end,
+        results: share.results,
+        waits_for: share.waitsFor,
+        known: share.known,
+    };
 }
 function signalPid(pid, sig) {
     try {
@@ -41246,15 +41358,34 @@ function depsArgv(p, logPath) {
 }
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
 function parseArgv(a) {
-    return [...globalFlags({ json: false, jsonLogFile: true }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+    return [
+        ...globalFlags({ json: false, jsonLogFile: true }),
+        'parse',
+        ...projectFlags(a),
+        '--target-path',
+        a.targetPath,
+        '--log-path',
+        a.logPath,
+    ];
 }
 /**
  * `dbt ls` resolves the user's selection with dbt's own grammar and, as a side effect, parses the project into
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 function listArgv(a) {
-    const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
-        '--output', 'json', '--output-keys', 'unique_id'];
+    const out = [
+        ...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }),
+        'ls',
+        ...projectFlags(a),
+        '--target-path',
+        a.targetPath,
+        '--log-path',
+        a.logPath,
+        '--output',
+        'json',
+        '--output-keys',
+        'unique_id',
+    ];
     for (const t of a.resourceTypes)
         out.push('--resource-type', t);
     if (a.selector !== undefined)
@@ -41272,8 +41403,15 @@ function listArgv(a) {
  * (the planner placed every test, exactly once, in a chunk after all its parents).
  */
 function chunkArgv(a) {
-    const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
-        '--target-path', a.targetPath, '--log-path', a.logPath];
+    const out = [
+        ...globalFlags({ json: true, partialParseFile: a.partialParseFile }),
+        a.command,
+        ...projectFlags(a),
+        '--target-path',
+        a.targetPath,
+        '--log-path',
+        a.logPath,
+    ];
     if (a.threads !== undefined)
         out.push('--threads', String(a.threads));
     out.push('--state', a.selectionState);
@@ -41397,7 +41535,8 @@ function nodeProblem(uid, n) {
         return '"fqn" is not a list of strings';
     if (n.config !== undefined && !json_isObject(n.config))
         return '"config" is not an object';
-    if (n.depends_on !== undefined && !(json_isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes))))
+    if (n.depends_on !== undefined &&
+        !(json_isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes))))
         return '"depends_on.nodes" is not a list of strings';
     return undefined;
 }
@@ -41423,7 +41562,11 @@ function hasPackages(projectDir) {
     return (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'packages.yml')) || (0,external_node_fs_.existsSync)((0,external_node_path_.join)(projectDir, 'dependencies.yml'));
 }
 async function runDeps(call, p, logPath) {
-    const o = await call.launch({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
+    const o = await call.launch({
+        ...call,
+        argv: depsArgv(p, logPath),
+        onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg),
+    });
     if (o.exitCode !== 0)
         throw failure('deps', o);
 }
@@ -41586,7 +41729,10 @@ function runnableSelected(m, ids) {
             return false;
         if (n.config?.enabled === false)
             return false;
-        if (n.resource_type !== 'seed' && m.nodes[u] !== undefined && typeof n.raw_code === 'string' && n.raw_code.trim() === '')
+        if (n.resource_type !== 'seed' &&
+            m.nodes[u] !== undefined &&
+            typeof n.raw_code === 'string' &&
+            n.raw_code.trim() === '')
             return false;
         if (n.resource_type === 'model' && n.config?.materialized === 'ephemeral')
             return false;
@@ -41674,7 +41820,13 @@ async function prepare(s, env, cwd, signal, log) {
         const parseLog = (0,external_node_path_.join)(parseDir, 'logs', 'dbt.log');
         const parseLogStart = logOffset(parseLog);
         const t0 = Date.now();
-        const listBase = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+        const listBase = {
+            ...project,
+            targetPath: parseTarget,
+            logPath: (0,external_node_path_.join)(parseDir, 'logs'),
+            state: s.state,
+            resourceTypes: resourceTypesFor(s.command),
+        };
         const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
         const lists = [
             ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
@@ -41686,7 +41838,10 @@ async function prepare(s, env, cwd, signal, log) {
         let partialParseFile;
         let manifest;
         const parseArgs = { ...project, targetPath: parseTarget, logPath: (0,external_node_path_.join)(parseDir, 'logs') };
-        const listTarget = (i) => ({ targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`), logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`) });
+        const listTarget = (i) => ({
+            targetPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}`),
+            logPath: (0,external_node_path_.join)(parseDir, `list-${i + 1}-logs`),
+        });
         if (wholeProject) {
             await parseProject(call, parseArgs);
             partialParseFile = partialParseOf(parseTarget);
@@ -41722,7 +41877,20 @@ async function prepare(s, env, cwd, signal, log) {
         const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
         const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
         const runPath = await choosePath(host, noHost, subprocess, manifest);
-        return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, parsedAt: t0 + parseSeconds * 1000, savedParse, partialParseFile, manifest, selected, groupSets, started };
+        return {
+            project,
+            runPath,
+            profile: host?.profile,
+            parseTarget,
+            parseSeconds,
+            parsedAt: t0 + parseSeconds * 1000,
+            savedParse,
+            partialParseFile,
+            manifest,
+            selected,
+            groupSets,
+            started,
+        };
     }
 }
 /** The dbt input resolved to an executable; a bad one names the input. */
@@ -41802,10 +41970,22 @@ async function choosePath(host, noHost, subprocess, m) {
     const check = await host.forkCheck();
     if (!check.ok) {
         await host.close();
-        return { kind: 'subprocess', why: check.why, launch: subprocess, nodeGates: false, importSeconds: host.importSeconds };
+        return {
+            kind: 'subprocess',
+            why: check.why,
+            launch: subprocess,
+            nodeGates: false,
+            importSeconds: host.importSeconds,
+        };
     }
-    const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-    return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, nodeGates: check.gate };
+    const gate = check.gate ? '' : "; this dbt's queue is not the one the node gate knows, so chunks run in order";
+    return {
+        kind: 'fork',
+        why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`,
+        launch: host.launcher(),
+        host,
+        nodeGates: check.gate,
+    };
 }
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
 function adapterOf(profile, m) {
@@ -41817,7 +41997,9 @@ async function closePrepared(p) {
 }
 /** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
 function allOfTypes(m, types) {
-    return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
+    return [...manifestNodes(m)]
+        .filter(([, n]) => types.length === 0 || types.includes(n.resource_type))
+        .map(([uid]) => uid);
 }
 
 ;// CONCATENATED MODULE: ./src/shared/log.ts
@@ -41992,7 +42174,9 @@ function criticalOrder(g, weight) {
     const indeg = new Map();
     for (const n of g.nodes.values()) {
         // An attached node (a unit test) is ordered after the node it rides with, so that one is placed first.
-        const before = n.attachTo !== undefined && g.nodes.has(n.attachTo) && !n.parents.includes(n.attachTo) ? [...n.parents, n.attachTo] : n.parents;
+        const before = n.attachTo !== undefined && g.nodes.has(n.attachTo) && !n.parents.includes(n.attachTo)
+            ? [...n.parents, n.attachTo]
+            : n.parents;
         indeg.set(n.uid, before.length);
         for (const p of before)
             (children.get(p) ?? children.set(p, []).get(p)).push(n.uid);
@@ -42064,7 +42248,13 @@ function planChunks(g, weight, o) {
     // With a forced chunk count the start-up cost is paid anyway: balance the work itself.
     const forced = o.chunks !== undefined;
     const cost = forced ? { fixedCost: 0, threads: 1, perNodeCost: 0 } : o;
-    const slots = Array.from({ length: k }, () => ({ nodes: [], work: 0, start: 0, span: 0, deps: new Set() }));
+    const slots = Array.from({ length: k }, () => ({
+        nodes: [],
+        work: 0,
+        start: 0,
+        span: 0,
+        deps: new Set(),
+    }));
     const where = new Map();
     const rel = new Map(); // node finish relative to its chunk's start
     const finishAt = (u) => slots[where.get(u)].start + rel.get(u);
@@ -42186,8 +42376,11 @@ function addReach(reach, from, to) {
 }
 /** Drops empty slots, numbers chunks so that dependencies come first, and predicts each chunk's span. */
 function finish(slots, g, where, rel, totalWork, criticalPath) {
-    const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
-        .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
+    const used = slots
+        .map((s, i) => ({ s, i }))
+        .filter(({ s }) => s.nodes.length > 0)
+        .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i)
+        .map((x) => x.i);
     const ordered = stableTopoSort(used, (i) => slots[i].deps);
     const newIndex = new Map();
     ordered.forEach((old, j) => newIndex.set(old, j + 1));
@@ -42205,7 +42398,15 @@ function finish(slots, g, where, rel, totalWork, criticalPath) {
     const chunks = ordered.map((old) => {
         const s = slots[old];
         const dependsOn = [...s.deps].map((d) => newIndex.get(d)).sort((a, b) => a - b);
-        return { index: newIndex.get(old), name: `chunk-${newIndex.get(old)}`, nodes: s.nodes, dependsOn, work: s.work, predicted: s.span, predictedStart: start.get(old) };
+        return {
+            index: newIndex.get(old),
+            name: `chunk-${newIndex.get(old)}`,
+            nodes: s.nodes,
+            dependsOn,
+            work: s.work,
+            predicted: s.span,
+            predictedStart: start.get(old),
+        };
     });
     const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
     return { chunks, makespan, criticalPath, totalWork };
@@ -42381,7 +42582,13 @@ function planGroups(g, groups, weight) {
         return { index: index.get(r), name: names.get(r).join('+'), nodes, dependsOn, work, predicted: work };
     });
     const totalWork = chunks.reduce((s, c) => s + c.work, 0);
-    return { chunks, notes, makespan: Math.max(0, ...ends.values()), criticalPath: Math.max(0, ...bottom.values()), totalWork };
+    return {
+        chunks,
+        notes,
+        makespan: Math.max(0, ...ends.values()),
+        criticalPath: Math.max(0, ...bottom.values()),
+        totalWork,
+    };
 }
 /** For each chunk root: the chunk roots it depends on. */
 function chunkEdges(g, owner, find, use) {
@@ -42470,8 +42677,9 @@ function planWorkers(g, weight, o) {
                 continue;
             const end = nodeEnd(o, workers[i], w, ready);
             const local = node.parents.filter((p) => where.get(p) === i).length;
-            const better = end < bestEnd - TIE_SECONDS
-                || (Math.abs(end - bestEnd) <= TIE_SECONDS && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
+            const better = end < bestEnd - TIE_SECONDS ||
+                (Math.abs(end - bestEnd) <= TIE_SECONDS &&
+                    (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
             if (best === -1 || better) {
                 best = i;
                 bestEnd = end;
@@ -42485,8 +42693,16 @@ function planWorkers(g, weight, o) {
         where.set(u, best);
         finish.set(u, bestEnd);
     }
-    const chunks = workers.filter((wk) => wk.nodes.length > 0).map((wk, i) => ({
-        index: i + 1, name: `chunk-${i + 1}`, nodes: wk.nodes, dependsOn: [], work: wk.work, predicted: wk.end, predictedStart: 0,
+    const chunks = workers
+        .filter((wk) => wk.nodes.length > 0)
+        .map((wk, i) => ({
+        index: i + 1,
+        name: `chunk-${i + 1}`,
+        nodes: wk.nodes,
+        dependsOn: [],
+        work: wk.work,
+        predicted: wk.end,
+        predictedStart: 0,
     }));
     const makespan = Math.max(0, ...chunks.map((c) => c.predicted));
     return { chunks, makespan, criticalPath, totalWork, nodeGates: chunks.length > 1 };
@@ -42544,7 +42760,9 @@ function shapeCandidates(r) {
     const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
     // Every process needs a thread and its main connection: no more than budget / 2 processes.
     const fitting = r.maxConnections !== undefined ? Math.max(1, Math.floor(r.maxConnections / (1 + extra))) : Infinity;
-    const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
+    const maxK = r.oneProcess !== undefined
+        ? 1
+        : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
     const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
     const out = [];
     for (let k = minK; k <= maxK; k++) {
@@ -42574,9 +42792,14 @@ function chooseShape(g, weight, machine, r) {
     for (const t of tried.slice(1))
         if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN))
             best = t;
-    const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan
-        ?? planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
-    return { plan: best.plan, shape: best.shape, tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })), oneProcessMakespan: one };
+    const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan ??
+        planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
+    return {
+        plan: best.plan,
+        shape: best.shape,
+        tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })),
+        oneProcessMakespan: one,
+    };
 }
 function totalThreads(b) {
     return b.parallel * b.threads;
@@ -42593,7 +42816,12 @@ function planShape(g, weight, m, shape, chunks) {
     if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
         // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
         const fixedCost = chunks === undefined ? m.startup * startContention : 0;
-        return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
+        return planWorkers(g, weight, {
+            workers: chunks ?? shape.parallel,
+            threads: shape.threads,
+            fixedCost,
+            perNodeCost: m.perNodeCpu * cpuContention,
+        });
     }
     return planChunks(g, weight, {
         chunks,
@@ -42650,12 +42878,19 @@ function planRun(i) {
         plan = choice.plan;
         budget = choice.shape;
     }
-    const connectionsLine = i.request.maxConnections !== undefined ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).` : undefined;
+    const connectionsLine = i.request.maxConnections !== undefined
+        ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`
+        : undefined;
     const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
     if (hooks !== undefined)
         notes.push(hooks);
     return {
-        plan, budget, choice, notes, connectionsLine, budgetWarning: budgetNote(i.request, budget),
+        plan,
+        budget,
+        choice,
+        notes,
+        connectionsLine,
+        budgetWarning: budgetNote(i.request, budget),
         shapesLine: choice !== undefined && choice.tried.length > 1 ? shapesLine(choice) : undefined,
     };
 }
@@ -42698,7 +42933,9 @@ function lowerBound(p, processes, threads, machine) {
     return Math.max(p.criticalPath, p.totalWork / Math.max(1, processes * threads), cpu);
 }
 function renderPlan(p, processes, threads, machine) {
-    const lines = [`Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) on ${processes} process(es) × ${threads} thread(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, processes, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`];
+    const lines = [
+        `Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) on ${processes} process(es) × ${threads} thread(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, processes, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
+    ];
     for (const c of p.chunks) {
         const after = c.dependsOn.length > 0 ? `, after ${c.dependsOn.join(', ')}` : '';
         lines.push(`  ${c.index}. ${c.name}: ${c.nodes.length} node(s), ~${c.predicted.toFixed(1)} s${after}`);
@@ -42712,8 +42949,14 @@ function renderPlan(p, processes, threads, machine) {
 
 /** Events that carry a node's final result at info level. */
 const RESULT_EVENTS = new Set([
-    'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-    'LogNodeNoOpResult', 'SkippingDetails',
+    'LogModelResult',
+    'LogTestResult',
+    'LogSeedResult',
+    'LogSnapshotResult',
+    'LogNodeResult',
+    'LogFunctionResult',
+    'LogNodeNoOpResult',
+    'SkippingDetails',
 ]);
 /** The final outcome of one node, if this event announces one. */
 function nodeResultOf(ev) {
@@ -42722,7 +42965,11 @@ function nodeResultOf(ev) {
     const ni = ev.data.node_info;
     if (!ni?.unique_id)
         return undefined;
-    const st = ev.info.name === 'SkippingDetails' ? 'skipped' : typeof ni.node_status === 'string' ? knownStatus(ni.node_status) : undefined;
+    const st = ev.info.name === 'SkippingDetails'
+        ? 'skipped'
+        : typeof ni.node_status === 'string'
+            ? knownStatus(ni.node_status)
+            : undefined;
     if (st === undefined)
         return undefined;
     const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
@@ -42742,7 +42989,13 @@ function nodeResultOf(ev) {
 const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
 function runResultsMetadata(dbtVersion, invocationId) {
-    return { dbt_schema_version: RUN_RESULTS_SCHEMA, dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: invocationId, env: {} };
+    return {
+        dbt_schema_version: RUN_RESULTS_SCHEMA,
+        dbt_version: dbtVersion,
+        generated_at: new Date().toISOString(),
+        invocation_id: invocationId,
+        env: {},
+    };
 }
 /** A result for a node dbt did not run or did not report, in run_results.json's own shape. */
 function syntheticResult(uid, status, message) {
@@ -42762,8 +43015,18 @@ function selectionStateFile(uids, dbtVersion) {
     return JSON.stringify({
         metadata: runResultsMetadata(dbtVersion, 'parallel-dbt-selection'),
         results: uids.map((unique_id) => ({
-            unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-            compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+            unique_id,
+            status: 'success',
+            timing: [],
+            thread_id: 'parallel-dbt',
+            execution_time: 0,
+            adapter_response: {},
+            message: null,
+            failures: null,
+            compiled: null,
+            compiled_code: null,
+            relation_name: null,
+            batch_results: null,
         })),
         elapsed_time: 0,
         args: {},
@@ -42902,11 +43165,26 @@ function batchesFor(ctx, job) {
 }
 /** The target, log and selection-state folders of one invocation (`tag` tells batches and retries apart). */
 function pathsOf(job, tag) {
-    return { targetPath: (0,external_node_path_.join)(job.dir, `target${tag}`), logPath: (0,external_node_path_.join)(job.dir, `logs${tag}`), selectionState: (0,external_node_path_.join)(job.dir, `selection${tag}`) };
+    return {
+        targetPath: (0,external_node_path_.join)(job.dir, `target${tag}`),
+        logPath: (0,external_node_path_.join)(job.dir, `logs${tag}`),
+        selectionState: (0,external_node_path_.join)(job.dir, `selection${tag}`),
+    };
 }
 /** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
 function argvOf(d, paths, select) {
-    return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer, flags: d.flags });
+    return chunkArgv({
+        ...d.project,
+        command: d.command,
+        ...paths,
+        partialParseFile: d.partialParseFile,
+        threads: d.threads,
+        select,
+        exclude: [],
+        state: d.state,
+        defer: d.defer,
+        flags: d.flags,
+    });
 }
 function envBytes(env) {
     return Object.entries(env).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v ?? '') + 2 + 8, 0);
@@ -42971,7 +43249,13 @@ async function runChunk(ctx, job, blocked) {
         }
     }
     const retried = [...history].filter(([, s]) => s.length > 1).map(([uid, statuses]) => ({ uid, statuses }));
-    return { results: job.nodes.map((u) => byUid.get(u)).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started, fatal };
+    return {
+        results: job.nodes.map((u) => byUid.get(u)).filter((r) => r !== undefined),
+        invocations,
+        retried,
+        durationMs: Date.now() - started,
+        fatal,
+    };
 }
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
@@ -43011,10 +43295,17 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
     const interruptedNow = () => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
     const argv = argvOf(ctx.dbt, paths, unitTests);
-    const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+    const shared = ctx.share &&
+        ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
     const outcome = await ctx.dbt.launch({
         share: shared?.share,
-        argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+        argv,
+        cwd: ctx.dbt.cwd,
+        env: ctx.dbt.env,
+        timeoutMs,
+        graceMs,
+        signal: ctx.signal,
+        killSignal: ctx.killSignal,
         onEvent: (ev) => {
             const r = nodeResultOf(ev);
             if (r !== undefined && wanted.has(r.uid)) {
@@ -43041,8 +43332,13 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     const interrupted = outcome.timedOut || stop !== undefined;
     // Exit 2 with no run_results.json and no node event: dbt stopped before its first node (DbtException, e.g. a
     // profile or connection error). The same for every node, so it is reported once, not per node.
-    const fatal = !interrupted && outcome.signal === undefined && (outcome.exitCode === 2 || outcome.spawnError !== undefined) && runResults === undefined && seen.size === 0
-        ? fatalMessage(outcome) : undefined;
+    const fatal = !interrupted &&
+        outcome.signal === undefined &&
+        (outcome.exitCode === 2 || outcome.spawnError !== undefined) &&
+        runResults === undefined &&
+        seen.size === 0
+        ? fatalMessage(outcome)
+        : undefined;
     const reason = missingReason(outcome, timeoutMs, stop?.message);
     for (const uid of batch) {
         const ev = seen.get(uid);
@@ -43050,13 +43346,22 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         if (r !== undefined) {
             // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
             if (interrupted && (ev === undefined || ev.late) && blocksDownstream(r.status)) {
-                results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+                results.set(uid, {
+                    ...r,
+                    status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error',
+                    message: reason,
+                });
             }
             continue;
         }
         // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
         if (ev !== undefined && !ev.late)
-            results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
+            results.set(uid, {
+                ...syntheticResult(uid, 'error', ev.message),
+                status: ev.status,
+                execution_time: ev.seconds ?? 0,
+                message: blocksDownstream(ev.status) ? ev.message : null,
+            });
         else
             results.set(uid, syntheticResult(uid, skipsInterrupted(stop) ? 'skipped' : 'error', reason));
     }
@@ -43077,7 +43382,10 @@ function missingReason(o, timeoutMs, stopMessage) {
         return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
     if (stopMessage !== undefined)
         return stopMessage;
-    const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+    const last = o.tail
+        .filter((l) => l.trim() !== '')
+        .slice(-3)
+        .join(' | ');
     const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
     return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
 }
@@ -43091,7 +43399,10 @@ async function runEndHooks(ctx, dir, run, results) {
     const paths = pathsOf({ name: 'on-run-end', nodes: [], dir }, '');
     (0,external_node_fs_.mkdirSync)(paths.selectionState, { recursive: true });
     const resultsFile = (0,external_node_path_.join)(dir, 'results.json');
-    const ended = (r) => r.timing.map((t) => t.completed_at ?? '').sort().pop() ?? '';
+    const ended = (r) => r.timing
+        .map((t) => t.completed_at ?? '')
+        .sort()
+        .pop() ?? '';
     const ordered = [...results].sort((a, b) => ended(a).localeCompare(ended(b)));
     (0,external_node_fs_.writeFileSync)(resultsFile, JSON.stringify({ results: ordered }));
     // dbt runs the hooks only when its selection holds a node: one, which the end-only invocation does not run.
@@ -43100,8 +43411,12 @@ async function runEndHooks(ctx, dir, run, results) {
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(paths.selectionState, 'run_results.json'), selectionStateFile(unit ? [] : [node], ctx.dbt.dbtVersion ?? '1.8.0'));
     const outcome = await ctx.dbt.launch({
         share: run.endInvocation(resultsFile),
-        argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []), cwd: ctx.dbt.cwd, env: ctx.dbt.env,
-        timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
+        argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []),
+        cwd: ctx.dbt.cwd,
+        env: ctx.dbt.env,
+        timeoutMs: ctx.limits.timeoutMs,
+        graceMs: ctx.limits.graceMs,
+        killSignal: ctx.killSignal,
         onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
     });
     const runResults = leftRunResults((0,external_node_path_.join)(paths.targetPath, 'run_results.json'));
@@ -43172,7 +43487,11 @@ class RunShare {
         if (this.startBlocks !== undefined)
             known.set(START_UID, this.startBlocks ? 1 : 0);
         const share = {
-            runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
+            runNodes: this.runNodes,
+            start,
+            end: 'skip',
+            waitsFor,
+            known: [...known],
             subscribe: (listener) => {
                 const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
                 this.listeners.add(listener);
@@ -43223,7 +43542,14 @@ class RunShare {
     }
     /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
     endInvocation(resultsFile) {
-        return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks === true ? 1 : 0]], subscribe: () => () => { } };
+        return {
+            runNodes: this.runNodes,
+            start: 'skip',
+            end: 'run',
+            results: resultsFile,
+            known: [[START_UID, this.startBlocks === true ? 1 : 0]],
+            subscribe: () => () => { },
+        };
     }
     settleStart(blocks) {
         if (this.startBlocks !== undefined)
@@ -43255,7 +43581,13 @@ class StallWatch {
         this.startSettled = startSettled;
     }
     chunkStarted(index, nodes) {
-        this.chunks.set(index, { nodes, running: false, inProgress: new Set(), readySince: new Map(), resentAt: new Map() });
+        this.chunks.set(index, {
+            nodes,
+            running: false,
+            inProgress: new Set(),
+            readySince: new Map(),
+            resentAt: new Map(),
+        });
     }
     /** The chunk's worker has passed its start-up (before_run): from now on its queue runs what is ready. */
     chunkRunning(index) {
@@ -43306,7 +43638,12 @@ class StallWatch {
                     c.readySince.set(n.uid, now);
             const overdue = ready.filter((n) => c.resentAt.has(n.uid) && now - c.resentAt.get(n.uid) >= this.stallMs);
             if (overdue.length > 0) {
-                out.push({ kind: 'stop', chunk: index, nodes: overdue, seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)))) / 1000) });
+                out.push({
+                    kind: 'stop',
+                    chunk: index,
+                    nodes: overdue,
+                    seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)))) / 1000),
+                });
                 this.chunks.delete(index);
                 continue;
             }
@@ -43335,7 +43672,9 @@ class StallWatch {
 }
 /** One line for the log and the nodes' message: which nodes waited on what. */
 function stalledLine(nodes, limit = 5) {
-    const shown = nodes.slice(0, limit).map((n) => `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`);
+    const shown = nodes
+        .slice(0, limit)
+        .map((n) => `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`);
     return `${shown.join('; ')}${nodes.length > limit ? `; and ${nodes.length - limit} more` : ''}`;
 }
 
@@ -43456,8 +43795,12 @@ class ScheduleRun {
             this.wake();
         };
         const ctx = {
-            blocked: this.blocked, onNodeStatus, signal: this.signal, stop: (reason) => this.signal.aborted || this.own.abort(reason),
-            statusOf: (uid) => this.board.get(uid), subscribe: (l) => this.board.subscribe(l),
+            blocked: this.blocked,
+            onNodeStatus,
+            signal: this.signal,
+            stop: (reason) => this.signal.aborted || this.own.abort(reason),
+            statusOf: (uid) => this.board.get(uid),
+            subscribe: (l) => this.board.subscribe(l),
         };
         let launched;
         try {
@@ -43486,7 +43829,11 @@ class ScheduleRun {
     failed(uid, st) {
         if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
             return;
-        const reason = { kind: 'fail-fast', after: { uid, status: st }, message: `${SKIPPED}${failFastCause({ uid, status: st })}` };
+        const reason = {
+            kind: 'fail-fast',
+            after: { uid, status: st },
+            message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
+        };
         this.own.abort(reason);
     }
 }
@@ -43534,7 +43881,9 @@ function blockedBy(graph, chunkOf, board) {
             const st = local.get(p)?.status ?? board.get(p);
             if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
                 const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-                return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
+                return st === 'skipped'
+                    ? `${SKIPPED}upstream ${p}${where} was skipped.`
+                    : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
             }
         }
         return undefined;
@@ -43623,7 +43972,10 @@ class ProgressTracker {
                 continue;
             const b = bucketOf(status);
             if (isFailure(b)) {
-                const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
+                const why = (r.message ?? '')
+                    .split('\n')
+                    .find((l) => l.trim() !== '')
+                    ?.trim();
                 lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
             }
         }
@@ -43651,13 +44003,22 @@ class ProgressTracker {
         if (b !== 'failed' && b !== 'errored')
             return undefined;
         const failures = typeof ev.data.num_failures === 'number' ? ev.data.num_failures : undefined;
-        const label = this.o.describe?.(r.uid) ?? { resourceType: ev.data.node_info?.resource_type, name: ev.data.node_info?.node_name };
+        const label = this.o.describe?.(r.uid) ?? {
+            resourceType: ev.data.node_info?.resource_type,
+            name: ev.data.node_info?.node_name,
+        };
         return failureLine(chunk, r, { ...label, failures });
     }
     state(now) {
         const start = this.o.startedAt ?? this.firstStart ?? now;
         const done = this.finished.size;
-        const s = { done, total: this.planned.size, counts: { ...this.counts }, running: this.running.size, elapsedMs: Math.max(0, now - start) };
+        const s = {
+            done,
+            total: this.planned.size,
+            counts: { ...this.counts },
+            running: this.running.size,
+            elapsedMs: Math.max(0, now - start),
+        };
         // Time left: the run phase so far, scaled by the (weighted) share still to do.
         const runMs = this.firstStart !== undefined ? Math.max(0, now - this.firstStart) : 0;
         const f = this.totalWeight > 0 ? this.doneWeight / this.totalWeight : done / Math.max(1, s.total);
@@ -43703,7 +44064,10 @@ function progressDue(last, now, done, total, o = {}) {
 /** `[ 412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left` */
 function progressLine(s) {
     const width = String(s.total).length;
-    const parts = [`${s.running} chunk${s.running === 1 ? '' : 's'} running`, `${s.counts.failed + s.counts.errored} failed`];
+    const parts = [
+        `${s.running} chunk${s.running === 1 ? '' : 's'} running`,
+        `${s.counts.failed + s.counts.errored} failed`,
+    ];
     if (s.counts.skipped > 0)
         parts.push(`${s.counts.skipped} skipped`);
     if (s.counts.warned > 0)
@@ -43715,9 +44079,13 @@ function progressLine(s) {
 }
 /** One line for a failure as it happens: `✖ chunk-2 · model order_unit_margin (models/x.sql): error in 0.05 s` */
 function failureLine(chunk, r, n = {}) {
-    const what = [n.resourceType ?? r.uid.split('.')[0], n.name ?? r.uid.split('.').slice(2).join('.')].filter(Boolean).join(' ');
+    const what = [n.resourceType ?? r.uid.split('.')[0], n.name ?? r.uid.split('.').slice(2).join('.')]
+        .filter(Boolean)
+        .join(' ');
     const where = n.file ? ` (${n.file})` : '';
-    const rows = n.failures !== undefined && bucketOf(r.status) === 'failed' ? `, ${n.failures} failing row${n.failures === 1 ? '' : 's'}` : '';
+    const rows = n.failures !== undefined && bucketOf(r.status) === 'failed'
+        ? `, ${n.failures} failing row${n.failures === 1 ? '' : 's'}`
+        : '';
     const time = r.seconds !== undefined ? ` in ${r.seconds.toFixed(2)} s` : '';
     return `✖ ${chunk} · ${what}${where}: ${r.status}${rows}${time}`;
 }
@@ -43758,7 +44126,11 @@ async function executePlan(x) {
     const blocks = (uid, st) => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
     const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
     const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
-    const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
+    const progress = new ProgressTracker({
+        nodes: x.plan.chunks.flatMap((c) => c.nodes),
+        weight: x.weight,
+        describe: x.describe,
+    });
     let watch;
     const stopChunk = new Map();
     const ticker = setInterval(() => {
@@ -43783,18 +44155,34 @@ async function executePlan(x) {
     }, PROGRESS_TICK_MS);
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
     const dbt = {
-        launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-        threads: x.threads, state: s.state, defer: s.defer, flags: s.flags, dbtVersion: x.manifest.metadata.dbt_version,
+        launch: x.launch,
+        command: s.command,
+        project: x.project,
+        cwd: x.cwd,
+        env: x.env,
+        partialParseFile: x.partialParseFile,
+        threads: x.threads,
+        state: s.state,
+        defer: s.defer,
+        flags: s.flags,
+        dbtVersion: x.manifest.metadata.dbt_version,
     };
     const limits = {
-        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
+        timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined,
+        graceMs: INTERRUPT_GRACE_MS,
+        retries: s.retries,
+        retryOn: s.retryOn,
     };
     const outcomes = new Map();
     const firstNodeAt = new Map();
     let schedule;
     try {
         schedule = await runSchedule({
-            plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
+            plan: x.plan,
+            graph: x.graph,
+            parallel: x.budget.parallel,
+            signal: x.signal,
+            failFast: s.failFast,
             staggerMs: s.staggerSeconds * 1000,
             admit: (chunk, running) => {
                 const schema = schemas.holdFor(chunk);
@@ -43809,7 +44197,10 @@ async function executePlan(x) {
                 const used = memoryUsedPercent();
                 if (used <= s.memoryLimitPercent)
                     return undefined;
-                return { kind: 'memory', line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` };
+                return {
+                    kind: 'memory',
+                    line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another`,
+                };
             },
             onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
             onChunkStart: (c) => {
@@ -43834,8 +44225,18 @@ async function executePlan(x) {
                 const own = new AbortController();
                 stopChunk.set(chunk.index, own);
                 const out = await runChunk({
-                    dbt, limits, signal: AbortSignal.any([signal, own.signal]), killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
-                    share: share && { run: share, feed: { statusOf, subscribe }, onRunning: () => watch?.chunkRunning(chunk.index) },
+                    dbt,
+                    limits,
+                    signal: AbortSignal.any([signal, own.signal]),
+                    killSignal: x.killSignal,
+                    parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+                    selectors,
+                    onNodeStatus,
+                    share: share && {
+                        run: share,
+                        feed: { statusOf, subscribe },
+                        onRunning: () => watch?.chunkRunning(chunk.index),
+                    },
                     onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
                         if (watch !== undefined) {
@@ -43870,7 +44271,13 @@ async function executePlan(x) {
     const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index)));
     const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
     if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
-        const end = await runEndHooks({ dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) }, (0,external_node_path_.join)(s.workDir, 'on-run-end'), share, [...hooks, ...chunks.flatMap((r) => r.results)]);
+        const end = await runEndHooks({
+            dbt,
+            limits,
+            killSignal: x.killSignal,
+            selectors,
+            onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width),
+        }, (0,external_node_path_.join)(s.workDir, 'on-run-end'), share, [...hooks, ...chunks.flatMap((r) => r.results)]);
         hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
         if (end.error !== undefined)
             log(x.mask(`on-run-end: ${end.error}`));
@@ -43991,8 +44398,9 @@ function mergeRunResults(input) {
 
 /** Retried nodes whose last attempt passed after an error or a failure. */
 function flakyOf(retried) {
-    return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
-        && x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))));
+    return retried.filter((x) => x.statuses.length > 1 &&
+        bucketOf(x.statuses[x.statuses.length - 1]) === 'passed' &&
+        x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))));
 }
 function emptyCounts() {
     return { passed: 0, failed: 0, warned: 0, errored: 0, skipped: 0, total: 0 };
@@ -44019,7 +44427,11 @@ function nodeFacts(n, uid, projectDir, workspace, rootPackage) {
     return { name: n.name, resourceType: n.resource_type, file };
 }
 function outcomeOf(r, facts, chunk) {
-    const finished = (r.timing ?? []).map((t) => t.completed_at).filter((t) => typeof t === 'string' && t !== '').sort().pop();
+    const finished = (r.timing ?? [])
+        .map((t) => t.completed_at)
+        .filter((t) => typeof t === 'string' && t !== '')
+        .sort()
+        .pop();
     const rows = r.adapter_response?.rows_affected;
     return {
         ...facts,
@@ -44047,11 +44459,16 @@ function isTest(n) {
 function problems(nodes, since) {
     const rankOf = (n) => {
         switch (n.bucket) {
-            case 'errored': return isTest(n) ? 1 : 0;
-            case 'failed': return 2;
-            case 'skipped': return 3;
-            case 'warned': return 4;
-            default: return 9;
+            case 'errored':
+                return isTest(n) ? 1 : 0;
+            case 'failed':
+                return 2;
+            case 'skipped':
+                return 3;
+            case 'warned':
+                return 4;
+            default:
+                return 9;
         }
     };
     const byTime = (a, b) => {
@@ -44062,8 +44479,10 @@ function problems(nodes, since) {
     const old = (n) => (since?.get(n.uid) === 'existing' ? 1 : 0);
     const causes = ranked.filter((x) => x.r < 3).sort((a, b) => old(a.n) - old(b.n) || a.r - b.r || byTime(a, b));
     const position = new Map(causes.map((x, k) => [x.n.uid, k]));
-    const skipped = ranked.filter((x) => x.r === 3)
-        .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
+    const skipped = ranked
+        .filter((x) => x.r === 3)
+        .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) ||
+        a.i - b.i);
     const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
     return [...causes, ...skipped, ...warned].map((x) => x.n);
 }
@@ -44105,16 +44524,21 @@ function declarationFinder(text) {
     let whole = null;
     return (d) => {
         // The owner's block: the least indented `- name: <parent>` of the section.
-        const at = (items.get(d.parent) ?? []).filter((i) => d.section === undefined || sectionAt[i] === d.section)
+        const at = (items.get(d.parent) ?? [])
+            .filter((i) => d.section === undefined || sectionAt[i] === d.section)
             .sort((a, b) => indentOf(lines[a]) - indentOf(lines[b]) || a - b)[0];
         if (at !== undefined) {
             const key = `${d.section}\u0000${d.parent}`;
             if (!blocks.has(key)) {
                 const indent = indentOf(lines[at]);
                 let end = at + 1;
-                while (end < lines.length && (lines[end].trim() === '' || lines[end].trimStart().startsWith('#') || indentOf(lines[end]) > indent))
+                while (end < lines.length &&
+                    (lines[end].trim() === '' || lines[end].trimStart().startsWith('#') || indentOf(lines[end]) > indent))
                     end++;
-                const block = lines.slice(at, end).map((l) => l.slice(Math.min(indent, indentOf(l)))).join('\n');
+                const block = lines
+                    .slice(at, end)
+                    .map((l) => l.slice(Math.min(indent, indentOf(l))))
+                    .join('\n');
                 blocks.set(key, locator(block, at));
             }
             const found = blocks.get(key)?.(d, (root) => ((0,dist/* isSeq */.oP)(root) && (0,dist/* isMap */.jh)(root.items[0]) ? root.items[0] : undefined));
@@ -44123,17 +44547,19 @@ function declarationFinder(text) {
         }
         if (whole === null)
             whole = locator(text, 0);
-        return whole?.(d, (root, dd) => {
+        return (whole?.(d, (root, dd) => {
             if (!(0,dist/* isMap */.jh)(root))
                 return undefined;
-            const sections = dd.section ? [dd.section] : root.items.map((p) => scalarText(p.key)).filter((k) => k !== undefined);
+            const sections = dd.section
+                ? [dd.section]
+                : root.items.map((p) => scalarText(p.key)).filter((k) => k !== undefined);
             for (const sec of sections) {
                 const owner = named(root.get(sec, true), dd.parent);
                 if (owner !== undefined)
                     return owner;
             }
             return undefined;
-        }) ?? 1;
+        }) ?? 1);
     };
 }
 /** Parses `text` (whose first line is line `offset + 1` of the file) into a function that finds a test in it. */
@@ -44141,17 +44567,22 @@ function locator(text, offset) {
     let root;
     const counter = new dist/* LineCounter */.HN();
     try {
-        root = (0,dist/* parseDocument */.Tp)(text, { lineCounter: counter, keepSourceTokens: false, uniqueKeys: false, strict: false }).contents;
+        root = (0,dist/* parseDocument */.Tp)(text, {
+            lineCounter: counter,
+            keepSourceTokens: false,
+            uniqueKeys: false,
+            strict: false,
+        }).contents;
     }
     catch {
         return undefined;
     }
-    const lineOf = (n) => (n?.range ? counter.linePos(n.range[0]).line + offset : undefined);
+    const lineOf = (n) => n?.range ? counter.linePos(n.range[0]).line + offset : undefined;
     return (d, ownerOf) => {
         const owner = ownerOf(root, d);
         if (owner === undefined)
             return undefined;
-        const target = d.table !== undefined ? named(owner.get('tables', true), d.table) ?? owner : owner;
+        const target = d.table !== undefined ? (named(owner.get('tables', true), d.table) ?? owner) : owner;
         const column = d.column ? named(target.get('columns', true), d.column) : undefined;
         const entry = (column !== undefined ? testEntry(column, d) : undefined) ?? testEntry(target, d);
         return lineOf(entry) ?? lineOf(column) ?? lineOf(target);
@@ -44288,7 +44719,9 @@ function buildReport(i) {
         counts: countOf(nodes.filter((n) => n.chunk === c.chunk.name)),
         seconds: c.startedAt !== undefined && c.endedAt !== undefined ? (c.endedAt - c.startedAt) / 1000 : 0,
         predicted: c.predicted ?? c.chunk.predicted,
-        ...(c.startedAt !== undefined && Number.isFinite(firstStart) ? { startedAfter: (c.startedAt - firstStart) / 1000 } : {}),
+        ...(c.startedAt !== undefined && Number.isFinite(firstStart)
+            ? { startedAfter: (c.startedAt - firstStart) / 1000 }
+            : {}),
         ...(c.chunk.predictedStart !== undefined ? { predictedStart: c.chunk.predictedStart } : {}),
     }));
     const counts = countOf(nodes);
@@ -44351,9 +44784,14 @@ function declarationOf(n, all) {
             table = src[2];
     }
     return {
-        section, parent, table,
+        section,
+        parent,
+        table,
         column: n.column_name ?? (typeof kwargs.column_name === 'string' ? kwargs.column_name : null),
-        testName: n.test_metadata.name, namespace: n.test_metadata.namespace, nodeName: n.name, kwargs,
+        testName: n.test_metadata.name,
+        namespace: n.test_metadata.namespace,
+        nodeName: n.name,
+        kwargs,
     };
 }
 /**
@@ -44439,7 +44877,10 @@ function runNotes(f) {
     if (f.cancelled)
         notes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
     if (f.retried.length > 0) {
-        const listed = f.retried.slice(0, RETRIED_LISTED).map((x) => `${x.uid} (${x.statuses.join(' → ')})`).join(', ');
+        const listed = f.retried
+            .slice(0, RETRIED_LISTED)
+            .map((x) => `${x.uid} (${x.statuses.join(' → ')})`)
+            .join(', ');
         notes.push(`${f.retried.length} node(s) needed a retry: ${listed}${f.retried.length > RETRIED_LISTED ? ', …' : ''}`);
     }
     if (f.failFast !== undefined)
@@ -44449,7 +44890,9 @@ function runNotes(f) {
 /** dbt could not run at all (every chunk stopped before its first node): one error line instead of one per node. */
 function fatalLine(fatal, nodes, command) {
     const anyRan = nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
-    return fatal !== undefined && !anyRan ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${command}' works on its own.` : undefined;
+    return fatal !== undefined && !anyRan
+        ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${command}' works on its own.`
+        : undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/shared/text.ts
@@ -44503,7 +44946,9 @@ function annotationsFor(r) {
     const rank = (n) => (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
     const list = ordered
         .filter((n) => !listed.has(n.uid))
-        .map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => {
+        .map((n, i) => ({ n, i }))
+        .sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i)
+        .map(({ n }) => {
         const skipped = skippedBy.get(n.uid) ?? [];
         const label = since === undefined ? '' : ` (${labelOf(n, since.get(n.uid) ?? 'new')})`;
         return {
@@ -44521,9 +44966,11 @@ function annotationsFor(r) {
         if (n === undefined)
             continue;
         list.push({
-            level: 'warning', title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
+            level: 'warning',
+            title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
             message: `Attempts: ${f.statuses.join(' → ')} (chunk ${n.chunk}). It passed only on a retry; the results show it green.`,
-            ...(n.file !== undefined ? { file: n.file } : {}), uid: n.uid,
+            ...(n.file !== undefined ? { file: n.file } : {}),
+            uid: n.uid,
         });
     }
     return list;
@@ -44537,7 +44984,10 @@ function labelOf(n, since) {
 function skippedText(skipped) {
     if (skipped.length === 0)
         return '';
-    const names = skipped.slice(0, SKIPPED_NAMES).map((s) => `${s.resourceType} ${s.name}`).join(', ');
+    const names = skipped
+        .slice(0, SKIPPED_NAMES)
+        .map((s) => `${s.resourceType} ${s.name}`)
+        .join(', ');
     return `\nSkipped because of it (${skipped.length}): ${names}${skipped.length > SKIPPED_NAMES ? `, …and ${skipped.length - SKIPPED_NAMES} more` : ''}.`;
 }
 /**
@@ -44547,16 +44997,24 @@ function skippedText(skipped) {
 function hiddenAnnotations(list, free = { error: ANNOTATIONS_PER_STEP, warning: ANNOTATIONS_PER_STEP }) {
     const errors = list.filter((a) => a.level === 'error').length;
     const warnings = list.length - errors;
-    return { error: Math.max(0, errors - Math.max(0, free.error)), warning: Math.max(0, warnings - Math.max(0, free.warning)) };
+    return {
+        error: Math.max(0, errors - Math.max(0, free.error)),
+        warning: Math.max(0, warnings - Math.max(0, free.warning)),
+    };
 }
 function titleOf(n) {
     const what = `${n.resourceType} ${n.name}`;
     switch (n.bucket) {
-        case 'errored': return `dbt ${what}: error`;
-        case 'failed': return `dbt ${what}: ${rows(n.failures) ?? 'failed'}`;
-        case 'warned': return `dbt ${what}: warning${n.failures ? ` (${rows(n.failures)})` : ''}`;
-        case 'skipped': return `dbt ${what}: skipped`;
-        default: return `dbt ${what}: ${n.status}`;
+        case 'errored':
+            return `dbt ${what}: error`;
+        case 'failed':
+            return `dbt ${what}: ${rows(n.failures) ?? 'failed'}`;
+        case 'warned':
+            return `dbt ${what}: warning${n.failures ? ` (${rows(n.failures)})` : ''}`;
+        case 'skipped':
+            return `dbt ${what}: skipped`;
+        default:
+            return `dbt ${what}: ${n.status}`;
     }
 }
 function rows(failures) {
@@ -44612,15 +45070,27 @@ function compareRuns(nodes, base) {
             continue;
         if (isBlocking(b.bucket) && (n.bucket === 'passed' || n.bucket === 'warned'))
             fixed.push({ uid: n.uid, baseStatus: b.status });
-        if (n.bucket !== 'skipped' && b.bucket !== 'skipped' && b.seconds > 0 && n.seconds >= SLOWER_FACTOR * b.seconds && n.seconds - b.seconds >= SLOWER_SECONDS) {
+        if (n.bucket !== 'skipped' &&
+            b.bucket !== 'skipped' &&
+            b.seconds > 0 &&
+            n.seconds >= SLOWER_FACTOR * b.seconds &&
+            n.seconds - b.seconds >= SLOWER_SECONDS) {
             slower.push({ uid: n.uid, base: b.seconds, now: n.seconds });
         }
         if (n.rows !== undefined && b.rows !== undefined && !isTestType(n.resourceType) && rowsChanged(b.rows, n.rows))
             rows.push({ uid: n.uid, base: b.rows, now: n.rows });
     }
-    slower.sort((x, y) => (y.now - y.base) - (x.now - x.base));
+    slower.sort((x, y) => y.now - y.base - (x.now - x.base));
     rows.sort((x, y) => relativeChange(y) - relativeChange(x) || Math.abs(y.now - y.base) - Math.abs(x.now - x.base));
-    return { files: base?.files ?? [], since, newFailures, existingFailures, fixed, slower: slower.slice(0, SLOWER_TOP), rows };
+    return {
+        files: base?.files ?? [],
+        since,
+        newFailures,
+        existingFailures,
+        fixed,
+        slower: slower.slice(0, SLOWER_TOP),
+        rows,
+    };
 }
 function isTestType(t) {
     return t === 'test' || t === 'unit_test';
@@ -44677,7 +45147,14 @@ function readBase(patterns, o) {
     const notes = [];
     const files = expandPaths(patterns, process.cwd()); // the settings made compare-to paths absolute already
     if (files.length === 0) {
-        return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
+        return {
+            notes: [
+                {
+                    level: 'notice',
+                    message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.`,
+                },
+            ],
+        };
     }
     const nodes = new Map();
     const used = [];
@@ -44695,12 +45172,18 @@ function readBase(patterns, o) {
         const results = parsed.results;
         const packages = new Set(results.map((r) => r.unique_id.split('.')[1]));
         if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
+            notes.push({
+                level: 'warning',
+                message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.`,
+            });
             continue;
         }
         const theirs = parsed.metadata.dbt_version;
         if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
-            notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
+            notes.push({
+                level: 'warning',
+                message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.`,
+            });
         }
         for (const r of results)
             nodes.set(r.unique_id, baseNodeOf(r));
@@ -44744,11 +45227,61 @@ function githubFileUrl(env) {
     return (file, line) => `${server}/${repo}/blob/${sha}/${file.split('/').map(encodeURIComponent).join('/')}${line !== undefined && line > 1 ? `#L${line}` : ''}`;
 }
 const LEVELS = [
-    { allNodes: true, sql: true, blocks: Infinity, tableRows: 0, messageChars: 20_000, sqlChars: 50_000, skippedNames: Infinity, warningRows: Infinity },
-    { allNodes: false, sql: true, blocks: Infinity, tableRows: 0, messageChars: 20_000, sqlChars: 50_000, skippedNames: 200, warningRows: Infinity, omitted: 'the list of all nodes' },
-    { allNodes: false, sql: false, blocks: Infinity, tableRows: 0, messageChars: 2_000, sqlChars: 0, skippedNames: 50, warningRows: 500, omitted: 'the list of all nodes and the compiled SQL' },
-    { allNodes: false, sql: false, blocks: 20, tableRows: 1_000, messageChars: 300, sqlChars: 0, skippedNames: 0, warningRows: 100, omitted: 'the list of all nodes, the compiled SQL and most failures’ details' },
-    { allNodes: false, sql: false, blocks: 0, tableRows: 0, messageChars: 0, sqlChars: 0, skippedNames: 0, warningRows: 0, countsOnly: true, omitted: 'every node’s details' },
+    {
+        allNodes: true,
+        sql: true,
+        blocks: Infinity,
+        tableRows: 0,
+        messageChars: 20_000,
+        sqlChars: 50_000,
+        skippedNames: Infinity,
+        warningRows: Infinity,
+    },
+    {
+        allNodes: false,
+        sql: true,
+        blocks: Infinity,
+        tableRows: 0,
+        messageChars: 20_000,
+        sqlChars: 50_000,
+        skippedNames: 200,
+        warningRows: Infinity,
+        omitted: 'the list of all nodes',
+    },
+    {
+        allNodes: false,
+        sql: false,
+        blocks: Infinity,
+        tableRows: 0,
+        messageChars: 2_000,
+        sqlChars: 0,
+        skippedNames: 50,
+        warningRows: 500,
+        omitted: 'the list of all nodes and the compiled SQL',
+    },
+    {
+        allNodes: false,
+        sql: false,
+        blocks: 20,
+        tableRows: 1_000,
+        messageChars: 300,
+        sqlChars: 0,
+        skippedNames: 0,
+        warningRows: 100,
+        omitted: 'the list of all nodes, the compiled SQL and most failures’ details',
+    },
+    {
+        allNodes: false,
+        sql: false,
+        blocks: 0,
+        tableRows: 0,
+        messageChars: 0,
+        sqlChars: 0,
+        skippedNames: 0,
+        warningRows: 0,
+        countsOnly: true,
+        omitted: 'every node’s details',
+    },
 ];
 function renderSummary(r, o = {}) {
     const max = o.maxBytes ?? SUMMARY_LIMIT_BYTES;
@@ -44786,7 +45319,9 @@ function summaryParts(r, o) {
             skippedBy.set(n.cause, [n]);
     }
     return {
-        bad, skipped, skippedBy,
+        bad,
+        skipped,
+        skippedBy,
         failures: bad.filter((n) => isFailure(n.bucket)),
         warnings: bad.filter((n) => n.bucket === 'warned'),
         orphans: skipped.filter((n) => n.cause === undefined || !byUid.has(n.cause)),
@@ -44805,7 +45340,10 @@ function render(r, p, o, lv) {
     if (r.notes.length > NOTES_SHOWN)
         notes.push(`…and ${num(r.notes.length - NOTES_SHOWN)} more notes (see the log).`);
     if (hidden.error + hidden.warning > 0) {
-        const parts = [hidden.error ? plural(hidden.error, 'error') : '', hidden.warning ? plural(hidden.warning, 'warning') : ''].filter(Boolean);
+        const parts = [
+            hidden.error ? plural(hidden.error, 'error') : '',
+            hidden.warning ? plural(hidden.warning, 'warning') : '',
+        ].filter(Boolean);
         const listsAll = !lv.countsOnly && lv.blocks + lv.tableRows >= failures.length && lv.warningRows >= warnings.length;
         notes.push(`${parts.join(' and ')} more than GitHub shows as annotations (10 of each per step): ${listsAll ? 'they are all listed below' : 'the merged run_results.json has them all'}.`);
     }
@@ -44880,7 +45418,11 @@ function statusLine(r) {
     const head = `### ${r.ok ? '✅' : '❌'} dbt ${inline(r.command)}: `;
     if (r.counts.total === 0)
         return `${head}no nodes selected · ${duration(r.wallSeconds)}`;
-    const parts = [countsText(r.counts), `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`, `${duration(r.wallSeconds)} wall`];
+    const parts = [
+        countsText(r.counts),
+        `${plural(r.counts.total, 'node')} in ${plural(r.chunks.length, 'chunk')}`,
+        `${duration(r.wallSeconds)} wall`,
+    ];
     const est = r.speedEstimate;
     if (r.chunks.length > 1 && est !== undefined && est.chosen > 0 && est.oneProcess > 0) {
         const how = est.basis === 'this run' ? "estimated from this run's node times" : 'estimated';
@@ -44898,8 +45440,14 @@ function statusLine(r) {
 /** `1 new failure · 3 already failing · 1 fixed` against the base (compare-to). */
 function deltaLine(r) {
     const c = r.comparison;
-    const files = c.files.length === 0 ? 'no base found, so every problem counts as new' : `${plural(c.files.length, 'base run_results.json file')}`;
-    const parts = [plural(c.newFailures.length, 'new failure'), `${num(c.existingFailures.length)} already failing`, `${num(c.fixed.length)} fixed`];
+    const files = c.files.length === 0
+        ? 'no base found, so every problem counts as new'
+        : `${plural(c.files.length, 'base run_results.json file')}`;
+    const parts = [
+        plural(c.newFailures.length, 'new failure'),
+        `${num(c.existingFailures.length)} already failing`,
+        `${num(c.fixed.length)} fixed`,
+    ];
     if (r.flaky && r.flaky.length > 0)
         parts.push(`${num(r.flaky.length)} flaky`);
     return `**Against the base** (${files}): ${parts.join(' · ')}`;
@@ -44920,7 +45468,10 @@ function changeSections(r, lv) {
     const cap = Math.max(20, Math.min(lv.skippedNames, 500));
     if (c && c.fixed.length > 0) {
         out.push(`#### Fixed since the base (${num(c.fixed.length)})`, '');
-        const names = c.fixed.slice(0, cap).map((f) => `✅ ${nameOf(f.uid)} (was ${inline(f.baseStatus)})`).join(', ');
+        const names = c.fixed
+            .slice(0, cap)
+            .map((f) => `✅ ${nameOf(f.uid)} (was ${inline(f.baseStatus)})`)
+            .join(', ');
         out.push(`${names}${c.fixed.length > cap ? `, …and ${num(c.fixed.length - cap)} more` : ''}`, '');
     }
     if (r.flaky && r.flaky.length > 0) {
@@ -44969,9 +45520,18 @@ function countsText(c) {
 /** A failure as a block: headline, dbt's message, compiled SQL (collapsed), what it made skip. */
 function failureBlock(n, skipped, o, lv, tag = '') {
     const what = n.bucket === 'failed'
-        ? (n.failures !== null ? `${plural(n.failures, 'failing row')}` : 'failed')
-        : (isTest(n) ? 'error' : n.status === 'error' ? 'error' : inline(n.status));
-    const head = [`**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**${tag.replace(/^ · (.*)$/, ' · **$1**')}`, `in ${inline(n.chunk)}`];
+        ? n.failures !== null
+            ? `${plural(n.failures, 'failing row')}`
+            : 'failed'
+        : isTest(n)
+            ? 'error'
+            : n.status === 'error'
+                ? 'error'
+                : inline(n.status);
+    const head = [
+        `**${icon(n)} ${inline(n.resourceType)} ${nodeName(n, false)} — ${what}**${tag.replace(/^ · (.*)$/, ' · **$1**')}`,
+        `in ${inline(n.chunk)}`,
+    ];
     const file = fileLink(n, o);
     if (file)
         head.push(file);
@@ -44983,7 +45543,9 @@ function failureBlock(n, skipped, o, lv, tag = '') {
         out.push(...fenced(clip(message, lv.messageChars), 'text'), '');
     if (lv.sql && n.compiledCode && n.compiledCode.trim() !== '') {
         const sql = n.compiledCode.replace(/^\s*\n/, '').replace(/\s+$/, '');
-        const cutNote = sql.length > lv.sqlChars ? `\n-- … cut here: ${num(sql.length - lv.sqlChars)} more characters (see the chunk's target/ folder)` : '';
+        const cutNote = sql.length > lv.sqlChars
+            ? `\n-- … cut here: ${num(sql.length - lv.sqlChars)} more characters (see the chunk's target/ folder)`
+            : '';
         out.push('<details><summary>Compiled SQL</summary>', '', ...fenced(clip(sql, lv.sqlChars, '') + cutNote, 'sql'), '', '</details>', '');
     }
     if (skipped.length > 0) {
@@ -45022,10 +45584,21 @@ function problemCounts(failures, skipped, warnings) {
         add(`${icon(n)} ${n.resourceType} skipped`);
     for (const n of warnings)
         add(`${icon(n)} ${n.resourceType} warned`);
-    return ['#### Problems', '', '| Kind | Nodes |', '|---|--:|', ...[...kinds].map(([k, c]) => `| ${inline(k)} | ${num(c)} |`)];
+    return [
+        '#### Problems',
+        '',
+        '| Kind | Nodes |',
+        '|---|--:|',
+        ...[...kinds].map(([k, c]) => `| ${inline(k)} | ${num(c)} |`),
+    ];
 }
 function chunkTable(chunks) {
-    const out = ['#### Chunks', '', '| Chunk | Nodes | ✅ | ❌ | 💥 | ⚠️ | ⏭️ | Started | Predicted | Actual |', '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|'];
+    const out = [
+        '#### Chunks',
+        '',
+        '| Chunk | Nodes | ✅ | ❌ | 💥 | ⚠️ | ⏭️ | Started | Predicted | Actual |',
+        '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ];
     for (const c of chunks) {
         const n = c.counts;
         const started = c.startedAfter === undefined ? '' : c.startedAfter < 0.005 ? '+0 s' : `+${duration(c.startedAfter)}`;
@@ -45035,8 +45608,12 @@ function chunkTable(chunks) {
     return out;
 }
 function slowest(nodes, k) {
-    return nodes.map((n, i) => ({ n, i })).filter(({ n }) => n.seconds > 0)
-        .sort((a, b) => b.n.seconds - a.n.seconds || a.i - b.i).slice(0, k).map(({ n }) => n);
+    return nodes
+        .map((n, i) => ({ n, i }))
+        .filter(({ n }) => n.seconds > 0)
+        .sort((a, b) => b.n.seconds - a.n.seconds || a.i - b.i)
+        .slice(0, k)
+        .map(({ n }) => n);
 }
 function fileLink(n, o) {
     if (n.file === undefined)
@@ -45048,11 +45625,24 @@ function nodeName(n, inTable = true) {
     return code(n.name, inTable);
 }
 function icon(n) {
-    return n.bucket === 'errored' ? '💥' : n.bucket === 'failed' ? '❌' : n.bucket === 'warned' ? '⚠️' : n.bucket === 'skipped' ? '⏭️' : '✅';
+    return n.bucket === 'errored'
+        ? '💥'
+        : n.bucket === 'failed'
+            ? '❌'
+            : n.bucket === 'warned'
+                ? '⚠️'
+                : n.bucket === 'skipped'
+                    ? '⏭️'
+                    : '✅';
 }
 /** Escapes text for an HTML attribute or element. */
 function escapeHtml(s) {
-    return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+    return s
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&#39;');
 }
 /**
  * Text for a Markdown paragraph or table cell, on one line: HTML-escaped, and the Markdown punctuation that could
@@ -45060,10 +45650,13 @@ function escapeHtml(s) {
  * snake_case stays readable in the raw file).
  */
 function inline(s) {
-    return s.replace(/\r?\n/g, ' ')
+    return s
+        .replace(/\r?\n/g, ' ')
         .replace(/[\\`*[\]|~]/g, '\\$&')
-        .replace(/_/g, (u, at, all) => (/[\p{L}\p{N}]/u.test(all[at - 1] ?? '') && /[\p{L}\p{N}_]/u.test(all[at + 1] ?? '') ? u : '\\_'))
-        .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+        .replace(/_/g, (u, at, all) => /[\p{L}\p{N}]/u.test(all[at - 1] ?? '') && /[\p{L}\p{N}_]/u.test(all[at + 1] ?? '') ? u : '\\_')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;');
 }
 /** A code span: shown verbatim (no HTML, no Markdown); the backtick fence outruns any backticks inside. */
 function code(s, inTable) {
@@ -45096,10 +45689,16 @@ function duration(seconds) {
 
 ;// CONCATENATED MODULE: ./src/report/junit.ts
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
 function xml(s) {
     // XML 1.0 allows no control characters but tab, LF, CR.
-    // eslint-disable-next-line no-control-regex
-    return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    return s
+        .replace(CONTROL_CHARACTERS, '')
+        .replace(/&/g, '&amp;')
+        .replace(/</g, '&lt;')
+        .replace(/>/g, '&gt;')
+        .replace(/"/g, '&quot;');
 }
 function renderJunit(a, names) {
     const byType = new Map();
@@ -45164,9 +45763,16 @@ function renderJunit(a, names) {
 
 
 
-async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal }) {
+async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal, }) {
     const raw = withComparison(unmasked, o, merged, sink);
-    const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
+    const report = {
+        ...raw,
+        nodes: raw.nodes.map((n) => ({
+            ...n,
+            message: n.message === null ? null : mask(n.message),
+            compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode,
+        })),
+    };
     (0,external_node_fs_.mkdirSync)(o.workDir, { recursive: true });
     const resultsPath = (0,external_node_path_.join)(o.workDir, 'run_results.json');
     (0,external_node_fs_.writeFileSync)(resultsPath, mask(runResultsText(merged)));
@@ -45198,7 +45804,14 @@ async function publish({ options: o, report: unmasked, merged, mask, sink, env, 
     const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
     const rel = (0,external_node_path_.relative)(o.workspace, (0,external_node_path_.join)(o.projectDir, 'dbt_project.yml')).split(external_node_path_.sep).join('/');
     const gh = github
-        ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: o.commentMode })
+        ? await github.finish({
+            report,
+            summaryMarkdown: summary,
+            annotations,
+            fallbackFile: rel.startsWith('..') || (0,external_node_path_.isAbsolute)(rel) ? undefined : rel,
+            conclusion: cancelled ? 'cancelled' : undefined,
+            commentMode: o.commentMode,
+        })
         : { annotationsDelivered: false };
     if (gh.annotationsDelivered) {
         // Every problem is on the check run already; workflow-command annotations would show each one twice.
@@ -45206,12 +45819,20 @@ async function publish({ options: o, report: unmasked, merged, mask, sink, env, 
     }
     else {
         for (const a of annotations)
-            sink.annotate({ level: a.level, message: a.message, title: a.title, file: a.file, startLine: a.file ? (a.line ?? 1) : undefined });
+            sink.annotate({
+                level: a.level,
+                message: a.message,
+                title: a.title,
+                file: a.file,
+                startLine: a.file ? (a.line ?? 1) : undefined,
+            });
     }
     sink.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
     if (!report.ok) {
         const what = `dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s)`;
-        sink.fail(o.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
+        sink.fail(o.failOn === 'new'
+            ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).`
+            : `${what}.`);
     }
     else if (o.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
         sink.info(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
@@ -45227,7 +45848,10 @@ function withComparison(r, o, merged, sink) {
             sink.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
         return r;
     }
-    const read = readBase(o.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
+    const read = readBase(o.compareTo, {
+        dbtVersion: merged.metadata.dbt_version,
+        packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])),
+    });
     for (const n of read.notes) {
         if (n.level === 'notice')
             sink.notice(n.message);
@@ -45371,20 +45995,44 @@ async function startCheckRun(i) {
     try {
         const run = await withRetry(async () => {
             if (tries++ > 0) {
-                const { data } = await i.octokit.rest.checks.listForRef({ owner: i.owner, repo: i.repo, ref: i.sha, check_name: i.name, filter: 'all', per_page: 100 });
+                const { data } = await i.octokit.rest.checks.listForRef({
+                    owner: i.owner,
+                    repo: i.repo,
+                    ref: i.sha,
+                    check_name: i.name,
+                    filter: 'all',
+                    per_page: 100,
+                });
                 const made = data.check_runs.find((c) => c.external_id === externalId);
                 if (made)
                     return made;
             }
             const { data } = await i.octokit.rest.checks.create({
-                owner: i.owner, repo: i.repo, name: i.name, head_sha: i.sha, status: 'in_progress', external_id: externalId,
+                owner: i.owner,
+                repo: i.repo,
+                name: i.name,
+                head_sha: i.sha,
+                status: 'in_progress',
+                external_id: externalId,
                 started_at: new Date().toISOString(),
                 ...(i.detailsUrl ? { details_url: i.detailsUrl } : {}),
-                output: { title: i.title ?? 'dbt is running', summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT) },
+                output: {
+                    title: i.title ?? 'dbt is running',
+                    summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT),
+                },
             });
             return data;
         }, retry);
-        return { octokit: i.octokit, owner: i.owner, repo: i.repo, id: run.id, name: i.name, htmlUrl: run.html_url ?? undefined, retry, log: i.log };
+        return {
+            octokit: i.octokit,
+            owner: i.owner,
+            repo: i.repo,
+            id: run.id,
+            name: i.name,
+            htmlUrl: run.html_url ?? undefined,
+            retry,
+            log: i.log,
+        };
     }
     catch (e) {
         const s = statusOf(e);
@@ -45406,7 +46054,13 @@ async function completeCheckRun(h, i) {
     const placed = toCheckAnnotations(i.annotations, i.fallbackFile);
     const max = i.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS;
     const toSend = placed.annotations.slice(0, max);
-    const outcome = { completed: false, annotated: 0, rejected: [], batchFailed: false, notSent: placed.unplaced + Math.max(0, placed.annotations.length - max) };
+    const outcome = {
+        completed: false,
+        annotated: 0,
+        rejected: [],
+        batchFailed: false,
+        notSent: placed.unplaced + Math.max(0, placed.annotations.length - max),
+    };
     const budget = { left: BISECT_BUDGET };
     let broken;
     const list = batches(toSend);
@@ -45429,8 +46083,12 @@ async function completeCheckRun(h, i) {
     const notes = outputNotes(outcome);
     try {
         await withRetry(() => h.octokit.rest.checks.update({
-            owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed',
-            conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'), completed_at: new Date().toISOString(),
+            owner: h.owner,
+            repo: h.repo,
+            check_run_id: h.id,
+            status: 'completed',
+            conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'),
+            completed_at: new Date().toISOString(),
             output: { title, summary, ...(notes ? { text: notes } : {}) },
         }), h.retry);
         outcome.completed = true;
@@ -45447,8 +46105,16 @@ async function completeCheckRun(h, i) {
 async function abandonCheckRun(h, reason, conclusion = 'failure') {
     try {
         await withRetry(() => h.octokit.rest.checks.update({
-            owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed', conclusion, completed_at: new Date().toISOString(),
-            output: { title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
+            owner: h.owner,
+            repo: h.repo,
+            check_run_id: h.id,
+            status: 'completed',
+            conclusion,
+            completed_at: new Date().toISOString(),
+            output: {
+                title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
+                summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
+            },
         }), h.retry);
     }
     catch (e) {
@@ -45459,7 +46125,10 @@ async function abandonCheckRun(h, reason, conclusion = 'failure') {
 async function sendBatch(h, output, batch, outcome, budget) {
     try {
         await withRetry(() => h.octokit.rest.checks.update({
-            owner: h.owner, repo: h.repo, check_run_id: h.id, output: { ...output, annotations: batch },
+            owner: h.owner,
+            repo: h.repo,
+            check_run_id: h.id,
+            output: { ...output, annotations: batch },
         }), h.retry);
         outcome.annotated += batch.length;
     }
@@ -45481,9 +46150,18 @@ function checkTitle(r) {
     const c = r.counts;
     if (c.total === 0)
         return `dbt ${r.command}: no nodes selected`;
-    const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
-        .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
-    const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
+    const parts = [
+        [c.errored, 'errored'],
+        [c.failed, 'failed'],
+        [c.skipped, 'skipped'],
+        [c.warned, 'warned'],
+        [c.passed, 'passed'],
+    ]
+        .filter(([n]) => n)
+        .map(([n, w]) => `${n} ${w}`);
+    const delta = r.comparison
+        ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base`
+        : '';
     return clip(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 function outputNotes(o) {
@@ -45498,7 +46176,7 @@ function outputNotes(o) {
 function truncateMarkdown(text, limit) {
     if (text.length <= limit)
         return text;
-    const note = '\n\n…cut to fit GitHub\'s size limit: the full summary is on the workflow run\'s page.\n';
+    const note = "\n\n…cut to fit GitHub's size limit: the full summary is on the workflow run's page.\n";
     let end = text.lastIndexOf('\n', limit - note.length);
     if (end < limit / 2)
         end = limit - note.length;
@@ -45525,8 +46203,16 @@ function renderPrComment(i) {
     const limit = i.limit ?? COMMENT_LIMIT;
     const r = i.report;
     const c = r.counts;
-    const counts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
-        .filter(([n]) => n).map(([n, w]) => `${n} ${w}`).join(' · ');
+    const counts = [
+        [c.errored, 'errored'],
+        [c.failed, 'failed'],
+        [c.skipped, 'skipped'],
+        [c.warned, 'warned'],
+        [c.passed, 'passed'],
+    ]
+        .filter(([n]) => n)
+        .map(([n, w]) => `${n} ${w}`)
+        .join(' · ');
     const head = [
         i.marker,
         `### ${r.ok ? '✅' : '❌'} dbt ${escapeHtml(r.command)}: ${c.total === 0 ? 'no nodes selected' : `${counts} (${c.total} node${c.total === 1 ? '' : 's'})`}`,
@@ -45547,7 +46233,9 @@ function renderPrComment(i) {
         const fixed = [...head, ...tableHead, ...foot].join('\n').length + 200; // + the "…and N more" line
         let size = fixed;
         for (const n of bad.slice(0, max)) {
-            const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored' ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})` : '';
+            const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored'
+                ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})`
+                : '';
             const since = r.comparison?.since.get(n.uid);
             const label = since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
             const row = `| ${comment_icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(clip(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(clip(n.file, 300)) : ''} | ${cell(clip(oneLine(n.message ?? ''), 300))} |`;
@@ -45567,7 +46255,10 @@ function renderPrComment(i) {
 function changeLines(r) {
     const out = [`<!-- parallel-dbt-state: ${problemState(r)} -->`];
     const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-    const names = (uids) => `${uids.slice(0, 20).map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
+    const names = (uids) => `${uids
+        .slice(0, 20)
+        .map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``)
+        .join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
     const c = r.comparison;
     if (c) {
         out.push(`**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`, '');
@@ -45581,8 +46272,17 @@ function changeLines(r) {
 /** A short hash of the problems, their statuses and labels: equal when nothing a reviewer sees has changed. */
 function problemState(r) {
     const since = r.comparison?.since;
-    const lines = r.nodes.filter((n) => n.bucket !== 'passed').map((n) => `${n.uid}:${n.status}:${since?.get(n.uid) ?? ''}`).sort();
-    lines.push(`fixed:${(r.comparison?.fixed ?? []).map((f) => f.uid).sort().join(',')}`, `flaky:${(r.flaky ?? []).map((f) => f.uid).sort().join(',')}`);
+    const lines = r.nodes
+        .filter((n) => n.bucket !== 'passed')
+        .map((n) => `${n.uid}:${n.status}:${since?.get(n.uid) ?? ''}`)
+        .sort();
+    lines.push(`fixed:${(r.comparison?.fixed ?? [])
+        .map((f) => f.uid)
+        .sort()
+        .join(',')}`, `flaky:${(r.flaky ?? [])
+        .map((f) => f.uid)
+        .sort()
+        .join(',')}`);
     return (0,external_node_crypto_.createHash)('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 /** The fingerprint a comment body carries, if any. */
@@ -45595,7 +46295,10 @@ function stateOf(body) {
  */
 function shouldWriteComment(mode, r, existingBody, newBody) {
     if (mode === 'changes' && existingBody !== undefined && stateOf(existingBody) === stateOf(newBody))
-        return { write: false, why: 'comment-mode changes: the problems are the same as in the comment, so it is left as it is' };
+        return {
+            write: false,
+            why: 'comment-mode changes: the problems are the same as in the comment, so it is left as it is',
+        };
     if (mode === 'failures' && existingBody === undefined && !r.nodes.some((n) => isBlocking(n.bucket)))
         return { write: false, why: 'comment-mode failures: nothing failed, so no comment is written' };
     return { write: true };
@@ -45613,13 +46316,23 @@ async function upsertPrComment(i) {
             if (!decision.write) {
                 if (decision.why)
                     i.log.info(`Pull request comment on #${i.issueNumber}: ${decision.why}.`);
-                return existing !== undefined ? { id: existing.id, action: 'unchanged' } : { action: 'not written' };
+                return existing !== undefined
+                    ? { id: existing.id, action: 'unchanged' }
+                    : { action: 'not written' };
             }
             if (existing !== undefined) {
-                const { data } = await i.octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body: sliceSafe(body, COMMENT_LIMIT) });
+                const { data } = await i.octokit.rest.issues.updateComment({
+                    ...where,
+                    comment_id: existing.id,
+                    body: sliceSafe(body, COMMENT_LIMIT),
+                });
                 return { id: data.id, action: 'updated', url: data.html_url };
             }
-            const { data } = await i.octokit.rest.issues.createComment({ ...where, issue_number: i.issueNumber, body: sliceSafe(body, COMMENT_LIMIT) });
+            const { data } = await i.octokit.rest.issues.createComment({
+                ...where,
+                issue_number: i.issueNumber,
+                body: sliceSafe(body, COMMENT_LIMIT),
+            });
             return { id: data.id, action: 'created', url: data.html_url };
         }, retry);
     }
@@ -45684,7 +46397,12 @@ function readGithubTarget(env, readEvent = (p) => (0,external_node_fs_.readFileS
         ? `${server}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''}`
         : undefined;
     return {
-        owner, repo, sha, eventName, runUrl, pullRequest,
+        owner,
+        repo,
+        sha,
+        eventName,
+        runUrl,
+        pullRequest,
         apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
         readOnlyFork: pullRequest !== undefined && pullRequest.fromFork && READ_ONLY_FORK_EVENTS.has(eventName),
     };
@@ -45718,8 +46436,16 @@ async function startGithubReporting(i) {
     const name = i.checkName || `${i.env.GITHUB_JOB ? `${i.env.GITHUB_JOB} / ` : ''}dbt ${i.command}`;
     const octokit = i.octokit ?? createOctokit(i.token, target.apiUrl);
     const check = await startCheckRun({
-        octokit, owner: target.owner, repo: target.repo, sha: target.sha, name, detailsUrl: target.runUrl,
-        title: `dbt ${i.command} is running`, summary: i.planSummary, log: i.log, retry: i.retry,
+        octokit,
+        owner: target.owner,
+        repo: target.repo,
+        sha: target.sha,
+        name,
+        detailsUrl: target.runUrl,
+        title: `dbt ${i.command} is running`,
+        summary: i.planSummary,
+        log: i.log,
+        retry: i.retry,
     });
     if (wantsComment && target.pullRequest === undefined)
         i.log.info(`pr-comment: this ${target.eventName || 'event'} run has no pull request; no comment.`);
@@ -45737,10 +46463,23 @@ async function github_finish(s, f) {
     const check = s.check ? await completeCheckRun(s.check, f) : undefined;
     let comment;
     if (s.commentTo !== undefined) {
-        const body = renderPrComment({ report: f.report, marker: s.marker, runUrl: s.target.runUrl, checkUrl: s.check?.htmlUrl, sha: s.target.sha });
+        const body = renderPrComment({
+            report: f.report,
+            marker: s.marker,
+            runUrl: s.target.runUrl,
+            checkUrl: s.check?.htmlUrl,
+            sha: s.target.sha,
+        });
         const mode = f.commentMode ?? 'always';
         comment = await upsertPrComment({
-            octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry,
+            octokit: s.octokit,
+            owner: s.target.owner,
+            repo: s.target.repo,
+            issueNumber: s.commentTo,
+            body,
+            marker: s.marker,
+            log: s.log,
+            retry: s.retry,
             shouldWrite: (existing) => shouldWriteComment(mode, f.report, existing, body),
         });
     }
@@ -45762,7 +46501,10 @@ const HASH_LEN = 8;
 const BAD_PATH_CHARS = /[":<>|*?\r\n]/;
 const CLIENT_ENV_KEYS = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'];
 function sanitise(part) {
-    return part.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
+    return part
+        .replace(/[^A-Za-z0-9._-]+/g, '-')
+        .replace(/-{2,}/g, '-')
+        .replace(/^-+|-+$/g, '');
 }
 /**
  * `<prefix>-<job>[-shard-<shard>][-chunk-<chunk>]-attempt-<runAttempt>`, restricted to [A-Za-z0-9._-].
@@ -45953,14 +46695,35 @@ function bundleArtifacts(b) {
 /** After a cancellation the runner kills the step within seconds: uploads get this long, then are reported. */
 const CANCELLED_UPLOAD_MS = 4000;
 async function uploadRunFiles(u) {
-    const name = (chunk) => artifactName({ prefix: u.prefix, job: u.env.GITHUB_JOB ?? 'job', runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1', shard: u.shard, chunk });
+    const name = (chunk) => artifactName({
+        prefix: u.prefix,
+        job: u.env.GITHUB_JOB ?? 'job',
+        runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1',
+        shard: u.shard,
+        chunk,
+    });
     const sets = bundleArtifacts({
-        stagingDir: (0,external_node_path_.join)(u.workDir, 'artifacts-staging'), chunks: u.chunks, merged: u.merged, mask: u.mask,
+        stagingDir: (0,external_node_path_.join)(u.workDir, 'artifacts-staging'),
+        chunks: u.chunks,
+        merged: u.merged,
+        mask: u.mask,
         names: { chunk: (c) => name(c.replace(/^chunk-/, '')), merged: name(u.shard === undefined ? 'merged' : undefined) },
     });
-    const upload = uploadArtifactSets(sets, { retentionDays: u.retentionDays, localDir: localArtifactsDir(u.workDir), env: u.env, log: u.log });
+    const upload = uploadArtifactSets(sets, {
+        retentionDays: u.retentionDays,
+        localDir: localArtifactsDir(u.workDir),
+        env: u.env,
+        log: u.log,
+    });
     const outcomes = u.cancelled
-        ? await Promise.race([upload, new Promise((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), CANCELLED_UPLOAD_MS))])
+        ? await Promise.race([
+            upload,
+            new Promise((r) => setTimeout(() => r(sets.map((s) => ({
+                name: s.name,
+                ok: false,
+                error: 'skipped: the run was cancelled and time ran out',
+            }))), CANCELLED_UPLOAD_MS)),
+        ])
         : await upload;
     for (const o of outcomes)
         if (!o.ok)
@@ -46052,7 +46815,13 @@ function weigher(t, typeOf) {
         cache.set(uid, w);
         return w;
     };
-    return { weight, get known() { return known; }, fallbackByType };
+    return {
+        weight,
+        get known() {
+            return known;
+        },
+        fallbackByType,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/flow/timings-input.ts
@@ -46117,8 +46886,12 @@ function shapeRequest(s, p, log) {
         log.info(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
     }
     return {
-        parallel: s.parallel ?? (0,external_node_os_.availableParallelism)(), threads: s.threads, maxConnections: s.maxConnections,
-        profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
+        parallel: s.parallel ?? (0,external_node_os_.availableParallelism)(),
+        threads: s.threads,
+        maxConnections: s.maxConnections,
+        profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN,
+        chunks: s.chunks,
+        oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
     };
 }
 /**
@@ -46133,8 +46906,11 @@ function subprocessOneRun(s, p) {
     const hooks = hooksRun(p.manifest, s.command);
     const why = hooks.start + hooks.end > 0
         ? `the project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results)`
-        : s.flags.favorState ? 'with favor-state each dbt process would read the other processes\' parents from the state (they are not in its selection)' : undefined;
-    return why && `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`;
+        : s.flags.favorState
+            ? "with favor-state each dbt process would read the other processes' parents from the state (they are not in its selection)"
+            : undefined;
+    return (why &&
+        `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`);
 }
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
 function oneProcessReason(p) {
@@ -46149,10 +46925,18 @@ function oneProcessReason(p) {
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
 function machineFor(p, perNodeCpu) {
     const size = Object.keys(p.manifest.nodes).length;
-    const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
+    const startup = p.runPath.kind === 'fork'
+        ? forkStartup(size)
+        : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
     const host = p.profile?.host;
     const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-    return { cores: (0,external_node_os_.availableParallelism)(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates };
+    return {
+        cores: (0,external_node_os_.availableParallelism)(),
+        startup,
+        perNodeCpu,
+        warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
+        nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
+    };
 }
 /**
  * Gated workers must all run at once, and a node's status must be final when another worker sees it: with memory
@@ -46209,9 +46993,24 @@ function runRecordOf(r) {
         totalWork: r.plan.totalWork,
         stop: r.stop,
         chunks: r.chunks.map((c) => ({
-            index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-            predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: c.firstNodeAt, endedAt: c.endedAt,
-            processes: c.invocations.map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
+            index: c.chunk.index,
+            name: c.chunk.name,
+            nodes: c.chunk.nodes.length,
+            dependsOn: c.chunk.dependsOn,
+            predictedStart: c.chunk.predictedStart,
+            predicted: c.chunk.predicted,
+            startedAt: c.startedAt,
+            firstNodeAt: c.firstNodeAt,
+            endedAt: c.endedAt,
+            processes: c.invocations.map((i) => ({
+                attempt: i.attempt,
+                exitCode: i.outcome.exitCode,
+                signal: i.outcome.signal,
+                timedOut: i.outcome.timedOut,
+                seconds: i.outcome.durationMs / 1000,
+                targetPath: i.targetPath,
+                logPath: i.logPath,
+            })),
             retried: c.retried,
         })),
     };
@@ -46264,7 +47063,15 @@ function recordProblem(d) {
         return '"runPathReason" is not a string';
     if (!run_record_isObject(d.machine))
         return '"machine" is not an object';
-    for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'])
+    for (const k of [
+        'parallel',
+        'threads',
+        'parseSeconds',
+        'wallSeconds',
+        'predictedMakespan',
+        'criticalPath',
+        'totalWork',
+    ])
         if (!run_record_isNumber(d[k]))
             return `"${k}" is not a number`;
     for (const k of ['oneProcessMakespan', 'actualMakespan', 'startedAt', 'parsedAt', 'plannedAt'])
@@ -46272,9 +47079,11 @@ function recordProblem(d) {
             return `"${k}" is not a number`;
     if (d.shard !== undefined && typeof d.shard !== 'string')
         return '"shard" is not a string';
-    if (d.shapes !== undefined && !(Array.isArray(d.shapes) && d.shapes.every((s) => run_record_isObject(s) && run_record_isObject(s.shape) && run_record_isNumber(s.makespan))))
+    if (d.shapes !== undefined &&
+        !(Array.isArray(d.shapes) && d.shapes.every((s) => run_record_isObject(s) && run_record_isObject(s.shape) && run_record_isNumber(s.makespan))))
         return '"shapes" is not a list of shapes';
-    if (d.stop !== undefined && !(run_record_isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string'))
+    if (d.stop !== undefined &&
+        !(run_record_isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string'))
         return '"stop" is not a stop reason';
     if (!Array.isArray(d.chunks))
         return 'no "chunks" list';
@@ -46298,9 +47107,14 @@ function chunkProblem(c) {
             return `"${k}" is not a number`;
     if (!(Array.isArray(c.dependsOn) && c.dependsOn.every(run_record_isNumber)))
         return '"dependsOn" is not a list of numbers';
-    if (!(Array.isArray(c.processes) && c.processes.every((p) => run_record_isObject(p) && run_record_isNumber(p.attempt) && run_record_isNumber(p.seconds) && typeof p.timedOut === 'boolean')))
+    if (!(Array.isArray(c.processes) &&
+        c.processes.every((p) => run_record_isObject(p) && run_record_isNumber(p.attempt) && run_record_isNumber(p.seconds) && typeof p.timedOut === 'boolean')))
         return '"processes" is not a list of processes';
-    if (!(Array.isArray(c.retried) && c.retried.every((r) => run_record_isObject(r) && typeof r.uid === 'string' && Array.isArray(r.statuses) && r.statuses.every((s) => typeof s === 'string'))))
+    if (!(Array.isArray(c.retried) &&
+        c.retried.every((r) => run_record_isObject(r) &&
+            typeof r.uid === 'string' &&
+            Array.isArray(r.statuses) &&
+            r.statuses.every((s) => typeof s === 'string'))))
         return '"retried" is not a list of retried nodes';
     return undefined;
 }
@@ -46348,12 +47162,29 @@ const githubRunner = {
     secret: (value) => core/* setSecret */.Pq(value),
 };
 function publishOptions(s) {
-    return { workDir: s.workDir, workspace: s.workspace, projectDir: s.projectDir, compareTo: s.compareTo, failOn: s.failOn, commentMode: s.commentMode };
+    return {
+        workDir: s.workDir,
+        workspace: s.workspace,
+        projectDir: s.projectDir,
+        compareTo: s.compareTo,
+        failOn: s.failOn,
+        commentMode: s.commentMode,
+    };
 }
 function runOptions(s) {
     return {
-        command: s.command, state: s.state, defer: s.defer, flags: s.flags, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
-        memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir, stallSeconds: s.stallSeconds,
+        command: s.command,
+        state: s.state,
+        defer: s.defer,
+        flags: s.flags,
+        failFast: s.failFast,
+        staggerSeconds: s.staggerSeconds,
+        memoryLimitPercent: s.memoryLimitPercent,
+        timeoutMinutes: s.timeoutMinutes,
+        retries: s.retries,
+        retryOn: s.retryOn,
+        workDir: s.workDir,
+        stallSeconds: s.stallSeconds,
     };
 }
 
@@ -46395,7 +47226,12 @@ async function runLocal(r) {
     if (s.githubToken)
         r.runner.secret(s.githubToken);
     const github = await startGithubReporting({
-        token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: r.runner,
+        token: s.githubToken,
+        checkName: s.checkName,
+        prComment: s.prComment,
+        command: s.command,
+        env: r.env,
+        log: r.runner,
         planSummary: `\`\`\`text\n${r.masker.mask(renderPlan(planned.plan, planned.budget.parallel, planned.budget.threads, planned.machine))}\n\`\`\``,
     });
     try {
@@ -46415,9 +47251,30 @@ async function reportEmpty(r) {
         throw new UserError(`${what} (if-no-nodes: error)`);
     if (s.ifNoNodes === 'warn')
         r.runner.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
-    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
-    const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
-    await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: r.runner, env: r.env, report, merged: merged.artifact });
+    const report = buildReport({
+        command: s.command,
+        manifest: p.manifest,
+        paths: s,
+        chunks: [],
+        planNotes: [],
+        wallSeconds: (Date.now() - p.started) / 1000,
+    });
+    const merged = mergeRunResults({
+        chunks: [],
+        planned: [],
+        elapsedSeconds: 0,
+        command: s.command,
+        dbtVersion: p.manifest.metadata.dbt_version,
+        selection: selectionArgs(s),
+    });
+    await publish({
+        options: publishOptions(s),
+        mask: (t) => r.masker.mask(t),
+        sink: r.runner,
+        env: r.env,
+        report,
+        merged: merged.artifact,
+    });
 }
 /** The graph, the machine, the weights, then the plan and shape (plan/choose.ts), each decision logged once. */
 function planLocal(r) {
@@ -46436,8 +47293,19 @@ function planLocal(r) {
     if (request.oneProcess !== undefined)
         log.warning(`One process: ${request.oneProcess}.`);
     log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
-    const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
-    const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
+    const groups = s.groups.length > 0 && r.shard === undefined
+        ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] }))
+        : undefined;
+    const chosen = planRun({
+        graph,
+        weight,
+        machine,
+        request,
+        groups,
+        manifest: p.manifest,
+        command: s.command,
+        hooksOnce: p.runPath.kind === 'fork',
+    });
     if (chosen.shapesLine !== undefined)
         log.info(chosen.shapesLine);
     if (chosen.budgetWarning !== undefined)
@@ -46455,11 +47323,28 @@ function execute(r, x) {
     const all = manifestNodes(p.manifest);
     const mask = (t) => r.masker.mask(t);
     return executePlan({
-        options: runOptions(s), launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph: x.graph, plan: x.plan, budget: x.budget,
+        options: runOptions(s),
+        launch: p.runPath.launch,
+        cwd: r.cwd,
+        env: r.env,
+        project: p.project,
+        manifest: p.manifest,
+        graph: x.graph,
+        plan: x.plan,
+        budget: x.budget,
         // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
-        threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
-        partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-        log: maskedLogger(r.runner, mask), mask, weight: x.weight,
+        threads: x.budget.parallel === 1 &&
+            p.profile?.threads === undefined &&
+            s.threads === undefined &&
+            s.maxConnections === undefined
+            ? undefined
+            : x.budget.threads,
+        partialParseFile: p.partialParseFile,
+        signal: r.signal,
+        killSignal: r.killSignal,
+        log: maskedLogger(r.runner, mask),
+        mask,
+        weight: x.weight,
         describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
         shared: p.runPath.kind === 'fork',
     });
@@ -46468,7 +47353,7 @@ function execute(r, x) {
 async function reportRun(r, x, run, github) {
     const { settings: s, prepared: p } = r;
     // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
-    const chunks = run.chunks.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
+    const chunks = run.chunks.map((c, i) => i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c);
     const mask = (t) => r.masker.mask(t);
     const wallSeconds = (Date.now() - p.started) / 1000;
     const span = executionSpan(chunks);
@@ -46477,33 +47362,92 @@ async function reportRun(r, x, run, github) {
         chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
         // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-        planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
-        dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
+        planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)],
+        elapsedSeconds: span ?? wallSeconds,
+        command: s.command,
+        dbtVersion: p.manifest.metadata.dbt_version,
+        selection: selectionArgs(s),
     });
     const retried = chunks.flatMap((c) => c.retried);
     const notes = runNotes({
-        planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
+        planNotes: x.notes,
+        duplicates: merged.duplicates,
+        cancelled: stop?.kind === 'cancel',
+        retried,
         failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
         shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
     });
-    const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, startedAt: p.started, parsedAt: p.parsedAt, plannedAt: x.plannedAt, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
+    const recordPath = writeRunRecord(s.workDir, runRecordOf({
+        plan: x.plan,
+        budget: x.budget,
+        chunks,
+        parseSeconds: p.parseSeconds,
+        startedAt: p.started,
+        parsedAt: p.parsedAt,
+        plannedAt: x.plannedAt,
+        wallSeconds,
+        actualMakespan: span,
+        stop,
+        shard: r.shard,
+        runPath: p.runPath,
+        machine: x.machine,
+        choice: x.choice,
+    }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
-    const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
-    const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
-    const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
+    const measured = new Map(chunks
+        .flatMap((c) => c.results)
+        .filter((res) => res.execution_time > 0)
+        .map((res) => [res.unique_id, res.execution_time]));
+    const speedEstimate = x.choice !== undefined
+        ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
+            shape: x.budget,
+            chunks: x.plan.chunks.length,
+        })
+        : undefined;
+    const report = buildReport({
+        command: s.command,
+        manifest: p.manifest,
+        paths: s,
+        chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })),
+        planNotes: notes,
+        wallSeconds,
+        speedEstimate,
+        retried,
+    });
     const fatal = fatalLine(firstFatal(chunks), report.nodes, s.command);
-    await publish({ options: publishOptions(s), mask, sink: r.runner, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
+    await publish({
+        options: publishOptions(s),
+        mask,
+        sink: r.runner,
+        env: r.env,
+        report,
+        merged: merged.artifact,
+        github,
+        cancelled: r.signal.aborted,
+        fatal,
+    });
     if (!s.uploadArtifacts && r.shard === undefined)
         return;
     await uploadRunFiles({
-        prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
-        log: r.runner, shard: r.shard,
+        prefix: s.artifactName,
+        workDir: s.workDir,
+        retentionDays: s.retentionDays,
+        env: r.env,
+        mask,
+        cancelled: r.signal.aborted,
+        log: r.runner,
+        shard: r.shard,
         chunks: chunks.map((c) => ({
             name: c.chunk.name,
             invocations: c.invocations,
             failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
         })),
-        merged: { 'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'), 'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json') },
+        merged: {
+            'run_results.json': (0,external_node_path_.join)(s.workDir, 'run_results.json'),
+            'junit.xml': (0,external_node_path_.join)(s.workDir, 'junit.xml'),
+            'parallel-dbt.json': recordPath,
+            'manifest.json': (0,external_node_path_.join)(p.parseTarget, 'manifest.json'),
+        },
     });
 }
 /** The first chunk to end that found dbt unable to run: its error. */
@@ -46519,7 +47463,8 @@ const IMBALANCE_NOTE_RATIO = 1.5;
 function planShards(g, weight, maxShards, command) {
     const notes = [];
     const parts = command === 'test' ? [...g.nodes.keys()].map((u) => [u]) : connectedParts(g);
-    const sized = parts.map((nodes) => ({ nodes, work: nodes.reduce((s, u) => s + weight(u), 0), key: [...nodes].sort()[0] }))
+    const sized = parts
+        .map((nodes) => ({ nodes, work: nodes.reduce((s, u) => s + weight(u), 0), key: [...nodes].sort()[0] }))
         .sort((a, b) => b.work - a.work || (a.key < b.key ? -1 : 1));
     const k = Math.max(1, Math.min(maxShards, sized.length));
     if (sized.length < maxShards)
@@ -46540,7 +47485,11 @@ function planShards(g, weight, maxShards, command) {
     if (k > 1 && heaviest > IMBALANCE_NOTE_RATIO * (total / k))
         notes.push(`The largest connected part of the DAG holds ${((100 * (sized[0]?.work ?? 0)) / Math.max(total, 1e-9)).toFixed(0)}% of the work: shards cannot be balanced better than that.`);
     return {
-        shards: bins.map((b, i) => ({ shard: String(i + 1), nodes: b.nodes.sort((x, y) => pos.get(x) - pos.get(y)), work: b.work })),
+        shards: bins.map((b, i) => ({
+            shard: String(i + 1),
+            nodes: b.nodes.sort((x, y) => pos.get(x) - pos.get(y)),
+            work: b.work,
+        })),
         notes,
     };
 }
@@ -46573,7 +47522,10 @@ async function fetchArtifacts(pattern, dest, env, localDir) {
     if (!env.ACTIONS_RUNTIME_TOKEN) {
         if (localDir === undefined || !(0,external_node_fs_.existsSync)(localDir))
             return [];
-        return (0,external_node_fs_.readdirSync)(localDir).filter((n) => pattern.test(n)).sort().map((name) => ({ name, dir: (0,external_node_path_.join)(localDir, name) }));
+        return (0,external_node_fs_.readdirSync)(localDir)
+            .filter((n) => pattern.test(n))
+            .sort()
+            .map((name) => ({ name, dir: (0,external_node_path_.join)(localDir, name) }));
     }
     for (const k of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'])
         if (env[k] !== undefined)
@@ -46633,14 +47585,29 @@ async function planMatrix(i) {
     const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph, runner), s.shards, s.command);
     for (const n of sp.notes)
         runner.warning(n);
-    const file = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
+    const file = {
+        version: 1,
+        command: s.command,
+        dbtVersion: p.manifest.metadata.dbt_version,
+        selection: selectionArgs(s),
+        shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })),
+    };
     const path = (0,external_node_path_.join)(s.workDir, 'shard-plan.json');
     (0,external_node_fs_.writeFileSync)(path, `${JSON.stringify(file, null, 2)}\n`);
     runner.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
     for (const sh of sp.shards)
         runner.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
-    const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: runner, retentionDays: s.retentionDays });
+    const name = artifactName({
+        prefix: planArtifactBase(s),
+        job: 'matrix',
+        runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1',
+    });
+    const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], {
+        localDir: localArtifactsDir(s.workDir),
+        env: i.env,
+        log: runner,
+        retentionDays: s.retentionDays,
+    });
     if (!up?.ok)
         throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
     runner.output('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
@@ -46711,15 +47678,32 @@ async function reportMatrix(i) {
             notes.push(`Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`);
             results = sh.nodes.map((u) => syntheticResult(u, 'error', `Shard ${sh.shard} left no results: its job failed before reporting or was cancelled.`));
         }
-        chunks.push({ chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 }, results, startedAt: 0, endedAt: seconds * 1000 });
+        chunks.push({
+            chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 },
+            results,
+            startedAt: 0,
+            endedAt: seconds * 1000,
+        });
     }
     for (const n of notes)
         runner.warning(n);
     const merged = mergeRunResults({
-        chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
-        elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
+        chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })),
+        planned: plan.shards.flatMap((x) => x.nodes),
+        elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)),
+        command: plan.command,
+        dbtVersion: plan.dbtVersion,
+        selection: plan.selection,
     });
-    const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
+    const report = buildReport({
+        command: plan.command,
+        manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} },
+        paths: s,
+        chunks,
+        planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes],
+        wallSeconds: merged.artifact.elapsed_time,
+        retried,
+    });
     await publish({ options: publishOptions(s), mask: i.mask, sink: runner, env, report, merged: merged.artifact });
     if (notes.length > 0 && report.ok)
         runner.fail(`${notes.length} shard(s) left no results.`);
@@ -46791,7 +47775,18 @@ async function run(env = process.env, cwd = process.cwd(), runner = githubRunner
         }
         // A matrix shard runs its part of the selection; every other mode the whole of it.
         const nodes = s.mode === 'run' ? await shardNodes({ settings: s, prepared, env, runner }) : prepared.selected;
-        await runLocal({ settings: s, prepared, nodes, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, runner, shard: s.mode === 'run' ? s.shard : undefined });
+        await runLocal({
+            settings: s,
+            prepared,
+            nodes,
+            env,
+            cwd,
+            signal: cancel.signal,
+            killSignal: kill.signal,
+            masker,
+            runner,
+            shard: s.mode === 'run' ? s.shard : undefined,
+        });
     }
     catch (e) {
         if (e instanceof UserError || e instanceof DbtError)

@@ -87,7 +87,9 @@ async function capture(name, { pg, workDir, withOverlay, env }) {
   save('ls.jsonl', ls.stdout.trim() + '\n');
 
   const build = await runDbt(['--log-format', 'json', '--no-use-colors', 'build', ...common], {
-    env: runEnv, cwd: projectDir, okCodes: withOverlay ? [1] : [0],
+    env: runEnv,
+    cwd: projectDir,
+    okCodes: withOverlay ? [1] : [0],
   });
   save('build.log.jsonl', build.stdout.trim() + '\n');
   const runResultsText = readFileSync(join(projectDir, 'target', 'run_results.json'), 'utf8');
@@ -119,9 +121,11 @@ function assertNoSecrets(dir, secrets) {
 
 async function dbtVersions() {
   const py = join(venv, 'bin', 'python');
-  const { stdout } = await execa(py, ['-c',
+  const { stdout } = await execa(py, [
+    '-c',
     "import importlib.metadata as m, json, sys; print(json.dumps({'dbt_core': m.version('dbt-core'), " +
-    "'dbt_postgres': m.version('dbt-postgres'), 'python': sys.version.split()[0]}))"]);
+      "'dbt_postgres': m.version('dbt-postgres'), 'python': sys.version.split()[0]}))",
+  ]);
   return JSON.parse(stdout);
 }
 
@@ -157,7 +161,9 @@ try {
   writeFileSync(join(outDir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
   assertNoSecrets(outDir, [pg.password]);
   log(`wrote ${outDir}`);
-  log(`green: ${JSON.stringify(green.statuses)} exit ${green.exit_code}; red: ${JSON.stringify(red.statuses)} exit ${red.exit_code}`);
+  log(
+    `green: ${JSON.stringify(green.statuses)} exit ${green.exit_code}; red: ${JSON.stringify(red.statuses)} exit ${red.exit_code}`,
+  );
 } finally {
   rmSync(workDir, { recursive: true, force: true });
   await pg.stop();

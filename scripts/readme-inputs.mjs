@@ -7,7 +7,11 @@ import { parse } from 'yaml';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const action = parse(readFileSync(join(root, 'action.yml'), 'utf8'));
-const cell = (s) => String(s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ').trim();
+const cell = (s) =>
+  String(s ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ')
+    .trim();
 
 export function tables() {
   const inputs = Object.entries(action.inputs).map(([name, i]) => {
@@ -17,8 +21,13 @@ export function tables() {
   const outputs = Object.entries(action.outputs).map(([name, o]) => `| \`${name}\` | ${cell(o.description)} |`);
   return [
     '<!-- inputs:start (generated from action.yml by scripts/readme-inputs.mjs) -->',
-    '| Input | Default | Meaning |', '|---|---|---|', ...inputs, '',
-    '| Output | Meaning |', '|---|---|', ...outputs,
+    '| Input | Default | Meaning |',
+    '|---|---|---|',
+    ...inputs,
+    '',
+    '| Output | Meaning |',
+    '|---|---|',
+    ...outputs,
     '<!-- inputs:end -->',
   ].join('\n');
 }

@@ -12,7 +12,11 @@ import { runLocal } from './flow/local.js';
 import { planMatrix, reportMatrix, shardNodes } from './flow/matrix.js';
 import { githubRunner, type Runner } from './flow/runner.js';
 
-export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd(), runner: Runner = githubRunner): Promise<void> {
+export async function run(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+  runner: Runner = githubRunner,
+): Promise<void> {
   // The runner cancels with SIGINT, then SIGTERM 7.5 s later, then kills everything 2.5 s after that.
   // First signal: SIGINT to every dbt (it cancels its queries and writes what finished); second: kill them now.
   const cancel = new AbortController();
@@ -47,7 +51,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env, cwd: string = pr
     }
     // A matrix shard runs its part of the selection; every other mode the whole of it.
     const nodes = s.mode === 'run' ? await shardNodes({ settings: s, prepared, env, runner }) : prepared.selected;
-    await runLocal({ settings: s, prepared, nodes, env, cwd, signal: cancel.signal, killSignal: kill.signal, masker, runner, shard: s.mode === 'run' ? s.shard : undefined });
+    await runLocal({
+      settings: s,
+      prepared,
+      nodes,
+      env,
+      cwd,
+      signal: cancel.signal,
+      killSignal: kill.signal,
+      masker,
+      runner,
+      shard: s.mode === 'run' ? s.shard : undefined,
+    });
   } catch (e) {
     if (e instanceof UserError || e instanceof DbtError) runner.fail(masker.mask(e.message));
     else {

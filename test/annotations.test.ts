@@ -19,9 +19,20 @@ const read = (...p: string[]): string => readFileSync(join(ROOT, ...p), 'utf8');
 function redReport(): RunReport {
   const manifest = JSON.parse(read('test/fixtures/captured/red/manifest.json')) as Manifest;
   const rr = JSON.parse(read('test/fixtures/captured/red/run_results.json')) as RunResultsArtifact;
-  const chunk: Chunk = { index: 1, name: 'chunk-1', nodes: rr.results.map((r) => r.unique_id), dependsOn: [], work: 1, predicted: 1 };
+  const chunk: Chunk = {
+    index: 1,
+    name: 'chunk-1',
+    nodes: rr.results.map((r) => r.unique_id),
+    dependsOn: [],
+    work: 1,
+    predicted: 1,
+  };
   return buildReport({
-    command: 'build', manifest, chunks: [{ chunk, results: rr.results }], planNotes: [], wallSeconds: 5,
+    command: 'build',
+    manifest,
+    chunks: [{ chunk, results: rr.results }],
+    planNotes: [],
+    wallSeconds: 5,
     paths: { projectDir: '/ws/analytics/dbt', workspace: '/ws' },
     readFile: (abs) => {
       const rel = abs.replace('/ws/analytics/dbt/', '');
@@ -54,16 +65,28 @@ describe('annotationsFor on the captured red run', () => {
 
   test('each on its file relative to the repository root; the generic test at its line in the YAML', () => {
     const [model, singular, generic] = list;
-    expect(model).toMatchObject({ file: 'analytics/dbt/models/finance/order_unit_margin.sql', message: expect.stringContaining('division by zero') });
+    expect(model).toMatchObject({
+      file: 'analytics/dbt/models/finance/order_unit_margin.sql',
+      message: expect.stringContaining('division by zero'),
+    });
     expect(model.message).toMatch(/\nSkipped because of it \(1\): model campaign_unit_margin\.$/);
     expect(model.line).toBeUndefined();
-    expect(singular).toMatchObject({ file: 'analytics/dbt/tests/assert_every_campaign_is_profitable.sql', message: 'Got 2 results, configured to fail if != 0 (chunk chunk-1)' });
+    expect(singular).toMatchObject({
+      file: 'analytics/dbt/tests/assert_every_campaign_is_profitable.sql',
+      message: 'Got 2 results, configured to fail if != 0 (chunk chunk-1)',
+    });
     const yaml = read('test/fixtures/red-overlay/models/staging/stg_orders.yml');
-    expect(generic).toMatchObject({ file: 'analytics/dbt/models/staging/stg_orders.yml', line: lineOf(yaml, (l) => l.trim() === '- not_null:') });
+    expect(generic).toMatchObject({
+      file: 'analytics/dbt/models/staging/stg_orders.yml',
+      line: lineOf(yaml, (l) => l.trim() === '- not_null:'),
+    });
   });
 
   test('hiddenAnnotations: what GitHub drops past 10 per level, given the slots already used', () => {
-    const many: Annotation[] = [...Array.from({ length: 13 }, (_, i) => ({ level: 'error' as const, title: `e${i}`, message: '' })), ...Array.from({ length: 4 }, (_, i) => ({ level: 'warning' as const, title: `w${i}`, message: '' }))];
+    const many: Annotation[] = [
+      ...Array.from({ length: 13 }, (_, i) => ({ level: 'error' as const, title: `e${i}`, message: '' })),
+      ...Array.from({ length: 4 }, (_, i) => ({ level: 'warning' as const, title: `w${i}`, message: '' })),
+    ];
     expect(hiddenAnnotations(many)).toEqual({ error: 3, warning: 0 });
     expect(hiddenAnnotations(many, { error: 9, warning: 2 })).toEqual({ error: 4, warning: 2 });
     expect(hiddenAnnotations(list)).toEqual({ error: 0, warning: 0 });
@@ -71,12 +94,32 @@ describe('annotationsFor on the captured red run', () => {
 });
 
 describe('ordering', () => {
-  const node = (uid: string, bucket: NodeOutcome['bucket'], finishedAt: string, extra: Partial<NodeOutcome> = {}): NodeOutcome => ({
-    uid, name: uid.split('.')[2], resourceType: uid.split('.')[0], status: bucket, bucket, message: `${uid} ${bucket}`, failures: null, seconds: 1, chunk: 'c', finishedAt, ...extra,
+  const node = (
+    uid: string,
+    bucket: NodeOutcome['bucket'],
+    finishedAt: string,
+    extra: Partial<NodeOutcome> = {},
+  ): NodeOutcome => ({
+    uid,
+    name: uid.split('.')[2],
+    resourceType: uid.split('.')[0],
+    status: bucket,
+    bucket,
+    message: `${uid} ${bucket}`,
+    failures: null,
+    seconds: 1,
+    chunk: 'c',
+    finishedAt,
+    ...extra,
   });
   test('model errors, test errors, test failures (each listing the skips it caused), unexplained skips, warnings; first finished first', () => {
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 2, errored: 3, warned: 1, skipped: 3, total: 9 },
+      command: 'build',
+      ok: false,
+      wallSeconds: 1,
+      notes: [],
+      chunks: [],
+      counts: { passed: 0, failed: 2, errored: 3, warned: 1, skipped: 3, total: 9 },
       nodes: [
         node('test.p.warned', 'warned', '09:00:01'),
         node('model.p.skip_b', 'skipped', '', { cause: 'model.p.late_error' }),
@@ -91,8 +134,13 @@ describe('ordering', () => {
     };
     const list = annotationsFor(r);
     expect(list.map((a) => a.uid)).toEqual([
-      'model.p.early_error', 'model.p.late_error', 'test.p.error_test', 'test.p.fail_early', 'test.p.fail_late',
-      'model.p.orphan', 'test.p.warned',
+      'model.p.early_error',
+      'model.p.late_error',
+      'test.p.error_test',
+      'test.p.fail_early',
+      'test.p.fail_late',
+      'model.p.orphan',
+      'test.p.warned',
     ]);
     // One annotation per cause: the skipped nodes are listed in their cause's annotation, not annotated one by one.
     expect(list[0].title).toBe('dbt model early_error: error, skipped 1 downstream');
@@ -102,7 +150,12 @@ describe('ordering', () => {
 
   test('messages are cut to GitHub’s 4,096 characters without splitting a character', () => {
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 1, notes: [], chunks: [], counts: { passed: 0, failed: 0, errored: 1, warned: 0, skipped: 0, total: 1 },
+      command: 'build',
+      ok: false,
+      wallSeconds: 1,
+      notes: [],
+      chunks: [],
+      counts: { passed: 0, failed: 0, errored: 1, warned: 0, skipped: 0, total: 1 },
       nodes: [node('model.p.m', 'errored', '1', { message: '😀'.repeat(5000) })],
     };
     const [a] = annotationsFor(r);
@@ -172,19 +225,108 @@ describe('declarationLine (the YAML line of a generic test)', () => {
 
   test.each([
     ['a test in a flow list', { section: 'models', parent: 'orders', column: 'id', testName: 'not_null' }, at(7)],
-    ['a scalar entry under tests:', { section: 'models', parent: 'orders', column: 'customer_id', testName: 'not_null' }, at(10)],
-    ['two of a kind told apart by arguments (dbt 1.10 `arguments:`)', { section: 'models', parent: 'orders', column: 'customer_id', testName: 'relationships', kwargs: { to: "ref('customers')", field: 'id' } }, at(11)],
-    ['two of a kind told apart by arguments (inline)', { section: 'models', parent: 'orders', column: 'customer_id', testName: 'relationships', kwargs: { to: "ref('legacy_customers')", field: 'id' } }, at(15)],
-    ['a namespaced test', { section: 'models', parent: 'orders', column: 'customer_id', testName: 'not_empty_string', namespace: 'dbt_utils' }, at(18)],
-    ['a quoted column name, custom test name', { section: 'models', parent: 'orders', column: 'Status', testName: 'accepted_values', nodeName: 'orders_status_ok' }, at(21)],
-    ['a quoted column name, the other of its kind by arguments', { section: 'models', parent: 'orders', column: 'status', testName: 'accepted_values', kwargs: { values: ['x'] } }, at(24)],
-    ['a model-level test', { section: 'models', parent: 'orders', column: null, testName: 'unique_combination_of_columns', namespace: 'dbt_utils' }, at(27)],
-    ['a column named like a model is not taken for the model', { section: 'models', parent: 'customers', column: 'orders', testName: 'not_null' }, at(32)],
-    ['the same name in another section', { section: 'seeds', parent: 'orders', column: 'id', testName: 'unique' }, at(39)],
-    ['a source table', { section: 'sources', parent: 'raw', table: 'orders', column: 'id', testName: 'not_null' }, at(47)],
-    ['the `name:` + `test_name:` form', { section: 'sources', parent: 'raw', table: 'payments', column: 'paid_at', testName: 'not_null', nodeName: 'payments_fresh' }, at(50)],
-    ['an unknown test: its column', { section: 'models', parent: 'orders', column: 'customer_id', testName: 'expect_column_values_to_be_between' }, at(8)],
-    ['an unknown column: the model', { section: 'models', parent: 'orders', column: 'nope', testName: 'not_null' }, at(4)],
+    [
+      'a scalar entry under tests:',
+      { section: 'models', parent: 'orders', column: 'customer_id', testName: 'not_null' },
+      at(10),
+    ],
+    [
+      'two of a kind told apart by arguments (dbt 1.10 `arguments:`)',
+      {
+        section: 'models',
+        parent: 'orders',
+        column: 'customer_id',
+        testName: 'relationships',
+        kwargs: { to: "ref('customers')", field: 'id' },
+      },
+      at(11),
+    ],
+    [
+      'two of a kind told apart by arguments (inline)',
+      {
+        section: 'models',
+        parent: 'orders',
+        column: 'customer_id',
+        testName: 'relationships',
+        kwargs: { to: "ref('legacy_customers')", field: 'id' },
+      },
+      at(15),
+    ],
+    [
+      'a namespaced test',
+      {
+        section: 'models',
+        parent: 'orders',
+        column: 'customer_id',
+        testName: 'not_empty_string',
+        namespace: 'dbt_utils',
+      },
+      at(18),
+    ],
+    [
+      'a quoted column name, custom test name',
+      {
+        section: 'models',
+        parent: 'orders',
+        column: 'Status',
+        testName: 'accepted_values',
+        nodeName: 'orders_status_ok',
+      },
+      at(21),
+    ],
+    [
+      'a quoted column name, the other of its kind by arguments',
+      { section: 'models', parent: 'orders', column: 'status', testName: 'accepted_values', kwargs: { values: ['x'] } },
+      at(24),
+    ],
+    [
+      'a model-level test',
+      {
+        section: 'models',
+        parent: 'orders',
+        column: null,
+        testName: 'unique_combination_of_columns',
+        namespace: 'dbt_utils',
+      },
+      at(27),
+    ],
+    [
+      'a column named like a model is not taken for the model',
+      { section: 'models', parent: 'customers', column: 'orders', testName: 'not_null' },
+      at(32),
+    ],
+    [
+      'the same name in another section',
+      { section: 'seeds', parent: 'orders', column: 'id', testName: 'unique' },
+      at(39),
+    ],
+    [
+      'a source table',
+      { section: 'sources', parent: 'raw', table: 'orders', column: 'id', testName: 'not_null' },
+      at(47),
+    ],
+    [
+      'the `name:` + `test_name:` form',
+      {
+        section: 'sources',
+        parent: 'raw',
+        table: 'payments',
+        column: 'paid_at',
+        testName: 'not_null',
+        nodeName: 'payments_fresh',
+      },
+      at(50),
+    ],
+    [
+      'an unknown test: its column',
+      { section: 'models', parent: 'orders', column: 'customer_id', testName: 'expect_column_values_to_be_between' },
+      at(8),
+    ],
+    [
+      'an unknown column: the model',
+      { section: 'models', parent: 'orders', column: 'nope', testName: 'not_null' },
+      at(4),
+    ],
     ['an unknown model: line 1', { section: 'models', parent: 'nope', column: 'id', testName: 'not_null' }, 1],
     ['no section given: searched everywhere', { parent: 'customers', column: 'orders', testName: 'not_null' }, at(32)],
   ])('%s', (_what, d, line) => {
@@ -192,8 +334,20 @@ describe('declarationLine (the YAML line of a generic test)', () => {
   });
 
   test('flow-style and odd files fall back to a whole parse, or to line 1', () => {
-    expect(declarationLine('models: [{name: a, columns: [{name: x, data_tests: [unique]}]}]\n', { section: 'models', parent: 'a', column: 'x', testName: 'unique' })).toBe(1);
-    expect(declarationLine('models:\n  - description: first\n    name: a\n    columns:\n      - name: x\n        data_tests: [unique]\n', { section: 'models', parent: 'a', column: 'x', testName: 'unique' })).toBe(6);
+    expect(
+      declarationLine('models: [{name: a, columns: [{name: x, data_tests: [unique]}]}]\n', {
+        section: 'models',
+        parent: 'a',
+        column: 'x',
+        testName: 'unique',
+      }),
+    ).toBe(1);
+    expect(
+      declarationLine(
+        'models:\n  - description: first\n    name: a\n    columns:\n      - name: x\n        data_tests: [unique]\n',
+        { section: 'models', parent: 'a', column: 'x', testName: 'unique' },
+      ),
+    ).toBe(6);
     expect(declarationLine(': : :\n\t- [', { parent: 'a', testName: 'unique' })).toBe(1);
     expect(declarationLine('', { parent: 'a', testName: 'unique' })).toBe(1);
   });
@@ -206,8 +360,19 @@ describe('declarationLine (the YAML line of a generic test)', () => {
       const base = n.original_file_path === 'models/staging/stg_orders.yml' ? 'test/fixtures/red-overlay' : 'example';
       const text = read(base, n.original_file_path);
       const key = (n as { file_key_name?: string }).file_key_name!;
-      const line = declarationLine(text, { section: key.split('.')[0], parent: key.split('.')[1], column: n.column_name, testName: n.test_metadata.name, namespace: n.test_metadata.namespace, nodeName: n.name, kwargs: n.test_metadata.kwargs });
-      expect({ uid: n.unique_id, line: text.split('\n')[line - 1] }).toEqual({ uid: n.unique_id, line: expect.stringContaining(n.test_metadata.name) });
+      const line = declarationLine(text, {
+        section: key.split('.')[0],
+        parent: key.split('.')[1],
+        column: n.column_name,
+        testName: n.test_metadata.name,
+        namespace: n.test_metadata.namespace,
+        nodeName: n.name,
+        kwargs: n.test_metadata.kwargs,
+      });
+      expect({ uid: n.unique_id, line: text.split('\n')[line - 1] }).toEqual({
+        uid: n.unique_id,
+        line: expect.stringContaining(n.test_metadata.name),
+      });
       checked++;
     }
     expect(checked).toBeGreaterThan(60);
@@ -215,7 +380,30 @@ describe('declarationLine (the YAML line of a generic test)', () => {
 });
 
 test('results without a manifest node still annotate (no file)', () => {
-  const res: RunResult = { unique_id: 'model.pkg.ghost', status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: 'gone', failures: null };
-  const r = buildReport({ command: 'build', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, paths: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, chunks: [{ chunk: { index: 1, name: 'chunk-1', nodes: ['model.pkg.ghost'], dependsOn: [], work: 0, predicted: 0 }, results: [res] }] });
-  expect(annotationsFor(r)).toEqual([{ level: 'error', title: 'dbt model ghost: error', message: 'gone (chunk chunk-1)', uid: 'model.pkg.ghost' }]);
+  const res: RunResult = {
+    unique_id: 'model.pkg.ghost',
+    status: 'error',
+    timing: [],
+    thread_id: null,
+    execution_time: 0,
+    adapter_response: {},
+    message: 'gone',
+    failures: null,
+  };
+  const r = buildReport({
+    command: 'build',
+    manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} },
+    paths: { projectDir: '/w', workspace: '/w' },
+    planNotes: [],
+    wallSeconds: 1,
+    chunks: [
+      {
+        chunk: { index: 1, name: 'chunk-1', nodes: ['model.pkg.ghost'], dependsOn: [], work: 0, predicted: 0 },
+        results: [res],
+      },
+    ],
+  });
+  expect(annotationsFor(r)).toEqual([
+    { level: 'error', title: 'dbt model ghost: error', message: 'gone (chunk chunk-1)', uid: 'model.pkg.ghost' },
+  ]);
 });

@@ -4,7 +4,17 @@ import { describe, expect, test } from '@jest/globals';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  annotations, connectionPeak, dbEnv, dbt, exampleCopy, freshDatabase, limitedRole, readResults, runAction, statusMap, usePostgres,
+  annotations,
+  connectionPeak,
+  dbEnv,
+  dbt,
+  exampleCopy,
+  freshDatabase,
+  limitedRole,
+  readResults,
+  runAction,
+  statusMap,
+  usePostgres,
 } from './support/harness.js';
 import { readManifest } from '../src/dbt/manifest.js';
 import { readRunRecord, RUN_RECORD_FILE } from '../src/flow/run-record.js';
@@ -33,7 +43,11 @@ function singleBuildOf(variant: 'green' | 'red'): Promise<Map<string, string>> {
 async function singleBuild(proj: string): Promise<Map<string, string>> {
   const db = await freshDatabase(pg, 'single');
   const target = join(proj, 'target-single');
-  const r = await dbt(['build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target], dbEnv(pg, db), proj);
+  const r = await dbt(
+    ['build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target],
+    dbEnv(pg, db),
+    proj,
+  );
   expect([0, 1]).toContain(r.code);
   return statusMap(readResults(join(target, 'run_results.json')));
 }
@@ -46,8 +60,10 @@ async function assertBuiltInDependencyOrder(db: string, manifestPath: string, bu
   const m = readManifest(manifestPath);
   const c = await pg.client(db);
   try {
-    const rows = (await c.query(`select n.nspname as schema, c.relname as name, c.xmin::text::bigint as xid
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r','v','m')`)).rows as { schema: string; name: string; xid: string }[];
+    const rows = (
+      await c.query(`select n.nspname as schema, c.relname as name, c.xmin::text::bigint as xid
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r','v','m')`)
+    ).rows as { schema: string; name: string; xid: string }[];
     const xid = new Map(rows.map((r) => [`${r.schema}.${r.name}`, Number(r.xid)]));
     const relOf = (uid: string): number | undefined => {
       const n = m.nodes[uid];
@@ -61,7 +77,10 @@ async function assertBuiltInDependencyOrder(db: string, manifestPath: string, bu
         if (!built.has(p)) continue;
         const parent = relOf(p);
         if (parent === undefined) continue;
-        expect({ edge: `${p} -> ${uid}`, parentBeforeChild: parent < child }).toEqual({ edge: `${p} -> ${uid}`, parentBeforeChild: true });
+        expect({ edge: `${p} -> ${uid}`, parentBeforeChild: parent < child }).toEqual({
+          edge: `${p} -> ${uid}`,
+          parentBeforeChild: true,
+        });
         checked++;
       }
     }
@@ -74,9 +93,27 @@ async function assertBuiltInDependencyOrder(db: string, manifestPath: string, bu
 // Every run path: workers forked from the host, each one dbt invocation whose nodes wait for parents in other
 // workers (gated); forked workers in ordered chunks (more chunks than processes); one `dbt` process per chunk.
 const paths: { name: string; extra: Record<string, string>; redChunks: string; path: RegExp; gated: boolean }[] = [
-  { name: 'forked, gated workers', extra: { parallel: '3', chunks: '3' }, redChunks: '3', path: /^Run path: fork — /m, gated: true },
-  { name: 'forked, ordered chunks', extra: { parallel: '2', chunks: '3' }, redChunks: '4', path: /^Run path: fork — /m, gated: false },
-  { name: 'one dbt process per chunk', extra: { parallel: '3', chunks: '3', 'worker-host': 'off' }, redChunks: '4', path: /^Run path: one dbt process per chunk — worker-host: off\.$/m, gated: false },
+  {
+    name: 'forked, gated workers',
+    extra: { parallel: '3', chunks: '3' },
+    redChunks: '3',
+    path: /^Run path: fork — /m,
+    gated: true,
+  },
+  {
+    name: 'forked, ordered chunks',
+    extra: { parallel: '2', chunks: '3' },
+    redChunks: '4',
+    path: /^Run path: fork — /m,
+    gated: false,
+  },
+  {
+    name: 'one dbt process per chunk',
+    extra: { parallel: '3', chunks: '3', 'worker-host': 'off' },
+    redChunks: '4',
+    path: /^Run path: one dbt process per chunk — worker-host: off\.$/m,
+    gated: false,
+  },
 ];
 
 describe.each(paths)('the action on the example project ($name)', ({ extra, redChunks, path, gated }) => {
@@ -135,15 +172,24 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
     expect(run.outputs.warned).toBe('1');
     expect(run.outputs.skipped).toBe('1');
     const failedNodes = JSON.parse(run.outputs['failed-nodes']) as string[];
-    expect(failedNodes.sort()).toEqual(bad.filter(([, s]) => s !== 'warn').map(([u]) => u).sort());
+    expect(failedNodes.sort()).toEqual(
+      bad
+        .filter(([, s]) => s !== 'warn')
+        .map(([u]) => u)
+        .sort(),
+    );
 
     const notes = annotations(run.stdout);
     const errorFiles = notes.filter((a) => a.level === 'error' && a.file).map((a) => a.file);
     expect(errorFiles).toContain('models/finance/order_unit_margin.sql');
     expect(errorFiles).toContain('tests/assert_every_campaign_is_profitable.sql');
-    expect(notes.filter((a) => a.level === 'warning' && a.file).map((a) => a.file)).toContain('models/staging/stg_orders.yml');
+    expect(notes.filter((a) => a.level === 'warning' && a.file).map((a) => a.file)).toContain(
+      'models/staging/stg_orders.yml',
+    );
     // The model error comes before the test failure, which comes before the skip.
-    expect(errorFiles.indexOf('models/finance/order_unit_margin.sql')).toBeLessThan(errorFiles.indexOf('tests/assert_every_campaign_is_profitable.sql'));
+    expect(errorFiles.indexOf('models/finance/order_unit_margin.sql')).toBeLessThan(
+      errorFiles.indexOf('tests/assert_every_campaign_is_profitable.sql'),
+    );
 
     expect(run.summary).toMatch(/^### ❌ dbt build:/m);
     expect(run.summary).toContain('order_unit_margin');
@@ -155,16 +201,27 @@ describe('project hooks', () => {
   test('on-run-start/end hooks: forked workers keep the chunks (they run the hooks once); separate dbt processes run as one, saying why', async () => {
     const proj = exampleCopy('green');
     const projectYml = join(proj, 'dbt_project.yml');
-    writeFileSync(projectYml, `${readFileSync(projectYml, 'utf8')}\non-run-start:\n  - "select 1"\non-run-end:\n  - "select 2"\n`);
+    writeFileSync(
+      projectYml,
+      `${readFileSync(projectYml, 'utf8')}\non-run-start:\n  - "select 1"\non-run-end:\n  - "select 2"\n`,
+    );
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Run path: fork — /m);
     expect(run.stdout).toMatch(/^Plan: 2 chunk\(s\)/m);
     expect(run.stdout).not.toMatch(/hook\(s\)/);
-    const sub = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true', 'worker-host': 'off' }), { env: dbEnv(pg, db), cwd: proj });
+    const sub = await runAction(
+      inputs(proj, { parallel: '2', chunks: '2', 'plan-only': 'true', 'worker-host': 'off' }),
+      { env: dbEnv(pg, db), cwd: proj },
+    );
     expect(sub.code).toBe(0);
-    expect(sub.stdout).toMatch(/^::warning::One process: the project has 1 on-run-start and 1 on-run-end hook\(s\), which several dbt processes would each run .*; on this run path \(worker-host: off\) the action runs one process, as plain dbt\./m);
+    expect(sub.stdout).toMatch(
+      /^::warning::One process: the project has 1 on-run-start and 1 on-run-end hook\(s\), which several dbt processes would each run .*; on this run path \(worker-host: off\) the action runs one process, as plain dbt\./m,
+    );
     expect(sub.stdout).toMatch(/^Plan: 1 chunk\(s\)/m);
   });
 });
@@ -173,7 +230,13 @@ describe('explicit groups', () => {
   test('groups that depend on each other run in order; a cycle between groups is merged and reported', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const groups = ['raw: tag:raw tag:snapshots', 'staging: tag:staging', 'sales: tag:sales', 'finance: tag:finance', 'marketing: tag:marketing'].join('\n');
+    const groups = [
+      'raw: tag:raw tag:snapshots',
+      'staging: tag:staging',
+      'sales: tag:sales',
+      'finance: tag:finance',
+      'marketing: tag:marketing',
+    ].join('\n');
     const run = await runAction(inputs(proj, { parallel: '3', groups }), { env: dbEnv(pg, db), cwd: proj });
     expect(run.code).toBe(0);
     const merged = readResults(run.outputs.results);
@@ -189,10 +252,17 @@ describe('explicit groups', () => {
 
     // x holds sales + marketing, y holds finance: finance reads sales and marketing reads finance, a cycle.
     const db2 = await freshDatabase(pg);
-    const cyclic = ['upstream: tag:raw tag:snapshots tag:staging', 'x: tag:sales tag:marketing', 'y: tag:finance'].join('\n');
-    const run2 = await runAction(inputs(exampleCopy('green'), { parallel: '3', groups: cyclic }), { env: dbEnv(pg, db2), cwd: proj });
+    const cyclic = ['upstream: tag:raw tag:snapshots tag:staging', 'x: tag:sales tag:marketing', 'y: tag:finance'].join(
+      '\n',
+    );
+    const run2 = await runAction(inputs(exampleCopy('green'), { parallel: '3', groups: cyclic }), {
+      env: dbEnv(pg, db2),
+      cwd: proj,
+    });
     expect(run2.code).toBe(0);
-    expect(run2.stdout).toMatch(/^::warning::groups 'x', 'y' depend on each other in a cycle: they run as one chunk\.$/m);
+    expect(run2.stdout).toMatch(
+      /^::warning::groups 'x', 'y' depend on each other in a cycle: they run as one chunk\.$/m,
+    );
     const ids2 = readResults(run2.outputs.results).results.map((r) => r.unique_id);
     expect(new Set(ids2)).toEqual(new Set(single.keys()));
     expect(ids2).toHaveLength(single.size);
@@ -207,9 +277,19 @@ describe('the connection budget', () => {
     const budget = 6;
     await limitedRole(pg, db, 'budget_user', 'budget-pw', budget);
     const sampler = connectionPeak(pg, 'budget_user', 25);
-    const run = await runAction(inputs(proj, { parallel: '3', threads: '4', 'max-connections': String(budget), chunks: '3', vars: '{demo_sleep_seconds: 1}' }), {
-      env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'budget_user', PARALLEL_DBT_PG_PASSWORD: 'budget-pw' }), cwd: proj,
-    });
+    const run = await runAction(
+      inputs(proj, {
+        parallel: '3',
+        threads: '4',
+        'max-connections': String(budget),
+        chunks: '3',
+        vars: '{demo_sleep_seconds: 1}',
+      }),
+      {
+        env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'budget_user', PARALLEL_DBT_PG_PASSWORD: 'budget-pw' }),
+        cwd: proj,
+      },
+    );
     const peak = await sampler.stop();
     expect(run.stdout).not.toMatch(/too many connections/i);
     expect(run.code).toBe(0);
@@ -222,7 +302,10 @@ describe('the connection budget', () => {
 
 describe('bad input and empty selections', () => {
   test.each([
-    [{ command: 'deploy' }, /^::error::Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/m],
+    [
+      { command: 'deploy' },
+      /^::error::Input 'command': must be one of build, run, test, seed, snapshot; got 'deploy'\.$/m,
+    ],
     [{ parallel: 'abc' }, /^::error::Input 'parallel': must be a whole number from 1 to 64, got 'abc'\.$/m],
     [{ dbt: 'no-such-dbt-here' }, /^::error::Input 'dbt': 'no-such-dbt-here' was not found on PATH\./m],
     [{ 'fail-on': 'regression' }, /^::error::Input 'fail-on': must be one of any, new; got 'regression'\.$/m],
@@ -238,13 +321,21 @@ describe('bad input and empty selections', () => {
   test('a broken profile (wrong password) stops with one clear line', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2' }), { env: dbEnv(pg, db, { PARALLEL_DBT_PG_PASSWORD: 'wrong' }), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2' }), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_PG_PASSWORD: 'wrong' }),
+      cwd: proj,
+    });
     expect(run.code).not.toBe(0);
     const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/password authentication failed/);
     // The runner hides ::add-mask:: values; nowhere else may the password appear.
-    expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain('wrong');
+    expect(
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain('wrong');
     expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
   });
 
@@ -256,7 +347,10 @@ describe('bad input and empty selections', () => {
     expect(warn.stdout).toMatch(/^::warning::The selection matched no node to build/m);
     expect(warn.outputs.passed).toBe('0');
     expect(existsSync(warn.outputs.results)).toBe(true);
-    const fail = await runAction(inputs(proj, { select: 'tag:no_such_tag', 'if-no-nodes': 'error' }), { env: dbEnv(pg, db), cwd: proj });
+    const fail = await runAction(inputs(proj, { select: 'tag:no_such_tag', 'if-no-nodes': 'error' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(fail.code).toBe(1);
     expect(fail.stdout).toMatch(/^::error::The selection matched no node to build\. \(if-no-nodes: error\)$/m);
   });

@@ -6,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import {
-  DBT_BIN, ROOT, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, runAction, usePostgres,
+  DBT_BIN,
+  ROOT,
+  dbEnv,
+  exampleCopy,
+  freshDatabase,
+  processesMentioning,
+  queriesIn,
+  readResults,
+  runAction,
+  usePostgres,
 } from './support/harness.js';
 import { readRunRecord, RUN_RECORD_FILE, type RecordedChunk, type RunRecord } from '../src/flow/run-record.js';
 
@@ -14,7 +23,9 @@ import { readRunRecord, RUN_RECORD_FILE, type RecordedChunk, type RunRecord } fr
 const pg = usePostgres({ client_connection_check_interval: '500' });
 let expectedIds: Set<string>;
 beforeAll(() => {
-  const green = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', 'green', 'run_results.json'), 'utf8')) as { results: { unique_id: string }[] };
+  const green = JSON.parse(
+    readFileSync(join(ROOT, 'test', 'fixtures', 'captured', 'green', 'run_results.json'), 'utf8'),
+  ) as { results: { unique_id: string }[] };
   expectedIds = new Set(green.results.map((r) => r.unique_id));
 });
 
@@ -25,14 +36,20 @@ function inputs(proj: string, extra: Record<string, string> = {}): Record<string
 }
 
 /** The run record, every chunk of which ran (one that never started fails the test here). */
-function record(runnerTemp: string): Omit<RunRecord, 'chunks'> & { chunks: (RecordedChunk & { startedAt: number; endedAt: number })[] } {
+function record(
+  runnerTemp: string,
+): Omit<RunRecord, 'chunks'> & { chunks: (RecordedChunk & { startedAt: number; endedAt: number })[] } {
   const r = readRunRecord(join(runnerTemp, 'parallel-dbt', RUN_RECORD_FILE));
-  for (const c of r.chunks) expect([c.name, typeof c.startedAt, typeof c.endedAt]).toEqual([c.name, 'number', 'number']);
+  for (const c of r.chunks)
+    expect([c.name, typeof c.startedAt, typeof c.endedAt]).toEqual([c.name, 'number', 'number']);
   return { ...r, chunks: r.chunks.map((c) => ({ ...c, startedAt: c.startedAt ?? NaN, endedAt: c.endedAt ?? NaN })) };
 }
 
 /** Every node exactly once, and the set the example's full build has. */
-function expectEveryNodeOnce(resultsPath: string, expected: Set<string> = expectedIds): Map<string, { status: string; message: string | null }> {
+function expectEveryNodeOnce(
+  resultsPath: string,
+  expected: Set<string> = expectedIds,
+): Map<string, { status: string; message: string | null }> {
   const results = readResults(resultsPath).results;
   const ids = results.map((r) => r.unique_id);
   expect(ids.length).toBe(new Set(ids).size);
@@ -69,7 +86,10 @@ describe('process control', () => {
   test('timeout-minutes interrupts a chunk; its unfinished nodes are reported timed out, nothing is left running', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', 'timeout-minutes': '0.15', vars: '{demo_sleep_seconds: 60}' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(
+      inputs(proj, { parallel: '2', chunks: '2', 'timeout-minutes': '0.15', vars: '{demo_sleep_seconds: 60}' }),
+      { env: dbEnv(pg, db), cwd: proj },
+    );
     expect(run.code).toBe(1);
     expect(run.seconds).toBeLessThan(45);
     const st = expectEveryNodeOnce(run.outputs.results);
@@ -86,11 +106,15 @@ describe('process control', () => {
     let child: ChildProcess | undefined;
     let signalledAt = 0;
     const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', vars: '{demo_sleep_seconds: 60}' }), {
-      env: dbEnv(pg, db), cwd: proj, onSpawn: (c) => (child = c),
-      onStdout: whenSlowStarts(() => setTimeout(() => {
-        signalledAt = Date.now();
-        child!.kill('SIGINT');
-      }, 1500)),
+      env: dbEnv(pg, db),
+      cwd: proj,
+      onSpawn: (c) => (child = c),
+      onStdout: whenSlowStarts(() =>
+        setTimeout(() => {
+          signalledAt = Date.now();
+          child!.kill('SIGINT');
+        }, 1500),
+      ),
     });
     expect(signalledAt).toBeGreaterThan(0);
     const afterSignal = (Date.now() - signalledAt) / 1000;
@@ -110,16 +134,22 @@ describe('process control', () => {
     const runnerTemp = mkdtempSync(join(tmpdir(), 'parallel-dbt-kill-'));
     let killed = '';
     const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', vars: '{demo_sleep_seconds: 20}' }), {
-      env: dbEnv(pg, db), cwd: proj, runnerTemp,
-      onStdout: whenSlowStarts((line) => setTimeout(() => {
-        const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
-        // The chunk's dbt: a `dbt build` process, or a worker forked from the host (it holds the chunk's dbt.log open).
-        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) => / build |worker_host\.py/.test(p.args));
-        if (victim) {
-          killed = chunk;
-          process.kill(victim.pid, 'SIGKILL');
-        }
-      }, 1000)),
+      env: dbEnv(pg, db),
+      cwd: proj,
+      runnerTemp,
+      onStdout: whenSlowStarts((line) =>
+        setTimeout(() => {
+          const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
+          // The chunk's dbt: a `dbt build` process, or a worker forked from the host (it holds the chunk's dbt.log open).
+          const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) =>
+            / build |worker_host\.py/.test(p.args),
+          );
+          if (victim) {
+            killed = chunk;
+            process.kill(victim.pid, 'SIGKILL');
+          }
+        }, 1000),
+      ),
     });
     expect(killed).not.toBe('');
     expect(run.code).toBe(1);
@@ -140,9 +170,15 @@ describe('retries and fail-fast', () => {
     const c = await pg.client(db);
     await c.query('create sequence public.flaky_attempts');
     await c.end();
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '1' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '1' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(run.code).toBe(0);
-    const st = expectEveryNodeOnce(run.outputs.results, new Set([...expectedIds, 'model.parallel_dbt_example.flaky_orders', 'model.parallel_dbt_example.flaky_child']));
+    const st = expectEveryNodeOnce(
+      run.outputs.results,
+      new Set([...expectedIds, 'model.parallel_dbt_example.flaky_orders', 'model.parallel_dbt_example.flaky_child']),
+    );
     expect(st.get('model.parallel_dbt_example.flaky_orders')!.status).toBe('success');
     expect(st.get('model.parallel_dbt_example.flaky_child')!.status).toBe('success');
     const retried = record(run.runnerTemp).chunks.flatMap((ch) => ch.retried);
@@ -154,20 +190,31 @@ describe('retries and fail-fast', () => {
   test('a persistent error stays an error after retries, and a failing test is not retried unless asked', async () => {
     const proj = exampleCopy('red');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '2' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', retries: '2' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(run.code).toBe(1);
     const retried = record(run.runnerTemp).chunks.flatMap((ch) => ch.retried);
-    expect(retried).toContainEqual({ uid: 'model.parallel_dbt_example.order_unit_margin', statuses: ['error', 'error', 'error'] });
+    expect(retried).toContainEqual({
+      uid: 'model.parallel_dbt_example.order_unit_margin',
+      statuses: ['error', 'error', 'error'],
+    });
     expect(retried.map((r) => r.uid)).not.toContain('test.parallel_dbt_example.assert_every_campaign_is_profitable');
     const results = readResults(run.outputs.results).results;
     expect(results.find((r) => r.unique_id === 'model.parallel_dbt_example.order_unit_margin')!.status).toBe('error');
-    expect(results.find((r) => r.unique_id === 'test.parallel_dbt_example.assert_every_campaign_is_profitable')!.status).toBe('fail');
+    expect(
+      results.find((r) => r.unique_id === 'test.parallel_dbt_example.assert_every_campaign_is_profitable')!.status,
+    ).toBe('fail');
   });
 
   test('fail-fast: after the first error nothing new starts, running chunks stop, the rest is skipped with the reason', async () => {
     const proj = exampleCopy('red');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '2', chunks: '3', 'fail-fast': 'true', vars: '{demo_sleep_seconds: 30}' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(
+      inputs(proj, { parallel: '2', chunks: '3', 'fail-fast': 'true', vars: '{demo_sleep_seconds: 30}' }),
+      { env: dbEnv(pg, db), cwd: proj },
+    );
     expect(run.code).toBe(1);
     expect(run.seconds).toBeLessThan(40);
     const results = readResults(run.outputs.results).results;
@@ -184,9 +231,14 @@ describe('stagger and the memory limit', () => {
   test('stagger-seconds spaces process starts', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'stagger-seconds': '2' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'stagger-seconds': '2' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(run.code).toBe(0);
-    const starts = record(run.runnerTemp).chunks.map((c) => c.startedAt).sort((a, b) => a - b);
+    const starts = record(run.runnerTemp)
+      .chunks.map((c) => c.startedAt)
+      .sort((a, b) => a - b);
     expect(starts.length).toBe(3);
     for (let i = 1; i < starts.length; i++) expect(starts[i] - starts[i - 1]).toBeGreaterThanOrEqual(2000);
   });
@@ -194,7 +246,10 @@ describe('stagger and the memory limit', () => {
   test('the memory limit holds new processes back while memory use is above the limit, and says so', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'memory-limit-percent': '1' }), { env: dbEnv(pg, db), cwd: proj });
+    const run = await runAction(inputs(proj, { parallel: '3', chunks: '3', 'memory-limit-percent': '1' }), {
+      env: dbEnv(pg, db),
+      cwd: proj,
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^⏸ memory use \d+% is above memory-limit-percent 1%/m);
     const chunks = record(run.runnerTemp).chunks.sort((a, b) => a.startedAt - b.startedAt);
@@ -212,12 +267,18 @@ describe('secrets and output', () => {
     await admin.query(`grant all on database ${db} to secret_user`);
     await admin.end();
     const run = await runAction(inputs(proj, { parallel: '2', chunks: '2' }), {
-      env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'secret_user', PARALLEL_DBT_PG_PASSWORD: secret }), cwd: proj,
+      env: dbEnv(pg, db, { PARALLEL_DBT_PG_USER: 'secret_user', PARALLEL_DBT_PG_PASSWORD: secret }),
+      cwd: proj,
     });
     expect(run.code).toBe(1);
     // The runner learns the mask from ::add-mask:: (and hides it); nothing else may carry the value.
     expect(run.stdout).toContain(`::add-mask::${secret}`);
-    expect(run.stdout.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')).not.toContain(secret);
+    expect(
+      run.stdout
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain(secret);
     expect(run.summary).not.toContain(secret);
     const files: string[] = [];
     const walk = (d: string): void => {
@@ -238,7 +299,9 @@ describe('secrets and output', () => {
     const bin = mkdtempSync(join(tmpdir(), 'fake-dbt-'));
     const fake = join(bin, 'dbt');
     // A real dbt behind a wrapper that first floods stdout when a chunk runs (a fault real dbt will not produce).
-    writeFileSync(fake, `#!/usr/bin/env bash
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env bash
 for a in "$@"; do
   if [ "$a" = build ]; then
     head -c 75000000 /dev/zero | tr '\\0' 'x' | fold -w 1000
@@ -248,12 +311,14 @@ for a in "$@"; do
   fi
 done
 exec "${join(DBT_BIN, 'dbt')}" "$@"
-`);
+`,
+    );
     chmodSync(fake, 0o755);
     let peakKb = 0;
     let timer: ReturnType<typeof setInterval> | undefined;
     const run = await runAction(inputs(proj, { parallel: '2', chunks: '2', dbt: fake }), {
-      env: dbEnv(pg, db), cwd: proj,
+      env: dbEnv(pg, db),
+      cwd: proj,
       onSpawn: (c) => {
         timer = setInterval(() => {
           try {
@@ -283,9 +348,14 @@ describe('gated workers never wait forever', () => {
   test('a status lost on its way to a worker is sent again, and the run ends as a green one would', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'drop-status', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    const run = await runAction(gated(proj), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'drop-status', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      cwd: proj,
+    });
     expect(run.stdout).toMatch(/^Run path: fork — /m);
-    expect(run.stdout).toMatch(/dbt has not started node\(s\) whose parents all ended: .+; sending their statuses again\./);
+    expect(run.stdout).toMatch(
+      /dbt has not started node\(s\) whose parents all ended: .+; sending their statuses again\./,
+    );
     expect(run.code).toBe(0);
     const st = expectEveryNodeOnce(run.outputs.results);
     expect([...st.values()].every((r) => r.status === 'success' || r.status === 'pass')).toBe(true);
@@ -295,12 +365,19 @@ describe('gated workers never wait forever', () => {
   test('a worker that never hears the statuses: its chunk is stopped with a message naming what waited on what', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    const run = await runAction(gated(proj), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      cwd: proj,
+    });
     expect(run.code).toBe(1);
     expect(run.seconds).toBeLessThan(120);
-    expect(run.stdout).toMatch(/✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /);
+    expect(run.stdout).toMatch(
+      /✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /,
+    );
     const st = expectEveryNodeOnce(run.outputs.results);
-    const stopped = [...st.values()].filter((r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)));
+    const stopped = [...st.values()].filter(
+      (r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)),
+    );
     expect(stopped.length).toBeGreaterThan(0);
     await expectNothingLeft(run.runnerTemp, db);
   });
@@ -308,9 +385,14 @@ describe('gated workers never wait forever', () => {
   test('a worker whose control thread dies releases what waited (skipped, and the log says why) instead of hanging', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
-    const run = await runAction(gated(proj), { env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2' }), cwd: proj });
+    const run = await runAction(gated(proj), {
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      cwd: proj,
+    });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /);
+    expect(run.stdout).toMatch(
+      /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /,
+    );
     const st = expectEveryNodeOnce(run.outputs.results);
     expect([...st.values()].some((r) => r.status === 'skipped')).toBe(true);
     await expectNothingLeft(run.runnerTemp, db);
@@ -323,20 +405,29 @@ describe('gated workers never wait forever', () => {
     let termed = '';
     let queriesAfter: string[] = [];
     let checked: Promise<void> | undefined;
-    const run = await runAction({ ...gated(proj), vars: '{demo_sleep_seconds: 30}' }, {
-      env: dbEnv(pg, db), cwd: proj, runnerTemp,
-      onStdout: whenSlowStarts((line) => setTimeout(() => {
-        const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
-        const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) => /worker_host\.py/.test(p.args));
-        if (!victim) return;
-        termed = chunk;
-        process.kill(victim.pid, 'SIGTERM');
-        // dbt cancels its query itself (pg_cancel_backend), at once: not the server noticing a dead client later.
-        checked = new Promise((r) => setTimeout(r, 3000)).then(async () => {
-          queriesAfter = (await queriesIn(pg, db)).filter((x) => x.includes('pg_sleep'));
-        });
-      }, 1500)),
-    });
+    const run = await runAction(
+      { ...gated(proj), vars: '{demo_sleep_seconds: 30}' },
+      {
+        env: dbEnv(pg, db),
+        cwd: proj,
+        runnerTemp,
+        onStdout: whenSlowStarts((line) =>
+          setTimeout(() => {
+            const chunk = /^\[(chunk-\d+)\]/.exec(line)![1];
+            const victim = processesMentioning(join(runnerTemp, 'parallel-dbt', chunk, 'logs')).find((p) =>
+              /worker_host\.py/.test(p.args),
+            );
+            if (!victim) return;
+            termed = chunk;
+            process.kill(victim.pid, 'SIGTERM');
+            // dbt cancels its query itself (pg_cancel_backend), at once: not the server noticing a dead client later.
+            checked = new Promise((r) => setTimeout(r, 3000)).then(async () => {
+              queriesAfter = (await queriesIn(pg, db)).filter((x) => x.includes('pg_sleep'));
+            });
+          }, 1500),
+        ),
+      },
+    );
     expect(termed).not.toBe('');
     await checked;
     expect(run.code).toBe(1);

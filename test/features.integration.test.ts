@@ -32,7 +32,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT, dbEnv, freshDatabase, readResults, runAction, usePostgres } from './support/harness.js';
-import { auditRows, diffTables, formatTableDiffs, readTables, type AuditRow, type TableStates } from './support/tables.js';
+import {
+  auditRows,
+  diffTables,
+  formatTableDiffs,
+  readTables,
+  type AuditRow,
+  type TableStates,
+} from './support/tables.js';
 import type { RunResultsArtifact } from '../src/dbt/run-results.js';
 
 const FEATURES = join(ROOT, 'test', 'fixtures', 'features');
@@ -43,23 +50,48 @@ const work = mkdtempSync(join(tmpdir(), 'pdbt-features-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function pick<T extends { key: string }>(all: T[], env: string | undefined): T[] {
-  const wanted = (env ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const wanted = (env ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   return wanted.length === 0 ? all : all.filter((x) => wanted.some((w) => x.key.includes(w)));
 }
 
-const VERSIONS = pick([
-  { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['gated'], everyStep: false },
-  { key: '1.11.16', venv: '.dbt-venv', setup: '', defaultPaths: ['gated', 'one dbt process'], everyStep: true },
-  { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['gated'], everyStep: false },
-], process.env.PARALLEL_DBT_FEATURES_DBT);
-const EVERY_PATH = process.env.PARALLEL_DBT_FEATURES === 'all' || (process.env.PARALLEL_DBT_FEATURES_PATHS ?? '') !== '';
+const VERSIONS = pick(
+  [
+    { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['gated'], everyStep: false },
+    { key: '1.11.16', venv: '.dbt-venv', setup: '', defaultPaths: ['gated', 'one dbt process'], everyStep: true },
+    { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['gated'], everyStep: false },
+  ],
+  process.env.PARALLEL_DBT_FEATURES_DBT,
+);
+const EVERY_PATH =
+  process.env.PARALLEL_DBT_FEATURES === 'all' || (process.env.PARALLEL_DBT_FEATURES_PATHS ?? '') !== '';
 
-interface RunPath { key: string; inputs: Record<string, string>; log: RegExp; ordered: boolean }
-const PATHS = pick<RunPath>([
-  { key: 'gated forked workers', inputs: { parallel: '3', chunks: '3' }, log: /^Run path: fork — /m, ordered: false },
-  { key: 'ordered chunks on the fork path (retries 1)', inputs: { parallel: '3', chunks: '3', retries: '1' }, log: /^Run path: fork — /m, ordered: true },
-  { key: 'one dbt process per chunk', inputs: { 'worker-host': 'off', parallel: '3', chunks: '3' }, log: /^Run path: one dbt process per chunk — worker-host: off\.$/m, ordered: false },
-], process.env.PARALLEL_DBT_FEATURES_PATHS);
+interface RunPath {
+  key: string;
+  inputs: Record<string, string>;
+  log: RegExp;
+  ordered: boolean;
+}
+const PATHS = pick<RunPath>(
+  [
+    { key: 'gated forked workers', inputs: { parallel: '3', chunks: '3' }, log: /^Run path: fork — /m, ordered: false },
+    {
+      key: 'ordered chunks on the fork path (retries 1)',
+      inputs: { parallel: '3', chunks: '3', retries: '1' },
+      log: /^Run path: fork — /m,
+      ordered: true,
+    },
+    {
+      key: 'one dbt process per chunk',
+      inputs: { 'worker-host': 'off', parallel: '3', chunks: '3' },
+      log: /^Run path: one dbt process per chunk — worker-host: off\.$/m,
+      ordered: false,
+    },
+  ],
+  process.env.PARALLEL_DBT_FEATURES_PATHS,
+);
 
 interface Step {
   key: string;
@@ -76,10 +108,38 @@ interface Step {
 
 const PROD = 'prod';
 const STEPS: Step[] = [
-  { key: 'build-1', title: 'build --full-refresh, round 1', project: 'main', schema: PROD, vars: '{round: 1}', fullRefresh: true },
-  { key: 'build-2', title: 'build, round 2 (incremental appends, snapshot changes)', project: 'main', schema: PROD, vars: '{round: 2}' },
-  { key: 'defer', title: 'PR: build --select state:modified+ --defer', project: 'pr', schema: 'pr_defer', vars: '{round: 2}', defer: true },
-  { key: 'favor', title: 'PR: build --select state:modified+ --defer --favor-state', project: 'pr', schema: 'pr_favor', vars: '{round: 2}', defer: true, favorState: true },
+  {
+    key: 'build-1',
+    title: 'build --full-refresh, round 1',
+    project: 'main',
+    schema: PROD,
+    vars: '{round: 1}',
+    fullRefresh: true,
+  },
+  {
+    key: 'build-2',
+    title: 'build, round 2 (incremental appends, snapshot changes)',
+    project: 'main',
+    schema: PROD,
+    vars: '{round: 2}',
+  },
+  {
+    key: 'defer',
+    title: 'PR: build --select state:modified+ --defer',
+    project: 'pr',
+    schema: 'pr_defer',
+    vars: '{round: 2}',
+    defer: true,
+  },
+  {
+    key: 'favor',
+    title: 'PR: build --select state:modified+ --defer --favor-state',
+    project: 'pr',
+    schema: 'pr_favor',
+    vars: '{round: 2}',
+    defer: true,
+    favorState: true,
+  },
 ];
 
 /** What one step left: its exit code, its results, its relations and the audit rows it added. */
@@ -93,14 +153,28 @@ interface StepOutcome {
 /** A copy of the features project (or of `from`, e.g. a copy with its packages installed), with the PR overlay on it or not. */
 function projectCopy(name: string, pr: boolean, from = FEATURES): string {
   const dir = join(work, name);
-  cpSync(from, dir, { recursive: true, filter: (src) => !/\/(target|logs)(\/|$)/.test(src.slice(from.length)) && !(from === FEATURES && /\/dbt_packages(\/|$)/.test(src.slice(from.length))) });
+  cpSync(from, dir, {
+    recursive: true,
+    filter: (src) =>
+      !/\/(target|logs)(\/|$)/.test(src.slice(from.length)) &&
+      !(from === FEATURES && /\/dbt_packages(\/|$)/.test(src.slice(from.length))),
+  });
   if (pr) cpSync(FEATURES_PR, dir, { recursive: true, filter: (src) => !src.endsWith('README.md') });
   return dir;
 }
 
-async function run(bin: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; out: string }> {
+async function run(
+  bin: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; out: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(bin, args, { env: { ...process.env, ...env, DO_NOT_TRACK: '1' }, cwd, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await promisify(execFile)(bin, args, {
+      env: { ...process.env, ...env, DO_NOT_TRACK: '1' },
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, out: stdout + stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -114,12 +188,16 @@ function auditSince(): (db: string, schema: string) => Promise<AuditRow[]> {
   return async (db, schema) => {
     const rows = await auditRows(pg, db, schema);
     const last = seen.get(`${db}.${schema}`) ?? 0;
-    seen.set(`${db}.${schema}`, rows.reduce((m, r) => Math.max(m, r.id), last));
+    seen.set(
+      `${db}.${schema}`,
+      rows.reduce((m, r) => Math.max(m, r.id), last),
+    );
     return rows.filter((r) => r.id > last);
   };
 }
 
-const tablesOf = (db: string, schema: string): Promise<TableStates> => readTables(pg, db, { targetSchema: schema, excludeSchemas: ['{target}_audit'] });
+const tablesOf = (db: string, schema: string): Promise<TableStates> =>
+  readTables(pg, db, { targetSchema: schema, excludeSchemas: ['{target}_audit'] });
 
 /** Audit rows as lines: 'start', or 'end: 34 results (pass=13 success=20 warn=1)'. */
 function auditLines(rows: AuditRow[]): string[] {
@@ -130,7 +208,10 @@ function auditLines(rows: AuditRow[]): string[] {
 function expectedAudit(count: number | null | undefined, results: RunResultsArtifact): string[] {
   const counts = new Map<string, number>();
   for (const r of results.results) if (!HOOK.test(r.unique_id)) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  const statuses = [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([st, n]) => `${st}=${n}`).join(' ');
+  const statuses = [...counts]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([st, n]) => `${st}=${n}`)
+    .join(' ');
   return ['start', `end: ${count} results (${statuses})`];
 }
 
@@ -146,14 +227,18 @@ function statusDiffs(action: RunResultsArtifact, plain: RunResultsArtifact): str
     const y = p.get(uid);
     if (x === y) continue;
     const message = action.results.find((r) => r.unique_id === uid)?.message;
-    out.push(`${uid}: ${x ?? 'absent'} (action) vs ${y ?? 'absent'} (plain dbt)${x !== undefined && x !== 'success' && x !== 'pass' && message ? ` — ${String(message).split('\n').slice(0, 2).join(' ').trim()}` : ''}`);
+    out.push(
+      `${uid}: ${x ?? 'absent'} (action) vs ${y ?? 'absent'} (plain dbt)${x !== undefined && x !== 'success' && x !== 'pass' && message ? ` — ${String(message).split('\n').slice(0, 2).join(' ').trim()}` : ''}`,
+    );
   }
   return out;
 }
 
 function hookStatuses(r: RunResultsArtifact): string {
   const hooks = r.results.filter((x) => HOOK.test(x.unique_id));
-  return hooks.length === 0 ? 'none reported' : hooks.map((h) => `${h.unique_id.replace(/^operation\.features\./, '')}=${h.status}`).join(', ');
+  return hooks.length === 0
+    ? 'none reported'
+    : hooks.map((h) => `${h.unique_id.replace(/^operation\.features\./, '')}=${h.status}`).join(', ');
 }
 
 describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, everyStep }) => {
@@ -167,7 +252,8 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
 
   // Plain dbt, one process per step: the reference every run path is compared with.
   beforeAll(async () => {
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: run 'bash scripts/setup-dbt.sh${setup ? ` ${setup}` : ''}'.`);
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: run 'bash scripts/setup-dbt.sh${setup ? ` ${setup}` : ''}'.`);
     plainDb = await freshDatabase(pg, 'feat_plain');
     const tag = version.replace(/\W/g, '_');
     const main = projectCopy(`plain-${tag}`, false);
@@ -180,15 +266,32 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
     for (const step of steps) {
       const proj = projects[step.project];
       const target = join(proj, 'target');
-      const args = ['build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target, '--vars', step.vars];
+      const args = [
+        'build',
+        '--project-dir',
+        proj,
+        '--profiles-dir',
+        proj,
+        '--target-path',
+        target,
+        '--vars',
+        step.vars,
+      ];
       if (step.fullRefresh) args.push('--full-refresh');
       if (step.defer) args.push('--select', 'state:modified+', '--defer', '--state', prodState);
       if (step.favorState) args.push('--favor-state');
       const started = Date.now();
       const r = await run(bin, args, dbEnv(pg, plainDb, { PARALLEL_DBT_PG_SCHEMA: step.schema }), proj);
       const results = readResults(join(target, 'run_results.json'));
-      plain.set(step.key, { code: r.code, results, tables: await tablesOf(plainDb, step.schema), audit: await audit(plainDb, step.schema) });
-      console.log(`dbt ${version}, plain dbt, ${step.title}: exit ${r.code}, ${results.results.length} results in ${((Date.now() - started) / 1000).toFixed(1)} s; hooks: ${hookStatuses(results)}`);
+      plain.set(step.key, {
+        code: r.code,
+        results,
+        tables: await tablesOf(plainDb, step.schema),
+        audit: await audit(plainDb, step.schema),
+      });
+      console.log(
+        `dbt ${version}, plain dbt, ${step.title}: exit ${r.code}, ${results.results.length} results in ${((Date.now() - started) / 1000).toFixed(1)} s; hooks: ${hookStatuses(results)}`,
+      );
       // The prod manifest the PR steps defer to: plain dbt's, after the last prod build.
       if (step.key === 'build-2') cpSync(join(target, 'manifest.json'), join(prodState, 'manifest.json'));
     }
@@ -198,11 +301,17 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
     for (const step of steps) {
       const p = plain.get(step.key)!;
       const nodes = p.results.results.filter((r) => !HOOK.test(r.unique_id)).length;
-      expect({ step: step.key, code: p.code, audit: auditLines(p.audit) }).toEqual({ step: step.key, code: 0, audit: expectedAudit(nodes, p.results) });
+      expect({ step: step.key, code: p.code, audit: auditLines(p.audit) }).toEqual({
+        step: step.key,
+        code: 0,
+        audit: expectedAudit(nodes, p.results),
+      });
     }
     // The steps do what they are there for: round 2 appends, the snapshot keeps two versions, the PR data differs.
     const build2 = plain.get('build-2')!.tables;
-    expect(build2.get('{target}_core.order_events')?.rows).toBe(2 * plain.get('build-1')!.tables.get('{target}_core.order_events')!.rows);
+    expect(build2.get('{target}_core.order_events')?.rows).toBe(
+      2 * plain.get('build-1')!.tables.get('{target}_core.order_events')!.rows,
+    );
     expect(build2.get('{target}_snapshots.customers_snapshot')?.rows).toBe(12);
     const defer = plain.get('defer')!.tables;
     expect(defer.get('{target}_marts.payment_pivot')?.columns).toMatch(/gift_cents/);
@@ -210,69 +319,103 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
     expect(defer.get('{target}_core.fct_orders')?.hash).not.toBe(build2.get('{target}_core.fct_orders')?.hash);
   });
 
-  describe.each(EVERY_PATH ? PATHS : PATHS.filter((x) => defaultPaths.some((d) => x.key.startsWith(d))))('the action, $key', ({ key: pathKey, inputs, log, ordered }) => {
-    let db = '';
-    let projects: Record<'main' | 'pr', string> = { main: '', pr: '' };
-    let state = '';
-    const audit = auditSince();
-
-    beforeAll(async () => {
-      if (plain.size < steps.length) throw new Error(`plain dbt ${version} did not finish: nothing to compare with (see the first failure)`);
-      db = await freshDatabase(pg, 'feat_action');
-      const tag = `${version}-${pathKey}`.replace(/\W+/g, '_');
-      projects = { main: projectCopy(`action-${tag}`, false), pr: projectCopy(`action-${tag}-pr`, true) };
-      // The same prod manifest, naming this database (a deferred relation is database.schema.name).
-      const dir = join(work, `state-${tag}`);
-      mkdirSync(dir);
-      writeFileSync(join(dir, 'manifest.json'), readFileSync(join(prodState, 'manifest.json'), 'utf8').split(plainDb).join(db));
-      state = dir;
-    });
-
-    describe.each(steps)('$title', (step) => {
-      let outcome: StepOutcome | undefined;
-      let stdout = '';
-      let seconds = 0;
+  describe.each(EVERY_PATH ? PATHS : PATHS.filter((x) => defaultPaths.some((d) => x.key.startsWith(d))))(
+    'the action, $key',
+    ({ key: pathKey, inputs, log, ordered }) => {
+      let db = '';
+      let projects: Record<'main' | 'pr', string> = { main: '', pr: '' };
+      let state = '';
+      const audit = auditSince();
 
       beforeAll(async () => {
-        if (!plain.has(step.key) || state === '') throw new Error(`plain dbt ${version} did not finish '${step.title}': nothing to compare with (see the first failure)`);
-        const proj = projects[step.project];
-        const runnerTemp = mkdtempSync(join(work, 'runner-'));
-        const run = await runAction({
-          'project-dir': proj, 'profiles-dir': proj, dbt: bin, vars: step.vars, ...inputs,
-          ...(step.fullRefresh ? { 'full-refresh': 'true' } : {}),
-          ...(step.defer ? { select: 'state:modified+', state, defer: 'true' } : {}),
-          ...(step.favorState ? { 'favor-state': 'true' } : {}),
-        }, { env: dbEnv(pg, db, { PARALLEL_DBT_PG_SCHEMA: step.schema }), cwd: proj, runnerTemp });
-        stdout = run.stdout;
-        seconds = run.seconds;
-        const results = run.outputs.results && existsSync(run.outputs.results) ? readResults(run.outputs.results) : { results: [] } as unknown as RunResultsArtifact;
-        outcome = { code: run.code ?? -1, results, tables: await tablesOf(db, step.schema), audit: await audit(db, step.schema) };
-        const tail = run.code === plain.get(step.key)!.code ? '' : `\n--- the action's output, last lines ---\n${(run.stdout + run.stderr).split('\n').slice(-25).join('\n')}`;
-        console.log(`dbt ${version}, ${pathKey}, ${step.title}: exit ${run.code} in ${seconds.toFixed(1)} s; hooks: ${hookStatuses(results)}${tail}`);
+        if (plain.size < steps.length)
+          throw new Error(`plain dbt ${version} did not finish: nothing to compare with (see the first failure)`);
+        db = await freshDatabase(pg, 'feat_action');
+        const tag = `${version}-${pathKey}`.replace(/\W+/g, '_');
+        projects = { main: projectCopy(`action-${tag}`, false), pr: projectCopy(`action-${tag}-pr`, true) };
+        // The same prod manifest, naming this database (a deferred relation is database.schema.name).
+        const dir = join(work, `state-${tag}`);
+        mkdirSync(dir);
+        writeFileSync(
+          join(dir, 'manifest.json'),
+          readFileSync(join(prodState, 'manifest.json'), 'utf8').split(plainDb).join(db),
+        );
+        state = dir;
       });
 
-      test('runs on this path and exits as plain dbt did', () => {
-        const p = plain.get(step.key)!;
-        expect({ runPath: log.test(stdout), ordered: /chunks run in order/.test(stdout), exit: outcome?.code, errors: stdout.match(/^::error\b.*$/gm) ?? [] })
-          .toEqual({ runPath: true, ordered, exit: p.code, errors: [] });
-      });
+      describe.each(steps)('$title', (step) => {
+        let outcome: StepOutcome | undefined;
+        let stdout = '';
+        let seconds = 0;
 
-      test('leaves the same relations as plain dbt', () => {
-        const diffs = diffTables(outcome!.tables, plain.get(step.key)!.tables);
-        expect(formatTableDiffs(diffs, ['action', 'plain dbt'])).toEqual([]);
-        expect(outcome!.tables.size).toBeGreaterThan(0);
-      });
+        beforeAll(async () => {
+          if (!plain.has(step.key) || state === '')
+            throw new Error(
+              `plain dbt ${version} did not finish '${step.title}': nothing to compare with (see the first failure)`,
+            );
+          const proj = projects[step.project];
+          const runnerTemp = mkdtempSync(join(work, 'runner-'));
+          const run = await runAction(
+            {
+              'project-dir': proj,
+              'profiles-dir': proj,
+              dbt: bin,
+              vars: step.vars,
+              ...inputs,
+              ...(step.fullRefresh ? { 'full-refresh': 'true' } : {}),
+              ...(step.defer ? { select: 'state:modified+', state, defer: 'true' } : {}),
+              ...(step.favorState ? { 'favor-state': 'true' } : {}),
+            },
+            { env: dbEnv(pg, db, { PARALLEL_DBT_PG_SCHEMA: step.schema }), cwd: proj, runnerTemp },
+          );
+          stdout = run.stdout;
+          seconds = run.seconds;
+          const results =
+            run.outputs.results && existsSync(run.outputs.results)
+              ? readResults(run.outputs.results)
+              : ({ results: [] } as unknown as RunResultsArtifact);
+          outcome = {
+            code: run.code ?? -1,
+            results,
+            tables: await tablesOf(db, step.schema),
+            audit: await audit(db, step.schema),
+          };
+          const tail =
+            run.code === plain.get(step.key)!.code
+              ? ''
+              : `\n--- the action's output, last lines ---\n${(run.stdout + run.stderr).split('\n').slice(-25).join('\n')}`;
+          console.log(
+            `dbt ${version}, ${pathKey}, ${step.title}: exit ${run.code} in ${seconds.toFixed(1)} s; hooks: ${hookStatuses(results)}${tail}`,
+          );
+        });
 
-      test('gives every node the status plain dbt gave it', () => {
-        expect(statusDiffs(outcome!.results, plain.get(step.key)!.results)).toEqual([]);
-      });
+        test('runs on this path and exits as plain dbt did', () => {
+          const p = plain.get(step.key)!;
+          expect({
+            runPath: log.test(stdout),
+            ordered: /chunks run in order/.test(stdout),
+            exit: outcome?.code,
+            errors: stdout.match(/^::error\b.*$/gm) ?? [],
+          }).toEqual({ runPath: true, ordered, exit: p.code, errors: [] });
+        });
 
-      // One start and one end row; the end row counts as many results as plain dbt's, with the statuses the action
-      // reported (a status that differs from plain dbt's is the previous test's failure, not this one's).
-      test('runs the hooks once, and on-run-end sees every result', () => {
-        const plainEnd = plain.get(step.key)!.audit.find((r) => r.kind === 'end');
-        expect(auditLines(outcome!.audit)).toEqual(expectedAudit(plainEnd?.results, outcome!.results));
+        test('leaves the same relations as plain dbt', () => {
+          const diffs = diffTables(outcome!.tables, plain.get(step.key)!.tables);
+          expect(formatTableDiffs(diffs, ['action', 'plain dbt'])).toEqual([]);
+          expect(outcome!.tables.size).toBeGreaterThan(0);
+        });
+
+        test('gives every node the status plain dbt gave it', () => {
+          expect(statusDiffs(outcome!.results, plain.get(step.key)!.results)).toEqual([]);
+        });
+
+        // One start and one end row; the end row counts as many results as plain dbt's, with the statuses the action
+        // reported (a status that differs from plain dbt's is the previous test's failure, not this one's).
+        test('runs the hooks once, and on-run-end sees every result', () => {
+          const plainEnd = plain.get(step.key)!.audit.find((r) => r.kind === 'end');
+          expect(auditLines(outcome!.audit)).toEqual(expectedAudit(plainEnd?.results, outcome!.results));
+        });
       });
-    });
-  });
+    },
+  );
 });

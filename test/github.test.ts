@@ -66,10 +66,21 @@ function projectFile(which: 'red' | 'green', abs: string): string | undefined {
 function capturedReport(which: 'red' | 'green'): RunReport {
   const manifest = JSON.parse(readFileSync(join(CAPTURED, which, 'manifest.json'), 'utf8')) as Manifest;
   const results = JSON.parse(readFileSync(join(CAPTURED, which, 'run_results.json'), 'utf8')) as RunResultsArtifact;
-  const chunk: Chunk = { index: 1, name: 'chunk-1', nodes: results.results.map((r) => r.unique_id), dependsOn: [], work: 0, predicted: 0 };
+  const chunk: Chunk = {
+    index: 1,
+    name: 'chunk-1',
+    nodes: results.results.map((r) => r.unique_id),
+    dependsOn: [],
+    work: 0,
+    predicted: 0,
+  };
   return buildReport({
-    command: 'build', manifest, paths: { projectDir: '/ws/example', workspace: '/ws' },
-    chunks: [{ chunk, results: results.results, startedAt: 0, endedAt: 4600 }], planNotes: [], wallSeconds: 4.6,
+    command: 'build',
+    manifest,
+    paths: { projectDir: '/ws/example', workspace: '/ws' },
+    chunks: [{ chunk, results: results.results, startedAt: 0, endedAt: 4600 }],
+    planNotes: [],
+    wallSeconds: 4.6,
     readFile: (abs) => projectFile(which, abs),
   });
 }
@@ -77,14 +88,31 @@ function capturedReport(which: 'red' | 'green'): RunReport {
 function outcome(i: number, bucket: Bucket, o: Partial<NodeOutcome> = {}): NodeOutcome {
   const status = { passed: 'pass', failed: 'fail', warned: 'warn', errored: 'error', skipped: 'skipped' }[bucket];
   return {
-    uid: `test.proj.t_${i}`, name: `t_${i}`, resourceType: 'test', file: `example/tests/t_${i}.sql`, status, bucket,
-    message: `Got ${i} results, configured to fail if != 0`, failures: bucket === 'failed' ? i : null, seconds: 0.1, chunk: `chunk-${i % 4}`, ...o,
+    uid: `test.proj.t_${i}`,
+    name: `t_${i}`,
+    resourceType: 'test',
+    file: `example/tests/t_${i}.sql`,
+    status,
+    bucket,
+    message: `Got ${i} results, configured to fail if != 0`,
+    failures: bucket === 'failed' ? i : null,
+    seconds: 0.1,
+    chunk: `chunk-${i % 4}`,
+    ...o,
   };
 }
 
 function report(nodes: NodeOutcome[], command = 'build'): RunReport {
   const counts = countOf(nodes);
-  return { command, ok: counts.failed + counts.errored + counts.skipped === 0, counts, wallSeconds: 10, chunks: [], nodes, notes: [] };
+  return {
+    command,
+    ok: counts.failed + counts.errored + counts.skipped === 0,
+    counts,
+    wallSeconds: 10,
+    chunks: [],
+    nodes,
+    notes: [],
+  };
 }
 
 /** 120 failing tests (one per file, each with a line), 10 warnings, 5 package nodes without a file, 20 passes. */
@@ -93,17 +121,30 @@ function bigRedReport(): RunReport {
   for (let i = 0; i < 20; i++) nodes.push(outcome(i, 'passed'));
   for (let i = 100; i < 220; i++) nodes.push(outcome(i, 'failed'));
   for (let i = 300; i < 310; i++) nodes.push(outcome(i, 'warned'));
-  for (let i = 400; i < 405; i++) nodes.push(outcome(i, 'errored', { file: undefined, uid: `model.dbt_utils.m_${i}`, resourceType: 'model' }));
+  for (let i = 400; i < 405; i++)
+    nodes.push(outcome(i, 'errored', { file: undefined, uid: `model.dbt_utils.m_${i}`, resourceType: 'model' }));
   return report(nodes);
 }
 
 /** annotationsFor plus a line number per annotation (what the line-aware annotationsFor will give). */
 function withLines(r: RunReport): SourceAnnotation[] {
-  return annotationsFor(r).map((a) => ({ ...a, line: a.file ? Number(/t_(\d+)/.exec(a.file)?.[1] ?? 1) % 50 + 1 : undefined }));
+  return annotationsFor(r).map((a) => ({
+    ...a,
+    line: a.file ? (Number(/t_(\d+)/.exec(a.file)?.[1] ?? 1) % 50) + 1 : undefined,
+  }));
 }
 
 async function start(name = 'dbt build'): Promise<NonNullable<Awaited<ReturnType<typeof startCheckRun>>>> {
-  const h = await startCheckRun({ octokit, owner: OWNER, repo: REPO, sha: SHA, name, detailsUrl: 'https://github.com/acme/analytics/actions/runs/7', log, retry: FAST });
+  const h = await startCheckRun({
+    octokit,
+    owner: OWNER,
+    repo: REPO,
+    sha: SHA,
+    name,
+    detailsUrl: 'https://github.com/acme/analytics/actions/runs/7',
+    log,
+    retry: FAST,
+  });
   expect(h).toBeDefined();
   return h as NonNullable<typeof h>;
 }
@@ -116,7 +157,12 @@ describe('check run', () => {
 
     const h = await start();
     const [create] = api.requestsOf('checks.create');
-    expect(create.body).toMatchObject({ name: 'dbt build', head_sha: SHA, status: 'in_progress', details_url: 'https://github.com/acme/analytics/actions/runs/7' });
+    expect(create.body).toMatchObject({
+      name: 'dbt build',
+      head_sha: SHA,
+      status: 'in_progress',
+      details_url: 'https://github.com/acme/analytics/actions/runs/7',
+    });
     expect(api.checkRuns()[0].status).toBe('in_progress');
 
     const summary = renderSummary(r);
@@ -142,7 +188,11 @@ describe('check run', () => {
   test('a green run completes with success and sends no annotation', async () => {
     const r = capturedReport('green');
     const h = await start();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: renderSummary(r), annotations: annotationsFor(r) });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: renderSummary(r),
+      annotations: annotationsFor(r),
+    });
     expect(out).toMatchObject({ completed: true, annotated: 0 });
     expect(api.checkRuns()[0]).toMatchObject({ status: 'completed', conclusion: 'success', annotations: [] });
     expect(api.requestsOf('checks.update')).toHaveLength(1);
@@ -153,11 +203,18 @@ describe('check run', () => {
     const r = bigRedReport();
     const annotations = withLines(r);
     const h = await start();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: renderSummary(r), annotations, fallbackFile: 'example/dbt_project.yml' });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: renderSummary(r),
+      annotations,
+      fallbackFile: 'example/dbt_project.yml',
+    });
     expect(out).toMatchObject({ completed: true, annotated: 135, notSent: 0 });
 
     const updates = api.requestsOf('checks.update');
-    const sizes = updates.map((u) => ((u.body?.output as { annotations?: unknown[] } | undefined)?.annotations ?? []).length);
+    const sizes = updates.map(
+      (u) => ((u.body?.output as { annotations?: unknown[] } | undefined)?.annotations ?? []).length,
+    );
     expect(sizes).toEqual([50, 50, 35, 0]);
     for (const u of updates.slice(0, 3)) {
       expect(u.body?.output).toMatchObject({ title: expect.any(String), summary: expect.any(String) }); // required beside annotations
@@ -168,10 +225,16 @@ describe('check run', () => {
     const run = api.checkRuns()[0];
     expect(run.annotations).toHaveLength(135);
     // most important first: 5 errors (package models, on dbt_project.yml line 1), 120 failures, 10 warnings
-    expect(run.annotations.slice(0, 5).every((a) => a.path === 'example/dbt_project.yml' && a.start_line === 1 && a.annotation_level === 'failure')).toBe(true);
+    expect(
+      run.annotations
+        .slice(0, 5)
+        .every((a) => a.path === 'example/dbt_project.yml' && a.start_line === 1 && a.annotation_level === 'failure'),
+    ).toBe(true);
     const failures = run.annotations.slice(5, 125);
-    expect(failures.map((a) => a.path)).toEqual(Array.from({ length: 120 }, (_, k) => `example/tests/t_${100 + k}.sql`));
-    expect(failures.map((a) => a.start_line)).toEqual(Array.from({ length: 120 }, (_, k) => (100 + k) % 50 + 1));
+    expect(failures.map((a) => a.path)).toEqual(
+      Array.from({ length: 120 }, (_, k) => `example/tests/t_${100 + k}.sql`),
+    );
+    expect(failures.map((a) => a.start_line)).toEqual(Array.from({ length: 120 }, (_, k) => ((100 + k) % 50) + 1));
     expect(failures.every((a) => a.annotation_level === 'failure' && a.end_line === a.start_line)).toBe(true);
     expect(run.annotations.slice(125).map((a) => a.annotation_level)).toEqual(Array(10).fill('warning'));
   });
@@ -187,9 +250,19 @@ describe('check run', () => {
   test('over maxAnnotations the rest is not sent and the output says so', async () => {
     const r = bigRedReport();
     const h = await start();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: 'x', annotations: annotationsFor(r), fallbackFile: 'example/dbt_project.yml', maxAnnotations: 60 });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: 'x',
+      annotations: annotationsFor(r),
+      fallbackFile: 'example/dbt_project.yml',
+      maxAnnotations: 60,
+    });
     expect(out).toMatchObject({ annotated: 60, notSent: 75 });
-    expect(api.requestsOf('checks.update').map((u) => ((u.body?.output as { annotations?: unknown[] }).annotations ?? []).length)).toEqual([50, 10, 0]);
+    expect(
+      api
+        .requestsOf('checks.update')
+        .map((u) => ((u.body?.output as { annotations?: unknown[] }).annotations ?? []).length),
+    ).toEqual([50, 10, 0]);
   });
 
   test('a summary over 65,535 characters is cut at a line end with a note; the API accepts it', async () => {
@@ -219,7 +292,12 @@ describe('check run', () => {
     const bad = new Set(['example/tests/t_123.sql', 'example/tests/t_190.sql']);
     api.rejectAnnotations((a) => bad.has(a.path));
     const h = await start();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: 'x', annotations, fallbackFile: 'example/dbt_project.yml' });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: 'x',
+      annotations,
+      fallbackFile: 'example/dbt_project.yml',
+    });
     expect(out.completed).toBe(true);
     expect(out.annotated).toBe(133);
     expect(out.rejected).toHaveLength(2);
@@ -241,7 +319,12 @@ describe('check run', () => {
     expect(api.requestsOf('checks.create').map((q) => q.status)).toEqual([502, 502, 201]);
     api.failNext('checks.update', 503, 1);
     const r = bigRedReport();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: 'x', annotations: annotationsFor(r), fallbackFile: 'example/dbt_project.yml' });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: 'x',
+      annotations: annotationsFor(r),
+      fallbackFile: 'example/dbt_project.yml',
+    });
     expect(out).toMatchObject({ completed: true, annotated: 135, batchFailed: false });
     expect(api.requestsOf('checks.update').map((q) => q.status)).toEqual([503, 200, 200, 200, 200]);
     expect(api.checkRuns()[0].annotations).toHaveLength(135);
@@ -252,7 +335,12 @@ describe('check run', () => {
     const h = await start();
     api.failNext('checks.update', 500, 1000);
     const r = bigRedReport();
-    const out = await completeCheckRun(h, { report: r, summaryMarkdown: 'x', annotations: annotationsFor(r), fallbackFile: 'example/dbt_project.yml' });
+    const out = await completeCheckRun(h, {
+      report: r,
+      summaryMarkdown: 'x',
+      annotations: annotationsFor(r),
+      fallbackFile: 'example/dbt_project.yml',
+    });
     expect(out).toMatchObject({ completed: false, annotated: 0, batchFailed: true, notSent: 135 });
     // first batch: 3 tries, then no more batches; the completion: 3 tries
     expect(api.requestsOf('checks.update')).toHaveLength(6);
@@ -262,7 +350,15 @@ describe('check run', () => {
   test('a create whose answer is late: the client times out, finds the run it made and adopts it (no second run)', async () => {
     const quick = createOctokit(api.token, api.url, 150);
     api.delayNext('checks.create', 1000);
-    const h = await startCheckRun({ octokit: quick, owner: OWNER, repo: REPO, sha: SHA, name: 'dbt build', log, retry: FAST });
+    const h = await startCheckRun({
+      octokit: quick,
+      owner: OWNER,
+      repo: REPO,
+      sha: SHA,
+      name: 'dbt build',
+      log,
+      retry: FAST,
+    });
     expect(h?.id).toBe(api.checkRuns()[0].id);
     expect(api.checkRuns()).toHaveLength(1);
     expect(api.requests().map((q) => q.route)).toEqual(['checks.create', 'checks.listForRef']);
@@ -272,14 +368,22 @@ describe('check run', () => {
   test('a create that failed with 5xx before writing: the lookup finds nothing and the create is tried again', async () => {
     api.failNext('checks.create', 500, 1);
     await start();
-    expect(api.requests().map((q) => [q.route, q.status])).toEqual([['checks.create', 500], ['checks.listForRef', 200], ['checks.create', 201]]);
+    expect(api.requests().map((q) => [q.route, q.status])).toEqual([
+      ['checks.create', 500],
+      ['checks.listForRef', 200],
+      ['checks.create', 201],
+    ]);
     expect(api.checkRuns()).toHaveLength(1);
   });
 
   test('abandonCheckRun completes a started run with the reason', async () => {
     const h = await start();
     await abandonCheckRun(h, 'parallel-dbt failed unexpectedly: boom');
-    expect(api.checkRuns()[0]).toMatchObject({ status: 'completed', conclusion: 'failure', output: { title: 'parallel-dbt failed unexpectedly: boom' } });
+    expect(api.checkRuns()[0]).toMatchObject({
+      status: 'completed',
+      conclusion: 'failure',
+      output: { title: 'parallel-dbt failed unexpectedly: boom' },
+    });
   });
 });
 
@@ -311,12 +415,40 @@ describe('pull request comment', () => {
 
   test('the first run creates the comment, the second edits the same one (found past the first page)', async () => {
     api.seedComments(7, 150);
-    const red = renderPrComment({ report: capturedReport('red'), marker, runUrl: 'https://github.com/acme/analytics/actions/runs/1', sha: SHA });
-    const first = await upsertPrComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 7, body: red, marker, log, retry: FAST });
+    const red = renderPrComment({
+      report: capturedReport('red'),
+      marker,
+      runUrl: 'https://github.com/acme/analytics/actions/runs/1',
+      sha: SHA,
+    });
+    const first = await upsertPrComment({
+      octokit,
+      owner: OWNER,
+      repo: REPO,
+      issueNumber: 7,
+      body: red,
+      marker,
+      log,
+      retry: FAST,
+    });
     expect(first?.action).toBe('created');
     api.seedComments(7, 30); // the conversation goes on
-    const green = renderPrComment({ report: capturedReport('green'), marker, runUrl: 'https://github.com/acme/analytics/actions/runs/2', sha: 'b'.repeat(40) });
-    const second = await upsertPrComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 7, body: green, marker, log, retry: FAST });
+    const green = renderPrComment({
+      report: capturedReport('green'),
+      marker,
+      runUrl: 'https://github.com/acme/analytics/actions/runs/2',
+      sha: 'b'.repeat(40),
+    });
+    const second = await upsertPrComment({
+      octokit,
+      owner: OWNER,
+      repo: REPO,
+      issueNumber: 7,
+      body: green,
+      marker,
+      log,
+      retry: FAST,
+    });
     expect(second).toMatchObject({ action: 'updated', id: first?.id });
 
     const ours = api.comments(7).filter((c) => c.body.includes(marker));
@@ -326,19 +458,42 @@ describe('pull request comment', () => {
     expect(api.requestsOf('comments.create')).toHaveLength(1);
     // the second search read page 1 and 2 (ours is the 151st comment)
     expect(api.requestsOf('comments.list').length).toBe(2 + 2);
-    expect(red).toMatch(/^<!-- parallel-dbt: dbt build -->\n### ❌ dbt build: 1 errored · 1 failed · 1 skipped · 1 warned · 95 passed \(99 nodes\)/);
-    expect(red).toContain('| 💥 error | `order_unit_margin` <sub>model</sub> | example/models/finance/order_unit_margin.sql |');
+    expect(red).toMatch(
+      /^<!-- parallel-dbt: dbt build -->\n### ❌ dbt build: 1 errored · 1 failed · 1 skipped · 1 warned · 95 passed \(99 nodes\)/,
+    );
+    expect(red).toContain(
+      '| 💥 error | `order_unit_margin` <sub>model</sub> | example/models/finance/order_unit_margin.sql |',
+    );
     expect(red).toContain('[Workflow run](https://github.com/acme/analytics/actions/runs/1)');
     expect(green).toMatch(/### ✅ dbt build: 95 passed \(95 nodes\)/);
   });
 
   test('a huge report stays under 65,536 characters and GitHub accepts it', async () => {
-    const nodes = Array.from({ length: 10000 }, (_, i) => outcome(i, 'failed', { name: `n${'x'.repeat(400)}${i}`, message: `${'boom | <b> '.repeat(600)}${i}` }));
-    const body = renderPrComment({ report: report(nodes), marker, runUrl: 'https://x/run', checkUrl: 'https://x/check', maxRows: 10000 });
+    const nodes = Array.from({ length: 10000 }, (_, i) =>
+      outcome(i, 'failed', { name: `n${'x'.repeat(400)}${i}`, message: `${'boom | <b> '.repeat(600)}${i}` }),
+    );
+    const body = renderPrComment({
+      report: report(nodes),
+      marker,
+      runUrl: 'https://x/run',
+      checkUrl: 'https://x/check',
+      maxRows: 10000,
+    });
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
-    expect(body).toMatch(/…and \d+ more: see the workflow run's summary and the check run\.\n\n\[Workflow run\]\(https:\/\/x\/run\)/);
+    expect(body).toMatch(
+      /…and \d+ more: see the workflow run's summary and the check run\.\n\n\[Workflow run\]\(https:\/\/x\/run\)/,
+    );
     expect(body).not.toContain('<b>');
-    const out = await upsertPrComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 9, body, marker, log, retry: FAST });
+    const out = await upsertPrComment({
+      octokit,
+      owner: OWNER,
+      repo: REPO,
+      issueNumber: 9,
+      body,
+      marker,
+      log,
+      retry: FAST,
+    });
     expect(out?.action).toBe('created');
     // the default keeps the comment short: 25 rows
     const short = renderPrComment({ report: report(nodes), marker });
@@ -348,15 +503,38 @@ describe('pull request comment', () => {
   test('a comment create whose answer is lost: the retry finds it and edits it instead of posting twice', async () => {
     const quick = createOctokit(api.token, api.url, 150);
     api.delayNext('comments.create', 1000);
-    const out = await upsertPrComment({ octokit: quick, owner: OWNER, repo: REPO, issueNumber: 7, body: 'hello', marker, log, retry: FAST });
+    const out = await upsertPrComment({
+      octokit: quick,
+      owner: OWNER,
+      repo: REPO,
+      issueNumber: 7,
+      body: 'hello',
+      marker,
+      log,
+      retry: FAST,
+    });
     expect(out?.action).toBe('updated');
     expect(api.comments(7)).toHaveLength(1);
-    expect(api.requests().map((q) => q.route)).toEqual(['comments.list', 'comments.create', 'comments.list', 'comments.update']);
+    expect(api.requests().map((q) => q.route)).toEqual([
+      'comments.list',
+      'comments.create',
+      'comments.list',
+      'comments.update',
+    ]);
   });
 
   test('403 on comments (no pull-requests: write): one warning, nothing thrown', async () => {
     api.deny('comments.list', 403);
-    const out = await upsertPrComment({ octokit, owner: OWNER, repo: REPO, issueNumber: 7, body: 'b', marker, log, retry: FAST });
+    const out = await upsertPrComment({
+      octokit,
+      owner: OWNER,
+      repo: REPO,
+      issueNumber: 7,
+      body: 'b',
+      marker,
+      log,
+      retry: FAST,
+    });
     expect(out).toBeUndefined();
     expect(log.warnings).toHaveLength(1);
     expect(log.warnings[0]).toMatch(/pull-requests: write/);
@@ -370,26 +548,66 @@ describe('startGithubReporting (what main.ts and publish.ts call)', () => {
     return p;
   }
   const prPayload = (headRepo: string | null) => ({
-    pull_request: { number: 42, head: { sha: 'c'.repeat(40), repo: headRepo === null ? null : { full_name: headRepo } }, base: { repo: { full_name: 'acme/analytics' } } },
+    pull_request: {
+      number: 42,
+      head: { sha: 'c'.repeat(40), repo: headRepo === null ? null : { full_name: headRepo } },
+      base: { repo: { full_name: 'acme/analytics' } },
+    },
   });
   function env(extra: Record<string, string>): Record<string, string> {
     return {
-      GITHUB_REPOSITORY: 'acme/analytics', GITHUB_SHA: 'd'.repeat(40), GITHUB_API_URL: api.url, GITHUB_SERVER_URL: 'https://github.com',
-      GITHUB_RUN_ID: '99', GITHUB_RUN_ATTEMPT: '1', GITHUB_JOB: 'dbt', ...extra,
+      GITHUB_REPOSITORY: 'acme/analytics',
+      GITHUB_SHA: 'd'.repeat(40),
+      GITHUB_API_URL: api.url,
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_RUN_ID: '99',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_JOB: 'dbt',
+      ...extra,
     };
   }
 
   test('two pushes to a PR: a check run on the head commit each time, and one comment edited by the second', async () => {
     const e = env({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event(prPayload('acme/analytics')) });
     const red = capturedReport('red');
-    const g1 = await startGithubReporting({ token: api.token, checkName: '', prComment: true, command: 'build', env: e, log, retry: FAST, planSummary: 'plan' });
+    const g1 = await startGithubReporting({
+      token: api.token,
+      checkName: '',
+      prComment: true,
+      command: 'build',
+      env: e,
+      log,
+      retry: FAST,
+      planSummary: 'plan',
+    });
     expect(g1.checkUrl).toMatch(/\/runs\/\d+$/);
-    const o1 = await g1.finish({ report: red, summaryMarkdown: renderSummary(red), annotations: annotationsFor(red), fallbackFile: 'example/dbt_project.yml' });
-    expect(o1).toMatchObject({ annotationsDelivered: true, check: { completed: true, annotated: 3 }, comment: { action: 'created' } });
+    const o1 = await g1.finish({
+      report: red,
+      summaryMarkdown: renderSummary(red),
+      annotations: annotationsFor(red),
+      fallbackFile: 'example/dbt_project.yml',
+    });
+    expect(o1).toMatchObject({
+      annotationsDelivered: true,
+      check: { completed: true, annotated: 3 },
+      comment: { action: 'created' },
+    });
 
     const green = capturedReport('green');
-    const g2 = await startGithubReporting({ token: api.token, checkName: '', prComment: true, command: 'build', env: { ...e, GITHUB_RUN_ID: '100' }, log, retry: FAST });
-    const o2 = await g2.finish({ report: green, summaryMarkdown: renderSummary(green), annotations: annotationsFor(green) });
+    const g2 = await startGithubReporting({
+      token: api.token,
+      checkName: '',
+      prComment: true,
+      command: 'build',
+      env: { ...e, GITHUB_RUN_ID: '100' },
+      log,
+      retry: FAST,
+    });
+    const o2 = await g2.finish({
+      report: green,
+      summaryMarkdown: renderSummary(green),
+      annotations: annotationsFor(green),
+    });
     expect(o2.comment).toMatchObject({ action: 'updated', id: o1.comment?.id });
 
     expect(api.checkRuns().map((c) => [c.name, c.head_sha, c.conclusion, c.details_url])).toEqual([
@@ -400,15 +618,27 @@ describe('startGithubReporting (what main.ts and publish.ts call)', () => {
     expect(comments).toHaveLength(1);
     expect(comments[0].body).toContain('<!-- parallel-dbt: dbt / dbt build -->');
     expect(comments[0].body).toContain('[Workflow run](https://github.com/acme/analytics/actions/runs/100)');
-    expect(comments[0].body).toMatch(/\[every problem annotated\]\(http:\/\/127\.0\.0\.1:\d+\/acme\/analytics\/runs\/\d+\)/);
+    expect(comments[0].body).toMatch(
+      /\[every problem annotated\]\(http:\/\/127\.0\.0\.1:\d+\/acme\/analytics\/runs\/\d+\)/,
+    );
     expect(log.warnings).toEqual([]);
   });
 
   test('a pull request from a fork: no request at all, one info line', async () => {
     const e = env({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event(prPayload('someone/analytics')) });
-    const g = await startGithubReporting({ token: api.token, checkName: 'dbt', prComment: true, command: 'build', env: e, log, retry: FAST });
+    const g = await startGithubReporting({
+      token: api.token,
+      checkName: 'dbt',
+      prComment: true,
+      command: 'build',
+      env: e,
+      log,
+      retry: FAST,
+    });
     const r = capturedReport('red');
-    expect(await g.finish({ report: r, summaryMarkdown: 'x', annotations: annotationsFor(r) })).toEqual({ annotationsDelivered: false });
+    expect(await g.finish({ report: r, summaryMarkdown: 'x', annotations: annotationsFor(r) })).toEqual({
+      annotationsDelivered: false,
+    });
     expect(api.requests()).toEqual([]);
     expect(log.infos).toHaveLength(1);
     expect(log.infos[0]).toMatch(/fork.*read-only token/);
@@ -418,7 +648,15 @@ describe('startGithubReporting (what main.ts and publish.ts call)', () => {
   test('no checks permission: one warning, the comment still goes (its permission is separate)', async () => {
     api.deny('checks.create', 403);
     const e = env({ GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: event(prPayload('acme/analytics')) });
-    const g = await startGithubReporting({ token: api.token, checkName: 'dbt', prComment: true, command: 'build', env: e, log, retry: FAST });
+    const g = await startGithubReporting({
+      token: api.token,
+      checkName: 'dbt',
+      prComment: true,
+      command: 'build',
+      env: e,
+      log,
+      retry: FAST,
+    });
     const r = capturedReport('red');
     const o = await g.finish({ report: r, summaryMarkdown: 'x', annotations: annotationsFor(r) });
     expect(o.annotationsDelivered).toBe(false);
@@ -429,7 +667,15 @@ describe('startGithubReporting (what main.ts and publish.ts call)', () => {
 
   test('a push: the check run goes on GITHUB_SHA; pr-comment says there is no pull request', async () => {
     const e = env({ GITHUB_EVENT_NAME: 'push', GITHUB_EVENT_PATH: event({ ref: 'refs/heads/main' }) });
-    const g = await startGithubReporting({ token: api.token, checkName: 'nightly dbt', prComment: true, command: 'build', env: e, log, retry: FAST });
+    const g = await startGithubReporting({
+      token: api.token,
+      checkName: 'nightly dbt',
+      prComment: true,
+      command: 'build',
+      env: e,
+      log,
+      retry: FAST,
+    });
     const r = capturedReport('green');
     const o = await g.finish({ report: r, summaryMarkdown: 'x', annotations: [] });
     expect(o.comment).toBeUndefined();
@@ -438,8 +684,22 @@ describe('startGithubReporting (what main.ts and publish.ts call)', () => {
   });
 
   test('an empty token or no GitHub environment: no request, one info line', async () => {
-    const g = await startGithubReporting({ token: '', checkName: '', prComment: true, command: 'build', env: env({}), log });
-    const h = await startGithubReporting({ token: 't', checkName: '', prComment: true, command: 'build', env: {}, log });
+    const g = await startGithubReporting({
+      token: '',
+      checkName: '',
+      prComment: true,
+      command: 'build',
+      env: env({}),
+      log,
+    });
+    const h = await startGithubReporting({
+      token: 't',
+      checkName: '',
+      prComment: true,
+      command: 'build',
+      env: {},
+      log,
+    });
     await g.abandon('x');
     await h.finish({ report: capturedReport('green'), summaryMarkdown: 'x', annotations: [] });
     expect(api.requests()).toEqual([]);
@@ -452,14 +712,36 @@ describe('readGithubTarget', () => {
   const base = { GITHUB_REPOSITORY: 'acme/analytics', GITHUB_SHA: 'd'.repeat(40), GITHUB_EVENT_PATH: '/event.json' };
 
   test('a deleted fork (head.repo null) counts as a fork; pull_request_target gets a write token and does not', () => {
-    const pr = { pull_request: { number: 3, head: { sha: 'e'.repeat(40), repo: null }, base: { repo: { full_name: 'acme/analytics' } } } };
-    expect(readGithubTarget({ ...base, GITHUB_EVENT_NAME: 'pull_request' }, read(pr))).toMatchObject({ readOnlyFork: true, sha: 'e'.repeat(40) });
-    expect(readGithubTarget({ ...base, GITHUB_EVENT_NAME: 'pull_request_target' }, read(pr))).toMatchObject({ readOnlyFork: false, pullRequest: { number: 3, fromFork: true } });
+    const pr = {
+      pull_request: {
+        number: 3,
+        head: { sha: 'e'.repeat(40), repo: null },
+        base: { repo: { full_name: 'acme/analytics' } },
+      },
+    };
+    expect(readGithubTarget({ ...base, GITHUB_EVENT_NAME: 'pull_request' }, read(pr))).toMatchObject({
+      readOnlyFork: true,
+      sha: 'e'.repeat(40),
+    });
+    expect(readGithubTarget({ ...base, GITHUB_EVENT_NAME: 'pull_request_target' }, read(pr))).toMatchObject({
+      readOnlyFork: false,
+      pullRequest: { number: 3, fromFork: true },
+    });
   });
 
   test('run URL with the attempt; an unreadable payload still gives a target on GITHUB_SHA', () => {
-    const t = readGithubTarget({ ...base, GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '2', GITHUB_EVENT_NAME: 'push' }, () => { throw new Error('ENOENT'); });
-    expect(t).toMatchObject({ sha: 'd'.repeat(40), runUrl: 'https://github.com/acme/analytics/actions/runs/5/attempts/2', apiUrl: 'https://api.github.com', readOnlyFork: false });
+    const t = readGithubTarget(
+      { ...base, GITHUB_RUN_ID: '5', GITHUB_RUN_ATTEMPT: '2', GITHUB_EVENT_NAME: 'push' },
+      () => {
+        throw new Error('ENOENT');
+      },
+    );
+    expect(t).toMatchObject({
+      sha: 'd'.repeat(40),
+      runUrl: 'https://github.com/acme/analytics/actions/runs/5/attempts/2',
+      apiUrl: 'https://api.github.com',
+      readOnlyFork: false,
+    });
     expect(readGithubTarget({})).toMatch(/GITHUB_REPOSITORY/);
   });
 });

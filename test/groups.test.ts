@@ -44,8 +44,10 @@ describe('planGroups', () => {
   ]);
 
   test('edges one way: the depended-on group comes first, no notes', () => {
-    for (const groups of [[group('a', ['model.p.a1', 'model.p.a2']), group('b', ['model.p.b1', 'model.p.b2'])],
-      [group('b', ['model.p.b1', 'model.p.b2']), group('a', ['model.p.a1', 'model.p.a2'])]]) {
+    for (const groups of [
+      [group('a', ['model.p.a1', 'model.p.a2']), group('b', ['model.p.b1', 'model.p.b2'])],
+      [group('b', ['model.p.b1', 'model.p.b2']), group('a', ['model.p.a1', 'model.p.a2'])],
+    ]) {
       const plan = planGroups(chain, groups, unit);
       expect(plan.notes).toEqual([]);
       expect(plan.chunks.map((c) => [c.index, c.name, c.nodes, c.dependsOn])).toEqual([
@@ -59,7 +61,12 @@ describe('planGroups', () => {
 
   test('groups depending on each other are merged into one chunk, with a note about the cycle', () => {
     // a1 → b1 → a2: a needs b and b needs a.
-    const g = graphOf([['model.p.a1', []], ['model.p.b1', ['model.p.a1']], ['model.p.a2', ['model.p.b1']], ['model.p.c1', ['model.p.a2']]]);
+    const g = graphOf([
+      ['model.p.a1', []],
+      ['model.p.b1', ['model.p.a1']],
+      ['model.p.a2', ['model.p.b1']],
+      ['model.p.c1', ['model.p.a2']],
+    ]);
     const groups = [group('a', ['model.p.a1', 'model.p.a2']), group('b', ['model.p.b1']), group('c', ['model.p.c1'])];
     const plan = planGroups(g, groups, unit);
     expect(plan.chunks.map((c) => c.name)).toEqual(['a+b', 'c']);
@@ -74,7 +81,11 @@ describe('planGroups', () => {
   });
 
   test('a node selected by two groups runs once, in the first one', () => {
-    const g = graphOf([['model.p.x', []], ['model.p.y', []], ['model.p.z', []]]);
+    const g = graphOf([
+      ['model.p.x', []],
+      ['model.p.y', []],
+      ['model.p.z', []],
+    ]);
     for (const [groups, owner] of [
       [[group('first', ['model.p.x', 'model.p.y']), group('second', ['model.p.y', 'model.p.z'])], 'first'],
       [[group('second', ['model.p.y', 'model.p.z']), group('first', ['model.p.x', 'model.p.y'])], 'second'],
@@ -89,7 +100,11 @@ describe('planGroups', () => {
 
   test('a test on nodes of two groups runs in the later group, whichever group selected it', () => {
     // a1 → b1; the relationships-like test t checks a1 and b1.
-    const g = graphOf([['model.p.a1', []], ['model.p.b1', ['model.p.a1']], ['test.p.t', ['model.p.a1', 'model.p.b1']]]);
+    const g = graphOf([
+      ['model.p.a1', []],
+      ['model.p.b1', ['model.p.a1']],
+      ['test.p.t', ['model.p.a1', 'model.p.b1']],
+    ]);
     for (const groups of [
       [group('a', ['model.p.a1', 'test.p.t']), group('b', ['model.p.b1'])],
       [group('a', ['model.p.a1', 'test.p.t']), group('b', ['model.p.b1', 'test.p.t'])],
@@ -109,21 +124,38 @@ describe('planGroups', () => {
   // list order (b before a), t stays in a, and the final pass merges a and b into one chunk 'b+a' with a spurious
   // "depend on each other in a cycle" note. With groups listed as [a, b] the same graph gives 'a', 'b'.
   test('a test selected only by the upstream group, listed second, still moves to the downstream group', () => {
-    const g = graphOf([['model.p.a1', []], ['model.p.b1', ['model.p.a1']], ['test.p.t', ['model.p.a1', 'model.p.b1']]]);
+    const g = graphOf([
+      ['model.p.a1', []],
+      ['model.p.b1', ['model.p.a1']],
+      ['test.p.t', ['model.p.a1', 'model.p.b1']],
+    ]);
     const plan = planGroups(g, [group('b', ['model.p.b1']), group('a', ['model.p.a1', 'test.p.t'])], unit);
-    expect(plan.chunks.map((c) => [c.name, c.nodes])).toEqual([['a', ['model.p.a1']], ['b', ['model.p.b1', 'test.p.t']]]);
+    expect(plan.chunks.map((c) => [c.name, c.nodes])).toEqual([
+      ['a', ['model.p.a1']],
+      ['b', ['model.p.b1', 'test.p.t']],
+    ]);
     expect(plan.notes).toEqual([]);
   });
 
   test('random DAGs and random groups: each selected node once, acyclic ordered chunks, parents first', () => {
-    const arb = dagArb(60).chain((spec) => fc.tuple(
-      fc.constant(spec),
-      fc.array(fc.array(fc.integer({ min: 0, max: spec.nodes.length - 1 }), { maxLength: spec.nodes.length }), { minLength: 1, maxLength: 5 }),
-    ));
+    const arb = dagArb(60).chain((spec) =>
+      fc.tuple(
+        fc.constant(spec),
+        fc.array(fc.array(fc.integer({ min: 0, max: spec.nodes.length - 1 }), { maxLength: spec.nodes.length }), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+      ),
+    );
     fc.assert(
       fc.property(arb, ([spec, memberLists]) => {
         const { graph, ids, weight } = dagFrom(spec);
-        const groups = memberLists.map((m, i) => group(`g${i}`, m.map((x) => ids[x])));
+        const groups = memberLists.map((m, i) =>
+          group(
+            `g${i}`,
+            m.map((x) => ids[x]),
+          ),
+        );
         const plan = planGroups(graph, groups, weight);
         expectValidGroupPlan(graph, groups, plan);
         // Names are the groups' names, each group named in at most one chunk.

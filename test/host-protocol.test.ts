@@ -7,7 +7,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameReader, NoticeReader, START_UID, type Frame, type HostMessage, type WorkerNotice } from '../src/dbt/host-protocol.js';
+import {
+  FrameReader,
+  NoticeReader,
+  START_UID,
+  type Frame,
+  type HostMessage,
+  type WorkerNotice,
+} from '../src/dbt/host-protocol.js';
 import { DbtHost } from '../src/dbt/host.js';
 import type { CachedRelationKey, PeerStatus } from '../src/dbt/process.js';
 
@@ -17,7 +24,13 @@ const SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), 'support', 'ho
 const NOTICES: WorkerNotice[] = [
   { notice: 'started', ok: false },
   { notice: 'running' },
-  { notice: 'dropped', relations: [[null, 'analytics', 'orders_v'], ['db', 'analytics', 'Ünïcode']] },
+  {
+    notice: 'dropped',
+    relations: [
+      [null, 'analytics', 'orders_v'],
+      ['db', 'analytics', 'Ünïcode'],
+    ],
+  },
 ];
 
 describe('frames written by worker_host.py, read by host-protocol.ts', () => {
@@ -27,12 +40,24 @@ describe('frames written by worker_host.py, read by host-protocol.ts', () => {
   for (let i = 0; i < stream.length; i += 4096) reader.push(stream.subarray(i, i + 4096)); // cut as a pipe cuts it
 
   test('a message of every event decodes to its typed value, with its frame id', () => {
-    const messages: [number, HostMessage][] = frames.flatMap((f) => (f.kind === 'M' ? [[f.id, f.message] as [number, HostMessage]] : []));
+    const messages: [number, HostMessage][] = frames.flatMap((f) =>
+      f.kind === 'M' ? [[f.id, f.message] as [number, HostMessage]] : [],
+    );
     const expected: [number, HostMessage][] = [
       [0, { event: 'ready', pid: 4242, seconds: 1.5 }],
       [0, { event: 'failed', error: "ModuleNotFoundError: No module named 'dbt'" }],
       [7, { event: 'started', id: 7, pid: 4243 }],
-      [7, { event: 'exit', id: 7, code: 0, signal: null, seconds: 2.25, profile: { threads: 4, adapter_type: 'postgres', host: '127.0.0.1' } }],
+      [
+        7,
+        {
+          event: 'exit',
+          id: 7,
+          code: 0,
+          signal: null,
+          seconds: 2.25,
+          profile: { threads: 4, adapter_type: 'postgres', host: '127.0.0.1' },
+        },
+      ],
       [8, { event: 'exit', id: 8, code: 0, signal: null, seconds: 0.5, profile: {} }],
       [9, { event: 'exit', id: 9, code: 2, signal: null, error: 'the host has no parsed manifest' }],
       [10, { event: 'exit', id: 10, code: null, signal: 'SIGKILL' }],
@@ -43,7 +68,8 @@ describe('frames written by worker_host.py, read by host-protocol.ts', () => {
   });
 
   test('output frames carry the bytes of each stream whole (one over 64 KiB), notices split across frames join up', () => {
-    const bytes = (kind: 'O' | 'E' | 'N'): Buffer => Buffer.concat(frames.flatMap((f) => (f.kind === kind && f.id === 7 ? [f.bytes] : [])));
+    const bytes = (kind: 'O' | 'E' | 'N'): Buffer =>
+      Buffer.concat(frames.flatMap((f) => (f.kind === kind && f.id === 7 ? [f.bytes] : [])));
     expect(frames.filter((f) => f.kind === 'O').length).toBe(2);
     expect(bytes('O').toString('utf8')).toBe(`line one\nlïne two\n${'x'.repeat(70_000)}\n`);
     const traceback = 'Traceback (most recent call last):\n';
@@ -61,17 +87,28 @@ describe('frames written by worker_host.py, read by host-protocol.ts', () => {
 describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps stood in for)", () => {
   const cwd = mkdtempSync(join(tmpdir(), 'parallel-dbt-protocol-'));
   /** The JSON lines the stand-in wrote to an invocation's stdout: what the host understood it was asked. */
-  const told = (lines: string[]): unknown[] => lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown);
+  const told = (lines: string[]): unknown[] =>
+    lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as unknown);
 
   test('invoke, fork_check, fork with and without a share, notify, signal INT and KILL, shutdown', async () => {
     const log: string[] = [];
     // A host that never says ready (framing broken) fails here, not after the action's two minutes.
-    const host = await DbtHost.start({ python: 'python3', script: SCRIPT, cwd, env: process.env, log: (l) => log.push(l), readyTimeoutMs: 10_000 });
+    const host = await DbtHost.start({
+      python: 'python3',
+      script: SCRIPT,
+      cwd,
+      env: process.env,
+      log: (l) => log.push(l),
+      readyTimeoutMs: 10_000,
+    });
     try {
       expect(host.pid).toBeGreaterThan(0);
 
       const parseLines: string[] = [];
-      const parsed = await host.invoke({ argv: ['parse', '--quiet'], cwd, env: {}, onText: (l) => parseLines.push(l) }, true);
+      const parsed = await host.invoke(
+        { argv: ['parse', '--quiet'], cwd, env: {}, onText: (l) => parseLines.push(l) },
+        true,
+      );
       expect(parsed).toMatchObject({ exitCode: 0, signal: undefined, spawnError: undefined, lost: undefined });
       expect(told(parseLines)).toEqual([{ call: 'invoke', argv: ['parse', '--quiet'], keep_manifest: true }]);
       expect(host.profile).toEqual({ threads: 4, adapter_type: 'postgres', host: '127.0.0.1' });
@@ -85,12 +122,29 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       let drop: (relations: CachedRelationKey[]) => void = () => {};
       const cancel = new AbortController();
       const forked = host.fork({
-        argv: ['build', '--select', 'b'], cwd, env: {}, onText: (l) => lines.push(l), signal: cancel.signal,
+        argv: ['build', '--select', 'b'],
+        cwd,
+        env: {},
+        onText: (l) => lines.push(l),
+        signal: cancel.signal,
         share: {
-          runNodes: ['model.p.b', 'model.p.a'], start: 'wait', end: 'skip', results: '/tmp/run_results.json',
-          waitsFor: { 'model.p.b': ['model.p.x', 'model.p.y'] }, known: [[START_UID, 0], ['model.p.y', 0]],
-          subscribe: (l) => { tell = l; return () => {}; },
-          subscribeDrops: (l) => { drop = l; return () => {}; },
+          runNodes: ['model.p.b', 'model.p.a'],
+          start: 'wait',
+          end: 'skip',
+          results: '/tmp/run_results.json',
+          waitsFor: { 'model.p.b': ['model.p.x', 'model.p.y'] },
+          known: [
+            [START_UID, 0],
+            ['model.p.y', 0],
+          ],
+          subscribe: (l) => {
+            tell = l;
+            return () => {};
+          },
+          subscribeDrops: (l) => {
+            drop = l;
+            return () => {};
+          },
           onNotice: (n) => notices.push(n),
         },
       });
@@ -101,26 +155,52 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       expect(outcome).toMatchObject({ exitCode: undefined, signal: 'SIGINT', cancelled: true, lost: undefined });
       expect(told(lines)).toEqual([
         {
-          call: 'fork', argv: ['build', '--select', 'b'],
+          call: 'fork',
+          argv: ['build', '--select', 'b'],
           share: {
-            nodes: ['model.p.a', 'model.p.b'], start: 'wait', end: 'skip', results: '/tmp/run_results.json',
+            nodes: ['model.p.a', 'model.p.b'],
+            start: 'wait',
+            end: 'skip',
+            results: '/tmp/run_results.json',
             // y is known to have succeeded: b waits for x alone, y is in the cache's list of peer relations.
-            waiting: { 'model.p.b': ['model.p.x'] }, start_settled: true, start_ok: true, built: ['model.p.y'],
+            waiting: { 'model.p.b': ['model.p.x'] },
+            start_settled: true,
+            start_ok: true,
+            built: ['model.p.y'],
           },
         },
         // x blocks: b is released as failed (dbt skips it).
-        { call: 'notify', lines: [{ kind: 'status', uid: 'model.p.x', status: 1 }], waiting: {}, failed: { 'model.p.b': 'model.p.x' } },
-        { call: 'notify', lines: [{ kind: 'dropped', relations: [[null, 'analytics', 'orders_v']] }], waiting: {}, failed: { 'model.p.b': 'model.p.x' } },
+        {
+          call: 'notify',
+          lines: [{ kind: 'status', uid: 'model.p.x', status: 1 }],
+          waiting: {},
+          failed: { 'model.p.b': 'model.p.x' },
+        },
+        {
+          call: 'notify',
+          lines: [{ kind: 'dropped', relations: [[null, 'analytics', 'orders_v']] }],
+          waiting: {},
+          failed: { 'model.p.b': 'model.p.x' },
+        },
         { call: 'signal', sig: 'INT' },
       ]);
       expect(notices).toEqual(NOTICES);
 
       const plainLines: string[] = [];
       const kill = new AbortController();
-      const plain = host.fork({ argv: ['run'], cwd, env: {}, onText: (l) => plainLines.push(l), killSignal: kill.signal });
+      const plain = host.fork({
+        argv: ['run'],
+        cwd,
+        env: {},
+        onText: (l) => plainLines.push(l),
+        killSignal: kill.signal,
+      });
       kill.abort();
       expect(await plain).toMatchObject({ exitCode: undefined, signal: 'SIGKILL', cancelled: false });
-      expect(told(plainLines)).toEqual([{ call: 'fork', argv: ['run'], share: null }, { call: 'signal', sig: 'KILL' }]);
+      expect(told(plainLines)).toEqual([
+        { call: 'fork', argv: ['run'], share: null },
+        { call: 'signal', sig: 'KILL' },
+      ]);
     } finally {
       await host.close();
     }

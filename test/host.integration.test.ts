@@ -7,7 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbtHost, pythonOf } from '../src/dbt/host.js';
 import type { DbtLogEvent } from '../src/dbt/events.js';
-import { DBT_BIN, dbEnv, exampleCopy, freshDatabase, processesMentioning, queriesIn, readResults, usePostgres } from './support/harness.js';
+import {
+  DBT_BIN,
+  dbEnv,
+  exampleCopy,
+  freshDatabase,
+  processesMentioning,
+  queriesIn,
+  readResults,
+  usePostgres,
+} from './support/harness.js';
 
 test("pythonOf finds the interpreter of the project's dbt venv", () => {
   expect(pythonOf(join(DBT_BIN, 'dbt'), {})).toMatch(/python/);
@@ -15,9 +24,17 @@ test("pythonOf finds the interpreter of the project's dbt venv", () => {
 
 test("a worker's lighter event logging writes the same stdout events and dbt.log, rendering no dropped event", () => {
   // test/support/event_logging.py fires the same events through dbt's own loggers, as dbt does and as a worker does.
-  const fire = (how: 'dbt' | 'lighten'): { stdout: string; file: string; events: number; rendered_json: number; fast_header: boolean } => {
+  const fire = (
+    how: 'dbt' | 'lighten',
+  ): { stdout: string; file: string; events: number; rendered_json: number; fast_header: boolean } => {
     const log = join(mkdtempSync(join(tmpdir(), 'parallel-dbt-events-')), 'dbt.log');
-    return JSON.parse(execFileSync(pythonOf(join(DBT_BIN, 'dbt'), process.env)!, [join('test', 'support', 'event_logging.py'), how, log], { encoding: 'utf8' }));
+    return JSON.parse(
+      execFileSync(
+        pythonOf(join(DBT_BIN, 'dbt'), process.env)!,
+        [join('test', 'support', 'event_logging.py'), how, log],
+        { encoding: 'utf8' },
+      ),
+    );
   };
   const dbt = fire('dbt');
   const worker = fire('lighten');
@@ -38,16 +55,55 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
 
   const pkg = 'parallel_dbt_example';
   async function startParsed(env: Record<string, string>, proj: string, work: string): Promise<DbtHost> {
-    const host = await DbtHost.start({ python: pythonOf(join(DBT_BIN, 'dbt'), process.env)!, cwd: proj, env: { ...process.env, ...env } });
-    const parsed = await host.invoke({ argv: ['--no-use-colors', '--quiet', 'parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', join(work, 'parse'), '--log-path', join(work, 'logs')], cwd: proj, env: {} }, true);
+    const host = await DbtHost.start({
+      python: pythonOf(join(DBT_BIN, 'dbt'), process.env)!,
+      cwd: proj,
+      env: { ...process.env, ...env },
+    });
+    const parsed = await host.invoke(
+      {
+        argv: [
+          '--no-use-colors',
+          '--quiet',
+          'parse',
+          '--project-dir',
+          proj,
+          '--profiles-dir',
+          proj,
+          '--target-path',
+          join(work, 'parse'),
+          '--log-path',
+          join(work, 'logs'),
+        ],
+        cwd: proj,
+        env: {},
+      },
+      true,
+    );
     expect(parsed.exitCode).toBe(0);
     expect(host.profile).toMatchObject({ adapter_type: 'postgres', threads: 4, host: '127.0.0.1' });
     expect(await host.forkCheck()).toEqual({ ok: true, why: '', gate: true });
     return host;
   }
   const buildArgv = (proj: string, work: string, name: string, select: string[], vars = '{}'): string[] => [
-    '--no-use-colors', '--log-format', 'json', 'build', '--project-dir', proj, '--profiles-dir', proj,
-    '--target-path', join(work, `target-${name}`), '--log-path', join(work, `logs-${name}`), '--vars', vars, '--indirect-selection', 'empty', '--select', ...select,
+    '--no-use-colors',
+    '--log-format',
+    'json',
+    'build',
+    '--project-dir',
+    proj,
+    '--profiles-dir',
+    proj,
+    '--target-path',
+    join(work, `target-${name}`),
+    '--log-path',
+    join(work, `logs-${name}`),
+    '--vars',
+    vars,
+    '--indirect-selection',
+    'empty',
+    '--select',
+    ...select,
   ];
 
   test('a gated node waits for its parent in another worker; a failed parent skips it and what follows', async () => {
@@ -59,14 +115,25 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
       let release: (uid: string, blocks: boolean) => void = () => {};
       const startedAt = new Map<string, number>();
       const onEvent = (ev: DbtLogEvent): void => {
-        if (ev.info.name === 'LogStartLine' && ev.data.node_info) startedAt.set(ev.data.node_info.unique_id, Date.now());
+        if (ev.info.name === 'LogStartLine' && ev.data.node_info)
+          startedAt.set(ev.data.node_info.unique_id, Date.now());
       };
       // Worker B is started first and holds stg_customers until the seed in worker A is reported done.
       const b = host.fork({
-        argv: buildArgv(proj, work, 'b', ['stg_customers']), cwd: proj, env: {}, onEvent,
+        argv: buildArgv(proj, work, 'b', ['stg_customers']),
+        cwd: proj,
+        env: {},
+        onEvent,
         share: {
-          runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] }, known: [],
-          subscribe: (l) => { release = (uid, blocks) => l(uid, blocks ? 1 : 0); return () => {}; },
+          runNodes: [],
+          start: 'skip',
+          end: 'skip',
+          waitsFor: { [`model.${pkg}.stg_customers`]: [`seed.${pkg}.raw_customers`] },
+          known: [],
+          subscribe: (l) => {
+            release = (uid, blocks) => l(uid, blocks ? 1 : 0);
+            return () => {};
+          },
         },
       });
       const a = await host.fork({ argv: buildArgv(proj, work, 'a', ['raw_customers']), cwd: proj, env: {}, onEvent });
@@ -83,8 +150,17 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
 
       // A parent elsewhere that failed: dbt skips the gated node and its tests, as one dbt build would.
       const c = await host.fork({
-        argv: buildArgv(proj, work, 'c', ['stg_orders+']), cwd: proj, env: {},
-        share: { runNodes: [], start: 'skip', end: 'skip', waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] }, known: [[`seed.${pkg}.raw_orders`, 1]], subscribe: () => () => {} },
+        argv: buildArgv(proj, work, 'c', ['stg_orders+']),
+        cwd: proj,
+        env: {},
+        share: {
+          runNodes: [],
+          start: 'skip',
+          end: 'skip',
+          waitsFor: { [`model.${pkg}.stg_orders`]: [`seed.${pkg}.raw_orders`] },
+          known: [[`seed.${pkg}.raw_orders`, 1]],
+          subscribe: () => () => {},
+        },
       });
       expect(c.exitCode).toBe(1);
       const cResults = readResults(join(work, 'target-c', 'run_results.json')).results;
@@ -102,15 +178,30 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
     const db = await freshDatabase(pg, 'crash');
     const env = dbEnv(pg, db);
     const host = await startParsed(env, proj, work);
-    const seeded = await host.fork({ argv: buildArgv(proj, work, 'seeds', ['resource_type:seed']), cwd: proj, env: {} });
+    const seeded = await host.fork({
+      argv: buildArgv(proj, work, 'seeds', ['resource_type:seed']),
+      cwd: proj,
+      env: {},
+    });
     expect(seeded.exitCode).toBe(0);
     let sawSleep = false;
     const slow = host.fork({
-      argv: buildArgv(proj, work, 'slow', ['+payment_reconciliation', '+revenue_by_month', '--exclude', 'resource_type:seed', 'resource_type:test'], '{demo_sleep_seconds: 60}'), cwd: proj, env: {},
-      onEvent: (ev) => { if (ev.info.name === 'LogStartLine') sawSleep = true; },
+      argv: buildArgv(
+        proj,
+        work,
+        'slow',
+        ['+payment_reconciliation', '+revenue_by_month', '--exclude', 'resource_type:seed', 'resource_type:test'],
+        '{demo_sleep_seconds: 60}',
+      ),
+      cwd: proj,
+      env: {},
+      onEvent: (ev) => {
+        if (ev.info.name === 'LogStartLine') sawSleep = true;
+      },
     });
     const deadline = Date.now() + 60_000;
-    while (!(sawSleep && (await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (!(sawSleep && (await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q))) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200));
     expect((await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q))).toBe(true);
     process.kill(host.pid, 'SIGKILL');
     const out = await slow;
@@ -118,7 +209,8 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
     expect(processesMentioning(work)).toEqual([]);
     // The worker's SIGINT cancelled its query (or PostgreSQL noticed the closed connection).
     const until = Date.now() + 15_000;
-    while ((await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q)) && Date.now() < until) await new Promise((r) => setTimeout(r, 200));
+    while ((await queriesIn(pg, db)).some((q) => /pg_sleep/.test(q)) && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
     expect((await queriesIn(pg, db)).filter((q) => /pg_sleep/.test(q))).toEqual([]);
     expect(readFileSync(join(work, 'logs-slow', 'dbt.log'), 'utf8')).toMatch(/START/);
   });

@@ -18,7 +18,12 @@ function captured<T>(variant: 'green' | 'red', file: string): T {
   return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', variant, file), 'utf8')) as T;
 }
 
-interface El { name: string; attrs: Record<string, string>; children: El[]; text: string }
+interface El {
+  name: string;
+  attrs: Record<string, string>;
+  children: El[];
+  text: string;
+}
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 function unescape(s: string, where: string): string {
@@ -39,7 +44,8 @@ function parseXml(raw: string): El {
   // XML 1.0 Char: tab, LF, CR, and U+0020 up (no other C0 controls).
   // eslint-disable-next-line no-control-regex
   const bad = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/.exec(doc);
-  if (bad) throw new Error(`character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML 1.0`);
+  if (bad)
+    throw new Error(`character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')} is not allowed in XML 1.0`);
   const prolog = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n/.exec(doc);
   if (!prolog) throw new Error('no XML declaration');
   const token = /<(\/?)([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"]*")*)\s*(\/?)>|([^<]+)|(<)/g;
@@ -59,7 +65,8 @@ function parseXml(raw: string): El {
     }
     if (close) {
       const open = stack.pop();
-      if (!open || open.name !== name || attrText.trim() !== '' || selfClose) throw new Error(`</${name}> does not close <${open?.name}>`);
+      if (!open || open.name !== name || attrText.trim() !== '' || selfClose)
+        throw new Error(`</${name}> does not close <${open?.name}>`);
       continue;
     }
     const attrs: Record<string, string> = {};
@@ -78,7 +85,10 @@ function parseXml(raw: string): El {
   return root;
 }
 
-const all = (e: El, name: string): El[] => [...(e.name === name ? [e] : []), ...e.children.flatMap((c) => all(c, name))];
+const all = (e: El, name: string): El[] => [
+  ...(e.name === name ? [e] : []),
+  ...e.children.flatMap((c) => all(c, name)),
+];
 
 /** What the action passes: each node's display name and its file (here: the manifest's, relative to the project). */
 function lookup(manifest: Manifest): (uid: string) => { name: string; file?: string } {
@@ -90,8 +100,23 @@ function lookup(manifest: Manifest): (uid: string) => { name: string; file?: str
 
 function artifact(results: Partial<RunResult>[], elapsed = 1.5): RunResultsArtifact {
   return {
-    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: '1.11.16', generated_at: '2026-11-24T14:14:57.766509Z', invocation_id: null },
-    results: results.map((r) => ({ status: 'success', timing: [], thread_id: null, execution_time: 0.25, adapter_response: {}, message: null, failures: null, unique_id: 'model.p.x', ...r })),
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
+      dbt_version: '1.11.16',
+      generated_at: '2026-11-24T14:14:57.766509Z',
+      invocation_id: null,
+    },
+    results: results.map((r) => ({
+      status: 'success',
+      timing: [],
+      thread_id: null,
+      execution_time: 0.25,
+      adapter_response: {},
+      message: null,
+      failures: null,
+      unique_id: 'model.p.x',
+      ...r,
+    })),
     elapsed_time: elapsed,
     args: {},
   };
@@ -138,8 +163,15 @@ describe('renderJunit on the captured real runs', () => {
     }
   });
 
-  test('totals: 99 tests, 1 failure (fail), 1 error, 1 skipped; time = the run\'s elapsed_time', () => {
-    expect(root.attrs).toEqual({ name: 'dbt', tests: '99', failures: '1', errors: '1', skipped: '1', time: red.elapsed_time.toFixed(3) });
+  test("totals: 99 tests, 1 failure (fail), 1 error, 1 skipped; time = the run's elapsed_time", () => {
+    expect(root.attrs).toEqual({
+      name: 'dbt',
+      tests: '99',
+      failures: '1',
+      errors: '1',
+      skipped: '1',
+      time: red.elapsed_time.toFixed(3),
+    });
     const sum = (k: string) => root.children.reduce((a, s) => a + Number(s.attrs[k]), 0);
     expect([sum('tests'), sum('failures'), sum('errors'), sum('skipped')]).toEqual([99, 1, 1, 1]);
   });
@@ -167,7 +199,8 @@ describe('renderJunit on the captured real runs', () => {
     expect(warn.children[0].text).toBe('warn: Got 12 results, configured to warn if != 0');
     const passed = cases.filter((c) => c.children.length === 0);
     expect(passed).toHaveLength(26 + 69);
-    for (const c of cases) expect(c.attrs.time).toBe(red.results.find((r) => r.unique_id === c.attrs.classname)!.execution_time.toFixed(3));
+    for (const c of cases)
+      expect(c.attrs.time).toBe(red.results.find((r) => r.unique_id === c.attrs.classname)!.execution_time.toFixed(3));
   });
 
   test('the green run: 95 testcases, nothing failed, errored or skipped', () => {
@@ -183,11 +216,18 @@ describe('renderJunit escaping and edge cases', () => {
   test('<, >, &, quotes and control characters in names, files, unique ids and messages come back as written, minus the controls', () => {
     const hostile = 'a < b && c > "d" \'e\'';
     const a = artifact([
-      { unique_id: 'model.p.m<&>"', status: 'error', message: `${hostile}\u0000\u0001\u0007\u000b\u000c\u001b[31mred\u001f\ttab\nline\r\nend` },
+      {
+        unique_id: 'model.p.m<&>"',
+        status: 'error',
+        message: `${hostile}\u0000\u0001\u0007\u000b\u000c\u001b[31mred\u001f\ttab\nline\r\nend`,
+      },
       { unique_id: 'test.p.t', status: 'fail', message: '</failure><injected attr="x"/>&amp;' },
       { unique_id: 'seed.p.s', status: 'warn', message: ']]> <![CDATA[ x' },
     ]);
-    const xml = renderJunit(a, (uid) => ({ name: `${uid.split('.').pop()} "quoted" & <tagged>`, file: `models/${uid.split('.').pop()}&<x>".sql` }));
+    const xml = renderJunit(a, (uid) => ({
+      name: `${uid.split('.').pop()} "quoted" & <tagged>`,
+      file: `models/${uid.split('.').pop()}&<x>".sql`,
+    }));
     const root = parseXml(xml);
     const [m, s, t] = [...all(root, 'testcase')];
     expect(m.attrs.classname).toBe('model.p.m<&>"');
@@ -217,8 +257,18 @@ describe('renderJunit escaping and edge cases', () => {
       { unique_id: 'test.p.g', status: nodeStatus('SKIPPED') },
     ]);
     const root = parseXml(renderJunit(a, (uid) => ({ name: uid })));
-    const kinds = Object.fromEntries(all(root, 'testcase').map((c) => [c.attrs.classname, c.children.map((x) => x.name).join(',')]));
-    expect(kinds).toEqual({ 'model.p.a': 'error', 'model.p.b': 'error', 'model.p.c': 'error', 'model.p.d': '', 'model.p.e': '', 'test.p.f': 'failure', 'test.p.g': 'skipped' });
+    const kinds = Object.fromEntries(
+      all(root, 'testcase').map((c) => [c.attrs.classname, c.children.map((x) => x.name).join(',')]),
+    );
+    expect(kinds).toEqual({
+      'model.p.a': 'error',
+      'model.p.b': 'error',
+      'model.p.c': 'error',
+      'model.p.d': '',
+      'model.p.e': '',
+      'test.p.f': 'failure',
+      'test.p.g': 'skipped',
+    });
     expect(root.attrs).toMatchObject({ tests: '7', failures: '1', errors: '3', skipped: '1' });
     const [model, tests] = root.children;
     expect(model.attrs).toMatchObject({ tests: '5', failures: '0', errors: '3', skipped: '0' });
@@ -226,7 +276,13 @@ describe('renderJunit escaping and edge cases', () => {
   });
 
   test('no file from the lookup: no file attribute; a missing execution_time counts as 0; no results: an empty, valid document', () => {
-    const a = artifact([{ unique_id: 'model.p.a', execution_time: undefined as unknown as number }, { unique_id: 'model.p.b', execution_time: 1.23456 }], 4.5);
+    const a = artifact(
+      [
+        { unique_id: 'model.p.a', execution_time: undefined as unknown as number },
+        { unique_id: 'model.p.b', execution_time: 1.23456 },
+      ],
+      4.5,
+    );
     const root = parseXml(renderJunit(a, (uid) => ({ name: uid.split('.').pop()! })));
     const [x, y] = all(root, 'testcase');
     expect(x.attrs).toEqual({ name: 'a', classname: 'model.p.a', time: '0.000' });
@@ -246,6 +302,11 @@ describe('renderJunit escaping and edge cases', () => {
     expect(() => parseXml(`${head}<a><b></a>`)).toThrow(/does not close/);
     expect(() => parseXml(`${head}<a>\u0001</a>`)).toThrow(/U\+0001/);
     expect(() => parseXml(`${head}<a/><b/>`)).toThrow(/more than one root/);
-    expect(parseXml(`${head}<a b="&lt;&amp;&quot;">&gt;</a>`)).toEqual({ name: 'a', attrs: { b: '<&"' }, children: [], text: '>' });
+    expect(parseXml(`${head}<a b="&lt;&amp;&quot;">&gt;</a>`)).toEqual({
+      name: 'a',
+      attrs: { b: '<&"' },
+      children: [],
+      text: '>',
+    });
   });
 });

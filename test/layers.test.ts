@@ -7,10 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
-interface Import { from: string; to: string }
+interface Import {
+  from: string;
+  to: string;
+}
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** Every import of src/ as (file, target): a src-relative path for the project's own files, else the package name. */
@@ -48,15 +53,26 @@ describe('layers', () => {
   });
 
   test('shared/ imports nothing of the action', () => {
-    expect(breaking((i) => folder(i.from) === 'shared' && i.to.endsWith('.ts') && folder(i.to) !== 'shared')).toEqual([]);
+    expect(breaking((i) => folder(i.from) === 'shared' && i.to.endsWith('.ts') && folder(i.to) !== 'shared')).toEqual(
+      [],
+    );
   });
 
   test('plan/ is pure: only itself, dbt types and shared/', () => {
-    expect(breaking((i) => folder(i.from) === 'plan' && i.to.endsWith('.ts') && !['plan', 'dbt', 'shared'].includes(folder(i.to)))).toEqual([]);
+    expect(
+      breaking(
+        (i) => folder(i.from) === 'plan' && i.to.endsWith('.ts') && !['plan', 'dbt', 'shared'].includes(folder(i.to)),
+      ),
+    ).toEqual([]);
   });
 
   test('artifacts/ is transport only: itself, shared/ and packages', () => {
-    expect(breaking((i) => folder(i.from) === 'artifacts' && i.to.endsWith('.ts') && !['artifacts', 'shared'].includes(folder(i.to)))).toEqual([]);
+    expect(
+      breaking(
+        (i) =>
+          folder(i.from) === 'artifacts' && i.to.endsWith('.ts') && !['artifacts', 'shared'].includes(folder(i.to)),
+      ),
+    ).toEqual([]);
   });
 
   test('only flow/ and main.ts know the Settings; only flow/runner.ts imports @actions/core', () => {

@@ -20,7 +20,10 @@ function recordingRunner(): Runner & { failed: string[]; secrets: string[]; outp
   const secrets: string[] = [];
   const outputs: Record<string, unknown> = {};
   return {
-    ...keptLines(), failed, secrets, outputs,
+    ...keptLines(),
+    failed,
+    secrets,
+    outputs,
     output: (name, value) => void (outputs[name] = value),
     summary: async () => {},
     annotate: () => {},
@@ -48,7 +51,7 @@ describe('run', () => {
     expect(write).not.toHaveBeenCalled();
   }
 
-  test('bad input: one line to the runner\'s fail, masked', async () => {
+  test("bad input: one line to the runner's fail, masked", async () => {
     const runner = recordingRunner();
     await runQuietly({ DB_PASSWORD: 'hunter22', INPUT_COMMAND: 'hunter22' }, project(), runner);
     expect(runner.failed).toHaveLength(1);

@@ -12,7 +12,9 @@ const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const NO_RESULT = 'parallel-dbt: no chunk reported a result for this node.';
 
 function captured(variant: 'green' | 'red'): RunResultsArtifact {
-  return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', variant, 'run_results.json'), 'utf8')) as RunResultsArtifact;
+  return JSON.parse(
+    readFileSync(join(ROOT, 'test', 'fixtures', 'captured', variant, 'run_results.json'), 'utf8'),
+  ) as RunResultsArtifact;
 }
 
 /**
@@ -23,17 +25,33 @@ function chunked(run: RunResultsArtifact, n: number): MergeInput['chunks'] {
   return Array.from({ length: n }, (_, i) => {
     const results = run.results.filter((_, j) => j % n === i);
     const artifact: RunResultsArtifact = {
-      metadata: { ...run.metadata, invocation_id: `chunk-${i + 1}-invocation`, generated_at: `2026-11-24T14:15:0${i}.000000Z` },
+      metadata: {
+        ...run.metadata,
+        invocation_id: `chunk-${i + 1}-invocation`,
+        generated_at: `2026-11-24T14:15:0${i}.000000Z`,
+      },
       results,
       elapsed_time: 1 + i,
-      args: { ...run.args, target_path: `<tmp>/target-chunk-${i + 1}`, log_path: `<tmp>/logs-chunk-${i + 1}`, indirect_selection: 'empty', select: results.map((r) => r.unique_id) },
+      args: {
+        ...run.args,
+        target_path: `<tmp>/target-chunk-${i + 1}`,
+        log_path: `<tmp>/logs-chunk-${i + 1}`,
+        indirect_selection: 'empty',
+        select: results.map((r) => r.unique_id),
+      },
     };
     return { results, artifacts: [artifact] };
   });
 }
 
 function input(over: Partial<MergeInput> & Pick<MergeInput, 'chunks' | 'planned'>): MergeInput {
-  return { elapsedSeconds: 7.25, command: 'build', dbtVersion: '1.11.16', selection: { select: ['tag:finance'], exclude: [] }, ...over };
+  return {
+    elapsedSeconds: 7.25,
+    command: 'build',
+    dbtVersion: '1.11.16',
+    selection: { select: ['tag:finance'], exclude: [] },
+    ...over,
+  };
 }
 
 const red = captured('red');
@@ -52,7 +70,8 @@ describe('mergeRunResults: each planned node exactly once', () => {
     const original = new Map(red.results.map((r) => [r.unique_id, r]));
     for (const r of m.artifact.results) expect(r).toBe(original.get(r.unique_id));
     // Every status of the real run survives, counted as dbt counted it.
-    const count = (rs: RunResult[]) => rs.reduce<Record<string, number>>((a, r) => ({ ...a, [r.status]: (a[r.status] ?? 0) + 1 }), {});
+    const count = (rs: RunResult[]) =>
+      rs.reduce<Record<string, number>>((a, r) => ({ ...a, [r.status]: (a[r.status] ?? 0) + 1 }), {});
     expect(count(m.artifact.results)).toEqual({ success: 26, pass: 69, warn: 1, error: 1, skipped: 1, fail: 1 });
   });
 
@@ -80,14 +99,19 @@ describe('mergeRunResults: each planned node exactly once', () => {
     const uid = 'test.parallel_dbt_example.assert_every_campaign_is_profitable';
     const failed = red.results.find((r) => r.unique_id === uid)!;
     const retried: RunResult = { ...failed, status: 'pass', failures: 0, message: 'Got 0 results' };
-    const m = mergeRunResults(input({ chunks: [{ results: [failed, retried], artifacts: [undefined] }], planned: [uid] }));
+    const m = mergeRunResults(
+      input({ chunks: [{ results: [failed, retried], artifacts: [undefined] }], planned: [uid] }),
+    );
     expect(m.duplicates).toEqual([uid]);
     expect(m.artifact.results).toEqual([failed]);
   });
 
   test('a planned node no chunk reported is listed as missing and kept as an error at its planned place', () => {
     const chunks = chunked(red, 2);
-    const gone = ['seed.parallel_dbt_example.raw_orders', 'test.parallel_dbt_example.assert_every_campaign_is_profitable'];
+    const gone = [
+      'seed.parallel_dbt_example.raw_orders',
+      'test.parallel_dbt_example.assert_every_campaign_is_profitable',
+    ];
     for (const c of chunks) c.results = c.results.filter((r) => !gone.includes(r.unique_id));
     const m = mergeRunResults(input({ chunks, planned }));
     expect(m.missing).toEqual([...gone].sort((a, b) => planned.indexOf(a) - planned.indexOf(b)));
@@ -95,7 +119,16 @@ describe('mergeRunResults: each planned node exactly once', () => {
     expect(m.artifact.results.map((r) => r.unique_id)).toEqual(planned);
     for (const uid of gone) {
       const r = m.artifact.results[planned.indexOf(uid)];
-      expect(r).toEqual({ unique_id: uid, status: 'error', timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message: NO_RESULT, failures: null });
+      expect(r).toEqual({
+        unique_id: uid,
+        status: 'error',
+        timing: [],
+        thread_id: null,
+        execution_time: 0,
+        adapter_response: {},
+        message: NO_RESULT,
+        failures: null,
+      });
     }
     // Only those two are synthesised.
     expect(m.artifact.results.filter((r) => r.message === NO_RESULT)).toHaveLength(2);
@@ -103,9 +136,19 @@ describe('mergeRunResults: each planned node exactly once', () => {
 
   test('every planned node missing when no chunk reported anything (each one an error, none dropped)', () => {
     const some = planned.slice(0, 5);
-    const m = mergeRunResults(input({ chunks: [{ results: [], artifacts: [undefined] }, { results: [], artifacts: [] }], planned: some }));
+    const m = mergeRunResults(
+      input({
+        chunks: [
+          { results: [], artifacts: [undefined] },
+          { results: [], artifacts: [] },
+        ],
+        planned: some,
+      }),
+    );
     expect(m.missing).toEqual(some);
-    expect(m.artifact.results.map((r) => [r.unique_id, r.status, r.message])).toEqual(some.map((u) => [u, 'error', NO_RESULT]));
+    expect(m.artifact.results.map((r) => [r.unique_id, r.status, r.message])).toEqual(
+      some.map((u) => [u, 'error', NO_RESULT]),
+    );
   });
 
   test('a node a chunk reported but nobody planned is not in the merged results, nor a duplicate or missing', () => {
@@ -129,7 +172,10 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
     const chunks = chunked(red, 3);
     // The first chunk wrote no run_results.json (killed, say): the second chunk's first artifact counts.
     chunks[0].artifacts = [undefined];
-    const secondOfChunk2: RunResultsArtifact = { ...chunks[1].artifacts[0]!, metadata: { ...chunks[1].artifacts[0]!.metadata, invocation_id: 'chunk-2-retry' } };
+    const secondOfChunk2: RunResultsArtifact = {
+      ...chunks[1].artifacts[0]!,
+      metadata: { ...chunks[1].artifacts[0]!.metadata, invocation_id: 'chunk-2-retry' },
+    };
     chunks[1].artifacts.push(secondOfChunk2);
     const before = Date.now();
     const m = mergeRunResults(input({ chunks, planned, elapsedSeconds: 7.25 }));
@@ -151,10 +197,17 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
     expect(chunks[1].artifacts[0]!.metadata.generated_at).toBe(chunkGenerated);
   });
 
-  test('args: the first artifact\'s, with which = the command and the user\'s selection; no chunk paths or indirect selection', () => {
+  test("args: the first artifact's, with which = the command and the user's selection; no chunk paths or indirect selection", () => {
     const chunks = chunked(red, 2);
     const firstArgs = { ...chunks[0].artifacts[0]!.args };
-    const m = mergeRunResults(input({ chunks, planned, command: 'test', selection: { select: ['tag:finance'], exclude: ['tag:slow'], selector: undefined } }));
+    const m = mergeRunResults(
+      input({
+        chunks,
+        planned,
+        command: 'test',
+        selection: { select: ['tag:finance'], exclude: ['tag:slow'], selector: undefined },
+      }),
+    );
     const a = m.artifact.args;
     expect(a.which).toBe('test');
     expect(a.select).toEqual(['tag:finance']);
@@ -164,18 +217,30 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
     // Everything else dbt recorded stays, as the first chunk recorded it.
     expect(a.invocation_command).toBe(red.args.invocation_command);
     expect(a.project_dir).toBe(red.args.project_dir);
-    const kept = Object.keys(firstArgs).filter((k) => !['target_path', 'log_path', 'indirect_selection', 'which', 'select', 'exclude'].includes(k));
+    const kept = Object.keys(firstArgs).filter(
+      (k) => !['target_path', 'log_path', 'indirect_selection', 'which', 'select', 'exclude'].includes(k),
+    );
     expect(kept.length).toBeGreaterThan(20);
     for (const k of kept) expect(a[k]).toEqual(firstArgs[k]);
     // The chunk's args are not changed.
     expect(chunks[0].artifacts[0]!.args).toEqual(firstArgs);
   });
 
-  test('no chunk artifact at all: dbt\'s run-results v6 metadata with the manifest\'s dbt version, args from the input only', () => {
+  test("no chunk artifact at all: dbt's run-results v6 metadata with the manifest's dbt version, args from the input only", () => {
     const results = red.results.slice(0, 4);
-    const m = mergeRunResults(input({ chunks: [{ results, artifacts: [undefined, undefined] }], planned: results.map((r) => r.unique_id), dbtVersion: '1.8.9' }));
+    const m = mergeRunResults(
+      input({
+        chunks: [{ results, artifacts: [undefined, undefined] }],
+        planned: results.map((r) => r.unique_id),
+        dbtVersion: '1.8.9',
+      }),
+    );
     expect(m.artifact.metadata).toEqual({
-      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json', dbt_version: '1.8.9', generated_at: expect.any(String), invocation_id: null, env: {},
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
+      dbt_version: '1.8.9',
+      generated_at: expect.any(String),
+      invocation_id: null,
+      env: {},
     });
     expect(m.artifact.args).toEqual({ which: 'build', select: ['tag:finance'], exclude: [] });
     expect(m.artifact.results).toEqual(results);

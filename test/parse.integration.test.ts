@@ -23,20 +23,30 @@ function parseLine(stdout: string): string {
 }
 
 function actionManifest(runnerTemp: string): Manifest {
-  return JSON.parse(readFileSync(join(runnerTemp, 'parallel-dbt', 'parse', 'target', 'manifest.json'), 'utf8')) as Manifest;
+  return JSON.parse(
+    readFileSync(join(runnerTemp, 'parallel-dbt', 'parse', 'target', 'manifest.json'), 'utf8'),
+  ) as Manifest;
 }
 
 /** What a cold `dbt parse` of `proj` (into a target of its own) gives: node ids and each node's checksum. */
 async function coldManifest(proj: string, env: Record<string, string>): Promise<Map<string, string>> {
   const target = join(proj, 'target-cold');
-  const r = await dbt(['parse', '--no-partial-parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target], env, proj);
+  const r = await dbt(
+    ['parse', '--no-partial-parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target],
+    env,
+    proj,
+  );
   expect(r.code).toBe(0);
   return checksums(JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')) as Manifest);
 }
 
 function checksums(m: Manifest): Map<string, string> {
   const nodes = m.nodes as Record<string, { checksum?: { checksum?: string } }>;
-  return new Map(Object.entries(nodes).map(([uid, n]): [string, string] => [uid, n.checksum?.checksum ?? '']).sort());
+  return new Map(
+    Object.entries(nodes)
+      .map(([uid, n]): [string, string] => [uid, n.checksum?.checksum ?? ''])
+      .sort(),
+  );
 }
 
 // Both ways the action parses: one dbt process per chunk parses in its first `dbt ls` (a selection) here; the worker
@@ -55,20 +65,24 @@ describe.each<{ path: string; extra: Record<string, string> }>([
 
     const run = await runAction(inputs(proj, extra), { env, cwd: proj });
     expect(run.code).toBe(0);
-    expect(parseLine(run.stdout)).toMatch(/\(from the saved partial parse \S*target\/partial_parse\.msgpack, 1 file parsed again\)/);
+    expect(parseLine(run.stdout)).toMatch(
+      /\(from the saved partial parse \S*target\/partial_parse\.msgpack, 1 file parsed again\)/,
+    );
     // The manifest the action planned from is what a cold parse of the changed project gives.
     const m = actionManifest(run.runnerTemp);
     expect(checksums(m)).toEqual(await coldManifest(proj, env));
     expect(m.nodes['model.parallel_dbt_example.stg_orders']?.raw_code).toContain('-- changed in this PR');
     // This run's own parse state, for the base branch to cache.
-    expect(run.outputs['partial-parse']).toBe(join(run.runnerTemp, 'parallel-dbt', 'parse', 'target', 'partial_parse.msgpack'));
+    expect(run.outputs['partial-parse']).toBe(
+      join(run.runnerTemp, 'parallel-dbt', 'parse', 'target', 'partial_parse.msgpack'),
+    );
     expect(existsSync(run.outputs['partial-parse'])).toBe(true);
   });
 });
 
 describe('a saved partial parse from the cache (worker host)', () => {
   const extra = {};
-  test('the partial-parse input (a folder holding the base branch\'s file) starts a fresh checkout; a file dbt rejects is a notice naming why, and the parse is cold', async () => {
+  test("the partial-parse input (a folder holding the base branch's file) starts a fresh checkout; a file dbt rejects is a notice naming why, and the parse is cold", async () => {
     const env = dbEnv(pg, await freshDatabase(pg));
     const base = exampleCopy('green');
     const baseRun = await runAction(inputs(base, extra), { env, cwd: base });
@@ -86,9 +100,16 @@ describe('a saved partial parse from the cache (worker host)', () => {
 
     // Other vars: dbt does not use the file; the action says so and dbt's manifest has the new vars.
     const other = exampleCopy('green');
-    const otherRun = await runAction(inputs(other, { ...extra, 'partial-parse': join(saved, 'partial_parse.msgpack'), vars: '{"pr_run": true}' }), { env, cwd: other });
+    const otherRun = await runAction(
+      inputs(other, { ...extra, 'partial-parse': join(saved, 'partial_parse.msgpack'), vars: '{"pr_run": true}' }),
+      { env, cwd: other },
+    );
     expect(otherRun.code).toBe(0);
-    expect(parseLine(otherRun.stdout)).toMatch(/\(cold: dbt did not use the saved partial parse \S+ because config vars, config profile, or config target have changed\)/);
-    expect(otherRun.stdout).toMatch(/^::notice::The saved partial parse \S+ was not used: config vars, config profile, or config target have changed\. dbt parsed the project cold/m);
+    expect(parseLine(otherRun.stdout)).toMatch(
+      /\(cold: dbt did not use the saved partial parse \S+ because config vars, config profile, or config target have changed\)/,
+    );
+    expect(otherRun.stdout).toMatch(
+      /^::notice::The saved partial parse \S+ was not used: config vars, config profile, or config target have changed\. dbt parsed the project cold/m,
+    );
   });
 });

@@ -41,7 +41,8 @@ function expectValidPlan(g: PlanGraph, plan: Plan, o: PlanOptions): void {
     for (const u of c.nodes) {
       for (const p of g.nodes.get(u)!.parents) {
         const pc = chunkOf.get(p)!;
-        if (pc === c.index) expect(seen.has(p)).toBe(true); // in-chunk parent earlier
+        if (pc === c.index)
+          expect(seen.has(p)).toBe(true); // in-chunk parent earlier
         else expect(c.dependsOn).toContain(pc); // cross-chunk parent: a direct chunk dependency
       }
       seen.add(u);
@@ -65,7 +66,9 @@ describe('planChunks on random DAGs', () => {
   test('deterministic, whatever order the graph Map was filled in', () => {
     fc.assert(
       fc.property(
-        dagArb().chain((spec) => fc.tuple(fc.constant(spec), fc.shuffledSubarray([...spec.nodes.keys()], { minLength: spec.nodes.length }))),
+        dagArb().chain((spec) =>
+          fc.tuple(fc.constant(spec), fc.shuffledSubarray([...spec.nodes.keys()], { minLength: spec.nodes.length })),
+        ),
         optionsArb,
         ([spec, perm], o) => {
           const { graph, weight } = dagFrom(spec);
@@ -89,7 +92,10 @@ describe('planChunks on random DAGs', () => {
         expect(plan.makespan).toBeGreaterThanOrEqual(plan.criticalPath - EPS);
         expect(plan.makespan).toBeGreaterThanOrEqual(total / (o.threads * plan.chunks.length) - EPS);
         for (const c of plan.chunks) {
-          expect(c.work).toBeCloseTo(c.nodes.reduce((s, u) => s + weight(u), 0), 9);
+          expect(c.work).toBeCloseTo(
+            c.nodes.reduce((s, u) => s + weight(u), 0),
+            9,
+          );
           expect((c.predictedStart ?? 0) + c.predicted).toBeLessThanOrEqual(plan.makespan + EPS);
         }
       }),
@@ -110,7 +116,11 @@ describe('planChunks balancing independent nodes (forced chunk count)', () => {
     return { graph: graphOf(ids.map((u) => [u, []])), weight: (u) => w.get(u)! };
   };
   const forced = (m: number): PlanOptions => ({ chunks: m, maxChunks: m, threads: 1, fixedCost: 0, perNodeCost: 0 });
-  const weightsArb = (max: number): fc.Arbitrary<number[]> => fc.array(fc.integer({ min: 1, max: 500 }).map((c) => c / 100), { minLength: 1, maxLength: max });
+  const weightsArb = (max: number): fc.Arbitrary<number[]> =>
+    fc.array(
+      fc.integer({ min: 1, max: 500 }).map((c) => c / 100),
+      { minLength: 1, maxLength: max },
+    );
   const maxWork = (p: Plan): number => Math.max(...p.chunks.map((c) => c.work));
 
   /** Exact optimum of P||Cmax by branch and bound (small inputs only). */
@@ -182,7 +192,9 @@ describe('planChunks balancing independent nodes (forced chunk count)', () => {
 describe('buildPlanGraph on the captured example manifest', () => {
   const manifest = JSON.parse(readFileSync(join(CAPTURED, 'manifest.json'), 'utf8')) as Manifest;
   const runResults = JSON.parse(readFileSync(join(CAPTURED, 'run_results.json'), 'utf8')) as RunResultsArtifact;
-  const listed = readFileSync(join(CAPTURED, 'ls.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '')
+  const listed = readFileSync(join(CAPTURED, 'ls.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
     .map((l) => (JSON.parse(l) as { unique_id: string }).unique_id);
   const ids = runnableSelected(manifest, listed);
   const deps = (uid: string): string[] => manifest.nodes[uid]?.depends_on?.nodes ?? [];
@@ -210,7 +222,8 @@ describe('buildPlanGraph on the captured example manifest', () => {
 
   test('build: a test on a single parent P gates every executable child of P', () => {
     const g = buildPlanGraph(manifest, ids, 'build');
-    const triples = ids.filter((t) => isTest(t) && deps(t).length === 1)
+    const triples = ids
+      .filter((t) => isTest(t) && deps(t).length === 1)
       .flatMap((t) => executable.filter((m) => deps(m).includes(deps(t)[0])).map((m) => ({ t, p: deps(t)[0], m })));
     expect(triples.length).toBeGreaterThan(10);
     for (const { t, p, m } of triples) {
@@ -218,8 +231,9 @@ describe('buildPlanGraph on the captured example manifest', () => {
       expect(g.nodes.get(m)!.parents).toContain(p);
     }
     // The example everyone knows: stg_orders' tests gate orders_enriched.
-    expect(g.nodes.get('model.parallel_dbt_example.orders_enriched')!.parents)
-      .toContain('test.parallel_dbt_example.unique_stg_orders_order_id.e3b841c71a');
+    expect(g.nodes.get('model.parallel_dbt_example.orders_enriched')!.parents).toContain(
+      'test.parallel_dbt_example.unique_stg_orders_order_id.e3b841c71a',
+    );
   });
 
   test('build: a relationships test has both models as parents and gates what is downstream of both', () => {
@@ -244,23 +258,34 @@ describe('buildPlanGraph on the captured example manifest', () => {
         }
         return seen;
       };
-      for (const e of executable) if (a.has(e) && b.has(e) && g.nodes.has(e)) expect({ e, gated: ancestorsOf(e).has(t) }).toEqual({ e, gated: true });
+      for (const e of executable)
+        if (a.has(e) && b.has(e) && g.nodes.has(e))
+          expect({ e, gated: ancestorsOf(e).has(t) }).toEqual({ e, gated: true });
     }
-    expect(g.nodes.get('model.parallel_dbt_example.revenue_by_month')!.parents)
-      .toContain('test.parallel_dbt_example.relationships_order_payments_order_id__order_id__ref_orders_enriched_.81931f505c');
+    expect(g.nodes.get('model.parallel_dbt_example.revenue_by_month')!.parents).toContain(
+      'test.parallel_dbt_example.relationships_order_payments_order_id__order_id__ref_orders_enriched_.81931f505c',
+    );
   });
 
   test('build: every edge agrees with the order real dbt ran the nodes in', () => {
     const g = buildPlanGraph(manifest, ids, 'build');
-    const times = new Map(runResults.results.map((r) => [r.unique_id, {
-      start: Math.min(...r.timing.map((t) => Date.parse(t.started_at!))),
-      end: Math.max(...r.timing.map((t) => Date.parse(t.completed_at!))),
-    }]));
+    const times = new Map(
+      runResults.results.map((r) => [
+        r.unique_id,
+        {
+          start: Math.min(...r.timing.map((t) => Date.parse(t.started_at!))),
+          end: Math.max(...r.timing.map((t) => Date.parse(t.completed_at!))),
+        },
+      ]),
+    );
     let edges = 0;
     for (const n of g.nodes.values()) {
       for (const p of n.parents) {
         edges++;
-        expect({ edge: `${p} -> ${n.uid}`, ok: times.get(p)!.end <= times.get(n.uid)!.start }).toEqual({ edge: `${p} -> ${n.uid}`, ok: true });
+        expect({ edge: `${p} -> ${n.uid}`, ok: times.get(p)!.end <= times.get(n.uid)!.start }).toEqual({
+          edge: `${p} -> ${n.uid}`,
+          ok: true,
+        });
       }
     }
     expect(edges).toBeGreaterThan(100);
@@ -273,7 +298,9 @@ describe('buildPlanGraph on the captured example manifest', () => {
       else expect(n.parents).toEqual([...deps(n.uid)].sort());
     }
     const build = buildPlanGraph(manifest, ids, 'build');
-    const extra = [...build.nodes.values()].reduce((s, n) => s + n.parents.length, 0) - [...run.nodes.values()].reduce((s, n) => s + n.parents.length, 0);
+    const extra =
+      [...build.nodes.values()].reduce((s, n) => s + n.parents.length, 0) -
+      [...run.nodes.values()].reduce((s, n) => s + n.parents.length, 0);
     expect(extra).toBeGreaterThan(0);
     const weight = (u: string): number => defaultWeight(build.nodes.get(u)!.resourceType);
     for (const chunks of [undefined, 1, 3, 6]) {
@@ -297,14 +324,22 @@ describe('unit tests ride with their model (attachTo)', () => {
   const chunkOf = (plan: Plan, uid: string): number => plan.chunks.find((c) => c.nodes.includes(uid))!.index;
 
   test('the unit test is attached to its model and inherits its parents', () => {
-    expect(g.nodes.get('unit_test.p.b.ut_b')).toEqual({ uid: 'unit_test.p.b.ut_b', resourceType: 'unit_test', parents: ['model.p.a'], attachTo: 'model.p.b' });
+    expect(g.nodes.get('unit_test.p.b.ut_b')).toEqual({
+      uid: 'unit_test.p.b.ut_b',
+      resourceType: 'unit_test',
+      parents: ['model.p.a'],
+      attachTo: 'model.p.b',
+    });
     expect(g.nodes.get('model.p.d')!.parents).toEqual(['model.p.b']);
   });
 
-  test('with the default weights it lands in its model\'s chunk, whatever the chunk count', () => {
+  test("with the default weights it lands in its model's chunk, whatever the chunk count", () => {
     const weight = (u: string): number => defaultWeight(g.nodes.get(u)!.resourceType);
     for (let k = 1; k <= 5; k++) {
-      for (const o of [{ chunks: k, maxChunks: k, threads: 1, fixedCost: 0, perNodeCost: 0 }, { maxChunks: k, threads: 2, fixedCost: 0.5, perNodeCost: 0.05 }]) {
+      for (const o of [
+        { chunks: k, maxChunks: k, threads: 1, fixedCost: 0, perNodeCost: 0 },
+        { maxChunks: k, threads: 2, fixedCost: 0.5, perNodeCost: 0.05 },
+      ]) {
         const plan = planChunks(g, weight, o);
         expectValidPlan(g, plan, o);
         expect(chunkOf(plan, 'unit_test.p.b.ut_b')).toBe(chunkOf(plan, 'model.p.b'));
@@ -316,8 +351,14 @@ describe('unit tests ride with their model (attachTo)', () => {
   // become ready together (same parents) and the critical order takes the larger bottom level first, so a unit
   // test heavier than its model's remaining chain (e.g. once weights come from earlier timings) is placed freely
   // and the model lands elsewhere: here ut_b goes with a, b to a chunk of its own.
-  test('a unit test heavier than its model\'s chain still lands in the model\'s chunk', () => {
-    const w: Record<string, number> = { 'model.p.a': 1, 'model.p.b': 0.1, 'model.p.c': 1, 'model.p.d': 0.1, 'unit_test.p.b.ut_b': 2 };
+  test("a unit test heavier than its model's chain still lands in the model's chunk", () => {
+    const w: Record<string, number> = {
+      'model.p.a': 1,
+      'model.p.b': 0.1,
+      'model.p.c': 1,
+      'model.p.d': 0.1,
+      'unit_test.p.b.ut_b': 2,
+    };
     const plan = planChunks(g, (u) => w[u], { chunks: 3, maxChunks: 3, threads: 1, fixedCost: 0, perNodeCost: 0 });
     expect(chunkOf(plan, 'unit_test.p.b.ut_b')).toBe(chunkOf(plan, 'model.p.b'));
   });

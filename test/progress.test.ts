@@ -9,7 +9,10 @@ import { clock, progressDue, progressLine, ProgressTracker } from '../src/run/pr
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const CAPTURED = join(ROOT, 'test', 'fixtures', 'captured', 'red');
-const events = readFileSync(join(CAPTURED, 'build.log.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as DbtLogEvent);
+const events = readFileSync(join(CAPTURED, 'build.log.jsonl'), 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l) as DbtLogEvent);
 const results = (JSON.parse(readFileSync(join(CAPTURED, 'run_results.json'), 'utf8')) as RunResultsArtifact).results;
 const T0 = Date.parse('2026-11-24T14:14:55Z');
 
@@ -54,18 +57,29 @@ describe('ProgressTracker on the captured red build', () => {
   });
 
   test('failures only known at a chunk’s end (a crash, a timeout) are said then; other chunks’ nodes are ignored', () => {
-    const t = new ProgressTracker({ nodes: ['model.p.a', 'model.p.b'], describe: (u) => ({ resourceType: 'model', name: u.split('.')[2], file: `models/${u.split('.')[2]}.sql` }) });
+    const t = new ProgressTracker({
+      nodes: ['model.p.a', 'model.p.b'],
+      describe: (u) => ({ resourceType: 'model', name: u.split('.')[2], file: `models/${u.split('.')[2]}.sql` }),
+    });
     t.chunkStarted('chunk-2', 0);
     expect(t.nodeFinished('model.p.other', 'error')).toBe(false);
     const lines = t.chunkEnded('chunk-2', 1000, [
       { unique_id: 'model.p.a', status: 'success' },
       { unique_id: 'model.p.b', status: 'error', message: 'Timed out: the chunk ran longer than 30 minute(s)\nmore' },
     ]);
-    expect(lines).toEqual(['✖ chunk-2 · model b (models/b.sql): error — Timed out: the chunk ran longer than 30 minute(s)']);
+    expect(lines).toEqual([
+      '✖ chunk-2 · model b (models/b.sql): error — Timed out: the chunk ran longer than 30 minute(s)',
+    ]);
   });
 
   test('take() prints the first line once something finished, then only when due', () => {
-    const t = new ProgressTracker({ nodes: ['a', 'b', 'c', 'd'], everyMs: 10_000, everyFraction: 0.5, minGapMs: 2_000, heartbeatMs: 60_000 });
+    const t = new ProgressTracker({
+      nodes: ['a', 'b', 'c', 'd'],
+      everyMs: 10_000,
+      everyFraction: 0.5,
+      minGapMs: 2_000,
+      heartbeatMs: 60_000,
+    });
     t.chunkStarted('x', 0);
     expect(t.take(1000)).toBeUndefined(); // nothing finished yet
     t.nodeFinished('a', 'pass');
@@ -98,8 +112,16 @@ describe('progressDue', () => {
 });
 
 test('progressLine and clock', () => {
-  expect(progressLine({ done: 412, total: 1730, running: 3, elapsedMs: 192_000, leftMs: 100_000, counts: { passed: 400, failed: 1, errored: 1, warned: 0, skipped: 0 } }))
-    .toBe('[  412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left');
+  expect(
+    progressLine({
+      done: 412,
+      total: 1730,
+      running: 3,
+      elapsedMs: 192_000,
+      leftMs: 100_000,
+      counts: { passed: 400, failed: 1, errored: 1, warned: 0, skipped: 0 },
+    }),
+  ).toBe('[  412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left');
   expect(clock(3_723_000)).toBe('1:02:03');
   expect(clock(-5)).toBe('00:00');
 });

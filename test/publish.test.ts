@@ -11,7 +11,8 @@ import { buildReport } from '../src/report/build.js';
 import { publish, type PublishOptions, type ReportSink } from '../src/report/publish.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
-const read = <T>(variant: string, file: string): T => JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', variant, file), 'utf8')) as T;
+const read = <T>(variant: string, file: string): T =>
+  JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'captured', variant, file), 'utf8')) as T;
 
 interface Recorded {
   outputs: Record<string, string | number>;
@@ -28,8 +29,12 @@ function recordingSink(): { sink: ReportSink; got: Recorded } {
     notice: (line) => got.lines.push({ level: 'notice', line }),
     warning: (line) => got.lines.push({ level: 'warning', line }),
     debug: () => {},
-    output: (name, value) => { got.outputs[name] = value; },
-    summary: async (markdown) => { got.summary = markdown; },
+    output: (name, value) => {
+      got.outputs[name] = value;
+    },
+    summary: async (markdown) => {
+      got.summary = markdown;
+    },
     annotate: (a) => got.annotations.push(a),
     fail: (message) => got.failed.push(message),
   };
@@ -41,14 +46,31 @@ function runOf(variant: 'green' | 'red'): { report: ReturnType<typeof buildRepor
   const merged = read<RunResultsArtifact>(variant, 'run_results.json');
   const nodes = merged.results.map((r) => r.unique_id);
   const report = buildReport({
-    command: 'build', manifest, paths: { projectDir: join(ROOT, 'example'), workspace: ROOT }, planNotes: [], wallSeconds: 10,
-    chunks: [{ chunk: { index: 1, name: 'chunk-1', nodes, dependsOn: [], work: 0, predicted: 0 }, results: merged.results, startedAt: 0, endedAt: 10_000 }],
+    command: 'build',
+    manifest,
+    paths: { projectDir: join(ROOT, 'example'), workspace: ROOT },
+    planNotes: [],
+    wallSeconds: 10,
+    chunks: [
+      {
+        chunk: { index: 1, name: 'chunk-1', nodes, dependsOn: [], work: 0, predicted: 0 },
+        results: merged.results,
+        startedAt: 0,
+        endedAt: 10_000,
+      },
+    ],
   });
   return { report, merged };
 }
 
 const options = (workDir: string, o: Partial<PublishOptions> = {}): PublishOptions => ({
-  workDir, workspace: ROOT, projectDir: join(ROOT, 'example'), compareTo: [], failOn: 'any', commentMode: 'always', ...o,
+  workDir,
+  workspace: ROOT,
+  projectDir: join(ROOT, 'example'),
+  compareTo: [],
+  failOn: 'any',
+  commentMode: 'always',
+  ...o,
 });
 
 describe('publish through a ReportSink', () => {
@@ -59,10 +81,23 @@ describe('publish through a ReportSink', () => {
     await publish({ options: options(dir), report, merged, mask: (t) => t, sink, env: {} });
     const statuses = merged.results.map((r) => r.status);
     expect(got.outputs).toMatchObject({
-      passed: statuses.filter((s) => s === 'success' || s === 'pass').length, failed: 1, errored: 1, warned: 1, skipped: 1,
-      results: join(dir, 'run_results.json'), junit: join(dir, 'junit.xml'), 'new-failures': 3, 'fixed-nodes': '[]', flaky: 0,
+      passed: statuses.filter((s) => s === 'success' || s === 'pass').length,
+      failed: 1,
+      errored: 1,
+      warned: 1,
+      skipped: 1,
+      results: join(dir, 'run_results.json'),
+      junit: join(dir, 'junit.xml'),
+      'new-failures': 3,
+      'fixed-nodes': '[]',
+      flaky: 0,
     });
-    expect(JSON.parse(String(got.outputs['failed-nodes'])).sort()).toEqual(merged.results.filter((r) => ['error', 'fail', 'skipped'].includes(r.status)).map((r) => r.unique_id).sort());
+    expect(JSON.parse(String(got.outputs['failed-nodes'])).sort()).toEqual(
+      merged.results
+        .filter((r) => ['error', 'fail', 'skipped'].includes(r.status))
+        .map((r) => r.unique_id)
+        .sort(),
+    );
     expect(JSON.parse(readFileSync(join(dir, 'run_results.json'), 'utf8')).results).toHaveLength(merged.results.length);
     expect(readFileSync(join(dir, 'junit.xml'), 'utf8')).toContain(`tests="${merged.results.length}"`);
     expect(got.summary).toMatch(/^### ❌ dbt build/);
@@ -79,7 +114,10 @@ describe('publish through a ReportSink', () => {
 
   test('secrets are masked in the files, the summary and the annotations', async () => {
     const { report, merged } = runOf('red');
-    const secret = merged.results.find((r) => r.status === 'error')!.message!.split(' ').find((w) => w.length > 6)!;
+    const secret = merged.results
+      .find((r) => r.status === 'error')!
+      .message!.split(' ')
+      .find((w) => w.length > 6)!;
     const { sink, got } = recordingSink();
     const dir = mkdtempSync(join(tmpdir(), 'publish-'));
     await publish({ options: options(dir), report, merged, mask: (t) => t.split(secret).join('***'), sink, env: {} });
@@ -92,7 +130,15 @@ describe('publish through a ReportSink', () => {
   test('dbt could not run: the one fatal line replaces the annotations and fails the step', async () => {
     const { report, merged } = runOf('red');
     const { sink, got } = recordingSink();
-    await publish({ options: options(mkdtempSync(join(tmpdir(), 'publish-'))), report, merged, mask: (t) => t, sink, env: {}, fatal: 'dbt could not run: no profile' });
+    await publish({
+      options: options(mkdtempSync(join(tmpdir(), 'publish-'))),
+      report,
+      merged,
+      mask: (t) => t,
+      sink,
+      env: {},
+      fatal: 'dbt could not run: no profile',
+    });
     expect(got.annotations).toEqual([]);
     expect(got.failed).toEqual(['dbt could not run: no profile']);
     expect(got.outputs.errored).toBe(1);
@@ -101,16 +147,35 @@ describe('publish through a ReportSink', () => {
   test('green run passes; fail-on: new without compare-to warns that every failure counts as new', async () => {
     const { report, merged } = runOf('green');
     const { sink, got } = recordingSink();
-    await publish({ options: options(mkdtempSync(join(tmpdir(), 'publish-')), { failOn: 'new' }), report, merged, mask: (t) => t, sink, env: {} });
+    await publish({
+      options: options(mkdtempSync(join(tmpdir(), 'publish-')), { failOn: 'new' }),
+      report,
+      merged,
+      mask: (t) => t,
+      sink,
+      env: {},
+    });
     expect(got.failed).toEqual([]);
     expect(got.annotations).toEqual([]);
-    expect(got.lines).toContainEqual({ level: 'warning', line: "fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new." });
+    expect(got.lines).toContainEqual({
+      level: 'warning',
+      line: "fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.",
+    });
   });
 
   test('compare-to naming nothing is a notice (a first run has no base), and the run is judged as without one', async () => {
     const { report, merged } = runOf('red');
     const { sink, got } = recordingSink();
-    await publish({ options: options(mkdtempSync(join(tmpdir(), 'publish-')), { compareTo: [join(tmpdir(), 'no-such-base', '*.json')] }), report, merged, mask: (t) => t, sink, env: {} });
+    await publish({
+      options: options(mkdtempSync(join(tmpdir(), 'publish-')), {
+        compareTo: [join(tmpdir(), 'no-such-base', '*.json')],
+      }),
+      report,
+      merged,
+      mask: (t) => t,
+      sink,
+      env: {},
+    });
     expect(got.lines.filter((l) => l.level === 'notice')).toHaveLength(1);
     expect(got.failed).toHaveLength(1);
   });

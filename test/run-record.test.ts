@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DbtLauncher } from '../src/dbt/process.js';
 import type { ChunkRun } from '../src/run/execute.js';
-import { parseRunRecord, readRunRecord, RUN_RECORD_FILE, RunRecordError, runRecordOf, writeRunRecord, type RunFacts } from '../src/flow/run-record.js';
+import {
+  parseRunRecord,
+  readRunRecord,
+  RUN_RECORD_FILE,
+  RunRecordError,
+  runRecordOf,
+  writeRunRecord,
+  type RunFacts,
+} from '../src/flow/run-record.js';
 
 const MODULE = fileURLToPath(new URL('../src/flow/run-record.ts', import.meta.url));
 
@@ -24,15 +32,36 @@ const T0 = Date.UTC(2026, 11, 3, 9, 0, 0);
 /** A run of two chunks: the second depends on the first, retried a node once, and stopped for fail-fast. */
 function facts(): RunFacts {
   const chunks = [
-    { index: 1, name: 'chunk-1', nodes: ['seed.p.a', 'model.p.b'], dependsOn: [], work: 3, predicted: 4, predictedStart: 0 },
+    {
+      index: 1,
+      name: 'chunk-1',
+      nodes: ['seed.p.a', 'model.p.b'],
+      dependsOn: [],
+      work: 3,
+      predicted: 4,
+      predictedStart: 0,
+    },
     { index: 2, name: 'chunk-2', nodes: ['model.p.c'], dependsOn: [1], work: 2, predicted: 2.5, predictedStart: 4 },
   ];
   const run = (i: number, attempts: number[], firstNodeAt: number): ChunkRun => ({
-    chunk: chunks[i], results: [], startedAt: T0 + i * 4000, endedAt: T0 + i * 4000 + 3500, firstNodeAt,
+    chunk: chunks[i],
+    results: [],
+    startedAt: T0 + i * 4000,
+    endedAt: T0 + i * 4000 + 3500,
+    firstNodeAt,
     retried: attempts.length > 1 ? [{ uid: 'model.p.c', statuses: ['error', 'success'] }] : [],
     invocations: attempts.map((attempt) => ({
-      attempt, targetPath: `/w/chunk/target-${attempt}`, logPath: `/w/chunk/logs-${attempt}`,
-      outcome: { exitCode: attempt === 0 && attempts.length > 1 ? 1 : 0, signal: undefined, timedOut: false, cancelled: false, durationMs: 1750, tail: [] },
+      attempt,
+      targetPath: `/w/chunk/target-${attempt}`,
+      logPath: `/w/chunk/logs-${attempt}`,
+      outcome: {
+        exitCode: attempt === 0 && attempts.length > 1 ? 1 : 0,
+        signal: undefined,
+        timedOut: false,
+        cancelled: false,
+        durationMs: 1750,
+        tail: [],
+      },
     })),
   });
   const launch = (() => Promise.reject(new Error('not launched'))) as unknown as DbtLauncher;
@@ -40,7 +69,9 @@ function facts(): RunFacts {
     plan: { chunks, makespan: 6.5, criticalPath: 5, totalWork: 5 },
     budget: { parallel: 2, threads: 3, peak: 8 },
     chunks: [run(0, [0], T0 + 700), run(1, [0, 1], T0 + 4600)],
-    parseSeconds: 1.9, wallSeconds: 11, actualMakespan: 7.5,
+    parseSeconds: 1.9,
+    wallSeconds: 11,
+    actualMakespan: 7.5,
     stop: { kind: 'fail-fast', message: 'Skipped: fail-fast.', after: { uid: 'model.p.b', status: 'error' } },
     runPath: { kind: 'fork', why: 'workers forked from one parsed dbt', launch, nodeGates: true },
     machine: { cores: 4, startup: 0.6, perNodeCpu: 0.02, warehouseCpuShare: 0.3, nodeGates: true },
@@ -53,30 +84,75 @@ describe('a run record written and read back', () => {
     const path = writeRunRecord(dir, record);
     expect(path).toBe(join(dir, RUN_RECORD_FILE));
     expect(readRunRecord(path)).toEqual(JSON.parse(JSON.stringify(record)));
-    expect(record).toMatchObject({ runPath: 'fork', parallel: 2, threads: 3, predictedMakespan: 6.5, stop: { kind: 'fail-fast' } });
-    expect(record.chunks.map((c) => [c.name, c.nodes, c.firstNodeAt! - c.startedAt!, c.processes.length])).toEqual([['chunk-1', 2, 700, 1], ['chunk-2', 1, 600, 2]]);
+    expect(record).toMatchObject({
+      runPath: 'fork',
+      parallel: 2,
+      threads: 3,
+      predictedMakespan: 6.5,
+      stop: { kind: 'fail-fast' },
+    });
+    expect(record.chunks.map((c) => [c.name, c.nodes, c.firstNodeAt! - c.startedAt!, c.processes.length])).toEqual([
+      ['chunk-1', 2, 700, 1],
+      ['chunk-2', 1, 600, 2],
+    ]);
     expect(record.chunks[1].retried).toEqual([{ uid: 'model.p.c', statuses: ['error', 'success'] }]);
-    expect(record.chunks[1].processes[0]).toEqual({ attempt: 0, exitCode: 1, timedOut: false, seconds: 1.75, targetPath: '/w/chunk/target-0', logPath: '/w/chunk/logs-0', signal: undefined });
+    expect(record.chunks[1].processes[0]).toEqual({
+      attempt: 0,
+      exitCode: 1,
+      timedOut: false,
+      seconds: 1.75,
+      targetPath: '/w/chunk/target-0',
+      logPath: '/w/chunk/logs-0',
+      signal: undefined,
+    });
   });
 
   test('a run stopped before any chunk ran: no times, no stop reason left over', () => {
-    const f = { ...facts(), chunks: facts().chunks.map((c) => ({ ...c, startedAt: undefined, endedAt: undefined, firstNodeAt: undefined, invocations: [], retried: [] })), actualMakespan: undefined, stop: undefined };
+    const f = {
+      ...facts(),
+      chunks: facts().chunks.map((c) => ({
+        ...c,
+        startedAt: undefined,
+        endedAt: undefined,
+        firstNodeAt: undefined,
+        invocations: [],
+        retried: [],
+      })),
+      actualMakespan: undefined,
+      stop: undefined,
+    };
     const back = parseRunRecord(`${JSON.stringify(runRecordOf(f))}\n`, 'record');
-    expect(back.chunks.map((c) => [c.startedAt, c.processes, c.retried])).toEqual([[undefined, [], []], [undefined, [], []]]);
+    expect(back.chunks.map((c) => [c.startedAt, c.processes, c.retried])).toEqual([
+      [undefined, [], []],
+      [undefined, [], []],
+    ]);
     expect('actualMakespan' in back || 'stop' in back).toBe(false);
   });
 });
 
 describe('a file that is not a run record: one line naming it', () => {
-  const good = (): Record<string, unknown> & { chunks: Record<string, unknown>[] } => JSON.parse(JSON.stringify(runRecordOf(facts())));
+  const good = (): Record<string, unknown> & { chunks: Record<string, unknown>[] } =>
+    JSON.parse(JSON.stringify(runRecordOf(facts())));
   test.each<[string, (d: ReturnType<typeof good>) => unknown, string]>([
     ['a list', () => [], 'not an object'],
     ['no chunks', (d) => ({ ...d, chunks: undefined }), 'no "chunks" list'],
     ['another run path', (d) => ({ ...d, runPath: 'thread' }), '"runPath" is not fork or subprocess'],
     ['a text makespan', (d) => ({ ...d, predictedMakespan: '6.5 s' }), '"predictedMakespan" is not a number'],
-    ['a chunk without name', (d) => ({ ...d, chunks: [d.chunks[0], { ...d.chunks[1], name: 2 }] }), 'chunks[1]: "name" is not a string'],
-    ['retried as text', (d) => ({ ...d, chunks: [{ ...d.chunks[0], retried: 'model.p.c' }] }), 'chunks[0]: "retried" is not a list of retried nodes'],
-    ['a process without seconds', (d) => ({ ...d, chunks: [{ ...d.chunks[0], processes: [{ attempt: 0, timedOut: false }] }] }), 'chunks[0]: "processes" is not a list of processes'],
+    [
+      'a chunk without name',
+      (d) => ({ ...d, chunks: [d.chunks[0], { ...d.chunks[1], name: 2 }] }),
+      'chunks[1]: "name" is not a string',
+    ],
+    [
+      'retried as text',
+      (d) => ({ ...d, chunks: [{ ...d.chunks[0], retried: 'model.p.c' }] }),
+      'chunks[0]: "retried" is not a list of retried nodes',
+    ],
+    [
+      'a process without seconds',
+      (d) => ({ ...d, chunks: [{ ...d.chunks[0], processes: [{ attempt: 0, timedOut: false }] }] }),
+      'chunks[0]: "processes" is not a list of processes',
+    ],
   ])('%s', (_, change, why) => {
     let message = '';
     try {
@@ -92,20 +168,32 @@ describe('a file that is not a run record: one line naming it', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{"chunks": [');
     expect(() => readRunRecord(broken)).toThrow(new RegExp(`^${broken} is not JSON \\(.+\\)$`));
-    expect(() => readRunRecord(join(dir, 'missing.json'))).toThrow(new RegExp(`^cannot read ${join(dir, 'missing.json')} \\(ENOENT`));
+    expect(() => readRunRecord(join(dir, 'missing.json'))).toThrow(
+      new RegExp(`^cannot read ${join(dir, 'missing.json')} \\(ENOENT`),
+    );
   });
 });
 
 describe('the benchmark can import it', () => {
   test('a plain node (type stripping, no build) loads the .ts module and reads a record with it', () => {
     const path = writeRunRecord(dir, runRecordOf(facts()));
-    const script = 'const m = await import(process.env.MODULE); const r = m.readRunRecord(process.env.RECORD); console.log(JSON.stringify({ file: m.RUN_RECORD_FILE, chunks: r.chunks.map((c) => c.name), retried: r.chunks.flatMap((c) => c.retried) }));';
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, MODULE, RECORD: path, NODE_OPTIONS: '' }, encoding: 'utf8' });
-    expect(JSON.parse(out)).toEqual({ file: RUN_RECORD_FILE, chunks: ['chunk-1', 'chunk-2'], retried: [{ uid: 'model.p.c', statuses: ['error', 'success'] }] });
+    const script =
+      'const m = await import(process.env.MODULE); const r = m.readRunRecord(process.env.RECORD); console.log(JSON.stringify({ file: m.RUN_RECORD_FILE, chunks: r.chunks.map((c) => c.name), retried: r.chunks.flatMap((c) => c.retried) }));';
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      env: { ...process.env, MODULE, RECORD: path, NODE_OPTIONS: '' },
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({
+      file: RUN_RECORD_FILE,
+      chunks: ['chunk-1', 'chunk-2'],
+      retried: [{ uid: 'model.p.c', statuses: ['error', 'success'] }],
+    });
   });
 
   test('its imports are node builtins or erased types only (a value import of the project would not resolve there)', () => {
-    const imports = [...readFileSync(MODULE, 'utf8').matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map((m) => ({ type: m[1] !== undefined, from: m[2] }));
+    const imports = [...readFileSync(MODULE, 'utf8').matchAll(/^import\s+(type\s+)?[^'"]*from\s+'([^']+)'/gm)].map(
+      (m) => ({ type: m[1] !== undefined, from: m[2] }),
+    );
     expect(imports.length).toBeGreaterThan(2);
     expect(imports.filter((i) => !i.type && !i.from.startsWith('node:'))).toEqual([]);
   });

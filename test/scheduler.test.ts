@@ -13,7 +13,11 @@ import { nodeStatus } from '../src/dbt/statuses.js';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function resultOf(uid: string, status: string): RunResult {
-  return { ...syntheticResult(uid, 'error', ''), status: nodeStatus(status), message: status === 'success' ? null : `scripted ${status}` };
+  return {
+    ...syntheticResult(uid, 'error', ''),
+    status: nodeStatus(status),
+    message: status === 'success' ? null : `scripted ${status}`,
+  };
 }
 
 interface Simulation {
@@ -25,7 +29,9 @@ interface Simulation {
 }
 
 /** A fake dbt: nodes in chunk order, `delay(uid)` ms each, status from `statusOf` (default success). */
-function simulate(o: { statusOf?: (uid: string) => string; delay?: (uid: string) => number; during?: (uid: string) => void } = {}): Simulation {
+function simulate(
+  o: { statusOf?: (uid: string) => string; delay?: (uid: string) => number; during?: (uid: string) => void } = {},
+): Simulation {
   const log: string[] = [];
   const launched: number[] = [];
   let running = 0;
@@ -72,14 +78,19 @@ function resultsByNode(plan: Plan, reports: ChunkReport[]): Map<string, RunResul
 }
 
 describe('runSchedule on random plans', () => {
-  const scenario = dagArb(50).chain((spec) => fc.record({
-    spec: fc.constant(spec),
-    chunks: fc.integer({ min: 1, max: 6 }),
-    parallel: fc.integer({ min: 1, max: 4 }),
-    // A few scripted statuses: blocking (error, fail) and not (warn).
-    scripted: fc.array(fc.tuple(fc.integer({ min: 0, max: spec.nodes.length - 1 }), fc.constantFrom('error', 'fail', 'warn')), { maxLength: 4 }),
-    delays: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: spec.nodes.length, maxLength: spec.nodes.length }),
-  }));
+  const scenario = dagArb(50).chain((spec) =>
+    fc.record({
+      spec: fc.constant(spec),
+      chunks: fc.integer({ min: 1, max: 6 }),
+      parallel: fc.integer({ min: 1, max: 4 }),
+      // A few scripted statuses: blocking (error, fail) and not (warn).
+      scripted: fc.array(
+        fc.tuple(fc.integer({ min: 0, max: spec.nodes.length - 1 }), fc.constantFrom('error', 'fail', 'warn')),
+        { maxLength: 4 },
+      ),
+      delays: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: spec.nodes.length, maxLength: spec.nodes.length }),
+    }),
+  );
 
   test('parents finish first, failures skip exactly their descendants, one result per node, at most `parallel` chunks at once', async () => {
     await fc.assert(
@@ -91,7 +102,14 @@ describe('runSchedule on random plans', () => {
         const sim = simulate({ statusOf: (u) => statuses.get(u) ?? 'success', delay: (u) => delay.get(u)! });
         const started: number[] = [];
         const ended: number[] = [];
-        const { chunks: reports } = await runSchedule({ plan, graph, parallel, launch: sim.launch, onChunkStart: (c) => started.push(c.index), onChunkEnd: (r) => ended.push(r.chunk.index) });
+        const { chunks: reports } = await runSchedule({
+          plan,
+          graph,
+          parallel,
+          launch: sim.launch,
+          onChunkStart: (c) => started.push(c.index),
+          onChunkEnd: (r) => ended.push(r.chunk.index),
+        });
 
         // No node starts before every parent has finished.
         const at = new Map(sim.log.map((e, i) => [e, i]));
@@ -109,7 +127,9 @@ describe('runSchedule on random plans', () => {
           const r = results.get(u)!;
           if ([...anc.get(u)!].some((a) => failing.has(a))) {
             expect({ u, status: r.status }).toEqual({ u, status: 'skipped' });
-            expect(r.message).toMatch(/^Skipped: upstream \S+ (\(chunk \d+\) )?(was skipped|ended with status '(error|fail)')\.$/);
+            expect(r.message).toMatch(
+              /^Skipped: upstream \S+ (\(chunk \d+\) )?(was skipped|ended with status '(error|fail)')\.$/,
+            );
             expect(at.has(`start ${u}`)).toBe(false);
           } else {
             expect({ u, status: r.status }).toEqual({ u, status: statuses.get(u) ?? 'success' });
@@ -129,7 +149,11 @@ describe('runSchedule on random plans', () => {
 
 describe('runSchedule', () => {
   // a → b;  x is slow and independent.  chunk 1: [a, x], chunk 2: [b].
-  const g = graphOf([['model.p.a', []], ['model.p.x', []], ['model.p.b', ['model.p.a']]]);
+  const g = graphOf([
+    ['model.p.a', []],
+    ['model.p.x', []],
+    ['model.p.b', ['model.p.a']],
+  ]);
   const plan = planOf(g, [['model.p.a', 'model.p.x'], ['model.p.b']]);
 
   test('a chunk starts as soon as the nodes it needs report a status, not when their chunk ends', async () => {
@@ -149,15 +173,22 @@ describe('runSchedule', () => {
 
   test('a launch that throws: its nodes error with the reason, their descendants elsewhere are skipped', async () => {
     const sim = simulate();
-    const launch: Launch = (chunk, ctx) => (chunk.index === 1 ? Promise.reject(new Error('spawn dbt ENOENT')) : sim.launch(chunk, ctx));
+    const launch: Launch = (chunk, ctx) =>
+      chunk.index === 1 ? Promise.reject(new Error('spawn dbt ENOENT')) : sim.launch(chunk, ctx);
     const { chunks: reports } = await runSchedule({ plan, graph: g, parallel: 2, launch });
     const results = resultsByNode(plan, reports);
-    expect(results.get('model.p.a')).toMatchObject({ status: 'error', message: 'parallel-dbt could not run this chunk: spawn dbt ENOENT' });
-    expect(results.get('model.p.b')).toMatchObject({ status: 'skipped', message: "Skipped: upstream model.p.a (chunk 1) ended with status 'error'." });
+    expect(results.get('model.p.a')).toMatchObject({
+      status: 'error',
+      message: 'parallel-dbt could not run this chunk: spawn dbt ENOENT',
+    });
+    expect(results.get('model.p.b')).toMatchObject({
+      status: 'skipped',
+      message: "Skipped: upstream model.p.a (chunk 1) ended with status 'error'.",
+    });
     expect(sim.log).not.toContain('start model.p.b');
   });
 
-  test('a node missing from a chunk\'s results counts as error for its dependants', async () => {
+  test("a node missing from a chunk's results counts as error for its dependants", async () => {
     const sim = simulate();
     const launch: Launch = async (chunk, ctx) => {
       if (chunk.index !== 1) return sim.launch(chunk, ctx);
@@ -169,11 +200,22 @@ describe('runSchedule', () => {
 
   test('cancelled mid-run: the running chunk finishes, chunks not started report every node skipped, the promise resolves', async () => {
     // a → b → c, and d independent: four chunks, one slot.
-    const g2 = graphOf([['model.p.a', []], ['model.p.b', ['model.p.a']], ['model.p.c', ['model.p.b']], ['model.p.d', []]]);
+    const g2 = graphOf([
+      ['model.p.a', []],
+      ['model.p.b', ['model.p.a']],
+      ['model.p.c', ['model.p.b']],
+      ['model.p.d', []],
+    ]);
     const plan2 = planOf(g2, [['model.p.a'], ['model.p.b'], ['model.p.c'], ['model.p.d']]);
     const ac = new AbortController();
     const sim = simulate({ delay: () => 5, during: (u) => (u === 'model.p.a' ? ac.abort() : undefined) });
-    const { chunks: reports } = await runSchedule({ plan: plan2, graph: g2, parallel: 1, launch: sim.launch, signal: ac.signal });
+    const { chunks: reports } = await runSchedule({
+      plan: plan2,
+      graph: g2,
+      parallel: 1,
+      launch: sim.launch,
+      signal: ac.signal,
+    });
     expect(sim.launched).toEqual([1]);
     const results = resultsByNode(plan2, reports);
     expect(results.get('model.p.a')!.status).toBe('success');
@@ -187,7 +229,13 @@ describe('runSchedule', () => {
     const ac = new AbortController();
     ac.abort();
     const sim = simulate();
-    const { chunks: reports } = await runSchedule({ plan, graph: g, parallel: 2, launch: sim.launch, signal: ac.signal });
+    const { chunks: reports } = await runSchedule({
+      plan,
+      graph: g,
+      parallel: 2,
+      launch: sim.launch,
+      signal: ac.signal,
+    });
     expect(sim.launched).toEqual([]);
     expect(reports.flatMap((r) => r.results.map((x) => x.status))).toEqual(['skipped', 'skipped', 'skipped']);
   });
@@ -198,14 +246,28 @@ describe('runSchedule', () => {
       { index: 1, name: 'chunk-1', nodes: ['model.p.b'], dependsOn: [2], work: 1, predicted: 1 },
       { index: 2, name: 'chunk-2', nodes: ['model.p.a', 'model.p.x'], dependsOn: [1], work: 1, predicted: 1 },
     ];
-    const g3: PlanGraph = graphOf([['model.p.a', ['model.p.b']], ['model.p.x', []], ['model.p.b', ['model.p.a']]]);
-    await expect(runSchedule({ plan: { chunks: cyc, makespan: 0, criticalPath: 0, totalWork: 0 }, graph: g3, parallel: 2, launch: simulate().launch }))
-      .rejects.toThrow(/cycle/);
+    const g3: PlanGraph = graphOf([
+      ['model.p.a', ['model.p.b']],
+      ['model.p.x', []],
+      ['model.p.b', ['model.p.a']],
+    ]);
+    await expect(
+      runSchedule({
+        plan: { chunks: cyc, makespan: 0, criticalPath: 0, totalWork: 0 },
+        graph: g3,
+        parallel: 2,
+        launch: simulate().launch,
+      }),
+    ).rejects.toThrow(/cycle/);
   });
 
   test('fail-fast: after the first error nothing new starts, running chunks see the stop, the rest is skipped', async () => {
     // chunk 1: [a (errors), x]; chunk 2: [y] independent; one slot.
-    const g5 = graphOf([['model.p.a', []], ['model.p.x', []], ['model.p.y', []]]);
+    const g5 = graphOf([
+      ['model.p.a', []],
+      ['model.p.x', []],
+      ['model.p.y', []],
+    ]);
     const plan5 = planOf(g5, [['model.p.a', 'model.p.x'], ['model.p.y']]);
     const sim = simulate({ statusOf: (u) => (u === 'model.p.a' ? 'error' : 'success') });
     let seen: unknown;
@@ -214,16 +276,32 @@ describe('runSchedule', () => {
       seen = ctx.signal.aborted ? ctx.signal.reason : undefined;
       return out;
     };
-    const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch, failFast: true });
+    const { chunks: reports, stoppedBy } = await runSchedule({
+      plan: plan5,
+      graph: g5,
+      parallel: 1,
+      launch,
+      failFast: true,
+    });
     expect(sim.launched).toEqual([1]);
-    const reason = { kind: 'fail-fast', after: { uid: 'model.p.a', status: 'error' }, message: "Skipped: fail-fast after model.p.a ended with status 'error'." };
+    const reason = {
+      kind: 'fail-fast',
+      after: { uid: 'model.p.a', status: 'error' },
+      message: "Skipped: fail-fast after model.p.a ended with status 'error'.",
+    };
     expect(seen).toEqual(reason);
     expect(stoppedBy).toEqual(reason);
-    expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({ status: 'skipped', message: "Skipped: fail-fast after model.p.a ended with status 'error'." });
+    expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({
+      status: 'skipped',
+      message: "Skipped: fail-fast after model.p.a ended with status 'error'.",
+    });
   });
 
-  test('a stop asked by a chunk (dbt could not run) is the schedule\'s own: what never started is skipped with its message', async () => {
-    const g5 = graphOf([['model.p.a', []], ['model.p.y', []]]);
+  test("a stop asked by a chunk (dbt could not run) is the schedule's own: what never started is skipped with its message", async () => {
+    const g5 = graphOf([
+      ['model.p.a', []],
+      ['model.p.y', []],
+    ]);
     const plan5 = planOf(g5, [['model.p.a'], ['model.p.y']]);
     const launch: Launch = async (chunk, ctx) => {
       ctx.stop({ kind: 'fatal', message: 'Not run: dbt could not run (no profile)' });
@@ -231,20 +309,31 @@ describe('runSchedule', () => {
     };
     const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch });
     expect(stoppedBy).toEqual({ kind: 'fatal', message: 'Not run: dbt could not run (no profile)' });
-    expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({ status: 'skipped', message: 'Not run: dbt could not run (no profile)' });
+    expect(resultsByNode(plan5, reports).get('model.p.y')).toMatchObject({
+      status: 'skipped',
+      message: 'Not run: dbt could not run (no profile)',
+    });
   });
 
   test('without fail-fast an error elsewhere does not stop independent chunks', async () => {
-    const g5 = graphOf([['model.p.a', []], ['model.p.y', []]]);
+    const g5 = graphOf([
+      ['model.p.a', []],
+      ['model.p.y', []],
+    ]);
     const plan5 = planOf(g5, [['model.p.a'], ['model.p.y']]);
     const sim = simulate({ statusOf: (u) => (u === 'model.p.a' ? 'error' : 'success') });
-    const { chunks: reports, stoppedBy } = await runSchedule({ plan: plan5, graph: g5, parallel: 1, launch: sim.launch });
+    const { chunks: reports, stoppedBy } = await runSchedule({
+      plan: plan5,
+      graph: g5,
+      parallel: 1,
+      launch: sim.launch,
+    });
     expect(sim.launched).toEqual([1, 2]);
     expect(resultsByNode(plan5, reports).get('model.p.y')!.status).toBe('success');
     expect(stoppedBy).toBeUndefined();
   });
 
-  test('the caller\'s cancellation reaches the running chunks through ctx.signal', async () => {
+  test("the caller's cancellation reaches the running chunks through ctx.signal", async () => {
     const ac = new AbortController();
     let aborted = false;
     const launch: Launch = async (chunk, ctx) => {
@@ -261,7 +350,10 @@ describe('runSchedule', () => {
     // Ten independent chunks, one slot, and a stagger: the loop turns at least once per chunk and per stagger wait.
     const ids = Array.from({ length: 10 }, (_, i) => `model.p.n${i}`);
     const g10 = graphOf(ids.map((u) => [u, []]));
-    const plan10 = planOf(g10, ids.map((u) => [u]));
+    const plan10 = planOf(
+      g10,
+      ids.map((u) => [u]),
+    );
     const signals = new Set<AbortSignal>();
     const during: number[] = [];
     const launch: Launch = async (chunk, ctx) => {
@@ -281,7 +373,10 @@ describe('runSchedule', () => {
   test('stagger spaces the starts without telling onWait; each new hold from admit is told once', async () => {
     const ids = ['model.p.a', 'model.p.b', 'model.p.c'];
     const g3 = graphOf(ids.map((u) => [u, []]));
-    const plan3 = planOf(g3, ids.map((u) => [u]));
+    const plan3 = planOf(
+      g3,
+      ids.map((u) => [u]),
+    );
     const startedAt: number[] = [];
     const launch: Launch = async (chunk) => {
       startedAt.push(Date.now());
@@ -298,10 +393,19 @@ describe('runSchedule', () => {
       return asked === 4 ? { kind: 'memory', line: 'memory use 95% is above memory-limit-percent 90%' } : undefined;
     };
     const staggerMs = 30;
-    const { chunks } = await runSchedule({ plan: plan3, graph: g3, parallel: 3, launch, staggerMs, admit, onWait: (h) => holds.push(h) });
+    const { chunks } = await runSchedule({
+      plan: plan3,
+      graph: g3,
+      parallel: 3,
+      launch,
+      staggerMs,
+      admit,
+      onWait: (h) => holds.push(h),
+    });
     expect(chunks.every((c) => c.results[0]?.status === 'success')).toBe(true);
     expect(startedAt).toHaveLength(3);
-    for (let i = 1; i < startedAt.length; i++) expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(staggerMs - 1);
+    for (let i = 1; i < startedAt.length; i++)
+      expect(startedAt[i] - startedAt[i - 1]).toBeGreaterThanOrEqual(staggerMs - 1);
     expect(holds).toEqual([
       { kind: 'schema', line: 'schema db.s: chunk 3 waits for chunk 1 to create it' },
       { kind: 'memory', line: 'memory use 95% is above memory-limit-percent 90%' },

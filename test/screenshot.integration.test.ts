@@ -22,7 +22,9 @@ const WIDTH = 1012;
 
 const available = existsSync(CHROMIUM);
 if (!available) {
-  console.warn(`screenshot.integration.test.ts: skipped — ${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-color-emoji).`);
+  console.warn(
+    `screenshot.integration.test.ts: skipped — ${CHROMIUM} is missing (apt-get install -y chromium fonts-noto-color-emoji).`,
+  );
 }
 const maybe = available ? describe : describe.skip;
 
@@ -50,18 +52,28 @@ body { margin: 0; background: #ffffff; }
 
 function page(markdown: string, title: string): string {
   const body = marked.parse(markdown, { gfm: true, async: false }) as string;
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><style>${CSS}</style></head>`
-    + `<body><div class="frame"><div class="title">${title}</div><div class="markdown-body">${body}</div></div></body></html>`;
+  return (
+    `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title><style>${CSS}</style></head>` +
+    `<body><div class="frame"><div class="title">${title}</div><div class="markdown-body">${body}</div></div></body></html>`
+  );
 }
 
 /** A minimal DevTools-protocol client over the browser's WebSocket (flattened sessions). */
 class Cdp {
   private id = 0;
-  private readonly pending = new Map<number, { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
   private readonly waiters: { method: string; resolve: () => void }[] = [];
   private constructor(private readonly ws: WebSocket) {
     ws.addEventListener('message', (e) => {
-      const msg = JSON.parse(String(e.data)) as { id?: number; result?: Record<string, unknown>; error?: { message: string }; method?: string };
+      const msg = JSON.parse(String(e.data)) as {
+        id?: number;
+        result?: Record<string, unknown>;
+        error?: { message: string };
+        method?: string;
+      };
       if (msg.id !== undefined) {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -112,10 +124,24 @@ let outDir: string;
 
 async function startChromium(): Promise<void> {
   profile = mkdtempSync(join(tmpdir(), 'parallel-dbt-chromium-'));
-  chrome = spawn(CHROMIUM, [
-    '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--hide-scrollbars', '--force-color-profile=srgb', `--user-data-dir=${profile}`, '--remote-debugging-port=0', 'about:blank',
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  chrome = spawn(
+    CHROMIUM,
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--hide-scrollbars',
+      '--force-color-profile=srgb',
+      `--user-data-dir=${profile}`,
+      '--remote-debugging-port=0',
+      'about:blank',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`chromium did not start: ${err.slice(-2000)}`)), 30_000);
@@ -137,16 +163,38 @@ async function screenshot(html: string, name: string): Promise<Buffer> {
   const file = join(outDir, `${name}.html`);
   writeFileSync(file, html);
   const { targetId } = await cdp!.send('Target.createTarget', { url: 'about:blank' });
-  const { sessionId } = await cdp!.send('Target.attachToTarget', { targetId, flatten: true }) as { sessionId: string };
+  const { sessionId } = (await cdp!.send('Target.attachToTarget', { targetId, flatten: true })) as {
+    sessionId: string;
+  };
   try {
     await cdp!.send('Page.enable', {}, sessionId);
-    await cdp!.send('Emulation.setDeviceMetricsOverride', { width: WIDTH, height: 800, deviceScaleFactor: 1, mobile: false }, sessionId);
+    await cdp!.send(
+      'Emulation.setDeviceMetricsOverride',
+      { width: WIDTH, height: 800, deviceScaleFactor: 1, mobile: false },
+      sessionId,
+    );
     const loaded = cdp!.next('Page.loadEventFired');
     await cdp!.send('Page.navigate', { url: pathToFileURL(file).href }, sessionId);
     await loaded;
-    const { result } = await cdp!.send('Runtime.evaluate', { expression: 'document.fonts.ready.then(() => Math.ceil(document.documentElement.scrollHeight))', awaitPromise: true, returnByValue: true }, sessionId) as { result: { value: number } };
-    await cdp!.send('Emulation.setDeviceMetricsOverride', { width: WIDTH, height: result.value, deviceScaleFactor: 1, mobile: false }, sessionId);
-    const shot = await cdp!.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true }, sessionId) as { data: string };
+    const { result } = (await cdp!.send(
+      'Runtime.evaluate',
+      {
+        expression: 'document.fonts.ready.then(() => Math.ceil(document.documentElement.scrollHeight))',
+        awaitPromise: true,
+        returnByValue: true,
+      },
+      sessionId,
+    )) as { result: { value: number } };
+    await cdp!.send(
+      'Emulation.setDeviceMetricsOverride',
+      { width: WIDTH, height: result.value, deviceScaleFactor: 1, mobile: false },
+      sessionId,
+    );
+    const shot = (await cdp!.send(
+      'Page.captureScreenshot',
+      { format: 'png', captureBeyondViewport: true },
+      sessionId,
+    )) as { data: string };
     return Buffer.from(shot.data, 'base64');
   } finally {
     await cdp!.send('Target.closeTarget', { targetId });
@@ -185,7 +233,12 @@ function decodePng(png: Buffer): { width: number; height: number; pixels: Buffer
       const b = y > 0 ? pixels[(y - 1) * stride + x] : 0;
       const c = x >= channels && y > 0 ? pixels[(y - 1) * stride + x - channels] : 0;
       const p = a + b - c;
-      const pr = Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      const pr =
+        Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c)
+          ? a
+          : Math.abs(p - b) <= Math.abs(p - c)
+            ? b
+            : c;
       const add = [0, a, b, (a + b) >> 1, pr][filter];
       pixels[y * stride + x] = (line[x] + add) & 0xff;
     }
@@ -215,29 +268,35 @@ maybe('the summary as GitHub shows it (headless Chromium)', () => {
     ['red', 'summary-red.md', 'parallel-dbt · red run'],
     ['5000', 'summary-5000.md', 'parallel-dbt · 5,000-node run'],
     ['compare', 'summary-compare.md', 'parallel-dbt · red run compared with the base'],
-  ])('%s run', async (name, golden, title) => {
-    const md = readFileSync(join(ROOT, 'test', '__outputs__', golden), 'utf8');
-    const png = await screenshot(page(md, title), name);
-    const file = join(outDir, `summary-${name}.png`);
-    writeFileSync(file, png);
-    const { width, height, pixels, channels } = decodePng(png);
-    expect(width).toBe(WIDTH);
-    expect(height).toBeGreaterThan(400);
-    expect(height).toBeLessThan(20_000);
-    // Non-trivial: a fair share of the page is not white, and there are many colours (text, tables, emoji).
-    let inked = 0;
-    const colours = new Set<number>();
-    for (let i = 0; i < pixels.length; i += channels) {
-      const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
-      if (r < 250 || g < 250 || b < 250) inked++;
-      colours.add((r << 16) | (g << 8) | b);
-    }
-    expect(inked / (width * height)).toBeGreaterThan(0.02);
-    expect(colours.size).toBeGreaterThan(100);
-    // Emoji are drawn in colour (the status line's ✅/❌): some strongly saturated pixels exist.
-    let saturated = 0;
-    for (let i = 0; i < pixels.length; i += channels) if (Math.max(pixels[i], pixels[i + 1], pixels[i + 2]) - Math.min(pixels[i], pixels[i + 1], pixels[i + 2]) > 120) saturated++;
-    expect(saturated).toBeGreaterThan(50);
-    if (UPDATE) copyFileSync(file, join(ROOT, 'docs', `summary-${name}.png`));
-  }, 60_000);
+  ])(
+    '%s run',
+    async (name, golden, title) => {
+      const md = readFileSync(join(ROOT, 'test', '__outputs__', golden), 'utf8');
+      const png = await screenshot(page(md, title), name);
+      const file = join(outDir, `summary-${name}.png`);
+      writeFileSync(file, png);
+      const { width, height, pixels, channels } = decodePng(png);
+      expect(width).toBe(WIDTH);
+      expect(height).toBeGreaterThan(400);
+      expect(height).toBeLessThan(20_000);
+      // Non-trivial: a fair share of the page is not white, and there are many colours (text, tables, emoji).
+      let inked = 0;
+      const colours = new Set<number>();
+      for (let i = 0; i < pixels.length; i += channels) {
+        const [r, g, b] = [pixels[i], pixels[i + 1], pixels[i + 2]];
+        if (r < 250 || g < 250 || b < 250) inked++;
+        colours.add((r << 16) | (g << 8) | b);
+      }
+      expect(inked / (width * height)).toBeGreaterThan(0.02);
+      expect(colours.size).toBeGreaterThan(100);
+      // Emoji are drawn in colour (the status line's ✅/❌): some strongly saturated pixels exist.
+      let saturated = 0;
+      for (let i = 0; i < pixels.length; i += channels)
+        if (Math.max(pixels[i], pixels[i + 1], pixels[i + 2]) - Math.min(pixels[i], pixels[i + 1], pixels[i + 2]) > 120)
+          saturated++;
+      expect(saturated).toBeGreaterThan(50);
+      if (UPDATE) copyFileSync(file, join(ROOT, 'docs', `summary-${name}.png`));
+    },
+    60_000,
+  );
 });

@@ -8,36 +8,56 @@ import { lowerBound } from '../src/plan/describe.js';
 import { perNodeCpuOf, warehouseSeconds, type Timings } from '../src/plan/timings.js';
 import { dagArb, dagFrom, graphOf } from './support/graphs.js';
 
-const machine = (m: Partial<Machine> = {}): Machine => ({ cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: true, ...m });
+const machine = (m: Partial<Machine> = {}): Machine => ({
+  cores: 2,
+  startup: 1,
+  perNodeCpu: 0.02,
+  warehouseCpuShare: 0,
+  nodeGates: true,
+  ...m,
+});
 
 describe('planWorkers on random DAGs', () => {
   test('every node in exactly one chunk, in a topological order inside it; chunks have no order between them', () => {
-    fc.assert(fc.property(dagArb(150), fc.integer({ min: 1, max: 4 }), (spec, workers) => {
-      const d = dagFrom(spec);
-      const p = planWorkers(d.graph, d.weight, { workers, threads: 3, fixedCost: 0.5, perNodeCost: 0.02 });
-      const seen = p.chunks.flatMap((c) => c.nodes);
-      expect(seen.sort()).toEqual([...d.ids].sort());
-      for (const c of p.chunks) {
-        const pos = new Map(c.nodes.map((u, i) => [u, i]));
-        for (const u of c.nodes) for (const parent of d.graph.nodes.get(u)!.parents) if (pos.has(parent)) expect(pos.get(parent)!).toBeLessThan(pos.get(u)!);
-        expect(c.dependsOn).toEqual([]);
-      }
-      expect(p.chunks.length).toBeLessThanOrEqual(workers);
-      expect(p.nodeGates).toBe(p.chunks.length > 1);
-      expect(p.makespan).toBeGreaterThanOrEqual(p.criticalPath - 1e-9);
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(dagArb(150), fc.integer({ min: 1, max: 4 }), (spec, workers) => {
+        const d = dagFrom(spec);
+        const p = planWorkers(d.graph, d.weight, { workers, threads: 3, fixedCost: 0.5, perNodeCost: 0.02 });
+        const seen = p.chunks.flatMap((c) => c.nodes);
+        expect(seen.sort()).toEqual([...d.ids].sort());
+        for (const c of p.chunks) {
+          const pos = new Map(c.nodes.map((u, i) => [u, i]));
+          for (const u of c.nodes)
+            for (const parent of d.graph.nodes.get(u)!.parents)
+              if (pos.has(parent)) expect(pos.get(parent)!).toBeLessThan(pos.get(u)!);
+          expect(c.dependsOn).toEqual([]);
+        }
+        expect(p.chunks.length).toBeLessThanOrEqual(workers);
+        expect(p.nodeGates).toBe(p.chunks.length > 1);
+        expect(p.makespan).toBeGreaterThanOrEqual(p.criticalPath - 1e-9);
+      }),
+      { numRuns: 150 },
+    );
   });
 
-  test('many tiny independent nodes bound by dbt\'s per-node CPU: two workers split them evenly', () => {
-    const rows: [string, string[]][] = Array.from({ length: 400 }, (_, i) => [`test.p.t${String(i).padStart(3, '0')}`, []]);
+  test("many tiny independent nodes bound by dbt's per-node CPU: two workers split them evenly", () => {
+    const rows: [string, string[]][] = Array.from({ length: 400 }, (_, i) => [
+      `test.p.t${String(i).padStart(3, '0')}`,
+      [],
+    ]);
     const g = graphOf(rows);
     const p = planWorkers(g, () => 0.01, { workers: 2, threads: 7, fixedCost: 1, perNodeCost: 0.02 });
     expect(p.chunks.map((c) => c.nodes.length)).toEqual([200, 200]);
     expect(p.makespan).toBeCloseTo(1 + 200 * 0.02, 6);
   });
 
-  test('a unit test stays in its model\'s chunk', () => {
-    const g = graphOf([['model.p.a', []], ['model.p.b', []], ['model.p.c', ['model.p.a']], ['unit_test.p.u', []]]);
+  test("a unit test stays in its model's chunk", () => {
+    const g = graphOf([
+      ['model.p.a', []],
+      ['model.p.b', []],
+      ['model.p.c', ['model.p.a']],
+      ['unit_test.p.u', []],
+    ]);
     g.nodes.get('unit_test.p.u')!.attachTo = 'model.p.c';
     g.nodes.get('unit_test.p.u')!.parents = ['model.p.a'];
     const p = planWorkers(g, () => 1, { workers: 3, threads: 1, fixedCost: 0, perNodeCost: 0 });
@@ -47,20 +67,36 @@ describe('planWorkers on random DAGs', () => {
 });
 
 describe('shapeCandidates: what each budget allows', () => {
-  test('without threads or max-connections the processes share the profile\'s threads', () => {
+  test("without threads or max-connections the processes share the profile's threads", () => {
     const shapes = shapeCandidates({ parallel: 4, profileThreads: 8 });
-    expect(shapes.map((s) => [s.parallel, s.threads])).toEqual([[1, 8], [2, 4], [3, 2], [4, 2]]);
+    expect(shapes.map((s) => [s.parallel, s.threads])).toEqual([
+      [1, 8],
+      [2, 4],
+      [3, 2],
+      [4, 2],
+    ]);
     for (const s of shapes) expect(s.parallel * s.threads).toBeLessThanOrEqual(8);
   });
 
   test('with max-connections every shape keeps processes × (threads + 1) under it, one process included', () => {
     const shapes = shapeCandidates({ parallel: 2, maxConnections: 32, profileThreads: 4 });
-    expect(shapes.map((s) => [s.parallel, s.threads, s.peak])).toEqual([[1, 31, 32], [2, 15, 32]]);
+    expect(shapes.map((s) => [s.parallel, s.threads, s.peak])).toEqual([
+      [1, 31, 32],
+      [2, 15, 32],
+    ]);
   });
 
   test('threads given: each process has them; a local DuckDB file allows one process', () => {
-    expect(shapeCandidates({ parallel: 3, threads: 2, profileThreads: 9 }).map((s) => [s.parallel, s.threads])).toEqual([[1, 2], [2, 2], [3, 2]]);
-    expect(shapeCandidates({ parallel: 3, profileThreads: 8, oneProcess: 'duckdb' }).map((s) => [s.parallel, s.threads])).toEqual([[1, 8]]);
+    expect(shapeCandidates({ parallel: 3, threads: 2, profileThreads: 9 }).map((s) => [s.parallel, s.threads])).toEqual(
+      [
+        [1, 2],
+        [2, 2],
+        [3, 2],
+      ],
+    );
+    expect(
+      shapeCandidates({ parallel: 3, profileThreads: 8, oneProcess: 'duckdb' }).map((s) => [s.parallel, s.threads]),
+    ).toEqual([[1, 8]]);
   });
 
   test('a forced chunk count fixes the processes', () => {
@@ -68,7 +104,10 @@ describe('shapeCandidates: what each budget allows', () => {
   });
 
   test('one process is one chunk, whatever chunks asked for (one dbt invocation, as plain dbt)', () => {
-    const nodes = Array.from({ length: 12 }, (_, i) => [`model.p.m${i}`, { uid: `model.p.m${i}`, resourceType: 'model', parents: [] }] as const);
+    const nodes = Array.from(
+      { length: 12 },
+      (_, i) => [`model.p.m${i}`, { uid: `model.p.m${i}`, resourceType: 'model', parents: [] }] as const,
+    );
     const g = { nodes: new Map(nodes.map(([u, n]) => [u, { ...n, parents: [...n.parents] }])) };
     const m = { cores: 2, startup: 1, perNodeCpu: 0.02, warehouseCpuShare: 0, nodeGates: false };
     const c = chooseShape(g, () => 1, m, { parallel: 3, profileThreads: 6, chunks: 3, oneProcess: 'hooks' });
@@ -78,7 +117,9 @@ describe('shapeCandidates: what each budget allows', () => {
 });
 
 describe('chooseShape', () => {
-  const wide = graphOf(Array.from({ length: 1500 }, (_, i) => [`test.p.t${String(i).padStart(4, '0')}`, []] as [string, string[]]));
+  const wide = graphOf(
+    Array.from({ length: 1500 }, (_, i) => [`test.p.t${String(i).padStart(4, '0')}`, []] as [string, string[]]),
+  );
 
   test('1,500 tests that wait 0.2 s each on a remote warehouse, budget 32: two processes, predicted well under one', () => {
     const c = chooseShape(wide, () => 0.2, machine(), { parallel: 2, maxConnections: 32, profileThreads: 4 });
@@ -88,20 +129,36 @@ describe('chooseShape', () => {
   });
 
   test('a small project whose processes would not pay for their start-up runs as one process', () => {
-    const small = graphOf([['model.p.a', []], ['model.p.b', ['model.p.a']], ['test.p.c', ['model.p.b']]]);
+    const small = graphOf([
+      ['model.p.a', []],
+      ['model.p.b', ['model.p.a']],
+      ['test.p.c', ['model.p.b']],
+    ]);
     const c = chooseShape(small, () => 1, machine({ startup: 3 }), { parallel: 2, profileThreads: 4 });
     expect(c.shape.parallel).toBe(1);
     expect(c.plan.chunks).toHaveLength(1);
   });
 
   test('never a shape predicted slower than the one-process shape, on random DAGs and machines', () => {
-    fc.assert(fc.property(dagArb(80), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.double({ min: 0, max: 5, noNaN: true }), fc.boolean(),
-      (spec, cores, parallel, startup, gated) => {
-        const d = dagFrom(spec);
-        const c = chooseShape(d.graph, d.weight, machine({ cores, startup, nodeGates: gated }), { parallel, profileThreads: 4 });
-        expect(c.plan.makespan).toBeLessThanOrEqual(c.oneProcessMakespan + 1e-9);
-        expect(c.plan.chunks.flatMap((x) => x.nodes).sort()).toEqual([...d.ids].sort());
-      }), { numRuns: 100 });
+    fc.assert(
+      fc.property(
+        dagArb(80),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.double({ min: 0, max: 5, noNaN: true }),
+        fc.boolean(),
+        (spec, cores, parallel, startup, gated) => {
+          const d = dagFrom(spec);
+          const c = chooseShape(d.graph, d.weight, machine({ cores, startup, nodeGates: gated }), {
+            parallel,
+            profileThreads: 4,
+          });
+          expect(c.plan.makespan).toBeLessThanOrEqual(c.oneProcessMakespan + 1e-9);
+          expect(c.plan.chunks.flatMap((x) => x.nodes).sort()).toEqual([...d.ids].sort());
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   test('more processes than cores stretch start-up and per-node CPU: four processes on two cores are not faster than two', () => {
@@ -112,32 +169,72 @@ describe('chooseShape', () => {
 
   test('a warehouse on the same cores takes its share of them', () => {
     const remote = planShape(wide, () => 0.01, machine(), { parallel: 2, threads: 4, peak: 10 });
-    const local = planShape(wide, () => 0.01, machine({ warehouseCpuShare: 0.3 }), { parallel: 2, threads: 4, peak: 10 });
+    const local = planShape(wide, () => 0.01, machine({ warehouseCpuShare: 0.3 }), {
+      parallel: 2,
+      threads: 4,
+      peak: 10,
+    });
     expect(local.makespan).toBeGreaterThan(remote.makespan * 1.2);
   });
 
-  test('the lower bound counts dbt\'s CPU over the processes that have a core', () => {
+  test("the lower bound counts dbt's CPU over the processes that have a core", () => {
     const p = planShape(wide, () => 0.01, machine(), { parallel: 1, threads: 31, peak: 32 });
     expect(lowerBound(p, 1, 31, machine())).toBeCloseTo(1500 * 0.02, 6);
-    expect(lowerBound(p, 2, 15, machine())).toBeCloseTo(1500 * 0.02 / 2, 6);
+    expect(lowerBound(p, 2, 15, machine())).toBeCloseTo((1500 * 0.02) / 2, 6);
   });
 });
 
 describe('timings split into dbt CPU and warehouse time', () => {
   const t = (threads: number, elapsed: number, exec: [string, number][]): Timings => ({
-    seconds: new Map(exec), files: ['a.json'], runs: [{ file: 'a.json', threads, secondsPerNode: elapsed / exec.length }], recorded: [{ threads, exec: new Map(exec) }],
+    seconds: new Map(exec),
+    files: ['a.json'],
+    runs: [{ file: 'a.json', threads, secondsPerNode: elapsed / exec.length }],
+    recorded: [{ threads, exec: new Map(exec) }],
   });
 
-  test('a run bound by dbt\'s own work gives its CPU per node; one bound by the warehouse does not raise the estimate', () => {
-    expect(perNodeCpuOf(t(7, 29, Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.08] as [string, number])), 0.02)).toBeCloseTo(0.0145, 4);
+  test("a run bound by dbt's own work gives its CPU per node; one bound by the warehouse does not raise the estimate", () => {
+    expect(
+      perNodeCpuOf(
+        t(
+          7,
+          29,
+          Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.08] as [string, number]),
+        ),
+        0.02,
+      ),
+    ).toBeCloseTo(0.0145, 4);
     // A slower runner: its own figure, above the default.
-    expect(perNodeCpuOf(t(7, 58, Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.16] as [string, number])), 0.02)).toBeCloseTo(0.029, 4);
-    expect(perNodeCpuOf(t(7, 33, Array.from({ length: 254 }, (_, i) => [`m${i}`, 1.5] as [string, number])), 0.02)).toBe(0.02);
+    expect(
+      perNodeCpuOf(
+        t(
+          7,
+          58,
+          Array.from({ length: 2000 }, (_, i) => [`m${i}`, 0.16] as [string, number]),
+        ),
+        0.02,
+      ),
+    ).toBeCloseTo(0.029, 4);
+    expect(
+      perNodeCpuOf(
+        t(
+          7,
+          33,
+          Array.from({ length: 254 }, (_, i) => [`m${i}`, 1.5] as [string, number]),
+        ),
+        0.02,
+      ),
+    ).toBe(0.02);
     expect(perNodeCpuOf(undefined, 0.02)).toBe(0.02);
   });
 
-  test('each recorded time loses the CPU its run\'s threads queued for, never below zero', () => {
-    const w = warehouseSeconds(t(7, 10, [['a', 1.5], ['b', 0.05]]), 0.02).warehouse!;
+  test("each recorded time loses the CPU its run's threads queued for, never below zero", () => {
+    const w = warehouseSeconds(
+      t(7, 10, [
+        ['a', 1.5],
+        ['b', 0.05],
+      ]),
+      0.02,
+    ).warehouse!;
     expect(w.get('a')).toBeCloseTo(1.5 - 7 * 0.02, 9);
     expect(w.get('b')).toBe(0);
   });
@@ -156,6 +253,9 @@ describe('speedInHindsight: the summary figure re-costed with what the run measu
     expect(after.oneProcess).toBeLessThan(before.oneProcess / 3);
     expect(after.chosen).toBeLessThan(before.chosen / 3);
     // One process with the same budget is the profile's 4 threads in one process, costed with the same weights.
-    expect(after.oneProcess).toBeCloseTo(planShape(g, (u) => measured.get(u)!, machine(), { parallel: 1, threads: 4, peak: 5 }).makespan, 6);
+    expect(after.oneProcess).toBeCloseTo(
+      planShape(g, (u) => measured.get(u)!, machine(), { parallel: 1, threads: 4, peak: 5 }).makespan,
+      6,
+    );
   });
 });

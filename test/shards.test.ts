@@ -47,7 +47,14 @@ describe('planShards on a small DAG', () => {
     ['model.p.d', []],
     ['model.p.e', ['model.p.d']],
   ]);
-  const weights: Record<string, number> = { 'model.p.a': 3, 'model.p.b': 2, 'test.p.t_b': 1, 'model.p.c': 4, 'model.p.d': 1, 'model.p.e': 1 };
+  const weights: Record<string, number> = {
+    'model.p.a': 3,
+    'model.p.b': 2,
+    'test.p.t_b': 1,
+    'model.p.c': 4,
+    'model.p.d': 1,
+    'model.p.e': 1,
+  };
   const weight = (u: string): number => weights[u];
 
   test('build: parts whole, heaviest first onto the lightest shard, nodes in critical-path order', () => {
@@ -66,7 +73,9 @@ describe('planShards on a small DAG', () => {
       ['2', ['model.p.c'], 4],
       ['3', ['model.p.d', 'model.p.e'], 2],
     ]);
-    expect(p.notes).toEqual(['The selection has 3 independent part(s) of the DAG: it is spread over 3 shard(s), not 5.']);
+    expect(p.notes).toEqual([
+      'The selection has 3 independent part(s) of the DAG: it is spread over 3 shard(s), not 5.',
+    ]);
   });
 
   test('one shard holds everything, in a topological order', () => {
@@ -81,7 +90,12 @@ describe('planShards on a small DAG', () => {
 
 describe('planShards: packing and notes', () => {
   test('LPT with exact loads: parts of 5, 4, 3 and 3 s over two shards give 8 and 7 s', () => {
-    const g = graphOf([['model.p.w5', []], ['model.p.w4', []], ['model.p.w3a', []], ['model.p.w3b', []]]);
+    const g = graphOf([
+      ['model.p.w5', []],
+      ['model.p.w4', []],
+      ['model.p.w3a', []],
+      ['model.p.w3b', []],
+    ]);
     const w: Record<string, number> = { 'model.p.w5': 5, 'model.p.w4': 4, 'model.p.w3a': 3, 'model.p.w3b': 3 };
     const p = planShards(g, (u) => w[u], 2, 'build');
     expect(p.shards).toEqual([
@@ -90,31 +104,52 @@ describe('planShards: packing and notes', () => {
     ]);
   });
 
-  test('equal parts go by unique id, so the plan does not depend on the graph\'s insertion order', () => {
-    const rows: [string, string[]][] = [['model.p.z', []], ['model.p.y', []], ['model.p.x', []], ['model.p.w', []]];
+  test("equal parts go by unique id, so the plan does not depend on the graph's insertion order", () => {
+    const rows: [string, string[]][] = [
+      ['model.p.z', []],
+      ['model.p.y', []],
+      ['model.p.x', []],
+      ['model.p.w', []],
+    ];
     const forward = planShards(graphOf(rows), unit, 2, 'build');
     const backward = planShards(graphOf([...rows].reverse()), unit, 2, 'build');
     expect(forward).toEqual(backward);
-    expect(forward.shards.map((s) => s.nodes)).toEqual([['model.p.w', 'model.p.y'], ['model.p.x', 'model.p.z']]);
+    expect(forward.shards.map((s) => s.nodes)).toEqual([
+      ['model.p.w', 'model.p.y'],
+      ['model.p.x', 'model.p.z'],
+    ]);
   });
 
   test('one part far heavier than the rest: a note gives its share of the work', () => {
-    const g = graphOf([['model.p.big', []], ['model.p.big2', ['model.p.big']], ['model.p.small', []]]);
+    const g = graphOf([
+      ['model.p.big', []],
+      ['model.p.big2', ['model.p.big']],
+      ['model.p.small', []],
+    ]);
     const w: Record<string, number> = { 'model.p.big': 6, 'model.p.big2': 4, 'model.p.small': 1 };
     const p = planShards(g, (u) => w[u], 2, 'build');
     expect(p.shards.map((s) => s.work)).toEqual([10, 1]);
-    expect(p.notes).toEqual(['The largest connected part of the DAG holds 91% of the work: shards cannot be balanced better than that.']);
+    expect(p.notes).toEqual([
+      'The largest connected part of the DAG holds 91% of the work: shards cannot be balanced better than that.',
+    ]);
   });
 
   test('exactly 1.5 × the mean shard is not yet reported as unbalanced', () => {
     // Parts of 3 and 1 s over two shards: mean 2 s, heaviest 3 s = 1.5 × mean.
-    const g = graphOf([['model.p.a', []], ['model.p.b', []]]);
+    const g = graphOf([
+      ['model.p.a', []],
+      ['model.p.b', []],
+    ]);
     const p = planShards(g, (u) => (u === 'model.p.a' ? 3 : 1), 2, 'build');
     expect(p.notes).toEqual([]);
   });
 
   test('a unit test stays with the model it is attached to, even with no edge between them', () => {
-    const g = graphOf([['model.p.a', []], ['model.p.b', []], ['unit_test.p.u', []]]);
+    const g = graphOf([
+      ['model.p.a', []],
+      ['model.p.b', []],
+      ['unit_test.p.u', []],
+    ]);
     g.nodes.get('unit_test.p.u')!.attachTo = 'model.p.b';
     for (let k = 1; k <= 3; k++) {
       const p = planShards(g, unit, k, 'build');
@@ -124,7 +159,12 @@ describe('planShards: packing and notes', () => {
   });
 
   test('test: tests are spread one by one (they do not wait for each other)', () => {
-    const g = graphOf([['test.p.t1', []], ['test.p.t2', []], ['test.p.t3', []], ['test.p.t4', []]]);
+    const g = graphOf([
+      ['test.p.t1', []],
+      ['test.p.t2', []],
+      ['test.p.t3', []],
+      ['test.p.t4', []],
+    ]);
     const w: Record<string, number> = { 'test.p.t1': 4, 'test.p.t2': 3, 'test.p.t3': 2, 'test.p.t4': 1 };
     const p = planShards(g, (u) => w[u], 2, 'test');
     expect(p.shards).toEqual([
@@ -137,43 +177,56 @@ describe('planShards: packing and notes', () => {
 
 describe('planShards on random DAGs', () => {
   test('build: every node exactly once, no edge between shards, nodes in a topological order, work adds up', () => {
-    fc.assert(fc.property(dagArb(80), fc.integer({ min: 1, max: 6 }), (spec, maxShards) => {
-      const d = dagFrom(spec);
-      const p = planShards(d.graph, d.weight, maxShards, 'build');
-      const parts = partsBySearch(d.graph);
-      expect(p.shards).toHaveLength(Math.min(maxShards, parts.length));
-      expect(p.shards.map((s) => s.shard)).toEqual(p.shards.map((_, i) => String(i + 1)));
-      expect(p.shards.flatMap((s) => s.nodes).sort()).toEqual([...d.ids].sort());
-      const shard = new Map(p.shards.flatMap((s) => s.nodes.map((u) => [u, s.shard] as [string, string])));
-      for (const part of parts) expect(new Set([...part].map((u) => shard.get(u))).size).toBe(1);
-      for (const s of p.shards) {
-        const pos = new Map(s.nodes.map((u, i) => [u, i]));
-        for (const u of s.nodes) {
-          for (const par of d.graph.nodes.get(u)!.parents) {
-            expect(shard.get(par)).toBe(s.shard);
-            expect(pos.get(par)!).toBeLessThan(pos.get(u)!);
+    fc.assert(
+      fc.property(dagArb(80), fc.integer({ min: 1, max: 6 }), (spec, maxShards) => {
+        const d = dagFrom(spec);
+        const p = planShards(d.graph, d.weight, maxShards, 'build');
+        const parts = partsBySearch(d.graph);
+        expect(p.shards).toHaveLength(Math.min(maxShards, parts.length));
+        expect(p.shards.map((s) => s.shard)).toEqual(p.shards.map((_, i) => String(i + 1)));
+        expect(p.shards.flatMap((s) => s.nodes).sort()).toEqual([...d.ids].sort());
+        const shard = new Map(p.shards.flatMap((s) => s.nodes.map((u) => [u, s.shard] as [string, string])));
+        for (const part of parts) expect(new Set([...part].map((u) => shard.get(u))).size).toBe(1);
+        for (const s of p.shards) {
+          const pos = new Map(s.nodes.map((u, i) => [u, i]));
+          for (const u of s.nodes) {
+            for (const par of d.graph.nodes.get(u)!.parents) {
+              expect(shard.get(par)).toBe(s.shard);
+              expect(pos.get(par)!).toBeLessThan(pos.get(u)!);
+            }
           }
+          expect(s.work).toBeCloseTo(
+            s.nodes.reduce((t, u) => t + d.weight(u), 0),
+            9,
+          );
         }
-        expect(s.work).toBeCloseTo(s.nodes.reduce((t, u) => t + d.weight(u), 0), 9);
-      }
-      expect(p.notes.some((n) => n.startsWith('The selection has'))).toBe(parts.length < maxShards);
-    }), { numRuns: 150 });
+        expect(p.notes.some((n) => n.startsWith('The selection has'))).toBe(parts.length < maxShards);
+      }),
+      { numRuns: 150 },
+    );
   });
 
   test('test: min(maxShards, nodes) shards, none empty, none heavier than the lightest by more than its own lightest node', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 6 }), (ws, maxShards) => {
-      const g = graphOf(ws.map((_, i) => [`test.p.t${String(i).padStart(3, '0')}`, []]));
-      const weight = (u: string): number => ws[Number(u.slice(-3))] / 100;
-      const p = planShards(g, weight, maxShards, 'test');
-      expect(p.shards).toHaveLength(Math.min(maxShards, ws.length));
-      expect(p.shards.flatMap((s) => s.nodes).sort()).toEqual([...g.nodes.keys()].sort());
-      // LPT: a shard's last (lightest) node went to the lightest shard of the moment, so no shard exceeds the
-      // final lightest one by more than that node.
-      const lightest = Math.min(...p.shards.map((s) => s.work));
-      for (const s of p.shards) {
-        expect(s.nodes.length).toBeGreaterThan(0);
-        expect(s.work - lightest).toBeLessThanOrEqual(Math.min(...s.nodes.map(weight)) + 1e-9);
-      }
-    }), { numRuns: 150 });
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 500 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 1, max: 6 }),
+        (ws, maxShards) => {
+          const g = graphOf(ws.map((_, i) => [`test.p.t${String(i).padStart(3, '0')}`, []]));
+          const weight = (u: string): number => ws[Number(u.slice(-3))] / 100;
+          const p = planShards(g, weight, maxShards, 'test');
+          expect(p.shards).toHaveLength(Math.min(maxShards, ws.length));
+          expect(p.shards.flatMap((s) => s.nodes).sort()).toEqual([...g.nodes.keys()].sort());
+          // LPT: a shard's last (lightest) node went to the lightest shard of the moment, so no shard exceeds the
+          // final lightest one by more than that node.
+          const lightest = Math.min(...p.shards.map((s) => s.work));
+          for (const s of p.shards) {
+            expect(s.nodes.length).toBeGreaterThan(0);
+            expect(s.work - lightest).toBeLessThanOrEqual(Math.min(...s.nodes.map(weight)) + 1e-9);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });

@@ -54,14 +54,21 @@ describe('RunShare', () => {
     second.share.subscribe((uid, st) => heard.push([uid, st]));
     first.ended();
     expect(heard).toEqual([[START_UID, 1]]);
-    expect(run.endInvocation('/r.json')).toMatchObject({ start: 'skip', end: 'run', results: '/r.json', known: [[START_UID, 1]] });
+    expect(run.endInvocation('/r.json')).toMatchObject({
+      start: 'skip',
+      end: 'run',
+      results: '/r.json',
+      known: [[START_UID, 1]],
+    });
   });
 
   test('statuses reach workers as they need them: built, blocking, or neither (on_error: continue)', () => {
     const feed = board();
     const run = new RunShare(['model.p.a'], true, blocks);
     run.invocation(feed, undefined, feed.statusOf);
-    const inv = run.invocation(feed, { 'model.p.child': ['model.p.parent', 'model.p.keeps_going'] }, (uid) => (uid === 'model.p.parent' ? 'error' : undefined));
+    const inv = run.invocation(feed, { 'model.p.child': ['model.p.parent', 'model.p.keeps_going'] }, (uid) =>
+      uid === 'model.p.parent' ? 'error' : undefined,
+    );
     expect(inv.share.known).toEqual([['model.p.parent', 1]]);
     const heard: [string, PeerStatus][] = [];
     inv.share.subscribe((uid, st) => heard.push([uid, st]));
@@ -71,7 +78,14 @@ describe('RunShare', () => {
     feed.settle('model.p.keeps_going', 'error');
     feed.settle('model.p.bad', 'error');
     feed.settle('model.p.skipped_continue', 'skipped');
-    expect(heard).toEqual([['model.p.ok', 0], ['test.p.t', 0], ['test.p.w', 0], ['model.p.keeps_going', 2], ['model.p.bad', 1], ['model.p.skipped_continue', 1]]);
+    expect(heard).toEqual([
+      ['model.p.ok', 0],
+      ['test.p.t', 0],
+      ['test.p.w', 0],
+      ['model.p.keeps_going', 2],
+      ['model.p.bad', 1],
+      ['model.p.skipped_continue', 1],
+    ]);
   });
 
   test("relations one worker's cache dropped reach every other running invocation, not the one that dropped them", () => {

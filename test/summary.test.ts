@@ -22,7 +22,11 @@ const UPDATE = process.env.UPDATE_GOLDEN === '1';
 /** The repository the goldens pretend to be in: the dbt project lives in its example/ subfolder. */
 const WORKSPACE = '/home/runner/work/analytics/analytics';
 const PROJECT_DIR = `${WORKSPACE}/example`;
-const LINKS = githubFileUrl({ GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'acme/analytics', GITHUB_SHA: '4f2c1d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d' })!;
+const LINKS = githubFileUrl({
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'acme/analytics',
+  GITHUB_SHA: '4f2c1d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d',
+})!;
 
 function readJson<T>(...parts: string[]): T {
   return JSON.parse(readFileSync(join(ROOT, ...parts), 'utf8')) as T;
@@ -64,7 +68,9 @@ function capturedInput(variant: 'green' | 'red'): ReportInput {
   const last = Math.max(...times(all, 'completed_at'));
   const chunks = plan.chunks.map((chunk: Chunk) => {
     const order = new Map(all.map((r, i) => [r.unique_id, i]));
-    const results = chunk.nodes.map((u) => byUid.get(u)!).sort((a, b) => order.get(a.unique_id)! - order.get(b.unique_id)!);
+    const results = chunk.nodes
+      .map((u) => byUid.get(u)!)
+      .sort((a, b) => order.get(a.unique_id)! - order.get(b.unique_id)!);
     const starts = times(results, 'started_at');
     const ends = times(results, 'completed_at');
     const startedAt = (starts.length ? Math.min(...starts) : first) - 2000;
@@ -72,8 +78,13 @@ function capturedInput(variant: 'green' | 'red'): ReportInput {
     return { chunk, results, startedAt, endedAt, predicted: chunk.predicted };
   });
   return {
-    command: 'build', manifest, paths: { projectDir: PROJECT_DIR, workspace: WORKSPACE }, chunks, planNotes: [],
-    wallSeconds: Math.round((last - first) / 100) / 10 + 2 + 3, readFile: projectReader(variant),
+    command: 'build',
+    manifest,
+    paths: { projectDir: PROJECT_DIR, workspace: WORKSPACE },
+    chunks,
+    planNotes: [],
+    wallSeconds: Math.round((last - first) / 100) / 10 + 2 + 3,
+    readFile: projectReader(variant),
     speedEstimate: { chosen: plan.makespan, oneProcess: one.makespan },
   };
 }
@@ -122,20 +133,40 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
     const name = `${layers[layer]}_${domain}_${String(i).padStart(6, '0')}`;
     const uid = `model.${pkg}.${name}`;
     const parents: string[] = [];
-    if (layer > 0) for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++) parents.push(models[Math.floor(rnd() * Math.floor(o.models * (layer === 1 ? 0.3 : 0.7)))]);
+    if (layer > 0)
+      for (let k = 0; k < 1 + Math.floor(rnd() * 3); k++)
+        parents.push(models[Math.floor(rnd() * Math.floor(o.models * (layer === 1 ? 0.3 : 0.7)))]);
     const file = `models/${domain}/${name}.sql`;
-    nodes[uid] = { unique_id: uid, name, resource_type: 'model', package_name: pkg, original_file_path: file, fqn: [pkg, domain, name], depends_on: { nodes: [...new Set(parents)] } };
+    nodes[uid] = {
+      unique_id: uid,
+      name,
+      resource_type: 'model',
+      package_name: pkg,
+      original_file_path: file,
+      fqn: [pkg, domain, name],
+      depends_on: { nodes: [...new Set(parents)] },
+    };
     models.push(uid);
     const y = yaml.get(domain) ?? ['version: 2', '', 'models:'];
     y.push(`  - name: ${name}`, '    columns:', '      - name: id', '        data_tests:');
     for (let t = 0; t < o.testsPerModel; t++) {
       const kind = ['unique', 'not_null', 'accepted_values', 'relationships'][t % 4];
-      y.push(`          - ${kind}${kind === 'accepted_values' ? ":\n              arguments:\n                values: ['a', 'b']" : kind === 'relationships' ? ":\n              arguments:\n                to: ref('x')\n                field: id" : ''}`);
+      y.push(
+        `          - ${kind}${kind === 'accepted_values' ? ":\n              arguments:\n                values: ['a', 'b']" : kind === 'relationships' ? ":\n              arguments:\n                to: ref('x')\n                field: id" : ''}`,
+      );
       const tname = `${kind}_${name}_id`;
       const tuid = `test.${pkg}.${tname}.${(i * 31 + t).toString(16).padStart(10, '0')}`;
       nodes[tuid] = {
-        unique_id: tuid, name: tname, resource_type: 'test', package_name: pkg, original_file_path: `models/${domain}/_${domain}.yml`, fqn: [pkg, domain, tname],
-        depends_on: { nodes: [uid] }, attached_node: uid, column_name: 'id', test_metadata: { name: kind, kwargs: { column_name: 'id' } },
+        unique_id: tuid,
+        name: tname,
+        resource_type: 'test',
+        package_name: pkg,
+        original_file_path: `models/${domain}/_${domain}.yml`,
+        fqn: [pkg, domain, tname],
+        depends_on: { nodes: [uid] },
+        attached_node: uid,
+        column_name: 'id',
+        test_metadata: { name: kind, kwargs: { column_name: 'id' } },
         ...({ file_key_name: `models.${name}` } as object),
       };
     }
@@ -175,19 +206,61 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
   for (let k = 0; k < o.failing; k++) status.set(free(), 'fail');
   for (let k = 0; k < o.warning; k++) status.set(free(), 'warn');
 
-  const long = (base: string): string => (o.messageChars && base.length < o.messageChars ? `${base} ${'lorem ipsum <dolor> | sit & amet '.repeat(Math.ceil((o.messageChars - base.length) / 32))}`.slice(0, o.messageChars) : base);
+  const long = (base: string): string =>
+    o.messageChars && base.length < o.messageChars
+      ? `${base} ${'lorem ipsum <dolor> | sit & amet '.repeat(Math.ceil((o.messageChars - base.length) / 32))}`.slice(
+          0,
+          o.messageChars,
+        )
+      : base;
   const resultOf = (uid: string, idx: number): RunResult => {
     const n = nodes[uid];
     const st = status.get(uid) ?? (n.resource_type === 'test' ? 'pass' : 'success');
-    const seconds = st === 'skipped' ? 0 : Math.round((n.resource_type === 'test' ? 0.05 + rnd() * 0.6 : 0.3 + rnd() * rnd() * 40) * 1000) / 1000;
-    const failures = n.resource_type === 'test' ? (st === 'fail' || st === 'warn' ? 1 + Math.floor(rnd() * 500) : st === 'pass' ? 0 : null) : null;
-    const message = st === 'error' ? long(`Database Error in model ${n.name} (${n.original_file_path})\n  column "amount_usd" does not exist\n  LINE 14:     sum(amount_usd) as revenue\n               ^\n  compiled code at target/run/${pkg}/${n.original_file_path}`)
-      : st === 'fail' || st === 'warn' ? long(`Got ${failures} results, configured to ${st} if != 0`) : st === 'skipped' ? null : 'SELECT 1';
+    const seconds =
+      st === 'skipped'
+        ? 0
+        : Math.round((n.resource_type === 'test' ? 0.05 + rnd() * 0.6 : 0.3 + rnd() * rnd() * 40) * 1000) / 1000;
+    const failures =
+      n.resource_type === 'test'
+        ? st === 'fail' || st === 'warn'
+          ? 1 + Math.floor(rnd() * 500)
+          : st === 'pass'
+            ? 0
+            : null
+        : null;
+    const message =
+      st === 'error'
+        ? long(
+            `Database Error in model ${n.name} (${n.original_file_path})\n  column "amount_usd" does not exist\n  LINE 14:     sum(amount_usd) as revenue\n               ^\n  compiled code at target/run/${pkg}/${n.original_file_path}`,
+          )
+        : st === 'fail' || st === 'warn'
+          ? long(`Got ${failures} results, configured to ${st} if != 0`)
+          : st === 'skipped'
+            ? null
+            : 'SELECT 1';
     const started = Date.UTC(2026, 10, 24, 9, 0, 0) + idx * 250;
     return {
-      unique_id: uid, status: nodeStatus(st), thread_id: 'Thread-1', execution_time: seconds, adapter_response: {}, message, failures,
-      timing: st === 'skipped' ? [] : [{ name: 'execute', started_at: new Date(started).toISOString(), completed_at: new Date(started + seconds * 1000).toISOString() }],
-      compiled_code: st === 'error' || st === 'fail' ? long(`select\n    id,\n    count(*) as n\nfrom "analytics"."${n.name}"\ngroup by id\nhaving count(*) > 1`) : null,
+      unique_id: uid,
+      status: nodeStatus(st),
+      thread_id: 'Thread-1',
+      execution_time: seconds,
+      adapter_response: {},
+      message,
+      failures,
+      timing:
+        st === 'skipped'
+          ? []
+          : [
+              {
+                name: 'execute',
+                started_at: new Date(started).toISOString(),
+                completed_at: new Date(started + seconds * 1000).toISOString(),
+              },
+            ],
+      compiled_code:
+        st === 'error' || st === 'fail'
+          ? long(`select\n    id,\n    count(*) as n\nfrom "analytics"."${n.name}"\ngroup by id\nhaving count(*) > 1`)
+          : null,
     };
   };
   // Chunks: by domain, in layer order inside each chunk (a stand-in for the planner at this size).
@@ -201,8 +274,19 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
     const startedAt = startBase + (i < 4 ? 0 : 95_000 + i * 7_000);
     const predicted = Math.round((work / 4 + 6) * 10) / 10;
     return {
-      chunk: { index: i + 1, name: `chunk-${i + 1}`, nodes: list, dependsOn: [], work, predicted, predictedStart: i < 4 ? 0 : 90 + i * 6 },
-      results, startedAt, endedAt: startedAt + Math.round((work / 4 + 8 + (i % 3) * 4) * 1000), predicted,
+      chunk: {
+        index: i + 1,
+        name: `chunk-${i + 1}`,
+        nodes: list,
+        dependsOn: [],
+        work,
+        predicted,
+        predictedStart: i < 4 ? 0 : 90 + i * 6,
+      },
+      results,
+      startedAt,
+      endedAt: startedAt + Math.round((work / 4 + 8 + (i % 3) * 4) * 1000),
+      predicted,
     };
   });
   const texts = new Map([...yaml].map(([d, y]) => [`/repo/models/${d}/_${d}.yml`, `${y.join('\n')}\n`]));
@@ -211,13 +295,25 @@ function syntheticInput(o: SyntheticOptions): ReportInput {
     command: 'build',
     manifest: { metadata: { dbt_version: '1.11.16', project_name: pkg }, nodes },
     paths: { projectDir: '/repo', workspace: '/repo' },
-    chunks, planNotes: [], wallSeconds: Math.round((lastEnd - startBase) / 1000) + 14,
-    speedEstimate: { chosen: Math.max(...chunks.map((c) => (c.chunk.predictedStart ?? 0) + c.predicted)), oneProcess: chunks.reduce((t, c) => t + c.predicted, 0) },
+    chunks,
+    planNotes: [],
+    wallSeconds: Math.round((lastEnd - startBase) / 1000) + 14,
+    speedEstimate: {
+      chosen: Math.max(...chunks.map((c) => (c.chunk.predictedStart ?? 0) + c.predicted)),
+      oneProcess: chunks.reduce((t, c) => t + c.predicted, 0),
+    },
     readFile: (p) => texts.get(p),
   };
 }
 
-const FIVE_THOUSAND: SyntheticOptions = { models: 1250, testsPerModel: 3, chunks: 8, erroring: 3, failing: 6, warning: 4 };
+const FIVE_THOUSAND: SyntheticOptions = {
+  models: 1250,
+  testsPerModel: 3,
+  chunks: 8,
+  erroring: 3,
+  failing: 6,
+  warning: 4,
+};
 
 /** Compares with the committed golden file (or writes it with UPDATE_GOLDEN=1). */
 function golden(name: string, text: string): void {
@@ -254,7 +350,8 @@ function expectWellFormed(md: string): void {
       if (!l.endsWith('|')) errors.push(`line ${i + 1}: table row not closed`);
       if (table === undefined) {
         if (lines[i - 1] !== '') errors.push(`line ${i + 1}: table without a blank line before it`);
-        if (!/^\|(:?-+:?\|)+$/.test(lines[i + 1] ?? '')) errors.push(`line ${i + 1}: table header without its separator`);
+        if (!/^\|(:?-+:?\|)+$/.test(lines[i + 1] ?? ''))
+          errors.push(`line ${i + 1}: table header without its separator`);
         table = cells;
       } else if (cells !== table) errors.push(`line ${i + 1}: ${cells} cells instead of ${table}`);
     } else table = undefined;
@@ -273,7 +370,9 @@ describe('golden summaries', () => {
   test('green run (captured dbt build, 3 chunks)', () => {
     const md = renderSummary(report(capturedInput('green')), { fileUrl: LINKS });
     // The speed figure compares with one dbt process with the same budget, as the planner predicts it: an estimate, said so.
-    expect(md).toMatch(/^### ✅ dbt build: 95 passed · 95 nodes in 3 chunks · [\d.]+ s wall · ~[\d.]+× one dbt process with the same budget \(estimated: [\d.]+ s against [\d.]+ s\)$/m);
+    expect(md).toMatch(
+      /^### ✅ dbt build: 95 passed · 95 nodes in 3 chunks · [\d.]+ s wall · ~[\d.]+× one dbt process with the same budget \(estimated: [\d.]+ s against [\d.]+ s\)$/m,
+    );
     expect(md).not.toContain('#### Failures');
     expect(md).toContain('| Chunk | Nodes |');
     expectWellFormed(md);
@@ -283,19 +382,27 @@ describe('golden summaries', () => {
   test('red run: failures first with chunk, linked file, message, failing rows and compiled SQL', () => {
     const r = report(capturedInput('red'));
     const md = renderSummary(r, { fileUrl: LINKS });
-    expect(md.split('\n')[0]).toMatch(/^### ❌ dbt build: 95 passed · 1 failed · 1 errored · 1 warned · 1 skipped · 99 nodes in 3 chunks/);
+    expect(md.split('\n')[0]).toMatch(
+      /^### ❌ dbt build: 95 passed · 1 failed · 1 errored · 1 warned · 1 skipped · 99 nodes in 3 chunks/,
+    );
     const failures = md.indexOf('#### Failures');
     expect(failures).toBeGreaterThan(0);
     expect(failures).toBeLessThan(md.indexOf('#### Chunks'));
     expect(md.indexOf('#### Chunks')).toBeLessThan(md.indexOf('#### Slowest nodes'));
     // The model error comes first, then the failing test; the skipped child is named under its cause.
     expect(md.indexOf('model `order_unit_margin` — error')).toBeGreaterThan(failures);
-    expect(md.indexOf('model `order_unit_margin` — error')).toBeLessThan(md.indexOf('test `assert_every_campaign_is_profitable` — 2 failing rows'));
+    expect(md.indexOf('model `order_unit_margin` — error')).toBeLessThan(
+      md.indexOf('test `assert_every_campaign_is_profitable` — 2 failing rows'),
+    );
     expect(md).toContain('division by zero');
     expect(md).toContain('⏭️ 1 node skipped because of it: `campaign_unit_margin` in chunk-3');
-    expect(md).toContain('<a href="https://github.com/acme/analytics/blob/4f2c1d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d/example/models/finance/order_unit_margin.sql">example/models/finance/order_unit_margin.sql</a>');
+    expect(md).toContain(
+      '<a href="https://github.com/acme/analytics/blob/4f2c1d9e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d/example/models/finance/order_unit_margin.sql">example/models/finance/order_unit_margin.sql</a>',
+    );
     // The warning links the YAML line where the not_null test on campaign_id is declared.
-    const yaml = readFileSync(join(ROOT, 'test/fixtures/red-overlay/models/staging/stg_orders.yml'), 'utf8').split('\n');
+    const yaml = readFileSync(join(ROOT, 'test/fixtures/red-overlay/models/staging/stg_orders.yml'), 'utf8').split(
+      '\n',
+    );
     const line = yaml.findIndex((l) => l.trim() === '- not_null:') + 1;
     expect(line).toBeGreaterThan(1);
     expect(md).toContain(`example/models/staging/stg_orders.yml#L${line}`);
@@ -316,35 +423,45 @@ describe('golden summaries', () => {
     expect(md).not.toContain('Shortened to stay under');
     expectWellFormed(md);
     golden('summary-5000.md', md);
-    const sizes = [['summary-green.md', 'green run (95 nodes)'], ['summary-red.md', 'red run (99 nodes)'], ['summary-compare.md', 'red run compared with a base (compare-to)'], ['summary-5000.md', 'synthetic run (5,000 nodes)']]
-      .map(([f, what]) => `| [${f}](${f}) | ${what} | ${Buffer.byteLength(readFileSync(join(OUTPUTS, f)), 'utf8').toLocaleString('en-US')} bytes |`);
-    golden('README.md', [
-      '# Golden job summaries',
-      '',
-      'What users see in the job summary, rendered by `renderSummary` (src/report/summary.ts) and compared byte for',
-      'byte by test/summary.test.ts. Regenerate with `UPDATE_GOLDEN=1` (then check the diff).',
-      '',
-      '- **green / red**: the captured real `dbt build` of the example project (test/fixtures/captured), split into',
-      '  3 chunks by the planner; the dbt project sits in the `example/` subfolder of the repository, so file links',
-      '  and annotations carry that prefix. Chunk times are taken from the nodes\' real timings plus a fixed start-up, so the',
-      '  files stay stable.',
-      '- **5000**: a synthetic 5,000-node project (1,250 models, 3,750 tests, 8 chunks, 3 model errors with their',
-      '  skipped descendants, 6 failing tests, 4 warnings), generated deterministically by the test.',
-      '- **compare**: the red run against a base run (compare-to) that differs from it in a few documented ways',
-      '  (see comparisonReport in test/summary.test.ts): labels, new problems first, fixed, flaky, slower nodes and',
-      '  row-count changes.',
-      '',
-      `GitHub drops a step summary over ${SUMMARY_LIMIT_BYTES.toLocaleString('en-US')} bytes (1 MiB); past that the summary degrades step by step.`,
-      '',
-      '| File | Run | Size |',
-      '|---|---|--:|',
-      ...sizes,
-      '',
-      'test/screenshot.integration.test.ts renders these files as GitHub-flavoured Markdown in headless Chromium; with',
-      '`UPDATE_GOLDEN=1` it refreshes the pictures: [green](../../docs/summary-green.png),',
-      '[red](../../docs/summary-red.png), [5,000 nodes](../../docs/summary-5000.png).',
-      '',
-    ].join('\n'));
+    const sizes = [
+      ['summary-green.md', 'green run (95 nodes)'],
+      ['summary-red.md', 'red run (99 nodes)'],
+      ['summary-compare.md', 'red run compared with a base (compare-to)'],
+      ['summary-5000.md', 'synthetic run (5,000 nodes)'],
+    ].map(
+      ([f, what]) =>
+        `| [${f}](${f}) | ${what} | ${Buffer.byteLength(readFileSync(join(OUTPUTS, f)), 'utf8').toLocaleString('en-US')} bytes |`,
+    );
+    golden(
+      'README.md',
+      [
+        '# Golden job summaries',
+        '',
+        'What users see in the job summary, rendered by `renderSummary` (src/report/summary.ts) and compared byte for',
+        'byte by test/summary.test.ts. Regenerate with `UPDATE_GOLDEN=1` (then check the diff).',
+        '',
+        '- **green / red**: the captured real `dbt build` of the example project (test/fixtures/captured), split into',
+        '  3 chunks by the planner; the dbt project sits in the `example/` subfolder of the repository, so file links',
+        "  and annotations carry that prefix. Chunk times are taken from the nodes' real timings plus a fixed start-up, so the",
+        '  files stay stable.',
+        '- **5000**: a synthetic 5,000-node project (1,250 models, 3,750 tests, 8 chunks, 3 model errors with their',
+        '  skipped descendants, 6 failing tests, 4 warnings), generated deterministically by the test.',
+        '- **compare**: the red run against a base run (compare-to) that differs from it in a few documented ways',
+        '  (see comparisonReport in test/summary.test.ts): labels, new problems first, fixed, flaky, slower nodes and',
+        '  row-count changes.',
+        '',
+        `GitHub drops a step summary over ${SUMMARY_LIMIT_BYTES.toLocaleString('en-US')} bytes (1 MiB); past that the summary degrades step by step.`,
+        '',
+        '| File | Run | Size |',
+        '|---|---|--:|',
+        ...sizes,
+        '',
+        'test/screenshot.integration.test.ts renders these files as GitHub-flavoured Markdown in headless Chromium; with',
+        '`UPDATE_GOLDEN=1` it refreshes the pictures: [green](../../docs/summary-green.png),',
+        '[red](../../docs/summary-red.png), [5,000 nodes](../../docs/summary-5000.png).',
+        '',
+      ].join('\n'),
+    );
   });
 });
 
@@ -362,11 +479,20 @@ function comparisonReport(): RunReport {
   for (const c of input.chunks) for (const r of c.results) if (r.unique_id === clv) r.execution_time = 9.4;
   const rr = readJson<RunResultsArtifact>('test', 'fixtures', 'captured', 'red', 'run_results.json');
   const nodes = new Map(rr.results.map((r) => [r.unique_id, baseNodeOf(r)]));
-  nodes.set(`model.${P}.order_unit_margin`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 50 } }));
+  nodes.set(
+    `model.${P}.order_unit_margin`,
+    baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 50 } }),
+  );
   nodes.delete(`model.${P}.campaign_unit_margin`);
   nodes.set(`test.${P}.unique_stg_orders_order_id.e3b841c71a`, baseNodeOf({ status: 'fail', execution_time: 0.1 }));
-  nodes.set(`model.${P}.payment_reconciliation`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 40 } }));
-  nodes.set(`model.${P}.orders_enriched`, baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 38 } }));
+  nodes.set(
+    `model.${P}.payment_reconciliation`,
+    baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 40 } }),
+  );
+  nodes.set(
+    `model.${P}.orders_enriched`,
+    baseNodeOf({ status: 'success', execution_time: 0.1, adapter_response: { rows_affected: 38 } }),
+  );
   nodes.set(clv, baseNodeOf({ status: 'success', execution_time: 2.1, adapter_response: { rows_affected: 24 } }));
   const base: Base = { files: ['/home/runner/work/analytics/analytics/.dbt-base/run_results.json'], nodes };
   const r = buildReport({ ...input, retried: [{ uid: `model.${P}.stg_customers`, statuses: ['error', 'success'] }] });
@@ -379,14 +505,22 @@ describe('golden summary of the comparison with the base (compare-to)', () => {
     const r = comparisonReport();
     expect(r.nodes.some((n) => n.uid.endsWith('unique_stg_orders_order_id.e3b841c71a'))).toBe(true);
     const md = renderSummary(r, { fileUrl: LINKS });
-    expect(md.split('\n')[2]).toBe('**Against the base** (1 base run_results.json file): 2 new failures · 1 already failing · 1 fixed · 1 flaky');
+    expect(md.split('\n')[2]).toBe(
+      '**Against the base** (1 base run_results.json file): 2 new failures · 1 already failing · 1 fixed · 1 flaky',
+    );
     expect(md).toContain('**💥 model `order_unit_margin` — error** · **🆕 new in this PR** · in chunk-');
-    expect(md).toContain('**❌ test `assert_every_campaign_is_profitable` — 2 failing rows** · **already failing on the base** · in chunk-');
-    expect(md.indexOf('`order_unit_margin` — error')).toBeLessThan(md.indexOf('`assert_every_campaign_is_profitable` — 2 failing rows'));
+    expect(md).toContain(
+      '**❌ test `assert_every_campaign_is_profitable` — 2 failing rows** · **already failing on the base** · in chunk-',
+    );
+    expect(md.indexOf('`order_unit_margin` — error')).toBeLessThan(
+      md.indexOf('`assert_every_campaign_is_profitable` — 2 failing rows'),
+    );
     expect(md).toContain('✅ `unique_stg_orders_order_id` (was fail)');
     expect(md).toMatch(/^\| 🔁 `stg_customers` \| model \| chunk-\d \| error → success \|$/m);
     expect(md).toMatch(/^\| 🐢 `customer_lifetime_value` \| model \| 2\.1 s \| 9\.4 s \| 4\.5× \|$/m);
-    expect(md).toMatch(/^\| `payment_reconciliation` \| 40 \| 4 \| −90 % \|\n\| `orders_enriched` \| 38 \| 50 \| \+32 % \|$/m);
+    expect(md).toMatch(
+      /^\| `payment_reconciliation` \| 40 \| 4 \| −90 % \|\n\| `orders_enriched` \| 38 \| 50 \| \+32 % \|$/m,
+    );
     expect(md).not.toContain('`order_unit_margin` | 50');
     expectWellFormed(md);
     golden('summary-compare.md', md);
@@ -397,12 +531,23 @@ describe('the report model', () => {
   test('files are relative to the repository root; generic tests point at their YAML line; skips name their cause', () => {
     const r = report(capturedInput('red'));
     const by = new Map(r.nodes.map((n) => [n.name, n]));
-    expect(by.get('order_unit_margin')).toMatchObject({ file: 'example/models/finance/order_unit_margin.sql', bucket: 'errored' });
-    expect(by.get('campaign_unit_margin')).toMatchObject({ bucket: 'skipped', cause: 'model.parallel_dbt_example.order_unit_margin' });
-    expect(by.get('assert_every_campaign_is_profitable')).toMatchObject({ file: 'example/tests/assert_every_campaign_is_profitable.sql', failures: 2 });
+    expect(by.get('order_unit_margin')).toMatchObject({
+      file: 'example/models/finance/order_unit_margin.sql',
+      bucket: 'errored',
+    });
+    expect(by.get('campaign_unit_margin')).toMatchObject({
+      bucket: 'skipped',
+      cause: 'model.parallel_dbt_example.order_unit_margin',
+    });
+    expect(by.get('assert_every_campaign_is_profitable')).toMatchObject({
+      file: 'example/tests/assert_every_campaign_is_profitable.sql',
+      failures: 2,
+    });
     const warn = by.get('not_null_stg_orders_campaign_id')!;
     expect(warn.file).toBe('example/models/staging/stg_orders.yml');
-    const yaml = readFileSync(join(ROOT, 'test/fixtures/red-overlay/models/staging/stg_orders.yml'), 'utf8').split('\n');
+    const yaml = readFileSync(join(ROOT, 'test/fixtures/red-overlay/models/staging/stg_orders.yml'), 'utf8').split(
+      '\n',
+    );
     expect(yaml[warn.line! - 1].trim()).toBe('- not_null:');
     // Lines are looked up for problems only (what is annotated or linked).
     expect(by.get('unique_stg_orders_order_id')!.line).toBeUndefined();
@@ -411,15 +556,57 @@ describe('the report model', () => {
   });
 
   test('a skip across chunks names the upstream failure through the scheduler’s message, following skipped links', () => {
-    const mk = (uid: string, deps: string[]): ManifestNode => ({ unique_id: uid, name: uid.split('.')[2], resource_type: 'model', package_name: 'p', original_file_path: `models/${uid.split('.')[2]}.sql`, fqn: [], depends_on: { nodes: deps } });
-    const manifest: Manifest = { metadata: { dbt_version: '1.11.0', project_name: 'p' }, nodes: { 'model.p.a': mk('model.p.a', []), 'model.p.b': mk('model.p.b', ['model.p.a']), 'model.p.c': mk('model.p.c', ['model.p.b']) } };
-    const res = (uid: string, status: string, message: string | null): RunResult => ({ unique_id: uid, status: nodeStatus(status), timing: [], thread_id: null, execution_time: 0, adapter_response: {}, message, failures: null });
-    const chunk = (index: number, nodes: string[]): Chunk => ({ index, name: `chunk-${index}`, nodes, dependsOn: [], work: 1, predicted: 1 });
+    const mk = (uid: string, deps: string[]): ManifestNode => ({
+      unique_id: uid,
+      name: uid.split('.')[2],
+      resource_type: 'model',
+      package_name: 'p',
+      original_file_path: `models/${uid.split('.')[2]}.sql`,
+      fqn: [],
+      depends_on: { nodes: deps },
+    });
+    const manifest: Manifest = {
+      metadata: { dbt_version: '1.11.0', project_name: 'p' },
+      nodes: {
+        'model.p.a': mk('model.p.a', []),
+        'model.p.b': mk('model.p.b', ['model.p.a']),
+        'model.p.c': mk('model.p.c', ['model.p.b']),
+      },
+    };
+    const res = (uid: string, status: string, message: string | null): RunResult => ({
+      unique_id: uid,
+      status: nodeStatus(status),
+      timing: [],
+      thread_id: null,
+      execution_time: 0,
+      adapter_response: {},
+      message,
+      failures: null,
+    });
+    const chunk = (index: number, nodes: string[]): Chunk => ({
+      index,
+      name: `chunk-${index}`,
+      nodes,
+      dependsOn: [],
+      work: 1,
+      predicted: 1,
+    });
     const r = buildReport({
-      command: 'build', manifest, paths: { projectDir: '/w', workspace: '/w' }, planNotes: [], wallSeconds: 1, readFile: () => undefined,
+      command: 'build',
+      manifest,
+      paths: { projectDir: '/w', workspace: '/w' },
+      planNotes: [],
+      wallSeconds: 1,
+      readFile: () => undefined,
       chunks: [
         { chunk: chunk(1, ['model.p.a']), results: [res('model.p.a', 'error', 'boom')] },
-        { chunk: chunk(2, ['model.p.b', 'model.p.c']), results: [res('model.p.b', 'skipped', "Skipped: upstream model.p.a (chunk 1) ended with status 'error'."), res('model.p.c', 'skipped', null)] },
+        {
+          chunk: chunk(2, ['model.p.b', 'model.p.c']),
+          results: [
+            res('model.p.b', 'skipped', "Skipped: upstream model.p.a (chunk 1) ended with status 'error'."),
+            res('model.p.c', 'skipped', null),
+          ],
+        },
       ],
     });
     expect(r.nodes.map((n) => n.cause)).toEqual([undefined, 'model.p.a', 'model.p.a']);
@@ -430,13 +617,59 @@ describe('escaping', () => {
   test('names, messages and SQL from dbt cannot inject HTML or break the Markdown', () => {
     const evil = '<img src=x onerror=alert(1)>|*_`</details><script>alert(2)</script>';
     const r: RunReport = {
-      command: 'build', ok: false, wallSeconds: 3, notes: [`note ${evil}`],
+      command: 'build',
+      ok: false,
+      wallSeconds: 3,
+      notes: [`note ${evil}`],
       counts: { passed: 0, failed: 1, errored: 1, warned: 1, skipped: 0, total: 3 },
-      chunks: [{ index: 1, name: `c ${evil}`, counts: { passed: 0, failed: 1, errored: 1, warned: 1, skipped: 0, total: 3 }, seconds: 3, predicted: 2 }],
+      chunks: [
+        {
+          index: 1,
+          name: `c ${evil}`,
+          counts: { passed: 0, failed: 1, errored: 1, warned: 1, skipped: 0, total: 3 },
+          seconds: 3,
+          predicted: 2,
+        },
+      ],
       nodes: [
-        { uid: 'model.p.m', name: `m${evil}`, resourceType: 'model', status: 'error', bucket: 'errored', message: `boom\n\`\`\`\n${evil}\n\`\`\`\`\`\``, failures: null, seconds: 1, chunk: `c ${evil}`, file: `models/${evil}.sql`, compiledCode: `select '${evil}'\n\`\`\`\`\n</details>` },
-        { uid: 'test.p.t', name: `t${evil}`, resourceType: 'test', status: 'fail', bucket: 'failed', message: evil, failures: 3, seconds: 1, chunk: 'c', file: 'models/x.yml', line: 4, compiledCode: evil },
-        { uid: 'test.p.w', name: `w${evil}`, resourceType: 'test', status: 'warn', bucket: 'warned', message: evil, failures: 1, seconds: 1, chunk: 'c' },
+        {
+          uid: 'model.p.m',
+          name: `m${evil}`,
+          resourceType: 'model',
+          status: 'error',
+          bucket: 'errored',
+          message: `boom\n\`\`\`\n${evil}\n\`\`\`\`\`\``,
+          failures: null,
+          seconds: 1,
+          chunk: `c ${evil}`,
+          file: `models/${evil}.sql`,
+          compiledCode: `select '${evil}'\n\`\`\`\`\n</details>`,
+        },
+        {
+          uid: 'test.p.t',
+          name: `t${evil}`,
+          resourceType: 'test',
+          status: 'fail',
+          bucket: 'failed',
+          message: evil,
+          failures: 3,
+          seconds: 1,
+          chunk: 'c',
+          file: 'models/x.yml',
+          line: 4,
+          compiledCode: evil,
+        },
+        {
+          uid: 'test.p.w',
+          name: `w${evil}`,
+          resourceType: 'test',
+          status: 'warn',
+          bucket: 'warned',
+          message: evil,
+          failures: 1,
+          seconds: 1,
+          chunk: 'c',
+        },
       ],
     };
     const md = renderSummary(r, { fileUrl: (f, l) => `https://example.com/${encodeURIComponent(f)}?"'<>#L${l}` });
@@ -453,13 +686,26 @@ describe('escaping', () => {
 
 describe('the 1 MiB limit', () => {
   test('200,000 nodes with long messages: degrades level by level, never over 1 MiB, never cut mid-table', () => {
-    const huge = report(syntheticInput({ models: 40_000, testsPerModel: 4, chunks: 8, erroring: 40, failing: 3_000, warning: 2_000, messageChars: 3_000, seed: 11 }));
+    const huge = report(
+      syntheticInput({
+        models: 40_000,
+        testsPerModel: 4,
+        chunks: 8,
+        erroring: 40,
+        failing: 3_000,
+        warning: 2_000,
+        messageChars: 3_000,
+        seed: 11,
+      }),
+    );
     expect(huge.counts.total).toBe(200_000);
     const md = renderSummary(huge, { fileUrl: LINKS });
     if (process.env.DEBUG_SUMMARY) writeFileSync(process.env.DEBUG_SUMMARY, md);
     expect(Buffer.byteLength(md, 'utf8')).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);
     expect(md).toContain('Shortened to stay under GitHub’s 1 MiB job-summary limit');
-    expect(md.split('\n')[0]).toMatch(/^### ❌ dbt build: [\d,]+ passed · 3,000 failed · 40 errored · 2,000 warned · [\d,]+ skipped · 200,000 nodes in 8 chunks/);
+    expect(md.split('\n')[0]).toMatch(
+      /^### ❌ dbt build: [\d,]+ passed · 3,000 failed · 40 errored · 2,000 warned · [\d,]+ skipped · 200,000 nodes in 8 chunks/,
+    );
     expect(md).toContain('#### Chunks');
     expectWellFormed(md);
   });
@@ -494,12 +740,23 @@ describe('the 1 MiB limit', () => {
 
 describe('status line', () => {
   test('no nodes, one chunk (no speed-up claimed), more annotations than GitHub shows', () => {
-    const empty = buildReport({ command: 'run', manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} }, paths: { projectDir: '/w', workspace: '/w' }, chunks: [], planNotes: [], wallSeconds: 4.2 });
+    const empty = buildReport({
+      command: 'run',
+      manifest: { metadata: { dbt_version: '1.11.0' }, nodes: {} },
+      paths: { projectDir: '/w', workspace: '/w' },
+      chunks: [],
+      planNotes: [],
+      wallSeconds: 4.2,
+    });
     expect(renderSummary(empty)).toBe('### ✅ dbt run: no nodes selected · 4.2 s\n');
-    const r = report(syntheticInput({ models: 60, testsPerModel: 2, chunks: 1, erroring: 0, failing: 14, warning: 12 }));
+    const r = report(
+      syntheticInput({ models: 60, testsPerModel: 2, chunks: 1, erroring: 0, failing: 14, warning: 12 }),
+    );
     const md = renderSummary(r, { annotationSlots: { error: 9, warning: 10 } });
     expect(md.split('\n')[0]).not.toContain('one dbt process');
-    expect(md).toContain('> 5 errors and 2 warnings more than GitHub shows as annotations (10 of each per step): they are all listed below.');
+    expect(md).toContain(
+      '> 5 errors and 2 warnings more than GitHub shows as annotations (10 of each per step): they are all listed below.',
+    );
   });
 });
 
@@ -507,8 +764,12 @@ describe('the speed figure never calls a run slower than it was', () => {
   const headline = (speedEstimate: ReportInput['speedEstimate']): string =>
     renderSummary(report({ ...capturedInput('green'), speedEstimate }), { fileUrl: LINKS }).split('\n')[0];
   test("re-costed with this run's node times: faster is a ratio, within 5 % is 'about as fast', slower is left out", () => {
-    expect(headline({ chosen: 10, oneProcess: 14, basis: 'this run' })).toMatch(/ · ~1\.4× one dbt process with the same budget \(estimated from this run's node times: 10\.0 s against 14\.0 s\)$/);
-    expect(headline({ chosen: 10, oneProcess: 10.3, basis: 'this run' })).toMatch(/ · about as fast as one dbt process with the same budget \(estimated from this run's node times\)$/);
+    expect(headline({ chosen: 10, oneProcess: 14, basis: 'this run' })).toMatch(
+      / · ~1\.4× one dbt process with the same budget \(estimated from this run's node times: 10\.0 s against 14\.0 s\)$/,
+    );
+    expect(headline({ chosen: 10, oneProcess: 10.3, basis: 'this run' })).toMatch(
+      / · about as fast as one dbt process with the same budget \(estimated from this run's node times\)$/,
+    );
     // The demo's forced 3 chunks: the model put one process at 4.7 s against 12.8 s; both took ~15.7 s wall.
     expect(headline({ chosen: 12.8, oneProcess: 4.7, basis: 'this run' })).toMatch(/ · [\d.]+ s wall$/);
   });

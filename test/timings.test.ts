@@ -34,7 +34,13 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function runResults(rel: string, results: Result[], extra: { elapsed_time?: number; threads?: number } = {}): string {
   const path = join(dir, rel);
   mkdirSync(join(path, '..'), { recursive: true });
-  writeFileSync(path, runResultsJson(results.map((r) => ({ ...r, status: nodeStatus(r.status ?? 'success') })), { elapsed: extra.elapsed_time, args: extra.threads === undefined ? {} : { threads: extra.threads } }));
+  writeFileSync(
+    path,
+    runResultsJson(
+      results.map((r) => ({ ...r, status: nodeStatus(r.status ?? 'success') })),
+      { elapsed: extra.elapsed_time, args: extra.threads === undefined ? {} : { threads: extra.threads } },
+    ),
+  );
   return path;
 }
 
@@ -58,7 +64,9 @@ describe('readTimings on the captured run_results.json files', () => {
   });
 
   test('both captured runs through a glob: a node in both gets the mean of its two times', () => {
-    const green = JSON.parse(readFileSync(join(CAPTURED, 'green', 'run_results.json'), 'utf8')) as { results: Result[] };
+    const green = JSON.parse(readFileSync(join(CAPTURED, 'green', 'run_results.json'), 'utf8')) as {
+      results: Result[];
+    };
     const red = JSON.parse(readFileSync(join(CAPTURED, 'red', 'run_results.json'), 'utf8')) as { results: Result[] };
     mkdirSync(join(dir, 'both', 'green'), { recursive: true });
     mkdirSync(join(dir, 'both', 'red'), { recursive: true });
@@ -66,8 +74,13 @@ describe('readTimings on the captured run_results.json files', () => {
     copyFileSync(join(CAPTURED, 'red', 'run_results.json'), join(dir, 'both', 'red', 'run_results.json'));
 
     const t = readTimings([join(dir, 'both', '*', 'run_results.json')], '/elsewhere');
-    expect(t.files).toEqual([join(dir, 'both', 'green', 'run_results.json'), join(dir, 'both', 'red', 'run_results.json')]);
-    const shared = green.results.find((g) => red.results.some((r) => r.unique_id === g.unique_id && r.status !== 'skipped'))!;
+    expect(t.files).toEqual([
+      join(dir, 'both', 'green', 'run_results.json'),
+      join(dir, 'both', 'red', 'run_results.json'),
+    ]);
+    const shared = green.results.find((g) =>
+      red.results.some((r) => r.unique_id === g.unique_id && r.status !== 'skipped'),
+    )!;
     const other = red.results.find((r) => r.unique_id === shared.unique_id)!;
     expect(t.seconds.get(shared.unique_id)).toBeCloseTo((shared.execution_time + other.execution_time) / 2, 12);
     expect(t.runs.map((r) => r.file)).toEqual(t.files);
@@ -90,20 +103,42 @@ describe('readTimings on hand-written files', () => {
   });
 
   test('skipped and negative times are left out; threads come from args; no elapsed time, no run entry', () => {
-    const f = runResults('filter/run_results.json', [
-      { unique_id: 'model.p.ok', execution_time: 0.5 },
-      { unique_id: 'model.p.zero', execution_time: 0 },
-      { unique_id: 'model.p.skipped', execution_time: 0, status: 'skipped' },
-      { unique_id: 'model.p.negative', execution_time: -1 },
-    ], { threads: 6 });
+    const f = runResults(
+      'filter/run_results.json',
+      [
+        { unique_id: 'model.p.ok', execution_time: 0.5 },
+        { unique_id: 'model.p.zero', execution_time: 0 },
+        { unique_id: 'model.p.skipped', execution_time: 0, status: 'skipped' },
+        { unique_id: 'model.p.negative', execution_time: -1 },
+      ],
+      { threads: 6 },
+    );
     const t = readTimings([f], '/');
-    expect([...t.seconds]).toEqual([['model.p.ok', 0.5], ['model.p.zero', 0]]);
-    expect(t.recorded).toEqual([{ threads: 6, exec: new Map([['model.p.ok', 0.5], ['model.p.zero', 0]]) }]);
+    expect([...t.seconds]).toEqual([
+      ['model.p.ok', 0.5],
+      ['model.p.zero', 0],
+    ]);
+    expect(t.recorded).toEqual([
+      {
+        threads: 6,
+        exec: new Map([
+          ['model.p.ok', 0.5],
+          ['model.p.zero', 0],
+        ]),
+      },
+    ]);
     expect(t.runs).toEqual([]);
   });
 
-  test('seconds per node is the run\'s elapsed time over the nodes it recorded', () => {
-    const f = runResults('elapsed/run_results.json', [{ unique_id: 'model.p.a', execution_time: 1 }, { unique_id: 'model.p.b', execution_time: 2 }], { elapsed_time: 3, threads: 4 });
+  test("seconds per node is the run's elapsed time over the nodes it recorded", () => {
+    const f = runResults(
+      'elapsed/run_results.json',
+      [
+        { unique_id: 'model.p.a', execution_time: 1 },
+        { unique_id: 'model.p.b', execution_time: 2 },
+      ],
+      { elapsed_time: 3, threads: 4 },
+    );
     expect(readTimings([f], '/').runs).toEqual([{ file: f, threads: 4, secondsPerNode: 1.5 }]);
   });
 
@@ -111,12 +146,22 @@ describe('readTimings on hand-written files', () => {
     const broken = join(dir, 'broken.json');
     writeFileSync(broken, '{ not json');
     expect(() => readTimings([broken], '/')).toThrow(InputError);
-    expect(() => readTimings([broken], '/')).toThrow(new RegExp(`^Input 'timings': ${broken} is not JSON \\(.+\\); give run_results.json files of earlier runs, or remove the input.$`));
+    expect(() => readTimings([broken], '/')).toThrow(
+      new RegExp(
+        `^Input 'timings': ${broken} is not JSON \\(.+\\); give run_results.json files of earlier runs, or remove the input.$`,
+      ),
+    );
     const manifest = join(dir, 'manifest.json');
     writeFileSync(manifest, JSON.stringify({ nodes: {} }));
-    expect(() => readTimings([manifest], '/')).toThrow(`Input 'timings': ${manifest} is not a dbt run_results.json (no "results" list); give run_results.json files of earlier runs, or remove the input.`);
-    const text = runResults('text/run_results.json', [{ unique_id: 'model.p.text', execution_time: 'slow' as unknown as number }]);
-    expect(() => readTimings([text], '/')).toThrow(`Input 'timings': ${text} is not a dbt run_results.json (results[0] (model.p.text): "execution_time" is not a number); give`);
+    expect(() => readTimings([manifest], '/')).toThrow(
+      `Input 'timings': ${manifest} is not a dbt run_results.json (no "results" list); give run_results.json files of earlier runs, or remove the input.`,
+    );
+    const text = runResults('text/run_results.json', [
+      { unique_id: 'model.p.text', execution_time: 'slow' as unknown as number },
+    ]);
+    expect(() => readTimings([text], '/')).toThrow(
+      `Input 'timings': ${text} is not a dbt run_results.json (results[0] (model.p.text): "execution_time" is not a number); give`,
+    );
   });
 });
 
@@ -127,14 +172,24 @@ function timings(runs: { threads: number; secondsPerNode?: number; exec: [string
   return {
     seconds: new Map([...sums].map(([u, xs]) => [u, xs.reduce((a, b) => a + b, 0) / xs.length])),
     files: runs.map((_, i) => `run${i}.json`),
-    runs: runs.filter((r) => r.secondsPerNode !== undefined).map((r, i) => ({ file: `run${i}.json`, threads: r.threads, secondsPerNode: r.secondsPerNode! })),
+    runs: runs
+      .filter((r) => r.secondsPerNode !== undefined)
+      .map((r, i) => ({ file: `run${i}.json`, threads: r.threads, secondsPerNode: r.secondsPerNode! })),
     recorded: runs.map((r) => ({ threads: r.threads, exec: new Map(r.exec) })),
   };
 }
 
 describe('perNodeCpuOf', () => {
-  test('the fastest run per node, when it is fast enough to be dbt\'s own work', () => {
-    expect(perNodeCpuOf(timings([{ threads: 1, secondsPerNode: 0.03, exec: [] }, { threads: 1, secondsPerNode: 0.012, exec: [] }]), 0.02)).toBe(0.012);
+  test("the fastest run per node, when it is fast enough to be dbt's own work", () => {
+    expect(
+      perNodeCpuOf(
+        timings([
+          { threads: 1, secondsPerNode: 0.03, exec: [] },
+          { threads: 1, secondsPerNode: 0.012, exec: [] },
+        ]),
+        0.02,
+      ),
+    ).toBe(0.012);
     expect(perNodeCpuOf(timings([{ threads: 1, secondsPerNode: 0.05, exec: [] }]), 0.02)).toBe(0.05); // the limit itself counts
   });
 
@@ -150,13 +205,19 @@ describe('perNodeCpuOf', () => {
 });
 
 describe('warehouseSeconds', () => {
-  test('each recorded time less its run\'s threads × per-node CPU, floored at 0, averaged over the runs', () => {
+  test("each recorded time less its run's threads × per-node CPU, floored at 0, averaged over the runs", () => {
     const t = timings([
-      { threads: 4, exec: [['model.p.a', 1], ['model.p.b', 0.05]] },
+      {
+        threads: 4,
+        exec: [
+          ['model.p.a', 1],
+          ['model.p.b', 0.05],
+        ],
+      },
       { threads: 1, exec: [['model.p.a', 2]] },
     ]);
     const w = warehouseSeconds(t, 0.1);
-    expect(w.warehouse!.get('model.p.a')).toBeCloseTo(((1 - 0.4) + (2 - 0.1)) / 2, 12);
+    expect(w.warehouse!.get('model.p.a')).toBeCloseTo((1 - 0.4 + (2 - 0.1)) / 2, 12);
     expect(w.warehouse!.get('model.p.b')).toBe(0);
     expect(w.seconds).toBe(t.seconds); // the rest is kept as is
     expect(t.warehouse).toBeUndefined(); // a new object: the input is not changed
@@ -166,10 +227,26 @@ describe('warehouseSeconds', () => {
 describe('weigher', () => {
   const typeOf = (uid: string): string => uid.split('.')[0];
 
-  test('recorded seconds; otherwise the lower median of the type\'s recorded nodes; otherwise the default by type', () => {
-    const t = timings([{ threads: 1, exec: [['model.p.a', 4], ['model.p.b', 1], ['model.p.c', 2], ['model.p.d', 8], ['test.p.t', 0.5]] }]);
+  test("recorded seconds; otherwise the lower median of the type's recorded nodes; otherwise the default by type", () => {
+    const t = timings([
+      {
+        threads: 1,
+        exec: [
+          ['model.p.a', 4],
+          ['model.p.b', 1],
+          ['model.p.c', 2],
+          ['model.p.d', 8],
+          ['test.p.t', 0.5],
+        ],
+      },
+    ]);
     const w = weigher(t, typeOf);
-    expect(w.fallbackByType).toEqual(new Map([['model', 2], ['test', 0.5]]));
+    expect(w.fallbackByType).toEqual(
+      new Map([
+        ['model', 2],
+        ['test', 0.5],
+      ]),
+    );
     expect(w.weight('model.p.a')).toBe(4);
     expect(w.weight('model.p.new')).toBe(2);
     expect(w.weight('test.p.new')).toBe(0.5);
@@ -189,7 +266,18 @@ describe('weigher', () => {
   });
 
   test('known counts each recorded node asked for once', () => {
-    const w = weigher(timings([{ threads: 1, exec: [['model.p.a', 1], ['model.p.b', 1]] }]), typeOf);
+    const w = weigher(
+      timings([
+        {
+          threads: 1,
+          exec: [
+            ['model.p.a', 1],
+            ['model.p.b', 1],
+          ],
+        },
+      ]),
+      typeOf,
+    );
     expect(w.known).toBe(0);
     w.weight('model.p.a');
     w.weight('model.p.a');
@@ -208,12 +296,20 @@ describe('weigher', () => {
 });
 
 describe('the log says when the predictions are guesses', () => {
-  const graph = graphOf([['model.p.a', []], ['model.p.b', ['model.p.a']]]);
+  const graph = graphOf([
+    ['model.p.a', []],
+    ['model.p.b', ['model.p.a']],
+  ]);
   test('no timings input, or nothing matched: rough, and what would make them measured', () => {
-    for (const [timings, spec] of [[undefined, []], [{ files: [], runs: [], durations: new Map() } as unknown as Timings, ['base/*.json']]] as const) {
+    for (const [timings, spec] of [
+      [undefined, []],
+      [{ files: [], runs: [], durations: new Map() } as unknown as Timings, ['base/*.json']],
+    ] as const) {
       const log = keptLines();
       weightsFor(timings, [...spec], graph, log);
-      expect(log.infos.join("\n")).toMatch(/weighed by estimates \(models 1 s, tests 0\.2 s\), so the predicted times below are rough/);
+      expect(log.infos.join('\n')).toMatch(
+        /weighed by estimates \(models 1 s, tests 0\.2 s\), so the predicted times below are rough/,
+      );
     }
   });
 });

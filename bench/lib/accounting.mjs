@@ -72,5 +72,11 @@ export async function measured(fn, serverCpu) {
   const p0 = serverCpu();
   const t0 = Date.now();
   const out = await fn();
-  return { ...out, wall: out.wall ?? (Date.now() - t0) / 1000, cpuClient: round(childrenCpu() - c0), cpuPostgres: round(serverCpu() - p0), load1: round(load, 2) };
+  return {
+    ...out,
+    wall: out.wall ?? (Date.now() - t0) / 1000,
+    cpuClient: round(childrenCpu() - c0),
+    cpuPostgres: round(serverCpu() - p0),
+    load1: round(load, 2),
+  };
 }

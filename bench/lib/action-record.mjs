@@ -66,14 +66,31 @@ export async function readActionRecord(file) {
  */
 function recordedPlan(rec, describe) {
   const { predictedMakespan, criticalPath, totalWork, parallel, threads } = rec;
-  if (predictedMakespan === undefined || criticalPath === undefined || totalWork === undefined || parallel === undefined || threads === undefined) return undefined;
+  if (
+    predictedMakespan === undefined ||
+    criticalPath === undefined ||
+    totalWork === undefined ||
+    parallel === undefined ||
+    threads === undefined
+  )
+    return undefined;
   if (rec.chunks.some((c) => c.predicted === undefined)) return undefined;
   /** @type {import('../../src/plan/chunks.js').Plan} */
   const plan = {
-    makespan: predictedMakespan, criticalPath, totalWork,
-    chunks: [...rec.chunks].sort((a, b) => a.index - b.index).map((c) => ({
-      index: c.index, name: c.name, nodes: Array.from({ length: c.nodes }, () => ''), dependsOn: c.dependsOn ?? [], work: 0, predicted: c.predicted ?? 0, predictedStart: c.predictedStart,
-    })),
+    makespan: predictedMakespan,
+    criticalPath,
+    totalWork,
+    chunks: [...rec.chunks]
+      .sort((a, b) => a.index - b.index)
+      .map((c) => ({
+        index: c.index,
+        name: c.name,
+        nodes: Array.from({ length: c.nodes }, () => ''),
+        dependsOn: c.dependsOn ?? [],
+        work: 0,
+        predicted: c.predicted ?? 0,
+        predictedStart: c.predictedStart,
+      })),
   };
   const [first, ...rest] = describe.renderPlan(plan, parallel, threads, rec.machine).split('\n');
   return { plan: first, chunkPlan: rest.map((l) => l.trim()) };
@@ -105,21 +122,60 @@ export function actionPhases(rec, { spawnAt, exitAt, describe }) {
     const firstNode = after(c.firstNodeAt);
     // The steps inside a chunk's dbt (imports, loading the shared parse, selection, relation cache, nodes, exit)
     // are not in the record.
-    return { name: c.name, nodes: c.nodes, start: round(start, 2), end: round(after(c.endedAt), 2), firstNode: round(firstNode, 2), startupToFirstNode: gap(start, firstNode), steps: {} };
+    return {
+      name: c.name,
+      nodes: c.nodes,
+      start: round(start, 2),
+      end: round(after(c.endedAt), 2),
+      firstNode: round(firstNode, 2),
+      startupToFirstNode: gap(start, firstNode),
+      steps: {},
+    };
   });
-  const busy = recorded.reduce((a, c) => a + (c.endedAt !== undefined && c.startedAt !== undefined ? (c.endedAt - c.startedAt) / 1000 : 0), 0);
+  const busy = recorded.reduce(
+    (a, c) => a + (c.endedAt !== undefined && c.startedAt !== undefined ? (c.endedAt - c.startedAt) / 1000 : 0),
+    0,
+  );
   const span = lastChunkEnd !== undefined && firstChunkStart !== undefined ? lastChunkEnd - firstChunkStart : undefined;
   const post = lastChunkEnd !== undefined ? exitAt - lastChunkEnd : undefined;
   const text = rec && describe ? recordedPlan(rec, describe) : undefined;
-  const predicted = rec?.predictedMakespan !== undefined && rec.criticalPath !== undefined && rec.totalWork !== undefined && rec.parallel !== undefined && rec.threads !== undefined
-    ? {
-      makespan: rec.predictedMakespan, criticalPath: rec.criticalPath, work: rec.totalWork, processes: rec.parallel, threads: rec.threads,
-      lowerBound: describe ? describe.lowerBound({ chunks: [], makespan: rec.predictedMakespan, criticalPath: rec.criticalPath, totalWork: rec.totalWork }, rec.parallel, rec.threads) : undefined,
-    }
-    : undefined;
+  const predicted =
+    rec?.predictedMakespan !== undefined &&
+    rec.criticalPath !== undefined &&
+    rec.totalWork !== undefined &&
+    rec.parallel !== undefined &&
+    rec.threads !== undefined
+      ? {
+          makespan: rec.predictedMakespan,
+          criticalPath: rec.criticalPath,
+          work: rec.totalWork,
+          processes: rec.parallel,
+          threads: rec.threads,
+          lowerBound: describe
+            ? describe.lowerBound(
+                {
+                  chunks: [],
+                  makespan: rec.predictedMakespan,
+                  criticalPath: rec.criticalPath,
+                  totalWork: rec.totalWork,
+                },
+                rec.parallel,
+                rec.threads,
+              )
+            : undefined,
+        }
+      : undefined;
   return {
-    plan: text?.plan, chunkPlan: text?.chunkPlan ?? [], predicted,
-    phases: { parsed: round(parsed, 2), planned: round(planned, 2), firstChunkStart: round(firstChunkStart, 2), lastChunkEnd: round(lastChunkEnd, 2), exit: round(exitAt, 2) },
+    plan: text?.plan,
+    chunkPlan: text?.chunkPlan ?? [],
+    predicted,
+    phases: {
+      parsed: round(parsed, 2),
+      planned: round(planned, 2),
+      firstChunkStart: round(firstChunkStart, 2),
+      lastChunkEnd: round(lastChunkEnd, 2),
+      exit: round(exitAt, 2),
+    },
     breakdown: {
       // From the spawn (Node's start, inputs, the worker host's imports, deps) to the end of the selection; older
       // records have only dbt's own parse + selection seconds.
@@ -148,28 +204,55 @@ export function recordFigures(rec, spawnAt) {
   const chunks = (rec?.chunks ?? []).map((c) => {
     /** @type {Record<string, string>} */
     const src = {};
-    for (const k of /** @type {const} */ (['startedAt', 'endedAt', 'firstNodeAt'])) if (c[k] !== undefined && c[k] !== null) src[k] = 'json';
-    return { name: c.name, nodes: c.nodes, startedAt: c.startedAt ?? undefined, endedAt: c.endedAt ?? undefined, firstNodeAt: c.firstNodeAt ?? undefined, predicted: c.predicted, predictedStart: c.predictedStart, src };
+    for (const k of /** @type {const} */ (['startedAt', 'endedAt', 'firstNodeAt']))
+      if (c[k] !== undefined && c[k] !== null) src[k] = 'json';
+    return {
+      name: c.name,
+      nodes: c.nodes,
+      startedAt: c.startedAt ?? undefined,
+      endedAt: c.endedAt ?? undefined,
+      firstNodeAt: c.firstNodeAt ?? undefined,
+      predicted: c.predicted,
+      predictedStart: c.predictedStart,
+      src,
+    };
   });
   const starts = chunks.map((c) => c.startedAt).filter((x) => x !== undefined);
   const ends = chunks.map((c) => c.endedAt).filter((x) => x !== undefined);
   const firsts = chunks.map((c) => c.firstNodeAt).filter((x) => x !== undefined);
   const actual = starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
   const predicted = typeof rec?.predictedMakespan === 'number' ? rec.predictedMakespan : undefined;
-  const startups = chunks.filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined).map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
+  const startups = chunks
+    .filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined)
+    .map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
   /** @param {string} k */
   const srcOf = (k) => [...new Set(chunks.map((c) => c.src[k]).filter(Boolean))].join('+') || undefined;
   const ratio = predicted !== undefined && actual ? predicted / actual : undefined;
   return {
     source: rec ? 'parallel-dbt.json' : 'none',
-    runPath: rec?.runPath, runPathReason: rec?.runPathReason,
-    parallel: rec?.parallel, threads: rec?.threads,
-    parseSeconds: rec?.parseSeconds, wallSeconds: rec?.wallSeconds,
-    predictedMakespan: round(predicted, 2), predictedSource: predicted !== undefined ? 'json' : undefined,
-    actualMakespan: round(actual, 2), actualSource: srcOf('startedAt'),
-    predictedOverActual: round(ratio, 2), predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= PREDICTION_TOLERANCE,
-    chunkStartup: round(median(startups), 2), chunkStartups: startups.map((x) => round(x, 2)), chunkStartupSource: srcOf('firstNodeAt'),
+    runPath: rec?.runPath,
+    runPathReason: rec?.runPathReason,
+    parallel: rec?.parallel,
+    threads: rec?.threads,
+    parseSeconds: rec?.parseSeconds,
+    wallSeconds: rec?.wallSeconds,
+    predictedMakespan: round(predicted, 2),
+    predictedSource: predicted !== undefined ? 'json' : undefined,
+    actualMakespan: round(actual, 2),
+    actualSource: srcOf('startedAt'),
+    predictedOverActual: round(ratio, 2),
+    predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= PREDICTION_TOLERANCE,
+    chunkStartup: round(median(startups), 2),
+    chunkStartups: startups.map((x) => round(x, 2)),
+    chunkStartupSource: srcOf('firstNodeAt'),
     firstNodeStart: firsts.length ? round((Math.min(...firsts) - spawnAt) / 1000, 2) : undefined,
-    chunks: chunks.map(({ src, ...c }) => ({ ...c, startup: c.firstNodeAt !== undefined && c.startedAt !== undefined ? round((c.firstNodeAt - c.startedAt) / 1000, 2) : undefined, src })),
+    chunks: chunks.map(({ src, ...c }) => ({
+      ...c,
+      startup:
+        c.firstNodeAt !== undefined && c.startedAt !== undefined
+          ? round((c.firstNodeAt - c.startedAt) / 1000, 2)
+          : undefined,
+      src,
+    })),
   };
 }

@@ -39,7 +39,9 @@ export async function runBench(options, cores) {
   const chosen = options.only.map((k) => all[k]);
   const budgetFor = (/** @type {import('./shapes.mjs').Shape} */ s) => budgetOf(s, options.budget);
   const budgets = chosen.map(budgetFor).filter((b) => b !== undefined);
-  log(`scale ${options.scale}, shapes ${chosen.map((s) => `${s.key}${budgetFor(s) !== undefined ? ` (budget ${budgetFor(s)})` : ''}`).join(', ')}, parallel ${options.parallel}, ${cores} cores${options.repeat > 1 ? `, ${options.repeat} runs per variant` : ''}`);
+  log(
+    `scale ${options.scale}, shapes ${chosen.map((s) => `${s.key}${budgetFor(s) !== undefined ? ` (budget ${budgetFor(s)})` : ''}`).join(', ')}, parallel ${options.parallel}, ${cores} cores${options.repeat > 1 ? `, ${options.repeat} runs per variant` : ''}`,
+  );
   // The bundle of src/plan (lower bounds, planning): built while nothing is measured.
   const pl = await planLib();
   if (pl.error) log(`warning: ${pl.error}`);
@@ -49,8 +51,15 @@ export async function runBench(options, cores) {
   const res = {
     date: new Date().toISOString(),
     options: {
-      scale: options.scale, only: options.only, budget: options.budget ?? Object.fromEntries(chosen.map((s) => [s.key, budgetFor(s) ?? 'profile threads'])),
-      parallel: options.parallel, repeat: options.repeat, planNodes: options.planNodes, prefect: options.prefect, fixed: options.fixed, plan: options.plan,
+      scale: options.scale,
+      only: options.only,
+      budget: options.budget ?? Object.fromEntries(chosen.map((s) => [s.key, budgetFor(s) ?? 'profile threads'])),
+      parallel: options.parallel,
+      repeat: options.repeat,
+      planNodes: options.planNodes,
+      prefect: options.prefect,
+      fixed: options.fixed,
+      plan: options.plan,
     },
     shapes: [],
   };
@@ -58,11 +67,19 @@ export async function runBench(options, cores) {
     res.machine = await machineInfo({ cores, pg: server });
     for (const shape of chosen) res.shapes.push(await runShape(shape, { options, pg: server, cores }));
     if (options.fixed && res.shapes.some((/** @type {any} */ x) => x.kind !== 'example')) {
-      const s = res.shapes.find((/** @type {any} */ x) => x.kind === 'cpu') ?? res.shapes.find((/** @type {any} */ x) => x.kind !== 'example');
+      const s =
+        res.shapes.find((/** @type {any} */ x) => x.kind === 'cpu') ??
+        res.shapes.find((/** @type {any} */ x) => x.kind !== 'example');
       log(`fixed costs on the ${s.title} project (${s.project.nodes} nodes) …`);
       const t0 = Date.now();
       try {
-        res.fixedCosts = await fixedCosts({ project: s.project.dir, info: s.project, title: s.title, threads: spending(s.budget ?? 8, options.parallel).actionThreads, pg: server });
+        res.fixedCosts = await fixedCosts({
+          project: s.project.dir,
+          info: s.project,
+          title: s.title,
+          threads: spending(s.budget ?? 8, options.parallel).actionThreads,
+          pg: server,
+        });
       } catch (e) {
         res.fixedCosts = { error: String(e) };
       }
@@ -74,7 +91,11 @@ export async function runBench(options, cores) {
   if (options.plan) {
     log(`planning ${options.planNodes} nodes …`);
     const t0 = Date.now();
-    res.plan50k = await plan50k({ nodes: options.planNodes, parallel: options.parallel, threads: spending(options.budget ?? 8, options.parallel).actionThreads });
+    res.plan50k = await plan50k({
+      nodes: options.planNodes,
+      parallel: options.parallel,
+      threads: spending(options.budget ?? 8, options.parallel).actionThreads,
+    });
     res.plan50k.seconds = Math.round((Date.now() - t0) / 1000);
   }
   res.durationSeconds = Math.round((Date.now() - started) / 1000);

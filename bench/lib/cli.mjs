@@ -107,7 +107,11 @@ export function parseArgs(args, cores) {
     }
   }
   /** @param {string} v */
-  const list = (v) => v.split(',').map((x) => x.trim()).filter(Boolean);
+  const list = (v) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
   /**
    * @param {string} name
    * @param {number} dflt
@@ -125,10 +129,12 @@ export function parseArgs(args, cores) {
   const intAtLeast = (min) => /** @param {number} x */ (x) => Number.isInteger(x) && x >= min;
   const only = list(values.get('--only') ?? ALL_SHAPES.join(','));
   if (only.length === 0) return { error: '--only: no shape given' };
-  for (const k of only) if (!ALL_SHAPES.includes(k)) return { error: `--only: unknown shape '${k}' (${ALL_SHAPES.join(', ')})` };
+  for (const k of only)
+    if (!ALL_SHAPES.includes(k)) return { error: `--only: unknown shape '${k}' (${ALL_SHAPES.join(', ')})` };
   const variants = list(values.get('--variants') ?? ALL_VARIANTS.join(','));
   if (variants.length === 0) return { error: '--variants: no variant given' };
-  for (const k of variants) if (!ALL_VARIANTS.includes(k)) return { error: `--variants: unknown variant '${k}' (${ALL_VARIANTS.join(', ')})` };
+  for (const k of variants)
+    if (!ALL_VARIANTS.includes(k)) return { error: `--variants: unknown variant '${k}' (${ALL_VARIANTS.join(', ')})` };
   const scale = num('--scale', 1, (x) => x > 0, 'a number > 0');
   const budget = values.has('--budget') ? num('--budget', 8, intAtLeast(2), 'an integer ≥ 2') : undefined;
   const parallel = num('--parallel', cores, intAtLeast(1), 'an integer ≥ 1');
@@ -137,10 +143,17 @@ export function parseArgs(args, cores) {
   for (const x of [scale, budget, parallel, repeat, planNodes]) if (typeof x === 'object') return x;
   return {
     options: {
-      scale: Number(scale), only, budget: budget === undefined ? undefined : Number(budget), parallel: Number(parallel), planNodes: Number(planNodes),
-      out: resolve(values.get('--out') ?? join(BENCH, 'results')), repeat: Number(repeat),
-      prefect: !seen.has('--no-prefect'), fixed: !seen.has('--no-fixed'), plan: !seen.has('--no-plan'), variants,
+      scale: Number(scale),
+      only,
+      budget: budget === undefined ? undefined : Number(budget),
+      parallel: Number(parallel),
+      planNodes: Number(planNodes),
+      out: resolve(values.get('--out') ?? join(BENCH, 'results')),
+      repeat: Number(repeat),
+      prefect: !seen.has('--no-prefect'),
+      fixed: !seen.has('--no-fixed'),
+      plan: !seen.has('--no-plan'),
+      variants,
     },
   };
 }
-

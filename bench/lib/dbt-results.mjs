@@ -11,7 +11,11 @@ import { readJson } from './util.mjs';
 export function statusesOf(runResultsFiles) {
   const out = new Map();
   for (const f of runResultsFiles) {
-    for (const r of readJson(f)?.results ?? []) (out.get(r.unique_id) ?? out.set(r.unique_id, []).get(r.unique_id)).push({ status: String(r.status), message: r.message });
+    for (const r of readJson(f)?.results ?? [])
+      (out.get(r.unique_id) ?? out.set(r.unique_id, []).get(r.unique_id)).push({
+        status: String(r.status),
+        message: r.message,
+      });
   }
   return out;
 }
@@ -37,13 +41,23 @@ export function compare(reference, got) {
     if (bad && OK.has(ref[0].status)) {
       diff.notOk++;
       diff.byStatus[bad.status] = (diff.byStatus[bad.status] ?? 0) + 1;
-      if (!diff.example && bad.message) diff.example = `${uid}: ${String(bad.message).split('\n').find((l) => l.trim()) ?? ''}`.slice(0, 220);
+      if (!diff.example && bad.message)
+        diff.example = `${uid}: ${
+          String(bad.message)
+            .split('\n')
+            .find((l) => l.trim()) ?? ''
+        }`.slice(0, 220);
     }
   }
   for (const uid of got.keys()) if (!reference.has(uid)) diff.extra++;
   diff.correct = diff.missing === 0 && diff.notOk === 0 && diff.duplicates === 0 && diff.extra === 0;
   const parts = [];
-  if (diff.notOk) parts.push(Object.entries(diff.byStatus).map(([s, k]) => `${k} ${s}`).join(', '));
+  if (diff.notOk)
+    parts.push(
+      Object.entries(diff.byStatus)
+        .map(([s, k]) => `${k} ${s}`)
+        .join(', '),
+    );
   if (diff.missing) parts.push(`${diff.missing} not run`);
   if (diff.duplicates) parts.push(`${diff.duplicates} run twice`);
   if (diff.extra) parts.push(`${diff.extra} extra`);
@@ -73,11 +87,14 @@ export function firstNodeStartAt(logFile, runResultsFiles) {
         if (at !== undefined) return { at, source: 'dbt JSON log (LogStartLine)' };
       }
     }
-  } catch { /* no log */ }
+  } catch {
+    /* no log */
+  }
   let first = Infinity;
   for (const f of runResultsFiles) {
     for (const r of readJson(f)?.results ?? []) {
-      for (const tm of r.timing ?? []) if (tm.started_at) first = Math.min(first, parseDbtTs(tm.started_at) ?? Infinity);
+      for (const tm of r.timing ?? [])
+        if (tm.started_at) first = Math.min(first, parseDbtTs(tm.started_at) ?? Infinity);
     }
   }
   return Number.isFinite(first) ? { at: first, source: 'run_results.json timing' } : undefined;
@@ -93,4 +110,3 @@ export function parseDbtTs(ts) {
   const ms = Date.parse(/Z$|[+-]\d\d:\d\d$/.test(norm) ? norm : `${norm}Z`);
   return Number.isFinite(ms) ? ms : undefined;
 }
-

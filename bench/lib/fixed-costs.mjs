@@ -19,20 +19,65 @@ export async function fixedCosts(ctx) {
   const proj = copyProject(ctx.project, join(dir, 'project'));
   const env = ctx.pg.env(await ctx.pg.freshDb('fixed_costs'));
   const seedName = `raw_${ctx.info.tags[0].name}`;
-  const chunkFlags = ['--no-use-colors', '--no-send-anonymous-usage-stats', '--log-format', 'json', '--log-format-file', 'debug', '--log-level-file', 'debug'];
+  const chunkFlags = [
+    '--no-use-colors',
+    '--no-send-anonymous-usage-stats',
+    '--log-format',
+    'json',
+    '--log-format-file',
+    'debug',
+    '--log-level-file',
+    'debug',
+  ];
   /** @param {string} target @param {string[]} [extra] */
-  const build = (target, extra = []) => [...chunkFlags, ...extra, 'build', '--project-dir', proj, '--profiles-dir', proj, '--target-path', target, '--log-path', join(dir, 'logs', relative(dir, target)),
-    '--threads', String(ctx.threads), '--indirect-selection', 'empty', '--select', seedName];
+  const build = (target, extra = []) => [
+    ...chunkFlags,
+    ...extra,
+    'build',
+    '--project-dir',
+    proj,
+    '--profiles-dir',
+    proj,
+    '--target-path',
+    target,
+    '--log-path',
+    join(dir, 'logs', relative(dir, target)),
+    '--threads',
+    String(ctx.threads),
+    '--indirect-selection',
+    'empty',
+    '--select',
+    seedName,
+  ];
   /** @type {{ project: string, parse: number[], coldChunk: number[], warmChunk: number[], parseMin?: number, coldChunkMin?: number, warmChunkMin?: number, ratio?: number, warning?: string }} */
   const out = { project: `${ctx.info.nodes} nodes (${ctx.title} project)`, parse: [], coldChunk: [], warmChunk: [] };
   for (let i = 0; i < FIXED_REPS; i++) {
     const parseTarget = join(dir, `parse-${i}`);
-    const p = await run(DBT, [...chunkFlags, 'parse', '--project-dir', proj, '--profiles-dir', proj, '--target-path', parseTarget, '--log-path', join(dir, 'logs', `parse-${i}`)], { env, cwd: proj, log: join(dir, `parse-${i}.log`) });
+    const p = await run(
+      DBT,
+      [
+        ...chunkFlags,
+        'parse',
+        '--project-dir',
+        proj,
+        '--profiles-dir',
+        proj,
+        '--target-path',
+        parseTarget,
+        '--log-path',
+        join(dir, 'logs', `parse-${i}`),
+      ],
+      { env, cwd: proj, log: join(dir, `parse-${i}.log`) },
+    );
     out.parse.push(round(p.seconds, 2));
     const c = await run(DBT, build(join(dir, `cold-${i}`)), { env, cwd: proj, log: join(dir, `cold-${i}.log`) });
     out.coldChunk.push(round(c.seconds, 2));
     const msgpack = join(parseTarget, 'partial_parse.msgpack');
-    const w = await run(DBT, build(join(dir, `warm-${i}`), ['--partial-parse-file-path', msgpack]), { env, cwd: proj, log: join(dir, `warm-${i}.log`) });
+    const w = await run(DBT, build(join(dir, `warm-${i}`), ['--partial-parse-file-path', msgpack]), {
+      env,
+      cwd: proj,
+      log: join(dir, `warm-${i}.log`),
+    });
     out.warmChunk.push(round(w.seconds, 2));
     const reparsed = readFileSync(join(dir, `warm-${i}.log`), 'utf8').includes('"UnableToPartialParse"');
     if (reparsed) out.warning = 'the warm start-up did not reuse the shared parse (UnableToPartialParse)';
@@ -43,4 +88,3 @@ export async function fixedCosts(ctx) {
   out.ratio = round(out.warmChunkMin / out.parseMin, 2);
   return out;
 }
-

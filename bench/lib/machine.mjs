@@ -22,10 +22,22 @@ export async function machineInfo({ cores, pg }) {
   let commit = '';
   try {
     commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
-    if (execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: ROOT }).toString().trim()) commit += ' + uncommitted changes to dist/';
-  } catch { /* not a checkout */ }
+    if (execFileSync('git', ['status', '--porcelain', '--', 'dist'], { cwd: ROOT }).toString().trim())
+      commit += ' + uncommitted changes to dist/';
+  } catch {
+    /* not a checkout */
+  }
   return {
-    cores, memoryGiB: Math.round(totalmem() / 1073741824), cpuModel: cpus()[0]?.model ?? '?', node: process.version,
-    dbt: /installed:\s*([\d.]+)/.exec(dbtv)?.[1] ?? '?', dbtPostgres: /postgres:\s*([\d.]+)/.exec(dbtv)?.[1] ?? '?', postgres, commit, loadAtStart: loadavg().map((x) => round(x, 2)).join(' '),
+    cores,
+    memoryGiB: Math.round(totalmem() / 1073741824),
+    cpuModel: cpus()[0]?.model ?? '?',
+    node: process.version,
+    dbt: /installed:\s*([\d.]+)/.exec(dbtv)?.[1] ?? '?',
+    dbtPostgres: /postgres:\s*([\d.]+)/.exec(dbtv)?.[1] ?? '?',
+    postgres,
+    commit,
+    loadAtStart: loadavg()
+      .map((x) => round(x, 2))
+      .join(' '),
   };
 }

@@ -29,18 +29,29 @@ export function planLib() {
     const entry = join(PLAN_LIB_DIR, 'plan-entry.ts');
     /** @param {string} p */
     const rel = (p) => relative(PLAN_LIB_DIR, join(ROOT, p)).replace(/\\/g, '/');
-    writeFileSync(entry, [
-      `export { buildPlanGraph } from '${rel('src/plan/graph.js')}';`,
-      `export { criticalOrder, planChunks } from '${rel('src/plan/chunks.js')}';`,
-      `export { weigher } from '${rel('src/plan/timings.js')}';`,
-      `export { readTimings } from '${rel('src/flow/timings-input.js')}';`,
-      `export { renderPlan, lowerBound } from '${rel('src/plan/describe.js')}';`,
-      `export { runnableSelected } from '${rel('src/plan/nodes.js')}';`,
-    ].join('\n') + '\n');
+    writeFileSync(
+      entry,
+      [
+        `export { buildPlanGraph } from '${rel('src/plan/graph.js')}';`,
+        `export { criticalOrder, planChunks } from '${rel('src/plan/chunks.js')}';`,
+        `export { weigher } from '${rel('src/plan/timings.js')}';`,
+        `export { readTimings } from '${rel('src/flow/timings-input.js')}';`,
+        `export { renderPlan, lowerBound } from '${rel('src/plan/describe.js')}';`,
+        `export { runnableSelected } from '${rel('src/plan/nodes.js')}';`,
+      ].join('\n') + '\n',
+    );
     const bundleDir = join(PLAN_LIB_DIR, 'bundle');
     rmSync(bundleDir, { recursive: true, force: true });
-    const b = await run(join(ROOT, 'node_modules', '.bin', 'ncc'), ['build', entry, '-o', bundleDir, '--quiet'], { env: process.env, cwd: ROOT, log: join(PLAN_LIB_DIR, 'ncc.log'), timeoutMs: 180000 });
-    if (b.code !== 0) return { error: `ncc could not bundle src/plan: ${readFileSync(join(PLAN_LIB_DIR, 'ncc.log'), 'utf8').trim().split('\n').slice(-3).join(' ')}` };
+    const b = await run(join(ROOT, 'node_modules', '.bin', 'ncc'), ['build', entry, '-o', bundleDir, '--quiet'], {
+      env: process.env,
+      cwd: ROOT,
+      log: join(PLAN_LIB_DIR, 'ncc.log'),
+      timeoutMs: 180000,
+    });
+    if (b.code !== 0)
+      return {
+        error: `ncc could not bundle src/plan: ${readFileSync(join(PLAN_LIB_DIR, 'ncc.log'), 'utf8').trim().split('\n').slice(-3).join(' ')}`,
+      };
     const bundle = join(bundleDir, 'index.js');
     try {
       return { lib: /** @type {PlanLib} */ (await import(pathToFileURL(bundle).href)), bundle };
@@ -85,8 +96,16 @@ export function lowerBound(lib, { runResults, manifest, kind, slots, cpuSeconds,
   const m = readJson(manifest);
   if (!rr || !m) return undefined;
   /** @type {Map<string, number>} */
-  const t = new Map(rr.results.filter((/** @type {any} */ r) => r.status !== 'skipped').map((/** @type {any} */ r) => [r.unique_id, Number(r.execution_time) || 0]));
-  const graph = lib.buildPlanGraph(m, [...t.keys()].filter((u) => u in m.nodes), 'build');
+  const t = new Map(
+    rr.results
+      .filter((/** @type {any} */ r) => r.status !== 'skipped')
+      .map((/** @type {any} */ r) => [r.unique_id, Number(r.execution_time) || 0]),
+  );
+  const graph = lib.buildPlanGraph(
+    m,
+    [...t.keys()].filter((u) => u in m.nodes),
+    'build',
+  );
   const { bottom } = lib.criticalOrder(graph, (u) => t.get(u) ?? 0);
   const cp = Math.max(0, ...bottom.values());
   const work = [...t.values()].reduce((a, b) => a + b, 0);
@@ -106,9 +125,16 @@ export function lowerBound(lib, { runResults, manifest, kind, slots, cpuSeconds,
     formula = `max(CP, W / ${slots})`;
   }
   return {
-    criticalPath: round(cp), work: round(work), slots, workOverSlots: round(work / slots), cpuSeconds: round(cpuSeconds), cpuOverCores: round(cpuTerm),
+    criticalPath: round(cp),
+    work: round(work),
+    slots,
+    workOverSlots: round(work / slots),
+    cpuSeconds: round(cpuSeconds),
+    cpuOverCores: round(cpuTerm),
     ...(sleepSeconds !== undefined ? { sleepSeconds: round(sleepSeconds) } : {}),
-    bound: round(dag), startup: round(startup), boundWithStartup: round(dag + startup), formula,
+    bound: round(dag),
+    startup: round(startup),
+    boundWithStartup: round(dag + startup),
+    formula,
   };
 }
-

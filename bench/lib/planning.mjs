@@ -26,16 +26,62 @@ export function synthManifest(nodes, seed) {
   /** @param {number} l @param {number} t @returns {string[]} */
   const cands = (l, t) => byLayerTag.get(`${l}/${t}`) ?? [];
   /** @type {{ metadata: object, nodes: Record<string, any>, sources: object, unit_tests: object }} */
-  const manifest = { metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', dbt_version: '1.11.16' }, nodes: {}, sources: {}, unit_tests: {} };
+  const manifest = {
+    metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json', dbt_version: '1.11.16' },
+    nodes: {},
+    sources: {},
+    unit_tests: {},
+  };
   /** @param {string} uid @param {string} type @param {string} name @param {string[]} deps @param {string} tag */
   const node = (uid, type, name, deps, tag) => ({
-    database: 'bench', schema: `bench_${tag}`, name, resource_type: type, package_name: 'big', path: `${tag}/${name}.sql`, original_file_path: `models/${tag}/${name}.sql`,
-    unique_id: uid, fqn: ['big', tag, name], alias: name, checksum: { name: 'sha256', checksum: 'f'.repeat(64) },
-    config: { enabled: true, alias: null, schema: tag, database: null, tags: [tag], meta: {}, materialized: type === 'test' ? 'test' : 'view', incremental_strategy: null, persist_docs: {}, quoting: {}, column_types: {}, full_refresh: null, on_schema_change: 'ignore', grants: {}, packages: [], docs: { show: true }, contract: { enforced: false } },
-    tags: [tag], description: '', columns: {}, meta: {}, docs: { show: true }, patch_path: null, build_path: null, unrendered_config: {}, created_at: 1700000000,
-    relation_name: `"bench"."bench_${tag}"."${name}"`, raw_code: `select * from {{ ref('${deps[0]?.split('.').pop() ?? 'x'}') }}`, language: 'sql',
-    refs: deps.map((d) => ({ name: d.split('.').pop(), package: null, version: null })), sources: [], metrics: [],
-    depends_on: { macros: type === 'test' ? ['macro.dbt.test_unique'] : [], nodes: deps }, compiled_path: null, contract: { enforced: false, alias_types: true, checksum: null },
+    database: 'bench',
+    schema: `bench_${tag}`,
+    name,
+    resource_type: type,
+    package_name: 'big',
+    path: `${tag}/${name}.sql`,
+    original_file_path: `models/${tag}/${name}.sql`,
+    unique_id: uid,
+    fqn: ['big', tag, name],
+    alias: name,
+    checksum: { name: 'sha256', checksum: 'f'.repeat(64) },
+    config: {
+      enabled: true,
+      alias: null,
+      schema: tag,
+      database: null,
+      tags: [tag],
+      meta: {},
+      materialized: type === 'test' ? 'test' : 'view',
+      incremental_strategy: null,
+      persist_docs: {},
+      quoting: {},
+      column_types: {},
+      full_refresh: null,
+      on_schema_change: 'ignore',
+      grants: {},
+      packages: [],
+      docs: { show: true },
+      contract: { enforced: false },
+    },
+    tags: [tag],
+    description: '',
+    columns: {},
+    meta: {},
+    docs: { show: true },
+    patch_path: null,
+    build_path: null,
+    unrendered_config: {},
+    created_at: 1700000000,
+    relation_name: `"bench"."bench_${tag}"."${name}"`,
+    raw_code: `select * from {{ ref('${deps[0]?.split('.').pop() ?? 'x'}') }}`,
+    language: 'sql',
+    refs: deps.map((d) => ({ name: d.split('.').pop(), package: null, version: null })),
+    sources: [],
+    metrics: [],
+    depends_on: { macros: type === 'test' ? ['macro.dbt.test_unique'] : [], nodes: deps },
+    compiled_path: null,
+    contract: { enforced: false, alias_types: true, checksum: null },
   });
   for (let i = 0; i < models; i++) {
     const tag = `t${i % tags}`;
@@ -62,11 +108,31 @@ export function synthManifest(nodes, seed) {
     const tag = `t${i % tags}`;
     const kind = Math.floor(k / models);
     const name = `test_${kind}_m${i}`;
-    const deps = kind === 2 && manifest.nodes[uid].depends_on.nodes.length ? [uid, manifest.nodes[uid].depends_on.nodes.at(-1)] : [uid];
+    const deps =
+      kind === 2 && manifest.nodes[uid].depends_on.nodes.length
+        ? [uid, manifest.nodes[uid].depends_on.nodes.at(-1)]
+        : [uid];
     manifest.nodes[`test.big.${name}`] = node(`test.big.${name}`, 'test', name, deps, tag);
   }
-  const results = Object.keys(manifest.nodes).map((u) => ({ unique_id: u, status: u.startsWith('test.') ? 'pass' : 'success', execution_time: u.startsWith('test.') ? 0.05 + rng() * 0.1 : 0.1 + rng() * 2, timing: [], thread_id: 'Thread-1', adapter_response: {}, message: null, failures: null }));
-  return { manifest, runResults: { metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json' }, results, elapsed_time: 0, args: {} } };
+  const results = Object.keys(manifest.nodes).map((u) => ({
+    unique_id: u,
+    status: u.startsWith('test.') ? 'pass' : 'success',
+    execution_time: u.startsWith('test.') ? 0.05 + rng() * 0.1 : 0.1 + rng() * 2,
+    timing: [],
+    thread_id: 'Thread-1',
+    adapter_response: {},
+    message: null,
+    failures: null,
+  }));
+  return {
+    manifest,
+    runResults: {
+      metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json' },
+      results,
+      elapsed_time: 0,
+      args: {},
+    },
+  };
 }
 
 /**
@@ -86,14 +152,36 @@ export async function plan50k({ nodes, parallel, threads }) {
   const manifestMB = round(readFileSync(manifestPath).length / 1048576);
   const runs = [];
   for (let i = 0; i < 2; i++) {
-    const p = await run(process.execPath, [childPath, pathToFileURL(pl.bundle).href, manifestPath, join(dir, 'run_results.json'), String(Math.max(parallel, 4)), String(threads)],
-      { env: process.env, cwd: dir, log: join(dir, `child-${i}.log`), timeoutMs: 180000 });
-    const line = readFileSync(join(dir, `child-${i}.log`), 'utf8').split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-    if (!line) return { error: `planner child exited ${p.code ?? p.signal} after ${round(p.seconds)} s without a result (see bench/work/plan50k/child-${i}.log)`, manifestMB };
+    const p = await run(
+      process.execPath,
+      [
+        childPath,
+        pathToFileURL(pl.bundle).href,
+        manifestPath,
+        join(dir, 'run_results.json'),
+        String(Math.max(parallel, 4)),
+        String(threads),
+      ],
+      { env: process.env, cwd: dir, log: join(dir, `child-${i}.log`), timeoutMs: 180000 },
+    );
+    const line = readFileSync(join(dir, `child-${i}.log`), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('BENCH_RESULT '));
+    if (!line)
+      return {
+        error: `planner child exited ${p.code ?? p.signal} after ${round(p.seconds)} s without a result (see bench/work/plan50k/child-${i}.log)`,
+        manifestMB,
+      };
     runs.push(JSON.parse(line.slice('BENCH_RESULT '.length)));
   }
   const best = runs.reduce((a, b) => (b.planning < a.planning ? b : a));
   rmSync(manifestPath, { force: true });
-  return { ...best, manifestMB, runs: runs.map((r) => ({ planning: r.planning, total: r.total, maxRssMB: r.maxRssMB })), maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)), chunksAsked: Math.max(parallel, 4), threads };
+  return {
+    ...best,
+    manifestMB,
+    runs: runs.map((r) => ({ planning: r.planning, total: r.total, maxRssMB: r.maxRssMB })),
+    maxRssMB: Math.max(...runs.map((r) => r.maxRssMB)),
+    chunksAsked: Math.max(parallel, 4),
+    threads,
+  };
 }
-

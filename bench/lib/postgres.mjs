@@ -26,9 +26,16 @@ export async function startBenchPostgres({ maxConnections }) {
   let stopped = false;
   return {
     env: (db, schema) => ({
-      ...process.env, PATH: `${DBT_BIN}:${process.env.PATH}`, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
-      PARALLEL_DBT_PG_HOST: server.host, PARALLEL_DBT_PG_PORT: String(server.port), PARALLEL_DBT_PG_USER: server.user,
-      PARALLEL_DBT_PG_PASSWORD: server.password, PARALLEL_DBT_PG_DATABASE: db, ...(schema ? { PARALLEL_DBT_PG_SCHEMA: schema } : {}),
+      ...process.env,
+      PATH: `${DBT_BIN}:${process.env.PATH}`,
+      DO_NOT_TRACK: '1',
+      DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+      PARALLEL_DBT_PG_HOST: server.host,
+      PARALLEL_DBT_PG_PORT: String(server.port),
+      PARALLEL_DBT_PG_USER: server.user,
+      PARALLEL_DBT_PG_PASSWORD: server.password,
+      PARALLEL_DBT_PG_DATABASE: db,
+      ...(schema ? { PARALLEL_DBT_PG_SCHEMA: schema } : {}),
     }),
     freshDb: (name) => server.createDatabase(name.toLowerCase().replace(/[^a-z0-9_]/g, '_')),
     client: (db) => server.client(db),

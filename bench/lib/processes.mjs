@@ -12,7 +12,9 @@ export function killChildren() {
   for (const c of live) {
     try {
       c.kill('SIGKILL');
-    } catch { /* gone */ }
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -44,7 +46,9 @@ export function run(cmd, args, { env, cwd, log, timeoutMs = 20 * 60 * 1000 }) {
       live.delete(child);
       try {
         closeSync(fd);
-      } catch { /* closed */ }
+      } catch {
+        /* closed */
+      }
       res({ code, signal, error, seconds: (Date.now() - started) / 1000, startedAt: started });
     };
     child.on('error', (e) => done(null, null, e.message));

@@ -44,12 +44,30 @@ export async function runShape(shape, sr) {
     log(`${shape.title}: example/ copied`);
   } else {
     info = generateProject(join(dir, 'generated'), shape.gen ?? {});
-    log(`${shape.title}: ${info.models} models, ${info.tests} tests${info.singularTests ? ` (${info.singularTests} singular, Σ ${info.singularSleepSeconds} s of waits)` : ''}, ${info.seeds} seeds = ${info.nodes} nodes; tags ${info.tags.map((/** @type {any} */ t) => `${t.name} ${t.models}`).join(', ')}`);
+    log(
+      `${shape.title}: ${info.models} models, ${info.tests} tests${info.singularTests ? ` (${info.singularTests} singular, Σ ${info.singularSleepSeconds} s of waits)` : ''}, ${info.seeds} seeds = ${info.nodes} nodes; tags ${info.tags.map((/** @type {any} */ t) => `${t.name} ${t.models}`).join(', ')}`,
+    );
   }
   const budget = budgetOf(shape, options.budget);
-  const sp = budget !== undefined ? spending(budget, options.parallel) : { budget: undefined, singleThreads: exampleProfileThreads() };
+  const sp =
+    budget !== undefined
+      ? spending(budget, options.parallel)
+      : { budget: undefined, singleThreads: exampleProfileThreads() };
   /** @type {Ctx} */
-  const base = { key, dir, project: info.dir, info, title: shape.title, shape, budget: sp.budget, singleThreads: sp.singleThreads, parallel: options.parallel, vars: shape.vars, rep: 0, pg };
+  const base = {
+    key,
+    dir,
+    project: info.dir,
+    info,
+    title: shape.title,
+    shape,
+    budget: sp.budget,
+    singleThreads: sp.singleThreads,
+    parallel: options.parallel,
+    vars: shape.vars,
+    rep: 0,
+    pg,
+  };
   /** @type {any[]} */
   const variants = [];
   if (shape.kind === 'slimci') {
@@ -57,7 +75,9 @@ export async function runShape(shape, sr) {
     try {
       base.slim = await prepareSlim({ dir, info, shape, singleThreads: sp.singleThreads, pg });
       base.project = base.slim.project;
-      log(`${shape.title}: prod build: ${base.slim.prod.wall} s, exit ${base.slim.prod.exit}, ${base.slim.prod.passed} of ${base.slim.prod.nodes} nodes passed; the PR changes ${base.slim.changed.join(', ')}`);
+      log(
+        `${shape.title}: prod build: ${base.slim.prod.wall} s, exit ${base.slim.prod.exit}, ${base.slim.prod.passed} of ${base.slim.prod.nodes} nodes passed; the PR changes ${base.slim.changed.join(', ')}`,
+      );
     } catch (e) {
       const error = errorText(e);
       log(`${shape.title}: ${error}`);
@@ -67,7 +87,9 @@ export async function runShape(shape, sr) {
       return out;
     }
   }
-  const wanted = (/** @type {string} */ id) => shape.variants.includes(id) && (id === 'single' || options.variants.includes(id === 'action-timings' ? 'action' : id));
+  const wanted = (/** @type {string} */ id) =>
+    shape.variants.includes(id) &&
+    (id === 'single' || options.variants.includes(id === 'action-timings' ? 'action' : id));
   /**
    * Runs one variant --repeat times; the row is the run with the median wall (the lower middle one for even N), with
    * the median wall and every wall beside it.
@@ -81,7 +103,9 @@ export async function runShape(shape, sr) {
       try {
         const v = await fn({ ...base, rep });
         runs.push(v);
-        log(`${shape.title}: ${label}: ${v.unavailable ? `not available (${v.unavailable})` : `${round(v.wall)} s, exit ${v.exit}`}`);
+        log(
+          `${shape.title}: ${label}: ${v.unavailable ? `not available (${v.unavailable})` : `${round(v.wall)} s, exit ${v.exit}`}`,
+        );
         if (v.unavailable) break;
       } catch (e) {
         const v = { name: label, id: label, error: errorText(e) };
@@ -112,11 +136,14 @@ export async function runShape(shape, sr) {
     const rr = readJson(single.resultsFiles[0]);
     info.nodes = rr?.results?.length;
     info.byType = {};
-    for (const r of rr?.results ?? []) info.byType[r.unique_id.split('.')[0]] = (info.byType[r.unique_id.split('.')[0]] ?? 0) + 1;
+    for (const r of rr?.results ?? [])
+      info.byType[r.unique_id.split('.')[0]] = (info.byType[r.unique_id.split('.')[0]] ?? 0) + 1;
   }
   if (wanted('seed-style')) await step('seed-style', variantSeedStyle);
   if (wanted('action')) {
-    const first = await step(budget !== undefined ? 'action without timings' : 'action, default inputs', (ctx) => variantAction(ctx, { timings: undefined }));
+    const first = await step(budget !== undefined ? 'action without timings' : 'action, default inputs', (ctx) =>
+      variantAction(ctx, { timings: undefined }),
+    );
     if (wanted('action-timings')) {
       /** @type {string | undefined} */
       let timingsFile;
@@ -124,7 +151,9 @@ export async function runShape(shape, sr) {
         timingsFile = join(dir, 'previous-run_results.json');
         cpSync(first.resultsFiles[0], timingsFile);
       }
-      await step('action with timings', (ctx) => variantAction(ctx, { timings: timingsFile ?? join(dir, 'missing-run_results.json') }));
+      await step('action with timings', (ctx) =>
+        variantAction(ctx, { timings: timingsFile ?? join(dir, 'missing-run_results.json') }),
+      );
     }
   }
   // prefect-dbt last: its temporary Prefect server's aftermath slowed whatever ran right after it (seen twice:
@@ -154,9 +183,16 @@ async function finishShape(shape, info, variants, single, sp, { pg, cores }, sli
   }
   if (single.resultsFiles) {
     const okCount = [...reference.values()].filter((s) => OK.has(s[0].status)).length;
-    single.check = { correct: okCount === reference.size, text: okCount === reference.size ? `all ${okCount} nodes passed` : `${reference.size - okCount} of ${reference.size} not passed` };
+    single.check = {
+      correct: okCount === reference.size,
+      text:
+        okCount === reference.size
+          ? `all ${okCount} nodes passed`
+          : `${reference.size - okCount} of ${reference.size} not passed`,
+    };
   }
-  const slim = shape.kind === 'slimci' ? await compareSlimRuns({ pg, slimState, single, variants, reference, info }) : undefined;
+  const slim =
+    shape.kind === 'slimci' ? await compareSlimRuns({ pg, slimState, single, variants, reference, info }) : undefined;
   /** @type {import('./plan-lib.mjs').LowerBound | undefined} */
   let lb;
   let lbError;
@@ -165,15 +201,38 @@ async function finishShape(shape, info, variants, single, sp, { pg, cores }, sli
     if (pl.lib) {
       try {
         lb = lowerBound(pl.lib, {
-          runResults: single.resultsFiles[0], manifest: single.manifest, kind: shape.kind, slots: sp.budget !== undefined ? sp.budget - 1 : sp.singleThreads,
-          cpuSeconds: (single.cpuClient ?? 0) + (single.cpuPostgres ?? 0), cores, startup: single.startup ?? 0,
-          sleepSeconds: shape.kind === 'remote' ? info.singularSleepSeconds : shape.kind === 'slimci' ? slim?.selected?.sleepSeconds : undefined,
+          runResults: single.resultsFiles[0],
+          manifest: single.manifest,
+          kind: shape.kind,
+          slots: sp.budget !== undefined ? sp.budget - 1 : sp.singleThreads,
+          cpuSeconds: (single.cpuClient ?? 0) + (single.cpuPostgres ?? 0),
+          cores,
+          startup: single.startup ?? 0,
+          sleepSeconds:
+            shape.kind === 'remote'
+              ? info.singularSleepSeconds
+              : shape.kind === 'slimci'
+                ? slim?.selected?.sleepSeconds
+                : undefined,
         });
       } catch (e) {
         lbError = `lower bound: ${errorText(e)}`;
       }
     } else lbError = pl.error;
   }
-  return { key: shape.key, title: shape.title, kind: shape.kind, describe: shape.describe, budget: sp.budget, singleThreads: sp.singleThreads, project: info, variants, lowerBound: lb, lowerBoundError: lbError, single, slim, seconds: 0 };
+  return {
+    key: shape.key,
+    title: shape.title,
+    kind: shape.kind,
+    describe: shape.describe,
+    budget: sp.budget,
+    singleThreads: sp.singleThreads,
+    project: info,
+    variants,
+    lowerBound: lb,
+    lowerBoundError: lbError,
+    single,
+    slim,
+    seconds: 0,
+  };
 }
-

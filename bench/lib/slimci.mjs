@@ -33,32 +33,70 @@ export async function prepareSlim({ dir, info, shape, singleThreads, pg }) {
   const prodSchema = 'prod';
   const prodProject = copyProject(info.dir, join(dir, 'prod', 'project'));
   const r = await measured(async () => {
-    const p = await run(DBT, ['--log-format', 'json', 'build', '--project-dir', prodProject, '--profiles-dir', prodProject, '--threads', String(singleThreads)],
-      { env: pg.env(db, prodSchema), cwd: prodProject, log: join(dir, 'prod', 'dbt.log') });
+    const p = await run(
+      DBT,
+      [
+        '--log-format',
+        'json',
+        'build',
+        '--project-dir',
+        prodProject,
+        '--profiles-dir',
+        prodProject,
+        '--threads',
+        String(singleThreads),
+      ],
+      { env: pg.env(db, prodSchema), cwd: prodProject, log: join(dir, 'prod', 'dbt.log') },
+    );
     return { ...p, wall: p.seconds };
   }, pg.cpuSeconds);
   const state = join(prodProject, 'target');
   const statuses = statusesOf([join(state, 'run_results.json')]);
   const passed = [...statuses.values()].filter((x) => OK.has(x[0].status)).length;
   if (r.code !== 0 || !existsSync(join(state, 'manifest.json'))) {
-    throw new Error(`the prod build (plain dbt build into schema ${prodSchema}) exited ${r.code ?? r.signal} after ${round(r.wall)} s, ${passed} of ${statuses.size} nodes passed; see ${relative(ROOT, join(dir, 'prod', 'dbt.log'))}`);
+    throw new Error(
+      `the prod build (plain dbt build into schema ${prodSchema}) exited ${r.code ?? r.signal} after ${round(r.wall)} s, ${passed} of ${statuses.size} nodes passed; see ${relative(ROOT, join(dir, 'prod', 'dbt.log'))}`,
+    );
   }
   const project = copyProject(info.dir, join(dir, 'pr-project'));
   /** @type {string[][]} */
-  const roots = info.tags.map((/** @type {{ name: string }} */ t) => readdirSync(join(project, 'models', t.name)).filter((f) => f.startsWith(`${t.name}_l0_`) && f.endsWith('.sql')).sort());
+  const roots = info.tags.map((/** @type {{ name: string }} */ t) =>
+    readdirSync(join(project, 'models', t.name))
+      .filter((f) => f.startsWith(`${t.name}_l0_`) && f.endsWith('.sql'))
+      .sort(),
+  );
   /** @type {string[]} */
   const changed = [];
-  for (let i = 0; changed.length < (shape.changeRoots ?? 4) && i < Math.max(...roots.map((x) => x.length)) * roots.length; i++) {
+  for (
+    let i = 0;
+    changed.length < (shape.changeRoots ?? 4) && i < Math.max(...roots.map((x) => x.length)) * roots.length;
+    i++
+  ) {
     const t = i % roots.length;
     const file = roots[t][Math.floor(i / roots.length)];
     if (!file) continue;
     const path = join(project, 'models', info.tags[t].name, file);
-    writeFileSync(path, `${readFileSync(path, 'utf8').replace(/\n*$/, '\n')}where p0.id <> 1 -- the pull request's change\n`);
+    writeFileSync(
+      path,
+      `${readFileSync(path, 'utf8').replace(/\n*$/, '\n')}where p0.id <> 1 -- the pull request's change\n`,
+    );
     changed.push(file.replace(/\.sql$/, ''));
   }
   return {
-    db, prodSchema, state, project, changed,
-    prod: { wall: round(r.wall, 2), exit: r.code, nodes: statuses.size, passed, cpuClient: r.cpuClient, cpuPostgres: r.cpuPostgres, load1: r.load1 },
+    db,
+    prodSchema,
+    state,
+    project,
+    changed,
+    prod: {
+      wall: round(r.wall, 2),
+      exit: r.code,
+      nodes: statuses.size,
+      passed,
+      cpuClient: r.cpuClient,
+      cpuPostgres: r.cpuPostgres,
+      load1: r.load1,
+    },
   };
 }
 
@@ -78,7 +116,8 @@ export function ranNodes(runResults, manifest) {
     const type = String(r.unique_id).split('.')[0];
     byType[type] = (byType[type] ?? 0) + 1;
     if (r.status === 'skipped') continue;
-    for (const x of String(m?.nodes?.[r.unique_id]?.raw_code ?? '').matchAll(/pg_sleep\(([\d.]+)\)/g)) sleep += Number(x[1]);
+    for (const x of String(m?.nodes?.[r.unique_id]?.raw_code ?? '').matchAll(/pg_sleep\(([\d.]+)\)/g))
+      sleep += Number(x[1]);
   }
   return { nodes: rr?.results?.length ?? 0, byType, sleepSeconds: round(sleep, 3) };
 }
@@ -97,8 +136,11 @@ export async function relationCounts(pg, db, schema, tags) {
   const c = await pg.client(db);
   try {
     const schemas = [schema, ...tags.map((t) => `${schema}_${t}`)];
-    const rels = await c.query(`select n.nspname as s, c.relname as r from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = any($1::text[]) and c.relkind in ('r', 'v', 'm', 'p') order by 1, 2`, [schemas]);
+    const rels = await c.query(
+      `select n.nspname as s, c.relname as r from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = any($1::text[]) and c.relkind in ('r', 'v', 'm', 'p') order by 1, 2`,
+      [schemas],
+    );
     /** @type {Map<string, number>} */
     const out = new Map();
     /** @param {string} x */
@@ -128,13 +170,25 @@ export function diffRelationCounts(reference, got) {
     const b = got.get(k);
     if (a === b) continue;
     differing++;
-    examples.push(a === undefined ? `${k}: only in the variant's schema (${b} rows)` : b === undefined ? `${k}: missing (plain dbt's has ${a} rows)` : `${k}: ${b} rows, plain dbt's ${a}`);
+    examples.push(
+      a === undefined
+        ? `${k}: only in the variant's schema (${b} rows)`
+        : b === undefined
+          ? `${k}: missing (plain dbt's has ${a} rows)`
+          : `${k}: ${b} rows, plain dbt's ${a}`,
+    );
   }
   /** @param {Map<string, number>} m */
   const sum = (m) => [...m.values()].reduce((x, y) => x + y, 0);
-  return { relations: got.size, referenceRelations: reference.size, referenceRows: sum(reference), rows: sum(got), differing, examples: examples.slice(0, 5) };
+  return {
+    relations: got.size,
+    referenceRelations: reference.size,
+    referenceRows: sum(reference),
+    rows: sum(got),
+    differing,
+    examples: examples.slice(0, 5),
+  };
 }
-
 
 /**
  * Slim CI's correctness, after the runs: what plain dbt's PR run selected, and every variant's relations (every
@@ -145,14 +199,26 @@ export function diffRelationCounts(reference, got) {
  */
 export async function compareSlimRuns({ pg, slimState, single, variants, reference, info }) {
   /** @type {any} */
-  const slim = slimState ? { db: slimState.db, prodSchema: slimState.prodSchema, state: relative(ROOT, slimState.state), changed: slimState.changed, prod: slimState.prod } : {};
+  const slim = slimState
+    ? {
+        db: slimState.db,
+        prodSchema: slimState.prodSchema,
+        state: relative(ROOT, slimState.state),
+        changed: slimState.changed,
+        prod: slimState.prod,
+      }
+    : {};
   if (!slimState || !single.resultsFiles || !single.schema || single.error) return slim;
   const ran = ranNodes(single.resultsFiles[0], single.manifest);
   slim.selected = { ...ran, share: info.nodes ? round(ran.nodes / info.nodes, 3) : undefined };
   const tags = info.tags.map((/** @type {{ name: string }} */ t) => t.name);
   try {
     const ref = await relationCounts(pg, slimState.db, single.schema, tags);
-    single.relations = { relations: ref.size, rows: [...ref.values()].reduce((a, b) => a + b, 0), schema: single.schema };
+    single.relations = {
+      relations: ref.size,
+      rows: [...ref.values()].reduce((a, b) => a + b, 0),
+      schema: single.schema,
+    };
     const models = ran.byType.model ?? 0;
     if (ref.size !== models) single.relations.note = `${ref.size} relations for ${models} models run`;
     for (const v of variants) {
@@ -164,15 +230,27 @@ export async function compareSlimRuns({ pg, slimState, single, variants, referen
       const diffs = [];
       for (const x of runs) {
         /** @type {any} */
-        const d = { ...diffRelationCounts(ref, await relationCounts(pg, slimState.db, x.schema, tags)), schema: x.schema };
-        if (x.resultsFiles && x.schema !== v.schema && !compare(reference, statusesOf(x.resultsFiles)).correct) d.statusesDiffer = true;
+        const d = {
+          ...diffRelationCounts(ref, await relationCounts(pg, slimState.db, x.schema, tags)),
+          schema: x.schema,
+        };
+        if (x.resultsFiles && x.schema !== v.schema && !compare(reference, statusesOf(x.resultsFiles)).correct)
+          d.statusesDiffer = true;
         diffs.push(d);
       }
       v.relations = diffs.reduce((a, b) => (b.differing > a.differing ? b : a));
-      if (runs.length > 1) v.relations.runs = diffs.map((d) => ({ schema: d.schema, differing: d.differing, ...(d.statusesDiffer ? { statusesDiffer: true } : {}) }));
+      if (runs.length > 1)
+        v.relations.runs = diffs.map((d) => ({
+          schema: d.schema,
+          differing: d.differing,
+          ...(d.statusesDiffer ? { statusesDiffer: true } : {}),
+        }));
       if (v.check && diffs.some((d) => d.statusesDiffer)) {
         v.check.correct = false;
-        v.check.text = `${v.check.text}; WRONG: another run's statuses differ (${diffs.filter((d) => d.statusesDiffer).map((d) => d.schema).join(', ')})`;
+        v.check.text = `${v.check.text}; WRONG: another run's statuses differ (${diffs
+          .filter((d) => d.statusesDiffer)
+          .map((d) => d.schema)
+          .join(', ')})`;
       }
       if (v.check) {
         v.check.correct = v.check.correct && v.relations.differing === 0;

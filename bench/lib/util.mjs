@@ -8,7 +8,8 @@ import { cpSync, readFileSync, rmSync } from 'node:fs';
  * @param {number} [d]
  * @returns {T}
  */
-export const round = (x, d = 1) => /** @type {T} */ (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
+export const round = (x, d = 1) =>
+  /** @type {T} */ (x === undefined || x === null || Number.isNaN(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
 
 /**
  * The median of the finite values (the mean of the middle two for an even count); undefined when there is none.

@@ -55,11 +55,20 @@ export function runAction(inputs, opts = {}) {
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v;
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [opts.bundle ?? DIST_BUNDLE], { cwd: opts.cwd ?? ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.bundle ?? DIST_BUNDLE], {
+      cwd: opts.cwd ?? ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b) => { stdout += b; opts.onStdout?.(String(b)); });
-    child.stderr.on('data', (b) => { stderr += b; });
+    child.stdout.on('data', (b) => {
+      stdout += b;
+      opts.onStdout?.(String(b));
+    });
+    child.stderr.on('data', (b) => {
+      stderr += b;
+    });
     opts.onSpawn?.(child);
     if (opts.signalAfterMs !== undefined) setTimeout(() => child.kill(opts.signal ?? 'SIGINT'), opts.signalAfterMs);
     child.on('error', reject);

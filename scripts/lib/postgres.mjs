@@ -37,9 +37,19 @@ export async function startPostgres(opts = {}) {
     password,
     persistent: false,
     createPostgresUser: true,
-    postgresFlags: ['-c', `max_connections=${opts.maxConnections ?? 200}`, '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
-      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    postgresFlags: [
+      '-c',
+      `max_connections=${opts.maxConnections ?? 200}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'synchronous_commit=off',
+      '-c',
+      'full_page_writes=off',
+      ...Object.entries(opts.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ],
     onLog: opts.log ?? (() => {}),
     onError: opts.log ?? (() => {}),
   });
@@ -58,11 +68,19 @@ export async function startPostgres(opts = {}) {
     /** Creates a database and returns its name. */
     async createDatabase(name) {
       const c = await this.client();
-      try { await c.query(`create database "${name}"`); } finally { await c.end(); }
+      try {
+        await c.query(`create database "${name}"`);
+      } finally {
+        await c.end();
+      }
       return name;
     },
     async stop() {
-      try { await server.stop(); } finally { rmSync(dir, { recursive: true, force: true }); }
+      try {
+        await server.stop();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

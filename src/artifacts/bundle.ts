@@ -47,7 +47,8 @@ export function bundleArtifacts(b: BundleInput): ArtifactFileSet[] {
       add(join(inv.logPath, 'dbt.log'), 'dbt.log');
       for (const name of new Set(c.failing)) {
         for (const sub of ['run', 'compiled']) {
-          for (const f of globSync(join(inv.targetPath, sub, '**', `${name}.sql`))) add(f, join(sub, relative(join(inv.targetPath, sub), f)));
+          for (const f of globSync(join(inv.targetPath, sub, '**', `${name}.sql`)))
+            add(f, join(sub, relative(join(inv.targetPath, sub), f)));
         }
       }
     }

@@ -13,12 +13,21 @@ export interface FoundArtifact {
  * Artifacts of this run whose name matches `pattern`, downloaded under `dest`. Without ACTIONS_RUNTIME_TOKEN the
  * `localDir` copies made by uploadArtifactSets are used.
  */
-export async function fetchArtifacts(pattern: RegExp, dest: string, env: NodeJS.ProcessEnv, localDir?: string): Promise<FoundArtifact[]> {
+export async function fetchArtifacts(
+  pattern: RegExp,
+  dest: string,
+  env: NodeJS.ProcessEnv,
+  localDir?: string,
+): Promise<FoundArtifact[]> {
   if (!env.ACTIONS_RUNTIME_TOKEN) {
     if (localDir === undefined || !existsSync(localDir)) return [];
-    return readdirSync(localDir).filter((n) => pattern.test(n)).sort().map((name) => ({ name, dir: join(localDir, name) }));
+    return readdirSync(localDir)
+      .filter((n) => pattern.test(n))
+      .sort()
+      .map((name) => ({ name, dir: join(localDir, name) }));
   }
-  for (const k of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE']) if (env[k] !== undefined) process.env[k] = env[k];
+  for (const k of ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'])
+    if (env[k] !== undefined) process.env[k] = env[k];
   const { DefaultArtifactClient } = await import('@actions/artifact');
   const client = new DefaultArtifactClient();
   const { artifacts } = await client.listArtifacts({ latest: true });
@@ -32,7 +41,10 @@ export async function fetchArtifacts(pattern: RegExp, dest: string, env: NodeJS.
 }
 
 /** Among names `<base>-attempt-<n>[-hash]`, the highest attempt per base. */
-export function latestAttempts<T extends { name: string }>(items: T[], baseOf: (name: string) => string | undefined): Map<string, T> {
+export function latestAttempts<T extends { name: string }>(
+  items: T[],
+  baseOf: (name: string) => string | undefined,
+): Map<string, T> {
   const best = new Map<string, { item: T; attempt: number }>();
   for (const it of items) {
     const base = baseOf(it.name);

@@ -25,16 +25,50 @@ export interface RunFilesInput {
 }
 
 export async function uploadRunFiles(u: RunFilesInput): Promise<UploadOutcome[]> {
-  const name = (chunk?: string): string => artifactName({ prefix: u.prefix, job: u.env.GITHUB_JOB ?? 'job', runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1', shard: u.shard, chunk });
+  const name = (chunk?: string): string =>
+    artifactName({
+      prefix: u.prefix,
+      job: u.env.GITHUB_JOB ?? 'job',
+      runAttempt: u.env.GITHUB_RUN_ATTEMPT ?? '1',
+      shard: u.shard,
+      chunk,
+    });
   const sets = bundleArtifacts({
-    stagingDir: join(u.workDir, 'artifacts-staging'), chunks: u.chunks, merged: u.merged, mask: u.mask,
+    stagingDir: join(u.workDir, 'artifacts-staging'),
+    chunks: u.chunks,
+    merged: u.merged,
+    mask: u.mask,
     names: { chunk: (c) => name(c.replace(/^chunk-/, '')), merged: name(u.shard === undefined ? 'merged' : undefined) },
   });
-  const upload = uploadArtifactSets(sets, { retentionDays: u.retentionDays, localDir: localArtifactsDir(u.workDir), env: u.env, log: u.log });
+  const upload = uploadArtifactSets(sets, {
+    retentionDays: u.retentionDays,
+    localDir: localArtifactsDir(u.workDir),
+    env: u.env,
+    log: u.log,
+  });
   const outcomes = u.cancelled
-    ? await Promise.race([upload, new Promise<UploadOutcome[]>((r) => setTimeout(() => r(sets.map((s) => ({ name: s.name, ok: false, error: 'skipped: the run was cancelled and time ran out' }))), CANCELLED_UPLOAD_MS))])
+    ? await Promise.race([
+        upload,
+        new Promise<UploadOutcome[]>((r) =>
+          setTimeout(
+            () =>
+              r(
+                sets.map((s) => ({
+                  name: s.name,
+                  ok: false,
+                  error: 'skipped: the run was cancelled and time ran out',
+                })),
+              ),
+            CANCELLED_UPLOAD_MS,
+          ),
+        ),
+      ])
     : await upload;
-  for (const o of outcomes) if (!o.ok) u.log.warning(`Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`);
+  for (const o of outcomes)
+    if (!o.ok)
+      u.log.warning(
+        `Artifact ${o.name} was not uploaded: ${o.error}. The results and the summary are complete without it.`,
+      );
   return outcomes;
 }
 

@@ -40,7 +40,10 @@ const BAD_PATH_CHARS = /[":<>|*?\r\n]/;
 const CLIENT_ENV_KEYS = ['ACTIONS_RUNTIME_TOKEN', 'ACTIONS_RESULTS_URL', 'GITHUB_SERVER_URL', 'GITHUB_WORKSPACE'];
 
 function sanitise(part: string): string {
-  return part.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-{2,}/g, '-').replace(/^-+|-+$/g, '');
+  return part
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
 }
 
 /**
@@ -48,7 +51,13 @@ function sanitise(part: string): string {
  * When sanitising changed anything (or the name had to be cut to 256 chars) a short hash of the raw parts is
  * appended, so distinct inputs that sanitise alike still get distinct names.
  */
-export function artifactName(parts: { prefix: string; job: string; runAttempt: string; shard?: string; chunk?: string }): string {
+export function artifactName(parts: {
+  prefix: string;
+  job: string;
+  runAttempt: string;
+  shard?: string;
+  chunk?: string;
+}): string {
   const raw: string[] = [parts.prefix || 'parallel-dbt', parts.job || 'job'];
   if (parts.shard !== undefined && parts.shard !== '') raw.push('shard', parts.shard);
   if (parts.chunk !== undefined && parts.chunk !== '') raw.push('chunk', parts.chunk);
@@ -77,19 +86,42 @@ function isInside(root: string, file: string): boolean {
 
 /** The files of a set that are safe to upload: regular files strictly inside rootDirectory (also after
  *  following symlinks), never a profiles.yml, no duplicates, no characters the service refuses. */
-async function safeFiles(set: ArtifactFileSet, log: (line: string) => void): Promise<{ root: string; files: string[] }> {
+async function safeFiles(
+  set: ArtifactFileSet,
+  log: (line: string) => void,
+): Promise<{ root: string; files: string[] }> {
   const root = path.resolve(set.rootDirectory);
   const realRoot = await fs.realpath(root);
   const files: string[] = [];
   for (const given of new Set(set.files.map((f) => path.resolve(root, f)))) {
     const skip = (why: string): void => log(`artifact ${set.name}: skipping ${given}: ${why}`);
-    if (!isInside(root, given)) { skip(`outside ${root}`); continue; }
+    if (!isInside(root, given)) {
+      skip(`outside ${root}`);
+      continue;
+    }
     let real: string;
-    try { real = await fs.realpath(given); } catch { skip('does not exist'); continue; }
-    if (path.basename(given) === 'profiles.yml' || path.basename(real) === 'profiles.yml') { skip('profiles.yml is never uploaded'); continue; }
-    if (!isInside(realRoot, real)) { skip(`resolves outside ${root}`); continue; }
-    if (!(await fs.stat(real)).isFile()) { skip('not a regular file'); continue; }
-    if (BAD_PATH_CHARS.test(path.relative(root, given))) { skip('path has a character artifacts refuse (" : < > | * ? CR LF)'); continue; }
+    try {
+      real = await fs.realpath(given);
+    } catch {
+      skip('does not exist');
+      continue;
+    }
+    if (path.basename(given) === 'profiles.yml' || path.basename(real) === 'profiles.yml') {
+      skip('profiles.yml is never uploaded');
+      continue;
+    }
+    if (!isInside(realRoot, real)) {
+      skip(`resolves outside ${root}`);
+      continue;
+    }
+    if (!(await fs.stat(real)).isFile()) {
+      skip('not a regular file');
+      continue;
+    }
+    if (BAD_PATH_CHARS.test(path.relative(root, given))) {
+      skip('path has a character artifacts refuse (" : < > | * ? CR LF)');
+      continue;
+    }
     files.push(given);
   }
   return { root, files };
@@ -120,7 +152,9 @@ export async function uploadArtifactSets(sets: ArtifactFileSet[], opts: UploadOp
         }
         const started = Date.now();
         const res = await client.uploadArtifact(name, files, root, { retentionDays: opts.retentionDays });
-        log(`artifact ${name}: uploaded ${files.length} file(s), ${res.size ?? '?'} bytes, id ${res.id ?? '?'} (${Date.now() - started} ms)`);
+        log(
+          `artifact ${name}: uploaded ${files.length} file(s), ${res.size ?? '?'} bytes, id ${res.id ?? '?'} (${Date.now() - started} ms)`,
+        );
         outcomes.push({ name, ok: true, id: res.id, size: res.size });
       } else if (opts.localDir) {
         const dest = path.join(path.resolve(opts.localDir), name);
@@ -131,7 +165,9 @@ export async function uploadArtifactSets(sets: ArtifactFileSet[], opts: UploadOp
           await fs.copyFile(f, target);
           size += (await fs.stat(target)).size;
         }
-        log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN); copied ${files.length} file(s) to ${dest}`);
+        log(
+          `artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN); copied ${files.length} file(s) to ${dest}`,
+        );
         outcomes.push({ name, ok: true, size, localPath: dest });
       } else {
         log(`artifact ${name}: not in GitHub Actions (no ACTIONS_RUNTIME_TOKEN) and no local folder; skipped`);

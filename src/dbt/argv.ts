@@ -33,7 +33,15 @@ export function depsArgv(p: ProjectArgs, logPath: string): string[] {
 
 /** `dbt parse`: the shared parse when there is nothing to select (the whole project): cheaper than `ls`. */
 export function parseArgv(a: ProjectArgs & { targetPath: string; logPath: string }): string[] {
-  return [...globalFlags({ json: false, jsonLogFile: true }), 'parse', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath];
+  return [
+    ...globalFlags({ json: false, jsonLogFile: true }),
+    'parse',
+    ...projectFlags(a),
+    '--target-path',
+    a.targetPath,
+    '--log-path',
+    a.logPath,
+  ];
 }
 
 export interface ListArgs extends ProjectArgs {
@@ -52,8 +60,19 @@ export interface ListArgs extends ProjectArgs {
  * targetPath (manifest.json, partial_parse.msgpack) — the shared pre-parse every chunk reuses.
  */
 export function listArgv(a: ListArgs): string[] {
-  const out = [...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }), 'ls', ...projectFlags(a), '--target-path', a.targetPath, '--log-path', a.logPath,
-    '--output', 'json', '--output-keys', 'unique_id'];
+  const out = [
+    ...globalFlags({ json: false, partialParseFile: a.partialParseFile, jsonLogFile: true }),
+    'ls',
+    ...projectFlags(a),
+    '--target-path',
+    a.targetPath,
+    '--log-path',
+    a.logPath,
+    '--output',
+    'json',
+    '--output-keys',
+    'unique_id',
+  ];
   for (const t of a.resourceTypes) out.push('--resource-type', t);
   if (a.selector !== undefined) out.push('--selector', a.selector);
   if (a.select.length > 0) out.push('--select', ...a.select);
@@ -98,8 +117,15 @@ export interface ChunkArgs extends ProjectArgs {
  * (the planner placed every test, exactly once, in a chunk after all its parents).
  */
 export function chunkArgv(a: ChunkArgs): string[] {
-  const out = [...globalFlags({ json: true, partialParseFile: a.partialParseFile }), a.command, ...projectFlags(a),
-    '--target-path', a.targetPath, '--log-path', a.logPath];
+  const out = [
+    ...globalFlags({ json: true, partialParseFile: a.partialParseFile }),
+    a.command,
+    ...projectFlags(a),
+    '--target-path',
+    a.targetPath,
+    '--log-path',
+    a.logPath,
+  ];
   if (a.threads !== undefined) out.push('--threads', String(a.threads));
   out.push('--state', a.selectionState);
   if (a.defer && a.state !== undefined) out.push('--defer', '--defer-state', a.state);

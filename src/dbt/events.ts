@@ -6,15 +6,27 @@ import { knownStatus, type KnownStatus } from './statuses.js';
 export interface DbtLogEvent {
   info: { name: string; code?: string; level: string; msg: string; ts?: string; invocation_id?: string };
   data: {
-    node_info?: { unique_id: string; node_status?: string; resource_type?: string; node_path?: string; node_name?: string };
+    node_info?: {
+      unique_id: string;
+      node_status?: string;
+      resource_type?: string;
+      node_path?: string;
+      node_name?: string;
+    };
     [k: string]: unknown;
   };
 }
 
 /** Events that carry a node's final result at info level. */
 const RESULT_EVENTS = new Set([
-  'LogModelResult', 'LogTestResult', 'LogSeedResult', 'LogSnapshotResult', 'LogNodeResult', 'LogFunctionResult',
-  'LogNodeNoOpResult', 'SkippingDetails',
+  'LogModelResult',
+  'LogTestResult',
+  'LogSeedResult',
+  'LogSnapshotResult',
+  'LogNodeResult',
+  'LogFunctionResult',
+  'LogNodeNoOpResult',
+  'SkippingDetails',
 ]);
 
 export interface NodeEventResult {
@@ -29,7 +41,12 @@ export function nodeResultOf(ev: DbtLogEvent): NodeEventResult | undefined {
   if (!RESULT_EVENTS.has(ev.info.name)) return undefined;
   const ni = ev.data.node_info;
   if (!ni?.unique_id) return undefined;
-  const st = ev.info.name === 'SkippingDetails' ? 'skipped' : typeof ni.node_status === 'string' ? knownStatus(ni.node_status) : undefined;
+  const st =
+    ev.info.name === 'SkippingDetails'
+      ? 'skipped'
+      : typeof ni.node_status === 'string'
+        ? knownStatus(ni.node_status)
+        : undefined;
   if (st === undefined) return undefined;
   const seconds = typeof ev.data.execution_time === 'number' ? ev.data.execution_time : undefined;
   return { uid: ni.unique_id, status: st, seconds, message: ev.info.msg };

@@ -5,7 +5,10 @@ import { DbtExecutableError } from './errors.js';
 
 export type Engine = 'core' | 'fusion' | 'unknown';
 
-export interface DbtExecutable { path: string; engine: Engine }
+export interface DbtExecutable {
+  path: string;
+  engine: Engine;
+}
 
 function isExecutableFile(path: string): boolean {
   try {
@@ -25,9 +28,12 @@ export function resolveDbt(name: string, env: Record<string, string | undefined>
     try {
       statSync(abs);
     } catch {
-      throw new DbtExecutableError(`'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`);
+      throw new DbtExecutableError(
+        `'${name}' does not exist. Set 'dbt' to the dbt executable (e.g. .venv/bin/dbt) or install dbt-core with your adapter (pip install dbt-postgres).`,
+      );
     }
-    if (!isExecutableFile(abs)) throw new DbtExecutableError(`'${name}' is not an executable file (check its permissions: chmod +x).`);
+    if (!isExecutableFile(abs))
+      throw new DbtExecutableError(`'${name}' is not an executable file (check its permissions: chmod +x).`);
     path = abs;
   } else {
     for (const dir of (env.PATH ?? '').split(delimiter)) {
@@ -37,7 +43,9 @@ export function resolveDbt(name: string, env: Record<string, string | undefined>
       }
     }
     if (path === undefined) {
-      throw new DbtExecutableError(`'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`);
+      throw new DbtExecutableError(
+        `'${name}' was not found on PATH. Install dbt-core with your adapter first (e.g. pip install dbt-postgres), or set 'dbt' to the executable's path.`,
+      );
     }
   }
   return { path, engine: sniffEngine(path) };

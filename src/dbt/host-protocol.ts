@@ -34,18 +34,43 @@ export type CachedRelationKey = [string | null, string, string];
 // ---- requests (stdin) ------------------------------------------------------------------------------------------
 
 /** Runs dbt in the host itself (deps, parse, ls); `keep_manifest`: a parse whose manifest the workers start from. */
-export interface InvokeRequest { op: 'invoke'; argv: string[]; keep_manifest: boolean; id: number }
+export interface InvokeRequest {
+  op: 'invoke';
+  argv: string[];
+  keep_manifest: boolean;
+  id: number;
+}
 /** Forks a worker that runs dbt with the parsed manifest; `share`: it is one of several invocations of one run. */
-export interface ForkRequest { op: 'fork'; argv: string[]; share?: ShareSpec; id: number }
+export interface ForkRequest {
+  op: 'fork';
+  argv: string[];
+  share?: ShareSpec;
+  id: number;
+}
 /** Final statuses of other invocations' nodes (and relations their caches dropped), for worker `id`'s control pipe. */
-export interface NotifyRequest { op: 'notify'; id: number; done: [string, PeerStatus][]; dropped?: CachedRelationKey[] }
+export interface NotifyRequest {
+  op: 'notify';
+  id: number;
+  done: [string, PeerStatus][];
+  dropped?: CachedRelationKey[];
+}
 /** Interrupts (INT: dbt cancels its queries and writes its results) or kills a forked worker. */
-export interface SignalRequest { op: 'signal'; id: number; sig: 'INT' | 'KILL' }
+export interface SignalRequest {
+  op: 'signal';
+  id: number;
+  sig: 'INT' | 'KILL';
+}
 /** Asks whether forking is safe now; answered by a fork_check message. */
-export interface ForkCheckRequest { op: 'fork_check'; id: number }
+export interface ForkCheckRequest {
+  op: 'fork_check';
+  id: number;
+}
 /** Ends the host: it interrupts what still runs, then exits. */
-export interface ShutdownRequest { op: 'shutdown' }
-export type HostRequest = InvokeRequest | ForkRequest | NotifyRequest | SignalRequest | ForkCheckRequest | ShutdownRequest;
+export interface ShutdownRequest {
+  op: 'shutdown';
+}
+export type HostRequest =
+  InvokeRequest | ForkRequest | NotifyRequest | SignalRequest | ForkCheckRequest | ShutdownRequest;
 
 /** A worker's part in a run of several invocations (worker_host.py SharedRun; process.ts WorkerShare says what each means). */
 export interface ShareSpec {
@@ -76,22 +101,49 @@ export interface ProfileFacts {
 }
 
 /** The host imported dbt (frame id 0). */
-export interface ReadyMessage { event: 'ready'; pid: number; seconds: number }
+export interface ReadyMessage {
+  event: 'ready';
+  pid: number;
+  seconds: number;
+}
 /** The host could not import dbt (frame id 0); it exits. */
-export interface FailedMessage { event: 'failed'; error: string }
+export interface FailedMessage {
+  event: 'failed';
+  error: string;
+}
 /** A forked worker runs. */
-export interface StartedMessage { event: 'started'; id: number; pid: number }
+export interface StartedMessage {
+  event: 'started';
+  id: number;
+  pid: number;
+}
 /**
  * An invocation ended (every invoke and fork ends with one). An invoke adds its `seconds` and the `profile` facts
  * of a kept parse (`{}` otherwise); a fork the host refused says why in `error`.
  */
 export interface ExitMessage {
-  event: 'exit'; id: number; code: number | null; signal: string | null; seconds?: number; profile?: ProfileFacts; error?: string;
+  event: 'exit';
+  id: number;
+  code: number | null;
+  signal: string | null;
+  seconds?: number;
+  profile?: ProfileFacts;
+  error?: string;
 }
 /** The answer to fork_check: `gate` says whether this dbt's queue internals allow gated workers. */
-export interface ForkCheckMessage { event: 'fork_check'; id: number; ok: boolean; why: string; gate: boolean }
+export interface ForkCheckMessage {
+  event: 'fork_check';
+  id: number;
+  ok: boolean;
+  why: string;
+  gate: boolean;
+}
 /** A request the host does not know. */
-export interface ErrorMessage { event: 'error'; id: number; error: string }
+export interface ErrorMessage {
+  event: 'error';
+  id: number;
+  error: string;
+}
 export type HostMessage = ReadyMessage | FailedMessage | StartedMessage | ExitMessage | ForkCheckMessage | ErrorMessage;
 
 export function decodeMessage(payload: Buffer): HostMessage {
@@ -104,7 +156,8 @@ export function decodeMessage(payload: Buffer): HostMessage {
  * A notice a forked worker sends about itself (worker_host.py SharedRun.notice): its on-run-start has run (the
  * start worker), it is past its start-up and its queue runs what is ready, or its cache dropped relations.
  */
-export type WorkerNotice = { notice: 'started'; ok: boolean } | { notice: 'running' } | { notice: 'dropped'; relations: CachedRelationKey[] };
+export type WorkerNotice =
+  { notice: 'started'; ok: boolean } | { notice: 'running' } | { notice: 'dropped'; relations: CachedRelationKey[] };
 
 /** Turns a worker's notice bytes (N frames, cut anywhere) into notices; a line that is not JSON is skipped. */
 export class NoticeReader {

@@ -7,10 +7,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  encodeRequest, FrameReader, NoticeReader, type ErrorMessage, type ExitMessage, type ForkCheckMessage, type Frame, type HostRequest,
-  type ProfileFacts, type ReadyMessage, type ShareSpec,
+  encodeRequest,
+  FrameReader,
+  NoticeReader,
+  type ErrorMessage,
+  type ExitMessage,
+  type ForkCheckMessage,
+  type Frame,
+  type HostRequest,
+  type ProfileFacts,
+  type ReadyMessage,
+  type ShareSpec,
 } from './host-protocol.js';
-import { childEnv, DbtOutput, DEFAULT_GRACE_MS, spawnErrorOf, type DbtInvocation, type DbtLauncher, type DbtRunOutcome, type WorkerShare } from './process.js';
+import {
+  childEnv,
+  DbtOutput,
+  DEFAULT_GRACE_MS,
+  spawnErrorOf,
+  type DbtInvocation,
+  type DbtLauncher,
+  type DbtRunOutcome,
+  type WorkerShare,
+} from './process.js';
 
 export type { ProfileFacts } from './host-protocol.js';
 
@@ -86,7 +104,10 @@ export class DbtHost {
   private nextId = 1;
   private ended: string | undefined;
 
-  private constructor(private readonly proc: ResultPromise, ready: ReadyMessage) {
+  private constructor(
+    private readonly proc: ResultPromise,
+    ready: ReadyMessage,
+  ) {
     this.pid = ready.pid;
     this.importSeconds = ready.seconds;
   }
@@ -94,8 +115,17 @@ export class DbtHost {
   /** Starts the host and waits until dbt is imported; throws HostUnavailable with the reason otherwise. */
   static async start(o: HostStart): Promise<DbtHost> {
     const proc = execa(o.python, [o.script ?? HOST_SCRIPT], {
-      cwd: o.cwd, env: childEnv(o.env), extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
-      buffer: false, reject: false, cleanup: true, killDescendants: true, forceKillAfterDelay: HOST_KILL_AFTER_MS,
+      cwd: o.cwd,
+      env: childEnv(o.env),
+      extendEnv: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      killDescendants: true,
+      forceKillAfterDelay: HOST_KILL_AFTER_MS,
     });
     let host: DbtHost | undefined;
     const errTail: string[] = [];
@@ -120,7 +150,10 @@ export class DbtHost {
       });
       void proc.then((r) => {
         const why = spawnErrorOf(r) ?? `it exited with ${r.exitCode ?? r.signal}`;
-        const detail = errTail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+        const detail = errTail
+          .filter((l) => l.trim() !== '')
+          .slice(-3)
+          .join(' | ');
         if (host === undefined) reject(new HostUnavailable(`${why}${detail ? `: ${detail}` : ''}`));
         else host.lose(`the worker host ${why}${detail ? `: ${detail}` : ''}`);
       });
@@ -149,10 +182,16 @@ export class DbtHost {
     if (share === undefined) return this.request(o, (id) => ({ op: 'fork', argv: o.argv, id }));
     const unsubscribe: (() => void)[] = [];
     // Subscribed in the same tick as the fork request: no status can fall between `known` and the subscription.
-    const outcome = this.request(o, (id) => ({ op: 'fork', argv: o.argv, share: shareSpecOf(share), id }), false, (id) => {
-      unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
-      if (share.subscribeDrops) unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
-    });
+    const outcome = this.request(
+      o,
+      (id) => ({ op: 'fork', argv: o.argv, share: shareSpecOf(share), id }),
+      false,
+      (id) => {
+        unsubscribe.push(share.subscribe((uid, status) => this.send({ op: 'notify', id, done: [[uid, status]] })));
+        if (share.subscribeDrops)
+          unsubscribe.push(share.subscribeDrops((dropped) => this.send({ op: 'notify', id, done: [], dropped })));
+      },
+    );
     return outcome.finally(() => unsubscribe.forEach((u) => u()));
   }
 
@@ -168,8 +207,17 @@ export class DbtHost {
   async forkCheck(): Promise<{ ok: boolean; why: string; gate: boolean }> {
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const done = (m: Ending): void => resolve(m.event === 'fork_check' ? { ok: m.ok, why: m.why, gate: m.gate } : { ok: false, why: m.error ?? '', gate: false });
-      this.pending.set(id, { output: new DbtOutput({}), done, lost: (why) => resolve({ ok: false, why, gate: false }) });
+      const done = (m: Ending): void =>
+        resolve(
+          m.event === 'fork_check'
+            ? { ok: m.ok, why: m.why, gate: m.gate }
+            : { ok: false, why: m.error ?? '', gate: false },
+        );
+      this.pending.set(id, {
+        output: new DbtOutput({}),
+        done,
+        lost: (why) => resolve({ ok: false, why, gate: false }),
+      });
       this.send({ op: 'fork_check', id });
     });
   }
@@ -186,7 +234,12 @@ export class DbtHost {
   }
 
   /** `inProcess`: the host itself runs it and reads no request meanwhile, so stopping it means ending the host. */
-  private request(o: DbtInvocation, req: (id: number) => HostRequest, inProcess = false, onSent?: (id: number) => void): Promise<DbtRunOutcome> {
+  private request(
+    o: DbtInvocation,
+    req: (id: number) => HostRequest,
+    inProcess = false,
+    onSent?: (id: number) => void,
+  ): Promise<DbtRunOutcome> {
     const started = Date.now();
     const id = this.nextId++;
     const output = new DbtOutput(o);
@@ -219,8 +272,14 @@ export class DbtHost {
         output.end();
         notices?.end();
         resolve({
-          exitCode: m.code ?? undefined, signal: m.signal ?? undefined, timedOut, cancelled, durationMs: Date.now() - started,
-          tail: output.tail, spawnError: m.error, lost,
+          exitCode: m.code ?? undefined,
+          signal: m.signal ?? undefined,
+          timedOut,
+          cancelled,
+          durationMs: Date.now() - started,
+          tail: output.tail,
+          spawnError: m.error,
+          lost,
         });
       };
       pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);
@@ -232,7 +291,13 @@ export class DbtHost {
       };
       this.pending.set(id, pending);
       if (this.ended !== undefined) return pending.lost(this.ended);
-      if (o.timeoutMs !== undefined) timers.push(setTimeout(() => { timedOut = true; interrupt(); }, o.timeoutMs));
+      if (o.timeoutMs !== undefined)
+        timers.push(
+          setTimeout(() => {
+            timedOut = true;
+            interrupt();
+          }, o.timeoutMs),
+        );
       if (o.signal?.aborted) onCancel();
       else o.signal?.addEventListener('abort', onCancel, { once: true });
       if (o.killSignal?.aborted) onKill();
@@ -269,7 +334,14 @@ export class DbtHost {
 
 /** A WorkerShare as the fork request carries it. */
 export function shareSpecOf(share: WorkerShare): ShareSpec {
-  return { nodes: share.runNodes, start: share.start, end: share.end, results: share.results, waits_for: share.waitsFor, known: share.known };
+  return {
+    nodes: share.runNodes,
+    start: share.start,
+    end: share.end,
+    results: share.results,
+    waits_for: share.waitsFor,
+    known: share.known,
+  };
 }
 
 function signalPid(pid: number, sig: NodeJS.Signals | 0): boolean {

@@ -63,7 +63,8 @@ export function parseManifest(text: string, source: string): Manifest {
 /** Parsed JSON checked as a manifest.json; `source` names it in the error. */
 function checkManifest(doc: unknown, source: string): Manifest {
   const bad = (why: string): DbtArtifactError => new DbtArtifactError(`${source} is not a dbt manifest.json (${why})`);
-  if (!isObject(doc) || !isObject(doc.metadata) || typeof doc.metadata.dbt_version !== 'string') throw bad('no "metadata.dbt_version"');
+  if (!isObject(doc) || !isObject(doc.metadata) || typeof doc.metadata.dbt_version !== 'string')
+    throw bad('no "metadata.dbt_version"');
   if (!isObject(doc.nodes)) throw bad('no "nodes" object');
   for (const group of NODE_GROUPS) {
     const nodes = doc[group];
@@ -81,9 +82,14 @@ function checkManifest(doc: unknown, source: string): Manifest {
 function nodeProblem(uid: string, n: unknown): string | undefined {
   if (!isObject(n)) return 'not an object';
   if (n.unique_id !== uid) return '"unique_id" is not its key';
-  for (const k of ['name', 'resource_type', 'package_name', 'original_file_path'] as const) if (typeof n[k] !== 'string') return `"${k}" is not a string`;
+  for (const k of ['name', 'resource_type', 'package_name', 'original_file_path'] as const)
+    if (typeof n[k] !== 'string') return `"${k}" is not a string`;
   if (!isStrings(n.fqn)) return '"fqn" is not a list of strings';
   if (n.config !== undefined && !isObject(n.config)) return '"config" is not an object';
-  if (n.depends_on !== undefined && !(isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes)))) return '"depends_on.nodes" is not a list of strings';
+  if (
+    n.depends_on !== undefined &&
+    !(isObject(n.depends_on) && (n.depends_on.nodes === undefined || isStrings(n.depends_on.nodes)))
+  )
+    return '"depends_on.nodes" is not a list of strings';
   return undefined;
 }

@@ -56,9 +56,12 @@ export function savedParseOutcome(from: string, logFile: string, offset: number)
       continue;
     }
     const name = ev.info?.name;
-    if (name === UNABLE && reason === undefined) reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'dbt did not say why';
-    else if (name === LOAD_FAILED && reason === undefined) reason = `the file could not be read (${String(ev.data?.exc ?? 'no detail').split('\n')[0]})`;
-    else if (name === ENABLED) changedFiles = ['added', 'deleted', 'changed'].reduce((n, k) => n + (Number(ev.data?.[k]) || 0), 0);
+    if (name === UNABLE && reason === undefined)
+      reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'dbt did not say why';
+    else if (name === LOAD_FAILED && reason === undefined)
+      reason = `the file could not be read (${String(ev.data?.exc ?? 'no detail').split('\n')[0]})`;
+    else if (name === ENABLED)
+      changedFiles = ['added', 'deleted', 'changed'].reduce((n, k) => n + (Number(ev.data?.[k]) || 0), 0);
   }
   if (reason !== undefined) return { kind: 'rejected', from, reason };
   return { kind: 'reused', from, ...(changedFiles !== undefined ? { changedFiles } : {}) };

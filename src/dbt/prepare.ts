@@ -23,7 +23,9 @@ function failure(what: string, o: DbtRunOutcome): DbtError {
   if (o.lost) return new DbtError(`dbt ${what} was lost: ${o.lost}`);
   const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
   const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
-  return new DbtError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
+  return new DbtError(
+    `dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`,
+  );
 }
 
 export function hasPackages(projectDir: string): boolean {
@@ -31,7 +33,11 @@ export function hasPackages(projectDir: string): boolean {
 }
 
 export async function runDeps(call: DbtCall, p: ProjectArgs, logPath: string): Promise<void> {
-  const o = await call.launch({ ...call, argv: depsArgv(p, logPath), onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg) });
+  const o = await call.launch({
+    ...call,
+    argv: depsArgv(p, logPath),
+    onEvent: (ev) => ev.info.level !== 'debug' && call.log(ev.info.msg),
+  });
   if (o.exitCode !== 0) throw failure('deps', o);
 }
 
@@ -58,7 +64,10 @@ export async function listSelected(call: DbtCall, a: ListArgs): Promise<string[]
 }
 
 /** Runs `dbt parse` into targetPath. */
-export async function parseProject(call: DbtCall, a: ProjectArgs & { targetPath: string; logPath: string }): Promise<void> {
+export async function parseProject(
+  call: DbtCall,
+  a: ProjectArgs & { targetPath: string; logPath: string },
+): Promise<void> {
   mkdirSync(a.targetPath, { recursive: true });
   const o = await (call.parse ?? call.launch)({ ...call, argv: parseArgv(a) });
   if (o.exitCode !== 0) throw failure('parse', o);

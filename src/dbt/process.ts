@@ -45,7 +45,14 @@ export function childEnv(env: Record<string, string | undefined>): Record<string
   const out: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(env)) if (!k.startsWith('INPUT_')) out[k] = v;
   // DBT_ENGINE_HINTS_ENABLED: dbt 1.12 prints a hint per process and writes ~/.dbt/hint_ts.json from each of them.
-  return { ...out, DO_NOT_TRACK: '1', DBT_SEND_ANONYMOUS_USAGE_STATS: 'false', DBT_ENGINE_HINTS_ENABLED: 'false', PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
+  return {
+    ...out,
+    DO_NOT_TRACK: '1',
+    DBT_SEND_ANONYMOUS_USAGE_STATS: 'false',
+    DBT_ENGINE_HINTS_ENABLED: 'false',
+    PYTHONUNBUFFERED: '1',
+    PYTHONIOENCODING: 'utf-8',
+  };
 }
 
 /** Turns a dbt process's output streams into events, text lines and an error tail (shared by both run paths). */
@@ -59,23 +66,25 @@ export class DbtOutput {
       this.tail.push(line);
       if (this.tail.length > TAIL) this.tail.shift();
     };
-    const onLine = (stream: 'stdout' | 'stderr') => (line: string): void => {
-      if (stream === 'stdout' && line.startsWith('{')) {
-        let ev: DbtLogEvent | undefined;
-        try {
-          ev = JSON.parse(line) as DbtLogEvent;
-        } catch {
-          ev = undefined;
+    const onLine =
+      (stream: 'stdout' | 'stderr') =>
+      (line: string): void => {
+        if (stream === 'stdout' && line.startsWith('{')) {
+          let ev: DbtLogEvent | undefined;
+          try {
+            ev = JSON.parse(line) as DbtLogEvent;
+          } catch {
+            ev = undefined;
+          }
+          if (ev?.info?.name !== undefined) {
+            if (ev.info.level === 'error') remember(ev.info.msg);
+            o.onEvent?.(ev);
+            return;
+          }
         }
-        if (ev?.info?.name !== undefined) {
-          if (ev.info.level === 'error') remember(ev.info.msg);
-          o.onEvent?.(ev);
-          return;
-        }
-      }
-      if (line.trim() !== '') remember(line);
-      o.onText?.(line, stream);
-    };
+        if (line.trim() !== '') remember(line);
+        o.onText?.(line, stream);
+      };
     this.out = new LineSplitter(onLine('stdout'));
     this.err = new LineSplitter(onLine('stderr'));
   }
@@ -96,7 +105,12 @@ export class DbtOutput {
 
 /** Starts one dbt invocation and resolves when it has ended: a process of its own, or a forked worker. */
 /** Why the process never ran (not found, not executable), as execa tells it; undefined when it ran. */
-export function spawnErrorOf(r: { failed: boolean; exitCode?: number; isTerminated: boolean; shortMessage?: string }): string | undefined {
+export function spawnErrorOf(r: {
+  failed: boolean;
+  exitCode?: number;
+  isTerminated: boolean;
+  shortMessage?: string;
+}): string | undefined {
   return r.failed && r.exitCode === undefined && !r.isTerminated ? r.shortMessage : undefined;
 }
 

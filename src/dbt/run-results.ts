@@ -11,7 +11,11 @@ import type { NodeStatus } from './statuses.js';
 
 export const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 
-export interface TimingInfo { name: string; started_at?: string | null; completed_at?: string | null }
+export interface TimingInfo {
+  name: string;
+  started_at?: string | null;
+  completed_at?: string | null;
+}
 
 /** One entry of run_results.json `results`. */
 export interface RunResult {
@@ -48,7 +52,13 @@ export interface RunResultsArtifact {
 
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
 export function runResultsMetadata(dbtVersion: string, invocationId: string | null): RunResultsMetadata {
-  return { dbt_schema_version: RUN_RESULTS_SCHEMA, dbt_version: dbtVersion, generated_at: new Date().toISOString(), invocation_id: invocationId, env: {} };
+  return {
+    dbt_schema_version: RUN_RESULTS_SCHEMA,
+    dbt_version: dbtVersion,
+    generated_at: new Date().toISOString(),
+    invocation_id: invocationId,
+    env: {},
+  };
 }
 
 /** A result for a node dbt did not run or did not report, in run_results.json's own shape. */
@@ -70,8 +80,18 @@ export function selectionStateFile(uids: string[], dbtVersion: string): string {
   return JSON.stringify({
     metadata: runResultsMetadata(dbtVersion, 'parallel-dbt-selection'),
     results: uids.map((unique_id) => ({
-      unique_id, status: 'success', timing: [], thread_id: 'parallel-dbt', execution_time: 0, adapter_response: {}, message: null, failures: null,
-      compiled: null, compiled_code: null, relation_name: null, batch_results: null,
+      unique_id,
+      status: 'success',
+      timing: [],
+      thread_id: 'parallel-dbt',
+      execution_time: 0,
+      adapter_response: {},
+      message: null,
+      failures: null,
+      compiled: null,
+      compiled_code: null,
+      relation_name: null,
+      batch_results: null,
     })),
     elapsed_time: 0,
     args: {},
@@ -109,17 +129,21 @@ export function parseRunResults(text: string, source: string): RunResultsArtifac
 
 /** Parsed JSON checked as a run_results.json; `source` names it in the error. */
 function checkRunResults(doc: unknown, source: string): RunResultsArtifact {
-  const bad = (why: string): DbtArtifactError => new DbtArtifactError(`${source} is not a dbt run_results.json (${why})`);
+  const bad = (why: string): DbtArtifactError =>
+    new DbtArtifactError(`${source} is not a dbt run_results.json (${why})`);
   if (!isObject(doc) || !Array.isArray(doc.results)) throw bad('no "results" list');
   const m = doc.metadata;
   if (!isObject(m)) throw bad('no "metadata"');
-  for (const k of ['dbt_schema_version', 'dbt_version', 'generated_at'] as const) if (m[k] !== undefined && typeof m[k] !== 'string') throw bad(`"metadata.${k}" is not a string`);
-  if (m.invocation_id !== undefined && !isNullOr(m.invocation_id, 'string')) throw bad('"metadata.invocation_id" is not a string or null');
+  for (const k of ['dbt_schema_version', 'dbt_version', 'generated_at'] as const)
+    if (m[k] !== undefined && typeof m[k] !== 'string') throw bad(`"metadata.${k}" is not a string`);
+  if (m.invocation_id !== undefined && !isNullOr(m.invocation_id, 'string'))
+    throw bad('"metadata.invocation_id" is not a string or null');
   if (!isNumber(doc.elapsed_time)) throw bad('"elapsed_time" is not a number');
   if (!isObject(doc.args)) throw bad('"args" is not an object');
   for (const [i, r] of doc.results.entries()) {
     const why = resultProblem(r);
-    if (why !== undefined) throw bad(`results[${i}]${isObject(r) && typeof r.unique_id === 'string' ? ` (${r.unique_id})` : ''}: ${why}`);
+    if (why !== undefined)
+      throw bad(`results[${i}]${isObject(r) && typeof r.unique_id === 'string' ? ` (${r.unique_id})` : ''}: ${why}`);
   }
   // Every status is a string now: a NodeStatus (known, or kept as an UnknownStatus).
   return doc as unknown as RunResultsArtifact;
@@ -131,11 +155,13 @@ function resultProblem(r: unknown): string | undefined {
   if (typeof r.unique_id !== 'string') return '"unique_id" is not a string';
   if (typeof r.status !== 'string') return '"status" is not a string';
   if (!isNumber(r.execution_time)) return '"execution_time" is not a number';
-  if (!Array.isArray(r.timing) || !r.timing.every((t) => isObject(t) && typeof t.name === 'string')) return '"timing" is not a list of timings';
+  if (!Array.isArray(r.timing) || !r.timing.every((t) => isObject(t) && typeof t.name === 'string'))
+    return '"timing" is not a list of timings';
   if (!isNullOr(r.thread_id, 'string')) return '"thread_id" is not a string or null';
   if (!isObject(r.adapter_response)) return '"adapter_response" is not an object';
   if (!isNullOr(r.message, 'string')) return '"message" is not a string or null';
   if (!isNullOr(r.failures, 'number')) return '"failures" is not a number or null';
-  if (r.compiled_code !== undefined && !isNullOr(r.compiled_code, 'string')) return '"compiled_code" is not a string or null';
+  if (r.compiled_code !== undefined && !isNullOr(r.compiled_code, 'string'))
+    return '"compiled_code" is not a string or null';
   return undefined;
 }

@@ -2,7 +2,18 @@
 // partial success (dbt-core task/runnable.py interpret_results); `warn` does not stop downstream nodes.
 
 /** Every final status a node can end with in dbt-core 1.8–1.x (run_results.json, result events). */
-export const NODE_STATUSES = ['success', 'error', 'skipped', 'pass', 'fail', 'warn', 'runtime error', 'partial success', 'no-op', 'reused'] as const;
+export const NODE_STATUSES = [
+  'success',
+  'error',
+  'skipped',
+  'pass',
+  'fail',
+  'warn',
+  'runtime error',
+  'partial success',
+  'no-op',
+  'reused',
+] as const;
 export type KnownStatus = (typeof NODE_STATUSES)[number];
 /**
  * A status this action does not know, kept as dbt wrote it (a newer dbt may add one): it counts as passed (bucketOf).

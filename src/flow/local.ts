@@ -56,19 +56,32 @@ export async function runLocal(r: LocalRun): Promise<void> {
   if (r.nodes.length === 0) return reportEmpty(r);
   const planned = planLocal(r);
   if (s.planOnly) {
-    r.runner.output('plan', JSON.stringify(planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn }))));
+    r.runner.output(
+      'plan',
+      JSON.stringify(
+        planned.plan.chunks.map((c) => ({ index: c.index, name: c.name, nodes: c.nodes, dependsOn: c.dependsOn })),
+      ),
+    );
     return;
   }
   if (s.githubToken) r.runner.secret(s.githubToken);
   const github = await startGithubReporting({
-    token: s.githubToken, checkName: s.checkName, prComment: s.prComment, command: s.command, env: r.env, log: r.runner,
+    token: s.githubToken,
+    checkName: s.checkName,
+    prComment: s.prComment,
+    command: s.command,
+    env: r.env,
+    log: r.runner,
     planSummary: `\`\`\`text\n${r.masker.mask(renderPlan(planned.plan, planned.budget.parallel, planned.budget.threads, planned.machine))}\n\`\`\``,
   });
   try {
     const run = await execute(r, planned);
     await reportRun(r, planned, run, github);
   } catch (e) {
-    await github.abandon(r.masker.mask(`parallel-dbt failed: ${e instanceof Error ? e.message : String(e)}`), r.signal.aborted ? 'cancelled' : 'failure');
+    await github.abandon(
+      r.masker.mask(`parallel-dbt failed: ${e instanceof Error ? e.message : String(e)}`),
+      r.signal.aborted ? 'cancelled' : 'failure',
+    );
     throw e;
   }
 }
@@ -79,9 +92,30 @@ async function reportEmpty(r: LocalRun): Promise<void> {
   const what = `The selection matched no node to ${s.command}.`;
   if (s.ifNoNodes === 'error') throw new UserError(`${what} (if-no-nodes: error)`);
   if (s.ifNoNodes === 'warn') r.runner.warning(`${what} Nothing to run; set if-no-nodes: error to fail instead.`);
-  const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: [], planNotes: [], wallSeconds: (Date.now() - p.started) / 1000 });
-  const merged = mergeRunResults({ chunks: [], planned: [], elapsedSeconds: 0, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s) });
-  await publish({ options: publishOptions(s), mask: (t) => r.masker.mask(t), sink: r.runner, env: r.env, report, merged: merged.artifact });
+  const report = buildReport({
+    command: s.command,
+    manifest: p.manifest,
+    paths: s,
+    chunks: [],
+    planNotes: [],
+    wallSeconds: (Date.now() - p.started) / 1000,
+  });
+  const merged = mergeRunResults({
+    chunks: [],
+    planned: [],
+    elapsedSeconds: 0,
+    command: s.command,
+    dbtVersion: p.manifest.metadata.dbt_version,
+    selection: selectionArgs(s),
+  });
+  await publish({
+    options: publishOptions(s),
+    mask: (t) => r.masker.mask(t),
+    sink: r.runner,
+    env: r.env,
+    report,
+    merged: merged.artifact,
+  });
 }
 
 /** The graph, the machine, the weights, then the plan and shape (plan/choose.ts), each decision logged once. */
@@ -98,9 +132,23 @@ function planLocal(r: LocalRun): Planned {
   if (ordered !== undefined) log.info(ordered);
   log.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
   if (request.oneProcess !== undefined) log.warning(`One process: ${request.oneProcess}.`);
-  log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
-  const groups = s.groups.length > 0 && r.shard === undefined ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] })) : undefined;
-  const chosen = planRun({ graph, weight, machine, request, groups, manifest: p.manifest, command: s.command, hooksOnce: p.runPath.kind === 'fork' });
+  log.info(
+    `Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`,
+  );
+  const groups =
+    s.groups.length > 0 && r.shard === undefined
+      ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] }))
+      : undefined;
+  const chosen = planRun({
+    graph,
+    weight,
+    machine,
+    request,
+    groups,
+    manifest: p.manifest,
+    command: s.command,
+    hooksOnce: p.runPath.kind === 'fork',
+  });
   if (chosen.shapesLine !== undefined) log.info(chosen.shapesLine);
   if (chosen.budgetWarning !== undefined) log.warning(chosen.budgetWarning);
   if (chosen.connectionsLine !== undefined) log.info(chosen.connectionsLine);
@@ -115,11 +163,29 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
   const all = manifestNodes(p.manifest);
   const mask = (t: string): string => r.masker.mask(t);
   return executePlan({
-    options: runOptions(s), launch: p.runPath.launch, cwd: r.cwd, env: r.env, project: p.project, manifest: p.manifest, graph: x.graph, plan: x.plan, budget: x.budget,
+    options: runOptions(s),
+    launch: p.runPath.launch,
+    cwd: r.cwd,
+    env: r.env,
+    project: p.project,
+    manifest: p.manifest,
+    graph: x.graph,
+    plan: x.plan,
+    budget: x.budget,
     // One process on an unknown profile runs with the profile's own threads, as plain dbt would.
-    threads: x.budget.parallel === 1 && p.profile?.threads === undefined && s.threads === undefined && s.maxConnections === undefined ? undefined : x.budget.threads,
-    partialParseFile: p.partialParseFile, signal: r.signal, killSignal: r.killSignal,
-    log: maskedLogger(r.runner, mask), mask, weight: x.weight,
+    threads:
+      x.budget.parallel === 1 &&
+      p.profile?.threads === undefined &&
+      s.threads === undefined &&
+      s.maxConnections === undefined
+        ? undefined
+        : x.budget.threads,
+    partialParseFile: p.partialParseFile,
+    signal: r.signal,
+    killSignal: r.killSignal,
+    log: maskedLogger(r.runner, mask),
+    mask,
+    weight: x.weight,
     describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
     shared: p.runPath.kind === 'fork',
   });
@@ -129,7 +195,9 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
 async function reportRun(r: LocalRun, x: Planned, run: Execution, github: GithubReporting): Promise<void> {
   const { settings: s, prepared: p } = r;
   // The project hooks, as dbt reports them (dbt ≥ 1.9), count as nodes of the run: with the first chunk.
-  const chunks = run.chunks.map((c, i) => (i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c));
+  const chunks = run.chunks.map((c, i) =>
+    i === 0 && run.hooks.length > 0 ? { ...c, results: [...run.hooks, ...c.results] } : c,
+  );
   const mask = (t: string): string => r.masker.mask(t);
   const wallSeconds = (Date.now() - p.started) / 1000;
   const span = executionSpan(chunks);
@@ -138,32 +206,98 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
     // file as timings sees dbt's per-node pace, not the parse spread over the nodes).
-    planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)], elapsedSeconds: span ?? wallSeconds, command: s.command,
-    dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s),
+    planned: [...run.hooks.map((h) => h.unique_id), ...x.plan.chunks.flatMap((c) => c.nodes)],
+    elapsedSeconds: span ?? wallSeconds,
+    command: s.command,
+    dbtVersion: p.manifest.metadata.dbt_version,
+    selection: selectionArgs(s),
   });
   const retried = chunks.flatMap((c) => c.retried);
   const notes = runNotes({
-    planNotes: x.notes, duplicates: merged.duplicates, cancelled: stop?.kind === 'cancel', retried,
+    planNotes: x.notes,
+    duplicates: merged.duplicates,
+    cancelled: stop?.kind === 'cancel',
+    retried,
     failFast: run.stoppedBy?.kind === 'fail-fast' ? failFastCause(run.stoppedBy.after) : undefined,
-    shard: r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
+    shard:
+      r.shard !== undefined ? { id: r.shard, nodes: x.plan.chunks.reduce((n, c) => n + c.nodes.length, 0) } : undefined,
   });
-  const recordPath = writeRunRecord(s.workDir, runRecordOf({ plan: x.plan, budget: x.budget, chunks, parseSeconds: p.parseSeconds, startedAt: p.started, parsedAt: p.parsedAt, plannedAt: x.plannedAt, wallSeconds, actualMakespan: span, stop, shard: r.shard, runPath: p.runPath, machine: x.machine, choice: x.choice }));
+  const recordPath = writeRunRecord(
+    s.workDir,
+    runRecordOf({
+      plan: x.plan,
+      budget: x.budget,
+      chunks,
+      parseSeconds: p.parseSeconds,
+      startedAt: p.started,
+      parsedAt: p.parsedAt,
+      plannedAt: x.plannedAt,
+      wallSeconds,
+      actualMakespan: span,
+      stop,
+      shard: r.shard,
+      runPath: p.runPath,
+      machine: x.machine,
+      choice: x.choice,
+    }),
+  );
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
-  const measured = new Map(chunks.flatMap((c) => c.results).filter((res) => res.execution_time > 0).map((res) => [res.unique_id, res.execution_time]));
-  const speedEstimate = x.choice !== undefined ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, { shape: x.budget, chunks: x.plan.chunks.length }) : undefined;
-  const report = buildReport({ command: s.command, manifest: p.manifest, paths: s, chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })), planNotes: notes, wallSeconds, speedEstimate, retried });
+  const measured = new Map(
+    chunks
+      .flatMap((c) => c.results)
+      .filter((res) => res.execution_time > 0)
+      .map((res) => [res.unique_id, res.execution_time]),
+  );
+  const speedEstimate =
+    x.choice !== undefined
+      ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
+          shape: x.budget,
+          chunks: x.plan.chunks.length,
+        })
+      : undefined;
+  const report = buildReport({
+    command: s.command,
+    manifest: p.manifest,
+    paths: s,
+    chunks: chunks.map((c) => ({ ...c, predicted: c.chunk.predicted })),
+    planNotes: notes,
+    wallSeconds,
+    speedEstimate,
+    retried,
+  });
   const fatal = fatalLine(firstFatal(chunks), report.nodes, s.command);
-  await publish({ options: publishOptions(s), mask, sink: r.runner, env: r.env, report, merged: merged.artifact, github, cancelled: r.signal.aborted, fatal });
+  await publish({
+    options: publishOptions(s),
+    mask,
+    sink: r.runner,
+    env: r.env,
+    report,
+    merged: merged.artifact,
+    github,
+    cancelled: r.signal.aborted,
+    fatal,
+  });
   if (!s.uploadArtifacts && r.shard === undefined) return;
   await uploadRunFiles({
-    prefix: s.artifactName, workDir: s.workDir, retentionDays: s.retentionDays, env: r.env, mask, cancelled: r.signal.aborted,
-    log: r.runner, shard: r.shard,
+    prefix: s.artifactName,
+    workDir: s.workDir,
+    retentionDays: s.retentionDays,
+    env: r.env,
+    mask,
+    cancelled: r.signal.aborted,
+    log: r.runner,
+    shard: r.shard,
     chunks: chunks.map((c) => ({
       name: c.chunk.name,
       invocations: c.invocations,
       failing: report.nodes.filter((n) => n.chunk === c.chunk.name && isFailure(n.bucket)).map((n) => n.name),
     })),
-    merged: { 'run_results.json': join(s.workDir, 'run_results.json'), 'junit.xml': join(s.workDir, 'junit.xml'), 'parallel-dbt.json': recordPath, 'manifest.json': join(p.parseTarget, 'manifest.json') },
+    merged: {
+      'run_results.json': join(s.workDir, 'run_results.json'),
+      'junit.xml': join(s.workDir, 'junit.xml'),
+      'parallel-dbt.json': recordPath,
+      'manifest.json': join(p.parseTarget, 'manifest.json'),
+    },
   });
 }
 

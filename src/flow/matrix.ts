@@ -31,20 +31,44 @@ function planArtifactBase(s: Settings): string {
   return `${s.artifactName}-plan`;
 }
 
-
-export async function planMatrix(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; cwd: string; runner: Runner }): Promise<void> {
+export async function planMatrix(i: {
+  settings: Settings;
+  prepared: Prepared;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  runner: Runner;
+}): Promise<void> {
   const { settings: s, prepared: p, runner } = i;
   const graph = buildPlanGraph(p.manifest, p.selected, s.command);
   const sp = planShards(graph, weightsFor(timingsFor(s, i.cwd).timings, s.timings, graph, runner), s.shards, s.command);
   for (const n of sp.notes) runner.warning(n);
-  const file: ShardPlanFile = { version: 1, command: s.command, dbtVersion: p.manifest.metadata.dbt_version, selection: selectionArgs(s), shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })) };
+  const file: ShardPlanFile = {
+    version: 1,
+    command: s.command,
+    dbtVersion: p.manifest.metadata.dbt_version,
+    selection: selectionArgs(s),
+    shards: sp.shards.map(({ shard, nodes }) => ({ shard, nodes })),
+  };
   const path = join(s.workDir, 'shard-plan.json');
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`);
   runner.info(`Matrix plan: ${sp.shards.length} shard(s) for ${p.selected.length} node(s)`);
-  for (const sh of sp.shards) runner.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
-  const name = artifactName({ prefix: planArtifactBase(s), job: 'matrix', runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1' });
-  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], { localDir: localArtifactsDir(s.workDir), env: i.env, log: runner, retentionDays: s.retentionDays });
-  if (!up?.ok) throw new UserError(`mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`);
+  for (const sh of sp.shards)
+    runner.info(`  shard ${sh.shard}: ${sh.nodes.length} node(s), ~${sh.work.toFixed(1)} s of work`);
+  const name = artifactName({
+    prefix: planArtifactBase(s),
+    job: 'matrix',
+    runAttempt: i.env.GITHUB_RUN_ATTEMPT ?? '1',
+  });
+  const [up] = await uploadArtifactSets([{ name, rootDirectory: s.workDir, files: [path] }], {
+    localDir: localArtifactsDir(s.workDir),
+    env: i.env,
+    log: runner,
+    retentionDays: s.retentionDays,
+  });
+  if (!up?.ok)
+    throw new UserError(
+      `mode plan: the shard plan could not be stored as artifact ${name} (${up?.error}); the shard jobs need it.`,
+    );
   runner.output('matrix', JSON.stringify({ shard: sp.shards.map((x) => x.shard) }));
   runner.output('shard-plan', path);
   runner.output('shards', sp.shards.length);
@@ -53,39 +77,69 @@ export async function planMatrix(i: { settings: Settings; prepared: Prepared; en
 async function loadShardPlan(s: Settings, env: NodeJS.ProcessEnv): Promise<ShardPlanFile> {
   let path = s.shardPlan;
   if (path === undefined) {
-    const found = await fetchArtifacts(new RegExp(`^${escape(planArtifactBase(s))}-matrix-attempt-\\d+`), join(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
+    const found = await fetchArtifacts(
+      new RegExp(`^${escape(planArtifactBase(s))}-matrix-attempt-\\d+`),
+      join(s.workDir, 'downloads'),
+      env,
+      localArtifactsDir(s.workDir),
+    );
     const latest = latestAttempts(found, () => 'plan').get('plan');
-    if (latest === undefined) throw new UserError(`mode ${s.mode}: no shard plan found (artifact ${planArtifactBase(s)}-matrix-attempt-N from the plan job). Run a job with mode: plan first and make this job need it, with the same artifact-name.`);
+    if (latest === undefined)
+      throw new UserError(
+        `mode ${s.mode}: no shard plan found (artifact ${planArtifactBase(s)}-matrix-attempt-N from the plan job). Run a job with mode: plan first and make this job need it, with the same artifact-name.`,
+      );
     path = join(latest.dir, 'shard-plan.json');
   }
   if (!existsSync(path)) throw new UserError(`Input 'shard-plan': ${path} does not exist.`);
   const plan = JSON.parse(readFileSync(path, 'utf8')) as ShardPlanFile;
-  if (plan.version !== 1 || !Array.isArray(plan.shards)) throw new UserError(`${path} is not a parallel-dbt shard plan.`);
+  if (plan.version !== 1 || !Array.isArray(plan.shards))
+    throw new UserError(`${path} is not a parallel-dbt shard plan.`);
   return plan;
 }
 
 /** mode run: the nodes of this job's shard, checked against this job's own selection. */
-export async function shardNodes(i: { settings: Settings; prepared: Prepared; env: NodeJS.ProcessEnv; runner: Runner }): Promise<string[]> {
+export async function shardNodes(i: {
+  settings: Settings;
+  prepared: Prepared;
+  env: NodeJS.ProcessEnv;
+  runner: Runner;
+}): Promise<string[]> {
   const { settings: s, prepared: p } = i;
   const plan = await loadShardPlan(s, i.env);
   const mine = plan.shards.find((x) => x.shard === s.shard);
-  if (mine === undefined) throw new UserError(`Input 'shard': '${s.shard}' is not in the plan (shards: ${plan.shards.map((x) => x.shard).join(', ')}).`);
+  if (mine === undefined)
+    throw new UserError(
+      `Input 'shard': '${s.shard}' is not in the plan (shards: ${plan.shards.map((x) => x.shard).join(', ')}).`,
+    );
   const here = new Set(p.selected);
   const missing = mine.nodes.filter((u) => !here.has(u));
-  if (missing.length > 0) throw new UserError(`shard ${s.shard}: ${missing.length} planned node(s) are not selected in this job (e.g. ${missing[0]}): give every matrix job the same project, selection and state as the plan job.`);
+  if (missing.length > 0)
+    throw new UserError(
+      `shard ${s.shard}: ${missing.length} planned node(s) are not selected in this job (e.g. ${missing[0]}): give every matrix job the same project, selection and state as the plan job.`,
+    );
   i.runner.info(`Matrix shard ${s.shard} of ${plan.shards.length}: ${mine.nodes.length} node(s).`);
   return mine.nodes;
 }
 
 /** mode report: every shard's merged results into one run_results.json, summary, annotations and outputs. */
-export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessEnv; mask: (t: string) => string; runner: Runner }): Promise<void> {
+export async function reportMatrix(i: {
+  settings: Settings;
+  env: NodeJS.ProcessEnv;
+  mask: (t: string) => string;
+  runner: Runner;
+}): Promise<void> {
   const { settings: s, env, runner } = i;
   mkdirSync(s.workDir, { recursive: true });
   const plan = await loadShardPlan(s, env);
   const pattern = new RegExp(`^${escape(s.artifactName)}-.+-shard-(\\d+)-attempt-\\d+(-[0-9a-f]{8})?$`);
   const found = await fetchArtifacts(pattern, join(s.workDir, 'downloads'), env, localArtifactsDir(s.workDir));
   const byShard = latestAttempts(found, (n) => pattern.exec(n)?.[1]);
-  const chunks: { chunk: { index: number; name: string; nodes: string[]; dependsOn: number[]; work: number; predicted: number }; results: RunResult[]; startedAt?: number; endedAt?: number }[] = [];
+  const chunks: {
+    chunk: { index: number; name: string; nodes: string[]; dependsOn: number[]; work: number; predicted: number };
+    results: RunResult[];
+    startedAt?: number;
+    endedAt?: number;
+  }[] = [];
   const artifacts: (RunResultsArtifact | undefined)[] = [];
   let manifest: Manifest | undefined;
   const notes: string[] = [];
@@ -100,23 +154,50 @@ export async function reportMatrix(i: { settings: Settings; env: NodeJS.ProcessE
       artifacts.push(rr);
       const wanted = new Set(sh.nodes);
       const got = new Map(rr.results.filter((r) => wanted.has(r.unique_id)).map((r) => [r.unique_id, r]));
-      results = sh.nodes.map((u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`));
+      results = sh.nodes.map(
+        (u) => got.get(u) ?? syntheticResult(u, 'error', `Shard ${sh.shard} reported no result for this node.`),
+      );
       seconds = rr.elapsed_time;
       retried.push(...shardRetries(join(a!.dir, 'merged', RUN_RECORD_FILE)));
       const mpath = join(a!.dir, 'merged', 'manifest.json');
       if (manifest === undefined && existsSync(mpath)) manifest = readManifest(mpath);
     } else {
-      notes.push(`Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`);
-      results = sh.nodes.map((u) => syntheticResult(u, 'error', `Shard ${sh.shard} left no results: its job failed before reporting or was cancelled.`));
+      notes.push(
+        `Shard ${sh.shard} left no results (its job failed before reporting, was cancelled, or did not upload): its ${sh.nodes.length} node(s) count as errors.`,
+      );
+      results = sh.nodes.map((u) =>
+        syntheticResult(
+          u,
+          'error',
+          `Shard ${sh.shard} left no results: its job failed before reporting or was cancelled.`,
+        ),
+      );
     }
-    chunks.push({ chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 }, results, startedAt: 0, endedAt: seconds * 1000 });
+    chunks.push({
+      chunk: { index: idx + 1, name: `shard-${sh.shard}`, nodes: sh.nodes, dependsOn: [], work: 0, predicted: 0 },
+      results,
+      startedAt: 0,
+      endedAt: seconds * 1000,
+    });
   }
   for (const n of notes) runner.warning(n);
   const merged = mergeRunResults({
-    chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })), planned: plan.shards.flatMap((x) => x.nodes),
-    elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)), command: plan.command, dbtVersion: plan.dbtVersion, selection: plan.selection,
+    chunks: chunks.map((c, k) => ({ results: c.results, artifacts: [artifacts[k]] })),
+    planned: plan.shards.flatMap((x) => x.nodes),
+    elapsedSeconds: Math.max(0, ...chunks.map((c) => (c.endedAt ?? 0) / 1000)),
+    command: plan.command,
+    dbtVersion: plan.dbtVersion,
+    selection: plan.selection,
   });
-  const report = buildReport({ command: plan.command, manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} }, paths: s, chunks, planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes], wallSeconds: merged.artifact.elapsed_time, retried });
+  const report = buildReport({
+    command: plan.command,
+    manifest: manifest ?? { metadata: { dbt_version: plan.dbtVersion }, nodes: {} },
+    paths: s,
+    chunks,
+    planNotes: [`${plan.shards.length} matrix shard(s) merged.`, ...notes],
+    wallSeconds: merged.artifact.elapsed_time,
+    retried,
+  });
   await publish({ options: publishOptions(s), mask: i.mask, sink: runner, env, report, merged: merged.artifact });
   if (notes.length > 0 && report.ok) runner.fail(`${notes.length} shard(s) left no results.`);
 }

@@ -3,7 +3,15 @@
 import { availableParallelism } from 'node:os';
 import type { Settings } from '../inputs/settings.js';
 import type { PlanGraph } from '../plan/graph.js';
-import { DEFAULT_IMPORT_SECONDS, DEFAULT_PER_NODE_CPU, forkStartup, LOCAL_WAREHOUSE_CPU_SHARE, subprocessStartup, type Machine, type ShapeRequest } from '../plan/shape.js';
+import {
+  DEFAULT_IMPORT_SECONDS,
+  DEFAULT_PER_NODE_CPU,
+  forkStartup,
+  LOCAL_WAREHOUSE_CPU_SHARE,
+  subprocessStartup,
+  type Machine,
+  type ShapeRequest,
+} from '../plan/shape.js';
 import { perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { readTimings } from './timings-input.js';
 import { adapterOf, type Prepared } from './prepare.js';
@@ -14,15 +22,24 @@ import type { Logger } from '../shared/log.js';
 const PROFILE_THREADS_UNKNOWN = 4;
 
 /** The weight of each node: recorded warehouse seconds from the timings input, else an estimate. */
-export function weightsFor(timings: Timings | undefined, spec: string[], graph: PlanGraph, log: Logger): (uid: string) => number {
+export function weightsFor(
+  timings: Timings | undefined,
+  spec: string[],
+  graph: PlanGraph,
+  log: Logger,
+): (uid: string) => number {
   const w = weigher(timings, (uid) => graph.nodes.get(uid)?.resourceType ?? uid.split('.')[0]);
   for (const uid of graph.nodes.keys()) w.weight(uid);
   if (timings !== undefined && timings.files.length > 0) {
-    log.info(`Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`);
+    log.info(
+      `Timings: ${w.known} of ${graph.nodes.size} selected nodes have a recorded time in ${timings.files.length} file(s); the rest get the median of their resource type.`,
+    );
   } else {
     // A first run: the predictions below are the planner's guesses, and can be several times off either way.
     const why = timings !== undefined ? `no run_results.json matched ${spec.join(', ')}` : 'no timings input';
-    log.info(`Timings: ${why}; the nodes are weighed by estimates (models 1 s, tests 0.2 s), so the predicted times below are rough. The summary re-costs the run with the times it measured; give 'timings' an earlier run's run_results.json for a plan from measured times.`);
+    log.info(
+      `Timings: ${why}; the nodes are weighed by estimates (models 1 s, tests 0.2 s), so the predicted times below are rough. The summary re-costs the run with the times it measured; give 'timings' an earlier run's run_results.json for a plan from measured times.`,
+    );
   }
   return w.weight;
 }
@@ -38,11 +55,17 @@ export function timingsFor(s: Settings, cwd: string): { timings?: Timings; perNo
 export function shapeRequest(s: Settings, p: Prepared, log: Logger): ShapeRequest {
   const profileThreads = p.profile?.threads;
   if (profileThreads === undefined && s.threads === undefined && s.maxConnections === undefined) {
-    log.info(`The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`);
+    log.info(
+      `The profile's threads are not known on this path; assuming ${PROFILE_THREADS_UNKNOWN} (set threads or max-connections to decide).`,
+    );
   }
   return {
-    parallel: s.parallel ?? availableParallelism(), threads: s.threads, maxConnections: s.maxConnections,
-    profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN, chunks: s.chunks, oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
+    parallel: s.parallel ?? availableParallelism(),
+    threads: s.threads,
+    maxConnections: s.maxConnections,
+    profileThreads: profileThreads ?? PROFILE_THREADS_UNKNOWN,
+    chunks: s.chunks,
+    oneProcess: oneProcessReason(p) ?? subprocessOneRun(s, p),
   };
 }
 
@@ -55,10 +78,16 @@ export function shapeRequest(s: Settings, p: Prepared, log: Logger): ShapeReques
 export function subprocessOneRun(s: Settings, p: Prepared): string | undefined {
   if (p.runPath.kind !== 'subprocess') return undefined;
   const hooks = hooksRun(p.manifest, s.command);
-  const why = hooks.start + hooks.end > 0
-    ? `the project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results)`
-    : s.flags.favorState ? 'with favor-state each dbt process would read the other processes\' parents from the state (they are not in its selection)' : undefined;
-  return why && `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`;
+  const why =
+    hooks.start + hooks.end > 0
+      ? `the project has ${hooks.start} on-run-start and ${hooks.end} on-run-end hook(s), which several dbt processes would each run (once per process, each on-run-end seeing only its own results)`
+      : s.flags.favorState
+        ? "with favor-state each dbt process would read the other processes' parents from the state (they are not in its selection)"
+        : undefined;
+  return (
+    why &&
+    `${why}; on this run path (${p.runPath.why}) the action runs one process, as plain dbt. Forked workers (Linux, worker-host: auto) share one run and keep the chunks`
+  );
 }
 
 /** A warehouse that allows one writing process: a local DuckDB file (DBT-FACTS §9). */
@@ -73,10 +102,19 @@ function oneProcessReason(p: Prepared): string | undefined {
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
 export function machineFor(p: Prepared, perNodeCpu: number): Machine {
   const size = Object.keys(p.manifest.nodes).length;
-  const startup = p.runPath.kind === 'fork' ? forkStartup(size) : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
+  const startup =
+    p.runPath.kind === 'fork'
+      ? forkStartup(size)
+      : subprocessStartup(p.runPath.importSeconds ?? DEFAULT_IMPORT_SECONDS, p.parseSeconds);
   const host = p.profile?.host;
   const local = host !== undefined && /^(localhost|127\.\d+\.\d+\.\d+|::1|0\.0\.0\.0)$/i.test(host);
-  return { cores: availableParallelism(), startup, perNodeCpu, warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0, nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates };
+  return {
+    cores: availableParallelism(),
+    startup,
+    perNodeCpu,
+    warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
+    nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
+  };
 }
 
 /**
@@ -85,7 +123,9 @@ export function machineFor(p: Prepared, perNodeCpu: number): Machine {
  * worker would wait for a retry that waits for it), chunks run in order instead. Returns the reason, when so.
  */
 export function orderedBecause(s: Settings, memoryUsed: number): string | undefined {
-  if (memoryUsed > s.memoryLimitPercent) return `Memory use ${memoryUsed.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`;
-  if (s.retries > 0) return `retries ${s.retries}: chunks run in order (a worker must not wait for a node whose failure may still be retried).`;
+  if (memoryUsed > s.memoryLimitPercent)
+    return `Memory use ${memoryUsed.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: chunks run in order, so that later ones can wait for memory.`;
+  if (s.retries > 0)
+    return `retries ${s.retries}: chunks run in order (a worker must not wait for a node whose failure may still be retried).`;
   return undefined;
 }

@@ -13,7 +13,14 @@ import { DbtHost, HostUnavailable, pythonOf, type ProfileFacts } from '../dbt/ho
 import { subprocessLauncher, type DbtLauncher } from '../dbt/process.js';
 import { hasPackages, listSelected, parseProject, manifestOf, runDeps, type DbtCall } from '../dbt/prepare.js';
 import type { ProjectArgs } from '../dbt/argv.js';
-import { describeSavedParse, logOffset, PARTIAL_PARSE_FILE, savedParseOutcome, seedPartialParse, type SavedParseUse } from '../dbt/partial-parse.js';
+import {
+  describeSavedParse,
+  logOffset,
+  PARTIAL_PARSE_FILE,
+  savedParseOutcome,
+  seedPartialParse,
+  type SavedParseUse,
+} from '../dbt/partial-parse.js';
 import { manifestNodes, type Manifest } from '../dbt/manifest.js';
 import { resourceTypesFor, runnableSelected } from '../plan/nodes.js';
 import type { Logger } from '../shared/log.js';
@@ -53,10 +60,18 @@ export interface Prepared {
   started: number;
 }
 
-export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, signal: AbortSignal, log: Logger): Promise<Prepared> {
+export async function prepare(
+  s: Settings,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<Prepared> {
   const exe = dbtExecutable(s, env, cwd);
   if (exe.engine === 'fusion') {
-    throw new UserError(`Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`);
+    throw new UserError(
+      `Input 'dbt': ${exe.path} is dbt Fusion (v2), which parallelises itself and does not read a shared partial parse. parallel-dbt runs dbt-core 1.8–1.x: point 'dbt' at a dbt-core install, or run Fusion directly.`,
+    );
   }
   const started = Date.now();
   rmSync(s.workDir, { recursive: true, force: true });
@@ -77,7 +92,6 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
   }
 
   async function resolveSelection(): Promise<Prepared> {
-
     if (hasPackages(s.projectDir)) {
       log.info('dbt deps: installing packages once for every chunk');
       await runDeps(call, project, join(parseDir, 'logs'));
@@ -90,19 +104,29 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
     const parseLog = join(parseDir, 'logs', 'dbt.log');
     const parseLogStart = logOffset(parseLog);
     const t0 = Date.now();
-    const listBase = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs'), state: s.state, resourceTypes: resourceTypesFor(s.command) };
+    const listBase = {
+      ...project,
+      targetPath: parseTarget,
+      logPath: join(parseDir, 'logs'),
+      state: s.state,
+      resourceTypes: resourceTypesFor(s.command),
+    };
     const needsUserList = s.groups.length === 0 || s.select.length > 0 || s.exclude.length > 0;
     const lists = [
       ...(needsUserList ? [{ select: s.select, exclude: s.exclude, selector: s.selector }] : []),
       ...s.groups.map((g) => ({ select: g.select, exclude: s.exclude, selector: undefined })),
     ];
     // Nothing to select (the whole project): `dbt parse` gives the same manifest faster than `dbt ls`.
-    const wholeProject = s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
+    const wholeProject =
+      s.groups.length === 0 && s.select.length === 0 && s.exclude.length === 0 && s.selector === undefined;
     let allIds: string[][];
     let partialParseFile: string | undefined;
     let manifest: Manifest | undefined;
     const parseArgs = { ...project, targetPath: parseTarget, logPath: join(parseDir, 'logs') };
-    const listTarget = (i: number) => ({ targetPath: join(parseDir, `list-${i + 1}`), logPath: join(parseDir, `list-${i + 1}-logs`) });
+    const listTarget = (i: number) => ({
+      targetPath: join(parseDir, `list-${i + 1}`),
+      logPath: join(parseDir, `list-${i + 1}-logs`),
+    });
     if (wholeProject) {
       await parseProject(call, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
@@ -113,29 +137,53 @@ export async function prepare(s: Settings, env: NodeJS.ProcessEnv, cwd: string, 
       await parseProject(call, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
       allIds = [];
-      for (const [i, l] of lists.entries()) allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
+      for (const [i, l] of lists.entries())
+        allIds.push(await listSelected(call, { ...listBase, ...l, ...listTarget(i) }));
     } else {
       const firstIds = await listSelected(call, { ...listBase, ...lists[0] });
       partialParseFile = partialParseOf(parseTarget);
       // The group lists reuse the first one's parse, side by side (ls is read-only).
-      const restIds = await Promise.all(lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })));
+      const restIds = await Promise.all(
+        lists.slice(1).map((l, i) => listSelected(call, { ...listBase, ...l, partialParseFile, ...listTarget(i + 1) })),
+      );
       allIds = [firstIds, ...restIds];
     }
     const parseSeconds = (Date.now() - t0) / 1000;
-    const savedParse: SavedParseUse = seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
+    const savedParse: SavedParseUse =
+      seeded === undefined ? { kind: 'none', looked } : savedParseOutcome(seeded, parseLog, parseLogStart);
     const userIds = needsUserList ? allIds[0] : undefined;
     const groupIds = needsUserList ? allIds.slice(1) : allIds;
     manifest ??= manifestOf(parseTarget);
     checkVersion(manifest);
     const shown = (path: string): string => relative(s.workspace, path) || path;
-    log.info(`dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`);
-    if (savedParse.kind === 'rejected') log.notice(`The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`);
+    log.info(
+      `dbt ${manifest.metadata.dbt_version}: parsed and selected in ${parseSeconds.toFixed(1)} s (${describeSavedParse(savedParse, shown)})${partialParseFile ? '' : '; no partial_parse.msgpack: each chunk parses on its own'}`,
+    );
+    if (savedParse.kind === 'rejected')
+      log.notice(
+        `The saved partial parse ${shown(savedParse.from)} was not used: ${savedParse.reason}. dbt parsed the project cold (${parseSeconds.toFixed(1)} s).`,
+      );
 
     const userSet = userIds ? new Set(runnableSelected(manifest, userIds)) : undefined;
-    const groupSets = groupIds.map((ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))));
+    const groupSets = groupIds.map(
+      (ids) => new Set(runnableSelected(manifest, ids).filter((u) => userSet === undefined || userSet.has(u))),
+    );
     const selected = s.groups.length > 0 ? [...new Set(groupSets.flatMap((g) => [...g]))] : [...(userSet ?? [])];
     const runPath = await choosePath(host, noHost, subprocess, manifest);
-    return { project, runPath, profile: host?.profile, parseTarget, parseSeconds, parsedAt: t0 + parseSeconds * 1000, savedParse, partialParseFile, manifest, selected, groupSets, started };
+    return {
+      project,
+      runPath,
+      profile: host?.profile,
+      parseTarget,
+      parseSeconds,
+      parsedAt: t0 + parseSeconds * 1000,
+      savedParse,
+      partialParseFile,
+      manifest,
+      selected,
+      groupSets,
+      started,
+    };
   }
 }
 
@@ -152,8 +200,14 @@ function checkVersion(m: Manifest): void {
   const v = /^(\d+)\.(\d+)/.exec(m.metadata.dbt_version ?? '');
   if (!v) return;
   const [major, minor] = [Number(v[1]), Number(v[2])];
-  if (major >= 2) throw new UserError(`Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`);
-  if (major === 1 && minor < 8) throw new UserError(`Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`);
+  if (major >= 2)
+    throw new UserError(
+      `Input 'dbt': this is dbt ${m.metadata.dbt_version} (Fusion). parallel-dbt runs dbt-core 1.8–1.x; run Fusion directly (it parallelises itself).`,
+    );
+  if (major === 1 && minor < 8)
+    throw new UserError(
+      `Input 'dbt': dbt-core ${m.metadata.dbt_version} is too old; parallel-dbt needs dbt-core 1.8 or newer (pip install 'dbt-core>=1.8').`,
+    );
 }
 
 /** What the merged run_results.json records as the selection. */
@@ -177,7 +231,9 @@ export function savedParseOf(s: Pick<Settings, 'partialParse' | 'projectDir'>, e
 
 function projectTargetPath(projectDir: string): string | undefined {
   try {
-    const doc = parseYaml(readFileSync(join(projectDir, 'dbt_project.yml'), 'utf8')) as { 'target-path'?: unknown } | null;
+    const doc = parseYaml(readFileSync(join(projectDir, 'dbt_project.yml'), 'utf8')) as {
+      'target-path'?: unknown;
+    } | null;
     const t = doc?.['target-path'];
     return typeof t === 'string' && t.trim() !== '' && !t.includes('{{') ? t.trim() : undefined;
   } catch {
@@ -191,9 +247,16 @@ function partialParseOf(target: string): string | undefined {
 }
 
 /** Starts the worker host where it can run (Linux, dbt-core, not turned off); otherwise says why not. */
-async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, cwd: string, log: Logger): Promise<{ host?: DbtHost; why: string }> {
+async function startHost(
+  s: Settings,
+  dbtPath: string,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  log: Logger,
+): Promise<{ host?: DbtHost; why: string }> {
   if (s.workerHost === 'off') return { why: 'worker-host: off' };
-  if (process.platform !== 'linux') return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
+  if (process.platform !== 'linux')
+    return { why: `fork is not reliable on ${process.platform} (Python bpo-33725 on macOS; none on Windows)` };
   const python = pythonOf(dbtPath, env);
   if (python === undefined) return { why: `could not tell the Python interpreter of ${dbtPath} from its first line` };
   try {
@@ -205,16 +268,33 @@ async function startHost(s: Settings, dbtPath: string, env: NodeJS.ProcessEnv, c
 }
 
 /** Fork where the host says it is safe; otherwise one `dbt` process per chunk, with the reason for the log. */
-async function choosePath(host: DbtHost | undefined, noHost: string, subprocess: DbtLauncher, m: Manifest): Promise<RunPath> {
+async function choosePath(
+  host: DbtHost | undefined,
+  noHost: string,
+  subprocess: DbtLauncher,
+  m: Manifest,
+): Promise<RunPath> {
   const adapter = adapterOf(host?.profile, m);
   if (host === undefined) return { kind: 'subprocess', why: noHost, launch: subprocess, nodeGates: false };
   const check = await host.forkCheck();
   if (!check.ok) {
     await host.close();
-    return { kind: 'subprocess', why: check.why, launch: subprocess, nodeGates: false, importSeconds: host.importSeconds };
+    return {
+      kind: 'subprocess',
+      why: check.why,
+      launch: subprocess,
+      nodeGates: false,
+      importSeconds: host.importSeconds,
+    };
   }
-  const gate = check.gate ? '' : '; this dbt\'s queue is not the one the node gate knows, so chunks run in order';
-  return { kind: 'fork', why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`, launch: host.launcher(), host, nodeGates: check.gate };
+  const gate = check.gate ? '' : "; this dbt's queue is not the one the node gate knows, so chunks run in order";
+  return {
+    kind: 'fork',
+    why: `workers forked from one parsed dbt${adapter ? ` (${adapter})` : ''}${gate}`,
+    launch: host.launcher(),
+    host,
+    nodeGates: check.gate,
+  };
 }
 
 /** The warehouse adapter: as dbt read the profile (worker host), else as the manifest records it. */
@@ -229,5 +309,7 @@ export async function closePrepared(p: Prepared | undefined): Promise<void> {
 
 /** Every node of the given resource types (all when none are given; runnableSelected drops what cannot run). */
 function allOfTypes(m: Manifest, types: string[]): string[] {
-  return [...manifestNodes(m)].filter(([, n]) => types.length === 0 || types.includes(n.resource_type)).map(([uid]) => uid);
+  return [...manifestNodes(m)]
+    .filter(([, n]) => types.length === 0 || types.includes(n.resource_type))
+    .map(([uid]) => uid);
 }

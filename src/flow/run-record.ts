@@ -125,9 +125,24 @@ export function runRecordOf(r: RunFacts): RunRecord {
     totalWork: r.plan.totalWork,
     stop: r.stop,
     chunks: r.chunks.map((c) => ({
-      index: c.chunk.index, name: c.chunk.name, nodes: c.chunk.nodes.length, dependsOn: c.chunk.dependsOn,
-      predictedStart: c.chunk.predictedStart, predicted: c.chunk.predicted, startedAt: c.startedAt, firstNodeAt: c.firstNodeAt, endedAt: c.endedAt,
-      processes: c.invocations.map((i) => ({ attempt: i.attempt, exitCode: i.outcome.exitCode, signal: i.outcome.signal, timedOut: i.outcome.timedOut, seconds: i.outcome.durationMs / 1000, targetPath: i.targetPath, logPath: i.logPath })),
+      index: c.chunk.index,
+      name: c.chunk.name,
+      nodes: c.chunk.nodes.length,
+      dependsOn: c.chunk.dependsOn,
+      predictedStart: c.chunk.predictedStart,
+      predicted: c.chunk.predicted,
+      startedAt: c.startedAt,
+      firstNodeAt: c.firstNodeAt,
+      endedAt: c.endedAt,
+      processes: c.invocations.map((i) => ({
+        attempt: i.attempt,
+        exitCode: i.outcome.exitCode,
+        signal: i.outcome.signal,
+        timedOut: i.outcome.timedOut,
+        seconds: i.outcome.durationMs / 1000,
+        targetPath: i.targetPath,
+        logPath: i.logPath,
+      })),
       retried: c.retried,
     })),
   };
@@ -178,11 +193,29 @@ function recordProblem(d: unknown): string | undefined {
   if (d.runPath !== 'fork' && d.runPath !== 'subprocess') return '"runPath" is not fork or subprocess';
   if (typeof d.runPathReason !== 'string') return '"runPathReason" is not a string';
   if (!isObject(d.machine)) return '"machine" is not an object';
-  for (const k of ['parallel', 'threads', 'parseSeconds', 'wallSeconds', 'predictedMakespan', 'criticalPath', 'totalWork'] as const) if (!isNumber(d[k])) return `"${k}" is not a number`;
-  for (const k of ['oneProcessMakespan', 'actualMakespan', 'startedAt', 'parsedAt', 'plannedAt'] as const) if (d[k] !== undefined && !isNumber(d[k])) return `"${k}" is not a number`;
+  for (const k of [
+    'parallel',
+    'threads',
+    'parseSeconds',
+    'wallSeconds',
+    'predictedMakespan',
+    'criticalPath',
+    'totalWork',
+  ] as const)
+    if (!isNumber(d[k])) return `"${k}" is not a number`;
+  for (const k of ['oneProcessMakespan', 'actualMakespan', 'startedAt', 'parsedAt', 'plannedAt'] as const)
+    if (d[k] !== undefined && !isNumber(d[k])) return `"${k}" is not a number`;
   if (d.shard !== undefined && typeof d.shard !== 'string') return '"shard" is not a string';
-  if (d.shapes !== undefined && !(Array.isArray(d.shapes) && d.shapes.every((s) => isObject(s) && isObject(s.shape) && isNumber(s.makespan)))) return '"shapes" is not a list of shapes';
-  if (d.stop !== undefined && !(isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string')) return '"stop" is not a stop reason';
+  if (
+    d.shapes !== undefined &&
+    !(Array.isArray(d.shapes) && d.shapes.every((s) => isObject(s) && isObject(s.shape) && isNumber(s.makespan)))
+  )
+    return '"shapes" is not a list of shapes';
+  if (
+    d.stop !== undefined &&
+    !(isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string')
+  )
+    return '"stop" is not a stop reason';
   if (!Array.isArray(d.chunks)) return 'no "chunks" list';
   for (const [i, c] of d.chunks.entries()) {
     const why = chunkProblem(c);
@@ -195,10 +228,27 @@ function chunkProblem(c: unknown): string | undefined {
   if (!isObject(c)) return 'not an object';
   if (typeof c.name !== 'string') return '"name" is not a string';
   for (const k of ['index', 'nodes', 'predicted'] as const) if (!isNumber(c[k])) return `"${k}" is not a number`;
-  for (const k of ['predictedStart', 'startedAt', 'firstNodeAt', 'endedAt'] as const) if (c[k] !== undefined && !isNumber(c[k])) return `"${k}" is not a number`;
+  for (const k of ['predictedStart', 'startedAt', 'firstNodeAt', 'endedAt'] as const)
+    if (c[k] !== undefined && !isNumber(c[k])) return `"${k}" is not a number`;
   if (!(Array.isArray(c.dependsOn) && c.dependsOn.every(isNumber))) return '"dependsOn" is not a list of numbers';
-  if (!(Array.isArray(c.processes) && c.processes.every((p) => isObject(p) && isNumber(p.attempt) && isNumber(p.seconds) && typeof p.timedOut === 'boolean'))) return '"processes" is not a list of processes';
-  if (!(Array.isArray(c.retried) && c.retried.every((r) => isObject(r) && typeof r.uid === 'string' && Array.isArray(r.statuses) && r.statuses.every((s) => typeof s === 'string')))) return '"retried" is not a list of retried nodes';
+  if (!(
+    Array.isArray(c.processes) &&
+    c.processes.every(
+      (p) => isObject(p) && isNumber(p.attempt) && isNumber(p.seconds) && typeof p.timedOut === 'boolean',
+    )
+  ))
+    return '"processes" is not a list of processes';
+  if (!(
+    Array.isArray(c.retried) &&
+    c.retried.every(
+      (r) =>
+        isObject(r) &&
+        typeof r.uid === 'string' &&
+        Array.isArray(r.statuses) &&
+        r.statuses.every((s) => typeof s === 'string'),
+    )
+  ))
+    return '"retried" is not a list of retried nodes';
   return undefined;
 }
 

@@ -33,12 +33,29 @@ export const githubRunner: Runner = {
 };
 
 export function publishOptions(s: Settings): PublishOptions {
-  return { workDir: s.workDir, workspace: s.workspace, projectDir: s.projectDir, compareTo: s.compareTo, failOn: s.failOn, commentMode: s.commentMode };
+  return {
+    workDir: s.workDir,
+    workspace: s.workspace,
+    projectDir: s.projectDir,
+    compareTo: s.compareTo,
+    failOn: s.failOn,
+    commentMode: s.commentMode,
+  };
 }
 
 export function runOptions(s: Settings): RunOptions {
   return {
-    command: s.command, state: s.state, defer: s.defer, flags: s.flags, failFast: s.failFast, staggerSeconds: s.staggerSeconds,
-    memoryLimitPercent: s.memoryLimitPercent, timeoutMinutes: s.timeoutMinutes, retries: s.retries, retryOn: s.retryOn, workDir: s.workDir, stallSeconds: s.stallSeconds,
+    command: s.command,
+    state: s.state,
+    defer: s.defer,
+    flags: s.flags,
+    failFast: s.failFast,
+    staggerSeconds: s.staggerSeconds,
+    memoryLimitPercent: s.memoryLimitPercent,
+    timeoutMinutes: s.timeoutMinutes,
+    retries: s.retries,
+    retryOn: s.retryOn,
+    workDir: s.workDir,
+    stallSeconds: s.stallSeconds,
   };
 }

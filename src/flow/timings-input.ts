@@ -9,12 +9,18 @@ import { timingsOf, type Timings } from '../plan/timings.js';
 
 /** Expands the `timings` input against cwd and reads every run_results.json it names (none matched: no timings). */
 export function readTimings(spec: string[], cwd: string): Timings {
-  return timingsOf(expandPaths(spec, cwd).map((file) => {
-    try {
-      return { file, results: readRunResults(file) };
-    } catch (e) {
-      if (e instanceof DbtArtifactError) throw new InputError('timings', `${e.message}; give run_results.json files of earlier runs, or remove the input.`);
-      throw e;
-    }
-  }));
+  return timingsOf(
+    expandPaths(spec, cwd).map((file) => {
+      try {
+        return { file, results: readRunResults(file) };
+      } catch (e) {
+        if (e instanceof DbtArtifactError)
+          throw new InputError(
+            'timings',
+            `${e.message}; give run_results.json files of earlier runs, or remove the input.`,
+          );
+        throw e;
+      }
+    }),
+  );
 }

@@ -20,18 +20,31 @@ export function parseGroups(text: string): GroupSpec[] {
     // is followed by a space; 'tag:finance' alone has no name.
     const sep = trimmed.search(/:\s/);
     if (colon <= 0 || sep <= 0) {
-      throw new InputError('groups', `line ${i + 1} '${trimmed}' has no group name; write 'name: selection', e.g. 'finance: tag:finance'.`);
+      throw new InputError(
+        'groups',
+        `line ${i + 1} '${trimmed}' has no group name; write 'name: selection', e.g. 'finance: tag:finance'.`,
+      );
     }
     const name = trimmed.slice(0, sep).trim();
-    const select = trimmed.slice(sep + 1).trim().split(/\s+/).filter((s) => s !== '');
+    const select = trimmed
+      .slice(sep + 1)
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '');
     if (!NAME.test(name)) {
-      throw new InputError('groups', `line ${i + 1}: group name '${name}' may use letters, digits, '_', '.', '-' (up to 64, starting with a letter or digit).`);
+      throw new InputError(
+        'groups',
+        `line ${i + 1}: group name '${name}' may use letters, digits, '_', '.', '-' (up to 64, starting with a letter or digit).`,
+      );
     }
     if (select.length === 0) {
       throw new InputError('groups', `line ${i + 1}: group '${name}' has an empty selection; write 'name: selection'.`);
     }
     if (groups.some((g) => g.name === name)) {
-      throw new InputError('groups', `group name '${name}' appears twice (line ${i + 1}); each group needs its own name.`);
+      throw new InputError(
+        'groups',
+        `group name '${name}' appears twice (line ${i + 1}); each group needs its own name.`,
+      );
     }
     groups.push({ name, select });
   });

@@ -143,7 +143,9 @@ function oneOf<T extends string>(env: Env, name: InputName, allowed: readonly T[
 
 /** Splits a selection input on whitespace and newlines, as dbt splits --select values. */
 function selection(env: Env, name: InputName): string[] {
-  return rawInput(env, name).split(/\s+/).filter((s) => s !== '');
+  return rawInput(env, name)
+    .split(/\s+/)
+    .filter((s) => s !== '');
 }
 
 function directory(env: Env, name: InputName, base: string, fallback?: string): string | undefined {
@@ -159,11 +161,23 @@ function directory(env: Env, name: InputName, base: string, fallback?: string): 
 /** dbt's own flags for PR runs, each checked against the command that takes it (dbt-core's cli/main.py). */
 function readFlags(env: Env, command: DbtCommand, defer: boolean): RunFlags {
   const favorState = boolean(env, Input.FavorState, false);
-  if (favorState && !defer) throw new InputError(Input.FavorState, `needs 'defer: true' (and 'state'): it chooses the state's relations over this run's for unselected parents.`);
+  if (favorState && !defer)
+    throw new InputError(
+      Input.FavorState,
+      `needs 'defer: true' (and 'state'): it chooses the state's relations over this run's for unselected parents.`,
+    );
   const fullRefresh = boolean(env, Input.FullRefresh, false);
-  if (fullRefresh && !['build', 'run', 'seed'].includes(command)) throw new InputError(Input.FullRefresh, `dbt ${command} has no --full-refresh; use it with command build, run or seed.`);
+  if (fullRefresh && !['build', 'run', 'seed'].includes(command))
+    throw new InputError(
+      Input.FullRefresh,
+      `dbt ${command} has no --full-refresh; use it with command build, run or seed.`,
+    );
   const empty = boolean(env, Input.Empty, false);
-  if (empty && !['build', 'run', 'snapshot'].includes(command)) throw new InputError(Input.Empty, `dbt ${command} has no --empty; use it with command build or run (snapshot on dbt 1.9+).`);
+  if (empty && !['build', 'run', 'snapshot'].includes(command))
+    throw new InputError(
+      Input.Empty,
+      `dbt ${command} has no --empty; use it with command build or run (snapshot on dbt 1.9+).`,
+    );
   return { favorState, fullRefresh, empty };
 }
 
@@ -185,7 +199,10 @@ export function readSettings(env: Env, cwd: string): Settings {
   const workspace = env.GITHUB_WORKSPACE && isAbsolute(env.GITHUB_WORKSPACE) ? env.GITHUB_WORKSPACE : cwd;
   const projectDir = directory(env, Input.ProjectDir, cwd, '.')!;
   if (mode !== 'report' && !existsSync(join(projectDir, 'dbt_project.yml'))) {
-    throw new InputError(Input.ProjectDir, `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`);
+    throw new InputError(
+      Input.ProjectDir,
+      `'${rawInput(env, Input.ProjectDir) || '.'}' has no dbt_project.yml (looked in ${projectDir}); point project-dir at your dbt project's folder.`,
+    );
   }
   const profilesDir = directory(env, Input.ProfilesDir, cwd);
 
@@ -209,21 +226,58 @@ export function readSettings(env: Env, cwd: string): Settings {
   const memoryLimitPercent = integer(env, Input.MemoryLimit, 1, 100) ?? 90;
   const timings = lines(env, Input.Timings);
   const partialParseRaw = rawInput(env, Input.PartialParse);
-  const partialParse = partialParseRaw === '' ? undefined : isAbsolute(partialParseRaw) ? partialParseRaw : resolve(cwd, partialParseRaw);
+  const partialParse =
+    partialParseRaw === '' ? undefined : isAbsolute(partialParseRaw) ? partialParseRaw : resolve(cwd, partialParseRaw);
   const compareTo = lines(env, Input.CompareTo).map((l) => (isAbsolute(l) ? l : resolve(cwd, l)));
   const failOn = oneOf(env, Input.FailOn, ['any', 'new'] as const, 'any');
   const commentMode = oneOf(env, Input.CommentMode, ['always', 'changes', 'failures'] as const, 'always');
   const workDir = workDirOf(env, cwd, projectDir);
 
   return {
-    mode, shards, shard, shardPlan,
-    command, select, exclude, selector, groups, chunks, parallel, threads, maxConnections, projectDir, profilesDir,
-    target: rawInput(env, Input.Target) || undefined, vars, state, defer, flags, dbt, timeoutMinutes, uploadArtifacts,
-    ifNoNodes, workDir, planOnly, workspace, timings, partialParse, retries, retryOn, failFast, staggerSeconds, memoryLimitPercent,
-    artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt', retentionDays: integer(env, Input.RetentionDays, 1, 90),
-    githubToken: rawInput(env, Input.GithubToken), checkName: rawInput(env, Input.CheckName), prComment: boolean(env, Input.PrComment, false),
+    mode,
+    shards,
+    shard,
+    shardPlan,
+    command,
+    select,
+    exclude,
+    selector,
+    groups,
+    chunks,
+    parallel,
+    threads,
+    maxConnections,
+    projectDir,
+    profilesDir,
+    target: rawInput(env, Input.Target) || undefined,
+    vars,
+    state,
+    defer,
+    flags,
+    dbt,
+    timeoutMinutes,
+    uploadArtifacts,
+    ifNoNodes,
+    workDir,
+    planOnly,
+    workspace,
+    timings,
+    partialParse,
+    retries,
+    retryOn,
+    failFast,
+    staggerSeconds,
+    memoryLimitPercent,
+    artifactName: rawInput(env, Input.ArtifactName) || 'parallel-dbt',
+    retentionDays: integer(env, Input.RetentionDays, 1, 90),
+    githubToken: rawInput(env, Input.GithubToken),
+    checkName: rawInput(env, Input.CheckName),
+    prComment: boolean(env, Input.PrComment, false),
     workerHost: oneOf(env, Input.WorkerHost, ['auto', 'off'] as const, 'auto'),
-    compareTo, failOn, commentMode, stallSeconds: stallSecondsOf(env),
+    compareTo,
+    failOn,
+    commentMode,
+    stallSeconds: stallSecondsOf(env),
   };
 }
 
@@ -232,8 +286,13 @@ function readMatrix(env: Env, cwd: string): Pick<Settings, 'mode' | 'shards' | '
   const mode = oneOf(env, Input.Mode, ['all', 'plan', 'run', 'report'] as const, 'all');
   const shards = integer(env, Input.Shards, 1, 256) ?? 4;
   const shard = rawInput(env, Input.Shard) || undefined;
-  if (mode === 'run' && shard === undefined) throw new InputError(Input.Shard, `is needed with mode: run — pass the matrix value, e.g. 'shard: \${{ matrix.shard }}'.`);
-  if (shard !== undefined && !/^[0-9]{1,3}$/.test(shard)) throw new InputError(Input.Shard, `must be a shard number from the plan job's matrix output, got '${shard}'.`);
+  if (mode === 'run' && shard === undefined)
+    throw new InputError(
+      Input.Shard,
+      `is needed with mode: run — pass the matrix value, e.g. 'shard: \${{ matrix.shard }}'.`,
+    );
+  if (shard !== undefined && !/^[0-9]{1,3}$/.test(shard))
+    throw new InputError(Input.Shard, `must be a shard number from the plan job's matrix output, got '${shard}'.`);
   const shardPlanRaw = rawInput(env, Input.ShardPlan);
   const shardPlan = shardPlanRaw ? (isAbsolute(shardPlanRaw) ? shardPlanRaw : resolve(cwd, shardPlanRaw)) : undefined;
   return { mode, shards, shard, shardPlan };
@@ -246,10 +305,16 @@ function readSelection(env: Env): Pick<Settings, 'select' | 'exclude' | 'selecto
   const selector = rawInput(env, Input.Selector) || undefined;
   const groups = parseGroups(rawInput(env, Input.Groups));
   if (selector !== undefined && (select.length > 0 || exclude.length > 0)) {
-    throw new InputError(Input.Selector, `cannot be combined with 'select' or 'exclude' (dbt ignores them when --selector is given); put the whole selection in the selector, or drop it.`);
+    throw new InputError(
+      Input.Selector,
+      `cannot be combined with 'select' or 'exclude' (dbt ignores them when --selector is given); put the whole selection in the selector, or drop it.`,
+    );
   }
   if (groups.length > 0 && selector !== undefined) {
-    throw new InputError(Input.Groups, `cannot be combined with 'selector': each group line is its own selection. Use 'select'/'exclude' to narrow every group, or drop 'selector'.`);
+    throw new InputError(
+      Input.Groups,
+      `cannot be combined with 'selector': each group line is its own selection. Use 'select'/'exclude' to narrow every group, or drop 'selector'.`,
+    );
   }
   if (groups.length > 0 && rawInput(env, Input.Chunks) !== '') {
     throw new InputError(Input.Chunks, `cannot be combined with 'groups': with groups, each group is one chunk.`);
@@ -265,10 +330,16 @@ function readVars(env: Env): string | undefined {
   try {
     parsed = parseYaml(varsRaw);
   } catch (e) {
-    throw new InputError(Input.Vars, `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`);
+    throw new InputError(
+      Input.Vars,
+      `is not valid YAML (${firstLine(e)}); give a YAML or JSON mapping such as '{"key": "value"}'.`,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InputError(Input.Vars, `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`);
+    throw new InputError(
+      Input.Vars,
+      `must be a YAML mapping such as 'key: value' or '{"key": "value"}', got '${varsRaw.slice(0, 80).replace(/\s+/g, ' ')}'.`,
+    );
   }
   return varsRaw;
 }
@@ -278,7 +349,8 @@ function readRetryOn(env: Env): Set<string> {
   const retryOnRaw = rawInput(env, Input.RetryOn) || 'error';
   const retryOn = new Set<string>();
   for (const word of retryOnRaw.split(/[\s,]+/).filter((w) => w !== '')) {
-    if (word === 'error' || word === 'fail') statusesOf(word === 'error' ? 'errored' : 'failed').forEach((x) => retryOn.add(x));
+    if (word === 'error' || word === 'fail')
+      statusesOf(word === 'error' ? 'errored' : 'failed').forEach((x) => retryOn.add(x));
     else throw new InputError(Input.RetryOn, `must list error and/or fail (e.g. 'error, fail'), got '${retryOnRaw}'.`);
   }
   return retryOn;
@@ -286,14 +358,20 @@ function readRetryOn(env: Env): Set<string> {
 
 /** A multi-line input: one entry per line, blank lines and # comments left out. */
 function lines(env: Env, name: InputName): string[] {
-  return rawInput(env, name).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  return rawInput(env, name)
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /** work-dir, else RUNNER_TEMP/parallel-dbt on a runner, else the project's target/parallel-dbt. */
 function workDirOf(env: Env, cwd: string, projectDir: string): string {
   const raw = rawInput(env, Input.WorkDir);
   if (raw) return isAbsolute(raw) ? raw : resolve(cwd, raw);
-  return resolve(env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir, env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt');
+  return resolve(
+    env.RUNNER_TEMP && isAbsolute(env.RUNNER_TEMP) ? env.RUNNER_TEMP : projectDir,
+    env.RUNNER_TEMP ? 'parallel-dbt' : 'target/parallel-dbt',
+  );
 }
 
 function firstLine(e: unknown): string {

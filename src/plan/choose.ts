@@ -5,7 +5,14 @@ import type { Budget } from './budget.js';
 import type { Plan } from './chunks.js';
 import type { PlanGraph } from './graph.js';
 import { planGroups, type GroupMembers } from './groups.js';
-import { budgetNote, chooseShape, shapeCandidates, type Machine, type ShapeChoice, type ShapeRequest } from './shape.js';
+import {
+  budgetNote,
+  chooseShape,
+  shapeCandidates,
+  type Machine,
+  type ShapeChoice,
+  type ShapeRequest,
+} from './shape.js';
 
 /** Commands whose dbt process runs the project's on-run-start / on-run-end hooks. */
 const HOOK_COMMANDS = new Set(['build', 'run', 'seed', 'snapshot', 'test']);
@@ -59,11 +66,19 @@ export function planRun(i: RunPlanInput): RunPlan {
     plan = choice.plan;
     budget = choice.shape;
   }
-  const connectionsLine = i.request.maxConnections !== undefined ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).` : undefined;
+  const connectionsLine =
+    i.request.maxConnections !== undefined
+      ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`
+      : undefined;
   const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
   if (hooks !== undefined) notes.push(hooks);
   return {
-    plan, budget, choice, notes, connectionsLine, budgetWarning: budgetNote(i.request, budget),
+    plan,
+    budget,
+    choice,
+    notes,
+    connectionsLine,
+    budgetWarning: budgetNote(i.request, budget),
     shapesLine: choice !== undefined && choice.tried.length > 1 ? shapesLine(choice) : undefined,
   };
 }
@@ -71,7 +86,8 @@ export function planRun(i: RunPlanInput): RunPlan {
 /** Every shape tried with its predicted makespan, and the one used. */
 function shapesLine(c: ShapeChoice): string {
   const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
-  const why = c.shape.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : '';
+  const why =
+    c.shape.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : '';
   return `Shapes (processes × threads): ${tried}; using ${c.shape.parallel} × ${c.shape.threads}${why}.`;
 }
 

@@ -52,12 +52,18 @@ export interface Plan {
 }
 
 /** Topological order, longest remaining chain first, ties by unique id. Throws on a cycle. */
-export function criticalOrder(g: PlanGraph, weight: (uid: string) => number): { order: string[]; bottom: Map<string, number> } {
+export function criticalOrder(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+): { order: string[]; bottom: Map<string, number> } {
   const children = new Map<string, string[]>();
   const indeg = new Map<string, number>();
   for (const n of g.nodes.values()) {
     // An attached node (a unit test) is ordered after the node it rides with, so that one is placed first.
-    const before = n.attachTo !== undefined && g.nodes.has(n.attachTo) && !n.parents.includes(n.attachTo) ? [...n.parents, n.attachTo] : n.parents;
+    const before =
+      n.attachTo !== undefined && g.nodes.has(n.attachTo) && !n.parents.includes(n.attachTo)
+        ? [...n.parents, n.attachTo]
+        : n.parents;
     indeg.set(n.uid, before.length);
     for (const p of before) (children.get(p) ?? children.set(p, []).get(p)!).push(n.uid);
   }
@@ -116,7 +122,12 @@ export interface ProcessCost {
  * work reaches it, or its own chain allows.
  */
 export function nodeEnd(c: ProcessCost, placed: { work: number; nodes: string[] }, w: number, ready: number): number {
-  return Math.max(c.fixedCost + (placed.work + w) / c.threads, c.fixedCost + (placed.nodes.length + 1) * c.perNodeCost, ready + w, c.fixedCost + w);
+  return Math.max(
+    c.fixedCost + (placed.work + w) / c.threads,
+    c.fixedCost + (placed.nodes.length + 1) * c.perNodeCost,
+    ready + w,
+    c.fixedCost + w,
+  );
 }
 
 interface Slot {
@@ -144,7 +155,13 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
   const forced = o.chunks !== undefined;
   const cost: ProcessCost = forced ? { fixedCost: 0, threads: 1, perNodeCost: 0 } : o;
 
-  const slots: Slot[] = Array.from({ length: k }, () => ({ nodes: [], work: 0, start: 0, span: 0, deps: new Set<number>() }));
+  const slots: Slot[] = Array.from({ length: k }, () => ({
+    nodes: [],
+    work: 0,
+    start: 0,
+    span: 0,
+    deps: new Set<number>(),
+  }));
   const where = new Map<string, number>();
   const rel = new Map<string, number>(); // node finish relative to its chunk's start
   const finishAt = (u: string): number => slots[where.get(u)!].start + rel.get(u)!;
@@ -157,7 +174,10 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
    * A node's parents seen from slot i: the slot's start pushed past the parents in other slots, the latest finish
    * of those in slot i (relative to its start), whether there are any, and the other slots they are in.
    */
-  const parentsFrom = (parents: string[], i: number): { start: number; inner: number; local: boolean; elsewhere: number[] } => {
+  const parentsFrom = (
+    parents: string[],
+    i: number,
+  ): { start: number; inner: number; local: boolean; elsewhere: number[] } => {
     let start = slots[i].start;
     let inner = 0;
     let local = false;
@@ -198,7 +218,8 @@ export function planChunks(g: PlanGraph, weight: (uid: string) => number, o: Pla
       let worst = end;
       // More chunks than slots: the processes' total busy time spread over the slots bounds the makespan too.
       if (procs < k) worst = Math.max(worst, (busy - s.span + span) / procs);
-      if (delay > 0) for (let j = 0; j < k; j++) if (reach[i][j]) worst = Math.max(worst, slots[j].start + slots[j].span + delay);
+      if (delay > 0)
+        for (let j = 0; j < k; j++) if (reach[i][j]) worst = Math.max(worst, slots[j].start + slots[j].span + delay);
       const cand: Candidate = { i, makespan: Math.max(makespan, worst), own: end, local, work: s.work };
       if (best === undefined || better(cand, best, forced)) best = cand;
     }
@@ -255,9 +276,19 @@ function addReach(reach: boolean[][], from: number, to: number): void {
 }
 
 /** Drops empty slots, numbers chunks so that dependencies come first, and predicts each chunk's span. */
-function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Map<string, number>, totalWork: number, criticalPath: number): Plan {
-  const used = slots.map((s, i) => ({ s, i })).filter(({ s }) => s.nodes.length > 0)
-    .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i).map((x) => x.i);
+function finish(
+  slots: Slot[],
+  g: PlanGraph,
+  where: Map<string, number>,
+  rel: Map<string, number>,
+  totalWork: number,
+  criticalPath: number,
+): Plan {
+  const used = slots
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.nodes.length > 0)
+    .sort((a, b) => a.s.start - b.s.start || b.s.work - a.s.work || a.i - b.i)
+    .map((x) => x.i);
   const ordered = stableTopoSort(used, (i) => slots[i].deps);
   const newIndex = new Map<number, number>();
   ordered.forEach((old, j) => newIndex.set(old, j + 1));
@@ -266,13 +297,22 @@ function finish(slots: Slot[], g: PlanGraph, where: Map<string, number>, rel: Ma
   const fin = (u: string): number => start.get(where.get(u)!)! + rel.get(u)!;
   for (const old of ordered) {
     let st = 0;
-    for (const u of slots[old].nodes) for (const p of g.nodes.get(u)!.parents) if (where.get(p) !== old) st = Math.max(st, fin(p));
+    for (const u of slots[old].nodes)
+      for (const p of g.nodes.get(u)!.parents) if (where.get(p) !== old) st = Math.max(st, fin(p));
     start.set(old, st);
   }
   const chunks: Chunk[] = ordered.map((old) => {
     const s = slots[old];
     const dependsOn = [...s.deps].map((d) => newIndex.get(d)!).sort((a, b) => a - b);
-    return { index: newIndex.get(old)!, name: `chunk-${newIndex.get(old)!}`, nodes: s.nodes, dependsOn, work: s.work, predicted: s.span, predictedStart: start.get(old)! };
+    return {
+      index: newIndex.get(old)!,
+      name: `chunk-${newIndex.get(old)!}`,
+      nodes: s.nodes,
+      dependsOn,
+      work: s.work,
+      predicted: s.span,
+      predictedStart: start.get(old)!,
+    };
   });
   const makespan = Math.max(0, ...chunks.map((c) => (c.predictedStart ?? 0) + c.predicted));
   return { chunks, makespan, criticalPath, totalWork };

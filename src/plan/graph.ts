@@ -65,7 +65,8 @@ export function buildPlanGraph(m: Manifest, selected: Iterable<string>, command:
       else for (const a of selectedAncestorsThrough(p, new Set([uid]))) if (a !== uid) ps.add(a);
     }
     const node: PlanNode = { uid, resourceType: n?.resource_type ?? uid.split('.')[0], parents: [...ps].sort() };
-    if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue') node.continuesOnError = true;
+    if (onErrorContinues && n?.resource_type === 'model' && n.config?.on_error === 'continue')
+      node.continuesOnError = true;
     nodes.set(uid, node);
   }
   // Unit tests ride with their model: same chunk, and the model's parents.

@@ -25,7 +25,10 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
     if (hits.length > 1) shared++;
     if (hits.length > 0) owner.set(uid, hits[0]);
   }
-  if (shared > 0) notes.push(`${shared} node(s) matched several groups; each runs once, in the first group that selects it (tests: in the group that runs after all their parents).`);
+  if (shared > 0)
+    notes.push(
+      `${shared} node(s) matched several groups; each runs once, in the first group that selects it (tests: in the group that runs after all their parents).`,
+    );
 
   // Disjoint sets over groups, for merging cycles: a merged group is known by its lowest index.
   const merged = new DisjointSets(groups.map((_, i) => i));
@@ -42,7 +45,9 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
       const cyc = scc.filter((c) => c.length > 1);
       if (cyc.length === 0) return;
       for (const c of cyc) {
-        notes.push(`groups ${c.map((i) => `'${groups[i].name}'`).join(', ')} depend on each other in a cycle: they run as one chunk.`);
+        notes.push(
+          `groups ${c.map((i) => `'${groups[i].name}'`).join(', ')} depend on each other in a cycle: they run as one chunk.`,
+        );
         for (const i of c.slice(1)) merged.union(c[0], i);
       }
     }
@@ -72,7 +77,10 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
   const { order, bottom } = criticalOrder(g, weight);
   const roots = [...new Set([...owner.values()].map(find))];
   const edges = chunkEdges(g, owner, find, () => true);
-  const seq = stableTopoSort(roots.sort((a, b) => a - b), (r) => edges.get(r) ?? []);
+  const seq = stableTopoSort(
+    roots.sort((a, b) => a - b),
+    (r) => edges.get(r) ?? [],
+  );
   const index = new Map(seq.map((r, i) => [r, i + 1]));
   const members = new Map<number, string[]>(seq.map((r) => [r, []]));
   for (const uid of order) if (owner.has(uid)) members.get(find(owner.get(uid)!))!.push(uid);
@@ -88,11 +96,22 @@ export function planGroups(g: PlanGraph, groups: GroupMembers[], weight: (uid: s
     return { index: index.get(r)!, name: names.get(r)!.join('+'), nodes, dependsOn, work, predicted: work };
   });
   const totalWork = chunks.reduce((s, c) => s + c.work, 0);
-  return { chunks, notes, makespan: Math.max(0, ...ends.values()), criticalPath: Math.max(0, ...bottom.values()), totalWork };
+  return {
+    chunks,
+    notes,
+    makespan: Math.max(0, ...ends.values()),
+    criticalPath: Math.max(0, ...bottom.values()),
+    totalWork,
+  };
 }
 
 /** For each chunk root: the chunk roots it depends on. */
-function chunkEdges(g: PlanGraph, owner: Map<string, number>, find: (i: number) => number, use: (uid: string) => boolean): Map<number, Set<number>> {
+function chunkEdges(
+  g: PlanGraph,
+  owner: Map<string, number>,
+  find: (i: number) => number,
+  use: (uid: string) => boolean,
+): Map<number, Set<number>> {
   const deps = new Map<number, Set<number>>();
   for (const n of g.nodes.values()) {
     if (!owner.has(n.uid) || !use(n.uid)) continue;

@@ -32,7 +32,13 @@ export function runnableSelected(m: Manifest, ids: string[]): string[] {
     const n = nodeOf(u);
     if (n === undefined || !RUNNABLE.has(n.resource_type)) return false;
     if (n.config?.enabled === false) return false;
-    if (n.resource_type !== 'seed' && m.nodes[u] !== undefined && typeof n.raw_code === 'string' && n.raw_code.trim() === '') return false;
+    if (
+      n.resource_type !== 'seed' &&
+      m.nodes[u] !== undefined &&
+      typeof n.raw_code === 'string' &&
+      n.raw_code.trim() === ''
+    )
+      return false;
     if (n.resource_type === 'model' && n.config?.materialized === 'ephemeral') return false;
     return true;
   });

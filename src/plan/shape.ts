@@ -79,7 +79,10 @@ export function shapeCandidates(r: ShapeRequest): Budget[] {
   const extra = CONNECTIONS_PER_PROCESS_BEYOND_THREADS;
   // Every process needs a thread and its main connection: no more than budget / 2 processes.
   const fitting = r.maxConnections !== undefined ? Math.max(1, Math.floor(r.maxConnections / (1 + extra))) : Infinity;
-  const maxK = r.oneProcess !== undefined ? 1 : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
+  const maxK =
+    r.oneProcess !== undefined
+      ? 1
+      : Math.max(1, Math.min(fitting, r.chunks !== undefined ? Math.min(r.chunks, r.parallel) : r.parallel));
   const minK = r.chunks !== undefined && r.oneProcess === undefined ? maxK : 1;
   const out: Budget[] = [];
   for (let k = minK; k <= maxK; k++) {
@@ -91,7 +94,8 @@ export function shapeCandidates(r: ShapeRequest): Budget[] {
     else t = Math.floor(r.profileThreads / k);
     if (t >= 1) out.push({ parallel: k, threads: t, peak: k * (t + extra) });
   }
-  if (out.length === 0) out.push({ parallel: 1, threads: Math.max(1, r.threads ?? 1), peak: 1 + Math.max(1, r.threads ?? 1) });
+  if (out.length === 0)
+    out.push({ parallel: 1, threads: Math.max(1, r.threads ?? 1), peak: 1 + Math.max(1, r.threads ?? 1) });
   return out;
 }
 
@@ -105,16 +109,27 @@ export interface ShapeChoice {
 }
 
 /** Plans every candidate shape on the machine model and keeps the fastest (fewer processes unless clearly faster). */
-export function chooseShape(g: PlanGraph, weight: (uid: string) => number, machine: Machine, r: ShapeRequest): ShapeChoice {
+export function chooseShape(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+  machine: Machine,
+  r: ShapeRequest,
+): ShapeChoice {
   const candidates = shapeCandidates(r);
   // One process means one dbt invocation, as plain dbt: one chunk, whatever chunks asked for.
   const chunks = r.oneProcess !== undefined ? 1 : r.chunks;
   const tried = candidates.map((shape) => ({ shape, plan: planShape(g, weight, machine, shape, chunks) }));
   let best = tried[0];
   for (const t of tried.slice(1)) if (t.plan.makespan < best.plan.makespan * (1 - MORE_PROCESSES_MARGIN)) best = t;
-  const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan
-    ?? planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
-  return { plan: best.plan, shape: best.shape, tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })), oneProcessMakespan: one };
+  const one =
+    tried.find((t) => t.shape.parallel === 1)?.plan.makespan ??
+    planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
+  return {
+    plan: best.plan,
+    shape: best.shape,
+    tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })),
+    oneProcessMakespan: one,
+  };
 }
 
 function totalThreads(b: Budget): number {
@@ -125,7 +140,13 @@ function totalThreads(b: Budget): number {
  * One shape on the machine: processes beyond the cores share them, so start-up stretches; dbt's per-node CPU
  * stretches too once the processes (and a warehouse on the same cores) want more CPU than there is.
  */
-export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Machine, shape: Budget, chunks?: number): Plan {
+export function planShape(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+  m: Machine,
+  shape: Budget,
+  chunks?: number,
+): Plan {
   const cores = Math.max(1, m.cores);
   const startContention = Math.max(1, shape.parallel / cores);
   const cpuContention = Math.max(1, (shape.parallel * (1 + m.warehouseCpuShare)) / cores);
@@ -133,7 +154,12 @@ export function planShape(g: PlanGraph, weight: (uid: string) => number, m: Mach
   if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
     // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
     const fixedCost = chunks === undefined ? m.startup * startContention : 0;
-    return planWorkers(g, weight, { workers: chunks ?? shape.parallel, threads: shape.threads, fixedCost, perNodeCost: m.perNodeCpu * cpuContention });
+    return planWorkers(g, weight, {
+      workers: chunks ?? shape.parallel,
+      threads: shape.threads,
+      fixedCost,
+      perNodeCost: m.perNodeCpu * cpuContention,
+    });
   }
   return planChunks(g, weight, {
     chunks,
@@ -165,10 +191,23 @@ export interface SpeedEstimate {
  * the same budget, both costed on the same machine model with the node times this run measured (the plan's weight
  * where dbt reported none). A first run's default weights can be several times off; the run's own times are not.
  */
-export function speedInHindsight(g: PlanGraph, weight: (uid: string) => number, measured: ReadonlyMap<string, number>, m: Machine, r: ShapeRequest, ran: { shape: Budget; chunks: number }): SpeedEstimate {
+export function speedInHindsight(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+  measured: ReadonlyMap<string, number>,
+  m: Machine,
+  r: ShapeRequest,
+  ran: { shape: Budget; chunks: number },
+): SpeedEstimate {
   const w = (uid: string): number => measured.get(uid) ?? weight(uid);
   const chosen = planShape(g, w, m, ran.shape, ran.chunks > ran.shape.parallel ? ran.chunks : undefined).makespan;
   const candidates = shapeCandidates({ ...r, chunks: undefined, oneProcess: undefined });
-  const oneProcess = planShape(g, w, m, candidates[0].parallel === 1 ? candidates[0] : { parallel: 1, threads: totalThreads(ran.shape), peak: 0 }, undefined).makespan;
+  const oneProcess = planShape(
+    g,
+    w,
+    m,
+    candidates[0].parallel === 1 ? candidates[0] : { parallel: 1, threads: totalThreads(ran.shape), peak: 0 },
+    undefined,
+  ).makespan;
   return { chosen, oneProcess, basis: 'this run' };
 }

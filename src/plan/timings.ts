@@ -41,7 +41,10 @@ export function timingsOf(runResults: { file: string; results: RunResultsArtifac
 }
 
 /** Each node's mean, over the runs that recorded it, of what `part` takes of its time in that run. */
-function meanPerNode(recorded: Timings['recorded'], part: (seconds: number, threads: number) => number): Map<string, number> {
+function meanPerNode(
+  recorded: Timings['recorded'],
+  part: (seconds: number, threads: number) => number,
+): Map<string, number> {
   const sums = new Map<string, { total: number; n: number }>();
   for (const { threads, exec } of recorded) {
     for (const [uid, x] of exec) {
@@ -78,7 +81,10 @@ export function warehouseSeconds(t: Timings, perNodeCpu: number): Timings {
 const MIN_WEIGHT_SECONDS = 0.001;
 
 /** A weight function: recorded seconds, else the median of the node's resource type, else a fixed estimate. */
-export function weigher(t: Timings | undefined, typeOf: (uid: string) => string): { weight: (uid: string) => number; known: number; fallbackByType: Map<string, number> } {
+export function weigher(
+  t: Timings | undefined,
+  typeOf: (uid: string) => string,
+): { weight: (uid: string) => number; known: number; fallbackByType: Map<string, number> } {
   const byType = new Map<string, number[]>();
   for (const [uid, s] of t?.seconds ?? []) {
     const ty = typeOf(uid);
@@ -100,5 +106,11 @@ export function weigher(t: Timings | undefined, typeOf: (uid: string) => string)
     cache.set(uid, w);
     return w;
   };
-  return { weight, get known() { return known; }, fallbackByType };
+  return {
+    weight,
+    get known() {
+      return known;
+    },
+    fallbackByType,
+  };
 }

@@ -48,8 +48,10 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
       if (forced !== undefined && i !== forced) continue;
       const end = nodeEnd(o, workers[i], w, ready);
       const local = node.parents.filter((p) => where.get(p) === i).length;
-      const better = end < bestEnd - TIE_SECONDS
-        || (Math.abs(end - bestEnd) <= TIE_SECONDS && (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
+      const better =
+        end < bestEnd - TIE_SECONDS ||
+        (Math.abs(end - bestEnd) <= TIE_SECONDS &&
+          (local > bestLocal || (local === bestLocal && workers[i].work < workers[best].work - TIE_SECONDS)));
       if (best === -1 || better) {
         best = i;
         bestEnd = end;
@@ -64,9 +66,17 @@ export function planWorkers(g: PlanGraph, weight: (uid: string) => number, o: Wo
     finish.set(u, bestEnd);
   }
 
-  const chunks: Chunk[] = workers.filter((wk) => wk.nodes.length > 0).map((wk, i) => ({
-    index: i + 1, name: `chunk-${i + 1}`, nodes: wk.nodes, dependsOn: [], work: wk.work, predicted: wk.end, predictedStart: 0,
-  }));
+  const chunks: Chunk[] = workers
+    .filter((wk) => wk.nodes.length > 0)
+    .map((wk, i) => ({
+      index: i + 1,
+      name: `chunk-${i + 1}`,
+      nodes: wk.nodes,
+      dependsOn: [],
+      work: wk.work,
+      predicted: wk.end,
+      predictedStart: 0,
+    }));
   const makespan = Math.max(0, ...chunks.map((c) => c.predicted));
   return { chunks, makespan, criticalPath, totalWork, nodeGates: chunks.length > 1 };
 }

@@ -45,16 +45,22 @@ export function annotationsFor(r: RunReport): Annotation[] {
     listed.add(n.uid);
   }
   const since = r.comparison?.since;
-  const rank = (n: NodeOutcome): number => (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
+  const rank = (n: NodeOutcome): number =>
+    (n.bucket === 'warned' ? 4 : 0) + (n.bucket === 'skipped' ? 2 : 0) + (since?.get(n.uid) === 'existing' ? 1 : 0);
   const list: Annotation[] = ordered
     .filter((n) => !listed.has(n.uid))
-    .map((n, i) => ({ n, i })).sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i).map(({ n }) => {
+    .map((n, i) => ({ n, i }))
+    .sort((a, b) => rank(a.n) - rank(b.n) || a.i - b.i)
+    .map(({ n }) => {
       const skipped = skippedBy.get(n.uid) ?? [];
       const label = since === undefined ? '' : ` (${labelOf(n, since.get(n.uid) ?? 'new')})`;
       return {
-        level: n.bucket === 'warned' ? 'warning' as const : 'error' as const,
+        level: n.bucket === 'warned' ? ('warning' as const) : ('error' as const),
         title: `${titleOf(n)}${skipped.length > 0 ? `, skipped ${skipped.length} downstream` : ''}${label}`,
-        message: clip(messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped), MESSAGE_LIMIT),
+        message: clip(
+          messageOf(n, n.cause !== undefined ? byUid.get(n.cause) : undefined) + skippedText(skipped),
+          MESSAGE_LIMIT,
+        ),
         ...(n.file !== undefined ? { file: n.file } : {}),
         ...(n.file !== undefined && n.line !== undefined ? { line: n.line } : {}),
         uid: n.uid,
@@ -65,9 +71,11 @@ export function annotationsFor(r: RunReport): Annotation[] {
     const n = byUid.get(f.uid);
     if (n === undefined) continue;
     list.push({
-      level: 'warning', title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
+      level: 'warning',
+      title: `dbt ${n.resourceType} ${n.name}: flaky (passed on a retry)`,
       message: `Attempts: ${f.statuses.join(' → ')} (chunk ${n.chunk}). It passed only on a retry; the results show it green.`,
-      ...(n.file !== undefined ? { file: n.file } : {}), uid: n.uid,
+      ...(n.file !== undefined ? { file: n.file } : {}),
+      uid: n.uid,
     });
   }
   return list;
@@ -81,7 +89,10 @@ export function labelOf(n: { bucket: string }, since: 'new' | 'existing'): strin
 
 function skippedText(skipped: NodeOutcome[]): string {
   if (skipped.length === 0) return '';
-  const names = skipped.slice(0, SKIPPED_NAMES).map((s) => `${s.resourceType} ${s.name}`).join(', ');
+  const names = skipped
+    .slice(0, SKIPPED_NAMES)
+    .map((s) => `${s.resourceType} ${s.name}`)
+    .join(', ');
   return `\nSkipped because of it (${skipped.length}): ${names}${skipped.length > SKIPPED_NAMES ? `, …and ${skipped.length - SKIPPED_NAMES} more` : ''}.`;
 }
 
@@ -89,20 +100,31 @@ function skippedText(skipped: NodeOutcome[]): string {
  * How many of `list` GitHub will not show, per level, given the slots still free in this step (10 each, less
  * what the step already used: earlier core.warning calls, and a core.setFailed emitted before the annotations).
  */
-export function hiddenAnnotations(list: Annotation[], free: AnnotationSlots = { error: ANNOTATIONS_PER_STEP, warning: ANNOTATIONS_PER_STEP }): AnnotationSlots {
+export function hiddenAnnotations(
+  list: Annotation[],
+  free: AnnotationSlots = { error: ANNOTATIONS_PER_STEP, warning: ANNOTATIONS_PER_STEP },
+): AnnotationSlots {
   const errors = list.filter((a) => a.level === 'error').length;
   const warnings = list.length - errors;
-  return { error: Math.max(0, errors - Math.max(0, free.error)), warning: Math.max(0, warnings - Math.max(0, free.warning)) };
+  return {
+    error: Math.max(0, errors - Math.max(0, free.error)),
+    warning: Math.max(0, warnings - Math.max(0, free.warning)),
+  };
 }
 
 function titleOf(n: NodeOutcome): string {
   const what = `${n.resourceType} ${n.name}`;
   switch (n.bucket) {
-    case 'errored': return `dbt ${what}: error`;
-    case 'failed': return `dbt ${what}: ${rows(n.failures) ?? 'failed'}`;
-    case 'warned': return `dbt ${what}: warning${n.failures ? ` (${rows(n.failures)})` : ''}`;
-    case 'skipped': return `dbt ${what}: skipped`;
-    default: return `dbt ${what}: ${n.status}`;
+    case 'errored':
+      return `dbt ${what}: error`;
+    case 'failed':
+      return `dbt ${what}: ${rows(n.failures) ?? 'failed'}`;
+    case 'warned':
+      return `dbt ${what}: warning${n.failures ? ` (${rows(n.failures)})` : ''}`;
+    case 'skipped':
+      return `dbt ${what}: skipped`;
+    default:
+      return `dbt ${what}: ${n.status}`;
   }
 }
 

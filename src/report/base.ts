@@ -28,7 +28,14 @@ export function readBase(patterns: string[], o: ReadBaseOptions): BaseRead {
   const notes: BaseNote[] = [];
   const files = expandPaths(patterns, process.cwd()); // the settings made compare-to paths absolute already
   if (files.length === 0) {
-    return { notes: [{ level: 'notice', message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.` }] };
+    return {
+      notes: [
+        {
+          level: 'notice',
+          message: `compare-to: no run_results.json matched ${patterns.join(', ')} (no base yet?): every problem counts as new.`,
+        },
+      ],
+    };
   }
   const nodes = new Map<string, BaseNode>();
   const used: string[] = [];
@@ -44,12 +51,18 @@ export function readBase(patterns: string[], o: ReadBaseOptions): BaseRead {
     const results = parsed.results;
     const packages = new Set(results.map((r) => r.unique_id.split('.')[1]));
     if (results.length > 0 && o.packages.size > 0 && ![...packages].some((p) => o.packages.has(p))) {
-      notes.push({ level: 'warning', message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.` });
+      notes.push({
+        level: 'warning',
+        message: `compare-to: ${f} is from another dbt project (its nodes are in ${[...packages].slice(0, 3).join(', ')}; this run's in ${[...o.packages].slice(0, 3).join(', ')}); it is ignored.`,
+      });
       continue;
     }
     const theirs = parsed.metadata.dbt_version;
     if (theirs !== undefined && o.dbtVersion !== undefined && minor(theirs) !== minor(o.dbtVersion)) {
-      notes.push({ level: 'warning', message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.` });
+      notes.push({
+        level: 'warning',
+        message: `compare-to: ${f} was written by dbt ${theirs}, this run uses dbt ${o.dbtVersion}; statuses are compared anyway, durations may differ for that reason alone.`,
+      });
     }
     for (const r of results) nodes.set(r.unique_id, baseNodeOf(r));
     used.push(f);

@@ -6,7 +6,16 @@ import { manifestNodes, type Manifest, type ManifestNode } from '../dbt/manifest
 import type { RunResult } from '../dbt/run-results.js';
 import { isFailure } from '../dbt/statuses.js';
 import type { Chunk } from '../plan/chunks.js';
-import { countOf, flakyOf, nodeFacts, outcomeOf, type ChunkSummary, type FlakyNode, type NodeOutcome, type RunReport } from './model.js';
+import {
+  countOf,
+  flakyOf,
+  nodeFacts,
+  outcomeOf,
+  type ChunkSummary,
+  type FlakyNode,
+  type NodeOutcome,
+  type RunReport,
+} from './model.js';
 import { declarationFinder, type TestDeclaration } from './yaml-lines.js';
 
 export interface ReportInput {
@@ -47,7 +56,8 @@ export function buildReport(i: ReportInput): RunReport {
         if (line !== undefined) o.line = line;
       }
       return o;
-    }));
+    }),
+  );
   assignCauses(nodes, all);
 
   const firstStart = Math.min(...i.chunks.map((c) => c.startedAt ?? Infinity));
@@ -57,7 +67,9 @@ export function buildReport(i: ReportInput): RunReport {
     counts: countOf(nodes.filter((n) => n.chunk === c.chunk.name)),
     seconds: c.startedAt !== undefined && c.endedAt !== undefined ? (c.endedAt - c.startedAt) / 1000 : 0,
     predicted: c.predicted ?? c.chunk.predicted,
-    ...(c.startedAt !== undefined && Number.isFinite(firstStart) ? { startedAfter: (c.startedAt - firstStart) / 1000 } : {}),
+    ...(c.startedAt !== undefined && Number.isFinite(firstStart)
+      ? { startedAfter: (c.startedAt - firstStart) / 1000 }
+      : {}),
     ...(c.chunk.predictedStart !== undefined ? { predictedStart: c.chunk.predictedStart } : {}),
   }));
   const counts = countOf(nodes);
@@ -91,7 +103,12 @@ function cachedReader(read: (path: string) => string | undefined): (path: string
 }
 
 /** The line of a generic test's declaration in its YAML file; undefined for any other node (line 1 is implied). */
-function yamlLine(n: ManifestNode, all: Map<string, ManifestNode>, projectDir: string, finder: (p: string) => ((d: TestDeclaration) => number) | undefined): number | undefined {
+function yamlLine(
+  n: ManifestNode,
+  all: Map<string, ManifestNode>,
+  projectDir: string,
+  finder: (p: string) => ((d: TestDeclaration) => number) | undefined,
+): number | undefined {
   if (!n.test_metadata || !/\.ya?ml$/i.test(n.original_file_path)) return undefined;
   const find = finder(isAbsolute(n.original_file_path) ? n.original_file_path : join(projectDir, n.original_file_path));
   const d = find === undefined ? undefined : declarationOf(n, all);
@@ -118,12 +135,16 @@ function declarationOf(n: ManifestNode, all: Map<string, ManifestNode>): TestDec
     if (src) table = src[2];
   }
   return {
-    section, parent, table,
+    section,
+    parent,
+    table,
     column: n.column_name ?? (typeof kwargs.column_name === 'string' ? kwargs.column_name : null),
-    testName: n.test_metadata!.name, namespace: n.test_metadata!.namespace, nodeName: n.name, kwargs,
+    testName: n.test_metadata!.name,
+    namespace: n.test_metadata!.namespace,
+    nodeName: n.name,
+    kwargs,
   };
 }
-
 
 /**
  * For each skipped node, the errored or failed node upstream that made it skip: named by the scheduler's

@@ -25,7 +25,9 @@ export const SLOWER_TOP = 10;
 export const ROWS_CHANGE = 0.2;
 
 /** A base node from one run_results.json entry. */
-export function baseNodeOf(r: Pick<RunResult, 'status' | 'execution_time'> & Partial<Pick<RunResult, 'adapter_response'>>): BaseNode {
+export function baseNodeOf(
+  r: Pick<RunResult, 'status' | 'execution_time'> & Partial<Pick<RunResult, 'adapter_response'>>,
+): BaseNode {
   const rows = r.adapter_response?.rows_affected;
   return {
     status: r.status,
@@ -51,15 +53,31 @@ export function compareRuns(nodes: NodeOutcome[], base: Base | undefined): Compa
       if (isBlocking(n.bucket)) (already ? existingFailures : newFailures).push(n.uid);
     }
     if (b === undefined) continue;
-    if (isBlocking(b.bucket) && (n.bucket === 'passed' || n.bucket === 'warned')) fixed.push({ uid: n.uid, baseStatus: b.status });
-    if (n.bucket !== 'skipped' && b.bucket !== 'skipped' && b.seconds > 0 && n.seconds >= SLOWER_FACTOR * b.seconds && n.seconds - b.seconds >= SLOWER_SECONDS) {
+    if (isBlocking(b.bucket) && (n.bucket === 'passed' || n.bucket === 'warned'))
+      fixed.push({ uid: n.uid, baseStatus: b.status });
+    if (
+      n.bucket !== 'skipped' &&
+      b.bucket !== 'skipped' &&
+      b.seconds > 0 &&
+      n.seconds >= SLOWER_FACTOR * b.seconds &&
+      n.seconds - b.seconds >= SLOWER_SECONDS
+    ) {
       slower.push({ uid: n.uid, base: b.seconds, now: n.seconds });
     }
-    if (n.rows !== undefined && b.rows !== undefined && !isTestType(n.resourceType) && rowsChanged(b.rows, n.rows)) rows.push({ uid: n.uid, base: b.rows, now: n.rows });
+    if (n.rows !== undefined && b.rows !== undefined && !isTestType(n.resourceType) && rowsChanged(b.rows, n.rows))
+      rows.push({ uid: n.uid, base: b.rows, now: n.rows });
   }
-  slower.sort((x, y) => (y.now - y.base) - (x.now - x.base));
+  slower.sort((x, y) => y.now - y.base - (x.now - x.base));
   rows.sort((x, y) => relativeChange(y) - relativeChange(x) || Math.abs(y.now - y.base) - Math.abs(x.now - x.base));
-  return { files: base?.files ?? [], since, newFailures, existingFailures, fixed, slower: slower.slice(0, SLOWER_TOP), rows };
+  return {
+    files: base?.files ?? [],
+    since,
+    newFailures,
+    existingFailures,
+    fixed,
+    slower: slower.slice(0, SLOWER_TOP),
+    rows,
+  };
 }
 
 function isTestType(t: string): boolean {

@@ -3,10 +3,17 @@
 import type { RunResultsArtifact } from '../dbt/run-results.js';
 import { bucketOf } from '../dbt/statuses.js';
 
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+
 function xml(s: string): string {
   // XML 1.0 allows no control characters but tab, LF, CR.
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return s
+    .replace(CONTROL_CHARACTERS, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 export function renderJunit(a: RunResultsArtifact, names: (uid: string) => { name: string; file?: string }): string {
@@ -50,7 +57,9 @@ export function renderJunit(a: RunResultsArtifact, names: (uid: string) => { nam
     failures += f;
     errors += e;
     skipped += sk;
-    suites.push(`  <testsuite name="dbt ${xml(type)}" tests="${rs.length}" failures="${f}" errors="${e}" skipped="${sk}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`);
+    suites.push(
+      `  <testsuite name="dbt ${xml(type)}" tests="${rs.length}" failures="${f}" errors="${e}" skipped="${sk}" time="${time.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`,
+    );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="dbt" tests="${total}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(a.elapsed_time ?? 0).toFixed(3)}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -71,11 +71,14 @@ export interface RunReport {
   comparison?: Comparison;
 }
 
-
 /** Retried nodes whose last attempt passed after an error or a failure. */
 export function flakyOf(retried: FlakyNode[]): FlakyNode[] {
-  return retried.filter((x) => x.statuses.length > 1 && bucketOf(x.statuses[x.statuses.length - 1]) === 'passed'
-    && x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))));
+  return retried.filter(
+    (x) =>
+      x.statuses.length > 1 &&
+      bucketOf(x.statuses[x.statuses.length - 1]) === 'passed' &&
+      x.statuses.slice(0, -1).some((s) => isFailure(bucketOf(s))),
+  );
 }
 
 export function emptyCounts(): Counts {
@@ -92,7 +95,13 @@ export function countOf(nodes: { bucket: Bucket }[]): Counts {
 }
 
 /** Facts of a manifest node for reports: display name, type, and its file relative to the repository root. */
-export function nodeFacts(n: ManifestNode | undefined, uid: string, projectDir: string, workspace: string, rootPackage?: string): NodeFacts {
+export function nodeFacts(
+  n: ManifestNode | undefined,
+  uid: string,
+  projectDir: string,
+  workspace: string,
+  rootPackage?: string,
+): NodeFacts {
   if (n === undefined) return { name: uid.split('.').slice(2).join('.') || uid, resourceType: uid.split('.')[0] };
   let file: string | undefined;
   if (n.original_file_path && (rootPackage === undefined || n.package_name === rootPackage)) {
@@ -104,7 +113,11 @@ export function nodeFacts(n: ManifestNode | undefined, uid: string, projectDir: 
 }
 
 export function outcomeOf(r: RunResult, facts: NodeFacts, chunk: string): NodeOutcome {
-  const finished = (r.timing ?? []).map((t) => t.completed_at).filter((t): t is string => typeof t === 'string' && t !== '').sort().pop();
+  const finished = (r.timing ?? [])
+    .map((t) => t.completed_at)
+    .filter((t): t is string => typeof t === 'string' && t !== '')
+    .sort()
+    .pop();
   const rows = (r.adapter_response as { rows_affected?: unknown } | undefined)?.rows_affected;
   return {
     ...facts,
@@ -134,11 +147,16 @@ export function isTest(n: { resourceType: string }): boolean {
 export function problems(nodes: NodeOutcome[], since?: Map<string, 'new' | 'existing'>): NodeOutcome[] {
   const rankOf = (n: NodeOutcome): number => {
     switch (n.bucket) {
-      case 'errored': return isTest(n) ? 1 : 0;
-      case 'failed': return 2;
-      case 'skipped': return 3;
-      case 'warned': return 4;
-      default: return 9;
+      case 'errored':
+        return isTest(n) ? 1 : 0;
+      case 'failed':
+        return 2;
+      case 'skipped':
+        return 3;
+      case 'warned':
+        return 4;
+      default:
+        return 9;
     }
   };
   const byTime = (a: { n: NodeOutcome; i: number }, b: { n: NodeOutcome; i: number }): number => {
@@ -149,8 +167,13 @@ export function problems(nodes: NodeOutcome[], since?: Map<string, 'new' | 'exis
   const old = (n: NodeOutcome): number => (since?.get(n.uid) === 'existing' ? 1 : 0);
   const causes = ranked.filter((x) => x.r < 3).sort((a, b) => old(a.n) - old(b.n) || a.r - b.r || byTime(a, b));
   const position = new Map(causes.map((x, k) => [x.n.uid, k]));
-  const skipped = ranked.filter((x) => x.r === 3)
-    .sort((a, b) => (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) || a.i - b.i);
+  const skipped = ranked
+    .filter((x) => x.r === 3)
+    .sort(
+      (a, b) =>
+        (position.get(a.n.cause ?? '') ?? causes.length) - (position.get(b.n.cause ?? '') ?? causes.length) ||
+        a.i - b.i,
+    );
   const warned = ranked.filter((x) => x.r === 4).sort((a, b) => old(a.n) - old(b.n) || byTime(a, b));
   return [...causes, ...skipped, ...warned].map((x) => x.n);
 }

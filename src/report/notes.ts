@@ -25,18 +25,35 @@ export function runNotes(f: RunFacts): string[] {
   const notes: string[] = [];
   if (f.shard !== undefined) notes.push(`Matrix shard ${f.shard.id}: ${f.shard.nodes} node(s) of the selection.`);
   notes.push(...f.planNotes);
-  if (f.duplicates.length > 0) notes.push(`${f.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${f.duplicates.slice(0, DUPLICATES_LISTED).join(', ')}`);
-  if (f.cancelled) notes.push('The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.');
+  if (f.duplicates.length > 0)
+    notes.push(
+      `${f.duplicates.length} node(s) were reported by two chunks; the first result is kept: ${f.duplicates.slice(0, DUPLICATES_LISTED).join(', ')}`,
+    );
+  if (f.cancelled)
+    notes.push(
+      'The run was cancelled: nodes that had not finished are reported as errors, those that never started as skipped.',
+    );
   if (f.retried.length > 0) {
-    const listed = f.retried.slice(0, RETRIED_LISTED).map((x) => `${x.uid} (${x.statuses.join(' → ')})`).join(', ');
-    notes.push(`${f.retried.length} node(s) needed a retry: ${listed}${f.retried.length > RETRIED_LISTED ? ', …' : ''}`);
+    const listed = f.retried
+      .slice(0, RETRIED_LISTED)
+      .map((x) => `${x.uid} (${x.statuses.join(' → ')})`)
+      .join(', ');
+    notes.push(
+      `${f.retried.length} node(s) needed a retry: ${listed}${f.retried.length > RETRIED_LISTED ? ', …' : ''}`,
+    );
   }
   if (f.failFast !== undefined) notes.push(`fail-fast: ${f.failFast} Everything not yet run was skipped.`);
   return notes;
 }
 
 /** dbt could not run at all (every chunk stopped before its first node): one error line instead of one per node. */
-export function fatalLine(fatal: string | undefined, nodes: Pick<NodeOutcome, 'bucket'>[], command: string): string | undefined {
+export function fatalLine(
+  fatal: string | undefined,
+  nodes: Pick<NodeOutcome, 'bucket'>[],
+  command: string,
+): string | undefined {
   const anyRan = nodes.some((n) => n.bucket !== 'errored' && n.bucket !== 'skipped');
-  return fatal !== undefined && !anyRan ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${command}' works on its own.` : undefined;
+  return fatal !== undefined && !anyRan
+    ? `dbt could not run: ${fatal}. Fix the project, profile or connection so that 'dbt ${command}' works on its own.`
+    : undefined;
 }

@@ -51,15 +51,35 @@ export interface PublishInput {
   fatal?: string;
 }
 
-export async function publish({ options: o, report: unmasked, merged, mask, sink, env, github, cancelled, fatal }: PublishInput): Promise<void> {
+export async function publish({
+  options: o,
+  report: unmasked,
+  merged,
+  mask,
+  sink,
+  env,
+  github,
+  cancelled,
+  fatal,
+}: PublishInput): Promise<void> {
   const raw = withComparison(unmasked, o, merged, sink);
-  const report = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, message: n.message === null ? null : mask(n.message), compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode })) };
+  const report = {
+    ...raw,
+    nodes: raw.nodes.map((n) => ({
+      ...n,
+      message: n.message === null ? null : mask(n.message),
+      compiledCode: n.compiledCode ? mask(n.compiledCode) : n.compiledCode,
+    })),
+  };
   mkdirSync(o.workDir, { recursive: true });
   const resultsPath = join(o.workDir, 'run_results.json');
   writeFileSync(resultsPath, mask(runResultsText(merged)));
   const junitPath = join(o.workDir, 'junit.xml');
   const byUid = new Map(raw.nodes.map((n) => [n.uid, n]));
-  writeFileSync(junitPath, mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))));
+  writeFileSync(
+    junitPath,
+    mask(renderJunit(merged, (uid) => ({ name: byUid.get(uid)?.name ?? uid, file: byUid.get(uid)?.file }))),
+  );
   sink.output('junit', junitPath);
 
   const c = report.counts;
@@ -87,20 +107,44 @@ export async function publish({ options: o, report: unmasked, merged, mask, sink
   const annotations = annotationsFor(report).map((a) => ({ ...a, message: mask(a.message) }));
   const rel = relative(o.workspace, join(o.projectDir, 'dbt_project.yml')).split(sep).join('/');
   const gh = github
-    ? await github.finish({ report, summaryMarkdown: summary, annotations, fallbackFile: rel.startsWith('..') || isAbsolute(rel) ? undefined : rel, conclusion: cancelled ? 'cancelled' : undefined, commentMode: o.commentMode })
+    ? await github.finish({
+        report,
+        summaryMarkdown: summary,
+        annotations,
+        fallbackFile: rel.startsWith('..') || isAbsolute(rel) ? undefined : rel,
+        conclusion: cancelled ? 'cancelled' : undefined,
+        commentMode: o.commentMode,
+      })
     : { annotationsDelivered: false };
   if (gh.annotationsDelivered) {
     // Every problem is on the check run already; workflow-command annotations would show each one twice.
-    sink.info(`${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`);
+    sink.info(
+      `${annotations.length} problem(s) annotated on the check run${github?.checkUrl ? `: ${github.checkUrl}` : ''}.`,
+    );
   } else {
-    for (const a of annotations) sink.annotate({ level: a.level, message: a.message, title: a.title, file: a.file, startLine: a.file ? (a.line ?? 1) : undefined });
+    for (const a of annotations)
+      sink.annotate({
+        level: a.level,
+        message: a.message,
+        title: a.title,
+        file: a.file,
+        startLine: a.file ? (a.line ?? 1) : undefined,
+      });
   }
-  sink.info(`Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`);
+  sink.info(
+    `Merged results: ${resultsPath} (${c.total} node(s): ${c.passed} passed, ${c.failed} failed, ${c.errored} errored, ${c.warned} warned, ${c.skipped} skipped)`,
+  );
   if (!report.ok) {
     const what = `dbt ${report.command}: ${c.errored} errored, ${c.failed} failed, ${c.skipped} skipped of ${c.total} node(s)`;
-    sink.fail(o.failOn === 'new' ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).` : `${what}.`);
+    sink.fail(
+      o.failOn === 'new'
+        ? `${what}; ${newFailed.length} of them not already failing on the base (fail-on: new).`
+        : `${what}.`,
+    );
   } else if (o.failOn === 'new' && report.nodes.some((n) => isBlocking(n.bucket))) {
-    sink.info(`fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`);
+    sink.info(
+      `fail-on: new — ${report.comparison?.existingFailures.length ?? 0} node(s) already failing on the base are reported but do not fail the step.`,
+    );
   }
 }
 
@@ -110,15 +154,22 @@ export async function publish({ options: o, report: unmasked, merged, mask, sink
  */
 function withComparison(r: RunReport, o: PublishOptions, merged: RunResultsArtifact, sink: ReportSink): RunReport {
   if (o.compareTo.length === 0) {
-    if (o.failOn === 'new') sink.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
+    if (o.failOn === 'new')
+      sink.warning("fail-on: new has nothing to compare with ('compare-to' is empty): every failure counts as new.");
     return r;
   }
-  const read = readBase(o.compareTo, { dbtVersion: merged.metadata.dbt_version, packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])) });
+  const read = readBase(o.compareTo, {
+    dbtVersion: merged.metadata.dbt_version,
+    packages: new Set(r.nodes.map((n) => n.uid.split('.')[1])),
+  });
   for (const n of read.notes) {
     if (n.level === 'notice') sink.notice(n.message);
     else sink.warning(n.message);
   }
   const comparison = compareRuns(r.nodes, read.base);
-  if (read.base) sink.info(`compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`);
+  if (read.base)
+    sink.info(
+      `compare-to: ${read.base.files.length} base file(s), ${read.base.nodes.size} node(s): ${comparison.newFailures.length} new failure(s), ${comparison.existingFailures.length} already failing, ${comparison.fixed.length} fixed.`,
+    );
   return { ...r, comparison, ok: passesFailOn(r.nodes, comparison, o.failOn) };
 }

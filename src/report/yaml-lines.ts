@@ -52,49 +52,70 @@ export function declarationFinder(text: string): (d: TestDeclaration) => number 
   let whole: Locate | undefined | null = null;
   return (d) => {
     // The owner's block: the least indented `- name: <parent>` of the section.
-    const at = (items.get(d.parent) ?? []).filter((i) => d.section === undefined || sectionAt[i] === d.section)
+    const at = (items.get(d.parent) ?? [])
+      .filter((i) => d.section === undefined || sectionAt[i] === d.section)
       .sort((a, b) => indentOf(lines[a]) - indentOf(lines[b]) || a - b)[0];
     if (at !== undefined) {
       const key = `${d.section}\u0000${d.parent}`;
       if (!blocks.has(key)) {
         const indent = indentOf(lines[at]);
         let end = at + 1;
-        while (end < lines.length && (lines[end].trim() === '' || lines[end].trimStart().startsWith('#') || indentOf(lines[end]) > indent)) end++;
-        const block = lines.slice(at, end).map((l) => l.slice(Math.min(indent, indentOf(l)))).join('\n');
+        while (
+          end < lines.length &&
+          (lines[end].trim() === '' || lines[end].trimStart().startsWith('#') || indentOf(lines[end]) > indent)
+        )
+          end++;
+        const block = lines
+          .slice(at, end)
+          .map((l) => l.slice(Math.min(indent, indentOf(l))))
+          .join('\n');
         blocks.set(key, locator(block, at));
       }
       const found = blocks.get(key)?.(d, (root) => (isSeq(root) && isMap(root.items[0]) ? root.items[0] : undefined));
       if (found !== undefined) return found;
     }
     if (whole === null) whole = locator(text, 0);
-    return whole?.(d, (root, dd) => {
-      if (!isMap(root)) return undefined;
-      const sections = dd.section ? [dd.section] : root.items.map((p) => scalarText(p.key)).filter((k): k is string => k !== undefined);
-      for (const sec of sections) {
-        const owner = named(root.get(sec, true), dd.parent);
-        if (owner !== undefined) return owner;
-      }
-      return undefined;
-    }) ?? 1;
+    return (
+      whole?.(d, (root, dd) => {
+        if (!isMap(root)) return undefined;
+        const sections = dd.section
+          ? [dd.section]
+          : root.items.map((p) => scalarText(p.key)).filter((k): k is string => k !== undefined);
+        for (const sec of sections) {
+          const owner = named(root.get(sec, true), dd.parent);
+          if (owner !== undefined) return owner;
+        }
+        return undefined;
+      }) ?? 1
+    );
   };
 }
 
-type Locate = (d: TestDeclaration, ownerOf: (root: unknown, d: TestDeclaration) => YAMLMap | undefined) => number | undefined;
+type Locate = (
+  d: TestDeclaration,
+  ownerOf: (root: unknown, d: TestDeclaration) => YAMLMap | undefined,
+) => number | undefined;
 
 /** Parses `text` (whose first line is line `offset + 1` of the file) into a function that finds a test in it. */
 function locator(text: string, offset: number): Locate | undefined {
   let root: unknown;
   const counter = new LineCounter();
   try {
-    root = parseDocument(text, { lineCounter: counter, keepSourceTokens: false, uniqueKeys: false, strict: false }).contents;
+    root = parseDocument(text, {
+      lineCounter: counter,
+      keepSourceTokens: false,
+      uniqueKeys: false,
+      strict: false,
+    }).contents;
   } catch {
     return undefined;
   }
-  const lineOf = (n: YamlNode | null | undefined): number | undefined => (n?.range ? counter.linePos(n.range[0]).line + offset : undefined);
+  const lineOf = (n: YamlNode | null | undefined): number | undefined =>
+    n?.range ? counter.linePos(n.range[0]).line + offset : undefined;
   return (d, ownerOf) => {
     const owner = ownerOf(root, d);
     if (owner === undefined) return undefined;
-    const target = d.table !== undefined ? named(owner.get('tables', true), d.table) ?? owner : owner;
+    const target = d.table !== undefined ? (named(owner.get('tables', true), d.table) ?? owner) : owner;
     const column = d.column ? named(target.get('columns', true), d.column) : undefined;
     const entry = (column !== undefined ? testEntry(column, d) : undefined) ?? testEntry(target, d);
     return lineOf(entry) ?? lineOf(column) ?? lineOf(target);
@@ -149,7 +170,10 @@ function testEntry(owner: YAMLMap, d: TestDeclaration): YamlNode | undefined {
     }
   }
   // The best match; among equals the first declared.
-  return candidates.reduce<{ node: YamlNode; score: number } | undefined>((best, c) => (best === undefined || c.score > best.score ? c : best), undefined)?.node;
+  return candidates.reduce<{ node: YamlNode; score: number } | undefined>(
+    (best, c) => (best === undefined || c.score > best.score ? c : best),
+    undefined,
+  )?.node;
 }
 
 /** What a test entry declares: `- not_null`, `- relationships: {…}`, or `- name: x` + `test_name: y`. */
@@ -171,7 +195,7 @@ function describe(n: YamlNode): { kind: string; customName?: string; args: Recor
 /** A test entry's arguments: under `arguments:` (dbt 1.10+) or inline. */
 function argsOf(body: Record<string, unknown>): Record<string, unknown> {
   const nested = body.arguments;
-  return nested !== null && typeof nested === 'object' ? nested as Record<string, unknown> : body;
+  return nested !== null && typeof nested === 'object' ? (nested as Record<string, unknown>) : body;
 }
 
 /** How many of the manifest's kwargs the entry repeats with the same value. */

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { argvBytes, chunkArgv, type ProjectArgs, type RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher, DbtRunOutcome } from '../dbt/process.js';
 import { nodeResultOf, type DbtLogEvent, type NodeEventResult } from '../dbt/events.js';
-import { leftRunResults, selectionStateFile, syntheticResult, type RunResult, type RunResultsArtifact } from '../dbt/run-results.js';
+import {
+  leftRunResults,
+  selectionStateFile,
+  syntheticResult,
+  type RunResult,
+  type RunResultsArtifact,
+} from '../dbt/run-results.js';
 import type { SelectorIndex } from './selectors.js';
 import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
@@ -112,12 +118,27 @@ export function batchesFor(ctx: ChunkContext, job: ChunkJob): string[][] {
 
 /** The target, log and selection-state folders of one invocation (`tag` tells batches and retries apart). */
 function pathsOf(job: ChunkJob, tag: string): { targetPath: string; logPath: string; selectionState: string } {
-  return { targetPath: join(job.dir, `target${tag}`), logPath: join(job.dir, `logs${tag}`), selectionState: join(job.dir, `selection${tag}`) };
+  return {
+    targetPath: join(job.dir, `target${tag}`),
+    logPath: join(job.dir, `logs${tag}`),
+    selectionState: join(job.dir, `selection${tag}`),
+  };
 }
 
 /** The argv of one invocation: the chunk's dbt settings, its folders, and the unit tests it selects by name. */
 function argvOf(d: ChunkDbt, paths: ReturnType<typeof pathsOf>, select: string[]): string[] {
-  return chunkArgv({ ...d.project, command: d.command, ...paths, partialParseFile: d.partialParseFile, threads: d.threads, select, exclude: [], state: d.state, defer: d.defer, flags: d.flags });
+  return chunkArgv({
+    ...d.project,
+    command: d.command,
+    ...paths,
+    partialParseFile: d.partialParseFile,
+    threads: d.threads,
+    select,
+    exclude: [],
+    state: d.state,
+    defer: d.defer,
+    flags: d.flags,
+  });
 }
 
 function envBytes(env: Record<string, string | undefined>): number {
@@ -156,12 +177,21 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
     for (let attempt = 0; batch.length > 0; attempt++) {
       const stop = stopReasonOf(ctx.signal);
       if (stop !== undefined) {
-        for (const uid of batch) if (!byUid.has(uid) || attempt > 0) settle(uid, syntheticResult(uid, 'skipped', stop.message));
+        for (const uid of batch)
+          if (!byUid.has(uid) || attempt > 0) settle(uid, syntheticResult(uid, 'skipped', stop.message));
         break;
       }
       const last = attempt >= retries;
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-      const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid));
+      const inv = await invoke(
+        ctx,
+        job,
+        batch,
+        tag,
+        attempt,
+        last,
+        (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid),
+      );
       invocations.push(inv.invocation);
       if (inv.fatal !== undefined) {
         fatal = inv.fatal;
@@ -177,7 +207,13 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
     }
   }
   const retried = [...history].filter(([, s]) => s.length > 1).map(([uid, statuses]) => ({ uid, statuses }));
-  return { results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined), invocations, retried, durationMs: Date.now() - started, fatal };
+  return {
+    results: job.nodes.map((u) => byUid.get(u)!).filter((r) => r !== undefined),
+    invocations,
+    retried,
+    durationMs: Date.now() - started,
+    fatal,
+  };
 }
 
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
@@ -203,23 +239,51 @@ function waitsForOf(ctx: ChunkContext, batch: string[]): Record<string, string[]
   return waitsFor;
 }
 
-async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: string, attempt: number, last: boolean, statusOf: (uid: string) => string | undefined): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
+async function invoke(
+  ctx: ChunkContext,
+  job: ChunkJob,
+  batch: string[],
+  tag: string,
+  attempt: number,
+  last: boolean,
+  statusOf: (uid: string) => string | undefined,
+): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
   const paths = pathsOf(job, tag);
   const { targetPath, logPath, selectionState } = paths;
   const { timeoutMs, graceMs } = ctx.limits;
   mkdirSync(selectionState, { recursive: true });
-  writeFileSync(join(selectionState, 'run_results.json'), selectionStateFile(batch.filter((u) => !ctx.selectors.isUnitTest(u)), ctx.dbt.dbtVersion ?? '1.8.0'));
+  writeFileSync(
+    join(selectionState, 'run_results.json'),
+    selectionStateFile(
+      batch.filter((u) => !ctx.selectors.isUnitTest(u)),
+      ctx.dbt.dbtVersion ?? '1.8.0',
+    ),
+  );
   const unitTests = batch.filter((u) => ctx.selectors.isUnitTest(u)).map((u) => ctx.selectors.exactSelectorOf(u));
   const wanted = new Set(batch);
   const seen = new Map<string, NodeEventResult & { late: boolean }>();
   const t0 = Date.now();
   // A failure announced after dbt was told to stop is the interruption itself, not the node's own result.
-  const interruptedNow = (): boolean => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
+  const interruptedNow = (): boolean =>
+    ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
   const argv = argvOf(ctx.dbt, paths, unitTests);
-  const shared = ctx.share && ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+  const shared =
+    ctx.share &&
+    ctx.share.run.invocation(
+      ctx.share.feed,
+      ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined,
+      statusOf,
+      ctx.share.onRunning,
+    );
   const outcome = await ctx.dbt.launch({
     share: shared?.share,
-    argv, cwd: ctx.dbt.cwd, env: ctx.dbt.env, timeoutMs, graceMs, signal: ctx.signal, killSignal: ctx.killSignal,
+    argv,
+    cwd: ctx.dbt.cwd,
+    env: ctx.dbt.env,
+    timeoutMs,
+    graceMs,
+    signal: ctx.signal,
+    killSignal: ctx.killSignal,
     onEvent: (ev) => {
       const r = nodeResultOf(ev);
       if (r !== undefined && wanted.has(r.uid)) {
@@ -231,7 +295,8 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
       ctx.onEvent?.(job.name, ev);
     },
     onText: (line, stream) => {
-      if (stream === 'stderr' && line.startsWith('parallel-dbt: ')) ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
+      if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
+        ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
     },
   });
   shared?.ended();
@@ -242,8 +307,14 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
   const interrupted = outcome.timedOut || stop !== undefined;
   // Exit 2 with no run_results.json and no node event: dbt stopped before its first node (DbtException, e.g. a
   // profile or connection error). The same for every node, so it is reported once, not per node.
-  const fatal = !interrupted && outcome.signal === undefined && (outcome.exitCode === 2 || outcome.spawnError !== undefined) && runResults === undefined && seen.size === 0
-    ? fatalMessage(outcome) : undefined;
+  const fatal =
+    !interrupted &&
+    outcome.signal === undefined &&
+    (outcome.exitCode === 2 || outcome.spawnError !== undefined) &&
+    runResults === undefined &&
+    seen.size === 0
+      ? fatalMessage(outcome)
+      : undefined;
   const reason = missingReason(outcome, timeoutMs, stop?.message);
   for (const uid of batch) {
     const ev = seen.get(uid);
@@ -251,12 +322,22 @@ async function invoke(ctx: ChunkContext, job: ChunkJob, batch: string[], tag: st
     if (r !== undefined) {
       // dbt's own record of a node it was interrupted in the middle of: say why it was interrupted.
       if (interrupted && (ev === undefined || ev.late) && blocksDownstream(r.status)) {
-        results.set(uid, { ...r, status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error', message: reason });
+        results.set(uid, {
+          ...r,
+          status: skipsInterrupted(stop) ? 'skipped' : r.status === 'skipped' ? 'skipped' : 'error',
+          message: reason,
+        });
       }
       continue;
     }
     // No run_results.json entry (dbt crashed, was killed, or timed out): keep what the events said, else an error.
-    if (ev !== undefined && !ev.late) results.set(uid, { ...syntheticResult(uid, 'error', ev.message), status: ev.status, execution_time: ev.seconds ?? 0, message: blocksDownstream(ev.status) ? ev.message : null });
+    if (ev !== undefined && !ev.late)
+      results.set(uid, {
+        ...syntheticResult(uid, 'error', ev.message),
+        status: ev.status,
+        execution_time: ev.seconds ?? 0,
+        message: blocksDownstream(ev.status) ? ev.message : null,
+      });
     else results.set(uid, syntheticResult(uid, skipsInterrupted(stop) ? 'skipped' : 'error', reason));
   }
   return { invocation: { targetPath, logPath, runResults, outcome, attempt }, results, fatal };
@@ -271,9 +352,13 @@ function fatalMessage(o: DbtRunOutcome): string {
 function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMessage: string | undefined): string {
   if (o.spawnError) return `dbt could not be started: ${o.spawnError}`;
   if (o.lost) return `dbt was lost before reporting this node: ${o.lost}`;
-  if (o.timedOut) return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
+  if (o.timedOut)
+    return `Timed out: the chunk ran longer than its ${Math.round(((timeoutMs ?? 0) / 60000) * 100) / 100} minute(s) (timeout-minutes) and was interrupted before this node finished.`;
   if (stopMessage !== undefined) return stopMessage;
-  const last = o.tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
+  const last = o.tail
+    .filter((l) => l.trim() !== '')
+    .slice(-3)
+    .join(' | ');
   const how = o.signal ? `was killed by ${o.signal}` : `exited with code ${o.exitCode}`;
   return `dbt ${how} before reporting this node${last ? `: ${last}` : ''}`;
 }
@@ -283,24 +368,38 @@ function missingReason(o: DbtRunOutcome, timeoutMs: number | undefined, stopMess
  * project's on-run-end hooks `results` (every node of the run, in the order they ended), once, after every chunk.
  */
 export async function runEndHooks(
-  ctx: Pick<ChunkContext, 'dbt' | 'limits' | 'killSignal' | 'selectors' | 'onEvent'>, dir: string, run: RunShare, results: RunResult[],
+  ctx: Pick<ChunkContext, 'dbt' | 'limits' | 'killSignal' | 'selectors' | 'onEvent'>,
+  dir: string,
+  run: RunShare,
+  results: RunResult[],
 ): Promise<{ runResults?: RunResultsArtifact; error?: string }> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const paths = pathsOf({ name: 'on-run-end', nodes: [], dir }, '');
   mkdirSync(paths.selectionState, { recursive: true });
   const resultsFile = join(dir, 'results.json');
-  const ended = (r: RunResult): string => r.timing.map((t) => t.completed_at ?? '').sort().pop() ?? '';
+  const ended = (r: RunResult): string =>
+    r.timing
+      .map((t) => t.completed_at ?? '')
+      .sort()
+      .pop() ?? '';
   const ordered = [...results].sort((a, b) => ended(a).localeCompare(ended(b)));
   writeFileSync(resultsFile, JSON.stringify({ results: ordered }));
   // dbt runs the hooks only when its selection holds a node: one, which the end-only invocation does not run.
   const node = run.runNodes[0];
   const unit = ctx.selectors.isUnitTest(node);
-  writeFileSync(join(paths.selectionState, 'run_results.json'), selectionStateFile(unit ? [] : [node], ctx.dbt.dbtVersion ?? '1.8.0'));
+  writeFileSync(
+    join(paths.selectionState, 'run_results.json'),
+    selectionStateFile(unit ? [] : [node], ctx.dbt.dbtVersion ?? '1.8.0'),
+  );
   const outcome = await ctx.dbt.launch({
     share: run.endInvocation(resultsFile),
-    argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []), cwd: ctx.dbt.cwd, env: ctx.dbt.env,
-    timeoutMs: ctx.limits.timeoutMs, graceMs: ctx.limits.graceMs, killSignal: ctx.killSignal,
+    argv: argvOf(ctx.dbt, paths, unit ? [ctx.selectors.exactSelectorOf(node)] : []),
+    cwd: ctx.dbt.cwd,
+    env: ctx.dbt.env,
+    timeoutMs: ctx.limits.timeoutMs,
+    graceMs: ctx.limits.graceMs,
+    killSignal: ctx.killSignal,
     onEvent: (ev) => ctx.onEvent?.('on-run-end', ev),
   });
   const runResults = leftRunResults(join(paths.targetPath, 'run_results.json'));

@@ -107,9 +107,14 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   // One chunk is one dbt invocation, hooks and all; several forked chunks share the run (run/share.ts), and the
   // on-run-start worker creates every schema of the run before the others create theirs.
   const blocks = (uid: string, st: string): boolean => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
-  const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
+  const share =
+    x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
   const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
-  const progress = new ProgressTracker({ nodes: x.plan.chunks.flatMap((c) => c.nodes), weight: x.weight, describe: x.describe });
+  const progress = new ProgressTracker({
+    nodes: x.plan.chunks.flatMap((c) => c.nodes),
+    weight: x.weight,
+    describe: x.describe,
+  });
   let watch: StallWatch | undefined;
   const stopChunk = new Map<number, AbortController>();
   const ticker = setInterval(() => {
@@ -118,9 +123,18 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     for (const a of watch?.check(Date.now()) ?? []) {
       const what = stalledLine(a.nodes);
       if (a.kind === 'resend') {
-        if (a.nodes.length === 0) log(`⚠ chunk ${a.chunk}: still starting although on-run-start has run elsewhere; telling it again.`);
-        else log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
-        share?.resend(a.nodes.flatMap((n) => n.parents.map((p) => p.uid)), watch!.statusOf);
+        if (a.nodes.length === 0)
+          log(`⚠ chunk ${a.chunk}: still starting although on-run-start has run elsewhere; telling it again.`);
+        else
+          log(
+            x.mask(
+              `⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`,
+            ),
+          );
+        share?.resend(
+          a.nodes.flatMap((n) => n.parents.map((p) => p.uid)),
+          watch!.statusOf,
+        );
       } else {
         const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
         log(x.mask(`✖ chunk ${a.chunk}: ${message}`));
@@ -130,18 +144,34 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   }, PROGRESS_TICK_MS);
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const dbt: ChunkDbt = {
-    launch: x.launch, command: s.command, project: x.project, cwd: x.cwd, env: x.env, partialParseFile: x.partialParseFile,
-    threads: x.threads, state: s.state, defer: s.defer, flags: s.flags, dbtVersion: x.manifest.metadata.dbt_version,
+    launch: x.launch,
+    command: s.command,
+    project: x.project,
+    cwd: x.cwd,
+    env: x.env,
+    partialParseFile: x.partialParseFile,
+    threads: x.threads,
+    state: s.state,
+    defer: s.defer,
+    flags: s.flags,
+    dbtVersion: x.manifest.metadata.dbt_version,
   };
   const limits: ChunkLimits = {
-    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined, graceMs: INTERRUPT_GRACE_MS, retries: s.retries, retryOn: s.retryOn,
+    timeoutMs: s.timeoutMinutes !== undefined ? s.timeoutMinutes * 60000 : undefined,
+    graceMs: INTERRUPT_GRACE_MS,
+    retries: s.retries,
+    retryOn: s.retryOn,
   };
   const outcomes = new Map<number, ChunkOutcome>();
   const firstNodeAt = new Map<number, number>();
   let schedule: Schedule;
   try {
     schedule = await runSchedule({
-      plan: x.plan, graph: x.graph, parallel: x.budget.parallel, signal: x.signal, failFast: s.failFast,
+      plan: x.plan,
+      graph: x.graph,
+      parallel: x.budget.parallel,
+      signal: x.signal,
+      failFast: s.failFast,
       staggerMs: s.staggerSeconds * 1000,
       admit: (chunk, running): Hold | undefined => {
         const schema = schemas.holdFor(chunk);
@@ -152,7 +182,10 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         if (x.plan.nodeGates) return undefined;
         const used = memoryUsedPercent();
         if (used <= s.memoryLimitPercent) return undefined;
-        return { kind: 'memory', line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another` };
+        return {
+          kind: 'memory',
+          line: `memory use ${used.toFixed(0)}% is above memory-limit-percent ${s.memoryLimitPercent}%: waiting for a running chunk to finish before starting another`,
+        };
       },
       onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
       onChunkStart: (c) => {
@@ -170,29 +203,50 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
         if (share?.nodeGates && watch === undefined) {
-          watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
+          watch = new StallWatch(
+            x.graph,
+            statusOf,
+            (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000,
+            () => share.startSettled,
+          );
           watch.chunkStarted(chunk.index, chunk.nodes);
         }
         const own = new AbortController();
         stopChunk.set(chunk.index, own);
-        const out = await runChunk({
-          dbt, limits, signal: AbortSignal.any([signal, own.signal]), killSignal: x.killSignal, parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [], selectors, onNodeStatus,
-          share: share && { run: share, feed: { statusOf, subscribe }, onRunning: () => watch?.chunkRunning(chunk.index) },
-          onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
-          onEvent: (name, ev) => {
-            if (watch !== undefined) {
-              const done = nodeResultOf(ev);
-              if (done !== undefined) watch.nodeEnded(chunk.index, done.uid);
-              else if (ev.info.name === 'LogStartLine' && ev.data.node_info) watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
-            }
-            // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
-            if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
-            if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index)) firstNodeAt.set(chunk.index, Date.now());
-            logEvent(log, name, ev, x.mask, width);
-            const failure = progress.event(name, ev);
-            if (failure) log(x.mask(failure));
+        const out = await runChunk(
+          {
+            dbt,
+            limits,
+            signal: AbortSignal.any([signal, own.signal]),
+            killSignal: x.killSignal,
+            parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+            selectors,
+            onNodeStatus,
+            share: share && {
+              run: share,
+              feed: { statusOf, subscribe },
+              onRunning: () => watch?.chunkRunning(chunk.index),
+            },
+            onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
+            onEvent: (name, ev) => {
+              if (watch !== undefined) {
+                const done = nodeResultOf(ev);
+                if (done !== undefined) watch.nodeEnded(chunk.index, done.uid);
+                else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
+                  watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
+              }
+              // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
+              if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
+              if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
+                firstNodeAt.set(chunk.index, Date.now());
+              logEvent(log, name, ev, x.mask, width);
+              const failure = progress.event(name, ev);
+              if (failure) log(x.mask(failure));
+            },
           },
-        }, { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) }, blocked);
+          { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) },
+          blocked,
+        );
         outcomes.set(chunk.index, out);
         if (out.fatal !== undefined) stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
         return out.results;
@@ -206,8 +260,16 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
   if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
     const end = await runEndHooks(
-      { dbt, limits, killSignal: x.killSignal, selectors, onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width) },
-      join(s.workDir, 'on-run-end'), share, [...hooks, ...chunks.flatMap((r) => r.results)],
+      {
+        dbt,
+        limits,
+        killSignal: x.killSignal,
+        selectors,
+        onEvent: (name, ev) => logEvent(log, name, ev, x.mask, width),
+      },
+      join(s.workDir, 'on-run-end'),
+      share,
+      [...hooks, ...chunks.flatMap((r) => r.results)],
     );
     hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
     if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
@@ -256,14 +318,19 @@ class SchemaBarrier {
   private readonly ready = new Set<string>();
 
   constructor(manifest: Manifest, chunks: Chunk[]) {
-    for (const c of chunks) this.needs.set(c.index, schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`));
+    for (const c of chunks)
+      this.needs.set(
+        c.index,
+        schemasOf(manifest, c.nodes).map((x) => `${x.database ?? ''}.${x.schema}`),
+      );
   }
 
   /** Whether the chunk must wait for another to create one of its schemas. */
   holdFor(c: Chunk): Hold | undefined {
     for (const key of this.needs.get(c.index) ?? []) {
       const o = this.owner.get(key);
-      if (o !== undefined && o !== c.index && !this.ready.has(key)) return { kind: 'schema', line: `schema ${key}: chunk ${c.index} waits for chunk ${o} to create it` };
+      if (o !== undefined && o !== c.index && !this.ready.has(key))
+        return { kind: 'schema', line: `schema ${key}: chunk ${c.index} waits for chunk ${o} to create it` };
     }
     return undefined;
   }
@@ -280,7 +347,13 @@ class SchemaBarrier {
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 /** One line per dbt info/warn/error event, prefixed by the chunk. */
-function logEvent(log: (line: string) => void, chunk: string, ev: DbtLogEvent, mask: (t: string) => string, width = 0): void {
+function logEvent(
+  log: (line: string) => void,
+  chunk: string,
+  ev: DbtLogEvent,
+  mask: (t: string) => string,
+  width = 0,
+): void {
   if (ev.info.level === 'debug') return;
   const msg = ev.info.msg.replace(ANSI, '');
   if (msg.trim() === '') return;

@@ -72,7 +72,11 @@ export class ProgressTracker {
    * A chunk ended; its results (run_results.json entries, stand-ins included) settle what no event announced.
    * Returns a failure line for each failure only learnt now (a crash, a timeout).
    */
-  chunkEnded(name: string, _at: number, results: { unique_id: string; status: string; execution_time?: number; message?: string | null }[] = []): string[] {
+  chunkEnded(
+    name: string,
+    _at: number,
+    results: { unique_id: string; status: string; execution_time?: number; message?: string | null }[] = [],
+  ): string[] {
     this.running.delete(name);
     const lines: string[] = [];
     for (const r of results) {
@@ -80,8 +84,17 @@ export class ProgressTracker {
       if (!this.nodeFinished(r.unique_id, status)) continue;
       const b = bucketOf(status);
       if (isFailure(b)) {
-        const why = (r.message ?? '').split('\n').find((l) => l.trim() !== '')?.trim();
-        lines.push(failureLine(name, { uid: r.unique_id, status, seconds: r.execution_time || undefined }, this.o.describe?.(r.unique_id)) + (why ? ` — ${why}` : ''));
+        const why = (r.message ?? '')
+          .split('\n')
+          .find((l) => l.trim() !== '')
+          ?.trim();
+        lines.push(
+          failureLine(
+            name,
+            { uid: r.unique_id, status, seconds: r.execution_time || undefined },
+            this.o.describe?.(r.unique_id),
+          ) + (why ? ` — ${why}` : ''),
+        );
       }
     }
     return lines;
@@ -107,14 +120,23 @@ export class ProgressTracker {
     const b = bucketOf(r.status);
     if (b !== 'failed' && b !== 'errored') return undefined;
     const failures = typeof ev.data.num_failures === 'number' ? ev.data.num_failures : undefined;
-    const label = this.o.describe?.(r.uid) ?? { resourceType: ev.data.node_info?.resource_type, name: ev.data.node_info?.node_name };
+    const label = this.o.describe?.(r.uid) ?? {
+      resourceType: ev.data.node_info?.resource_type,
+      name: ev.data.node_info?.node_name,
+    };
     return failureLine(chunk, r, { ...label, failures });
   }
 
   state(now: number): ProgressState {
     const start = this.o.startedAt ?? this.firstStart ?? now;
     const done = this.finished.size;
-    const s: ProgressState = { done, total: this.planned.size, counts: { ...this.counts }, running: this.running.size, elapsedMs: Math.max(0, now - start) };
+    const s: ProgressState = {
+      done,
+      total: this.planned.size,
+      counts: { ...this.counts },
+      running: this.running.size,
+      elapsedMs: Math.max(0, now - start),
+    };
     // Time left: the run phase so far, scaled by the (weighted) share still to do.
     const runMs = this.firstStart !== undefined ? Math.max(0, now - this.firstStart) : 0;
     const f = this.totalWeight > 0 ? this.doneWeight / this.totalWeight : done / Math.max(1, s.total);
@@ -141,7 +163,13 @@ export class ProgressTracker {
  * after each `everyFraction` of the nodes (at most every `minGapMs`), on completion, and every `heartbeatMs`
  * even when nothing moved.
  */
-export function progressDue(last: Printed | undefined, now: number, done: number, total: number, o: Pick<ProgressOptions, 'everyMs' | 'everyFraction' | 'minGapMs' | 'heartbeatMs'> = {}): boolean {
+export function progressDue(
+  last: Printed | undefined,
+  now: number,
+  done: number,
+  total: number,
+  o: Pick<ProgressOptions, 'everyMs' | 'everyFraction' | 'minGapMs' | 'heartbeatMs'> = {},
+): boolean {
   const every = o.everyMs ?? 10_000;
   const step = Math.max(1, Math.ceil(total * (o.everyFraction ?? 0.05)));
   const gap = o.minGapMs ?? 2_000;
@@ -157,7 +185,10 @@ export function progressDue(last: Printed | undefined, now: number, done: number
 /** `[ 412/1730 ] 3 chunks running · 2 failed · 03:12 elapsed · ~01:40 left` */
 export function progressLine(s: ProgressState): string {
   const width = String(s.total).length;
-  const parts = [`${s.running} chunk${s.running === 1 ? '' : 's'} running`, `${s.counts.failed + s.counts.errored} failed`];
+  const parts = [
+    `${s.running} chunk${s.running === 1 ? '' : 's'} running`,
+    `${s.counts.failed + s.counts.errored} failed`,
+  ];
   if (s.counts.skipped > 0) parts.push(`${s.counts.skipped} skipped`);
   if (s.counts.warned > 0) parts.push(`${s.counts.warned} warned`);
   parts.push(`${clock(s.elapsedMs)} elapsed`);
@@ -166,10 +197,19 @@ export function progressLine(s: ProgressState): string {
 }
 
 /** One line for a failure as it happens: `✖ chunk-2 · model order_unit_margin (models/x.sql): error in 0.05 s` */
-export function failureLine(chunk: string, r: Pick<NodeEventResult, 'uid' | 'seconds'> & { status: string }, n: NodeLabel & { failures?: number } = {}): string {
-  const what = [n.resourceType ?? r.uid.split('.')[0], n.name ?? r.uid.split('.').slice(2).join('.')].filter(Boolean).join(' ');
+export function failureLine(
+  chunk: string,
+  r: Pick<NodeEventResult, 'uid' | 'seconds'> & { status: string },
+  n: NodeLabel & { failures?: number } = {},
+): string {
+  const what = [n.resourceType ?? r.uid.split('.')[0], n.name ?? r.uid.split('.').slice(2).join('.')]
+    .filter(Boolean)
+    .join(' ');
   const where = n.file ? ` (${n.file})` : '';
-  const rows = n.failures !== undefined && bucketOf(r.status) === 'failed' ? `, ${n.failures} failing row${n.failures === 1 ? '' : 's'}` : '';
+  const rows =
+    n.failures !== undefined && bucketOf(r.status) === 'failed'
+      ? `, ${n.failures} failing row${n.failures === 1 ? '' : 's'}`
+      : '';
   const time = r.seconds !== undefined ? ` in ${r.seconds.toFixed(2)} s` : '';
   return `✖ ${chunk} · ${what}${where}: ${r.status}${rows}${time}`;
 }

@@ -122,12 +122,14 @@ class ScheduleRun {
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (stop !== undefined) {
         // Stopping: nothing new starts; what never started is reported skipped, with the reason.
-        for (const c of this.pending.splice(0)) this.reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
+        for (const c of this.pending.splice(0))
+          this.reports.get(c.index)!.results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
       } else {
         timer = this.startReady();
       }
       if (this.running.size === 0 && timer === undefined) {
-        if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined) throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+        if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined)
+          throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
         continue;
       }
       const woken = new Promise<void>((resolve) => (this.wake = resolve));
@@ -139,7 +141,7 @@ class ScheduleRun {
   /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
   private startReady(): ReturnType<typeof setTimeout> | undefined {
     const o = this.o;
-    for (let i = 0; i < this.pending.length && this.running.size < o.parallel; ) {
+    for (let i = 0; i < this.pending.length && this.running.size < o.parallel;) {
       const c = this.pending[i];
       if (!this.needs.get(c.index)!.every((u) => this.board.has(u))) {
         i++;
@@ -178,8 +180,12 @@ class ScheduleRun {
       this.wake();
     };
     const ctx: LaunchContext = {
-      blocked: this.blocked, onNodeStatus, signal: this.signal, stop: (reason) => this.signal.aborted || this.own.abort(reason),
-      statusOf: (uid) => this.board.get(uid), subscribe: (l) => this.board.subscribe(l),
+      blocked: this.blocked,
+      onNodeStatus,
+      signal: this.signal,
+      stop: (reason) => this.signal.aborted || this.own.abort(reason),
+      statusOf: (uid) => this.board.get(uid),
+      subscribe: (l) => this.board.subscribe(l),
     };
     let launched: Promise<RunResult[]>;
     try {
@@ -187,10 +193,23 @@ class ScheduleRun {
     } catch (e) {
       launched = Promise.reject(e);
     }
-    this.running.set(c.index, launched.then(
-      (results) => this.finish(rep, results),
-      (e: unknown) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`))),
-    ));
+    this.running.set(
+      c.index,
+      launched.then(
+        (results) => this.finish(rep, results),
+        (e: unknown) =>
+          this.finish(
+            rep,
+            c.nodes.map((u) =>
+              syntheticResult(
+                u,
+                'error',
+                `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`,
+              ),
+            ),
+          ),
+      ),
+    );
   }
 
   /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
@@ -209,7 +228,11 @@ class ScheduleRun {
   /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
   private failed(uid: string, st: string): void {
     if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st)) return;
-    const reason: StopReason = { kind: 'fail-fast', after: { uid, status: st }, message: `${SKIPPED}${failFastCause({ uid, status: st })}` };
+    const reason: StopReason = {
+      kind: 'fail-fast',
+      after: { uid, status: st },
+      message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
+    };
     this.own.abort(reason);
   }
 }
@@ -246,7 +269,9 @@ function externalNeeds(plan: Plan, graph: PlanGraph, chunkOf: Map<string, number
   const needs = new Map<number, string[]>();
   for (const c of plan.chunks) {
     const ext = new Set<string>();
-    if (!plan.nodeGates) for (const u of c.nodes) for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
+    if (!plan.nodeGates)
+      for (const u of c.nodes)
+        for (const p of graph.nodes.get(u)?.parents ?? []) if (chunkOf.get(p) !== c.index && chunkOf.has(p)) ext.add(p);
     needs.set(c.index, [...ext]);
   }
   return needs;
@@ -259,7 +284,9 @@ function blockedBy(graph: PlanGraph, chunkOf: Map<string, number>, board: Status
       const st = local.get(p)?.status ?? board.get(p);
       if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
         const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-        return st === 'skipped' ? `${SKIPPED}upstream ${p}${where} was skipped.` : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
+        return st === 'skipped'
+          ? `${SKIPPED}upstream ${p}${where} was skipped.`
+          : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
       }
     }
     return undefined;

@@ -18,7 +18,8 @@ export class SelectorIndex {
   /** The exact selector of a unit test. */
   exactSelectorOf(uid: string): string {
     const n = this.unitTests.get(uid);
-    if (n === undefined || !Array.isArray(n.fqn) || n.fqn.length === 0) throw new Error(`${uid} is not a unit test with an FQN`);
+    if (n === undefined || !Array.isArray(n.fqn) || n.fqn.length === 0)
+      throw new Error(`${uid} is not a unit test with an FQN`);
     const fqn = n.fqn.flatMap((s) => s.split('.'));
     return `unit_test:${fqn[0]}.${n.name},${fqn.join('.')}`;
   }

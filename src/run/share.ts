@@ -33,7 +33,11 @@ export class RunShare {
    * @param nodeGates whether a node whose parents run in other chunks waits at its gate for them inside dbt
    * @param blocks whether a node's final status makes dbt skip what follows it (statuses.ts blocksDownstream)
    */
-  constructor(readonly runNodes: string[], readonly nodeGates: boolean, private readonly blocks: (uid: string, status: string) => boolean) {}
+  constructor(
+    readonly runNodes: string[],
+    readonly nodeGates: boolean,
+    private readonly blocks: (uid: string, status: string) => boolean,
+  ) {}
 
   /** A final status as a worker needs it (PeerStatus). */
   private peer(uid: string, status: string): PeerStatus {
@@ -52,7 +56,12 @@ export class RunShare {
    * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
    * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
    */
-  invocation(feed: StatusFeed, waitsFor: Record<string, string[]> | undefined, statusOf: (uid: string) => string | undefined, onRunning?: () => void): SharedInvocation {
+  invocation(
+    feed: StatusFeed,
+    waitsFor: Record<string, string[]> | undefined,
+    statusOf: (uid: string) => string | undefined,
+    onRunning?: () => void,
+  ): SharedInvocation {
     let start: WorkerShare['start'];
     if (!this.startOwned) {
       this.startOwned = true;
@@ -67,7 +76,11 @@ export class RunShare {
     }
     if (this.startBlocks !== undefined) known.set(START_UID, this.startBlocks ? 1 : 0);
     const share: WorkerShare = {
-      runNodes: this.runNodes, start, end: 'skip', waitsFor, known: [...known],
+      runNodes: this.runNodes,
+      start,
+      end: 'skip',
+      waitsFor,
+      known: [...known],
       subscribe: (listener) => {
         const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
         this.listeners.add(listener);
@@ -79,7 +92,8 @@ export class RunShare {
       onNotice: (n) => {
         if (n.notice === 'started' && start === 'run') this.settleStart(!n.ok);
         else if (n.notice === 'running') onRunning?.();
-        else if (n.notice === 'dropped') for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
+        else if (n.notice === 'dropped')
+          for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
       },
       subscribeDrops: (listener) => {
         this.droppers.set(share, listener);
@@ -110,7 +124,14 @@ export class RunShare {
 
   /** The end-only invocation: no node runs; on-run-end gets the results in `resultsFile` (the whole run's). */
   endInvocation(resultsFile: string): WorkerShare {
-    return { runNodes: this.runNodes, start: 'skip', end: 'run', results: resultsFile, known: [[START_UID, this.startBlocks === true ? 1 : 0]], subscribe: () => () => {} };
+    return {
+      runNodes: this.runNodes,
+      start: 'skip',
+      end: 'run',
+      results: resultsFile,
+      known: [[START_UID, this.startBlocks === true ? 1 : 0]],
+      subscribe: () => () => {},
+    };
   }
 
   private settleStart(blocks: boolean): void {

@@ -12,7 +12,9 @@ export interface StalledNode {
   parents: { uid: string; status: string }[];
 }
 
-export type StallAction = { kind: 'resend'; chunk: number; nodes: StalledNode[] } | { kind: 'stop'; chunk: number; nodes: StalledNode[]; seconds: number };
+export type StallAction =
+  | { kind: 'resend'; chunk: number; nodes: StalledNode[] }
+  | { kind: 'stop'; chunk: number; nodes: StalledNode[]; seconds: number };
 
 interface ChunkState {
   nodes: string[];
@@ -44,7 +46,13 @@ export class StallWatch {
   ) {}
 
   chunkStarted(index: number, nodes: string[]): void {
-    this.chunks.set(index, { nodes, running: false, inProgress: new Set(), readySince: new Map(), resentAt: new Map() });
+    this.chunks.set(index, {
+      nodes,
+      running: false,
+      inProgress: new Set(),
+      readySince: new Map(),
+      resentAt: new Map(),
+    });
   }
 
   /** The chunk's worker has passed its start-up (before_run): from now on its queue runs what is ready. */
@@ -96,7 +104,12 @@ export class StallWatch {
       for (const n of ready) if (!c.readySince.has(n.uid)) c.readySince.set(n.uid, now);
       const overdue = ready.filter((n) => c.resentAt.has(n.uid) && now - c.resentAt.get(n.uid)! >= this.stallMs);
       if (overdue.length > 0) {
-        out.push({ kind: 'stop', chunk: index, nodes: overdue, seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)!))) / 1000) });
+        out.push({
+          kind: 'stop',
+          chunk: index,
+          nodes: overdue,
+          seconds: Math.round((now - Math.min(...overdue.map((n) => c.readySince.get(n.uid)!))) / 1000),
+        });
         this.chunks.delete(index);
         continue;
       }
@@ -124,6 +137,11 @@ export class StallWatch {
 
 /** One line for the log and the nodes' message: which nodes waited on what. */
 export function stalledLine(nodes: StalledNode[], limit = 5): string {
-  const shown = nodes.slice(0, limit).map((n) => `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`);
+  const shown = nodes
+    .slice(0, limit)
+    .map(
+      (n) =>
+        `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`,
+    );
   return `${shown.join('; ')}${nodes.length > limit ? `; and ${nodes.length - limit} more` : ''}`;
 }

@@ -4,12 +4,27 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 
-const SECRET_WORDS = new Set(['PASSWORD', 'PASSWD', 'PASS', 'PASSPHRASE', 'SECRET', 'SECRETS', 'TOKEN', 'CREDENTIAL', 'CREDENTIALS', 'KEYFILE', 'APIKEY']);
+const SECRET_WORDS = new Set([
+  'PASSWORD',
+  'PASSWD',
+  'PASS',
+  'PASSPHRASE',
+  'SECRET',
+  'SECRETS',
+  'TOKEN',
+  'CREDENTIAL',
+  'CREDENTIALS',
+  'KEYFILE',
+  'APIKEY',
+]);
 const KEY_QUALIFIERS = new Set(['PRIVATE', 'API', 'ACCESS', 'SECRET', 'SIGNING', 'ENCRYPTION']);
 
 /** A name (env var or profiles.yml key) made of words such as PASSWORD, TOKEN, SECRET, PRIVATE_KEY. */
 function secretName(name: string): boolean {
-  const words = name.toUpperCase().split(/[^A-Z0-9]+/).filter((w) => w !== '');
+  const words = name
+    .toUpperCase()
+    .split(/[^A-Z0-9]+/)
+    .filter((w) => w !== '');
   return words.some((w, i) => SECRET_WORDS.has(w) || (w === 'KEY' && i > 0 && KEY_QUALIFIERS.has(words[i - 1])));
 }
 const MIN_LENGTH = 4;

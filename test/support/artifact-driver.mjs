@@ -10,7 +10,9 @@ const client = new DefaultArtifactClient();
 const out = {};
 try {
   let t = Date.now();
-  out.upload = await client.uploadArtifact(req.name, req.files, req.rootDirectory, { retentionDays: req.retentionDays });
+  out.upload = await client.uploadArtifact(req.name, req.files, req.rootDirectory, {
+    retentionDays: req.retentionDays,
+  });
   out.uploadMs = Date.now() - t;
   out.list = (await client.listArtifacts()).artifacts;
   out.get = (await client.getArtifact(req.name)).artifact;

@@ -29,7 +29,11 @@ export interface StoredArtifact {
   digest?: string;
 }
 
-export interface CallRecord { call: FailableCall; status: number; name?: string }
+export interface CallRecord {
+  call: FailableCall;
+  status: number;
+  name?: string;
+}
 
 export interface ArtifactService {
   url: string;
@@ -48,15 +52,32 @@ export interface ArtifactService {
   close(): Promise<void>;
 }
 
-interface Blob { sig: string; blocks: Map<string, Buffer>; committed?: Buffer }
+interface Blob {
+  sig: string;
+  blocks: Map<string, Buffer>;
+  committed?: Buffer;
+}
 
 class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const TWIRP_CODES: Record<number, string> = {
-  400: 'invalid_argument', 401: 'unauthenticated', 403: 'permission_denied', 404: 'not_found',
-  409: 'already_exists', 412: 'failed_precondition', 429: 'resource_exhausted', 500: 'internal', 503: 'unavailable',
+  400: 'invalid_argument',
+  401: 'unauthenticated',
+  403: 'permission_denied',
+  404: 'not_found',
+  409: 'already_exists',
+  412: 'failed_precondition',
+  429: 'resource_exhausted',
+  500: 'internal',
+  503: 'unavailable',
 };
 
 function base64url(value: object): string {
@@ -100,7 +121,8 @@ export async function startArtifactService(): Promise<ArtifactService> {
     return f.status;
   };
   const blobUrl = (id: number): string => `${baseUrl}/blob/artifacts/${id}.zip?sig=${blobs.get(id)?.sig}&se=2099-01-01`;
-  const findArtifact = (name: string): StoredArtifact | undefined => stored.find((a) => a.runId === runId && a.name === name);
+  const findArtifact = (name: string): StoredArtifact | undefined =>
+    stored.find((a) => a.runId === runId && a.name === name);
 
   function authorize(req: IncomingMessage, body: Record<string, unknown>): void {
     const auth = req.headers.authorization ?? '';
@@ -108,8 +130,13 @@ export async function startArtifactService(): Promise<ArtifactService> {
     let scp = '';
     try {
       scp = String((JSON.parse(Buffer.from(payload ?? '', 'base64url').toString()) as { scp?: unknown }).scp ?? '');
-    } catch { /* answered below */ }
-    const scope = scp.split(' ').find((s) => s.startsWith('Actions.Results:'))?.split(':');
+    } catch {
+      /* answered below */
+    }
+    const scope = scp
+      .split(' ')
+      .find((s) => s.startsWith('Actions.Results:'))
+      ?.split(':');
     if (!scope || scope.length !== 3) throw new HttpError(401, 'unauthenticated', 'missing or invalid runtime token');
     if (body.workflow_run_backend_id !== scope[1] || body.workflow_job_run_backend_id !== scope[2]) {
       throw new HttpError(403, 'permission_denied', 'token does not grant access to this run/job');
@@ -119,11 +146,18 @@ export async function startArtifactService(): Promise<ArtifactService> {
   const twirp: Record<TwirpMethod, (body: Record<string, unknown>) => object> = {
     CreateArtifact(body) {
       const name = str(body, 'name');
-      if (body.version !== 7 && body.version !== 4) throw new HttpError(400, 'invalid_argument', `unsupported version ${String(body.version)}`);
-      if (findArtifact(name)) throw new HttpError(409, 'already_exists', 'an artifact with this name already exists on the workflow run');
+      if (body.version !== 7 && body.version !== 4)
+        throw new HttpError(400, 'invalid_argument', `unsupported version ${String(body.version)}`);
+      if (findArtifact(name))
+        throw new HttpError(409, 'already_exists', 'an artifact with this name already exists on the workflow run');
       const id = nextId++;
       stored.push({
-        id, name, runId, jobId, createdAt: new Date(), finalized: false,
+        id,
+        name,
+        runId,
+        jobId,
+        createdAt: new Date(),
+        finalized: false,
         mimeType: typeof body.mime_type === 'string' ? body.mime_type : undefined,
         expiresAt: typeof body.expires_at === 'string' ? body.expires_at : undefined,
       });
@@ -138,18 +172,30 @@ export async function startArtifactService(): Promise<ArtifactService> {
       const size = Number(str(body, 'size'));
       if (size !== data.length) throw new HttpError(400, 'invalid_argument', `size ${size} != uploaded ${data.length}`);
       const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-      if (body.hash !== undefined && body.hash !== digest) throw new HttpError(400, 'invalid_argument', `hash ${String(body.hash)} != ${digest}`);
+      if (body.hash !== undefined && body.hash !== digest)
+        throw new HttpError(400, 'invalid_argument', `hash ${String(body.hash)} != ${digest}`);
       Object.assign(a, { finalized: true, size, digest });
       return { ok: true, artifact_id: String(a.id) };
     },
     ListArtifacts(body) {
-      const nameFilter = body.name_filter, idFilter = body.id_filter;
-      const list = stored.filter((a) => a.runId === runId && a.finalized
-        && (nameFilter === undefined || a.name === nameFilter) && (idFilter === undefined || String(a.id) === String(idFilter)));
+      const nameFilter = body.name_filter,
+        idFilter = body.id_filter;
+      const list = stored.filter(
+        (a) =>
+          a.runId === runId &&
+          a.finalized &&
+          (nameFilter === undefined || a.name === nameFilter) &&
+          (idFilter === undefined || String(a.id) === String(idFilter)),
+      );
       return {
         artifacts: list.map((a) => ({
-          workflow_run_backend_id: a.runId, workflow_job_run_backend_id: a.jobId, database_id: String(a.id),
-          name: a.name, size: String(a.size), created_at: a.createdAt.toISOString(), digest: a.digest,
+          workflow_run_backend_id: a.runId,
+          workflow_job_run_backend_id: a.jobId,
+          database_id: String(a.id),
+          name: a.name,
+          size: String(a.size),
+          created_at: a.createdAt.toISOString(),
+          digest: a.digest,
         })),
       };
     },
@@ -165,7 +211,11 @@ export async function startArtifactService(): Promise<ArtifactService> {
     const injected = takeFailure(method);
     if (injected) throw new HttpError(injected, TWIRP_CODES[injected] ?? 'unknown', `injected failure (${injected})`);
     let body: Record<string, unknown>;
-    try { body = JSON.parse(raw) as Record<string, unknown>; } catch { throw new HttpError(400, 'malformed', 'body is not JSON'); }
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      throw new HttpError(400, 'malformed', 'body is not JSON');
+    }
     authorize(req, body);
     const answer = JSON.stringify(twirp[method](body)); // may throw: headers must not be sent yet
     res.writeHead(200, { 'content-type': 'application/json' }).end(answer);
@@ -176,18 +226,24 @@ export async function startArtifactService(): Promise<ArtifactService> {
     const id = Number(/^\/blob\/artifacts\/(\d+)\.zip$/.exec(url.pathname)?.[1]);
     const blob = blobs.get(id);
     const comp = url.searchParams.get('comp');
-    const call: FailableCall = req.method === 'GET' ? 'blob-get' : comp === 'blocklist' ? 'blob-blocklist' : 'blob-block';
+    const call: FailableCall =
+      req.method === 'GET' ? 'blob-get' : comp === 'blocklist' ? 'blob-blocklist' : 'blob-block';
     const name = stored.find((a) => a.id === id)?.name;
     const data = await readBody(req); // always drain the request body
     const xmlError = (status: number, code: string): CallRecord => {
-      res.writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': code })
+      res
+        .writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': code })
         .end(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`);
       return { call, status, name };
     };
     const injected = takeFailure(call);
     if (injected) return xmlError(injected, 'InjectedFailure');
     if (!blob || url.searchParams.get('sig') !== blob.sig) return xmlError(403, 'AuthenticationFailed');
-    const headers = { 'x-ms-request-id': randomBytes(8).toString('hex'), 'x-ms-version': '2025-01-05', 'x-ms-request-server-encrypted': 'true' };
+    const headers = {
+      'x-ms-request-id': randomBytes(8).toString('hex'),
+      'x-ms-version': '2025-01-05',
+      'x-ms-request-server-encrypted': 'true',
+    };
     if (req.method === 'PUT' && comp === 'block') {
       const blockId = url.searchParams.get('blockid');
       if (!blockId) return xmlError(400, 'InvalidQueryParameterValue');
@@ -198,10 +254,14 @@ export async function startArtifactService(): Promise<ArtifactService> {
       if (parts.some((p) => p === undefined)) return xmlError(400, 'InvalidBlockList');
       blob.committed = Buffer.concat(parts as Buffer[]);
       blob.blocks.clear();
-      res.writeHead(201, { ...headers, etag: `"0x${id.toString(16)}"`, 'last-modified': new Date().toUTCString() }).end();
+      res
+        .writeHead(201, { ...headers, etag: `"0x${id.toString(16)}"`, 'last-modified': new Date().toUTCString() })
+        .end();
       return { call, status: 201, name };
     } else if (req.method === 'GET' && blob.committed && stored.find((a) => a.id === id)?.finalized) {
-      res.writeHead(200, { ...headers, 'content-type': 'application/zip', 'content-length': blob.committed.length }).end(blob.committed);
+      res
+        .writeHead(200, { ...headers, 'content-type': 'application/zip', 'content-length': blob.committed.length })
+        .end(blob.committed);
       return { call, status: 200, name };
     } else {
       return xmlError(req.method === 'GET' ? 404 : 400, req.method === 'GET' ? 'BlobNotFound' : 'UnsupportedOperation');
@@ -238,7 +298,10 @@ export async function startArtifactService(): Promise<ArtifactService> {
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
-    url: baseUrl, token, runId, jobId,
+    url: baseUrl,
+    token,
+    runId,
+    jobId,
     env: {
       ACTIONS_RUNTIME_TOKEN: token,
       ACTIONS_RESULTS_URL: `${baseUrl}/`,
@@ -256,10 +319,13 @@ export async function startArtifactService(): Promise<ArtifactService> {
       return data;
     },
     calls: () => [...log],
-    failNext(call, status, times = 1) { failures.set(call, { status, times }); },
-    close: () => new Promise<void>((resolve, reject) => {
-      server.closeAllConnections();
-      server.close((e) => (e ? reject(e) : resolve()));
-    }),
+    failNext(call, status, times = 1) {
+      failures.set(call, { status, times });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((e) => (e ? reject(e) : resolve()));
+      }),
   };
 }

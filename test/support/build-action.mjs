@@ -15,7 +15,8 @@ export function buildCommand(out) {
   const script = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.build;
   const distPath = /(?<=^|[\s=])dist(?=$|[\s/])/g; // "dist" as a path word: `-o dist`, `rm -rf dist`, `dist/x`
   const command = script.replace(distPath, out);
-  if (command === script || /(?<=^|[\s=])dist(?=$|[\s/])/.test(command)) throw new Error(`build-action.mjs: cannot point package.json's build script at ${out}/: ${script}`);
+  if (command === script || /(?<=^|[\s=])dist(?=$|[\s/])/.test(command))
+    throw new Error(`build-action.mjs: cannot point package.json's build script at ${out}/: ${script}`);
   return command;
 }
 
@@ -29,5 +30,7 @@ export default function buildAction() {
   const bundle = join(TEST_BUILD, 'index.js');
   if (!existsSync(bundle)) throw new Error(`build-action.mjs: the build wrote no ${bundle}`);
   process.env.PARALLEL_DBT_TEST_BUNDLE = bundle;
-  process.stdout.write(`\nintegration tests: built src/ into .test-build/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `\nintegration tests: built src/ into .test-build/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }

@@ -14,7 +14,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type Route = 'checks.create' | 'checks.update' | 'checks.listForRef' | 'comments.list' | 'comments.create' | 'comments.update';
+export type Route =
+  'checks.create' | 'checks.update' | 'checks.listForRef' | 'comments.list' | 'comments.create' | 'comments.update';
 
 export interface Annotation {
   path: string;
@@ -77,7 +78,12 @@ export interface GithubApi {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 const DOCS = 'https://docs.github.com/rest';
@@ -105,20 +111,33 @@ const isPositiveInt = (v: unknown): boolean => typeof v === 'number' && Number.i
 function validateOutput(output: unknown, reject: (a: Annotation) => boolean): void {
   if (output === undefined) return;
   const o = output as Record<string, unknown>;
-  if (typeof o.title !== 'string' || typeof o.summary !== 'string') throw new HttpError(422, 'Invalid request.\n\n"title", "summary" weren\'t supplied.');
-  if (o.summary.length > CHECK_TEXT_LIMIT) throw new HttpError(422, 'Invalid request.\n\nOnly 65535 characters are allowed; 65536 were supplied.');
-  if (typeof o.text === 'string' && o.text.length > CHECK_TEXT_LIMIT) throw new HttpError(422, 'Invalid request.\n\ntext is too long.');
+  if (typeof o.title !== 'string' || typeof o.summary !== 'string')
+    throw new HttpError(422, 'Invalid request.\n\n"title", "summary" weren\'t supplied.');
+  if (o.summary.length > CHECK_TEXT_LIMIT)
+    throw new HttpError(422, 'Invalid request.\n\nOnly 65535 characters are allowed; 65536 were supplied.');
+  if (typeof o.text === 'string' && o.text.length > CHECK_TEXT_LIMIT)
+    throw new HttpError(422, 'Invalid request.\n\ntext is too long.');
   if (o.annotations === undefined) return;
   if (!Array.isArray(o.annotations)) throw new HttpError(422, 'Invalid request.\n\nannotations must be an array.');
-  if (o.annotations.length > 50) throw new HttpError(422, 'Invalid request.\n\nOnly 50 annotations are allowed per request.');
+  if (o.annotations.length > 50)
+    throw new HttpError(422, 'Invalid request.\n\nOnly 50 annotations are allowed per request.');
   for (const a of o.annotations as Record<string, unknown>[]) {
-    if (typeof a.path !== 'string' || a.path === '' || !isPositiveInt(a.start_line) || !isPositiveInt(a.end_line)
-      || typeof a.message !== 'string' || !LEVELS.has(String(a.annotation_level))) {
+    if (
+      typeof a.path !== 'string' ||
+      a.path === '' ||
+      !isPositiveInt(a.start_line) ||
+      !isPositiveInt(a.end_line) ||
+      typeof a.message !== 'string' ||
+      !LEVELS.has(String(a.annotation_level))
+    ) {
       throw new HttpError(422, `Invalid request.\n\nInvalid annotation: ${JSON.stringify(a).slice(0, 200)}`);
     }
-    if ((a.end_line as number) < (a.start_line as number)) throw new HttpError(422, 'Invalid request.\n\nend_line must be >= start_line.');
-    if (typeof a.title === 'string' && a.title.length > 255) throw new HttpError(422, 'Invalid request.\n\ntitle is too long.');
-    if (reject(a as unknown as Annotation)) throw new HttpError(422, `Validation Failed: annotation for ${a.path} is invalid`);
+    if ((a.end_line as number) < (a.start_line as number))
+      throw new HttpError(422, 'Invalid request.\n\nend_line must be >= start_line.');
+    if (typeof a.title === 'string' && a.title.length > 255)
+      throw new HttpError(422, 'Invalid request.\n\ntitle is too long.');
+    if (reject(a as unknown as Annotation))
+      throw new HttpError(422, `Validation Failed: annotation for ${a.path} is invalid`);
   }
 }
 
@@ -150,30 +169,57 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
     return undefined;
   }
 
-  function handle(r: Route, m: RegExpMatchArray, body: Record<string, unknown>, query: URLSearchParams): { status: number; json: unknown; headers?: Record<string, string> } {
+  function handle(
+    r: Route,
+    m: RegExpMatchArray,
+    body: Record<string, unknown>,
+    query: URLSearchParams,
+  ): { status: number; json: unknown; headers?: Record<string, string> } {
     const [owner, repo] = [m[1], m[2]];
     switch (r) {
       case 'checks.create': {
-        if (typeof body.name !== 'string' || body.name === '' || typeof body.head_sha !== 'string' || body.head_sha === '') {
+        if (
+          typeof body.name !== 'string' ||
+          body.name === '' ||
+          typeof body.head_sha !== 'string' ||
+          body.head_sha === ''
+        ) {
           throw new HttpError(422, 'Invalid request.\n\n"name", "head_sha" weren\'t supplied.');
         }
         validateOutput(body.output, rejectAnnotation);
         const run: StoredCheckRun = {
-          id: nextId++, owner, repo, name: body.name, head_sha: body.head_sha, external_id: body.external_id as string | undefined, status: String(body.status ?? 'queued'),
-          conclusion: (body.conclusion as string | undefined) ?? null, details_url: body.details_url as string | undefined,
-          output: { ...(body.output as object | undefined) }, annotations: [],
+          id: nextId++,
+          owner,
+          repo,
+          name: body.name,
+          head_sha: body.head_sha,
+          external_id: body.external_id as string | undefined,
+          status: String(body.status ?? 'queued'),
+          conclusion: (body.conclusion as string | undefined) ?? null,
+          details_url: body.details_url as string | undefined,
+          output: { ...(body.output as object | undefined) },
+          annotations: [],
         };
         delete (run.output as Record<string, unknown>).annotations;
-        run.annotations.push(...(((body.output as { annotations?: Annotation[] } | undefined)?.annotations) ?? []));
+        run.annotations.push(...((body.output as { annotations?: Annotation[] } | undefined)?.annotations ?? []));
         runs.push(run);
-        return { status: 201, json: { ...run, html_url: `${url}/${owner}/${repo}/runs/${run.id}`, output: { ...run.output, annotations_count: run.annotations.length } } };
+        return {
+          status: 201,
+          json: {
+            ...run,
+            html_url: `${url}/${owner}/${repo}/runs/${run.id}`,
+            output: { ...run.output, annotations_count: run.annotations.length },
+          },
+        };
       }
       case 'checks.update': {
         const run = runs.find((x) => x.id === Number(m[3]) && x.owner === owner && x.repo === repo);
         if (!run) throw new HttpError(404, 'Not Found');
-        if (body.status === 'completed' && body.conclusion === undefined) throw new HttpError(422, 'Invalid request.\n\n"conclusion" wasn\'t supplied.');
+        if (body.status === 'completed' && body.conclusion === undefined)
+          throw new HttpError(422, 'Invalid request.\n\n"conclusion" wasn\'t supplied.');
         validateOutput(body.output, rejectAnnotation);
-        const out = body.output as { title: string; summary: string; text?: string; annotations?: Annotation[] } | undefined;
+        const out = body.output as
+          { title: string; summary: string; text?: string; annotations?: Annotation[] } | undefined;
         if (out) {
           const { annotations, ...rest } = out;
           run.output = { ...run.output, ...rest };
@@ -187,8 +233,16 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
       }
       case 'checks.listForRef': {
         const name = query.get('check_name');
-        const found = runs.filter((x) => x.owner === owner && x.repo === repo && x.head_sha === m[3] && (name === null || x.name === name));
-        return { status: 200, json: { total_count: found.length, check_runs: found.map((x) => ({ ...x, html_url: `${url}/${owner}/${repo}/runs/${x.id}` })) } };
+        const found = runs.filter(
+          (x) => x.owner === owner && x.repo === repo && x.head_sha === m[3] && (name === null || x.name === name),
+        );
+        return {
+          status: 200,
+          json: {
+            total_count: found.length,
+            check_runs: found.map((x) => ({ ...x, html_url: `${url}/${owner}/${repo}/runs/${x.id}` })),
+          },
+        };
       }
       case 'comments.list': {
         const issue = Number(m[3]);
@@ -197,19 +251,33 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
         const all = comments.filter((c) => c.issue === issue);
         const last = Math.max(1, Math.ceil(all.length / perPage));
         const links: string[] = [];
-        const pageUrl = (p: number) => `${url}/repos/${owner}/${repo}/issues/${issue}/comments?per_page=${perPage}&page=${p}`;
+        const pageUrl = (p: number) =>
+          `${url}/repos/${owner}/${repo}/issues/${issue}/comments?per_page=${perPage}&page=${p}`;
         if (page < last) links.push(`<${pageUrl(page + 1)}>; rel="next"`, `<${pageUrl(last)}>; rel="last"`);
         if (page > 1) links.push(`<${pageUrl(page - 1)}>; rel="prev"`, `<${pageUrl(1)}>; rel="first"`);
-        const data = all.slice((page - 1) * perPage, page * perPage).map((c) => ({ id: c.id, body: c.body, user: c.user, html_url: `${url}/${owner}/${repo}/pull/${issue}#issuecomment-${c.id}` }));
+        const data = all.slice((page - 1) * perPage, page * perPage).map((c) => ({
+          id: c.id,
+          body: c.body,
+          user: c.user,
+          html_url: `${url}/${owner}/${repo}/pull/${issue}#issuecomment-${c.id}`,
+        }));
         return { status: 200, json: data, headers: links.length > 0 ? { link: links.join(', ') } : {} };
       }
       case 'comments.create':
       case 'comments.update': {
-        if (typeof body.body !== 'string' || body.body === '') throw new HttpError(422, 'Validation Failed: body is missing');
-        if (body.body.length > COMMENT_LIMIT) throw new HttpError(422, 'Validation Failed: Body is too long (maximum is 65536 characters)');
+        if (typeof body.body !== 'string' || body.body === '')
+          throw new HttpError(422, 'Validation Failed: body is missing');
+        if (body.body.length > COMMENT_LIMIT)
+          throw new HttpError(422, 'Validation Failed: Body is too long (maximum is 65536 characters)');
         let c: StoredComment | undefined;
         if (r === 'comments.create') {
-          c = { id: nextId++, issue: Number(m[3]), body: body.body, user: { login: 'github-actions[bot]', type: 'Bot' }, edits: 0 };
+          c = {
+            id: nextId++,
+            issue: Number(m[3]),
+            body: body.body,
+            user: { login: 'github-actions[bot]', type: 'Bot' },
+            edits: 0,
+          };
           comments.push(c);
         } else {
           c = comments.find((x) => x.id === Number(m[3]));
@@ -217,7 +285,15 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
           c.body = body.body;
           c.edits++;
         }
-        return { status: r === 'comments.create' ? 201 : 200, json: { id: c.id, body: c.body, user: c.user, html_url: `${url}/${owner}/${repo}/pull/${c.issue}#issuecomment-${c.id}` } };
+        return {
+          status: r === 'comments.create' ? 201 : 200,
+          json: {
+            id: c.id,
+            body: c.body,
+            user: c.user,
+            html_url: `${url}/${owner}/${repo}/pull/${c.issue}#issuecomment-${c.id}`,
+          },
+        };
       }
     }
   }
@@ -233,7 +309,7 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
         const found = route(rec.method, u.pathname);
         if (!found) throw new HttpError(404, 'Not Found');
         rec.route = found.route;
-        const body = text ? JSON.parse(text) as Record<string, unknown> : {};
+        const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
         rec.body = body;
         const deny = denied.get(found.route);
         if (deny) throw new HttpError(deny.status, deny.message);
@@ -252,7 +328,8 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
         if (!res.destroyed) send(res, out.status, out.json, out.headers);
       } catch (e) {
         rec.status = e instanceof HttpError ? e.status : 500;
-        if (!res.destroyed) send(res, rec.status, { message: e instanceof Error ? e.message : String(e), documentation_url: DOCS });
+        if (!res.destroyed)
+          send(res, rec.status, { message: e instanceof Error ? e.message : String(e), documentation_url: DOCS });
       }
     })();
   });
@@ -267,22 +344,41 @@ export async function startGithubApi(options: { token?: string } = {}): Promise<
     checkRuns: () => runs,
     comments: (issue) => comments.filter((c) => c.issue === issue),
     seedComments(issue, count, body = (i) => `An unrelated comment ${i}`) {
-      for (let i = 0; i < count; i++) comments.push({ id: nextId++, issue, body: body(i), user: { login: 'someone', type: 'User' }, edits: 0 });
+      for (let i = 0; i < count; i++)
+        comments.push({ id: nextId++, issue, body: body(i), user: { login: 'someone', type: 'User' }, edits: 0 });
     },
-    failNext: (r, status, times = 1) => { failures.set(r, { status, times }); },
-    deny: (r, status, message = 'Resource not accessible by integration') => { denied.set(r, { status, message }); },
-    rejectAnnotations: (test) => { rejectAnnotation = test; },
-    delayNext: (r, ms, times = 1) => { delays.set(r, { ms, times }); },
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    failNext: (r, status, times = 1) => {
+      failures.set(r, { status, times });
+    },
+    deny: (r, status, message = 'Resource not accessible by integration') => {
+      denied.set(r, { status, message });
+    },
+    rejectAnnotations: (test) => {
+      rejectAnnotation = test;
+    },
+    delayNext: (r, ms, times = 1) => {
+      delays.set(r, { ms, times });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
 /** A pull_request event payload file (GITHUB_EVENT_PATH) for PR `number` of acme/analytics at head `sha`. */
 export function prEventFile(number: number, sha: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'pdbt-event-')), 'event.json');
-  writeFileSync(p, JSON.stringify({ pull_request: { number, head: { sha, repo: { full_name: 'acme/analytics' } }, base: { repo: { full_name: 'acme/analytics' } } } }));
+  writeFileSync(
+    p,
+    JSON.stringify({
+      pull_request: {
+        number,
+        head: { sha, repo: { full_name: 'acme/analytics' } },
+        base: { repo: { full_name: 'acme/analytics' } },
+      },
+    }),
+  );
   return p;
 }

@@ -26,7 +26,11 @@ export function dagFrom(spec: DagSpec): Dag {
   const nodes = new Map<string, PlanNode>();
   const weights = new Map<string, number>();
   spec.nodes.forEach((n, i) => {
-    nodes.set(ids[i], { uid: ids[i], resourceType: n.type, parents: [...new Set(n.parents)].sort((a, b) => a - b).map((p) => ids[p]) });
+    nodes.set(ids[i], {
+      uid: ids[i],
+      resourceType: n.type,
+      parents: [...new Set(n.parents)].sort((a, b) => a - b).map((p) => ids[p]),
+    });
     weights.set(ids[i], n.weight);
   });
   return { graph: { nodes }, ids, weights, weight: (uid) => weights.get(uid)! };
@@ -34,7 +38,11 @@ export function dagFrom(spec: DagSpec): Dag {
 
 /** A plan graph from `[uid, parents, type?]` rows. */
 export function graphOf(rows: [string, string[], string?][]): PlanGraph {
-  return { nodes: new Map(rows.map(([uid, parents, type]) => [uid, { uid, resourceType: type ?? uid.split('.')[0], parents }])) };
+  return {
+    nodes: new Map(
+      rows.map(([uid, parents, type]) => [uid, { uid, resourceType: type ?? uid.split('.')[0], parents }]),
+    ),
+  };
 }
 
 /** The same graph with its Map filled in another order (and parent lists permuted). */
@@ -57,17 +65,31 @@ const weightArb = fc.integer({ min: 1, max: 500 }).map((c) => c / 100); // 0.01 
  * with 1–2 parents (when there is anything to test).
  */
 export function dagArb(maxNodes = 120, minNodes = 1): fc.Arbitrary<DagSpec> {
-  return fc.integer({ min: minNodes, max: maxNodes }).chain((n) =>
-    fc.tuple(...Array.from({ length: n }, (_, i) => nodeArb(i))).map((nodes) => ({ nodes })),
-  );
+  return fc
+    .integer({ min: minNodes, max: maxNodes })
+    .chain((n) => fc.tuple(...Array.from({ length: n }, (_, i) => nodeArb(i))).map((nodes) => ({ nodes })));
 }
 
 function nodeArb(i: number): fc.Arbitrary<DagSpec['nodes'][number]> {
   if (i === 0) return weightArb.map((weight) => ({ type: 'model' as const, parents: [], weight }));
   const parent = fc.integer({ min: 0, max: i - 1 });
   return fc.oneof(
-    { weight: 3, arbitrary: fc.record({ type: fc.constant('model' as const), parents: fc.uniqueArray(parent, { maxLength: Math.min(4, i) }), weight: weightArb }) },
-    { weight: 1, arbitrary: fc.record({ type: fc.constant('test' as const), parents: fc.uniqueArray(parent, { minLength: 1, maxLength: Math.min(2, i) }), weight: weightArb }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        type: fc.constant('model' as const),
+        parents: fc.uniqueArray(parent, { maxLength: Math.min(4, i) }),
+        weight: weightArb,
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        type: fc.constant('test' as const),
+        parents: fc.uniqueArray(parent, { minLength: 1, maxLength: Math.min(2, i) }),
+        weight: weightArb,
+      }),
+    },
   );
 }
 
@@ -104,7 +126,10 @@ export function longestChain(g: PlanGraph, weight: (uid: string) => number): num
 
 // ---- synthetic manifests ----
 
-export function manifestNode(uid: string, o: { deps?: string[]; fqn?: string[]; resourceType?: string } = {}): ManifestNode {
+export function manifestNode(
+  uid: string,
+  o: { deps?: string[]; fqn?: string[]; resourceType?: string } = {},
+): ManifestNode {
   const [type, pkg, ...rest] = uid.split('.');
   const name = rest.join('.');
   return {
@@ -120,9 +145,15 @@ export function manifestNode(uid: string, o: { deps?: string[]; fqn?: string[]; 
 
 /** A manifest from nodes; unit tests and sources go to their own sections, as in dbt's manifest. */
 export function manifestOf(nodes: ManifestNode[]): Manifest {
-  const m: Manifest = { metadata: { dbt_version: '1.11.0', project_name: 'p' }, nodes: {}, sources: {}, unit_tests: {} };
+  const m: Manifest = {
+    metadata: { dbt_version: '1.11.0', project_name: 'p' },
+    nodes: {},
+    sources: {},
+    unit_tests: {},
+  };
   for (const n of nodes) {
-    const section = n.resource_type === 'unit_test' ? m.unit_tests! : n.resource_type === 'source' ? m.sources! : m.nodes;
+    const section =
+      n.resource_type === 'unit_test' ? m.unit_tests! : n.resource_type === 'source' ? m.sources! : m.nodes;
     section[n.unique_id] = n;
   }
   return m;
@@ -137,8 +168,17 @@ export function planOf(g: PlanGraph, chunks: string[][]): Plan {
   return {
     chunks: chunks.map((nodes, i) => {
       const deps = new Set<number>();
-      for (const u of nodes) for (const p of g.nodes.get(u)!.parents) if (chunkOf.has(p) && chunkOf.get(p) !== i + 1) deps.add(chunkOf.get(p)!);
-      return { index: i + 1, name: `chunk-${i + 1}`, nodes, dependsOn: [...deps].sort((a, b) => a - b), work: nodes.length, predicted: nodes.length };
+      for (const u of nodes)
+        for (const p of g.nodes.get(u)!.parents)
+          if (chunkOf.has(p) && chunkOf.get(p) !== i + 1) deps.add(chunkOf.get(p)!);
+      return {
+        index: i + 1,
+        name: `chunk-${i + 1}`,
+        nodes,
+        dependsOn: [...deps].sort((a, b) => a - b),
+        work: nodes.length,
+        predicted: nodes.length,
+      };
     }),
     makespan: 0,
     criticalPath: 0,

@@ -18,7 +18,10 @@ export type { StartedPostgres };
 export { useShared };
 
 /** Runs the action as built from src/ for this jest run (test/support/build-action.mjs), the way the runner does. */
-export function runAction(inputs: Record<string, string>, opts: Omit<NonNullable<Parameters<typeof runBundle>[1]>, 'bundle'> = {}): Promise<ActionRun> {
+export function runAction(
+  inputs: Record<string, string>,
+  opts: Omit<NonNullable<Parameters<typeof runBundle>[1]>, 'bundle'> = {},
+): Promise<ActionRun> {
   return runBundle(inputs, { ...opts, bundle: actionBundle() });
 }
 
@@ -31,7 +34,11 @@ export async function postgres(settings?: Record<string, string>): Promise<Start
 
 /** A PostgreSQL server (with these settings) for the tests of the calling file or describe block: see useShared. */
 export function usePostgres(settings?: Record<string, string>): StartedPostgres {
-  return useShared('PostgreSQL', () => postgres(settings), (pg) => pg.stop());
+  return useShared(
+    'PostgreSQL',
+    () => postgres(settings),
+    (pg) => pg.stop(),
+  );
 }
 
 /**
@@ -45,7 +52,8 @@ export function processesMentioning(marker: string): { pid: number; args: string
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ');
       if (args.trim() === '') continue; // a zombie or a kernel thread
-      if (args.includes(marker) || openFiles(entry).some((f) => f.includes(marker))) out.push({ pid: Number(entry), args });
+      if (args.includes(marker) || openFiles(entry).some((f) => f.includes(marker)))
+        out.push({ pid: Number(entry), args });
     } catch {
       /* gone */
     }
@@ -71,7 +79,10 @@ function openFiles(pid: string): string[] {
 export async function queriesIn(pg: StartedPostgres, db: string): Promise<string[]> {
   const c = await pg.client('postgres');
   try {
-    const r = await c.query(`select query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and state <> 'idle'`, [db]);
+    const r = await c.query(
+      `select query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid() and state <> 'idle'`,
+      [db],
+    );
     return (r.rows as { query: string }[]).map((x) => x.query);
   } finally {
     await c.end();
@@ -81,13 +92,24 @@ export async function queriesIn(pg: StartedPostgres, db: string): Promise<string
 /** A fresh copy of the example project (optionally with the red overlay) in a temp dir. */
 export function exampleCopy(variant: 'green' | 'red' | 'flaky' = 'green', parent: string = tmpdir()): string {
   const dir = mkdtempSync(join(parent, `parallel-dbt-example-${variant}-`));
-  cpSync(EXAMPLE, dir, { recursive: true, filter: (src) => !/\/(target|logs|dbt_packages)(\/|$)/.test(src.slice(EXAMPLE.length)) });
-  if (variant !== 'green') cpSync(join(ROOT, 'test', 'fixtures', `${variant}-overlay`), dir, { recursive: true, filter: (src) => !src.endsWith('README.md') });
+  cpSync(EXAMPLE, dir, {
+    recursive: true,
+    filter: (src) => !/\/(target|logs|dbt_packages)(\/|$)/.test(src.slice(EXAMPLE.length)),
+  });
+  if (variant !== 'green')
+    cpSync(join(ROOT, 'test', 'fixtures', `${variant}-overlay`), dir, {
+      recursive: true,
+      filter: (src) => !src.endsWith('README.md'),
+    });
   return dir;
 }
 
 /** The environment the example profile reads, for one database of the server. */
-export function dbEnv(pg: StartedPostgres, database: string, extra: Record<string, string> = {}): Record<string, string> {
+export function dbEnv(
+  pg: StartedPostgres,
+  database: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     PARALLEL_DBT_PG_HOST: pg.host,
     PARALLEL_DBT_PG_PORT: String(pg.port),
@@ -105,9 +127,17 @@ export async function freshDatabase(pg: StartedPostgres, prefix = 'db'): Promise
 }
 
 /** Runs the real dbt directly (one process), e.g. to compare with the action. */
-export async function dbt(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function dbt(
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(join(DBT_BIN, 'dbt'), args, { env: { ...process.env, ...env, DO_NOT_TRACK: '1' }, cwd, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await promisify(execFile)(join(DBT_BIN, 'dbt'), args, {
+      env: { ...process.env, ...env, DO_NOT_TRACK: '1' },
+      cwd,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code?: number; stdout?: string; stderr?: string };
@@ -125,7 +155,13 @@ export function statusMap(a: RunResultsArtifact): Map<string, string> {
 }
 
 /** A login role on `db` that PostgreSQL refuses more than `limit` connections: the warehouse's budget, enforced. */
-export async function limitedRole(pg: StartedPostgres, db: string, role: string, password: string, limit: number): Promise<void> {
+export async function limitedRole(
+  pg: StartedPostgres,
+  db: string,
+  role: string,
+  password: string,
+  limit: number,
+): Promise<void> {
   const admin = await pg.client(db);
   await admin.query(`create role ${role} login password '${password}' connection limit ${limit}`);
   await admin.query(`grant all on database ${db} to ${role}`);

@@ -7,13 +7,18 @@ import { expect } from '@jest/globals';
 export function integrationOnly(needs: string): void {
   const testPath = expect.getState().testPath ?? '(unknown test file)';
   if (!testPath.endsWith('.integration.test.ts')) {
-    throw new Error(`${testPath} needs ${needs}: name it *.integration.test.ts so it runs with the integration tests, not the unit tests (see jest.config.js).`);
+    throw new Error(
+      `${testPath} needs ${needs}: name it *.integration.test.ts so it runs with the integration tests, not the unit tests (see jest.config.js).`,
+    );
   }
 }
 
 /** The action bundle built from src/ for this jest run (never the committed dist/). */
 export function actionBundle(): string {
   const bundle = process.env.PARALLEL_DBT_TEST_BUNDLE;
-  if (!bundle) throw new Error('PARALLEL_DBT_TEST_BUNDLE is not set: run integration tests through jest.config.js, whose integration project builds src/ first (test/support/build-action.mjs).');
+  if (!bundle)
+    throw new Error(
+      'PARALLEL_DBT_TEST_BUNDLE is not set: run integration tests through jest.config.js, whose integration project builds src/ first (test/support/build-action.mjs).',
+    );
   return bundle;
 }

@@ -7,7 +7,11 @@ import { afterAll, beforeAll } from '@jest/globals';
  * stand-in that forwards every property to the started server; reading it before beforeAll ran throws. E.g.
  * `const pg = usePostgres()` at the top of a file, then `pg.client(db)` in its tests.
  */
-export function useShared<T extends object>(what: string, start: () => Promise<T>, stop: (server: T) => Promise<void>): T {
+export function useShared<T extends object>(
+  what: string,
+  start: () => Promise<T>,
+  stop: (server: T) => Promise<void>,
+): T {
   let server: T | undefined;
   beforeAll(async () => {
     server = await start();
@@ -18,7 +22,8 @@ export function useShared<T extends object>(what: string, start: () => Promise<T
   });
   return new Proxy({} as T, {
     get(_target, key) {
-      if (server === undefined) throw new Error(`${what} is not running: it is started in beforeAll and stopped in afterAll (useShared).`);
+      if (server === undefined)
+        throw new Error(`${what} is not running: it is started in beforeAll and stopped in afterAll (useShared).`);
       const value: unknown = Reflect.get(server, key, server);
       return typeof value === 'function' ? value.bind(server) : value;
     },

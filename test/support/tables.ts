@@ -29,7 +29,13 @@ export interface TableOptions {
   excludeSchemas?: string[];
 }
 
-const KINDS: Record<string, string> = { r: 'table', v: 'view', m: 'materialized view', p: 'partitioned table', f: 'foreign table' };
+const KINDS: Record<string, string> = {
+  r: 'table',
+  v: 'view',
+  m: 'materialized view',
+  p: 'partitioned table',
+  f: 'foreign table',
+};
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -45,7 +51,10 @@ export function normaliseSchema(schema: string, targetSchema: string): string | 
 /** The same in SQL text: every `<target>[_x].` (quoted or not) that qualifies a relation. */
 function normaliseSql(sql: string, targetSchema: string): string {
   const t = escapeRegExp(targetSchema);
-  return sql.replace(new RegExp(`(?<![\\w"])"?${t}((?:_\\w+?)?)"?(?=\\.)`, 'g'), (_m, rest: string) => `{target}${rest}`);
+  return sql.replace(
+    new RegExp(`(?<![\\w"])"?${t}((?:_\\w+?)?)"?(?=\\.)`, 'g'),
+    (_m, rest: string) => `{target}${rest}`,
+  );
 }
 
 function quoteIdent(s: string): string {
@@ -56,29 +65,51 @@ function quoteIdent(s: string): string {
 export async function readTables(pg: StartedPostgres, db: string, opts: TableOptions): Promise<TableStates> {
   const c = await pg.client(db);
   try {
-    const rels = (await c.query(`
+    const rels = (
+      await c.query(
+        `
       select n.nspname as schema, c.relname as name, c.relkind as kind, c.oid::int as oid
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
       where c.relkind in ('r', 'v', 'm', 'p', 'f')
         and (n.nspname = $1 or starts_with(n.nspname, $1 || '_'))
-      order by 1, 2`, [opts.targetSchema])).rows as { schema: string; name: string; kind: string; oid: number }[];
+      order by 1, 2`,
+        [opts.targetSchema],
+      )
+    ).rows as { schema: string; name: string; kind: string; oid: number }[];
     const out: TableStates = new Map();
     for (const r of rels) {
       const schema = normaliseSchema(r.schema, opts.targetSchema);
       if (schema === undefined || (opts.excludeSchemas ?? []).includes(schema)) continue;
       const relation = `${schema}.${r.name}`;
-      const cols = (await c.query(`
+      const cols = (
+        await c.query(
+          `
         select string_agg(a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || case when a.attnotnull then ' not null' else '' end, ', ' order by a.attnum) as columns
-        from pg_attribute a where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped`, [r.oid])).rows[0] as { columns: string | null };
-      const cons = (await c.query(`
+        from pg_attribute a where a.attrelid = $1 and a.attnum > 0 and not a.attisdropped`,
+          [r.oid],
+        )
+      ).rows[0] as { columns: string | null };
+      const cons = (
+        await c.query(
+          `
         select coalesce(string_agg(normalised, '; ' order by normalised), '') as constraints
-        from (select contype::text || ' ' || pg_get_constraintdef(oid) as normalised from pg_constraint where conrelid = $1) s`, [r.oid])).rows[0] as { constraints: string };
+        from (select contype::text || ' ' || pg_get_constraintdef(oid) as normalised from pg_constraint where conrelid = $1) s`,
+          [r.oid],
+        )
+      ).rows[0] as { constraints: string };
       const q = `${quoteIdent(r.schema)}.${quoteIdent(r.name)}`;
-      const content = (await c.query(`
+      const content = (
+        await c.query(`
         select count(*)::int as rows, md5(coalesce(string_agg(h, '' order by h), '')) as hash
-        from (select md5(t::text) as h from ${q} t) s`)).rows[0] as { rows: number; hash: string };
+        from (select md5(t::text) as h from ${q} t) s`)
+      ).rows[0] as { rows: number; hash: string };
       const state: TableState = {
-        relation, kind: KINDS[r.kind] ?? r.kind, columns: cols.columns ?? '', constraints: normaliseSql(cons.constraints, opts.targetSchema), rows: content.rows, hash: content.hash,
+        relation,
+        kind: KINDS[r.kind] ?? r.kind,
+        columns: cols.columns ?? '',
+        constraints: normaliseSql(cons.constraints, opts.targetSchema),
+        rows: content.rows,
+        hash: content.hash,
       };
       if (r.kind === 'v' || r.kind === 'm') {
         const def = (await c.query('select pg_get_viewdef($1::oid, true) as def', [r.oid])).rows[0] as { def: string };
@@ -133,8 +164,12 @@ export function formatTableDiffs(diffs: TableDiff[], labels: [string, string] = 
     const parts: string[] = [];
     for (const [name, [x, y]] of Object.entries(f)) {
       if (name === 'hash' && (f.rows !== undefined || f.columns !== undefined)) continue;
-      if (name === 'hash') parts.push(`other rows (same count and columns, content hash ${String(x).slice(0, 8)} vs ${String(y).slice(0, 8)})`);
-      else if (name === 'definition' && typeof x === 'string' && typeof y === 'string') parts.push(`view definition: ${wordDiff(x, y, labels)}`);
+      if (name === 'hash')
+        parts.push(
+          `other rows (same count and columns, content hash ${String(x).slice(0, 8)} vs ${String(y).slice(0, 8)})`,
+        );
+      else if (name === 'definition' && typeof x === 'string' && typeof y === 'string')
+        parts.push(`view definition: ${wordDiff(x, y, labels)}`);
       else parts.push(`${name} ${JSON.stringify(x)} (${labels[0]}) vs ${JSON.stringify(y)} (${labels[1]})`);
     }
     return `${d.relation}: ${parts.join('; ')}`;
@@ -148,7 +183,8 @@ function wordDiff(x: string, y: string, labels: [string, string]): string {
   const wy = words(y);
   const onlyX = [...wx].filter((w) => !wy.has(w));
   const onlyY = [...wy].filter((w) => !wx.has(w));
-  if (onlyX.length + onlyY.length === 0) return `same words in another order: ${JSON.stringify(x)} (${labels[0]}) vs ${JSON.stringify(y)} (${labels[1]})`;
+  if (onlyX.length + onlyY.length === 0)
+    return `same words in another order: ${JSON.stringify(x)} (${labels[0]}) vs ${JSON.stringify(y)} (${labels[1]})`;
   return `only in ${labels[0]}'s: ${JSON.stringify(onlyX)}, only in ${labels[1]}'s: ${JSON.stringify(onlyY)}`;
 }
 
@@ -168,7 +204,8 @@ export async function auditRows(pg: StartedPostgres, db: string, targetSchema: s
     const table = `${quoteIdent(`${targetSchema}_audit`)}.run_audit`;
     const exists = (await c.query('select to_regclass($1) is not null as ok', [table])).rows[0] as { ok: boolean };
     if (!exists.ok) return [];
-    return (await c.query(`select id, kind, invocation_id, results, statuses from ${table} order by id`)).rows as AuditRow[];
+    return (await c.query(`select id, kind, invocation_id, results, statuses from ${table} order by id`))
+      .rows as AuditRow[];
   } finally {
     await c.end();
   }

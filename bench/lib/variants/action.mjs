@@ -17,7 +17,11 @@ import { runDir, variantDb } from './context.mjs';
  * The action's warnings: its ::warning workflow commands (GitHub's format, not the action's prose), 300 characters each.
  * @param {string} stdout
  */
-export const warningsOf = (stdout) => stdout.split('\n').filter((l) => l.startsWith('::warning')).map((l) => l.slice(0, 300));
+export const warningsOf = (stdout) =>
+  stdout
+    .split('\n')
+    .filter((l) => l.startsWith('::warning'))
+    .map((l) => l.slice(0, 300));
 
 /**
  * Generated shapes: parallel P, max-connections B, no threads input (the action picks k × (⌊B/k⌋ − 1) for k ≤ P).
@@ -36,7 +40,12 @@ export async function variantAction(ctx, { timings }) {
   mkdirSync(runnerTemp, { recursive: true });
   /** @type {Record<string, string>} */
   const inputs = { command: 'build', 'project-dir': proj, 'profiles-dir': proj };
-  if (ctx.budget !== undefined) Object.assign(inputs, { parallel: String(ctx.parallel), 'max-connections': String(ctx.budget), 'work-dir': join(dir, 'work') });
+  if (ctx.budget !== undefined)
+    Object.assign(inputs, {
+      parallel: String(ctx.parallel),
+      'max-connections': String(ctx.budget),
+      'work-dir': join(dir, 'work'),
+    });
   if (ctx.vars) inputs.vars = ctx.vars;
   if (timings) inputs.timings = timings;
   if (ctx.slim) Object.assign(inputs, { select: 'state:modified+', state: ctx.slim.state, defer: 'true' });
@@ -48,8 +57,12 @@ export async function variantAction(ctx, { timings }) {
   const r = await measured(async () => {
     t0 = Date.now();
     const res = await runAction(inputs, {
-      env: /** @type {Record<string, string>} */ (env), cwd: proj, runnerTemp,
-      onSpawn: () => { spawnAt = Date.now(); },
+      env: /** @type {Record<string, string>} */ (env),
+      cwd: proj,
+      runnerTemp,
+      onSpawn: () => {
+        spawnAt = Date.now();
+      },
       onStdout: (s) => {
         const t = (Date.now() - (spawnAt || t0)) / 1000;
         buf += s;
@@ -61,9 +74,13 @@ export async function variantAction(ctx, { timings }) {
     if (buf) lines.push({ t: (Date.now() - (spawnAt || t0)) / 1000, text: buf });
     return { res, wall: res.seconds };
   }, ctx.pg.cpuSeconds);
-  writeFileSync(join(dir, 'action.log'), lines.map((l) => `${l.t.toFixed(2).padStart(8)}  ${l.text}`).join('\n') + '\n');
+  writeFileSync(
+    join(dir, 'action.log'),
+    lines.map((l) => `${l.t.toFixed(2).padStart(8)}  ${l.text}`).join('\n') + '\n',
+  );
   if (r.res.stderr) writeFileSync(join(dir, 'action.stderr.log'), r.res.stderr);
-  if (r.res.runnerTemp && !r.res.runnerTemp.startsWith(WORK)) rmSync(r.res.runnerTemp, { recursive: true, force: true });
+  if (r.res.runnerTemp && !r.res.runnerTemp.startsWith(WORK))
+    rmSync(r.res.runnerTemp, { recursive: true, force: true });
   const results = r.res.outputs.results;
   const started = spawnAt || t0;
   const exitAt = spawnAt ? (t0 + r.res.seconds * 1000 - spawnAt) / 1000 : r.res.seconds;
@@ -71,15 +88,31 @@ export async function variantAction(ctx, { timings }) {
   const recordFile = results ? join(dirname(results), 'parallel-dbt.json') : undefined;
   const rec = recordFile ? await readActionRecord(recordFile) : undefined;
   const pl = await planLib();
-  const action = { ...actionPhases(rec, { spawnAt: started, exitAt, describe: pl.lib }), warnings: warningsOf(r.res.stdout) };
+  const action = {
+    ...actionPhases(rec, { spawnAt: started, exitAt, describe: pl.lib }),
+    warnings: warningsOf(r.res.stdout),
+  };
   const record = recordFigures(rec, started);
   const { res, ...rest } = r;
   const P = record.parallel;
   const T = record.threads;
-  const base = ctx.budget === undefined ? 'parallel-dbt, default inputs' : timings ? 'parallel-dbt, auto chunks, with timings' : 'parallel-dbt, auto chunks, no timings';
+  const base =
+    ctx.budget === undefined
+      ? 'parallel-dbt, default inputs'
+      : timings
+        ? 'parallel-dbt, auto chunks, with timings'
+        : 'parallel-dbt, auto chunks, no timings';
   return {
-    name: base, id,
-    budget: P !== undefined && T !== undefined ? `${P} × (${T} + 1) = ${P * (T + 1)}` : '?', ...rest, exit: res.code,
-    resultsFiles: results ? [results] : [], timings, action, record, recordFile: rec && recordFile ? relative(ROOT, recordFile) : undefined, schema,
+    name: base,
+    id,
+    budget: P !== undefined && T !== undefined ? `${P} × (${T} + 1) = ${P * (T + 1)}` : '?',
+    ...rest,
+    exit: res.code,
+    resultsFiles: results ? [results] : [],
+    timings,
+    action,
+    record,
+    recordFile: rec && recordFile ? relative(ROOT, recordFile) : undefined,
+    schema,
   };
 }

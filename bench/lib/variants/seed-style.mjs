@@ -19,15 +19,40 @@ export async function variantSeedStyle(ctx) {
   const tags = ctx.info.tags.map((/** @type {{name: string}} */ t) => t.name);
   const threads = Math.max(1, Math.floor((ctx.budget ?? 8) / tags.length) - 1);
   const r = await measured(async () => {
-    const procs = await Promise.all(tags.map((/** @type {string} */ tag) => run(DBT, ['build', '--project-dir', proj, '--profiles-dir', proj, '--threads', String(threads), '--select', `tag:${tag}`,
-      '--target-path', `target-${tag}`, '--log-path', join(dir, `logs-${tag}`)], { env, cwd: proj, log: join(dir, `dbt-${tag}.log`) })));
+    const procs = await Promise.all(
+      tags.map((/** @type {string} */ tag) =>
+        run(
+          DBT,
+          [
+            'build',
+            '--project-dir',
+            proj,
+            '--profiles-dir',
+            proj,
+            '--threads',
+            String(threads),
+            '--select',
+            `tag:${tag}`,
+            '--target-path',
+            `target-${tag}`,
+            '--log-path',
+            join(dir, `logs-${tag}`),
+          ],
+          { env, cwd: proj, log: join(dir, `dbt-${tag}.log`) },
+        ),
+      ),
+    );
     return { procs, wall: Math.max(...procs.map((p) => p.seconds)) };
   }, ctx.pg.cpuSeconds);
   return {
-    name: 'seed-style: one process per tag', id: 'seed-style', budget: `${tags.length} × (${threads} + 1) = ${tags.length * (threads + 1)}`, ...r,
+    name: 'seed-style: one process per tag',
+    id: 'seed-style',
+    budget: `${tags.length} × (${threads} + 1) = ${tags.length * (threads + 1)}`,
+    ...r,
     exit: Math.max(...r.procs.map((p) => p.code ?? 99)),
-    perTag: Object.fromEntries(tags.map((/** @type {string} */ t, /** @type {number} */ i) => [t, round(r.procs[i].seconds)])),
+    perTag: Object.fromEntries(
+      tags.map((/** @type {string} */ t, /** @type {number} */ i) => [t, round(r.procs[i].seconds)]),
+    ),
     resultsFiles: tags.map((/** @type {string} */ t) => join(proj, `target-${t}`, 'run_results.json')),
   };
 }
-

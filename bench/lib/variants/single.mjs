@@ -31,10 +31,16 @@ export async function variantSingle(ctx) {
   const first = firstNodeStartAt(logFile, [results]);
   const threads = ctx.budget !== undefined ? `${ctx.singleThreads}` : `${ctx.singleThreads} (profile)`;
   return {
-    name: ctx.slim ? 'one dbt process, --defer' : ctx.budget !== undefined ? 'one dbt process' : 'plain dbt build', id: 'single', budget: `1 × (${threads} + 1) = ${ctx.singleThreads + 1}`, ...r,
-    exit: r.code, resultsFiles: [results], manifest: join(proj, 'target', 'manifest.json'), schema,
-    firstNodeStart: first ? round((first.at - r.startedAt) / 1000, 2) : undefined, firstNodeSource: first?.source,
+    name: ctx.slim ? 'one dbt process, --defer' : ctx.budget !== undefined ? 'one dbt process' : 'plain dbt build',
+    id: 'single',
+    budget: `1 × (${threads} + 1) = ${ctx.singleThreads + 1}`,
+    ...r,
+    exit: r.code,
+    resultsFiles: [results],
+    manifest: join(proj, 'target', 'manifest.json'),
+    schema,
+    firstNodeStart: first ? round((first.at - r.startedAt) / 1000, 2) : undefined,
+    firstNodeSource: first?.source,
     startup: first ? (first.at - r.startedAt) / 1000 : undefined,
   };
 }
-

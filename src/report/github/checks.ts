@@ -50,25 +50,52 @@ export async function startCheckRun(i: StartCheckRunInput): Promise<CheckRunHand
   try {
     const run = await withRetry(async () => {
       if (tries++ > 0) {
-        const { data } = await i.octokit.rest.checks.listForRef({ owner: i.owner, repo: i.repo, ref: i.sha, check_name: i.name, filter: 'all', per_page: 100 });
+        const { data } = await i.octokit.rest.checks.listForRef({
+          owner: i.owner,
+          repo: i.repo,
+          ref: i.sha,
+          check_name: i.name,
+          filter: 'all',
+          per_page: 100,
+        });
         const made = data.check_runs.find((c) => c.external_id === externalId);
         if (made) return made;
       }
       const { data } = await i.octokit.rest.checks.create({
-        owner: i.owner, repo: i.repo, name: i.name, head_sha: i.sha, status: 'in_progress', external_id: externalId,
+        owner: i.owner,
+        repo: i.repo,
+        name: i.name,
+        head_sha: i.sha,
+        status: 'in_progress',
+        external_id: externalId,
         started_at: new Date().toISOString(),
         ...(i.detailsUrl ? { details_url: i.detailsUrl } : {}),
-        output: { title: i.title ?? 'dbt is running', summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT) },
+        output: {
+          title: i.title ?? 'dbt is running',
+          summary: truncateMarkdown(i.summary ?? 'The chunks are running.', CHECK_TEXT_LIMIT),
+        },
       });
       return data;
     }, retry);
-    return { octokit: i.octokit, owner: i.owner, repo: i.repo, id: run.id, name: i.name, htmlUrl: run.html_url ?? undefined, retry, log: i.log };
+    return {
+      octokit: i.octokit,
+      owner: i.owner,
+      repo: i.repo,
+      id: run.id,
+      name: i.name,
+      htmlUrl: run.html_url ?? undefined,
+      retry,
+      log: i.log,
+    };
   } catch (e) {
     const s = statusOf(e);
-    const why = (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
-      ? `the token cannot create check runs (${messageOf(e)}); give the job 'permissions: checks: write'`
-      : `creating it failed (${messageOf(e)})`;
-    i.log.warning(`No check run '${i.name}': ${why}. Falling back to workflow-command annotations (at most 10 errors and 10 warnings are shown per step).`);
+    const why =
+      (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
+        ? `the token cannot create check runs (${messageOf(e)}); give the job 'permissions: checks: write'`
+        : `creating it failed (${messageOf(e)})`;
+    i.log.warning(
+      `No check run '${i.name}': ${why}. Falling back to workflow-command annotations (at most 10 errors and 10 warnings are shown per step).`,
+    );
     return undefined;
   }
 }
@@ -108,7 +135,13 @@ export async function completeCheckRun(h: CheckRunHandle, i: CompleteCheckRunInp
   const placed = toCheckAnnotations(i.annotations, i.fallbackFile);
   const max = i.maxAnnotations ?? DEFAULT_MAX_ANNOTATIONS;
   const toSend = placed.annotations.slice(0, max);
-  const outcome: CheckRunOutcome = { completed: false, annotated: 0, rejected: [], batchFailed: false, notSent: placed.unplaced + Math.max(0, placed.annotations.length - max) };
+  const outcome: CheckRunOutcome = {
+    completed: false,
+    annotated: 0,
+    rejected: [],
+    batchFailed: false,
+    notSent: placed.unplaced + Math.max(0, placed.annotations.length - max),
+  };
   const budget = { left: BISECT_BUDGET };
   let broken: string | undefined;
 
@@ -125,45 +158,88 @@ export async function completeCheckRun(h: CheckRunHandle, i: CompleteCheckRunInp
       broken = messageOf(e);
       outcome.batchFailed = true;
       outcome.notSent += batch.length - (outcome.annotated + outcome.rejected.length - before);
-      h.log.warning(`Check run '${h.name}': annotation batch ${n + 1} of ${list.length} failed (${broken}); the remaining annotations are not sent.`);
+      h.log.warning(
+        `Check run '${h.name}': annotation batch ${n + 1} of ${list.length} failed (${broken}); the remaining annotations are not sent.`,
+      );
     }
   }
 
   const notes = outputNotes(outcome);
   try {
-    await withRetry(() => h.octokit.rest.checks.update({
-      owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed',
-      conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'), completed_at: new Date().toISOString(),
-      output: { title, summary, ...(notes ? { text: notes } : {}) },
-    }), h.retry);
+    await withRetry(
+      () =>
+        h.octokit.rest.checks.update({
+          owner: h.owner,
+          repo: h.repo,
+          check_run_id: h.id,
+          status: 'completed',
+          conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'),
+          completed_at: new Date().toISOString(),
+          output: { title, summary, ...(notes ? { text: notes } : {}) },
+        }),
+      h.retry,
+    );
     outcome.completed = true;
   } catch (e) {
-    h.log.warning(`Check run '${h.name}' could not be completed (${messageOf(e)}); it stays in progress until GitHub times it out.`);
+    h.log.warning(
+      `Check run '${h.name}' could not be completed (${messageOf(e)}); it stays in progress until GitHub times it out.`,
+    );
   }
   if (outcome.rejected.length > 0) {
-    h.log.warning(`Check run '${h.name}': GitHub refused ${outcome.rejected.length} annotation(s): ${outcome.rejected.slice(0, 5).join('; ')}${outcome.rejected.length > 5 ? '; …' : ''}`);
+    h.log.warning(
+      `Check run '${h.name}': GitHub refused ${outcome.rejected.length} annotation(s): ${outcome.rejected.slice(0, 5).join('; ')}${outcome.rejected.length > 5 ? '; …' : ''}`,
+    );
   }
   return outcome;
 }
 
 /** Completes a started check run when the action stops before it has a report (a crash, a bad input). */
-export async function abandonCheckRun(h: CheckRunHandle, reason: string, conclusion: 'failure' | 'cancelled' = 'failure'): Promise<void> {
+export async function abandonCheckRun(
+  h: CheckRunHandle,
+  reason: string,
+  conclusion: 'failure' | 'cancelled' = 'failure',
+): Promise<void> {
   try {
-    await withRetry(() => h.octokit.rest.checks.update({
-      owner: h.owner, repo: h.repo, check_run_id: h.id, status: 'completed', conclusion, completed_at: new Date().toISOString(),
-      output: { title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255), summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT) },
-    }), h.retry);
+    await withRetry(
+      () =>
+        h.octokit.rest.checks.update({
+          owner: h.owner,
+          repo: h.repo,
+          check_run_id: h.id,
+          status: 'completed',
+          conclusion,
+          completed_at: new Date().toISOString(),
+          output: {
+            title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
+            summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
+          },
+        }),
+      h.retry,
+    );
   } catch (e) {
     h.log.warning(`Check run '${h.name}' could not be completed (${messageOf(e)}).`);
   }
 }
 
 /** One update carrying `batch`; on 422, halves until the refused annotations are alone, within the budget. */
-async function sendBatch(h: CheckRunHandle, output: { title: string; summary: string }, batch: CheckAnnotation[], outcome: CheckRunOutcome, budget: { left: number }): Promise<void> {
+async function sendBatch(
+  h: CheckRunHandle,
+  output: { title: string; summary: string },
+  batch: CheckAnnotation[],
+  outcome: CheckRunOutcome,
+  budget: { left: number },
+): Promise<void> {
   try {
-    await withRetry(() => h.octokit.rest.checks.update({
-      owner: h.owner, repo: h.repo, check_run_id: h.id, output: { ...output, annotations: batch },
-    }), h.retry);
+    await withRetry(
+      () =>
+        h.octokit.rest.checks.update({
+          owner: h.owner,
+          repo: h.repo,
+          check_run_id: h.id,
+          output: { ...output, annotations: batch },
+        }),
+      h.retry,
+    );
     outcome.annotated += batch.length;
   } catch (e) {
     if (statusOf(e) !== 422) throw e;
@@ -182,15 +258,27 @@ async function sendBatch(h: CheckRunHandle, output: { title: string; summary: st
 export function checkTitle(r: RunReport): string {
   const c = r.counts;
   if (c.total === 0) return `dbt ${r.command}: no nodes selected`;
-  const parts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
-    .filter(([n]) => n).map(([n, w]) => `${n} ${w}`);
-  const delta = r.comparison ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base` : '';
+  const parts = [
+    [c.errored, 'errored'],
+    [c.failed, 'failed'],
+    [c.skipped, 'skipped'],
+    [c.warned, 'warned'],
+    [c.passed, 'passed'],
+  ]
+    .filter(([n]) => n)
+    .map(([n, w]) => `${n} ${w}`);
+  const delta = r.comparison
+    ? ` · ${r.comparison.newFailures.length} new, ${r.comparison.fixed.length} fixed against the base`
+    : '';
   return clip(`dbt ${r.command}: ${parts.join(', ')} of ${c.total}${delta}`, 255);
 }
 
 function outputNotes(o: CheckRunOutcome): string | undefined {
   const lines: string[] = [];
-  if (o.notSent > 0) lines.push(`${o.notSent} problem(s) are not annotated (over the annotation limit, without a file in this repository, or after an API failure); the summary and the merged run_results.json list them all.`);
+  if (o.notSent > 0)
+    lines.push(
+      `${o.notSent} problem(s) are not annotated (over the annotation limit, without a file in this repository, or after an API failure); the summary and the merged run_results.json list them all.`,
+    );
   if (o.rejected.length > 0) lines.push(`GitHub refused ${o.rejected.length} annotation(s).`);
   return lines.length > 0 ? lines.join('\n\n') : undefined;
 }
@@ -198,7 +286,7 @@ function outputNotes(o: CheckRunOutcome): string | undefined {
 /** At most `limit` characters, cut at a line end, with a note saying so. */
 export function truncateMarkdown(text: string, limit: number): string {
   if (text.length <= limit) return text;
-  const note = '\n\n…cut to fit GitHub\'s size limit: the full summary is on the workflow run\'s page.\n';
+  const note = "\n\n…cut to fit GitHub's size limit: the full summary is on the workflow run's page.\n";
   let end = text.lastIndexOf('\n', limit - note.length);
   if (end < limit / 2) end = limit - note.length;
   return sliceSafe(text, end) + note;

@@ -35,8 +35,16 @@ export function renderPrComment(i: CommentInput): string {
   const limit = i.limit ?? COMMENT_LIMIT;
   const r = i.report;
   const c = r.counts;
-  const counts = [[c.errored, 'errored'], [c.failed, 'failed'], [c.skipped, 'skipped'], [c.warned, 'warned'], [c.passed, 'passed']]
-    .filter(([n]) => n).map(([n, w]) => `${n} ${w}`).join(' · ');
+  const counts = [
+    [c.errored, 'errored'],
+    [c.failed, 'failed'],
+    [c.skipped, 'skipped'],
+    [c.warned, 'warned'],
+    [c.passed, 'passed'],
+  ]
+    .filter(([n]) => n)
+    .map(([n, w]) => `${n} ${w}`)
+    .join(' · ');
   const head = [
     i.marker,
     `### ${r.ok ? '✅' : '❌'} dbt ${escapeHtml(r.command)}: ${c.total === 0 ? 'no nodes selected' : `${counts} (${c.total} node${c.total === 1 ? '' : 's'})`}`,
@@ -58,16 +66,24 @@ export function renderPrComment(i: CommentInput): string {
     const fixed = [...head, ...tableHead, ...foot].join('\n').length + 200; // + the "…and N more" line
     let size = fixed;
     for (const n of bad.slice(0, max)) {
-      const rowsNote = n.failures !== null && n.failures > 0 && n.bucket !== 'errored' ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})` : '';
+      const rowsNote =
+        n.failures !== null && n.failures > 0 && n.bucket !== 'errored'
+          ? ` (${n.failures} row${n.failures === 1 ? '' : 's'})`
+          : '';
       const since = r.comparison?.since.get(n.uid);
-      const label = since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
+      const label =
+        since === undefined ? '' : since === 'new' ? ` · 🆕 ${labelOf(n, since)}` : ` · ${labelOf(n, since)}`;
       const row = `| ${icon(n.bucket)} ${cell(n.status)}${rowsNote}${label} | \`${cell(clip(n.name, 200))}\` <sub>${cell(n.resourceType)}</sub> | ${n.file ? cell(clip(n.file, 300)) : ''} | ${cell(clip(oneLine(n.message ?? ''), 300))} |`;
       if (size + row.length + 1 > limit) break;
       rows.push(row);
       size += row.length + 1;
     }
     head.push(...tableHead);
-    if (rows.length < bad.length) rows.push('', `…and ${bad.length - rows.length} more: see the workflow run's summary${i.checkUrl ? ' and the check run' : ''}.`);
+    if (rows.length < bad.length)
+      rows.push(
+        '',
+        `…and ${bad.length - rows.length} more: see the workflow run's summary${i.checkUrl ? ' and the check run' : ''}.`,
+      );
   }
   const body = [...head, ...rows, ...foot].join('\n');
   return body.length <= limit ? body : sliceSafe(body, limit);
@@ -77,21 +93,41 @@ export function renderPrComment(i: CommentInput): string {
 function changeLines(r: RunReport): string[] {
   const out = [`<!-- parallel-dbt-state: ${problemState(r)} -->`];
   const byUid = new Map(r.nodes.map((n) => [n.uid, n]));
-  const names = (uids: string[]): string => `${uids.slice(0, 20).map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``).join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
+  const names = (uids: string[]): string =>
+    `${uids
+      .slice(0, 20)
+      .map((u) => `\`${cell(clip(byUid.get(u)?.name ?? u, 200))}\``)
+      .join(', ')}${uids.length > 20 ? `, …and ${uids.length - 20} more` : ''}`;
   const c = r.comparison;
   if (c) {
-    out.push(`**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`, '');
+    out.push(
+      `**Against the base:** ${c.newFailures.length} new failure${c.newFailures.length === 1 ? '' : 's'} · ${c.existingFailures.length} already failing · ${c.fixed.length} fixed${c.files.length === 0 ? ' (no base found: every problem counts as new)' : ''}`,
+      '',
+    );
     if (c.fixed.length > 0) out.push(`✅ Fixed: ${names(c.fixed.map((f) => f.uid))}`, '');
   }
-  if (r.flaky && r.flaky.length > 0) out.push(`🔁 Flaky (passed only on a retry): ${names(r.flaky.map((f) => f.uid))}`, '');
+  if (r.flaky && r.flaky.length > 0)
+    out.push(`🔁 Flaky (passed only on a retry): ${names(r.flaky.map((f) => f.uid))}`, '');
   return out;
 }
 
 /** A short hash of the problems, their statuses and labels: equal when nothing a reviewer sees has changed. */
 export function problemState(r: RunReport): string {
   const since = r.comparison?.since;
-  const lines = r.nodes.filter((n) => n.bucket !== 'passed').map((n) => `${n.uid}:${n.status}:${since?.get(n.uid) ?? ''}`).sort();
-  lines.push(`fixed:${(r.comparison?.fixed ?? []).map((f) => f.uid).sort().join(',')}`, `flaky:${(r.flaky ?? []).map((f) => f.uid).sort().join(',')}`);
+  const lines = r.nodes
+    .filter((n) => n.bucket !== 'passed')
+    .map((n) => `${n.uid}:${n.status}:${since?.get(n.uid) ?? ''}`)
+    .sort();
+  lines.push(
+    `fixed:${(r.comparison?.fixed ?? [])
+      .map((f) => f.uid)
+      .sort()
+      .join(',')}`,
+    `flaky:${(r.flaky ?? [])
+      .map((f) => f.uid)
+      .sort()
+      .join(',')}`,
+  );
   return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
@@ -104,9 +140,19 @@ export function stateOf(body: string | undefined): string | undefined {
  * Whether to write the comment (comment-mode): always; changes — when there is none yet or its problems
  * changed; failures — once something failed, and afterwards to keep it current (so it turns green when fixed).
  */
-export function shouldWriteComment(mode: 'always' | 'changes' | 'failures', r: RunReport, existingBody: string | undefined, newBody: string): { write: boolean; why?: string } {
-  if (mode === 'changes' && existingBody !== undefined && stateOf(existingBody) === stateOf(newBody)) return { write: false, why: 'comment-mode changes: the problems are the same as in the comment, so it is left as it is' };
-  if (mode === 'failures' && existingBody === undefined && !r.nodes.some((n) => isBlocking(n.bucket))) return { write: false, why: 'comment-mode failures: nothing failed, so no comment is written' };
+export function shouldWriteComment(
+  mode: 'always' | 'changes' | 'failures',
+  r: RunReport,
+  existingBody: string | undefined,
+  newBody: string,
+): { write: boolean; why?: string } {
+  if (mode === 'changes' && existingBody !== undefined && stateOf(existingBody) === stateOf(newBody))
+    return {
+      write: false,
+      why: 'comment-mode changes: the problems are the same as in the comment, so it is left as it is',
+    };
+  if (mode === 'failures' && existingBody === undefined && !r.nodes.some((n) => isBlocking(n.bucket)))
+    return { write: false, why: 'comment-mode failures: nothing failed, so no comment is written' };
   return { write: true };
 }
 
@@ -142,26 +188,41 @@ export async function upsertPrComment(i: UpsertCommentInput): Promise<CommentOut
       const decision = i.shouldWrite?.(existing?.body) ?? { write: true };
       if (!decision.write) {
         if (decision.why) i.log.info(`Pull request comment on #${i.issueNumber}: ${decision.why}.`);
-        return existing !== undefined ? { id: existing.id, action: 'unchanged' as const } : { action: 'not written' as const };
+        return existing !== undefined
+          ? { id: existing.id, action: 'unchanged' as const }
+          : { action: 'not written' as const };
       }
       if (existing !== undefined) {
-        const { data } = await i.octokit.rest.issues.updateComment({ ...where, comment_id: existing.id, body: sliceSafe(body, COMMENT_LIMIT) });
+        const { data } = await i.octokit.rest.issues.updateComment({
+          ...where,
+          comment_id: existing.id,
+          body: sliceSafe(body, COMMENT_LIMIT),
+        });
         return { id: data.id, action: 'updated' as const, url: data.html_url };
       }
-      const { data } = await i.octokit.rest.issues.createComment({ ...where, issue_number: i.issueNumber, body: sliceSafe(body, COMMENT_LIMIT) });
+      const { data } = await i.octokit.rest.issues.createComment({
+        ...where,
+        issue_number: i.issueNumber,
+        body: sliceSafe(body, COMMENT_LIMIT),
+      });
       return { id: data.id, action: 'created' as const, url: data.html_url };
     }, retry);
   } catch (e) {
     const s = statusOf(e);
-    const why = (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
-      ? `the token cannot comment on pull requests (${messageOf(e)}); give the job 'permissions: pull-requests: write'`
-      : messageOf(e);
+    const why =
+      (s === 403 || s === 404) && !/rate limit/i.test(messageOf(e))
+        ? `the token cannot comment on pull requests (${messageOf(e)}); give the job 'permissions: pull-requests: write'`
+        : messageOf(e);
     i.log.warning(`No pull request comment on #${i.issueNumber}: ${why}.`);
     return undefined;
   }
 }
 
-async function findComment(octokit: Octokit, params: { owner: string; repo: string; issue_number: number }, marker: string): Promise<{ id: number; body: string } | undefined> {
+async function findComment(
+  octokit: Octokit,
+  params: { owner: string; repo: string; issue_number: number },
+  marker: string,
+): Promise<{ id: number; body: string } | undefined> {
   for await (const page of octokit.paginate.iterator(octokit.rest.issues.listComments, { ...params, per_page: 100 })) {
     const hit = page.data.find((c) => c.body?.includes(marker));
     if (hit) return { id: hit.id, body: hit.body ?? '' };

@@ -38,7 +38,10 @@ interface PrPayload {
 }
 
 /** The target of this run, or undefined (with the reason) when the environment is not a GitHub Actions run. */
-export function readGithubTarget(env: Env, readEvent: (path: string) => string = (p) => readFileSync(p, 'utf8')): GithubTarget | string {
+export function readGithubTarget(
+  env: Env,
+  readEvent: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): GithubTarget | string {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   if (!owner || !repo) return 'GITHUB_REPOSITORY is not set (not running on GitHub Actions)';
   let payload: { pull_request?: PrPayload } = {};
@@ -66,7 +69,12 @@ export function readGithubTarget(env: Env, readEvent: (path: string) => string =
     ? `${server}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT && env.GITHUB_RUN_ATTEMPT !== '1' ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''}`
     : undefined;
   return {
-    owner, repo, sha, eventName, runUrl, pullRequest,
+    owner,
+    repo,
+    sha,
+    eventName,
+    runUrl,
+    pullRequest,
     apiUrl: (env.GITHUB_API_URL ?? 'https://api.github.com').replace(/\/+$/, ''),
     readOnlyFork: pullRequest !== undefined && pullRequest.fromFork && READ_ONLY_FORK_EVENTS.has(eventName),
   };

@@ -1,6 +1,13 @@
 // PR status for main.ts and publish.ts: a check run started after planning, completed with every annotation,
 // and one PR comment kept up to date. Decides what is possible (token, event, fork) and never throws.
-import { completeCheckRun, abandonCheckRun, startCheckRun, type CheckRunHandle, type CheckRunOutcome, type CompleteCheckRunInput } from './checks.js';
+import {
+  completeCheckRun,
+  abandonCheckRun,
+  startCheckRun,
+  type CheckRunHandle,
+  type CheckRunOutcome,
+  type CompleteCheckRunInput,
+} from './checks.js';
 import { commentMarker, renderPrComment, shouldWriteComment, upsertPrComment, type CommentOutcome } from './comment.js';
 import { createOctokit, type Octokit, type RetryPolicy } from './client.js';
 import type { Logger } from '../../shared/log.js';
@@ -63,20 +70,32 @@ export async function startGithubReporting(i: GithubReportingInput): Promise<Git
     return idle();
   }
   if (target.readOnlyFork) {
-    i.log.info('This pull request comes from a fork: GitHub gives its workflow a read-only token, so there is no check run and no comment; the problems are reported as workflow-command annotations (10 per level are shown).');
+    i.log.info(
+      'This pull request comes from a fork: GitHub gives its workflow a read-only token, so there is no check run and no comment; the problems are reported as workflow-command annotations (10 per level are shown).',
+    );
     return idle();
   }
   const name = i.checkName || `${i.env.GITHUB_JOB ? `${i.env.GITHUB_JOB} / ` : ''}dbt ${i.command}`;
   const octokit = i.octokit ?? createOctokit(i.token, target.apiUrl);
   const check = await startCheckRun({
-    octokit, owner: target.owner, repo: target.repo, sha: target.sha, name, detailsUrl: target.runUrl,
-    title: `dbt ${i.command} is running`, summary: i.planSummary, log: i.log, retry: i.retry,
+    octokit,
+    owner: target.owner,
+    repo: target.repo,
+    sha: target.sha,
+    name,
+    detailsUrl: target.runUrl,
+    title: `dbt ${i.command} is running`,
+    summary: i.planSummary,
+    log: i.log,
+    retry: i.retry,
   });
-  if (wantsComment && target.pullRequest === undefined) i.log.info(`pr-comment: this ${target.eventName || 'event'} run has no pull request; no comment.`);
+  if (wantsComment && target.pullRequest === undefined)
+    i.log.info(`pr-comment: this ${target.eventName || 'event'} run has no pull request; no comment.`);
   const commentTo = wantsComment ? target.pullRequest?.number : undefined;
   return {
     checkUrl: check?.htmlUrl,
-    finish: (f) => finish({ octokit, target, check, commentTo, marker: commentMarker(name), log: i.log, retry: i.retry }, f),
+    finish: (f) =>
+      finish({ octokit, target, check, commentTo, marker: commentMarker(name), log: i.log, retry: i.retry }, f),
     abandon: async (reason, conclusion) => {
       if (check) await abandonCheckRun(check, reason, conclusion);
     },
@@ -97,10 +116,23 @@ async function finish(s: Started, f: FinishInput): Promise<FinishOutcome> {
   const check = s.check ? await completeCheckRun(s.check, f) : undefined;
   let comment: CommentOutcome | undefined;
   if (s.commentTo !== undefined) {
-    const body = renderPrComment({ report: f.report, marker: s.marker, runUrl: s.target.runUrl, checkUrl: s.check?.htmlUrl, sha: s.target.sha });
+    const body = renderPrComment({
+      report: f.report,
+      marker: s.marker,
+      runUrl: s.target.runUrl,
+      checkUrl: s.check?.htmlUrl,
+      sha: s.target.sha,
+    });
     const mode = f.commentMode ?? 'always';
     comment = await upsertPrComment({
-      octokit: s.octokit, owner: s.target.owner, repo: s.target.repo, issueNumber: s.commentTo, body, marker: s.marker, log: s.log, retry: s.retry,
+      octokit: s.octokit,
+      owner: s.target.owner,
+      repo: s.target.repo,
+      issueNumber: s.commentTo,
+      body,
+      marker: s.marker,
+      log: s.log,
+      retry: s.retry,
       shouldWrite: (existing) => shouldWriteComment(mode, f.report, existing, body),
     });
   }
