@@ -46082,15 +46082,11 @@ async function completeCheckRun(h, i) {
     }
     const notes = outputNotes(outcome);
     try {
-        await withRetry(() => h.octokit.rest.checks.update({
-            owner: h.owner,
-            repo: h.repo,
-            check_run_id: h.id,
-            status: 'completed',
-            conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'),
-            completed_at: new Date().toISOString(),
-            output: { title, summary, ...(notes ? { text: notes } : {}) },
-        }), h.retry);
+        await complete(h, i.conclusion ?? (i.report.ok ? 'success' : 'failure'), {
+            title,
+            summary,
+            ...(notes ? { text: notes } : {}),
+        });
         outcome.completed = true;
     }
     catch (e) {
@@ -46104,22 +46100,26 @@ async function completeCheckRun(h, i) {
 /** Completes a started check run when the action stops before it has a report (a crash, a bad input). */
 async function abandonCheckRun(h, reason, conclusion = 'failure') {
     try {
-        await withRetry(() => h.octokit.rest.checks.update({
-            owner: h.owner,
-            repo: h.repo,
-            check_run_id: h.id,
-            status: 'completed',
-            conclusion,
-            completed_at: new Date().toISOString(),
-            output: {
-                title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
-                summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
-            },
-        }), h.retry);
+        await complete(h, conclusion, {
+            title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
+            summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
+        });
     }
     catch (e) {
         h.log.warning(`Check run '${h.name}' could not be completed (${client_messageOf(e)}).`);
     }
+}
+/** Marks the check run completed with its conclusion and output (retried as every update is). */
+async function complete(h, conclusion, output) {
+    await withRetry(() => h.octokit.rest.checks.update({
+        owner: h.owner,
+        repo: h.repo,
+        check_run_id: h.id,
+        status: 'completed',
+        conclusion,
+        completed_at: new Date().toISOString(),
+        output,
+    }), h.retry);
 }
 /** One update carrying `batch`; on 422, halves until the refused annotations are alone, within the budget. */
 async function sendBatch(h, output, batch, outcome, budget) {

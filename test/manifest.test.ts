@@ -5,9 +5,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DbtArtifactError, DbtError } from '../src/dbt/errors.js';
+import { DbtError } from '../src/dbt/errors.js';
 import { manifestNodes, parseManifest, readManifest } from '../src/dbt/manifest.js';
 import { manifestOf } from '../src/dbt/prepare.js';
+import { oneLine } from './support/errors.js';
 
 const CAPTURED = fileURLToPath(new URL('./fixtures/captured/', import.meta.url));
 const text = (variant: string): string => readFileSync(join(CAPTURED, variant, 'manifest.json'), 'utf8');
@@ -17,18 +18,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'manifest-test-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function oneLine(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DbtArtifactError);
-    const m = (e as Error).message;
-    expect(m).not.toContain('\n');
-    return m;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('the captured manifests', () => {
   test.each(['green', 'red'])(

@@ -6,7 +6,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DbtArtifactError } from '../src/dbt/errors.js';
 import {
   leftRunResults,
   parseRunResults,
@@ -17,6 +16,7 @@ import {
 } from '../src/dbt/run-results.js';
 import { bucketOf, NODE_STATUSES } from '../src/dbt/statuses.js';
 import { mergeRunResults } from '../src/report/merge.js';
+import { oneLine } from './support/errors.js';
 
 const CAPTURED = fileURLToPath(new URL('./fixtures/captured/', import.meta.url));
 const text = (variant: string): string => readFileSync(join(CAPTURED, variant, 'run_results.json'), 'utf8');
@@ -26,19 +26,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'run-results-test-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** The message of what `f` throws, checked to be a one-line DbtArtifactError. */
-function oneLine(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(DbtArtifactError);
-    const m = (e as Error).message;
-    expect(m).not.toContain('\n');
-    return m;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('the captured dbt runs', () => {
   test.each(['green', 'red'])('%s parses as written: every result, every status one dbt writes', (variant) => {

@@ -166,19 +166,11 @@ export async function completeCheckRun(h: CheckRunHandle, i: CompleteCheckRunInp
 
   const notes = outputNotes(outcome);
   try {
-    await withRetry(
-      () =>
-        h.octokit.rest.checks.update({
-          owner: h.owner,
-          repo: h.repo,
-          check_run_id: h.id,
-          status: 'completed',
-          conclusion: i.conclusion ?? (i.report.ok ? 'success' : 'failure'),
-          completed_at: new Date().toISOString(),
-          output: { title, summary, ...(notes ? { text: notes } : {}) },
-        }),
-      h.retry,
-    );
+    await complete(h, i.conclusion ?? (i.report.ok ? 'success' : 'failure'), {
+      title,
+      summary,
+      ...(notes ? { text: notes } : {}),
+    });
     outcome.completed = true;
   } catch (e) {
     h.log.warning(
@@ -200,25 +192,34 @@ export async function abandonCheckRun(
   conclusion: 'failure' | 'cancelled' = 'failure',
 ): Promise<void> {
   try {
-    await withRetry(
-      () =>
-        h.octokit.rest.checks.update({
-          owner: h.owner,
-          repo: h.repo,
-          check_run_id: h.id,
-          status: 'completed',
-          conclusion,
-          completed_at: new Date().toISOString(),
-          output: {
-            title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
-            summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
-          },
-        }),
-      h.retry,
-    );
+    await complete(h, conclusion, {
+      title: clip(reason.split('\n')[0] || 'parallel-dbt stopped', 255),
+      summary: truncateMarkdown(reason, CHECK_TEXT_LIMIT),
+    });
   } catch (e) {
     h.log.warning(`Check run '${h.name}' could not be completed (${messageOf(e)}).`);
   }
+}
+
+/** Marks the check run completed with its conclusion and output (retried as every update is). */
+async function complete(
+  h: CheckRunHandle,
+  conclusion: 'success' | 'failure' | 'cancelled' | 'neutral',
+  output: { title: string; summary: string; text?: string },
+): Promise<void> {
+  await withRetry(
+    () =>
+      h.octokit.rest.checks.update({
+        owner: h.owner,
+        repo: h.repo,
+        check_run_id: h.id,
+        status: 'completed',
+        conclusion,
+        completed_at: new Date().toISOString(),
+        output,
+      }),
+    h.retry,
+  );
 }
 
 /** One update carrying `batch`; on 422, halves until the refused annotations are alone, within the budget. */
