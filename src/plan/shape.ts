@@ -182,8 +182,8 @@ export function budgetNote(r: ShapeRequest, shape: Budget): string | undefined {
 export interface SpeedEstimate {
   chosen: number;
   oneProcess: number;
-  /** 'this run': re-costed after the run with the node times dbt reported in it; 'plan': the planner's prediction. */
-  basis: 'this run' | 'plan';
+  /** Re-costed after the run with the node times dbt reported in it (report/model.ts SpeedEstimate reads it). */
+  basis: 'this run';
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type FlakyNode,
   type NodeOutcome,
   type RunReport,
+  type SpeedEstimate,
 } from './model.js';
 import { declarationFinder, type TestDeclaration } from './yaml-lines.js';
 
@@ -27,7 +28,7 @@ export interface ReportInput {
   chunks: { chunk: Chunk; results: RunResult[]; startedAt?: number; endedAt?: number; predicted?: number }[];
   planNotes: string[];
   wallSeconds: number;
-  speedEstimate?: { chosen: number; oneProcess: number; basis?: 'this run' | 'plan' };
+  speedEstimate?: SpeedEstimate;
   /** Reads a file by absolute path (a generic test's YAML); undefined when unreadable. Default: the disk. */
   readFile?: (absPath: string) => string | undefined;
   /** Nodes that ran more than once, with every attempt's status (the flaky ones are reported). */

@@ -52,16 +52,23 @@ export interface ChunkSummary {
   predictedStart?: number;
 }
 
+/**
+ * Modelled makespans of this run's shape and of one dbt process with the same budget (what plain dbt would do): the
+ * summary's speed figure is their ratio, labelled as an estimate. basis 'this run': re-costed after the run with the
+ * node times it measured (plan/shape.ts speedInHindsight); absent: the planner's prediction.
+ */
+export interface SpeedEstimate {
+  chosen: number;
+  oneProcess: number;
+  basis?: 'this run';
+}
+
 export interface RunReport {
   command: string;
   ok: boolean;
   counts: Counts;
   wallSeconds: number;
-  /**
-   * The planner's predicted makespans of this run's shape and of one dbt process with the same budget (what plain
-   * dbt would do): the summary's speed figure is their ratio, labelled as an estimate.
-   */
-  speedEstimate?: { chosen: number; oneProcess: number; basis?: 'this run' | 'plan' };
+  speedEstimate?: SpeedEstimate;
   chunks: ChunkSummary[];
   nodes: NodeOutcome[];
   notes: string[];
