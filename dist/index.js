@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(53196);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(44729);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 53196:
+/***/ 44729:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41301,6 +41301,7 @@ function shareSpecOf(share) {
         results: share.results,
         waits_for: share.waitsFor,
         known: share.known,
+        ...(share.pool !== undefined ? { pool: share.pool } : {}),
     };
 }
 function signalPid(pid, sig) {
@@ -42816,12 +42817,13 @@ function planShape(g, weight, m, shape, chunks) {
     if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
         // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
         const fixedCost = chunks === undefined ? m.startup * startContention : 0;
-        return planWorkers(g, weight, {
+        const plan = planWorkers(g, weight, {
             workers: chunks ?? shape.parallel,
             threads: shape.threads,
             fixedCost,
             perNodeCost: m.perNodeCpu * cpuContention,
         });
+        return m.pool === true && plan.nodeGates === true ? { ...plan, pooled: true } : plan;
     }
     return planChunks(g, weight, {
         chunks,
@@ -43257,6 +43259,38 @@ async function runChunk(ctx, job, blocked) {
         fatal,
     };
 }
+/**
+ * One worker of a pooled run (plan.pooled): its dbt selects every node of the run and takes ready ones from the run's
+ * pool (worker_host.py WorkPool) while its threads are free. Its results are the nodes it claimed: those it reported,
+ * and those its claims log holds (a worker that died keeps its claims: they end as errors, so that no other worker
+ * waits for them). Nodes no worker claimed are the pool runner's (run/pool.ts). No retries: a pooled run has none.
+ */
+async function runPoolWorker(ctx, job, pool) {
+    const started = Date.now();
+    (0,external_node_fs_.rmSync)(job.dir, { recursive: true, force: true });
+    (0,external_node_fs_.mkdirSync)(job.dir, { recursive: true });
+    if (stopReasonOf(ctx.signal) !== undefined)
+        return { results: [], invocations: [], retried: [], durationMs: 0 };
+    const inv = await invoke(ctx, job, job.nodes, '', 0, true, (uid) => ctx.share?.feed.statusOf(uid), pool);
+    return {
+        results: [...inv.results.values()],
+        invocations: [inv.invocation],
+        retried: [],
+        durationMs: Date.now() - started,
+        fatal: inv.fatal,
+    };
+}
+/** The nodes a pooled worker claimed, in the order it claimed them (its claims log; empty when it claimed none). */
+function claimsOf(pool) {
+    try {
+        return (0,external_node_fs_.readFileSync)((0,external_node_path_.join)(pool.claims, `${pool.worker}.claims`), 'utf8')
+            .split('\n')
+            .filter((l) => l !== '');
+    }
+    catch {
+        return [];
+    }
+}
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch, byUid, ctx) {
     const retryOn = ctx.limits.retryOn ?? new Set(statusesOf('errored'));
@@ -43282,7 +43316,7 @@ function waitsForOf(ctx, batch) {
     }
     return waitsFor;
 }
-async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
+async function invoke(ctx, job, batch, tag, attempt, last, statusOf, pool) {
     const paths = pathsOf(job, tag);
     const { targetPath, logPath, selectionState } = paths;
     const { timeoutMs, graceMs } = ctx.limits;
@@ -43296,7 +43330,7 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
     const interruptedNow = () => ctx.signal?.aborted === true || (timeoutMs !== undefined && Date.now() - t0 >= timeoutMs);
     const argv = argvOf(ctx.dbt, paths, unitTests);
     const shared = ctx.share &&
-        ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning);
+        ctx.share.run.invocation(ctx.share.feed, ctx.share.run.nodeGates && pool === undefined ? waitsForOf(ctx, batch) : undefined, statusOf, ctx.share.onRunning, pool);
     const outcome = await ctx.dbt.launch({
         share: shared?.share,
         argv,
@@ -43340,7 +43374,9 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf) {
         ? fatalMessage(outcome)
         : undefined;
     const reason = missingReason(outcome, timeoutMs, stop?.message);
-    for (const uid of batch) {
+    // A pooled worker answers for the nodes it claimed, not for the whole run it selected.
+    const answers = pool === undefined ? batch : [...new Set([...claimsOf(pool), ...seen.keys(), ...results.keys()])];
+    for (const uid of answers) {
         const ev = seen.get(uid);
         const r = results.get(uid);
         if (r !== undefined) {
@@ -43424,6 +43460,342 @@ async function runEndHooks(ctx, dir, run, results) {
     return { runResults, error };
 }
 
+;// CONCATENATED MODULE: ./src/run/scheduler.ts
+
+
+
+/** How often a held-back start asks `admit` again (memory, schema). */
+const ADMIT_POLL_MS = 200;
+function runSchedule(o) {
+    return new ScheduleRun(o).run();
+}
+/** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
+class ScheduleRun {
+    o;
+    board = new StatusBoard();
+    chunkOf = new Map();
+    reports;
+    needs;
+    running = new Map();
+    pending;
+    /** Our own fail-fast stop; `signal` joins it with the caller's cancellation, for every chunk. */
+    own = new AbortController();
+    signal;
+    blocked;
+    wake = () => { };
+    lastStart = -Infinity;
+    /** The hold last told to onWait (told again only when it changes). */
+    waitingFor;
+    constructor(o) {
+        this.o = o;
+        for (const c of o.plan.chunks)
+            for (const u of c.nodes)
+                this.chunkOf.set(u, c.index);
+        this.reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
+        this.needs = externalNeeds(o.plan, o.graph, this.chunkOf);
+        this.pending = [...o.plan.chunks];
+        this.signal = o.signal ? AbortSignal.any([o.signal, this.own.signal]) : this.own.signal;
+        this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
+    }
+    async run() {
+        // One abort listener for the whole run (removed at the end), not one per turn of the loop.
+        let onAbort = () => { };
+        const aborted = new Promise((resolve) => (onAbort = () => resolve()));
+        this.signal.addEventListener('abort', onAbort, { once: true });
+        try {
+            await this.loop(aborted);
+        }
+        finally {
+            this.signal.removeEventListener('abort', onAbort);
+        }
+        const chunks = [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
+        return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
+    }
+    async loop(aborted) {
+        while (this.pending.length > 0 || this.running.size > 0) {
+            const stop = stopReasonOf(this.signal);
+            let timer;
+            if (stop !== undefined) {
+                // Stopping: nothing new starts; what never started is reported skipped, with the reason.
+                for (const c of this.pending.splice(0))
+                    this.reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
+            }
+            else {
+                timer = this.startReady();
+            }
+            if (this.running.size === 0 && timer === undefined) {
+                if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined)
+                    throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
+                continue;
+            }
+            const woken = new Promise((resolve) => (this.wake = resolve));
+            await Promise.race([...this.running.values(), woken, ...(this.signal.aborted ? [] : [aborted])]);
+            if (timer !== undefined)
+                clearTimeout(timer);
+        }
+    }
+    /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
+    startReady() {
+        const o = this.o;
+        for (let i = 0; i < this.pending.length && this.running.size < o.parallel;) {
+            const c = this.pending[i];
+            if (!this.needs.get(c.index).every((u) => this.board.has(u))) {
+                i++;
+                continue;
+            }
+            const wait = this.waitFor(c);
+            if (wait !== undefined) {
+                if (wait.kind !== 'stagger' && wait.line !== this.waitingFor)
+                    o.onWait?.(wait);
+                this.waitingFor = wait.kind === 'stagger' ? undefined : wait.line;
+                return setTimeout(() => this.wake(), wait.kind === 'stagger' ? wait.ms : ADMIT_POLL_MS);
+            }
+            this.waitingFor = undefined;
+            this.pending.splice(i, 1);
+            this.lastStart = Date.now();
+            this.start(c);
+        }
+        return undefined;
+    }
+    /** What holds this chunk's start back now: the stagger since the last start, else the caller's admit. */
+    waitFor(c) {
+        const since = Date.now() - this.lastStart;
+        const stagger = this.o.staggerMs ?? 0;
+        if (since < stagger)
+            return { kind: 'stagger', ms: Math.max(1, stagger - since) };
+        return this.o.admit?.(c, this.running.size);
+    }
+    start(c) {
+        const rep = this.reports.get(c.index);
+        rep.startedAt = Date.now();
+        this.o.onChunkStart?.(c);
+        const onNodeStatus = (uid, st) => {
+            if (this.chunkOf.get(uid) !== c.index || this.board.has(uid))
+                return;
+            this.board.settle(uid, st);
+            this.failed(uid, st);
+            this.wake();
+        };
+        const ctx = {
+            blocked: this.blocked,
+            onNodeStatus,
+            signal: this.signal,
+            stop: (reason) => this.signal.aborted || this.own.abort(reason),
+            statusOf: (uid) => this.board.get(uid),
+            subscribe: (l) => this.board.subscribe(l),
+            known: () => this.board.entries(),
+        };
+        let launched;
+        try {
+            launched = this.o.launch(c, ctx);
+        }
+        catch (e) {
+            launched = Promise.reject(e);
+        }
+        this.running.set(c.index, launched.then((results) => this.finish(rep, results), (e) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`)))));
+    }
+    /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
+    finish(rep, results) {
+        rep.results = results;
+        rep.endedAt = Date.now();
+        for (const r of results) {
+            this.board.settle(r.unique_id, r.status);
+            this.failed(r.unique_id, r.status);
+        }
+        for (const u of rep.chunk.nodes)
+            if (!this.board.has(u))
+                this.board.settle(u, 'error');
+        this.running.delete(rep.chunk.index);
+        this.o.onChunkEnd?.(rep);
+    }
+    /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
+    failed(uid, st) {
+        if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
+            return;
+        const reason = {
+            kind: 'fail-fast',
+            after: { uid, status: st },
+            message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
+        };
+        this.own.abort(reason);
+    }
+}
+const SKIPPED = 'Skipped: ';
+/** The final status of every node known so far; each new one is told to the subscribers once. */
+class StatusBoard {
+    status = new Map();
+    listeners = new Set();
+    get(uid) {
+        return this.status.get(uid);
+    }
+    has(uid) {
+        return this.status.has(uid);
+    }
+    entries() {
+        return [...this.status];
+    }
+    settle(uid, st) {
+        const first = !this.status.has(uid);
+        this.status.set(uid, st);
+        if (first)
+            for (const l of this.listeners)
+                l(uid, st);
+    }
+    subscribe(l) {
+        this.listeners.add(l);
+        return () => this.listeners.delete(l);
+    }
+}
+/** The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt). */
+function externalNeeds(plan, graph, chunkOf) {
+    const needs = new Map();
+    for (const c of plan.chunks) {
+        const ext = new Set();
+        if (!plan.nodeGates)
+            for (const u of c.nodes)
+                for (const p of graph.nodes.get(u)?.parents ?? [])
+                    if (chunkOf.get(p) !== c.index && chunkOf.has(p))
+                        ext.add(p);
+        needs.set(c.index, [...ext]);
+    }
+    return needs;
+}
+/** A node must not run when a parent (in its own chunk's results or any other's) blocks what follows it. */
+function blockedBy(graph, chunkOf, board) {
+    return (uid, local) => {
+        for (const p of graph.nodes.get(uid)?.parents ?? []) {
+            const st = local.get(p)?.status ?? board.get(p);
+            if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
+                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
+                return st === 'skipped'
+                    ? `${SKIPPED}upstream ${p}${where} was skipped.`
+                    : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
+            }
+        }
+        return undefined;
+    };
+}
+
+;// CONCATENATED MODULE: ./src/run/pool.ts
+
+
+
+
+function runPool(o) {
+    return new PoolRun(o).run();
+}
+class PoolRun {
+    o;
+    board = new StatusBoard();
+    own = new AbortController();
+    signal;
+    reports;
+    constructor(o) {
+        this.o = o;
+        this.signal = o.signal ? AbortSignal.any([o.signal, this.own.signal]) : this.own.signal;
+        this.reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
+    }
+    async run() {
+        const running = [];
+        for (const c of this.o.plan.chunks) {
+            if (this.signal.aborted)
+                break;
+            if (running.length > 0 && (this.o.staggerMs ?? 0) > 0)
+                await pause(this.o.staggerMs ?? 0, this.signal);
+            if (this.signal.aborted)
+                break;
+            running.push(this.start(c));
+        }
+        await Promise.all(running);
+        this.answerForTheRest();
+        const chunks = [...this.reports.values()]
+            .sort((a, b) => a.chunk.index - b.chunk.index)
+            .map((r) => ({ ...r, chunk: { ...r.chunk, nodes: r.results.map((x) => x.unique_id) } }));
+        return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
+    }
+    start(c) {
+        const rep = this.reports.get(c.index);
+        rep.startedAt = Date.now();
+        this.o.onChunkStart?.(c);
+        const ctx = {
+            // A pooled worker's dbt skips what follows a failure itself, whichever worker failed.
+            blocked: () => undefined,
+            onNodeStatus: (uid, st) => {
+                if (this.board.has(uid))
+                    return;
+                this.board.settle(uid, st);
+                this.failed(uid, st);
+            },
+            signal: this.signal,
+            stop: (reason) => this.signal.aborted || this.own.abort(reason),
+            statusOf: (uid) => this.board.get(uid),
+            subscribe: (l) => this.board.subscribe(l),
+            known: () => this.board.entries(),
+        };
+        let launched;
+        try {
+            launched = this.o.launch(c, ctx);
+        }
+        catch (e) {
+            launched = Promise.reject(e);
+        }
+        return launched.then((results) => this.finish(rep, results), (e) => {
+            // Nothing is known of what it claimed: the run stops, and what no worker answered for says why.
+            const why = `parallel-dbt could not run a worker: ${e instanceof Error ? e.message : String(e)}`;
+            if (!this.signal.aborted)
+                this.own.abort({ kind: 'fatal', message: `Not run: ${why}` });
+            this.finish(rep, []);
+        });
+    }
+    /** A worker ended: its results (the nodes it claimed) have the last word on their statuses. */
+    finish(rep, results) {
+        rep.results = results;
+        rep.endedAt = Date.now();
+        for (const r of results) {
+            this.board.settle(r.unique_id, r.status);
+            this.failed(r.unique_id, r.status);
+        }
+        this.o.onChunkEnd?.(rep);
+    }
+    /** Every node of the run without a result: skipped when the run stopped, else an error (no worker ran it). */
+    answerForTheRest() {
+        const stop = stopReasonOf(this.signal);
+        for (const rep of this.reports.values()) {
+            const missing = rep.chunk.nodes.filter((u) => !this.board.has(u));
+            if (missing.length === 0)
+                continue;
+            const rest = missing.map((u) => stop !== undefined
+                ? syntheticResult(u, 'skipped', stop.message)
+                : syntheticResult(u, 'error', 'parallel-dbt: no worker ran this node (every worker of the pool ended first).'));
+            for (const r of rest)
+                this.board.settle(r.unique_id, r.status);
+            rep.results = [...rep.results, ...rest];
+        }
+    }
+    /** Under fail-fast, an error or a failure stops the run (running workers are interrupted). */
+    failed(uid, st) {
+        if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
+            return;
+        const reason = {
+            kind: 'fail-fast',
+            after: { uid, status: st },
+            message: `Skipped: ${failFastCause({ uid, status: st })}`,
+        };
+        this.own.abort(reason);
+    }
+}
+function pause(ms, signal) {
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal.addEventListener('abort', done, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/run/share.ts
 // One run of several forked workers that behaves as one dbt invocation: which worker runs on-run-start (and creates
 // the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
@@ -43466,9 +43838,10 @@ class RunShare {
     /**
      * The part of one invocation: the first invocation of the run runs on-run-start (and creates every schema of the
      * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
-     * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
+     * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first). `pool`: the
+     * worker takes ready nodes from the run's pool, and starts knowing every final status known so far.
      */
-    invocation(feed, waitsFor, statusOf, onRunning) {
+    invocation(feed, waitsFor, statusOf, onRunning, pool) {
         let start;
         if (!this.startOwned) {
             this.startOwned = true;
@@ -43484,6 +43857,9 @@ class RunShare {
                     known.set(p, this.peer(p, st));
             }
         }
+        if (pool !== undefined)
+            for (const [uid, st] of feed.known())
+                known.set(uid, this.peer(uid, st));
         if (this.startBlocks !== undefined)
             known.set(START_UID, this.startBlocks ? 1 : 0);
         const share = {
@@ -43492,6 +43868,7 @@ class RunShare {
             end: 'skip',
             waitsFor,
             known: [...known],
+            pool,
             subscribe: (listener) => {
                 const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
                 this.listeners.add(listener);
@@ -43676,218 +44053,6 @@ function stalledLine(nodes, limit = 5) {
         .slice(0, limit)
         .map((n) => `${n.uid}${n.parents.length > 0 ? ` (its parents ${n.parents.map((p) => `${p.uid}: ${p.status}`).join(', ')})` : ''}`);
     return `${shown.join('; ')}${nodes.length > limit ? `; and ${nodes.length - limit} more` : ''}`;
-}
-
-;// CONCATENATED MODULE: ./src/run/scheduler.ts
-
-
-
-/** How often a held-back start asks `admit` again (memory, schema). */
-const ADMIT_POLL_MS = 200;
-function runSchedule(o) {
-    return new ScheduleRun(o).run();
-}
-/** One run of the plan: what is pending, what runs, and every node's status as it becomes known. */
-class ScheduleRun {
-    o;
-    board = new StatusBoard();
-    chunkOf = new Map();
-    reports;
-    needs;
-    running = new Map();
-    pending;
-    /** Our own fail-fast stop; `signal` joins it with the caller's cancellation, for every chunk. */
-    own = new AbortController();
-    signal;
-    blocked;
-    wake = () => { };
-    lastStart = -Infinity;
-    /** The hold last told to onWait (told again only when it changes). */
-    waitingFor;
-    constructor(o) {
-        this.o = o;
-        for (const c of o.plan.chunks)
-            for (const u of c.nodes)
-                this.chunkOf.set(u, c.index);
-        this.reports = new Map(o.plan.chunks.map((c) => [c.index, { chunk: c, results: [] }]));
-        this.needs = externalNeeds(o.plan, o.graph, this.chunkOf);
-        this.pending = [...o.plan.chunks];
-        this.signal = o.signal ? AbortSignal.any([o.signal, this.own.signal]) : this.own.signal;
-        this.blocked = blockedBy(o.graph, this.chunkOf, this.board);
-    }
-    async run() {
-        // One abort listener for the whole run (removed at the end), not one per turn of the loop.
-        let onAbort = () => { };
-        const aborted = new Promise((resolve) => (onAbort = () => resolve()));
-        this.signal.addEventListener('abort', onAbort, { once: true });
-        try {
-            await this.loop(aborted);
-        }
-        finally {
-            this.signal.removeEventListener('abort', onAbort);
-        }
-        const chunks = [...this.reports.values()].sort((a, b) => a.chunk.index - b.chunk.index);
-        return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
-    }
-    async loop(aborted) {
-        while (this.pending.length > 0 || this.running.size > 0) {
-            const stop = stopReasonOf(this.signal);
-            let timer;
-            if (stop !== undefined) {
-                // Stopping: nothing new starts; what never started is reported skipped, with the reason.
-                for (const c of this.pending.splice(0))
-                    this.reports.get(c.index).results = c.nodes.map((u) => syntheticResult(u, 'skipped', stop.message));
-            }
-            else {
-                timer = this.startReady();
-            }
-            if (this.running.size === 0 && timer === undefined) {
-                if (this.pending.length > 0 && stopReasonOf(this.signal) === undefined)
-                    throw new Error('internal: chunks wait on each other (the chunk graph has a cycle)');
-                continue;
-            }
-            const woken = new Promise((resolve) => (this.wake = resolve));
-            await Promise.race([...this.running.values(), woken, ...(this.signal.aborted ? [] : [aborted])]);
-            if (timer !== undefined)
-                clearTimeout(timer);
-        }
-    }
-    /** Starts every pending chunk whose needs are met, while slots are free; a held-back start returns its wake-up. */
-    startReady() {
-        const o = this.o;
-        for (let i = 0; i < this.pending.length && this.running.size < o.parallel;) {
-            const c = this.pending[i];
-            if (!this.needs.get(c.index).every((u) => this.board.has(u))) {
-                i++;
-                continue;
-            }
-            const wait = this.waitFor(c);
-            if (wait !== undefined) {
-                if (wait.kind !== 'stagger' && wait.line !== this.waitingFor)
-                    o.onWait?.(wait);
-                this.waitingFor = wait.kind === 'stagger' ? undefined : wait.line;
-                return setTimeout(() => this.wake(), wait.kind === 'stagger' ? wait.ms : ADMIT_POLL_MS);
-            }
-            this.waitingFor = undefined;
-            this.pending.splice(i, 1);
-            this.lastStart = Date.now();
-            this.start(c);
-        }
-        return undefined;
-    }
-    /** What holds this chunk's start back now: the stagger since the last start, else the caller's admit. */
-    waitFor(c) {
-        const since = Date.now() - this.lastStart;
-        const stagger = this.o.staggerMs ?? 0;
-        if (since < stagger)
-            return { kind: 'stagger', ms: Math.max(1, stagger - since) };
-        return this.o.admit?.(c, this.running.size);
-    }
-    start(c) {
-        const rep = this.reports.get(c.index);
-        rep.startedAt = Date.now();
-        this.o.onChunkStart?.(c);
-        const onNodeStatus = (uid, st) => {
-            if (this.chunkOf.get(uid) !== c.index || this.board.has(uid))
-                return;
-            this.board.settle(uid, st);
-            this.failed(uid, st);
-            this.wake();
-        };
-        const ctx = {
-            blocked: this.blocked,
-            onNodeStatus,
-            signal: this.signal,
-            stop: (reason) => this.signal.aborted || this.own.abort(reason),
-            statusOf: (uid) => this.board.get(uid),
-            subscribe: (l) => this.board.subscribe(l),
-        };
-        let launched;
-        try {
-            launched = this.o.launch(c, ctx);
-        }
-        catch (e) {
-            launched = Promise.reject(e);
-        }
-        this.running.set(c.index, launched.then((results) => this.finish(rep, results), (e) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`)))));
-    }
-    /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
-    finish(rep, results) {
-        rep.results = results;
-        rep.endedAt = Date.now();
-        for (const r of results) {
-            this.board.settle(r.unique_id, r.status);
-            this.failed(r.unique_id, r.status);
-        }
-        for (const u of rep.chunk.nodes)
-            if (!this.board.has(u))
-                this.board.settle(u, 'error');
-        this.running.delete(rep.chunk.index);
-        this.o.onChunkEnd?.(rep);
-    }
-    /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
-    failed(uid, st) {
-        if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
-            return;
-        const reason = {
-            kind: 'fail-fast',
-            after: { uid, status: st },
-            message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
-        };
-        this.own.abort(reason);
-    }
-}
-const SKIPPED = 'Skipped: ';
-/** The final status of every node known so far; each new one is told to the subscribers once. */
-class StatusBoard {
-    status = new Map();
-    listeners = new Set();
-    get(uid) {
-        return this.status.get(uid);
-    }
-    has(uid) {
-        return this.status.has(uid);
-    }
-    settle(uid, st) {
-        const first = !this.status.has(uid);
-        this.status.set(uid, st);
-        if (first)
-            for (const l of this.listeners)
-                l(uid, st);
-    }
-    subscribe(l) {
-        this.listeners.add(l);
-        return () => this.listeners.delete(l);
-    }
-}
-/** The nodes each chunk needs from other chunks before it starts; none in a gated plan (its nodes wait inside dbt). */
-function externalNeeds(plan, graph, chunkOf) {
-    const needs = new Map();
-    for (const c of plan.chunks) {
-        const ext = new Set();
-        if (!plan.nodeGates)
-            for (const u of c.nodes)
-                for (const p of graph.nodes.get(u)?.parents ?? [])
-                    if (chunkOf.get(p) !== c.index && chunkOf.has(p))
-                        ext.add(p);
-        needs.set(c.index, [...ext]);
-    }
-    return needs;
-}
-/** A node must not run when a parent (in its own chunk's results or any other's) blocks what follows it. */
-function blockedBy(graph, chunkOf, board) {
-    return (uid, local) => {
-        for (const p of graph.nodes.get(uid)?.parents ?? []) {
-            const st = local.get(p)?.status ?? board.get(p);
-            if (st !== undefined && blocksDownstream(String(st), graph.nodes.get(p)?.continuesOnError)) {
-                const where = chunkOf.get(p) !== undefined ? ` (chunk ${chunkOf.get(p)})` : '';
-                return st === 'skipped'
-                    ? `${SKIPPED}upstream ${p}${where} was skipped.`
-                    : `${SKIPPED}upstream ${p}${where} ended with status '${st}'.`;
-            }
-        }
-        return undefined;
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/run/selectors.ts
@@ -44114,6 +44279,8 @@ function clock(ms) {
 
 
 
+
+
 /** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
 const INTERRUPT_GRACE_MS = 4000;
 async function executePlan(x) {
@@ -44125,6 +44292,17 @@ async function executePlan(x) {
     // on-run-start worker creates every schema of the run before the others create theirs.
     const blocks = (uid, st) => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
     const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
+    // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
+    const pooled = share !== undefined && x.plan.pooled === true;
+    const claims = (0,external_node_path_.join)(s.workDir, 'claims');
+    if (pooled) {
+        (0,external_node_fs_.rmSync)(claims, { recursive: true, force: true });
+        (0,external_node_fs_.mkdirSync)(claims, { recursive: true });
+    }
+    // The stall watch follows each gated chunk; a pool is one queue, watched as one (index 0).
+    const watched = (index) => (pooled ? 0 : index);
+    const running = new Set();
+    let settledAt;
     const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
     const progress = new ProgressTracker({
         nodes: x.plan.chunks.flatMap((c) => c.nodes),
@@ -44148,11 +44326,35 @@ async function executePlan(x) {
             }
             else {
                 const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
-                log(x.mask(`✖ chunk ${a.chunk}: ${message}`));
-                stopChunk.get(a.chunk)?.abort({ kind: 'stall', message });
+                log(x.mask(`✖ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: ${message}`));
+                for (const [index, stop] of stopChunk)
+                    if (watched(index) === a.chunk)
+                        stop.abort({ kind: 'stall', message });
             }
         }
+        if (pooled && watch !== undefined)
+            settledAt = poolEnding(Date.now());
     }, PROGRESS_TICK_MS);
+    /**
+     * Every node of a pool has its final status, yet a worker runs on: it waits for a status it never got. Sent again
+     * after a moment (a worker ignores what it had); a worker still running stallSeconds later is stopped.
+     */
+    const poolEnding = (now) => {
+        if (running.size === 0 || runNodes.some((u) => watch.statusOf(u) === undefined))
+            return undefined;
+        const since = settledAt ?? now;
+        if (settledAt !== undefined && now - since >= POOL_RESEND_MS && now - since < POOL_RESEND_MS + PROGRESS_TICK_MS)
+            share?.resend(runNodes, watch.statusOf);
+        if (now - since >= POOL_RESEND_MS + (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000) {
+            const message = `parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended.`;
+            log(`✖ ${message}`);
+            for (const [index, stop] of stopChunk)
+                if (running.has(index))
+                    stop.abort({ kind: 'stall', message });
+            return undefined;
+        }
+        return since;
+    };
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
     const dbt = {
         launch: x.launch,
@@ -44177,7 +44379,7 @@ async function executePlan(x) {
     const firstNodeAt = new Map();
     let schedule;
     try {
-        schedule = await runSchedule({
+        schedule = await (pooled ? runPool : runSchedule)({
             plan: x.plan,
             graph: x.graph,
             parallel: x.budget.parallel,
@@ -44204,27 +44406,36 @@ async function executePlan(x) {
             },
             onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
             onChunkStart: (c) => {
-                watch?.chunkStarted(c.index, c.nodes);
+                running.add(c.index);
+                if (!pooled)
+                    watch?.chunkStarted(c.index, c.nodes);
                 schemas.claim(c);
                 progress.chunkStarted(c.name, Date.now());
-                log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+                log(pooled
+                    ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while its threads are free`
+                    : `▶ ${c.name}: ${c.nodes.length} node(s) started`);
             },
             onChunkEnd: (r) => {
-                watch?.chunkEnded(r.chunk.index);
+                running.delete(r.chunk.index);
+                if (!pooled || running.size === 0)
+                    watch?.chunkEnded(watched(r.chunk.index));
                 schemas.done(r.chunk);
                 // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
                 for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results))
                     log(x.mask(line));
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
-            launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
+            launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe, known }) => {
                 if (share?.nodeGates && watch === undefined) {
                     watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
-                    watch.chunkStarted(chunk.index, chunk.nodes);
+                    watch.chunkStarted(watched(chunk.index), pooled ? runNodes : chunk.nodes);
                 }
                 const own = new AbortController();
                 stopChunk.set(chunk.index, own);
-                const out = await runChunk({
+                const job = { name: chunk.name, nodes: pooled ? runNodes : chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) };
+                const out = await (pooled
+                    ? (c) => runPoolWorker(c, job, { claims, worker: chunk.name })
+                    : (c) => runChunk(c, job, blocked))({
                     dbt,
                     limits,
                     signal: AbortSignal.any([signal, own.signal]),
@@ -44234,17 +44445,17 @@ async function executePlan(x) {
                     onNodeStatus,
                     share: share && {
                         run: share,
-                        feed: { statusOf, subscribe },
-                        onRunning: () => watch?.chunkRunning(chunk.index),
+                        feed: { statusOf, subscribe, known },
+                        onRunning: () => watch?.chunkRunning(watched(chunk.index)),
                     },
                     onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
                         if (watch !== undefined) {
                             const done = nodeResultOf(ev);
                             if (done !== undefined)
-                                watch.nodeEnded(chunk.index, done.uid);
+                                watch.nodeEnded(watched(chunk.index), done.uid);
                             else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
-                                watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
+                                watch.nodeStarted(watched(chunk.index), ev.data.node_info.unique_id);
                         }
                         // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
                         if (SCHEMAS_CREATED.has(ev.info.name))
@@ -44256,7 +44467,7 @@ async function executePlan(x) {
                         if (failure)
                             log(x.mask(failure));
                     },
-                }, { name: chunk.name, nodes: chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) }, blocked);
+                });
                 outcomes.set(chunk.index, out);
                 if (out.fatal !== undefined)
                     stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
@@ -44309,6 +44520,8 @@ function hookResults(artifacts) {
 const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart', 'SkippingDetails']);
 /** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
 const DEFAULT_STALL_SECONDS = 120;
+/** A pool's workers end within a moment of its last node; one still running this long after gets the statuses again. */
+const POOL_RESEND_MS = 3000;
 /** How often the progress line may be printed (it prints only when due). */
 const PROGRESS_TICK_MS = 1000;
 /**
@@ -46923,7 +47136,7 @@ function oneProcessReason(p) {
     return `the target is DuckDB${path ? ` (${path})` : ''}: a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads`;
 }
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
-function machineFor(p, perNodeCpu) {
+function machineFor(p, perNodeCpu, pool = true) {
     const size = Object.keys(p.manifest.nodes).length;
     const startup = p.runPath.kind === 'fork'
         ? forkStartup(size)
@@ -46936,6 +47149,7 @@ function machineFor(p, perNodeCpu) {
         perNodeCpu,
         warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
         nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
+        pool: pool && p.runPath.kind === 'fork' && p.runPath.nodeGates,
     };
 }
 /**
@@ -47284,7 +47498,8 @@ function planLocal(r) {
     const weight = weightsFor(timings, s.timings, graph, log);
     const request = shapeRequest(s, p, log);
     // Node gates where the run path has them, unless the chunks must run in order after all.
-    const possible = machineFor(p, perNodeCpu);
+    // PARALLEL_DBT_NODE_POOL=off: gated workers keep the chunks the plan gave them (for comparisons; not an input).
+    const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off');
     const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
     const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
     if (ordered !== undefined)

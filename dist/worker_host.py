@@ -32,8 +32,10 @@ TypeScript, and test/host-protocol.test.ts drives this file's framing against th
 from __future__ import annotations
 
 import gc
+import hashlib
 import json
 import os
+import queue as queue_module
 import select
 import signal
 import struct
@@ -69,11 +71,20 @@ class _ShareSpec(TypedDict):
     known: List[Tuple[str, PeerStatus]]
 
 
+class PoolSpec(TypedDict):
+    """Workers that take the run's ready nodes from one pool (WorkPool): the folder where a node is claimed, and the
+    name of this worker's claims log in it."""
+
+    claims: str
+    worker: str
+
+
 class ShareSpec(_ShareSpec, total=False):
     """A worker's part in a run of several invocations (SharedRun; TypeScript: WorkerShare)."""
 
     results: str
     waits_for: Dict[str, List[str]]
+    pool: PoolSpec
 
 
 class InvokeRequest(TypedDict):
@@ -314,6 +325,8 @@ def gate_supported() -> bool:
             and all(name in init for name in ("self.lock", "self.inner", "self.some_task_done", "self.queued"))
             and "self._find_new_additions" in mark_done
             and "_skipped_children" in inspect.getsource(GraphRunnableTask)
+            and "self.job_queue.get()" in inspect.getsource(GraphRunnableTask.handle_job_queue)
+            and "self.handle_job_queue(" in inspect.getsource(GraphRunnableTask.run_queue)
         )
     except Exception:  # noqa: BLE001 - unknown internals: the action runs ordered chunks instead
         return False
@@ -468,6 +481,158 @@ class Gate:
             return {uid: sorted(ps) for uid, ps in self.pending.items()}
 
 
+class WorkPool:
+    """The workers of one run take its ready nodes from one pool, node by node, instead of owning fixed chunks.
+
+    Every worker's dbt selects the whole run, so its GraphQueue holds every node and dbt's own rules say when each is
+    ready. When one of the worker's threads is free, it takes the next ready node from its queue and claims it in the
+    run's claims folder (os.open with O_CREAT | O_EXCL: exactly one worker wins, with no round trip). A node claimed
+    elsewhere stays "in progress" in this queue until its final status arrives from the host; it is then marked done as
+    if this worker had run it: its successors become ready, and a status that blocks makes dbt skip its descendants
+    (as _mark_dependent_errors does). Each node runs in exactly one worker, whichever asked first, and only that
+    worker's run_results hold it. Each claim is also appended to the worker's claims log, for the action to know what
+    a worker that died had taken. Installed into dbt's task (dbt/task/runnable.py run_queue, the same in 1.8-1.12):
+    the queue's get() returns the node this worker claimed, handle_job_queue returns at once when nothing is left
+    that this worker could take, and mark_done frees the thread's slot.
+    """
+
+    def __init__(self, spec: PoolSpec) -> None:
+        self.claims = str(spec["claims"])
+        self.log_fd = os.open(os.path.join(self.claims, f"{spec['worker']}.claims"), os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+        self.lock = threading.Lock()
+        # Final statuses heard from other workers (True: it blocks downstream).
+        self.final: Dict[str, bool] = {}
+        # Taken from this queue, claimed elsewhere, final status not heard yet.
+        self.waiting: Set[str] = set()
+        self.mine: Set[str] = set()
+        self.deaf = False
+        self.slots: Any = None
+        self.holding = False
+        self.stash: List[Any] = []
+        self.task: Any = None
+        self.queue: Any = None
+        self.original_get: Any = None
+        self.original_mark_done: Any = None
+
+    # ---- claims -------------------------------------------------------------------------------------------------
+    def claim(self, uid: str) -> bool:
+        name = hashlib.sha1(uid.encode("utf-8")).hexdigest()
+        try:
+            fd = os.open(os.path.join(self.claims, name), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            return False
+        os.close(fd)
+        with self.lock:
+            self.mine.add(uid)
+        write_all(self.log_fd, (uid + "\n").encode("utf-8"))
+        return True
+
+    # ---- what other workers did -----------------------------------------------------------------------------
+    def remote(self, uid: str, blocks: bool) -> None:
+        """Another worker's final status of a node (the control pipe; a worker's own come back too: ignored)."""
+        with self.lock:
+            if uid in self.mine or uid in self.final:
+                return
+            self.final[uid] = blocks
+            if uid not in self.waiting:
+                return
+            self.waiting.discard(uid)
+        self.finish(uid, blocks)
+
+    def elsewhere(self, uid: str) -> None:
+        """A node taken from this queue that another worker had claimed: done here once its status is known."""
+        with self.lock:
+            blocks = self.final.get(uid)
+            if blocks is None and self.deaf:
+                blocks = True
+            if blocks is None:
+                self.waiting.add(uid)
+                return
+        self.finish(uid, blocks)
+
+    def finish(self, uid: str, blocks: bool) -> None:
+        if blocks and self.task is not None:
+            with self.queue.lock:
+                for dep in self.task.graph.get_dependent_nodes(uid):
+                    self.task._skipped_children.setdefault(dep, None)
+        self.original_mark_done(uid)
+
+    def release_all(self) -> List[str]:
+        """No status can arrive any more (the control pipe closed): what waits for one is taken as failed (dbt skips
+        what follows it) rather than waited for forever. Returns those nodes."""
+        with self.lock:
+            self.deaf = True
+            waiting = sorted(self.waiting)
+            self.waiting.clear()
+        for uid in waiting:
+            self.finish(uid, True)
+        return waiting
+
+    # ---- this worker's queue --------------------------------------------------------------------------------
+    def next_node(self) -> Any:
+        """The next node this worker runs, claimed; None when every node left is in progress (here or elsewhere)."""
+        if not self.holding:
+            self.slots.acquire()  # a free thread: claim no more nodes than this worker can start now
+            self.holding = True
+        while True:
+            if len(self.queue) == 0:
+                return None
+            try:
+                node = self.original_get(True, POOL_POLL_SECONDS)
+            except queue_module.Empty:
+                continue
+            if self.claim(str(node.unique_id)):
+                self.holding = False
+                return node
+            self.elsewhere(str(node.unique_id))
+
+    def attach(self, task: Any) -> None:
+        pool = self
+        self.task = task
+        self.queue = task.job_queue
+        self.slots = threading.Semaphore(max(1, int(getattr(task.config, "threads", 1) or 1)))
+        self.original_get = self.queue.get
+        self.original_mark_done = self.queue.mark_done
+        original_handle = task.handle_job_queue
+
+        def get(block: bool = True, timeout: Optional[float] = None) -> Any:
+            return pool.stash.pop() if pool.stash else pool.original_get(block, timeout)
+
+        def mark_done(node_id: str) -> None:
+            pool.original_mark_done(node_id)
+            with pool.lock:
+                local = node_id in pool.mine
+            if local:
+                pool.slots.release()
+
+        def handle_job_queue(workers: Any, callback: Any) -> None:
+            node = pool.next_node()
+            if node is None:
+                return  # run_queue's loop finds its queue empty and waits for what is in progress
+            pool.stash.append(node)
+            original_handle(workers, callback)
+
+        self.queue.get = get
+        self.queue.mark_done = mark_done
+        task.handle_job_queue = handle_job_queue
+
+    def install(self) -> None:
+        from dbt.task.runnable import GraphRunnableTask
+
+        pool = self
+        original_init = GraphRunnableTask._runtime_initialize
+
+        def runtime_initialize(task: Any) -> None:
+            original_init(task)
+            pool.attach(task)
+
+        setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
+
+
+POOL_POLL_SECONDS = 0.2
+"""How often a worker waiting for a ready node checks whether any is left (the last ones may end elsewhere)."""
+
+
 START_UID = "parallel-dbt:on-run-start"
 """The pseudo node whose status says that the run's on-run-start has run (1: it failed)."""
 
@@ -510,7 +675,8 @@ class SharedRun:
       and gives the hooks the results of the whole run, after every chunk.
     """
 
-    def __init__(self, spec: ShareSpec, gate: Optional[Gate], notices_fd: int) -> None:
+    def __init__(self, spec: ShareSpec, gate: Optional[Gate], notices_fd: int, pool: Optional[WorkPool] = None) -> None:
+        self.pool = pool
         self.run_nodes = frozenset(str(u) for u in spec.get("nodes", []))
         self.start = str(spec.get("start", "run"))
         self.end = str(spec.get("end", "run"))
@@ -541,6 +707,8 @@ class SharedRun:
             self.peer_built(uid)
         if self.gate is not None:
             self.gate.notify(uid, status == 1)
+        if self.pool is not None:
+            self.pool.remote(uid, status == 1)
 
     def listen(self, fd: int) -> None:
         """Reads "<0|1|2> <unique_id>" and "D <json>" lines until the pipe closes. If the pipe closes, or this thread
@@ -586,6 +754,12 @@ class SharedRun:
             self.started.set()
         if self.gate is not None:
             self.gate.release_all()
+        if self.pool is not None:
+            released = self.pool.release_all()
+            if released:
+                shown = ", ".join(released[:5]) + (f" and {len(released) - 5} more" if len(released) > 5 else "")
+                sys.stderr.write(f"parallel-dbt: {why} while this worker waited for the status of {shown} from other workers; what follows them is skipped.\n")
+                sys.stderr.flush()
 
     # ---- relations built by other workers -----------------------------------------------------------------
     def peer_built(self, uid: str) -> None:
@@ -766,7 +940,8 @@ def shared_run_of(share: ShareSpec, notices_fd: int) -> SharedRun:
     """A worker's SharedRun from its fork request's share, the statuses known at the start settled (nothing installed)."""
     waits_for = share.get("waits_for")
     gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
-    run = SharedRun(share, gate, notices_fd)
+    pool_spec = share.get("pool")
+    run = SharedRun(share, gate, notices_fd, WorkPool(pool_spec) if pool_spec is not None else None)
     for uid, status in share.get("known", []):
         run.settle(str(uid), status)
     return run
@@ -991,6 +1166,8 @@ class Host:
                     run = shared_run_of(share, note_w)
                     if run.gate is not None:
                         run.gate.install()
+                    if run.pool is not None:
+                        run.pool.install()
                     run.install()
                     run.listen(ctl_r)
                 from dbt.cli.main import dbtRunner

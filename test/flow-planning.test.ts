@@ -132,7 +132,7 @@ describe('shapeRequest', () => {
 });
 
 describe('machineFor', () => {
-  test('fork path: start-up from the manifest size; gated as the host said', () => {
+  test('fork path: start-up from the manifest size; gated and pooled as the host said', () => {
     const m = machineFor(prepared({ nodes: 500 }), 0.03);
     expect(m).toEqual({
       cores: availableParallelism(),
@@ -140,8 +140,11 @@ describe('machineFor', () => {
       perNodeCpu: 0.03,
       warehouseCpuShare: 0,
       nodeGates: true,
+      pool: true,
     });
-    expect(machineFor(prepared({ path: { nodeGates: false } }), 0.02).nodeGates).toBe(false);
+    expect(machineFor(prepared({ nodes: 500 }), 0.03, false).pool).toBe(false);
+    const ungated = machineFor(prepared({ path: { nodeGates: false } }), 0.02);
+    expect([ungated.nodeGates, ungated.pool]).toEqual([false, false]);
   });
 
   test('subprocess path: imports plus loading the parse, never gated', () => {

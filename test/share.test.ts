@@ -13,6 +13,7 @@ function board(): StatusFeed & { settle: (uid: string, st: string) => void } {
   const listeners = new Set<(uid: string, st: string) => void>();
   return {
     statusOf: (uid) => status.get(uid),
+    known: () => [...status],
     subscribe: (l) => {
       listeners.add(l);
       return () => listeners.delete(l);

@@ -80,6 +80,16 @@ export interface ShareSpec {
   results?: string;
   waits_for?: Record<string, string[]>;
   known: [string, PeerStatus][];
+  pool?: PoolSpec;
+}
+
+/**
+ * Workers that take the run's ready nodes from one pool (worker_host.py WorkPool): the folder where each node is
+ * claimed, and this worker's name there (its claims log is `<claims>/<worker>.claims`, one unique_id per line).
+ */
+export interface PoolSpec {
+  claims: string;
+  worker: string;
 }
 
 /** One request as the host reads it: a line of JSON. */

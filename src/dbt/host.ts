@@ -341,6 +341,7 @@ export function shareSpecOf(share: WorkerShare): ShareSpec {
     results: share.results,
     waits_for: share.waitsFor,
     known: share.known,
+    ...(share.pool !== undefined ? { pool: share.pool } : {}),
   };
 }
 

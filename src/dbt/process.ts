@@ -1,6 +1,6 @@
 // Runs one dbt process with execa (never a shell), streaming its output line by line.
 import { execa } from 'execa';
-import type { CachedRelationKey, PeerStatus, WorkerNotice } from './host-protocol.js';
+import type { CachedRelationKey, PeerStatus, PoolSpec, WorkerNotice } from './host-protocol.js';
 import { LineSplitter } from './lines.js';
 import type { DbtLogEvent } from './events.js';
 
@@ -121,7 +121,13 @@ export type DbtInvocation = Omit<DbtRunOptions, 'exe'> & {
 };
 
 // The worker host's wire types, where the run/ layer has always imported them from.
-export { START_UID, type CachedRelationKey, type PeerStatus, type WorkerNotice } from './host-protocol.js';
+export {
+  START_UID,
+  type CachedRelationKey,
+  type PeerStatus,
+  type PoolSpec,
+  type WorkerNotice,
+} from './host-protocol.js';
 
 /**
  * How a forked worker takes part in a run of several invocations, so that together they behave as one dbt
@@ -145,6 +151,8 @@ export interface WorkerShare {
   waitsFor?: Record<string, string[]>;
   /** Final statuses known before the start (START_UID among them once known). */
   known: [string, PeerStatus][];
+  /** The run's workers take ready nodes from one pool (every worker selects the whole run); see PoolSpec. */
+  pool?: PoolSpec;
   /** Calls back with every final status from now on (START_UID too); returns the unsubscribe. */
   subscribe: (listener: (uid: string, status: PeerStatus) => void) => () => void;
   /** What the worker reports of itself: its on-run-start has run, it is past its start-up, its cache dropped relations. */

@@ -126,7 +126,8 @@ function planLocal(r: LocalRun): Planned {
   const weight = weightsFor(timings, s.timings, graph, log);
   const request = shapeRequest(s, p, log);
   // Node gates where the run path has them, unless the chunks must run in order after all.
-  const possible = machineFor(p, perNodeCpu);
+  // PARALLEL_DBT_NODE_POOL=off: gated workers keep the chunks the plan gave them (for comparisons; not an input).
+  const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off');
   const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
   const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
   if (ordered !== undefined) log.info(ordered);

@@ -100,7 +100,7 @@ function oneProcessReason(p: Prepared): string | undefined {
 }
 
 /** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
-export function machineFor(p: Prepared, perNodeCpu: number): Machine {
+export function machineFor(p: Prepared, perNodeCpu: number, pool = true): Machine {
   const size = Object.keys(p.manifest.nodes).length;
   const startup =
     p.runPath.kind === 'fork'
@@ -114,6 +114,7 @@ export function machineFor(p: Prepared, perNodeCpu: number): Machine {
     perNodeCpu,
     warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
     nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
+    pool: pool && p.runPath.kind === 'fork' && p.runPath.nodeGates,
   };
 }
 

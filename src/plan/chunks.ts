@@ -44,6 +44,11 @@ export interface Plan {
    * them inside its own dbt invocation (forked workers, worker_host.py Gate): chunks have no order between them.
    */
   nodeGates?: boolean;
+  /**
+   * With nodeGates: the chunks' workers take ready nodes from one pool while they run (worker_host.py WorkPool), so a
+   * chunk's nodes are a prediction; the run decides which worker runs each node.
+   */
+  pooled?: boolean;
   /** Predicted seconds from the first chunk's start to the last chunk's end. */
   makespan: number;
   /** Longest weighted chain of dependent nodes. */

@@ -26,6 +26,8 @@ export interface Machine {
   warehouseCpuShare: number;
   /** Chunks can be forked workers whose nodes wait at a gate for other chunks inside dbt (planWorkers). */
   nodeGates: boolean;
+  /** With nodeGates: the workers take ready nodes from one pool node by node (Plan.pooled) instead of fixed chunks. */
+  pool?: boolean;
 }
 
 /** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
@@ -154,12 +156,13 @@ export function planShape(
   if (m.nodeGates && (chunks === undefined || chunks <= shape.parallel)) {
     // With a forced count the start-up is paid anyway: the nodes are spread by the rest of the model.
     const fixedCost = chunks === undefined ? m.startup * startContention : 0;
-    return planWorkers(g, weight, {
+    const plan = planWorkers(g, weight, {
       workers: chunks ?? shape.parallel,
       threads: shape.threads,
       fixedCost,
       perNodeCost: m.perNodeCpu * cpuContention,
     });
+    return m.pool === true && plan.nodeGates === true ? { ...plan, pooled: true } : plan;
   }
   return planChunks(g, weight, {
     chunks,

@@ -1,9 +1,9 @@
 // Runs one chunk: one dbt process (or several in a row when the node list would not fit in one argv, or when
 // errored nodes are retried) with its own target and log folders, then a result for every node it was given.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { argvBytes, chunkArgv, type ProjectArgs, type RunFlags } from '../dbt/argv.js';
-import type { DbtLauncher, DbtRunOutcome } from '../dbt/process.js';
+import type { DbtLauncher, DbtRunOutcome, PoolSpec } from '../dbt/process.js';
 import { nodeResultOf, type DbtLogEvent, type NodeEventResult } from '../dbt/events.js';
 import {
   leftRunResults,
@@ -216,6 +216,38 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
   };
 }
 
+/**
+ * One worker of a pooled run (plan.pooled): its dbt selects every node of the run and takes ready ones from the run's
+ * pool (worker_host.py WorkPool) while its threads are free. Its results are the nodes it claimed: those it reported,
+ * and those its claims log holds (a worker that died keeps its claims: they end as errors, so that no other worker
+ * waits for them). Nodes no worker claimed are the pool runner's (run/pool.ts). No retries: a pooled run has none.
+ */
+export async function runPoolWorker(ctx: ChunkContext, job: ChunkJob, pool: PoolSpec): Promise<ChunkOutcome> {
+  const started = Date.now();
+  rmSync(job.dir, { recursive: true, force: true });
+  mkdirSync(job.dir, { recursive: true });
+  if (stopReasonOf(ctx.signal) !== undefined) return { results: [], invocations: [], retried: [], durationMs: 0 };
+  const inv = await invoke(ctx, job, job.nodes, '', 0, true, (uid) => ctx.share?.feed.statusOf(uid), pool);
+  return {
+    results: [...inv.results.values()],
+    invocations: [inv.invocation],
+    retried: [],
+    durationMs: Date.now() - started,
+    fatal: inv.fatal,
+  };
+}
+
+/** The nodes a pooled worker claimed, in the order it claimed them (its claims log; empty when it claimed none). */
+export function claimsOf(pool: PoolSpec): string[] {
+  try {
+    return readFileSync(join(pool.claims, `${pool.worker}.claims`), 'utf8')
+      .split('\n')
+      .filter((l) => l !== '');
+  } catch {
+    return [];
+  }
+}
+
 /** The nodes to run again: those whose status asks for a retry, and what their failure skipped in this chunk. */
 function retrySet(batch: string[], byUid: Map<string, RunResult>, ctx: ChunkContext): string[] {
   const retryOn = ctx.limits.retryOn ?? new Set<string>(statusesOf('errored'));
@@ -247,6 +279,7 @@ async function invoke(
   attempt: number,
   last: boolean,
   statusOf: (uid: string) => string | undefined,
+  pool?: PoolSpec,
 ): Promise<{ invocation: Invocation; results: Map<string, RunResult>; fatal?: string }> {
   const paths = pathsOf(job, tag);
   const { targetPath, logPath, selectionState } = paths;
@@ -271,9 +304,10 @@ async function invoke(
     ctx.share &&
     ctx.share.run.invocation(
       ctx.share.feed,
-      ctx.share.run.nodeGates ? waitsForOf(ctx, batch) : undefined,
+      ctx.share.run.nodeGates && pool === undefined ? waitsForOf(ctx, batch) : undefined,
       statusOf,
       ctx.share.onRunning,
+      pool,
     );
   const outcome = await ctx.dbt.launch({
     share: shared?.share,
@@ -316,7 +350,9 @@ async function invoke(
       ? fatalMessage(outcome)
       : undefined;
   const reason = missingReason(outcome, timeoutMs, stop?.message);
-  for (const uid of batch) {
+  // A pooled worker answers for the nodes it claimed, not for the whole run it selected.
+  const answers = pool === undefined ? batch : [...new Set([...claimsOf(pool), ...seen.keys(), ...results.keys()])];
+  for (const uid of answers) {
     const ev = seen.get(uid);
     const r = results.get(uid);
     if (r !== undefined) {

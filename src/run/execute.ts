@@ -1,4 +1,5 @@
 // Runs a plan: schemas once, then the chunks as concurrent dbt processes under the scheduler.
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ProjectArgs, RunFlags } from '../dbt/argv.js';
 import type { DbtLauncher } from '../dbt/process.js';
@@ -9,7 +10,17 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
-import { runChunk, runEndHooks, type ChunkDbt, type ChunkLimits, type ChunkOutcome, type Invocation } from './chunk.js';
+import {
+  runChunk,
+  runEndHooks,
+  runPoolWorker,
+  type ChunkContext,
+  type ChunkDbt,
+  type ChunkLimits,
+  type ChunkOutcome,
+  type Invocation,
+} from './chunk.js';
+import { runPool } from './pool.js';
 import { RunShare } from './share.js';
 import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
@@ -109,6 +120,17 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const blocks = (uid: string, st: string): boolean => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
   const share =
     x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
+  // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
+  const pooled = share !== undefined && x.plan.pooled === true;
+  const claims = join(s.workDir, 'claims');
+  if (pooled) {
+    rmSync(claims, { recursive: true, force: true });
+    mkdirSync(claims, { recursive: true });
+  }
+  // The stall watch follows each gated chunk; a pool is one queue, watched as one (index 0).
+  const watched = (index: number): number => (pooled ? 0 : index);
+  const running = new Set<number>();
+  let settledAt: number | undefined;
   const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({
     nodes: x.plan.chunks.flatMap((c) => c.nodes),
@@ -137,11 +159,29 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         );
       } else {
         const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
-        log(x.mask(`✖ chunk ${a.chunk}: ${message}`));
-        stopChunk.get(a.chunk)?.abort({ kind: 'stall', message });
+        log(x.mask(`✖ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: ${message}`));
+        for (const [index, stop] of stopChunk) if (watched(index) === a.chunk) stop.abort({ kind: 'stall', message });
       }
     }
+    if (pooled && watch !== undefined) settledAt = poolEnding(Date.now());
   }, PROGRESS_TICK_MS);
+  /**
+   * Every node of a pool has its final status, yet a worker runs on: it waits for a status it never got. Sent again
+   * after a moment (a worker ignores what it had); a worker still running stallSeconds later is stopped.
+   */
+  const poolEnding = (now: number): number | undefined => {
+    if (running.size === 0 || runNodes.some((u) => watch!.statusOf(u) === undefined)) return undefined;
+    const since = settledAt ?? now;
+    if (settledAt !== undefined && now - since >= POOL_RESEND_MS && now - since < POOL_RESEND_MS + PROGRESS_TICK_MS)
+      share?.resend(runNodes, watch!.statusOf);
+    if (now - since >= POOL_RESEND_MS + (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000) {
+      const message = `parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended.`;
+      log(`✖ ${message}`);
+      for (const [index, stop] of stopChunk) if (running.has(index)) stop.abort({ kind: 'stall', message });
+      return undefined;
+    }
+    return since;
+  };
   const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
   const dbt: ChunkDbt = {
     launch: x.launch,
@@ -166,7 +206,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const firstNodeAt = new Map<number, number>();
   let schedule: Schedule;
   try {
-    schedule = await runSchedule({
+    schedule = await (pooled ? runPool : runSchedule)({
       plan: x.plan,
       graph: x.graph,
       parallel: x.budget.parallel,
@@ -189,19 +229,25 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       },
       onWait: (hold) => (hold.kind === 'schema' ? x.log.debug(hold.line) : log(`⏸ ${hold.line}`)),
       onChunkStart: (c) => {
-        watch?.chunkStarted(c.index, c.nodes);
+        running.add(c.index);
+        if (!pooled) watch?.chunkStarted(c.index, c.nodes);
         schemas.claim(c);
         progress.chunkStarted(c.name, Date.now());
-        log(`▶ ${c.name}: ${c.nodes.length} node(s) started`);
+        log(
+          pooled
+            ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while its threads are free`
+            : `▶ ${c.name}: ${c.nodes.length} node(s) started`,
+        );
       },
       onChunkEnd: (r) => {
-        watch?.chunkEnded(r.chunk.index);
+        running.delete(r.chunk.index);
+        if (!pooled || running.size === 0) watch?.chunkEnded(watched(r.chunk.index));
         schemas.done(r.chunk);
         // Failures no event announced (crash, timeout) are surfaced now; printed as plain lines, not annotations.
         for (const line of progress.chunkEnded(r.chunk.name, r.endedAt ?? Date.now(), r.results)) log(x.mask(line));
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
-      launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe }) => {
+      launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe, known }) => {
         if (share?.nodeGates && watch === undefined) {
           watch = new StallWatch(
             x.graph,
@@ -209,44 +255,45 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
             (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000,
             () => share.startSettled,
           );
-          watch.chunkStarted(chunk.index, chunk.nodes);
+          watch.chunkStarted(watched(chunk.index), pooled ? runNodes : chunk.nodes);
         }
         const own = new AbortController();
         stopChunk.set(chunk.index, own);
-        const out = await runChunk(
-          {
-            dbt,
-            limits,
-            signal: AbortSignal.any([signal, own.signal]),
-            killSignal: x.killSignal,
-            parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
-            selectors,
-            onNodeStatus,
-            share: share && {
-              run: share,
-              feed: { statusOf, subscribe },
-              onRunning: () => watch?.chunkRunning(chunk.index),
-            },
-            onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
-            onEvent: (name, ev) => {
-              if (watch !== undefined) {
-                const done = nodeResultOf(ev);
-                if (done !== undefined) watch.nodeEnded(chunk.index, done.uid);
-                else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
-                  watch.nodeStarted(chunk.index, ev.data.node_info.unique_id);
-              }
-              // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
-              if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
-              if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
-                firstNodeAt.set(chunk.index, Date.now());
-              logEvent(log, name, ev, x.mask, width);
-              const failure = progress.event(name, ev);
-              if (failure) log(x.mask(failure));
-            },
+        const job = { name: chunk.name, nodes: pooled ? runNodes : chunk.nodes, dir: join(s.workDir, chunk.name) };
+        const out = await (
+          pooled
+            ? (c: ChunkContext) => runPoolWorker(c, job, { claims, worker: chunk.name })
+            : (c: ChunkContext) => runChunk(c, job, blocked)
+        )({
+          dbt,
+          limits,
+          signal: AbortSignal.any([signal, own.signal]),
+          killSignal: x.killSignal,
+          parentsOf: (uid) => x.graph.nodes.get(uid)?.parents ?? [],
+          selectors,
+          onNodeStatus,
+          share: share && {
+            run: share,
+            feed: { statusOf, subscribe, known },
+            onRunning: () => watch?.chunkRunning(watched(chunk.index)),
           },
-          { name: chunk.name, nodes: chunk.nodes, dir: join(s.workDir, chunk.name) },
-          blocked,
-        );
+          onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
+          onEvent: (name, ev) => {
+            if (watch !== undefined) {
+              const done = nodeResultOf(ev);
+              if (done !== undefined) watch.nodeEnded(watched(chunk.index), done.uid);
+              else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
+                watch.nodeStarted(watched(chunk.index), ev.data.node_info.unique_id);
+            }
+            // dbt creates the chunk's schemas in before_run, after its ConcurrencyLine and before its first hook or node.
+            if (SCHEMAS_CREATED.has(ev.info.name)) schemas.done(chunk);
+            if (ev.info.name === 'LogStartLine' && !firstNodeAt.has(chunk.index))
+              firstNodeAt.set(chunk.index, Date.now());
+            logEvent(log, name, ev, x.mask, width);
+            const failure = progress.event(name, ev);
+            if (failure) log(x.mask(failure));
+          },
+        });
         outcomes.set(chunk.index, out);
         if (out.fatal !== undefined) stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
         return out.results;
@@ -303,6 +350,8 @@ const SCHEMAS_CREATED = new Set(['LogHookStartLine', 'LogStartLine', 'NodeStart'
 
 /** See RunOptions.stallSeconds: far above any node's compile (which dbt does before it says the node started). */
 const DEFAULT_STALL_SECONDS = 120;
+/** A pool's workers end within a moment of its last node; one still running this long after gets the statuses again. */
+const POOL_RESEND_MS = 3000;
 /** How often the progress line may be printed (it prints only when due). */
 const PROGRESS_TICK_MS = 1000;
 

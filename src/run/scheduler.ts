@@ -30,6 +30,8 @@ export interface LaunchContext {
   statusOf: (uid: string) => string | undefined;
   /** Calls back with each node's final status as it becomes known (any chunk); returns the unsubscribe. */
   subscribe: (listener: (uid: string, status: string) => void) => () => void;
+  /** Every final status known now. */
+  known: () => [string, string][];
 }
 
 export type Launch = (chunk: Chunk, ctx: LaunchContext) => Promise<RunResult[]>;
@@ -186,6 +188,7 @@ class ScheduleRun {
       stop: (reason) => this.signal.aborted || this.own.abort(reason),
       statusOf: (uid) => this.board.get(uid),
       subscribe: (l) => this.board.subscribe(l),
+      known: () => this.board.entries(),
     };
     let launched: Promise<RunResult[]>;
     try {
@@ -240,7 +243,7 @@ class ScheduleRun {
 const SKIPPED = 'Skipped: ';
 
 /** The final status of every node known so far; each new one is told to the subscribers once. */
-class StatusBoard {
+export class StatusBoard {
   private readonly status = new Map<string, string>();
   private readonly listeners = new Set<(uid: string, status: string) => void>();
 
@@ -250,6 +253,10 @@ class StatusBoard {
 
   has(uid: string): boolean {
     return this.status.has(uid);
+  }
+
+  entries(): [string, string][] {
+    return [...this.status];
   }
 
   settle(uid: string, st: string): void {

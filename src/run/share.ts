@@ -2,7 +2,7 @@
 // the schemas of the whole run), which wait for it, what each learns of the others' statuses (their relations enter
 // its cache; gated nodes wait for their parents), and the end-only invocation that runs on-run-end once, after every
 // chunk, with the results of the whole run. The Python side is worker_host.py SharedRun; DBT-FACTS §16 says why.
-import { START_UID, type CachedRelationKey, type PeerStatus, type WorkerShare } from '../dbt/process.js';
+import { START_UID, type CachedRelationKey, type PeerStatus, type PoolSpec, type WorkerShare } from '../dbt/process.js';
 import { bucketOf } from '../dbt/statuses.js';
 
 /** The run's status board, as the scheduler shares it with a chunk. */
@@ -11,6 +11,8 @@ export interface StatusFeed {
   statusOf: (uid: string) => string | undefined;
   /** Every final status from now on (any chunk); returns the unsubscribe. */
   subscribe: (listener: (uid: string, status: string) => void) => () => void;
+  /** Every final status known now (a pooled worker starting late needs them all). */
+  known: () => [string, string][];
 }
 
 /** One invocation's part in the run, and what the chunk runner tells back when it has ended. */
@@ -54,13 +56,15 @@ export class RunShare {
   /**
    * The part of one invocation: the first invocation of the run runs on-run-start (and creates every schema of the
    * run), later ones wait for it or skip it; none runs on-run-end. `waitsFor`: gated plans, a node's parents in
-   * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first).
+   * other chunks; `statusOf` gives what of them is known (this chunk's own earlier results first). `pool`: the
+   * worker takes ready nodes from the run's pool, and starts knowing every final status known so far.
    */
   invocation(
     feed: StatusFeed,
     waitsFor: Record<string, string[]> | undefined,
     statusOf: (uid: string) => string | undefined,
     onRunning?: () => void,
+    pool?: PoolSpec,
   ): SharedInvocation {
     let start: WorkerShare['start'];
     if (!this.startOwned) {
@@ -74,6 +78,7 @@ export class RunShare {
         if (st !== undefined) known.set(p, this.peer(p, st));
       }
     }
+    if (pool !== undefined) for (const [uid, st] of feed.known()) known.set(uid, this.peer(uid, st));
     if (this.startBlocks !== undefined) known.set(START_UID, this.startBlocks ? 1 : 0);
     const share: WorkerShare = {
       runNodes: this.runNodes,
@@ -81,6 +86,7 @@ export class RunShare {
       end: 'skip',
       waitsFor,
       known: [...known],
+      pool,
       subscribe: (listener) => {
         const off = feed.subscribe((uid, st) => listener(uid, this.peer(uid, st)));
         this.listeners.add(listener);
