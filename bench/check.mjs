@@ -405,7 +405,7 @@ assert.ok(
 assert.equal(good.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'PASS');
 // The action row, its phases and its chunks, all from the record.
 assert.ok(
-  goodMd.includes('| 2 × (15 + 1) = 32 | 20 | 1.5 | – | 2.9 | 7.5 / 8.8 | 0.85 | 0.77 | fork | 1 + 1 |'),
+  goodMd.includes('| 2 × (15 + 1) = 32 | 20 | 1.5 | – | 2.9 | 7.5 / 8.8 | 0.85 | 0.77 | 11 % | fork | 1 + 1 | 1 |'),
   'the action row of the main table',
 );
 assert.ok(

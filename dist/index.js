@@ -43757,16 +43757,28 @@ class PoolRun {
         }
         this.o.onChunkEnd?.(rep);
     }
-    /** Every node of the run without a result: skipped when the run stopped, else an error (no worker ran it). */
+    /**
+     * Every node of the run without a result: the status dbt announced for it when its worker's results were lost,
+     * else skipped when the run stopped, else an error (no worker ran it).
+     */
     answerForTheRest() {
         const stop = stopReasonOf(this.signal);
+        const answered = new Set([...this.reports.values()].flatMap((r) => r.results.map((x) => x.unique_id)));
         for (const rep of this.reports.values()) {
-            const missing = rep.chunk.nodes.filter((u) => !this.board.has(u));
+            const missing = rep.chunk.nodes.filter((u) => !answered.has(u));
             if (missing.length === 0)
                 continue;
-            const rest = missing.map((u) => stop !== undefined
-                ? syntheticResult(u, 'skipped', stop.message)
-                : syntheticResult(u, 'error', 'parallel-dbt: no worker ran this node (every worker of the pool ended first).'));
+            const rest = missing.map((u) => {
+                const announced = this.board.get(u);
+                if (announced !== undefined)
+                    return {
+                        ...syntheticResult(u, 'error', "parallel-dbt lost its worker's results; dbt had announced this status."),
+                        status: nodeStatus(announced),
+                    };
+                return stop !== undefined
+                    ? syntheticResult(u, 'skipped', stop.message)
+                    : syntheticResult(u, 'error', 'parallel-dbt: no worker ran this node (every worker of the pool ended first).');
+            });
             for (const r of rest)
                 this.board.settle(r.unique_id, r.status);
             rep.results = [...rep.results, ...rest];

@@ -687,7 +687,9 @@ class SharedRun:
         self.lock = threading.Lock()
         self.started = threading.Event()
         self.start_ok = True
-        self.built: List[str] = []
+        # What other workers built or dropped before this worker's cache existed, in the order heard: replayed onto the
+        # cache once it is populated (a drop heard while the cache was being listed would otherwise be lost).
+        self.heard: List[Tuple[str, Any]] = []
         self.adapter: Any = None
         self.config: Any = None
         self.manifest: Any = None
@@ -764,8 +766,9 @@ class SharedRun:
     # ---- relations built by other workers -----------------------------------------------------------------
     def peer_built(self, uid: str) -> None:
         with self.lock:
-            self.built.append(uid)
-            if self.adapter is not None:
+            if self.adapter is None:
+                self.heard.append(("built", uid))
+            else:
                 self.cache_add(uid)
 
     def peer_dropped(self, relations: List[RelationKey]) -> None:
@@ -775,24 +778,34 @@ class SharedRun:
             return
         with self.lock:
             if self.adapter is None:
-                return  # the cache is populated later, from the warehouse as it is then
-            self.local.peer = True
-            try:
-                for database, schema, identifier in relations:
-                    self.adapter.cache.drop(self.adapter.Relation.create(database=database, schema=schema, identifier=identifier))
-            except Exception as e:  # noqa: BLE001 - a cache that cannot follow is read from the database instead
-                for database, schema, _ in relations:
-                    self.forget_schema(database, schema)
-                sys.stderr.write(f"parallel-dbt: could not drop relations another worker dropped ({type(e).__name__}: {e}); their schemas are read from the database again\n")
-            finally:
-                self.local.peer = False
+                # The cache may be being listed from the warehouse right now: the drop is applied once it exists.
+                self.heard.append(("dropped", relations))
+                return
+            self.drop_cached(relations)
+
+    def drop_cached(self, relations: List[RelationKey]) -> None:
+        """Caller holds self.lock; the cache exists."""
+        self.local.peer = True
+        try:
+            for database, schema, identifier in relations:
+                self.adapter.cache.drop(self.adapter.Relation.create(database=database, schema=schema, identifier=identifier))
+        except Exception as e:  # noqa: BLE001 - a cache that cannot follow is read from the database instead
+            for database, schema, _ in relations:
+                self.forget_schema(database, schema)
+            sys.stderr.write(f"parallel-dbt: could not drop relations another worker dropped ({type(e).__name__}: {e}); their schemas are read from the database again\n")
+        finally:
+            self.local.peer = False
 
     def cache_ready(self, adapter: Any, config: Any, manifest: Any) -> None:
-        """The worker's relation cache exists: what other workers built meanwhile goes into it."""
+        """The worker's relation cache exists: what other workers built or dropped meanwhile is applied to it, in order."""
         with self.lock:
             self.adapter, self.config, self.manifest = adapter, config, manifest
-            for uid in self.built:
-                self.cache_add(uid)
+            heard, self.heard = self.heard, []
+            for kind, what in heard:
+                if kind == "built":
+                    self.cache_add(what)
+                else:
+                    self.drop_cached(what)
 
     def cache_add(self, uid: str) -> None:
         """Caller holds self.lock. Only schemas this worker's cache holds: for any other, dbt asks the database."""

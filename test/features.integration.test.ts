@@ -19,11 +19,11 @@
 // (with its own database name) as state.
 // Each (version, run path) is 4 action runs, each version 4 plain dbt runs: the file takes ~10 minutes on 2 cores.
 //
-// By default (CI's 30-minute budget) every dbt version runs the gated workers (dbt 1.8 and 1.12 without the
-// --favor-state step) (the path that differs between dbt
-// versions: it hooks into dbt's queue, cache and tasks) and dbt 1.11 also one dbt process per chunk; the ordered
-// chunks of the fork path are the gated path's workers without the peer statuses, and e2e.integration.test.ts runs
-// them on every push. PARALLEL_DBT_FEATURES=all runs every version on every path (≈ 12 min here). Narrow a local run with PARALLEL_DBT_FEATURES_DBT (e.g. '1.11') and
+// By default (CI's 30-minute budget) every dbt version runs the pooled workers (dbt 1.8 and 1.12 without the
+// --favor-state step) (the path that differs between dbt versions: it hooks into dbt's queue, cache and tasks) and
+// dbt 1.11 also one dbt process per chunk; the ordered chunks of the fork path are the workers without the peer
+// statuses, and e2e.integration.test.ts runs them on every push; the fixed gated chunks (the pool turned off) run
+// only when asked for. PARALLEL_DBT_FEATURES=all runs every version on every path (≈ 12 min here). Narrow a local run with PARALLEL_DBT_FEATURES_DBT (e.g. '1.11') and
 // PARALLEL_DBT_FEATURES_PATHS (e.g. 'gated'): comma-separated parts of the version / run path keys below.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -59,9 +59,9 @@ function pick<T extends { key: string }>(all: T[], env: string | undefined): T[]
 
 const VERSIONS = pick(
   [
-    { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['gated'], everyStep: false },
-    { key: '1.11.16', venv: '.dbt-venv', setup: '', defaultPaths: ['gated', 'one dbt process'], everyStep: true },
-    { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['gated'], everyStep: false },
+    { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['pooled'], everyStep: false },
+    { key: '1.11.16', venv: '.dbt-venv', setup: '', defaultPaths: ['pooled', 'one dbt process'], everyStep: true },
+    { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['pooled'], everyStep: false },
   ],
   process.env.PARALLEL_DBT_FEATURES_DBT,
 );
@@ -73,21 +73,40 @@ interface RunPath {
   inputs: Record<string, string>;
   log: RegExp;
   ordered: boolean;
+  /** The workers take ready nodes from one pool (run/pool.ts), rather than each running a fixed chunk. */
+  pooled: boolean;
+  env?: Record<string, string>;
 }
 const PATHS = pick<RunPath>(
   [
-    { key: 'gated forked workers', inputs: { parallel: '3', chunks: '3' }, log: /^Run path: fork — /m, ordered: false },
+    {
+      key: 'pooled forked workers',
+      inputs: { parallel: '3', chunks: '3' },
+      log: /^Run path: fork — /m,
+      ordered: false,
+      pooled: true,
+    },
+    {
+      key: 'gated forked workers with fixed chunks (PARALLEL_DBT_NODE_POOL=off)',
+      inputs: { parallel: '3', chunks: '3' },
+      log: /^Run path: fork — /m,
+      ordered: false,
+      pooled: false,
+      env: { PARALLEL_DBT_NODE_POOL: 'off' },
+    },
     {
       key: 'ordered chunks on the fork path (retries 1)',
       inputs: { parallel: '3', chunks: '3', retries: '1' },
       log: /^Run path: fork — /m,
       ordered: true,
+      pooled: false,
     },
     {
       key: 'one dbt process per chunk',
       inputs: { 'worker-host': 'off', parallel: '3', chunks: '3' },
       log: /^Run path: one dbt process per chunk — worker-host: off\.$/m,
       ordered: false,
+      pooled: false,
     },
   ],
   process.env.PARALLEL_DBT_FEATURES_PATHS,
@@ -321,7 +340,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
 
   describe.each(EVERY_PATH ? PATHS : PATHS.filter((x) => defaultPaths.some((d) => x.key.startsWith(d))))(
     'the action, $key',
-    ({ key: pathKey, inputs, log, ordered }) => {
+    ({ key: pathKey, inputs, log, ordered, pooled, env }) => {
       let db = '';
       let projects: Record<'main' | 'pr', string> = { main: '', pr: '' };
       let state = '';
@@ -366,7 +385,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
               ...(step.defer ? { select: 'state:modified+', state, defer: 'true' } : {}),
               ...(step.favorState ? { 'favor-state': 'true' } : {}),
             },
-            { env: dbEnv(pg, db, { PARALLEL_DBT_PG_SCHEMA: step.schema }), cwd: proj, runnerTemp },
+            { env: dbEnv(pg, db, { PARALLEL_DBT_PG_SCHEMA: step.schema, ...env }), cwd: proj, runnerTemp },
           );
           stdout = run.stdout;
           seconds = run.seconds;
@@ -391,12 +410,15 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
 
         test('runs on this path and exits as plain dbt did', () => {
           const p = plain.get(step.key)!;
+          const uids = outcome!.results.results.map((r) => r.unique_id);
           expect({
             runPath: log.test(stdout),
             ordered: /chunks run in order/.test(stdout),
+            pooled: /takes ready nodes from the run's pool/.test(stdout),
             exit: outcome?.code,
             errors: stdout.match(/^::error\b.*$/gm) ?? [],
-          }).toEqual({ runPath: true, ordered, exit: p.code, errors: [] });
+            eachNodeOnce: new Set(uids).size === uids.length,
+          }).toEqual({ runPath: true, ordered, pooled, exit: p.code, errors: [], eachNodeOnce: true });
         });
 
         test('leaves the same relations as plain dbt', () => {

@@ -3,7 +3,7 @@
 // (src/dbt/host-protocol.ts, and DbtHost itself for the requests). Needs python3, not dbt.
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,6 +121,7 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       let tell: (uid: string, status: PeerStatus) => void = () => {};
       let drop: (relations: CachedRelationKey[]) => void = () => {};
       const cancel = new AbortController();
+      const claims = mkdtempSync(join(tmpdir(), 'pdbt-claims-'));
       const forked = host.fork({
         argv: ['build', '--select', 'b'],
         cwd,
@@ -137,6 +138,7 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
             [START_UID, 0],
             ['model.p.y', 0],
           ],
+          pool: { claims, worker: 'chunk-1' },
           subscribe: (l) => {
             tell = l;
             return () => {};
@@ -167,6 +169,7 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
             start_settled: true,
             start_ok: true,
             built: ['model.p.y'],
+            pool: { claims },
           },
         },
         // x blocks: b is released as failed (dbt skips it).
@@ -185,6 +188,8 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
         { call: 'signal', sig: 'INT' },
       ]);
       expect(notices).toEqual(NOTICES);
+      // The pooled worker's claims log is opened at once (the action reads it to learn what a worker claimed).
+      expect(readdirSync(claims)).toEqual(['chunk-1.claims']);
 
       const plainLines: string[] = [];
       const kill = new AbortController();

@@ -228,6 +228,8 @@ export function recordFigures(rec, spawnAt) {
   /** @param {string} k */
   const srcOf = (k) => [...new Set(chunks.map((c) => c.src[k]).filter(Boolean))].join('+') || undefined;
   const ratio = predicted !== undefined && actual ? predicted / actual : undefined;
+  // Idle tail: from the first chunk to end to the last, as a share of the makespan (0 for one chunk).
+  const idleTail = ends.length > 1 && actual ? (Math.max(...ends) - Math.min(...ends)) / 1000 / actual : undefined;
   return {
     source: rec ? 'parallel-dbt.json' : 'none',
     runPath: rec?.runPath,
@@ -242,6 +244,7 @@ export function recordFigures(rec, spawnAt) {
     actualSource: srcOf('startedAt'),
     predictedOverActual: round(ratio, 2),
     predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= PREDICTION_TOLERANCE,
+    idleTail: round(idleTail, 2),
     chunkStartup: round(median(startups), 2),
     chunkStartups: startups.map((x) => round(x, 2)),
     chunkStartupSource: srcOf('firstNodeAt'),

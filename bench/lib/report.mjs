@@ -199,16 +199,22 @@ export function markdown(res) {
     `Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${parallel} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database${res.shapes.some((/** @type {any} */ s) => s.kind === 'slimci') ? ' (Slim CI: a fresh schema in the database that holds prod)' : ''}.`,
     '',
   );
-  L.push(
-    '| Shape | Variant | Processes × (threads + 1) | Wall (s) | One dbt ÷ variant | Variant ÷ lower bound | First node START (s after spawn) | Makespan predicted / actual (s) | Predicted ÷ actual | Chunk start-up (s, median) | Run path | CPU s (dbt + PostgreSQL) | Same result as one dbt? |',
+  // Results from before the idle tail was recorded render as they were written (bench/check.mjs re-renders them).
+  const tails = res.shapes.some((/** @type {any} */ s) =>
+    s.variants.some((/** @type {any} */ v) => v.record?.idleTail !== undefined),
   );
-  L.push('|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---|');
+  /** @param {string} tail @param {string} perNode */
+  const extra = (tail, perNode) => (tails ? [tail, perNode] : []);
+  L.push(
+    `| Shape | Variant | Processes × (threads + 1) | Wall (s) | One dbt ÷ variant | Variant ÷ lower bound | First node START (s after spawn) | Makespan predicted / actual (s) | Predicted ÷ actual | Chunk start-up (s, median) | ${tails ? 'Idle tail | ' : ''}Run path | CPU s (dbt + PostgreSQL) | ${tails ? 'CPU ms per node (dbt) | ' : ''}Same result as one dbt? |`,
+  );
+  L.push(`|---|---|---|---:|---:|---:|---:|---:|---:|---:|${tails ? '---:|' : ''}---|---:|${tails ? '---:|' : ''}---|`);
   for (const s of res.shapes) {
     const single = s.variants.find((/** @type {any} */ v) => v.id === 'single' && v.wall);
     for (const v of s.variants) {
       if (v.unavailable || v.error) {
         L.push(
-          `| ${s.title} | ${v.name} | ${v.budget ?? ''} | – | – | – | – | – | – | – | – | – | not available: ${cell(v.unavailable ?? v.error)} |`,
+          `| ${s.title} | ${v.name} | ${v.budget ?? ''} | – | – | – | – | – | – | – | ${extra('–', '').join(' | ')}${tails ? ' | ' : ''}– | – | ${tails ? '– | ' : ''}not available: ${cell(v.unavailable ?? v.error)} |`,
         );
         continue;
       }
@@ -224,25 +230,27 @@ export function markdown(res) {
           : `${r.predictedOverActual}${r.predictionOk ? '' : ' ⚠'}`
         : na;
       const cs = r ? cell(r.chunkStartup, 2) : na;
+      const tail = r ? (r.idleTail === undefined ? '–' : `${Math.round(r.idleTail * 100)} %`) : na;
+      const perNode = s.project?.nodes ? cell((v.cpuClient / s.project.nodes) * 1000, 0) : '–';
       const path = r
         ? cell(r.runPath ?? (r.source === 'parallel-dbt.json' ? 'subprocess (not recorded)' : undefined))
         : na;
       const wall = v.walls ? `${round(v.wall)} (${v.walls.join(', ')})` : `${round(v.wall)}`;
       L.push(
-        `| ${s.title} | ${v.name} | ${v.budget} | ${wall} | ${ratio} | ${lbr} | ${first} | ${pred} | ${pa} | ${cs} | ${path} | ${round(v.cpuClient)} + ${round(v.cpuPostgres)} | ${cell(v.check?.text ?? '')} |`,
+        `| ${s.title} | ${v.name} | ${v.budget} | ${wall} | ${ratio} | ${lbr} | ${first} | ${pred} | ${pa} | ${cs} | ${tails ? `${tail} | ` : ''}${path} | ${round(v.cpuClient)} + ${round(v.cpuPostgres)} | ${tails ? `${perNode} | ` : ''}${cell(v.check?.text ?? '')} |`,
       );
     }
     if (s.lowerBound) {
       const b = s.lowerBound;
       L.push(
-        `| ${s.title} | lower bound ${b.formula} | – | ${b.bound} | ${single ? cell(single.wall / b.bound, 2) : '–'} | 1 | – | – | – | – | – | – | CP ${b.criticalPath} s, W ${b.work} s, W/${b.slots} ${b.workOverSlots} s${b.sleepSeconds !== undefined ? `, Σ sleep/${b.slots} ${round(b.sleepSeconds / b.slots)} s` : ''}, CPU/${cores} ${b.cpuOverCores} s |`,
+        `| ${s.title} | lower bound ${b.formula} | – | ${b.bound} | ${single ? cell(single.wall / b.bound, 2) : '–'} | 1 | – | – | – | – | – | – | ${tails ? '– | – | ' : ''}CP ${b.criticalPath} s, W ${b.work} s, W/${b.slots} ${b.workOverSlots} s${b.sleepSeconds !== undefined ? `, Σ sleep/${b.slots} ${round(b.sleepSeconds / b.slots)} s` : ''}, CPU/${cores} ${b.cpuOverCores} s |`,
       );
     } else if (s.lowerBoundError)
       L.push(`| ${s.title} | lower bound | – | – | – | – | – | – | – | – | – | – | ${cell(s.lowerBoundError)} |`);
   }
   L.push(
     '',
-    `Columns: **Wall** spawn → exit of the variant (with --repeat: the median, every run in brackets). **One dbt ÷ variant** > 1 means the variant is faster. **First node START**: seconds from the process's spawn to its first "N of M START" (one dbt: its JSON log's LogStartLine; the action: the earliest chunk firstNodeAt in parallel-dbt.json). **Makespan predicted / actual**: the plan's predictedMakespan vs max(chunk endedAt) − min(chunk startedAt); ⚠ when predicted ÷ actual is outside 1 ± ${PREDICTION_TOLERANCE}. **Chunk start-up**: median over chunks of firstNodeAt − startedAt (the chunk's spawn → its first node START). **Run path**: parallel-dbt.json runPath (fork / subprocess); "subprocess (not recorded)" when the record has no runPath (the action before the worker host). n/a: not an action row.`,
+    `Columns: **Wall** spawn → exit of the variant (with --repeat: the median, every run in brackets). **One dbt ÷ variant** > 1 means the variant is faster. **First node START**: seconds from the process's spawn to its first "N of M START" (one dbt: its JSON log's LogStartLine; the action: the earliest chunk firstNodeAt in parallel-dbt.json). **Makespan predicted / actual**: the plan's predictedMakespan vs max(chunk endedAt) − min(chunk startedAt); ⚠ when predicted ÷ actual is outside 1 ± ${PREDICTION_TOLERANCE}. **Chunk start-up**: median over chunks of firstNodeAt − startedAt (the chunk's spawn → its first node START). **Idle tail**: the first chunk's end to the last one's, as a share of the actual makespan. **CPU ms per node**: the variant's client CPU (dbt, the action, its workers) ÷ the shape's nodes. **Run path**: parallel-dbt.json runPath (fork / subprocess); "subprocess (not recorded)" when the record has no runPath (the action before the worker host). n/a: not an action row.`,
   );
   L.push(
     '',

@@ -5,7 +5,7 @@
 // reported here, in the chunk the plan had predicted for it: skipped with the stop's reason, or an error.
 import type { Chunk } from '../plan/chunks.js';
 import { syntheticResult, type RunResult } from '../dbt/run-results.js';
-import { stopsFailFast } from '../dbt/statuses.js';
+import { nodeStatus, stopsFailFast } from '../dbt/statuses.js';
 import { failFastCause, stopReasonOf, type StopReason } from './stop.js';
 import { StatusBoard, type ChunkReport, type LaunchContext, type Schedule, type ScheduleOptions } from './scheduler.js';
 
@@ -86,21 +86,31 @@ class PoolRun {
     this.o.onChunkEnd?.(rep);
   }
 
-  /** Every node of the run without a result: skipped when the run stopped, else an error (no worker ran it). */
+  /**
+   * Every node of the run without a result: the status dbt announced for it when its worker's results were lost,
+   * else skipped when the run stopped, else an error (no worker ran it).
+   */
   private answerForTheRest(): void {
     const stop = stopReasonOf(this.signal);
+    const answered = new Set([...this.reports.values()].flatMap((r) => r.results.map((x) => x.unique_id)));
     for (const rep of this.reports.values()) {
-      const missing = rep.chunk.nodes.filter((u) => !this.board.has(u));
+      const missing = rep.chunk.nodes.filter((u) => !answered.has(u));
       if (missing.length === 0) continue;
-      const rest = missing.map((u) =>
-        stop !== undefined
+      const rest = missing.map((u): RunResult => {
+        const announced = this.board.get(u);
+        if (announced !== undefined)
+          return {
+            ...syntheticResult(u, 'error', "parallel-dbt lost its worker's results; dbt had announced this status."),
+            status: nodeStatus(announced),
+          };
+        return stop !== undefined
           ? syntheticResult(u, 'skipped', stop.message)
           : syntheticResult(
               u,
               'error',
               'parallel-dbt: no worker ran this node (every worker of the pool ended first).',
-            ),
-      );
+            );
+      });
       for (const r of rest) this.board.settle(r.unique_id, r.status);
       rep.results = [...rep.results, ...rest];
     }

@@ -82,7 +82,8 @@ class StandInHost(wh.Host):
             shared = {
                 "nodes": sorted(run.run_nodes), "start": run.start, "end": run.end, "results": run.results_path,
                 "waiting": run.gate.waited() if run.gate is not None else None, "start_settled": run.started.is_set(),
-                "start_ok": run.start_ok, "built": run.built,
+                "start_ok": run.start_ok, "built": [what for kind, what in run.heard if kind == "built"],
+                "pool": {"claims": run.pool.claims} if run.pool is not None else None,
             }
         self.runs[ident] = (run, ctl_r)
         self.channel.message(ident, wh.StartedMessage(event="started", id=ident, pid=os.getpid()))
