@@ -44331,9 +44331,9 @@ async function executePlan(x) {
             const what = stalledLine(a.nodes);
             if (a.kind === 'resend') {
                 if (a.nodes.length === 0)
-                    log(`⚠ chunk ${a.chunk}: still starting although on-run-start has run elsewhere; telling it again.`);
+                    log(`⚠ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: still starting although on-run-start has run elsewhere; telling it again.`);
                 else
-                    log(x.mask(`⚠ chunk ${a.chunk}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
+                    log(x.mask(`⚠ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: dbt has not started node(s) whose parents all ended: ${what}; sending their statuses again.`));
                 share?.resend(a.nodes.flatMap((n) => n.parents.map((p) => p.uid)), watch.statusOf);
             }
             else {
@@ -44355,8 +44355,10 @@ async function executePlan(x) {
         if (running.size === 0 || runNodes.some((u) => watch.statusOf(u) === undefined))
             return undefined;
         const since = settledAt ?? now;
-        if (settledAt !== undefined && now - since >= POOL_RESEND_MS && now - since < POOL_RESEND_MS + PROGRESS_TICK_MS)
+        if (settledAt !== undefined && now - since >= POOL_RESEND_MS && now - since < POOL_RESEND_MS + PROGRESS_TICK_MS) {
+            log(`⚠ the pool: every node has ended, yet ${running.size} worker(s) still run; sending the statuses again.`);
             share?.resend(runNodes, watch.statusOf);
+        }
         if (now - since >= POOL_RESEND_MS + (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000) {
             const message = `parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended.`;
             log(`✖ ${message}`);

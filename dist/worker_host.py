@@ -10,7 +10,8 @@ TypeScript, and test/host-protocol.test.ts drives this file's framing against th
   - "invoke" (id, argv, keep_manifest): runs dbt in the host itself (deps, parse, ls: sequential, read-only steps);
     its output is captured and relayed when it ends; keep_manifest keeps what a parse returns for the workers.
   - "fork" (id, argv, share?): starts a worker that runs dbtRunner(manifest=<the parsed one>).invoke(argv), its
-    stdout/stderr streamed live; with "share" (ShareSpec) it is one of several invocations of one run (SharedRun).
+    stdout/stderr streamed live; with "share" (ShareSpec) it is one of several invocations of one run (SharedRun),
+    and with the share's "pool" (PoolSpec) it takes the run's ready nodes from one pool, node by node (WorkPool).
   - "notify" (id, done, dropped?): final statuses of other invocations' nodes, and relations their caches dropped,
     for worker id's control pipe.
   - "signal" (id, sig: "INT" | "KILL"): interrupts or kills worker id.
@@ -544,7 +545,7 @@ class WorkPool:
         with self.lock:
             blocks = self.final.get(uid)
             if blocks is None and self.deaf:
-                blocks = True
+                blocks = False  # this worker no longer hears statuses: it drops the node, others run what follows
             if blocks is None:
                 self.waiting.add(uid)
                 return
@@ -558,14 +559,16 @@ class WorkPool:
         self.original_mark_done(uid)
 
     def release_all(self) -> List[str]:
-        """No status can arrive any more (the control pipe closed): what waits for one is taken as failed (dbt skips
-        what follows it) rather than waited for forever. Returns those nodes."""
+        """No status can arrive any more (the control pipe closed): this worker finishes what it runs and takes no
+        other node. Every node left in its queue is dropped from it unclaimed (what it waited for, and what it has not
+        taken yet), so its dbt ends instead of waiting forever, and the other workers, who still hear the statuses,
+        claim and run those nodes. Returns the nodes it was waiting for."""
         with self.lock:
             self.deaf = True
             waiting = sorted(self.waiting)
             self.waiting.clear()
         for uid in waiting:
-            self.finish(uid, True)
+            self.finish(uid, False)
         return waiting
 
     # ---- this worker's queue --------------------------------------------------------------------------------
@@ -581,7 +584,7 @@ class WorkPool:
                 node = self.original_get(True, POOL_POLL_SECONDS)
             except queue_module.Empty:
                 continue
-            if self.claim(str(node.unique_id)):
+            if not self.deaf and self.claim(str(node.unique_id)):
                 self.holding = False
                 return node
             self.elsewhere(str(node.unique_id))
@@ -758,10 +761,12 @@ class SharedRun:
             self.gate.release_all()
         if self.pool is not None:
             released = self.pool.release_all()
-            if released:
-                shown = ", ".join(released[:5]) + (f" and {len(released) - 5} more" if len(released) > 5 else "")
-                sys.stderr.write(f"parallel-dbt: {why} while this worker waited for the status of {shown} from other workers; what follows them is skipped.\n")
-                sys.stderr.flush()
+            shown = ", ".join(released[:5]) + (f" and {len(released) - 5} more" if len(released) > 5 else "")
+            sys.stderr.write(
+                f"parallel-dbt: {why}{f' while this worker waited for the status of {shown}' if released else ''}; "
+                "it finishes what it runs and takes no other node: the other workers run the rest.\n"
+            )
+            sys.stderr.flush()
 
     # ---- relations built by other workers -----------------------------------------------------------------
     def peer_built(self, uid: str) -> None:

@@ -339,62 +339,91 @@ exec "${join(DBT_BIN, 'dbt')}" "$@"
   });
 });
 
-// Gated workers wait inside dbt for statuses of other workers' nodes: whatever goes wrong with those, the run ends,
-// every node reported once. The faults are injected in the worker host (PARALLEL_DBT_FAULT, worker_host.py): real dbt
-// cannot be made to lose a message on purpose. PARALLEL_DBT_STALL_SECONDS shortens the stall watch (run/stall.ts).
-describe('gated workers never wait forever', () => {
+// Pooled workers (and gated ones with fixed chunks) wait inside dbt for statuses of other workers' nodes: whatever goes
+// wrong with those, the run ends, every node reported once. The faults are injected in the worker host
+// (PARALLEL_DBT_FAULT, worker_host.py): real dbt cannot be made to lose a message on purpose. PARALLEL_DBT_STALL_SECONDS
+// shortens the stall watch (run/stall.ts). The pool is the default; the fixed gated chunks (PARALLEL_DBT_NODE_POOL=off)
+// run these faults too when PARALLEL_DBT_FAULTS_FIXED=1.
+describe.each([
+  { path: 'pooled', env: {} as Record<string, string> },
+  ...(process.env.PARALLEL_DBT_FAULTS_FIXED === '1'
+    ? [{ path: 'fixed gated chunks', env: { PARALLEL_DBT_NODE_POOL: 'off' } as Record<string, string> }]
+    : []),
+])('$path workers never wait forever', ({ path, env }) => {
   const gated = (proj: string): Record<string, string> => inputs(proj, { parallel: '3', chunks: '3' });
+  const pooled = path === 'pooled';
+  const allGreen = (results: string): void => {
+    const st = expectEveryNodeOnce(results);
+    expect([...st.values()].filter((r) => r.status !== 'success' && r.status !== 'pass')).toEqual([]);
+  };
 
   test('a status lost on its way to a worker is sent again, and the run ends as a green one would', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(gated(proj), {
-      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'drop-status', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'drop-status', PARALLEL_DBT_STALL_SECONDS: '2', ...env }),
       cwd: proj,
     });
     expect(run.stdout).toMatch(/^Run path: fork — /m);
     expect(run.stdout).toMatch(
-      /dbt has not started node\(s\) whose parents all ended: .+; sending their statuses again\./,
+      /dbt has not started node\(s\) whose parents all ended: .+; sending their statuses again\.|every node has ended, yet \d+ worker\(s\) still run; sending the statuses again\./,
     );
     expect(run.code).toBe(0);
-    const st = expectEveryNodeOnce(run.outputs.results);
-    expect([...st.values()].every((r) => r.status === 'success' || r.status === 'pass')).toBe(true);
+    allGreen(run.outputs.results);
     await expectNothingLeft(run.runnerTemp, db);
   });
 
-  test('a worker that never hears the statuses: its chunk is stopped with a message naming what waited on what', async () => {
+  test('a worker that never hears the statuses is stopped, with a message saying why', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(gated(proj), {
-      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2', ...env }),
       cwd: proj,
     });
-    expect(run.code).toBe(1);
     expect(run.seconds).toBeLessThan(120);
-    expect(run.stdout).toMatch(
-      /✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /,
-    );
-    const st = expectEveryNodeOnce(run.outputs.results);
-    const stopped = [...st.values()].filter(
-      (r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)),
-    );
-    expect(stopped.length).toBeGreaterThan(0);
+    if (pooled) {
+      // The other workers run what the deaf one cannot; it is stopped once every node has ended: a green run.
+      expect(run.stdout).toMatch(
+        /✖ parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended\./,
+      );
+      expect(run.code).toBe(0);
+      allGreen(run.outputs.results);
+    } else {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(
+        /✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /,
+      );
+      const st = expectEveryNodeOnce(run.outputs.results);
+      const stopped = [...st.values()].filter(
+        (r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)),
+      );
+      expect(stopped.length).toBeGreaterThan(0);
+    }
     await expectNothingLeft(run.runnerTemp, db);
   });
 
-  test('a worker whose control thread dies releases what waited (skipped, and the log says why) instead of hanging', async () => {
+  test('a worker whose control thread dies does not hang the run, and the log says why', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(gated(proj), {
-      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2' }),
+      env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2', ...env }),
       cwd: proj,
     });
-    expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(
-      /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /,
-    );
-    const st = expectEveryNodeOnce(run.outputs.results);
-    expect([...st.values()].some((r) => r.status === 'skipped')).toBe(true);
+    if (pooled) {
+      // It finishes what it runs and takes no other node; the others run the rest: a green run.
+      expect(run.stdout).toMatch(
+        /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\).*; it finishes what it runs and takes no other node/,
+      );
+      expect(run.code).toBe(0);
+      allGreen(run.outputs.results);
+    } else {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(
+        /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /,
+      );
+      const st = expectEveryNodeOnce(run.outputs.results);
+      expect([...st.values()].some((r) => r.status === 'skipped')).toBe(true);
+    }
     await expectNothingLeft(run.runnerTemp, db);
   });
 
