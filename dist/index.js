@@ -43775,8 +43775,9 @@ class PoolRun {
                         ...syntheticResult(u, 'error', "parallel-dbt lost its worker's results; dbt had announced this status."),
                         status: nodeStatus(announced),
                     };
+                // A stall is a fault, not a choice: what it left unrun is an error, with the stall's message.
                 return stop !== undefined
-                    ? syntheticResult(u, 'skipped', stop.message)
+                    ? syntheticResult(u, stop.kind === 'stall' ? 'error' : 'skipped', stop.message)
                     : syntheticResult(u, 'error', 'parallel-dbt: no worker ran this node (every worker of the pool ended first).');
             });
             for (const r of rest)
@@ -44315,6 +44316,8 @@ async function executePlan(x) {
     const watched = (index) => (pooled ? 0 : index);
     const running = new Set();
     let settledAt;
+    /** Stops the whole run (the schedule's own stop), once a chunk has been launched. */
+    let stopRun;
     const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
     const progress = new ProgressTracker({
         nodes: x.plan.chunks.flatMap((c) => c.nodes),
@@ -44339,9 +44342,13 @@ async function executePlan(x) {
             else {
                 const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
                 log(x.mask(`✖ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: ${message}`));
-                for (const [index, stop] of stopChunk)
-                    if (watched(index) === a.chunk)
-                        stop.abort({ kind: 'stall', message });
+                // A pool is one queue: the whole run stops, and what no worker ran says why.
+                if (pooled)
+                    stopRun?.({ kind: 'stall', message });
+                else
+                    for (const [index, stop] of stopChunk)
+                        if (watched(index) === a.chunk)
+                            stop.abort({ kind: 'stall', message });
             }
         }
         if (pooled && watch !== undefined)
@@ -44440,6 +44447,7 @@ async function executePlan(x) {
                 log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
             },
             launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe, known }) => {
+                stopRun = stop;
                 if (share?.nodeGates && watch === undefined) {
                     watch = new StallWatch(x.graph, statusOf, (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000, () => share.startSettled);
                     watch.chunkStarted(watched(chunk.index), pooled ? runNodes : chunk.nodes);

@@ -373,55 +373,47 @@ describe.each([
     await expectNothingLeft(run.runnerTemp, db);
   });
 
-  test('a worker that never hears the statuses is stopped, with a message saying why', async () => {
+  test('workers that never hear the statuses are stopped, with a message naming what waited on what', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(gated(proj), {
       env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'deaf', PARALLEL_DBT_STALL_SECONDS: '2', ...env }),
       cwd: proj,
     });
+    expect(run.code).toBe(1);
     expect(run.seconds).toBeLessThan(120);
-    if (pooled) {
-      // The other workers run what the deaf one cannot; it is stopped once every node has ended: a green run.
-      expect(run.stdout).toMatch(
-        /✖ parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended\./,
-      );
-      expect(run.code).toBe(0);
-      allGreen(run.outputs.results);
-    } else {
-      expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(
-        /✖ chunk \d+: parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /,
-      );
-      const st = expectEveryNodeOnce(run.outputs.results);
-      const stopped = [...st.values()].filter(
-        (r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)),
-      );
-      expect(stopped.length).toBeGreaterThan(0);
-    }
+    expect(run.stdout).toMatch(
+      /✖ (chunk \d+|the pool): parallel-dbt stopped waiting after \d+ s: its worker did not start \S+ \(its parents /,
+    );
+    const st = expectEveryNodeOnce(run.outputs.results);
+    const stopped = [...st.values()].filter(
+      (r) => r.status === 'error' && /^parallel-dbt stopped waiting/.test(String(r.message)),
+    );
+    expect(stopped.length).toBeGreaterThan(0);
     await expectNothingLeft(run.runnerTemp, db);
   });
 
-  test('a worker whose control thread dies does not hang the run, and the log says why', async () => {
+  test('workers whose control thread dies do not hang the run, and the log says why', async () => {
     const proj = exampleCopy('green');
     const db = await freshDatabase(pg);
     const run = await runAction(gated(proj), {
       env: dbEnv(pg, db, { PARALLEL_DBT_FAULT: 'control-thread', PARALLEL_DBT_STALL_SECONDS: '2', ...env }),
       cwd: proj,
     });
+    expect(run.code).toBe(1);
+    const st = expectEveryNodeOnce(run.outputs.results);
     if (pooled) {
-      // It finishes what it runs and takes no other node; the others run the rest: a green run.
+      // Each finishes what it runs and takes no other node; what none of them could take is an error saying so.
       expect(run.stdout).toMatch(
         /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\).*; it finishes what it runs and takes no other node/,
       );
-      expect(run.code).toBe(0);
-      allGreen(run.outputs.results);
+      expect(
+        [...st.values()].some((r) => r.status === 'error' && /no worker ran this node/.test(String(r.message))),
+      ).toBe(true);
     } else {
-      expect(run.code).toBe(1);
       expect(run.stdout).toMatch(
         /the control thread failed \(RuntimeError: fault injected: PARALLEL_DBT_FAULT=control-thread\) while nodes waited: \S+ \(waits for /,
       );
-      const st = expectEveryNodeOnce(run.outputs.results);
       expect([...st.values()].some((r) => r.status === 'skipped')).toBe(true);
     }
     await expectNothingLeft(run.runnerTemp, db);
@@ -451,7 +443,8 @@ describe.each([
             process.kill(victim.pid, 'SIGTERM');
             // dbt cancels its query itself (pg_cancel_backend), at once: not the server noticing a dead client later.
             checked = new Promise((r) => setTimeout(r, 3000)).then(async () => {
-              queriesAfter = (await queriesIn(pg, db)).filter((x) => x.includes('pg_sleep'));
+              // The victim's own query (another worker may still run the other slow model's).
+              queriesAfter = (await queriesIn(pg, db)).filter((x) => x.includes('pg_sleep') && x.includes(`.${SLOW}"`));
             });
           }, 1500),
         ),

@@ -131,6 +131,8 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const watched = (index: number): number => (pooled ? 0 : index);
   const running = new Set<number>();
   let settledAt: number | undefined;
+  /** Stops the whole run (the schedule's own stop), once a chunk has been launched. */
+  let stopRun: ((reason: StopReason) => void) | undefined;
   const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
   const progress = new ProgressTracker({
     nodes: x.plan.chunks.flatMap((c) => c.nodes),
@@ -162,7 +164,10 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       } else {
         const message = `parallel-dbt stopped waiting after ${a.seconds} s: its worker did not start ${what} although every parent had ended (a status lost between workers).`;
         log(x.mask(`✖ ${pooled ? 'the pool' : `chunk ${a.chunk}`}: ${message}`));
-        for (const [index, stop] of stopChunk) if (watched(index) === a.chunk) stop.abort({ kind: 'stall', message });
+        // A pool is one queue: the whole run stops, and what no worker ran says why.
+        if (pooled) stopRun?.({ kind: 'stall', message });
+        else
+          for (const [index, stop] of stopChunk) if (watched(index) === a.chunk) stop.abort({ kind: 'stall', message });
       }
     }
     if (pooled && watch !== undefined) settledAt = poolEnding(Date.now());
@@ -252,6 +257,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         log(`■ ${r.chunk.name}: finished in ${(((r.endedAt ?? 0) - (r.startedAt ?? 0)) / 1000).toFixed(1)} s`);
       },
       launch: async (chunk, { blocked, onNodeStatus, signal, stop, statusOf, subscribe, known }) => {
+        stopRun = stop;
         if (share?.nodeGates && watch === undefined) {
           watch = new StallWatch(
             x.graph,

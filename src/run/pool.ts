@@ -103,8 +103,9 @@ class PoolRun {
             ...syntheticResult(u, 'error', "parallel-dbt lost its worker's results; dbt had announced this status."),
             status: nodeStatus(announced),
           };
+        // A stall is a fault, not a choice: what it left unrun is an error, with the stall's message.
         return stop !== undefined
-          ? syntheticResult(u, 'skipped', stop.message)
+          ? syntheticResult(u, stop.kind === 'stall' ? 'error' : 'skipped', stop.message)
           : syntheticResult(
               u,
               'error',
