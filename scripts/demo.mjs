@@ -1,5 +1,5 @@
 // The demo: the action (dist/index.js, as users run it) on the bundled example dbt project, real dbt-core and a real
-// PostgreSQL started here. First with several concurrent chunks (3, or `--chunks N`), its log, job summary and
+// PostgreSQL started here. First with several concurrent chunks (3, or `--chunks N`; as many processes at once), its log, job summary and
 // outputs shown; then, for the speed comparison, the action with its default inputs (the planner picks processes ×
 // threads, and on a project this small may pick one) against one plain `dbt build` of the same project.
 import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -32,10 +32,10 @@ try {
   const i = process.argv.indexOf('--chunks');
   const chunks = i > 0 ? process.argv[i + 1] : '3';
   console.log(
-    `Running the action: command build, chunks ${chunks} (concurrent dbt processes), vars demo_sleep_seconds=${sleep}\n`,
+    `Running the action: command build, chunks ${chunks} and parallel ${chunks} (concurrent dbt workers that take ready nodes from one pool), vars demo_sleep_seconds=${sleep}\n`,
   );
   const shown = await runAction(
-    { 'project-dir': proj, 'profiles-dir': proj, vars: `{demo_sleep_seconds: ${sleep}}`, chunks },
+    { 'project-dir': proj, 'profiles-dir': proj, vars: `{demo_sleep_seconds: ${sleep}}`, chunks, parallel: chunks },
     { env: env(db), cwd: proj, onStdout: (s) => process.stdout.write(s) },
   );
   console.log('\n======================== job summary ($GITHUB_STEP_SUMMARY) ========================\n');
