@@ -43127,6 +43127,10 @@ function stopReasonOf(signal) {
 function skipsInterrupted(reason) {
     return reason?.kind === 'fail-fast' || reason?.kind === 'fatal';
 }
+/** The run's stop after a node's error or failure under fail-fast (what never ran is skipped with its message). */
+function failFastStop(after) {
+    return { kind: 'fail-fast', after, message: `Skipped: ${failFastCause(after)}` };
+}
 /** `fail-fast after model.p.a ended with status 'error'.` */
 function failFastCause(c) {
     return `fail-fast after ${c.uid} ended with status '${c.status}'.`;
@@ -43577,21 +43581,11 @@ class ScheduleRun {
             this.wake();
         };
         const ctx = {
+            ...boardContext(this.board, this.signal, this.own),
             blocked: this.blocked,
             onNodeStatus,
-            signal: this.signal,
-            stop: (reason) => this.signal.aborted || this.own.abort(reason),
-            statusOf: (uid) => this.board.get(uid),
-            subscribe: (l) => this.board.subscribe(l),
-            known: () => this.board.entries(),
         };
-        let launched;
-        try {
-            launched = this.o.launch(c, ctx);
-        }
-        catch (e) {
-            launched = Promise.reject(e);
-        }
+        const launched = launchSafely(this.o.launch, c, ctx);
         this.running.set(c.index, launched.then((results) => this.finish(rep, results), (e) => this.finish(rep, c.nodes.map((u) => syntheticResult(u, 'error', `parallel-dbt could not run this chunk: ${e instanceof Error ? e.message : String(e)}`)))));
     }
     /** A chunk ended: its results have the last word on its nodes' statuses; a node it did not report errored. */
@@ -43612,15 +43606,29 @@ class ScheduleRun {
     failed(uid, st) {
         if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
             return;
-        const reason = {
-            kind: 'fail-fast',
-            after: { uid, status: st },
-            message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
-        };
-        this.own.abort(reason);
+        this.own.abort(failFastStop({ uid, status: st }));
     }
 }
 const SKIPPED = 'Skipped: ';
+/** What every launch of a run is told of it: its signal and stop, and the status board (pool.ts uses it too). */
+function boardContext(board, signal, own) {
+    return {
+        signal,
+        stop: (reason) => signal.aborted || own.abort(reason),
+        statusOf: (uid) => board.get(uid),
+        subscribe: (l) => board.subscribe(l),
+        known: () => board.entries(),
+    };
+}
+/** A launch whose synchronous throw becomes a rejection, like any other failure of it. */
+function launchSafely(launch, c, ctx) {
+    try {
+        return launch(c, ctx);
+    }
+    catch (e) {
+        return Promise.reject(e);
+    }
+}
 /** The final status of every node known so far; each new one is told to the subscribers once. */
 class StatusBoard {
     status = new Map();
@@ -43718,6 +43726,7 @@ class PoolRun {
         rep.startedAt = Date.now();
         this.o.onChunkStart?.(c);
         const ctx = {
+            ...boardContext(this.board, this.signal, this.own),
             // A pooled worker's dbt skips what follows a failure itself, whichever worker failed.
             blocked: () => undefined,
             onNodeStatus: (uid, st) => {
@@ -43726,19 +43735,8 @@ class PoolRun {
                 this.board.settle(uid, st);
                 this.failed(uid, st);
             },
-            signal: this.signal,
-            stop: (reason) => this.signal.aborted || this.own.abort(reason),
-            statusOf: (uid) => this.board.get(uid),
-            subscribe: (l) => this.board.subscribe(l),
-            known: () => this.board.entries(),
         };
-        let launched;
-        try {
-            launched = this.o.launch(c, ctx);
-        }
-        catch (e) {
-            launched = Promise.reject(e);
-        }
+        const launched = launchSafely(this.o.launch, c, ctx);
         return launched.then((results) => this.finish(rep, results), (e) => {
             // Nothing is known of what it claimed: the run stops, and what no worker answered for says why.
             const why = `parallel-dbt could not run a worker: ${e instanceof Error ? e.message : String(e)}`;
@@ -43787,14 +43785,8 @@ class PoolRun {
     }
     /** Under fail-fast, an error or a failure stops the run (running workers are interrupted). */
     failed(uid, st) {
-        if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st))
-            return;
-        const reason = {
-            kind: 'fail-fast',
-            after: { uid, status: st },
-            message: `Skipped: ${failFastCause({ uid, status: st })}`,
-        };
-        this.own.abort(reason);
+        if (this.o.failFast && !this.signal.aborted && stopsFailFast(st))
+            this.own.abort(failFastStop({ uid, status: st }));
     }
 }
 function pause(ms, signal) {

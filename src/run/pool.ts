@@ -6,8 +6,16 @@
 import type { Chunk } from '../plan/chunks.js';
 import { syntheticResult, type RunResult } from '../dbt/run-results.js';
 import { nodeStatus, stopsFailFast } from '../dbt/statuses.js';
-import { failFastCause, stopReasonOf, type StopReason } from './stop.js';
-import { StatusBoard, type ChunkReport, type LaunchContext, type Schedule, type ScheduleOptions } from './scheduler.js';
+import { failFastStop, stopReasonOf, type StopReason } from './stop.js';
+import {
+  boardContext,
+  launchSafely,
+  StatusBoard,
+  type ChunkReport,
+  type LaunchContext,
+  type Schedule,
+  type ScheduleOptions,
+} from './scheduler.js';
 
 export function runPool(o: ScheduleOptions): Promise<Schedule> {
   return new PoolRun(o).run();
@@ -45,6 +53,7 @@ class PoolRun {
     rep.startedAt = Date.now();
     this.o.onChunkStart?.(c);
     const ctx: LaunchContext = {
+      ...boardContext(this.board, this.signal, this.own),
       // A pooled worker's dbt skips what follows a failure itself, whichever worker failed.
       blocked: () => undefined,
       onNodeStatus: (uid, st) => {
@@ -52,18 +61,8 @@ class PoolRun {
         this.board.settle(uid, st);
         this.failed(uid, st);
       },
-      signal: this.signal,
-      stop: (reason) => this.signal.aborted || this.own.abort(reason),
-      statusOf: (uid) => this.board.get(uid),
-      subscribe: (l) => this.board.subscribe(l),
-      known: () => this.board.entries(),
     };
-    let launched: Promise<RunResult[]>;
-    try {
-      launched = this.o.launch(c, ctx);
-    } catch (e) {
-      launched = Promise.reject(e);
-    }
+    const launched = launchSafely(this.o.launch, c, ctx);
     return launched.then(
       (results) => this.finish(rep, results),
       (e: unknown) => {
@@ -119,13 +118,7 @@ class PoolRun {
 
   /** Under fail-fast, an error or a failure stops the run (running workers are interrupted). */
   private failed(uid: string, st: string): void {
-    if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st)) return;
-    const reason: StopReason = {
-      kind: 'fail-fast',
-      after: { uid, status: st },
-      message: `Skipped: ${failFastCause({ uid, status: st })}`,
-    };
-    this.own.abort(reason);
+    if (this.o.failFast && !this.signal.aborted && stopsFailFast(st)) this.own.abort(failFastStop({ uid, status: st }));
   }
 }
 

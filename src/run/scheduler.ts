@@ -6,7 +6,7 @@ import type { Chunk, Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import { syntheticResult, type RunResult } from '../dbt/run-results.js';
 import { blocksDownstream, stopsFailFast } from '../dbt/statuses.js';
-import { failFastCause, stopReasonOf, type StopReason } from './stop.js';
+import { failFastStop, stopReasonOf, type StopReason } from './stop.js';
 
 export interface ChunkReport {
   chunk: Chunk;
@@ -182,20 +182,11 @@ class ScheduleRun {
       this.wake();
     };
     const ctx: LaunchContext = {
+      ...boardContext(this.board, this.signal, this.own),
       blocked: this.blocked,
       onNodeStatus,
-      signal: this.signal,
-      stop: (reason) => this.signal.aborted || this.own.abort(reason),
-      statusOf: (uid) => this.board.get(uid),
-      subscribe: (l) => this.board.subscribe(l),
-      known: () => this.board.entries(),
     };
-    let launched: Promise<RunResult[]>;
-    try {
-      launched = this.o.launch(c, ctx);
-    } catch (e) {
-      launched = Promise.reject(e);
-    }
+    const launched = launchSafely(this.o.launch, c, ctx);
     this.running.set(
       c.index,
       launched.then(
@@ -231,16 +222,35 @@ class ScheduleRun {
   /** Under fail-fast, an error or a failure stops the run (nothing new starts; running chunks are interrupted). */
   private failed(uid: string, st: string): void {
     if (!this.o.failFast || this.signal.aborted || !stopsFailFast(st)) return;
-    const reason: StopReason = {
-      kind: 'fail-fast',
-      after: { uid, status: st },
-      message: `${SKIPPED}${failFastCause({ uid, status: st })}`,
-    };
-    this.own.abort(reason);
+    this.own.abort(failFastStop({ uid, status: st }));
   }
 }
 
 const SKIPPED = 'Skipped: ';
+
+/** What every launch of a run is told of it: its signal and stop, and the status board (pool.ts uses it too). */
+export function boardContext(
+  board: StatusBoard,
+  signal: AbortSignal,
+  own: AbortController,
+): Omit<LaunchContext, 'blocked' | 'onNodeStatus'> {
+  return {
+    signal,
+    stop: (reason) => signal.aborted || own.abort(reason),
+    statusOf: (uid) => board.get(uid),
+    subscribe: (l) => board.subscribe(l),
+    known: () => board.entries(),
+  };
+}
+
+/** A launch whose synchronous throw becomes a rejection, like any other failure of it. */
+export function launchSafely(launch: Launch, c: Chunk, ctx: LaunchContext): Promise<RunResult[]> {
+  try {
+    return launch(c, ctx);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
 
 /** The final status of every node known so far; each new one is told to the subscribers once. */
 export class StatusBoard {

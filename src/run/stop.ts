@@ -30,6 +30,11 @@ export function skipsInterrupted(reason: StopReason | undefined): boolean {
   return reason?.kind === 'fail-fast' || reason?.kind === 'fatal';
 }
 
+/** The run's stop after a node's error or failure under fail-fast (what never ran is skipped with its message). */
+export function failFastStop(after: FailFastCause): StopReason {
+  return { kind: 'fail-fast', after, message: `Skipped: ${failFastCause(after)}` };
+}
+
 /** `fail-fast after model.p.a ended with status 'error'.` */
 export function failFastCause(c: FailFastCause): string {
   return `fail-fast after ${c.uid} ended with status '${c.status}'.`;
