@@ -44307,7 +44307,8 @@ async function executePlan(x) {
     // The stall watch follows each gated chunk; a pool is one queue, watched as one (index 0).
     const watched = (index) => (pooled ? 0 : index);
     const running = new Set();
-    let settledAt;
+    /** Since when every node of a pool has had its final status while a worker still ran, and whether it was resent. */
+    let ending;
     /** Stops the whole run (the schedule's own stop), once a chunk has been launched. */
     let stopRun;
     const schemas = new SchemaBarrier(x.manifest, share === undefined ? x.plan.chunks : []);
@@ -44344,29 +44345,32 @@ async function executePlan(x) {
             }
         }
         if (pooled && watch !== undefined)
-            settledAt = poolEnding(Date.now());
+            poolEnding(Date.now());
     }, PROGRESS_TICK_MS);
     /**
      * Every node of a pool has its final status, yet a worker runs on: it waits for a status it never got. Sent again
      * after a moment (a worker ignores what it had); a worker still running stallSeconds later is stopped.
      */
     const poolEnding = (now) => {
-        if (running.size === 0 || runNodes.some((u) => watch.statusOf(u) === undefined))
-            return undefined;
-        const since = settledAt ?? now;
-        if (settledAt !== undefined && now - since >= POOL_RESEND_MS && now - since < POOL_RESEND_MS + PROGRESS_TICK_MS) {
+        if (running.size === 0 || runNodes.some((u) => watch.statusOf(u) === undefined)) {
+            ending = undefined;
+            return;
+        }
+        ending ??= { since: now, resent: false };
+        const waited = now - ending.since;
+        if (!ending.resent && waited >= POOL_RESEND_MS) {
+            ending.resent = true;
             log(`⚠ the pool: every node has ended, yet ${running.size} worker(s) still run; sending the statuses again.`);
             share?.resend(runNodes, watch.statusOf);
         }
-        if (now - since >= POOL_RESEND_MS + (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000) {
+        if (waited >= POOL_RESEND_MS + (s.stallSeconds ?? DEFAULT_STALL_SECONDS) * 1000) {
             const message = `parallel-dbt stopped a worker that still waited for statuses after every node of the run had ended.`;
             log(`✖ ${message}`);
             for (const [index, stop] of stopChunk)
                 if (running.has(index))
                     stop.abort({ kind: 'stall', message });
-            return undefined;
+            ending = undefined;
         }
-        return since;
     };
     const width = Math.max(...x.plan.chunks.map((c) => c.name.length));
     const dbt = {
@@ -44447,9 +44451,7 @@ async function executePlan(x) {
                 const own = new AbortController();
                 stopChunk.set(chunk.index, own);
                 const job = { name: chunk.name, nodes: pooled ? runNodes : chunk.nodes, dir: (0,external_node_path_.join)(s.workDir, chunk.name) };
-                const out = await (pooled
-                    ? (c) => runPoolWorker(c, job, { claims, worker: chunk.name })
-                    : (c) => runChunk(c, job, blocked))({
+                const ctx = {
                     dbt,
                     limits,
                     signal: AbortSignal.any([signal, own.signal]),
@@ -44481,7 +44483,10 @@ async function executePlan(x) {
                         if (failure)
                             log(x.mask(failure));
                     },
-                });
+                };
+                const out = pooled
+                    ? await runPoolWorker(ctx, job, { claims, worker: chunk.name })
+                    : await runChunk(ctx, job, blocked);
                 outcomes.set(chunk.index, out);
                 if (out.fatal !== undefined)
                     stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
