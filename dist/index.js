@@ -42795,11 +42795,54 @@ function chooseShape(g, weight, machine, r) {
             best = t;
     const one = tried.find((t) => t.shape.parallel === 1)?.plan.makespan ??
         planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
-    return {
+    const choice = {
         plan: best.plan,
         shape: best.shape,
         tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })),
         oneProcessMakespan: one,
+    };
+    const pool = r.chunks === undefined ? elasticPool(g, weight, machine, r, candidates, best) : undefined;
+    return pool !== undefined ? { ...choice, ...pool } : choice;
+}
+/**
+ * Where workers can share one pool and the shape is the planner's to choose: a pool of up to one worker per core
+ * sharing one process's threads as node slots. The workers the model predicts fastest take nodes from the start
+ * (one, as plain dbt, unless more are predicted clearly faster); the others join when the run measures the active
+ * ones CPU-bound with ready nodes waiting, so a first run without timings is not held to a guess. Connections: the
+ * slots, plus the main connection of each worker that starts while others run nodes (N − 1), within max-connections.
+ */
+function elasticPool(g, weight, m, r, candidates, best) {
+    if (m.pool !== true || r.oneProcess !== undefined)
+        return undefined;
+    const widest = Math.max(...candidates.map((c) => c.parallel));
+    const oneProcess = candidates.find((c) => c.parallel === 1)?.threads ?? totalThreads(candidates[0]);
+    let workers = Math.min(widest, Math.max(1, m.cores));
+    const room = (n) => r.maxConnections !== undefined ? Math.min(oneProcess, r.maxConnections - (n - 1)) : oneProcess;
+    while (workers > 1 && room(workers) < workers)
+        workers--;
+    if (workers < 2)
+        return undefined;
+    const slots = room(workers);
+    const active = Math.min(workers, best.shape.parallel);
+    const split = planWorkers(g, weight, {
+        workers,
+        threads: Math.max(1, Math.floor(slots / workers)),
+        fixedCost: 0,
+        perNodeCost: m.perNodeCpu,
+    });
+    if (split.chunks.length < 2)
+        return undefined;
+    // A pool's workers all run until its last node: each is predicted to end with the run.
+    const makespan = best.plan.makespan;
+    return {
+        plan: {
+            ...split,
+            makespan,
+            nodeGates: true,
+            chunks: split.chunks.map((c) => ({ ...c, predicted: makespan })),
+            pooled: { slots, active },
+        },
+        shape: { parallel: workers, threads: slots, peak: slots + workers - 1 },
     };
 }
 function totalThreads(b) {
@@ -42823,7 +42866,10 @@ function planShape(g, weight, m, shape, chunks) {
             fixedCost,
             perNodeCost: m.perNodeCpu * cpuContention,
         });
-        return m.pool === true && plan.nodeGates === true ? { ...plan, pooled: true } : plan;
+        // Forced or chosen, every worker takes nodes from the start, each up to its threads.
+        return m.pool === true && plan.nodeGates === true
+            ? { ...plan, pooled: { slots: plan.chunks.length * shape.threads, active: plan.chunks.length } }
+            : plan;
     }
     return planChunks(g, weight, {
         chunks,
@@ -42833,6 +42879,17 @@ function planShape(g, weight, m, shape, chunks) {
         fixedCost: m.startup * startContention,
         perNodeCost: m.perNodeCpu * cpuContention,
     });
+}
+/**
+ * The processes × threads that a pool ran as: the most workers that took nodes at once (those active from the start,
+ * or as many as it grew to), sharing its slots. Any other plan ran as planned.
+ */
+function shapeThatRan(budget, pool, growth) {
+    if (pool === undefined || pool.slots <= 0)
+        return budget;
+    const workers = Math.max(pool.active, ...growth.map((g) => g.workers));
+    const threads = Math.max(1, Math.floor(pool.slots / workers));
+    return { parallel: workers, threads, peak: workers * threads + budget.parallel - 1 };
 }
 /** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */
 function budgetNote(r, shape) {
@@ -42880,9 +42937,11 @@ function planRun(i) {
         plan = choice.plan;
         budget = choice.shape;
     }
-    const connectionsLine = i.request.maxConnections !== undefined
-        ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`
-        : undefined;
+    const connectionsLine = i.request.maxConnections === undefined
+        ? undefined
+        : plan.pooled !== undefined && plan.pooled.slots > 0
+            ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (the pool's ${plan.pooled.slots} node slots, plus the main connection of each of ${budget.parallel - 1} worker(s) starting while others run).`
+            : `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`;
     const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
     if (hooks !== undefined)
         notes.push(hooks);
@@ -42899,6 +42958,13 @@ function planRun(i) {
 /** Every shape tried with its predicted makespan, and the one used. */
 function shapesLine(c) {
     const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
+    const pool = c.plan.pooled;
+    if (pool !== undefined && pool.active < c.shape.parallel) {
+        const start = pool.active === 1
+            ? 'one takes nodes from the start, as plain dbt (no wider shape is predicted at least 5 % faster)'
+            : `${pool.active} take nodes from the start (predicted fastest)`;
+        return `Shapes (processes × threads): ${tried}; using a pool of ${c.shape.parallel} workers sharing ${pool.slots} node slots: ${start}; the others join while the run goes if dbt is measured CPU-bound with ready nodes waiting.`;
+    }
     const why = c.shape.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : '';
     return `Shapes (processes × threads): ${tried}; using ${c.shape.parallel} × ${c.shape.threads}${why}.`;
 }
@@ -42935,6 +43001,14 @@ function lowerBound(p, processes, threads, machine) {
     return Math.max(p.criticalPath, p.totalWork / Math.max(1, processes * threads), cpu);
 }
 function renderPlan(p, processes, threads, machine) {
+    const nodes = p.chunks.reduce((n, c) => n + c.nodes.length, 0);
+    if (p.pooled !== undefined && p.pooled.slots > 0 && p.pooled.active < p.chunks.length) {
+        const active = p.pooled.active;
+        return [
+            `Plan: a pool of ${p.chunks.length} workers sharing ${p.pooled.slots} node slots, ${nodes} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, active, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
+            ...p.chunks.map((c, i) => `  ${c.index}. ${c.name}: ${i < active ? 'takes ready nodes from the start' : 'joins when the workers taking nodes are measured CPU-bound with ready nodes waiting'}`),
+        ].join('\n');
+    }
     const lines = [
         `Plan: ${p.chunks.length} chunk(s), ${p.chunks.reduce((n, c) => n + c.nodes.length, 0)} node(s) on ${processes} process(es) × ${threads} thread(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, processes, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
     ];
@@ -43819,6 +43893,10 @@ class RunShare {
     listeners = new Set();
     /** Per running invocation, how to tell it of relations another worker's cache dropped. */
     droppers = new Map();
+    /** Each time a pool grew (a worker measured its dbt CPU-bound with ready nodes waiting): when, to how many workers. */
+    growth = [];
+    /** Told of each growth as it happens. */
+    onGrowth;
     /**
      * @param runNodes every node of the run (all chunks)
      * @param nodeGates whether a node whose parents run in other chunks waits at its gate for them inside dbt
@@ -43887,6 +43965,8 @@ class RunShare {
                     this.settleStart(!n.ok);
                 else if (n.notice === 'running')
                     onRunning?.();
+                else if (n.notice === 'grew')
+                    this.grew({ at: Date.now(), workers: n.workers, load: n.load });
                 else if (n.notice === 'dropped')
                     for (const [other, tell] of this.droppers)
                         if (other !== share)
@@ -43932,6 +44012,12 @@ class RunShare {
             known: [[START_UID, this.startBlocks === true ? 1 : 0]],
             subscribe: () => () => { },
         };
+    }
+    grew(g) {
+        if (this.growth.some((x) => x.workers >= g.workers))
+            return;
+        this.growth.push(g);
+        this.onGrowth?.(g);
     }
     settleStart(blocks) {
         if (this.startBlocks !== undefined)
@@ -44298,9 +44384,11 @@ async function executePlan(x) {
     const blocks = (uid, st) => blocksDownstream(st, x.graph.nodes.get(uid)?.continuesOnError);
     const share = x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
     // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
-    const pooled = share !== undefined && x.plan.pooled === true;
+    const pooled = share !== undefined && x.plan.pooled !== undefined;
     const claims = (0,external_node_path_.join)(s.workDir, 'claims');
-    if (pooled) {
+    if (pooled && share !== undefined) {
+        const t0 = Date.now();
+        share.onGrowth = (g) => log(`▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`);
         (0,external_node_fs_.rmSync)(claims, { recursive: true, force: true });
         (0,external_node_fs_.mkdirSync)(claims, { recursive: true });
     }
@@ -44428,9 +44516,11 @@ async function executePlan(x) {
                     watch?.chunkStarted(c.index, c.nodes);
                 schemas.claim(c);
                 progress.chunkStarted(c.name, Date.now());
-                log(pooled
-                    ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while its threads are free`
-                    : `▶ ${c.name}: ${c.nodes.length} node(s) started`);
+                log(!pooled
+                    ? `▶ ${c.name}: ${c.nodes.length} node(s) started`
+                    : c.index <= (x.plan.pooled?.active ?? Infinity)
+                        ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while it has room`
+                        : `▶ ${c.name}: started; it follows the run, and takes nodes once the workers taking them are measured CPU-bound`);
             },
             onChunkEnd: (r) => {
                 running.delete(r.chunk.index);
@@ -44485,7 +44575,14 @@ async function executePlan(x) {
                     },
                 };
                 const out = pooled
-                    ? await runPoolWorker(ctx, job, { claims, worker: chunk.name })
+                    ? await runPoolWorker(ctx, job, {
+                        claims,
+                        worker: chunk.name,
+                        rank: chunk.index - 1,
+                        workers: x.plan.chunks.length,
+                        slots: x.plan.pooled?.slots ?? 0,
+                        active: x.plan.pooled?.active ?? x.plan.chunks.length,
+                    })
                     : await runChunk(ctx, job, blocked);
                 outcomes.set(chunk.index, out);
                 if (out.fatal !== undefined)
@@ -44512,7 +44609,7 @@ async function executePlan(x) {
         if (end.error !== undefined)
             log(x.mask(`on-run-end: ${end.error}`));
     }
-    return { chunks, hooks, stoppedBy: schedule.stoppedBy };
+    return { chunks, hooks, stoppedBy: schedule.stoppedBy, growth: share?.growth ?? [] };
 }
 /** A chunk's report joined with what its invocations did (nothing when it never started). */
 function chunkRun(r, o, firstNodeAt) {
@@ -47225,6 +47322,9 @@ function runRecordOf(r) {
         criticalPath: r.plan.criticalPath,
         totalWork: r.plan.totalWork,
         stop: r.stop,
+        pool: r.plan.pooled !== undefined
+            ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
+            : undefined,
         chunks: r.chunks.map((c) => ({
             index: c.chunk.index,
             name: c.chunk.name,
@@ -47318,6 +47418,13 @@ function recordProblem(d) {
     if (d.stop !== undefined &&
         !(run_record_isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string'))
         return '"stop" is not a stop reason';
+    if (d.pool !== undefined &&
+        !(run_record_isObject(d.pool) &&
+            run_record_isNumber(d.pool.slots) &&
+            run_record_isNumber(d.pool.active) &&
+            Array.isArray(d.pool.growth) &&
+            d.pool.growth.every((g) => run_record_isObject(g) && run_record_isNumber(g.at) && run_record_isNumber(g.workers) && run_record_isNumber(g.load))))
+        return '"pool" is not a pool';
     if (!Array.isArray(d.chunks))
         return 'no "chunks" list';
     for (const [i, c] of d.chunks.entries()) {
@@ -47626,6 +47733,7 @@ async function reportRun(r, x, run, github) {
         runPath: p.runPath,
         machine: x.machine,
         choice: x.choice,
+        growth: run.growth,
     }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
     const measured = new Map(chunks
@@ -47634,7 +47742,7 @@ async function reportRun(r, x, run, github) {
         .map((res) => [res.unique_id, res.execution_time]));
     const speedEstimate = x.choice !== undefined
         ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
-            shape: x.budget,
+            shape: shapeThatRan(x.budget, x.plan.pooled, run.growth),
             chunks: x.plan.chunks.length,
         })
         : undefined;

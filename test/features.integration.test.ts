@@ -20,8 +20,9 @@
 // Each (version, run path) is 4 action runs, each version 4 plain dbt runs: the file takes ~10 minutes on 2 cores.
 //
 // By default (CI's 30-minute budget) every dbt version runs the pooled workers (dbt 1.8 and 1.12 without the
-// --favor-state step) (the path that differs between dbt versions: it hooks into dbt's queue, cache and tasks) and
-// dbt 1.11 also one dbt process per chunk; the ordered chunks of the fork path are the workers without the peer
+// --favor-state step) (the path that differs between dbt versions: it hooks into dbt's queue, cache and tasks): on
+// dbt 1.11 with forced chunks (every worker takes nodes from the start), on 1.8 and 1.12 with default inputs (one
+// worker, the other joining while the run goes); dbt 1.11 also one dbt process per chunk; the ordered chunks of the fork path are the workers without the peer
 // statuses, and e2e.integration.test.ts runs them on every push; the fixed gated chunks (the pool turned off) run
 // only when asked for. PARALLEL_DBT_FEATURES=all runs every version on every path (≈ 12 min here). Narrow a local run with PARALLEL_DBT_FEATURES_DBT (e.g. '1.11') and
 // PARALLEL_DBT_FEATURES_PATHS (e.g. 'gated'): comma-separated parts of the version / run path keys below.
@@ -29,8 +30,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import type { RunRecord } from '../src/flow/run-record.js';
 import { ROOT, dbEnv, freshDatabase, readResults, runAction, usePostgres } from './support/harness.js';
 import {
   auditRows,
@@ -59,9 +61,9 @@ function pick<T extends { key: string }>(all: T[], env: string | undefined): T[]
 
 const VERSIONS = pick(
   [
-    { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['pooled'], everyStep: false },
+    { key: '1.8.9', venv: '.dbt-venv-1.8', setup: '1.8', defaultPaths: ['growing pool'], everyStep: false },
     { key: '1.11.16', venv: '.dbt-venv', setup: '', defaultPaths: ['pooled', 'one dbt process'], everyStep: true },
-    { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['pooled'], everyStep: false },
+    { key: '1.12.0', venv: '.dbt-venv-1.12', setup: '1.12', defaultPaths: ['growing pool'], everyStep: false },
   ],
   process.env.PARALLEL_DBT_FEATURES_DBT,
 );
@@ -75,6 +77,8 @@ interface RunPath {
   ordered: boolean;
   /** The workers take ready nodes from one pool (run/pool.ts), rather than each running a fixed chunk. */
   pooled: boolean;
+  /** The pool starts with one worker taking nodes and grows (its growth forced early by the environment). */
+  grows?: boolean;
   env?: Record<string, string>;
 }
 const PATHS = pick<RunPath>(
@@ -85,6 +89,17 @@ const PATHS = pick<RunPath>(
       log: /^Run path: fork — /m,
       ordered: false,
       pooled: true,
+    },
+    {
+      // Default inputs: one worker takes nodes, the other joins once the first is measured CPU-bound; the test makes
+      // "CPU-bound" any load over any window, so that the second worker joins as soon as ready nodes wait.
+      key: 'growing pool (default inputs)',
+      inputs: { parallel: '3' },
+      log: /^Run path: fork — /m,
+      ordered: false,
+      pooled: true,
+      grows: true,
+      env: { PARALLEL_DBT_POOL_GROW_LOAD: '0', PARALLEL_DBT_POOL_GROW_SECONDS: '0' },
     },
     {
       key: 'gated forked workers with fixed chunks (PARALLEL_DBT_NODE_POOL=off)',
@@ -340,8 +355,10 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
 
   describe.each(EVERY_PATH ? PATHS : PATHS.filter((x) => defaultPaths.some((d) => x.key.startsWith(d))))(
     'the action, $key',
-    ({ key: pathKey, inputs, log, ordered, pooled, env }) => {
+    ({ key: pathKey, inputs, log, ordered, pooled, grows, env }) => {
       let db = '';
+      /** Per step: how many workers took nodes at most, and how many ran at least one node (growing pools). */
+      const growth: { step: string; workers: number; ran: number }[] = [];
       let projects: Record<'main' | 'pr', string> = { main: '', pr: '' };
       let state = '';
       const audit = auditSince();
@@ -389,6 +406,15 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
           );
           stdout = run.stdout;
           seconds = run.seconds;
+          const recordFile = run.outputs.results ? join(dirname(run.outputs.results), 'parallel-dbt.json') : '';
+          if (grows === true && existsSync(recordFile)) {
+            const rec = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
+            growth.push({
+              step: step.key,
+              workers: Math.max(rec.pool?.active ?? 0, ...(rec.pool?.growth ?? []).map((g) => g.workers)),
+              ran: rec.chunks.filter((c) => c.nodes > 0).length,
+            });
+          }
           const results =
             run.outputs.results && existsSync(run.outputs.results)
               ? readResults(run.outputs.results)
@@ -438,6 +464,16 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
           expect(auditLines(outcome!.audit)).toEqual(expectedAudit(plainEnd?.results, outcome!.results));
         });
       });
+
+      if (grows === true)
+        test('the pool grew while it ran: the second worker joined and ran nodes', () => {
+          expect(growth.length).toBe(steps.length);
+          // The full builds have many ready nodes at once: there the second worker must join and take some.
+          const full = growth.filter((g) => g.step.startsWith('build'));
+          expect(full.length).toBeGreaterThan(0);
+          for (const g of full)
+            expect({ step: g.step, workers: g.workers, ran: g.ran }).toEqual({ step: g.step, workers: 2, ran: 2 });
+        });
     },
   );
 });

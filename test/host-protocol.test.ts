@@ -138,7 +138,7 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
             [START_UID, 0],
             ['model.p.y', 0],
           ],
-          pool: { claims, worker: 'chunk-1' },
+          pool: { claims, worker: 'chunk-1', rank: 0, workers: 1, slots: 0, active: 1 },
           subscribe: (l) => {
             tell = l;
             return () => {};

@@ -22,7 +22,7 @@ const GRAPH = graphOf([
 const ALL = [...GRAPH.nodes.keys()];
 
 function pooled(chunks: string[][]): Plan {
-  return { ...planOf(GRAPH, chunks), nodeGates: true, pooled: true };
+  return { ...planOf(GRAPH, chunks), nodeGates: true, pooled: { slots: 0, active: chunks.length } };
 }
 
 function result(uid: string, status: string): RunResult {

@@ -3,7 +3,14 @@
 import { describe, expect, test } from '@jest/globals';
 import fc from 'fast-check';
 import { planWorkers } from '../src/plan/workers.js';
-import { chooseShape, planShape, shapeCandidates, speedInHindsight, type Machine } from '../src/plan/shape.js';
+import {
+  chooseShape,
+  planShape,
+  shapeCandidates,
+  shapeThatRan,
+  speedInHindsight,
+  type Machine,
+} from '../src/plan/shape.js';
 import { lowerBound } from '../src/plan/describe.js';
 import { perNodeCpuOf, warehouseSeconds, type Timings } from '../src/plan/timings.js';
 import { dagArb, dagFrom, graphOf } from './support/graphs.js';
@@ -181,6 +188,81 @@ describe('chooseShape', () => {
     const p = planShape(wide, () => 0.01, machine(), { parallel: 1, threads: 31, peak: 32 });
     expect(lowerBound(p, 1, 31, machine())).toBeCloseTo(1500 * 0.02, 6);
     expect(lowerBound(p, 2, 15, machine())).toBeCloseTo((1500 * 0.02) / 2, 6);
+  });
+});
+
+describe('chooseShape with a pool: workers sized while the run goes', () => {
+  const wide = graphOf(
+    Array.from({ length: 400 }, (_, i) => [`model.p.m${String(i).padStart(3, '0')}`, []] as [string, string[]]),
+  );
+  const pool = machine({ pool: true, warehouseCpuShare: 0.3 });
+
+  test("no timings, budget 8: one worker takes nodes from the start with one process's 7 slots; the other may join", () => {
+    const c = chooseShape(wide, () => 1, pool, { parallel: 2, maxConnections: 8, profileThreads: 4 });
+    expect(c.plan.pooled).toEqual({ slots: 7, active: 1 });
+    expect(c.shape).toEqual({ parallel: 2, threads: 7, peak: 8 });
+    expect(c.plan.chunks).toHaveLength(2);
+    expect(c.plan.chunks.flatMap((x) => x.nodes).sort()).toEqual([...wide.nodes.keys()].sort());
+    // The prediction is the shape that takes nodes from the start: one process, as plain dbt.
+    expect(c.plan.makespan).toBeCloseTo(c.oneProcessMakespan, 6);
+  });
+
+  test('where the model predicts two processes clearly faster, both take nodes from the start and share the slots', () => {
+    const c = chooseShape(wide, () => 0.01, pool, { parallel: 2, maxConnections: 32, profileThreads: 4 });
+    expect(c.plan.pooled).toEqual({ slots: 31, active: 2 });
+    expect(c.plan.makespan).toBeLessThan(c.oneProcessMakespan * 0.95);
+  });
+
+  test('connections: the slots plus one main connection per later worker stay within max-connections', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 80 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 8 }),
+        (budget, cores, parallel) => {
+          const c = chooseShape(wide, () => 1, machine({ pool: true, cores }), {
+            parallel,
+            maxConnections: budget,
+            profileThreads: 4,
+          });
+          if (c.plan.pooled === undefined) return;
+          expect(c.shape.peak).toBeLessThanOrEqual(budget);
+          expect(c.plan.pooled.slots + c.shape.parallel - 1).toBeLessThanOrEqual(budget);
+          expect(c.plan.pooled.slots).toBeGreaterThanOrEqual(c.shape.parallel);
+          expect(c.shape.parallel).toBeLessThanOrEqual(Math.min(cores, parallel));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test("without max-connections the pool's slots are the profile's threads: no more queries at once than one dbt", () => {
+    const c = chooseShape(wide, () => 1, pool, { parallel: 2, profileThreads: 4 });
+    expect(c.plan.pooled?.slots).toBe(4);
+  });
+
+  test('no pool where chunks are forced, one process is required, or only one core', () => {
+    expect(chooseShape(wide, () => 1, pool, { parallel: 2, profileThreads: 4, chunks: 2 }).plan.pooled).toEqual({
+      slots: 4,
+      active: 2,
+    });
+    expect(
+      chooseShape(wide, () => 1, pool, { parallel: 2, profileThreads: 4, oneProcess: 'duckdb' }).plan.pooled,
+    ).toBeUndefined();
+    expect(
+      chooseShape(wide, () => 1, { ...pool, cores: 1 }, { parallel: 2, profileThreads: 4 }).plan.pooled,
+    ).toBeUndefined();
+  });
+
+  test('the shape that ran: as many workers as the pool grew to, sharing its slots', () => {
+    const budget = { parallel: 2, threads: 7, peak: 8 };
+    expect(shapeThatRan(budget, { slots: 7, active: 1 }, [])).toEqual({ parallel: 1, threads: 7, peak: 8 });
+    expect(shapeThatRan(budget, { slots: 7, active: 1 }, [{ workers: 2 }])).toEqual({
+      parallel: 2,
+      threads: 3,
+      peak: 7,
+    });
+    expect(shapeThatRan(budget, undefined, [])).toBe(budget);
   });
 });
 

@@ -90,6 +90,13 @@ export interface ShareSpec {
 export interface PoolSpec {
   claims: string;
   worker: string;
+  /** This worker's rank (0-based) among the run's `workers`. */
+  rank: number;
+  workers: number;
+  /** Node slots shared by every worker (at most this many nodes at once in all); 0: each worker up to its threads. */
+  slots: number;
+  /** Workers that take nodes from the start; the others join when the active ones are measured CPU-bound. */
+  active: number;
 }
 
 /** One request as the host reads it: a line of JSON. */
@@ -167,7 +174,11 @@ export function decodeMessage(payload: Buffer): HostMessage {
  * start worker), it is past its start-up and its queue runs what is ready, or its cache dropped relations.
  */
 export type WorkerNotice =
-  { notice: 'started'; ok: boolean } | { notice: 'running' } | { notice: 'dropped'; relations: CachedRelationKey[] };
+  | { notice: 'started'; ok: boolean }
+  | { notice: 'running' }
+  | { notice: 'dropped'; relations: CachedRelationKey[] }
+  /** A pooled worker measured its dbt CPU-bound (load: cores used) with ready nodes waiting: `workers` take nodes now. */
+  | { notice: 'grew'; workers: number; load: number };
 
 /** Turns a worker's notice bytes (N frames, cut anywhere) into notices; a line that is not JSON is skipped. */
 export class NoticeReader {

@@ -45,7 +45,7 @@ import tempfile
 import threading
 import time
 import traceback
-from typing import Any, Dict, List, Literal, Optional, Set, Tuple, TypedDict, Union, cast, get_args
+from typing import Any, Callable, Dict, List, Literal, Optional, Set, Tuple, TypedDict, Union, cast, get_args
 
 HEADER = struct.Struct(">cII")
 FrameKind = Literal[b"M", b"O", b"E", b"N"]
@@ -73,11 +73,17 @@ class _ShareSpec(TypedDict):
 
 
 class PoolSpec(TypedDict):
-    """Workers that take the run's ready nodes from one pool (WorkPool): the folder where a node is claimed, and the
-    name of this worker's claims log in it."""
+    """Workers that take the run's ready nodes from one pool (WorkPool): the folder where a node is claimed, the name
+    of this worker's claims log in it, this worker's rank among the run's `workers`, the run's node slots shared by
+    all of them (0: each worker runs up to its own threads), and how many take nodes from the start (the others join
+    when the active ones are CPU-bound)."""
 
     claims: str
     worker: str
+    rank: int
+    workers: int
+    slots: int
+    active: int
 
 
 class ShareSpec(_ShareSpec, total=False):
@@ -208,7 +214,15 @@ class DroppedNotice(TypedDict):
     relations: List[RelationKey]
 
 
-Notice = Union[StartedNotice, RunningNotice, DroppedNotice]
+class GrewNotice(TypedDict):
+    """A pooled worker measured its dbt CPU-bound (load: cores used) with ready nodes waiting: `workers` take nodes now."""
+
+    notice: Literal["grew"]
+    workers: int
+    load: float
+
+
+Notice = Union[StartedNotice, RunningNotice, DroppedNotice, GrewNotice]
 
 
 def notice_line(n: Notice) -> bytes:
@@ -482,11 +496,109 @@ class Gate:
             return {uid: sorted(ps) for uid, ps in self.pending.items()}
 
 
+class PoolSlots:
+    """The run's node slots, shared by every worker of a pool: at most `count` nodes run at once across all of them (and,
+    before the first node, at most `count` relation listings), so the warehouse sees no more connections than the budget
+    allows, whichever worker holds them. One lock file per slot (fcntl.flock on a descriptor this worker opened): the
+    kernel frees a dead worker's slots. Each slot is held by at most one thread of this worker (self.held)."""
+
+    def __init__(self, folder: str, count: int) -> None:
+        os.makedirs(folder, exist_ok=True)
+        self.folder = folder
+        self.count = max(1, count)
+        self.fds: Dict[int, int] = {}
+        self.held: Set[int] = set()
+        self.lock = threading.Lock()
+        self.next = 0
+
+    def try_acquire(self) -> Optional[int]:
+        """A free slot, held until release(); None when every slot is held (here or by another worker)."""
+        import fcntl
+
+        with self.lock:
+            for i in range(self.count):
+                slot = (self.next + i) % self.count
+                if slot in self.held:
+                    continue
+                fd = self.fds.get(slot)
+                if fd is None:
+                    fd = os.open(os.path.join(self.folder, str(slot)), os.O_CREAT | os.O_RDWR, 0o644)
+                    self.fds[slot] = fd
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    continue
+                self.held.add(slot)
+                self.next = (slot + 1) % self.count
+                return slot
+        return None
+
+    def acquire(self) -> int:
+        """Waits for a free slot."""
+        while True:
+            slot = self.try_acquire()
+            if slot is not None:
+                return slot
+            time.sleep(SLOT_POLL_SECONDS)
+
+    def release(self, slot: int) -> None:
+        import fcntl
+
+        with self.lock:
+            if slot not in self.held:
+                return
+            self.held.discard(slot)
+            fcntl.flock(self.fds[slot], fcntl.LOCK_UN)
+
+
+SLOT_POLL_SECONDS = 0.01
+"""How often a worker with a ready node in hand and no free slot of the run looks again."""
+
+def env_seconds(name: str, default: float) -> float:
+    """A non-negative number from the environment (the action's tests set these), else the default."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
+GROW_LOAD = env_seconds("PARALLEL_DBT_POOL_GROW_LOAD", 0.8)
+"""A worker whose dbt used at least this share of a core (its process's CPU time over wall time)..."""
+GROW_WINDOW_SECONDS = env_seconds("PARALLEL_DBT_POOL_GROW_SECONDS", 1.0)
+"""...for this long, while ready nodes waited for a free thread, is CPU-bound: one more worker joins the run's pool.
+(The tests set both low, to make a small project's pool grow at once.)"""
+
+
+class CpuMeter:
+    """This process's CPU time over wall time (every thread's: time.process_time) across the last GROW_WINDOW_SECONDS."""
+
+    def __init__(self) -> None:
+        self.samples: List[Tuple[float, float]] = []
+        self.reset()
+
+    def reset(self) -> None:
+        self.samples = [(time.monotonic(), time.process_time())]
+
+    def load(self) -> Optional[float]:
+        """Cores used over the last window; None until a whole window has been measured since the last reset."""
+        now, cpu = time.monotonic(), time.process_time()
+        if now - self.samples[-1][0] >= 0.05:
+            self.samples.append((now, cpu))
+        # Keep the newest sample at least a window old as the base.
+        while len(self.samples) > 2 and now - self.samples[1][0] >= GROW_WINDOW_SECONDS:
+            self.samples.pop(0)
+        since, cpu0 = self.samples[0]
+        if now - since < GROW_WINDOW_SECONDS:
+            return None
+        return (cpu - cpu0) / (now - since)
+
+
 class WorkPool:
     """The workers of one run take its ready nodes from one pool, node by node, instead of owning fixed chunks.
 
     Every worker's dbt selects the whole run, so its GraphQueue holds every node and dbt's own rules say when each is
-    ready. When one of the worker's threads is free, it takes the next ready node from its queue and claims it in the
+    ready. When the worker may start one more node, it takes the next ready node from its queue and claims it in the
     run's claims folder (os.open with O_CREAT | O_EXCL: exactly one worker wins, with no round trip). A node claimed
     elsewhere stays "in progress" in this queue until its final status arrives from the host; it is then marked done as
     if this worker had run it: its successors become ready, and a status that blocks makes dbt skip its descendants
@@ -494,21 +606,43 @@ class WorkPool:
     worker's run_results hold it. Each claim is also appended to the worker's claims log, for the action to know what
     a worker that died had taken. Installed into dbt's task (dbt/task/runnable.py run_queue, the same in 1.8-1.12):
     the queue's get() returns the node this worker claimed, handle_job_queue returns at once when nothing is left
-    that this worker could take, and mark_done frees the thread's slot.
+    that this worker could take, and mark_done frees the node's slot.
+
+    How many workers take nodes follows what the run measures. The run has `slots` node slots in all (PoolSlots: what
+    one dbt process with the whole budget would run at once); the first `active` workers take nodes from the start,
+    the others wait, following the run's statuses. An active worker whose dbt keeps a core busy (GROW_LOAD over
+    GROW_WINDOW_SECONDS) while ready nodes wait for it is CPU-bound: one more worker joins (a grow.<n> marker in the
+    claims folder; notice "grew"), and the slots are shared among the active workers that have started (live.<rank>):
+    rank i of A takes at most slots // A (+1 for the first slots % A). A run that waits on its warehouse keeps one
+    process's shape.
     """
 
     def __init__(self, spec: PoolSpec) -> None:
         self.claims = str(spec["claims"])
         self.log_fd = os.open(os.path.join(self.claims, f"{spec['worker']}.claims"), os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+        self.rank = int(spec["rank"])
+        self.workers = max(1, int(spec["workers"]))
+        self.slot_count = max(0, int(spec["slots"]))
+        self.active = max(1, min(self.workers, int(spec["active"])))
         self.lock = threading.Lock()
+        self.cond = threading.Condition(self.lock)
         # Final statuses heard from other workers (True: it blocks downstream).
         self.final: Dict[str, bool] = {}
         # Taken from this queue, claimed elsewhere, final status not heard yet.
         self.waiting: Set[str] = set()
+        # Taken from this queue, claimed by nobody yet (no slot was free, or this worker does not take nodes yet).
+        self.hand: Dict[str, Any] = {}
         self.mine: Set[str] = set()
+        # This worker's nodes that have not ended, with the run slot each holds (-1: none, the slots are per worker).
+        self.inflight: Dict[str, int] = {}
+        self.live: Set[int] = {0, self.rank}
+        self.checked = 0.0
         self.deaf = False
-        self.slots: Any = None
-        self.holding = False
+        self.running = False
+        self.slots: Optional[PoolSlots] = PoolSlots(os.path.join(self.claims, "slots"), self.slot_count) if self.slot_count > 0 else None
+        self.local_cap = 1
+        self.meter = CpuMeter()
+        self.notice: Optional[Callable[[Notice], None]] = None
         self.stash: List[Any] = []
         self.task: Any = None
         self.queue: Any = None
@@ -516,10 +650,12 @@ class WorkPool:
         self.original_mark_done: Any = None
 
     # ---- claims -------------------------------------------------------------------------------------------------
+    def claim_path(self, uid: str) -> str:
+        return os.path.join(self.claims, hashlib.sha1(uid.encode("utf-8")).hexdigest())
+
     def claim(self, uid: str) -> bool:
-        name = hashlib.sha1(uid.encode("utf-8")).hexdigest()
         try:
-            fd = os.open(os.path.join(self.claims, name), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            fd = os.open(self.claim_path(uid), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
             return False
         os.close(fd)
@@ -528,6 +664,52 @@ class WorkPool:
         write_all(self.log_fd, (uid + "\n").encode("utf-8"))
         return True
 
+    # ---- how many workers take nodes ------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Reads the grow.<n> and live.<rank> markers again (at most every POOL_POLL_SECONDS / 2). Caller holds the lock."""
+        now = time.monotonic()
+        if now - self.checked < POOL_POLL_SECONDS / 2:
+            return
+        self.checked = now
+        while self.active < self.workers and os.path.exists(os.path.join(self.claims, f"grow.{self.active}")):
+            self.active += 1
+        for r in range(1, self.active):
+            if r not in self.live and os.path.exists(os.path.join(self.claims, f"live.{r}")):
+                self.live.add(r)
+
+    def cap(self) -> int:
+        """How many nodes this worker may run at once now. Caller holds the lock."""
+        if self.slots is None:
+            return self.local_cap
+        self.refresh()
+        if self.rank >= self.active:
+            return 0
+        sharing = sorted(r for r in self.live if r < self.active)
+        n, i = len(sharing), sharing.index(self.rank)
+        return self.slot_count // n + (1 if i < self.slot_count % n else 0)
+
+    def ready_waits(self) -> bool:
+        return len(self.hand) > 0 or self.queue.inner.qsize() > 0
+
+    def pressure(self) -> None:
+        """This worker cannot start a ready node now: if its dbt keeps a core busy, one more worker joins. Caller holds
+        the lock."""
+        if self.slots is None or self.deaf or self.rank >= self.active or self.active >= self.workers or not self.ready_waits():
+            return
+        load = self.meter.load()
+        if load is None or load < GROW_LOAD:
+            return
+        marker = os.path.join(self.claims, f"grow.{self.active}")
+        try:
+            os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        except FileExistsError:
+            self.checked = 0.0
+            return
+        self.active += 1
+        self.meter.reset()
+        if self.notice is not None:
+            self.notice(GrewNotice(notice="grew", workers=self.active, load=round(load, 2)))
+
     # ---- what other workers did -----------------------------------------------------------------------------
     def remote(self, uid: str, blocks: bool) -> None:
         """Another worker's final status of a node (the control pipe; a worker's own come back too: ignored)."""
@@ -535,9 +717,10 @@ class WorkPool:
             if uid in self.mine or uid in self.final:
                 return
             self.final[uid] = blocks
-            if uid not in self.waiting:
-                return
-            self.waiting.discard(uid)
+            if self.hand.pop(uid, None) is None:
+                if uid not in self.waiting:
+                    return
+                self.waiting.discard(uid)
         self.finish(uid, blocks)
 
     def elsewhere(self, uid: str) -> None:
@@ -567,33 +750,110 @@ class WorkPool:
             self.deaf = True
             waiting = sorted(self.waiting)
             self.waiting.clear()
-        for uid in waiting:
+            held = sorted(self.hand)
+            self.hand.clear()
+            self.cond.notify_all()
+        for uid in waiting + held:
             self.finish(uid, False)
         return waiting
 
     # ---- this worker's queue --------------------------------------------------------------------------------
+    def take(self, block: bool) -> Any:
+        """The next ready node of this queue: one in hand first, else the queue's next (None: none ready now)."""
+        with self.lock:
+            if self.hand:
+                uid = next(iter(self.hand))
+                return self.hand.pop(uid)
+        try:
+            return self.original_get(block, POOL_POLL_SECONDS if block else None)
+        except queue_module.Empty:
+            return None
+
+    def sort(self, node: Any) -> None:
+        """A node this worker cannot take now: waiting for its status if claimed elsewhere, else kept in hand."""
+        uid = str(node.unique_id)
+        if os.path.exists(self.claim_path(uid)):
+            self.elsewhere(uid)
+            return
+        with self.lock:
+            if uid in self.final:
+                blocks = self.final[uid]
+            else:
+                self.hand[uid] = node
+                return
+        self.finish(uid, blocks)
+
+    def follow(self) -> None:
+        """A worker that takes no node yet still follows the run: what ended elsewhere is done in its queue too, what
+        another worker claimed waits for its status, and the rest is kept in hand."""
+        while self.queue.inner.qsize() > 0:
+            try:
+                node = self.original_get(False)
+            except queue_module.Empty:
+                return
+            self.sort(node)
+
     def next_node(self) -> Any:
         """The next node this worker runs, claimed; None when every node left is in progress (here or elsewhere)."""
-        if not self.holding:
-            self.slots.acquire()  # a free thread: claim no more nodes than this worker can start now
-            self.holding = True
+        if not self.running:
+            self.running = True
+            self.meter.reset()
+            if self.slots is not None:
+                os.close(os.open(os.path.join(self.claims, f"live.{self.rank}"), os.O_CREAT | os.O_WRONLY, 0o644))
         while True:
-            if len(self.queue) == 0:
-                return None
-            try:
-                node = self.original_get(True, POOL_POLL_SECONDS)
-            except queue_module.Empty:
+            with self.lock:
+                cap = self.cap()
+                room = self.deaf or len(self.inflight) < cap
+                if not room:
+                    self.pressure()
+            if not room:
+                if cap == 0:
+                    self.follow()
+                if len(self.queue) == 0 and not self.hand:
+                    return None
+                with self.lock:
+                    self.cond.wait(POOL_POLL_SECONDS / 4 if cap == 0 else POOL_POLL_SECONDS)
                 continue
-            if not self.deaf and self.claim(str(node.unique_id)):
-                self.holding = False
+            node = self.take(True)
+            if node is None:
+                if len(self.queue) == 0 and not self.hand:
+                    return None
+                continue
+            uid = str(node.unique_id)
+            if self.deaf:
+                self.elsewhere(uid)
+                continue
+            slot = -1
+            if self.slots is not None:
+                got = self.slots.try_acquire()
+                if got is None:
+                    self.sort(node)
+                    with self.lock:
+                        self.pressure()
+                    time.sleep(SLOT_POLL_SECONDS)
+                    continue
+                slot = got
+            if self.claim(uid):
+                with self.lock:
+                    self.inflight[uid] = slot
                 return node
-            self.elsewhere(str(node.unique_id))
+            if self.slots is not None:
+                self.slots.release(slot)
+            self.elsewhere(uid)
+
+    def ended(self, uid: str) -> None:
+        """mark_done of a node: this worker's own frees its slot."""
+        with self.lock:
+            slot = self.inflight.pop(uid, None)
+            self.cond.notify_all()
+        if slot is not None and slot >= 0 and self.slots is not None:
+            self.slots.release(slot)
 
     def attach(self, task: Any) -> None:
         pool = self
         self.task = task
         self.queue = task.job_queue
-        self.slots = threading.Semaphore(max(1, int(getattr(task.config, "threads", 1) or 1)))
+        self.local_cap = max(1, int(getattr(task.config, "threads", 1) or 1))
         self.original_get = self.queue.get
         self.original_mark_done = self.queue.mark_done
         original_handle = task.handle_job_queue
@@ -603,10 +863,7 @@ class WorkPool:
 
         def mark_done(node_id: str) -> None:
             pool.original_mark_done(node_id)
-            with pool.lock:
-                local = node_id in pool.mine
-            if local:
-                pool.slots.release()
+            pool.ended(node_id)
 
         def handle_job_queue(workers: Any, callback: Any) -> None:
             node = pool.next_node()
@@ -618,6 +875,34 @@ class WorkPool:
         self.queue.get = get
         self.queue.mark_done = mark_done
         task.handle_job_queue = handle_job_queue
+        self.limit_listings(task)
+
+    def limit_listings(self, task: Any) -> None:
+        """Before its first node, a worker lists the run's schemas for its relation cache, in up to `threads` threads
+        at once, each on its own connection: each listing holds a run slot, so that the workers starting while others
+        run nodes stay within the budget too. (Later listings happen inside a node's thread, on its slot.)"""
+        slots = self.slots
+        if slots is None:
+            return
+        try:
+            from dbt.adapters.factory import get_adapter
+
+            adapter = get_adapter(task.config)
+        except Exception:  # noqa: BLE001 - without the adapter, listings are not limited
+            return
+        original_list = adapter.list_relations_without_caching
+        pool = self
+
+        def list_relations_without_caching(schema_relation: Any) -> Any:
+            if pool.running:
+                return original_list(schema_relation)
+            slot = slots.acquire()
+            try:
+                return original_list(schema_relation)
+            finally:
+                slots.release(slot)
+
+        adapter.list_relations_without_caching = list_relations_without_caching
 
     def install(self) -> None:
         from dbt.task.runnable import GraphRunnableTask
@@ -960,6 +1245,8 @@ def shared_run_of(share: ShareSpec, notices_fd: int) -> SharedRun:
     gate = Gate({str(u): [str(p) for p in ps] for u, ps in waits_for.items()}) if isinstance(waits_for, dict) else None
     pool_spec = share.get("pool")
     run = SharedRun(share, gate, notices_fd, WorkPool(pool_spec) if pool_spec is not None else None)
+    if run.pool is not None:
+        run.pool.notice = run.notice
     for uid, status in share.get("known", []):
         run.settle(str(uid), status)
     return run

@@ -8,7 +8,7 @@ import { maskedLogger } from '../shared/log.js';
 import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
 import { manifestNodes } from '../dbt/manifest.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
-import { speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
+import { shapeThatRan, speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
 import { executePlan, type ChunkRun, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
@@ -240,6 +240,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       runPath: p.runPath,
       machine: x.machine,
       choice: x.choice,
+      growth: run.growth,
     }),
   );
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
@@ -252,7 +253,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   const speedEstimate =
     x.choice !== undefined
       ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
-          shape: x.budget,
+          shape: shapeThatRan(x.budget, x.plan.pooled, run.growth),
           chunks: x.plan.chunks.length,
         })
       : undefined;

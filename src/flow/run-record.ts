@@ -47,6 +47,11 @@ export interface RunRecord {
   totalWork: number;
   /** Why the run stopped early, if it did. */
   stop?: StopReason;
+  /**
+   * A pooled run: the node slots its workers shared, how many took nodes from the start, and each growth (epoch ms
+   * `at`, the workers taking nodes from then on, and the load in cores that made a worker ask for company).
+   */
+  pool?: { slots: number; active: number; growth: { at: number; workers: number; load: number }[] };
   chunks: RecordedChunk[];
 }
 
@@ -94,6 +99,8 @@ export interface RunFacts {
   runPath: Prepared['runPath'];
   machine: Machine;
   choice?: ShapeChoice;
+  /** A pooled run's growth (run/execute.ts Execution.growth). */
+  growth?: { at: number; workers: number; load: number }[];
 }
 
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
@@ -124,6 +131,10 @@ export function runRecordOf(r: RunFacts): RunRecord {
     criticalPath: r.plan.criticalPath,
     totalWork: r.plan.totalWork,
     stop: r.stop,
+    pool:
+      r.plan.pooled !== undefined
+        ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
+        : undefined,
     chunks: r.chunks.map((c) => ({
       index: c.chunk.index,
       name: c.chunk.name,
@@ -216,6 +227,17 @@ function recordProblem(d: unknown): string | undefined {
     !(isObject(d.stop) && typeof d.stop.kind === 'string' && typeof d.stop.message === 'string')
   )
     return '"stop" is not a stop reason';
+  if (
+    d.pool !== undefined &&
+    !(
+      isObject(d.pool) &&
+      isNumber(d.pool.slots) &&
+      isNumber(d.pool.active) &&
+      Array.isArray(d.pool.growth) &&
+      d.pool.growth.every((g) => isObject(g) && isNumber(g.at) && isNumber(g.workers) && isNumber(g.load))
+    )
+  )
+    return '"pool" is not a pool';
   if (!Array.isArray(d.chunks)) return 'no "chunks" list';
   for (const [i, c] of d.chunks.entries()) {
     const why = chunkProblem(c);

@@ -67,9 +67,11 @@ export function planRun(i: RunPlanInput): RunPlan {
     budget = choice.shape;
   }
   const connectionsLine =
-    i.request.maxConnections !== undefined
-      ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`
-      : undefined;
+    i.request.maxConnections === undefined
+      ? undefined
+      : plan.pooled !== undefined && plan.pooled.slots > 0
+        ? `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (the pool's ${plan.pooled.slots} node slots, plus the main connection of each of ${budget.parallel - 1} worker(s) starting while others run).`
+        : `Connections: at most ${budget.peak} of max-connections ${i.request.maxConnections} (processes × (threads + 1)).`;
   const hooks = i.hooksOnce === true ? undefined : hooksNote(i.manifest, plan.chunks.length, i.command);
   if (hooks !== undefined) notes.push(hooks);
   return {
@@ -86,6 +88,14 @@ export function planRun(i: RunPlanInput): RunPlan {
 /** Every shape tried with its predicted makespan, and the one used. */
 function shapesLine(c: ShapeChoice): string {
   const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
+  const pool = c.plan.pooled;
+  if (pool !== undefined && pool.active < c.shape.parallel) {
+    const start =
+      pool.active === 1
+        ? 'one takes nodes from the start, as plain dbt (no wider shape is predicted at least 5 % faster)'
+        : `${pool.active} take nodes from the start (predicted fastest)`;
+    return `Shapes (processes × threads): ${tried}; using a pool of ${c.shape.parallel} workers sharing ${pool.slots} node slots: ${start}; the others join while the run goes if dbt is measured CPU-bound with ready nodes waiting.`;
+  }
   const why =
     c.shape.parallel === 1 ? ' (one process, as plain dbt: no wider shape is predicted at least 5 % faster)' : '';
   return `Shapes (processes × threads): ${tried}; using ${c.shape.parallel} × ${c.shape.threads}${why}.`;

@@ -46,14 +46,24 @@ export interface Plan {
   nodeGates?: boolean;
   /**
    * With nodeGates: the chunks' workers take ready nodes from one pool while they run (worker_host.py WorkPool), so a
-   * chunk's nodes are a prediction; the run decides which worker runs each node.
+   * chunk's nodes are a prediction; the run decides which worker runs each node, and how many workers take nodes.
    */
-  pooled?: boolean;
+  pooled?: PoolShape;
   /** Predicted seconds from the first chunk's start to the last chunk's end. */
   makespan: number;
   /** Longest weighted chain of dependent nodes. */
   criticalPath: number;
   totalWork: number;
+}
+
+/**
+ * A pool's shape: the node slots its workers share (at most that many nodes run at once, whichever worker runs them;
+ * 0: each worker runs up to its own threads) and how many workers take nodes from the start. The others join while
+ * the run goes, when the active ones are measured CPU-bound with ready nodes waiting (worker_host.py WorkPool).
+ */
+export interface PoolShape {
+  slots: number;
+  active: number;
 }
 
 /** Topological order, longest remaining chain first, ties by unique id. Throws on a cycle. */

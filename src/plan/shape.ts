@@ -6,7 +6,7 @@
 // processes spread that work over the runner's cores, but each costs a start-up and they share the cores.
 // One process with all the threads (what plain `dbt build` does) is always a candidate, so a shape predicted
 // slower than it is never chosen.
-import { planChunks, type Plan } from './chunks.js';
+import { planChunks, type Plan, type PoolShape } from './chunks.js';
 import { planWorkers } from './workers.js';
 import type { PlanGraph } from './graph.js';
 import { CONNECTIONS_PER_PROCESS_BEYOND_THREADS, type Budget } from './budget.js';
@@ -126,11 +126,59 @@ export function chooseShape(
   const one =
     tried.find((t) => t.shape.parallel === 1)?.plan.makespan ??
     planShape(g, weight, machine, { parallel: 1, threads: totalThreads(candidates[0]), peak: 0 }, undefined).makespan;
-  return {
+  const choice = {
     plan: best.plan,
     shape: best.shape,
     tried: tried.map((t) => ({ shape: t.shape, makespan: t.plan.makespan })),
     oneProcessMakespan: one,
+  };
+  const pool = r.chunks === undefined ? elasticPool(g, weight, machine, r, candidates, best) : undefined;
+  return pool !== undefined ? { ...choice, ...pool } : choice;
+}
+
+/**
+ * Where workers can share one pool and the shape is the planner's to choose: a pool of up to one worker per core
+ * sharing one process's threads as node slots. The workers the model predicts fastest take nodes from the start
+ * (one, as plain dbt, unless more are predicted clearly faster); the others join when the run measures the active
+ * ones CPU-bound with ready nodes waiting, so a first run without timings is not held to a guess. Connections: the
+ * slots, plus the main connection of each worker that starts while others run nodes (N − 1), within max-connections.
+ */
+function elasticPool(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+  m: Machine,
+  r: ShapeRequest,
+  candidates: Budget[],
+  best: { shape: Budget; plan: Plan },
+): { plan: Plan; shape: Budget } | undefined {
+  if (m.pool !== true || r.oneProcess !== undefined) return undefined;
+  const widest = Math.max(...candidates.map((c) => c.parallel));
+  const oneProcess = candidates.find((c) => c.parallel === 1)?.threads ?? totalThreads(candidates[0]);
+  let workers = Math.min(widest, Math.max(1, m.cores));
+  const room = (n: number): number =>
+    r.maxConnections !== undefined ? Math.min(oneProcess, r.maxConnections - (n - 1)) : oneProcess;
+  while (workers > 1 && room(workers) < workers) workers--;
+  if (workers < 2) return undefined;
+  const slots = room(workers);
+  const active = Math.min(workers, best.shape.parallel);
+  const split = planWorkers(g, weight, {
+    workers,
+    threads: Math.max(1, Math.floor(slots / workers)),
+    fixedCost: 0,
+    perNodeCost: m.perNodeCpu,
+  });
+  if (split.chunks.length < 2) return undefined;
+  // A pool's workers all run until its last node: each is predicted to end with the run.
+  const makespan = best.plan.makespan;
+  return {
+    plan: {
+      ...split,
+      makespan,
+      nodeGates: true,
+      chunks: split.chunks.map((c) => ({ ...c, predicted: makespan })),
+      pooled: { slots, active },
+    },
+    shape: { parallel: workers, threads: slots, peak: slots + workers - 1 },
   };
 }
 
@@ -162,7 +210,10 @@ export function planShape(
       fixedCost,
       perNodeCost: m.perNodeCpu * cpuContention,
     });
-    return m.pool === true && plan.nodeGates === true ? { ...plan, pooled: true } : plan;
+    // Forced or chosen, every worker takes nodes from the start, each up to its threads.
+    return m.pool === true && plan.nodeGates === true
+      ? { ...plan, pooled: { slots: plan.chunks.length * shape.threads, active: plan.chunks.length } }
+      : plan;
   }
   return planChunks(g, weight, {
     chunks,
@@ -172,6 +223,17 @@ export function planShape(
     fixedCost: m.startup * startContention,
     perNodeCost: m.perNodeCpu * cpuContention,
   });
+}
+
+/**
+ * The processes × threads that a pool ran as: the most workers that took nodes at once (those active from the start,
+ * or as many as it grew to), sharing its slots. Any other plan ran as planned.
+ */
+export function shapeThatRan(budget: Budget, pool: PoolShape | undefined, growth: { workers: number }[]): Budget {
+  if (pool === undefined || pool.slots <= 0) return budget;
+  const workers = Math.max(pool.active, ...growth.map((g) => g.workers));
+  const threads = Math.max(1, Math.floor(pool.slots / workers));
+  return { parallel: workers, threads, peak: workers * threads + budget.parallel - 1 };
 }
 
 /** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */

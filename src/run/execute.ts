@@ -21,7 +21,7 @@ import {
   type Invocation,
 } from './chunk.js';
 import { runPool } from './pool.js';
-import { RunShare } from './share.js';
+import { RunShare, type PoolGrowth } from './share.js';
 import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
@@ -108,6 +108,8 @@ export interface Execution {
   hooks: RunResult[];
   /** Why the run stopped itself (fail-fast, or dbt could not run), when it did; the caller's cancel is its own. */
   stoppedBy?: StopReason;
+  /** A pool's growth while it ran (workers measured CPU-bound let one more take nodes). */
+  growth: PoolGrowth[];
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
@@ -121,9 +123,14 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const share =
     x.shared && x.plan.chunks.length > 1 ? new RunShare(runNodes, x.plan.nodeGates === true, blocks) : undefined;
   // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
-  const pooled = share !== undefined && x.plan.pooled === true;
+  const pooled = share !== undefined && x.plan.pooled !== undefined;
   const claims = join(s.workDir, 'claims');
-  if (pooled) {
+  if (pooled && share !== undefined) {
+    const t0 = Date.now();
+    share.onGrowth = (g) =>
+      log(
+        `▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`,
+      );
     rmSync(claims, { recursive: true, force: true });
     mkdirSync(claims, { recursive: true });
   }
@@ -248,9 +255,11 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
         schemas.claim(c);
         progress.chunkStarted(c.name, Date.now());
         log(
-          pooled
-            ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while its threads are free`
-            : `▶ ${c.name}: ${c.nodes.length} node(s) started`,
+          !pooled
+            ? `▶ ${c.name}: ${c.nodes.length} node(s) started`
+            : c.index <= (x.plan.pooled?.active ?? Infinity)
+              ? `▶ ${c.name}: started; it takes ready nodes from the run's pool while it has room`
+              : `▶ ${c.name}: started; it follows the run, and takes nodes once the workers taking them are measured CPU-bound`,
         );
       },
       onChunkEnd: (r) => {
@@ -306,7 +315,14 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
           },
         };
         const out = pooled
-          ? await runPoolWorker(ctx, job, { claims, worker: chunk.name })
+          ? await runPoolWorker(ctx, job, {
+              claims,
+              worker: chunk.name,
+              rank: chunk.index - 1,
+              workers: x.plan.chunks.length,
+              slots: x.plan.pooled?.slots ?? 0,
+              active: x.plan.pooled?.active ?? x.plan.chunks.length,
+            })
           : await runChunk(ctx, job, blocked);
         outcomes.set(chunk.index, out);
         if (out.fatal !== undefined) stop({ kind: 'fatal', message: `Not run: dbt could not run (${out.fatal})` });
@@ -335,7 +351,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
     if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
   }
-  return { chunks, hooks, stoppedBy: schedule.stoppedBy };
+  return { chunks, hooks, stoppedBy: schedule.stoppedBy, growth: share?.growth ?? [] };
 }
 
 /** A chunk's report joined with what its invocations did (nothing when it never started). */

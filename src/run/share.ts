@@ -15,6 +15,13 @@ export interface StatusFeed {
   known: () => [string, string][];
 }
 
+/** A pool grew: at (epoch ms) `workers` took nodes, after one measured its dbt using `load` cores. */
+export interface PoolGrowth {
+  at: number;
+  workers: number;
+  load: number;
+}
+
 /** One invocation's part in the run, and what the chunk runner tells back when it has ended. */
 export interface SharedInvocation {
   share: WorkerShare;
@@ -29,6 +36,11 @@ export class RunShare {
   private readonly listeners = new Set<(uid: string, status: PeerStatus) => void>();
   /** Per running invocation, how to tell it of relations another worker's cache dropped. */
   private readonly droppers = new Map<WorkerShare, (relations: CachedRelationKey[]) => void>();
+
+  /** Each time a pool grew (a worker measured its dbt CPU-bound with ready nodes waiting): when, to how many workers. */
+  readonly growth: PoolGrowth[] = [];
+  /** Told of each growth as it happens. */
+  onGrowth?: (g: PoolGrowth) => void;
 
   /**
    * @param runNodes every node of the run (all chunks)
@@ -98,6 +110,7 @@ export class RunShare {
       onNotice: (n) => {
         if (n.notice === 'started' && start === 'run') this.settleStart(!n.ok);
         else if (n.notice === 'running') onRunning?.();
+        else if (n.notice === 'grew') this.grew({ at: Date.now(), workers: n.workers, load: n.load });
         else if (n.notice === 'dropped')
           for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
       },
@@ -138,6 +151,12 @@ export class RunShare {
       known: [[START_UID, this.startBlocks === true ? 1 : 0]],
       subscribe: () => () => {},
     };
+  }
+
+  private grew(g: PoolGrowth): void {
+    if (this.growth.some((x) => x.workers >= g.workers)) return;
+    this.growth.push(g);
+    this.onGrowth?.(g);
   }
 
   private settleStart(blocks: boolean): void {
