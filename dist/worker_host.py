@@ -688,8 +688,13 @@ class WorkPool:
         n, i = len(sharing), sharing.index(self.rank)
         return self.slot_count // n + (1 if i < self.slot_count % n else 0)
 
+    def ready_count(self) -> int:
+        """Nodes dbt's queue holds ready and not handed out (GraphQueue.inner, the same in 1.8-1.12)."""
+        inner = getattr(self.queue, "inner", None)
+        return int(inner.qsize()) if inner is not None else 0
+
     def ready_waits(self) -> bool:
-        return len(self.hand) > 0 or self.queue.inner.qsize() > 0
+        return len(self.hand) > 0 or self.ready_count() > 0
 
     def pressure(self) -> None:
         """This worker cannot start a ready node now: if its dbt keeps a core busy, one more worker joins. Caller holds
@@ -786,7 +791,7 @@ class WorkPool:
     def follow(self) -> None:
         """A worker that takes no node yet still follows the run: what ended elsewhere is done in its queue too, what
         another worker claimed waits for its status, and the rest is kept in hand."""
-        while self.queue.inner.qsize() > 0:
+        while self.ready_count() > 0:
             try:
                 node = self.original_get(False)
             except queue_module.Empty:
