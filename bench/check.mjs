@@ -435,11 +435,12 @@ assert.ok(badMd.includes('**3 — WRONG**'), 'the Slim CI table says how many re
 assert.equal(bad.targets.find((t) => t.target.startsWith('Slim CI'))?.result, 'MISS');
 
 // The report of real runs: each committed latest.json renders to its latest.md again (and its targets to the same
-// rows), but for the prose that changed when the action's figures moved from its log to parallel-dbt.json. Older
+// rows), but for the prose that changed when the action's figures moved from its log to parallel-dbt.json (and the
+// budget paragraph, which says since slimci restores the base branch's parse what each variant starts from). Older
 // reports (bench/results/latest.md, cpu-after-elapsed-fix/) were written by an older report and are not listed.
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), 'results');
 const PROSE =
-  /^(Columns: \*\*Wall\*\*|## Where the action spends its time|Each chunk \(seconds after the action|dbt ls is the record's parseSeconds|dbt ls is spawn → the record's parsedAt)/;
+  /^(Connection budget B per shape|Columns: \*\*Wall\*\*|## Where the action spends its time|Each chunk \(seconds after the action|dbt ls is the record's parseSeconds|dbt ls is spawn → the record's parsedAt)/;
 /** @param {string} md */
 const withoutProse = (md) =>
   md

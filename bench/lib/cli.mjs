@@ -22,8 +22,9 @@ Shapes (default: all five, in this order):
   remote    1,500 singular tests that each wait 0.1–0.3 s, 20 models.     budget 32  (≈ 7.5 min; --no-prefect ≈ 5 min)
   slimci    remote's project as a PR run with defer: a plain dbt build of it all as prod (timed apart), 4 root
             models changed, then build --select state:modified+ --defer --state <prod target> (≈ 55 % of the
-            nodes), each variant into a fresh schema of the same database; their relations' row counts are
-            compared. Only the variants single and action. budget 32  (≈ 4 min)
+            nodes), each variant into a fresh schema of the same database, starting from the base branch's
+            saved partial parse (as CI restores it); their relations' row counts are compared. Only the variants
+            single and action. budget 32  (≈ 4 min)
   example   the repository's example/ project: plain dbt build (profile threads) vs the action, default inputs
             (≈ 0.5–1 min; only the variants single and action; --scale only shortens its sleeps; no fixed costs)
   Times: full size, 2 shared cores, the action before the worker host (slimci: with it). All of it ≈ 22 min

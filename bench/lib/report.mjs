@@ -196,7 +196,7 @@ export function markdown(res) {
       '',
     );
   L.push(
-    `Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${parallel} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database${res.shapes.some((/** @type {any} */ s) => s.kind === 'slimci') ? ' (Slim CI: a fresh schema in the database that holds prod)' : ''}.`,
+    `Connection budget B per shape (dbt-postgres holds ≤ threads + 1 per process): one dbt = 1 × (B − 1 + 1); the action = parallel ${parallel} (= cores unless --parallel), max-connections B, no threads input, so it picks its processes × threads within B (the chosen shape is in each row); seed-style = tags × (⌊B / tags⌋ − 1 + 1). The example project has no budget: plain \`dbt build\` with the profile's threads vs the action with no inputs but the project. Every variant starts from a fresh copy of the project (no target/, so a cold parse) and a fresh database${res.shapes.some((/** @type {any} */ s) => s.kind === 'slimci') ? " (Slim CI: a fresh schema in the database that holds prod, and in target/ the base branch's saved partial parse: `dbt parse` of the unchanged project with the same profile, not timed, as a PR run restores it from the cache)" : ''}.`,
     '',
   );
   // Results from before the idle tail was recorded render as they were written (bench/check.mjs re-renders them).

@@ -9,7 +9,7 @@ import { actionPhases, readActionRecord, recordFigures } from '../action-record.
 import { ROOT, WORK } from '../paths.mjs';
 import { planLib } from '../plan-lib.mjs';
 import { copyProject } from '../util.mjs';
-import { runDir, variantDb } from './context.mjs';
+import { restoreBaseParse, runDir, variantDb } from './context.mjs';
 
 /** @typedef {import('./context.mjs').Ctx} Ctx */
 
@@ -36,6 +36,7 @@ export async function variantAction(ctx, { timings }) {
   rmSync(dir, { recursive: true, force: true });
   const proj = copyProject(ctx.project, join(dir, 'project'));
   const { env, schema } = await variantDb(ctx, id);
+  await restoreBaseParse(ctx, proj, env, dir);
   const runnerTemp = join(dir, 'runner-temp');
   mkdirSync(runnerTemp, { recursive: true });
   /** @type {Record<string, string>} */

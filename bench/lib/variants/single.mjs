@@ -5,7 +5,7 @@ import { firstNodeStartAt } from '../dbt-results.mjs';
 import { DBT } from '../paths.mjs';
 import { run } from '../processes.mjs';
 import { copyProject, round } from '../util.mjs';
-import { runDir, variantDb } from './context.mjs';
+import { restoreBaseParse, runDir, variantDb } from './context.mjs';
 
 /** @typedef {import('./context.mjs').Ctx} Ctx */
 
@@ -18,6 +18,7 @@ export async function variantSingle(ctx) {
   const dir = runDir(ctx, 'single');
   const proj = copyProject(ctx.project, join(dir, 'project'));
   const { env, schema } = await variantDb(ctx, 'single');
+  await restoreBaseParse(ctx, proj, env, dir);
   const logFile = join(dir, 'dbt.log');
   const args = ['--log-format', 'json', 'build', '--project-dir', proj, '--profiles-dir', proj];
   if (ctx.budget !== undefined) args.push('--threads', String(ctx.singleThreads));
