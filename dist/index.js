@@ -43779,7 +43779,16 @@ class PoolRun {
     }
     async run() {
         const running = [];
-        for (const c of this.o.plan.chunks) {
+        const atOnce = Math.max(1, this.o.spares?.atOnce ?? this.o.plan.chunks.length);
+        const later = this.o.plan.chunks.slice(atOnce);
+        let over = false;
+        // A spare starts once the workers taking nodes reach its rank (chunk index i is rank i − 1): then it is the next
+        // to join, already started when the pool grows again.
+        this.o.spares?.grown((workers) => {
+            while (!over && !this.signal.aborted && later.length > 0 && later[0].index <= workers + 1)
+                running.push(this.start(later.shift()));
+        });
+        for (const c of this.o.plan.chunks.slice(0, atOnce)) {
             if (this.signal.aborted)
                 break;
             if (running.length > 0 && (this.o.staggerMs ?? 0) > 0)
@@ -43788,10 +43797,17 @@ class PoolRun {
                 break;
             running.push(this.start(c));
         }
-        await Promise.all(running);
+        // Workers started while others ran are awaited too.
+        for (let awaited = 0; awaited < running.length;) {
+            awaited = running.length;
+            await Promise.all(running.slice(0, awaited));
+        }
+        over = true;
         this.answerForTheRest();
         const chunks = [...this.reports.values()]
             .sort((a, b) => a.chunk.index - b.chunk.index)
+            // A spare the run never needed never started and ran nothing: not a chunk of this run.
+            .filter((r) => r.startedAt !== undefined || r.results.length > 0)
             .map((r) => ({ ...r, chunk: { ...r.chunk, nodes: r.results.map((x) => x.unique_id) } }));
         return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
     }
@@ -44386,9 +44402,14 @@ async function executePlan(x) {
     // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
     const pooled = share !== undefined && x.plan.pooled !== undefined;
     const claims = (0,external_node_path_.join)(s.workDir, 'claims');
+    /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
+    let grown;
     if (pooled && share !== undefined) {
         const t0 = Date.now();
-        share.onGrowth = (g) => log(`▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`);
+        share.onGrowth = (g) => {
+            log(`▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`);
+            grown?.(g.workers);
+        };
         (0,external_node_fs_.rmSync)(claims, { recursive: true, force: true });
         (0,external_node_fs_.mkdirSync)(claims, { recursive: true });
     }
@@ -44491,6 +44512,15 @@ async function executePlan(x) {
             signal: x.signal,
             failFast: s.failFast,
             staggerMs: s.staggerSeconds * 1000,
+            // A growing pool starts the workers taking nodes and one spare; the next spare when the pool grows.
+            spares: pooled && x.plan.pooled !== undefined && x.plan.pooled.active < x.plan.chunks.length
+                ? {
+                    atOnce: x.plan.pooled.active + 1,
+                    grown: (listener) => {
+                        grown = listener;
+                    },
+                }
+                : undefined,
             admit: (chunk, running) => {
                 const schema = schemas.holdFor(chunk);
                 if (schema !== undefined)

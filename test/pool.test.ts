@@ -143,3 +143,53 @@ describe('runPool', () => {
     expect(results.filter((r) => r.status === 'skipped').length).toBeGreaterThan(0);
   });
 });
+
+describe('runPool with spares (a pool that grows)', () => {
+  const three = (): Plan => ({
+    ...planOf(GRAPH, [ALL.slice(0, 2), ALL.slice(2, 4), ALL.slice(4)]),
+    nodeGates: true,
+    pooled: { slots: 4, active: 1 },
+  });
+
+  test('the worker taking nodes and one spare start; a spare the run never needs never starts and is no chunk', async () => {
+    const started: number[] = [];
+    const p = pool();
+    const s = await runPool({
+      plan: three(),
+      graph: GRAPH,
+      parallel: 3,
+      spares: { atOnce: 2, grown: () => {} },
+      onChunkStart: (c) => started.push(c.index),
+      launch: p.launch,
+    });
+    expect(started).toEqual([1, 2]);
+    expect(s.chunks.map((c) => c.chunk.name)).toEqual(['chunk-1', 'chunk-2']);
+    expect(s.chunks.flatMap((c) => c.results.map((r) => r.unique_id)).sort()).toEqual([...ALL].sort());
+  });
+
+  test('when the pool grows to two workers taking nodes, the next spare starts, and the run waits for it', async () => {
+    const started: number[] = [];
+    let grow: (workers: number) => void = () => {};
+    const p = pool({ delay: 15 });
+    const s = await runPool({
+      plan: three(),
+      graph: GRAPH,
+      parallel: 3,
+      spares: {
+        atOnce: 2,
+        grown: (l) => {
+          grow = l;
+        },
+      },
+      onChunkStart: (c) => {
+        started.push(c.index);
+        if (c.index === 2) setTimeout(() => grow(2), 5);
+      },
+      launch: p.launch,
+    });
+    expect(started).toEqual([1, 2, 3]);
+    expect(s.chunks.map((c) => c.chunk.name)).toEqual(['chunk-1', 'chunk-2', 'chunk-3']);
+    expect(s.chunks.every((c) => c.endedAt !== undefined)).toBe(true);
+    expect(s.chunks.flatMap((c) => c.results.map((r) => r.unique_id)).sort()).toEqual([...ALL].sort());
+  });
+});

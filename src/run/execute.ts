@@ -125,12 +125,16 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
   const pooled = share !== undefined && x.plan.pooled !== undefined;
   const claims = join(s.workDir, 'claims');
+  /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
+  let grown: ((workers: number) => void) | undefined;
   if (pooled && share !== undefined) {
     const t0 = Date.now();
-    share.onGrowth = (g) =>
+    share.onGrowth = (g) => {
       log(
         `▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`,
       );
+      grown?.(g.workers);
+    };
     rmSync(claims, { recursive: true, force: true });
     mkdirSync(claims, { recursive: true });
   }
@@ -234,6 +238,16 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       signal: x.signal,
       failFast: s.failFast,
       staggerMs: s.staggerSeconds * 1000,
+      // A growing pool starts the workers taking nodes and one spare; the next spare when the pool grows.
+      spares:
+        pooled && x.plan.pooled !== undefined && x.plan.pooled.active < x.plan.chunks.length
+          ? {
+              atOnce: x.plan.pooled.active + 1,
+              grown: (listener) => {
+                grown = listener;
+              },
+            }
+          : undefined,
       admit: (chunk, running): Hold | undefined => {
         const schema = schemas.holdFor(chunk);
         if (schema !== undefined) return schema;

@@ -34,16 +34,32 @@ class PoolRun {
 
   async run(): Promise<Schedule> {
     const running: Promise<void>[] = [];
-    for (const c of this.o.plan.chunks) {
+    const atOnce = Math.max(1, this.o.spares?.atOnce ?? this.o.plan.chunks.length);
+    const later = this.o.plan.chunks.slice(atOnce);
+    let over = false;
+    // A spare starts once the workers taking nodes reach its rank (chunk index i is rank i − 1): then it is the next
+    // to join, already started when the pool grows again.
+    this.o.spares?.grown((workers) => {
+      while (!over && !this.signal.aborted && later.length > 0 && later[0].index <= workers + 1)
+        running.push(this.start(later.shift()!));
+    });
+    for (const c of this.o.plan.chunks.slice(0, atOnce)) {
       if (this.signal.aborted) break;
       if (running.length > 0 && (this.o.staggerMs ?? 0) > 0) await pause(this.o.staggerMs ?? 0, this.signal);
       if (this.signal.aborted) break;
       running.push(this.start(c));
     }
-    await Promise.all(running);
+    // Workers started while others ran are awaited too.
+    for (let awaited = 0; awaited < running.length;) {
+      awaited = running.length;
+      await Promise.all(running.slice(0, awaited));
+    }
+    over = true;
     this.answerForTheRest();
     const chunks = [...this.reports.values()]
       .sort((a, b) => a.chunk.index - b.chunk.index)
+      // A spare the run never needed never started and ran nothing: not a chunk of this run.
+      .filter((r) => r.startedAt !== undefined || r.results.length > 0)
       .map((r) => ({ ...r, chunk: { ...r.chunk, nodes: r.results.map((x) => x.unique_id) } }));
     return { chunks, stoppedBy: stopReasonOf(this.own.signal) };
   }

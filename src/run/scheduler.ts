@@ -69,6 +69,12 @@ export interface ScheduleOptions {
   onChunkEnd?: (report: ChunkReport) => void;
   /** Told once each time `admit` holds a start back (not for stagger), with the hold. */
   onWait?: (hold: Hold) => void;
+  /**
+   * A pool whose workers join as it grows (run/pool.ts): the first `atOnce` workers start now, each later one when
+   * the workers taking nodes have reached its rank (it is then the ready spare); `grown` registers the listener told
+   * how many workers take nodes. A worker the run never needed never starts.
+   */
+  spares?: { atOnce: number; grown: (listener: (workers: number) => void) => void };
 }
 
 /** How often a held-back start asks `admit` again (memory, schema). */
