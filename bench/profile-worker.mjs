@@ -3,7 +3,7 @@
 // (on-CPU samples only) for the whole run. Writes collapsed stacks and prints the top frames by self and inclusive time.
 //   node bench/profile-worker.mjs <py-spy binary> <shape: cpu|remote> <out dir> [budget]
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBenchPostgres } from './lib/postgres.mjs';
 import { runAction } from '../scripts/lib/action-run.mjs';
@@ -21,6 +21,7 @@ cpSync(join(WORK, shape, 'single', 'project'), proj, {
 const pg = await startBenchPostgres({ maxConnections: 200 });
 try {
   const db = await pg.freshDb(`prof_${shape}`);
+  /** @type {Promise<unknown>[]} */
   const samplers = [];
   const seen = new Set();
   const poll = setInterval(() => {
@@ -54,7 +55,7 @@ try {
       'max-connections': budget,
       'work-dir': join(out, 'work'),
     },
-    { env: pg.env(db), cwd: proj, runnerTemp: join(out, 'runner-temp') },
+    { env: /** @type {Record<string, string>} */ (pg.env(db)), cwd: proj, runnerTemp: join(out, 'runner-temp') },
   );
   clearInterval(poll);
   await Promise.all(samplers);
