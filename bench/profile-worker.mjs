@@ -1,6 +1,6 @@
 // Where a forked worker's CPU goes: runs the action on a bench project (bench/work/<shape>/single/project, made by
 // an earlier `npm run bench`) against a fresh embedded PostgreSQL, and samples its first pooled worker with py-spy
-// (on-CPU samples only) for the whole run. Writes collapsed stacks and prints the top frames by self and inclusive time.
+// (samples of the thread holding the GIL: dbt's serial Python work) for the whole run. Writes collapsed stacks and prints the top frames by self and inclusive time.
 //   node bench/profile-worker.mjs <py-spy binary> <shape: cpu|remote> <out dir> [budget]
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ const budget = budgetArg ?? (shape === 'remote' ? '32' : '8');
 mkdirSync(out, { recursive: true });
 const proj = join(out, 'project');
 rmSync(proj, { recursive: true, force: true });
+mkdirSync(join(out, 'runner-temp'), { recursive: true });
 cpSync(join(WORK, shape, 'single', 'project'), proj, {
   recursive: true,
   filter: (p) => !/[/\\](target|logs)([/\\]|$)/.test(p),
@@ -39,9 +40,13 @@ try {
       const file = join(out, `worker-${seen.size}.txt`);
       samplers.push(
         new Promise((res) => {
-          const p = spawn(pyspy, ['record', '-p', r[0], '-r', '250', '-f', 'raw', '-o', file, '--nonblocking'], {
-            stdio: 'ignore',
-          });
+          const p = spawn(
+            pyspy,
+            ['record', '-p', r[0], '-r', '250', '-f', 'raw', '-o', file, '--nonblocking', '--gil'],
+            {
+              stdio: 'ignore',
+            },
+          );
           p.on('close', res);
         }),
       );

@@ -26,7 +26,14 @@ test("a worker's lighter event logging writes the same stdout events and dbt.log
   // test/support/event_logging.py fires the same events through dbt's own loggers, as dbt does and as a worker does.
   const fire = (
     how: 'dbt' | 'lighten',
-  ): { stdout: string; file: string; events: number; rendered_json: number; fast_header: boolean } => {
+  ): {
+    stdout: string;
+    file: string;
+    events: number;
+    rendered_json: number;
+    fast_header: boolean;
+    direct_events: number;
+  } => {
     const log = join(mkdtempSync(join(tmpdir(), 'parallel-dbt-events-')), 'dbt.log');
     return JSON.parse(
       execFileSync(
@@ -48,6 +55,9 @@ test("a worker's lighter event logging writes the same stdout events and dbt.log
   expect(worker.rendered_json).toBe(dbt.stdout.trim().split('\n').length);
   expect(worker.rendered_json).toBeLessThan(dbt.events);
   expect(worker.fast_header).toBe(true);
+  // Half the rounds come after each class's checks: those events were built by their message's constructor.
+  expect(dbt.direct_events).toBe(0);
+  expect(worker.direct_events).toBeGreaterThanOrEqual(worker.events / 2 - 6);
 });
 
 describe('the worker host on real dbt-core and PostgreSQL', () => {

@@ -1261,13 +1261,75 @@ def shared_run_of(share: ShareSpec, notices_fd: int) -> SharedRun:
 EVENT_LEVELS = {"debug": 10, "test": 10, "info": 20, "warn": 30, "error": 40}
 
 
+TEMPLATE_CACHE_ENTRIES = 20000
+"""At most this many compiled templates are kept (then the cache starts again), so a huge parse cannot grow it forever."""
+
+
+def cache_template_compiles() -> None:
+    """Jinja compiles the same template source again for every node that renders it: dbt calls Environment.from_string
+    for each generic test's arguments ("{{ get_where_subquery(ref('orders')) }}", the same for every test of a model),
+    for each test's "{{ test_not_null(**_dbt_generic_test_kwargs) }}", and so on, and from_string always compiles
+    (only loader templates are cached). Compiling is a pure function of the source and the environment's compile
+    settings, so its code object is kept here, keyed by both: what each template then renders is unchanged, as it
+    runs with the context of the node that renders it. Not with DBT_MACRO_DEBUGGING (dbt then names each compile
+    apart, for the debugger). Installed in the host before the parse, so the workers inherit it warm."""
+    try:
+        import jinja2
+        import jinja2.utils
+        from dbt_common.clients import jinja as dbt_jinja
+    except Exception:  # noqa: BLE001 - no jinja2 to patch: templates compile as they did
+        return
+    if getattr(dbt_jinja, "MACRO_DEBUGGING", False) or os.environ.get("DBT_MACRO_DEBUGGING"):
+        return
+    original = jinja2.Environment.compile
+    if getattr(original, "parallel_dbt_cached", False):
+        return
+    cache: Dict[Tuple[Any, ...], Any] = {}
+
+    def settings(env: Any) -> Tuple[Any, ...]:
+        """What of an environment shapes the code it compiles (jinja's lexer key, the code generator, extensions)."""
+        autoescape = env.autoescape if isinstance(env.autoescape, bool) else id(env.autoescape)
+        return (
+            type(env),
+            env.code_generator_class,
+            env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+            env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+            env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
+            env.optimized, env.is_async, autoescape, id(env.finalize) if env.finalize is not None else None,
+            tuple(sorted((name, type(ext)) for name, ext in env.extensions.items())),
+        )
+
+    def compile(self: Any, source: Any, name: Any = None, filename: Any = None, raw: bool = False, defer_init: bool = False) -> Any:
+        if not isinstance(source, str):
+            return original(self, source, name, filename, raw, defer_init)
+        try:
+            key: Tuple[Any, ...] = (settings(self), source, name, filename, raw, defer_init)
+            hash(key)
+        except Exception:  # noqa: BLE001 - an unhashable setting: compile as jinja does
+            return original(self, source, name, filename, raw, defer_init)
+        code = cache.get(key)
+        if code is None:
+            code = original(self, source, name, filename, raw, defer_init)
+            if len(cache) >= TEMPLATE_CACHE_ENTRIES:
+                cache.clear()
+            cache[key] = code
+        return code
+
+    setattr(compile, "parallel_dbt_cached", True)
+    # Jinja hides its own frames from template tracebacks; this one is as much its own.
+    jinja2.utils.internal_code.add(compile.__code__)
+    setattr(jinja2.Environment, "compile", compile)
+
+
 def lighten_event_logging() -> None:
     """In a worker: the same log lines (stdout JSON events, the debug dbt.log) for less CPU per node. A worker's dbt fires
     ~40 events per node; dbt_common renders each one for every logger, also for a logger that then drops it (the info
     stdout renders every debug event as JSON, ~170 us each), builds each event's header through protobuf's pure-Python
-    ParseDict (~100 us), and reads the whole environment for secrets for every line it writes. Here: a logger skips
-    an event its level drops before rendering it; the header's fields are set directly (checked once against dbt's
-    own function, else dbt's is kept); the secrets are read from the environment once (a worker's does not change)."""
+    ParseDict (~100 us), builds each event's own message through ParseDict too, and reads the whole environment for
+    secrets for every line it writes. Here: a logger skips an event its level drops before rendering it; the header's
+    fields are set directly (checked once against dbt's own function, else dbt's is kept); plain events are built by
+    their message's constructor (construct_events_directly); the secrets are read from the environment once (a
+    worker's does not change)."""
     try:
         from dbt_common.events import base_types, event_manager, functions, logger
     except Exception:  # noqa: BLE001 - another dbt_common: its logging as it is
@@ -1296,6 +1358,69 @@ def lighten_event_logging() -> None:
     original_msg = getattr(event_manager, "msg_from_base_event", None)
     if callable(original_msg) and same_event_header(original_msg, event_header, base_types):
         setattr(event_manager, "msg_from_base_event", lambda e, level=None: event_header(e, level, original_msg, base_types))
+    construct_events_directly(base_types)
+
+
+EVENT_CHECKS = 3
+"""The first events of each class are built both ways and compared before the direct way is trusted for that class."""
+DIRECT_EVENTS = [0]
+"""How many events this process built directly (the action's tests read it)."""
+
+
+def plain_value(value: Any) -> bool:
+    """A value that the protobuf constructor and ParseDict read alike: None, str, numbers, and dicts and lists of them
+    (None clears a field, or is a null in a Struct, both ways: checked on protobuf 5.29 and 6.33); no dates, decimals
+    or other objects."""
+    if value is None or isinstance(value, (str, int, float)):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and plain_value(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(plain_value(v) for v in value)
+    return False
+
+
+def construct_events_directly(base_types: Any) -> None:
+    """dbt_common builds every event's protobuf message with json_format.ParseDict (BaseEvent.__init__), ~100 us in pure
+    Python where the message's own constructor takes ~10 us for the same dict (nested messages and Struct fields
+    included). Here the constructor builds it when every value is plain (plain_value) and the class's first
+    EVENT_CHECKS events came out byte-identical both ways; anything else (positional arguments, a value the
+    constructor refuses, a class that differed once) goes through dbt's own __init__, errors and all."""
+    base = getattr(base_types, "BaseEvent", None)
+    original = getattr(base, "__init__", None)
+    if base is None or not callable(original) or getattr(original, "parallel_dbt_direct", False):
+        return
+    checked: Dict[type, int] = {}  # class -> events that matched; -1: it differed once, dbt's way only
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        cls = type(self)
+        state = checked.get(cls, 0)
+        msg_cls = getattr(self.PROTO_TYPES_MODULE, cls.__name__, None)
+        if state < 0 or args or msg_cls is None:
+            original(self, *args, **kwargs)
+            return
+        values = dict(kwargs)
+        for key in ("base_msg", "msg"):
+            if key in values:
+                values[key] = str(values[key])
+        if not all(plain_value(v) for v in values.values()):
+            original(self, *args, **kwargs)
+            return
+        try:
+            direct = msg_cls(**values)
+        except Exception:  # noqa: BLE001 - the constructor refused a value: dbt's way decides
+            original(self, *args, **kwargs)
+            return
+        if state < EVENT_CHECKS:
+            original(self, *args, **kwargs)
+            same = self.pb_msg.SerializeToString(deterministic=True) == direct.SerializeToString(deterministic=True)
+            checked[cls] = state + 1 if same else -1
+            return
+        self.pb_msg = direct
+        DIRECT_EVENTS[0] += 1
+
+    setattr(init, "parallel_dbt_direct", True)
+    setattr(base, "__init__", init)
 
 
 def event_header(event: Any, level: Any, original: Any, base_types: Any) -> Any:
@@ -1692,6 +1817,8 @@ def main() -> int:
     try:
         started = time.time()
         from dbt.cli.main import dbtRunner  # noqa: F401 - the import is the point: the workers inherit it
+
+        cache_template_compiles()
 
         channel.message(0, ReadyMessage(event="ready", pid=os.getpid(), seconds=time.time() - started))
     except BaseException as e:  # noqa: BLE001

@@ -1,6 +1,6 @@
 """Run with the Python of a real dbt-core: fires the same dbt events through dbt's own loggers (stdout JSON at info, as
 the action asks; dbt.log in dbt's debug text format at debug) twice, in a fresh process each: as dbt does, and after
-worker_host.lighten_event_logging(). Prints one JSON object: both outputs, and what the lightening installed and
+worker_host.lighten_event_logging() (which also builds plain events by their message's constructor). Prints one JSON object: both outputs, and what the lightening installed and
 skipped. test/host.integration.test.ts compares them."""
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def fire_all(lighten: bool, log_path: str) -> Dict[str, Any]:
     manager.add_logger(dbt_logging._get_logfile_config(log_path, False, LineFormat.DebugText, EventLevel.DEBUG, 10 * 1024 * 1024))
     node_info = {"unique_id": "model.p.m", "node_name": "m", "node_status": "started", "resource_type": "model"}
     events = 0
-    for i in range(3):
+    # More rounds than worker_host.EVENT_CHECKS: the later events are built directly (construct_events_directly).
+    for i in range(2 * worker_host.EVENT_CHECKS):
         functions.fire_event(MainReportVersion(version="1.0", log_version=3))
         functions.fire_event(SQLQuery(conn_name="model.p.m", sql=f"select {i} as secret_{os.environ['DBT_ENV_SECRET_PROBE']}", node_info=node_info))
         functions.fire_event(LogStartLine(description="view model s.m", index=i, total=3, node_info=node_info))
@@ -65,6 +66,7 @@ def fire_all(lighten: bool, log_path: str) -> Dict[str, Any]:
     return {
         "stdout": stdout.getvalue(), "file": file_log, "events": events, "rendered_json": rendered["n"],
         "fast_header": event_manager.msg_from_base_event is not base_types.msg_from_base_event,
+        "direct_events": worker_host.DIRECT_EVENTS[0],
     }
 
 
