@@ -45,6 +45,7 @@ import tempfile
 import threading
 import time
 import traceback
+from datetime import datetime
 from typing import Any, Callable, Dict, List, Literal, Optional, Set, Tuple, TypedDict, Union, cast, get_args
 
 HEADER = struct.Struct(">cII")
@@ -945,8 +946,6 @@ def parse_time(value: Any) -> Any:
     if not isinstance(value, str) or value == "":
         return None
     try:
-        from datetime import datetime
-
         return datetime.fromisoformat(value.rstrip("Z"))
     except ValueError:
         return None
@@ -1433,7 +1432,7 @@ def event_header(event: Any, level: Any, original: Any, base_types: Any) -> Any:
         info.msg = event.message()
         info.invocation_id = base_types.get_invocation_id()
         info.extra.update(base_types.get_global_metadata_vars())
-        info.ts.FromJsonString(base_types.get_json_string_utcnow())
+        set_timestamp(info.ts, base_types.get_json_string_utcnow())
         info.pid = base_types.get_pid()
         info.thread = base_types.get_thread_name()
         info.code = event.code()
@@ -1442,6 +1441,18 @@ def event_header(event: Any, level: Any, original: Any, base_types: Any) -> Any:
         return msg
     except Exception:  # noqa: BLE001
         return original(event, level=level)
+
+
+def set_timestamp(ts: Any, stamp: str) -> None:
+    """Timestamp.FromJsonString(stamp) for dbt's own stamps ("%Y-%m-%dT%H:%M:%S.%fZ", UTC) without its strptime (~20 us
+    a line): datetime.fromisoformat reads the same seconds and microseconds. Any other form goes to FromJsonString."""
+    if len(stamp) == 27 and stamp[10] == "T" and stamp[19] == "." and stamp.endswith("Z"):
+        try:
+            ts.FromDatetime(datetime.fromisoformat(stamp[:-1]))
+            return
+        except ValueError:
+            pass
+    ts.FromJsonString(stamp)
 
 
 def same_event_header(original: Any, fast: Any, base_types: Any) -> bool:
