@@ -42817,12 +42817,18 @@ function elasticPool(g, weight, m, r, candidates, best) {
     const widest = Math.max(...candidates.map((c) => c.parallel));
     const oneProcess = candidates.find((c) => c.parallel === 1)?.threads ?? totalThreads(candidates[0]);
     let workers = Math.min(widest, Math.max(1, m.cores));
-    const room = (n) => r.maxConnections !== undefined ? Math.min(oneProcess, r.maxConnections - (n - 1)) : oneProcess;
+    // Threads the user fixed are each process's: n workers may run n × threads; otherwise one process's threads in all.
+    const room = (n) => {
+        const total = r.threads !== undefined ? n * r.threads : oneProcess;
+        return r.maxConnections !== undefined ? Math.min(total, r.maxConnections - (n - 1)) : total;
+    };
     while (workers > 1 && room(workers) < workers)
         workers--;
     if (workers < 2)
         return undefined;
     const slots = room(workers);
+    // Each worker's dbt runs up to its threads (worker_host.py caps a worker's share of the slots at them).
+    const threads = r.threads !== undefined ? Math.min(r.threads, slots) : slots;
     const active = Math.min(workers, best.shape.parallel);
     const split = planWorkers(g, weight, {
         workers,
@@ -42842,7 +42848,7 @@ function elasticPool(g, weight, m, r, candidates, best) {
             chunks: split.chunks.map((c) => ({ ...c, predicted: makespan })),
             pooled: { slots, active },
         },
-        shape: { parallel: workers, threads: slots, peak: slots + workers - 1 },
+        shape: { parallel: workers, threads, peak: slots + workers - 1 },
     };
 }
 function totalThreads(b) {

@@ -236,6 +236,16 @@ describe('chooseShape with a pool: workers sized while the run goes', () => {
     );
   });
 
+  test('threads the user fixed are per process: each worker runs up to them, the pool as many as its workers may', () => {
+    const c = chooseShape(wide, () => 1, pool, { parallel: 2, threads: 4, profileThreads: 8 });
+    expect(c.plan.pooled?.slots).toBe(8);
+    expect(c.shape.threads).toBe(4);
+    const tight = chooseShape(wide, () => 1, pool, { parallel: 2, threads: 4, maxConnections: 6, profileThreads: 8 });
+    expect(tight.plan.pooled?.slots).toBe(5);
+    expect(tight.shape.threads).toBe(4);
+    expect(tight.shape.peak).toBeLessThanOrEqual(6);
+  });
+
   test("without max-connections the pool's slots are the profile's threads: no more queries at once than one dbt", () => {
     const c = chooseShape(wide, () => 1, pool, { parallel: 2, profileThreads: 4 });
     expect(c.plan.pooled?.slots).toBe(4);

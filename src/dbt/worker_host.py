@@ -641,7 +641,7 @@ class WorkPool:
         self.deaf = False
         self.running = False
         self.slots: Optional[PoolSlots] = PoolSlots(os.path.join(self.claims, "slots"), self.slot_count) if self.slot_count > 0 else None
-        self.local_cap = 1
+        self.local_cap = max(1, self.slot_count)  # until attach() reads the threads of this worker's dbt
         self.meter = CpuMeter()
         self.notice: Optional[Callable[[Notice], None]] = None
         self.stash: List[Any] = []
@@ -687,7 +687,8 @@ class WorkPool:
             return 0
         sharing = sorted(r for r in self.live if r < self.active)
         n, i = len(sharing), sharing.index(self.rank)
-        return self.slot_count // n + (1 if i < self.slot_count % n else 0)
+        # Never more than this worker's dbt has threads (the user may have fixed them per process).
+        return min(self.local_cap, self.slot_count // n + (1 if i < self.slot_count % n else 0))
 
     def ready_count(self) -> int:
         """Nodes dbt's queue holds ready and not handed out (GraphQueue.inner, the same in 1.8-1.12)."""
