@@ -1261,8 +1261,8 @@ def shared_run_of(share: ShareSpec, notices_fd: int) -> SharedRun:
 EVENT_LEVELS = {"debug": 10, "test": 10, "info": 20, "warn": 30, "error": 40}
 
 
-TEMPLATE_CACHE_ENTRIES = 20000
-"""At most this many compiled templates are kept (then the cache starts again), so a huge parse cannot grow it forever."""
+TEMPLATE_CACHE_ENTRIES = 4096
+"""At most this many compiled templates are kept in a worker (the least recently used go first): a few MB."""
 
 
 def cache_template_compiles() -> None:
@@ -1272,7 +1272,7 @@ def cache_template_compiles() -> None:
     (only loader templates are cached). Compiling is a pure function of the source and the environment's compile
     settings, so its code object is kept here, keyed by both: what each template then renders is unchanged, as it
     runs with the context of the node that renders it. Not with DBT_MACRO_DEBUGGING (dbt then names each compile
-    apart, for the debugger). Installed in the host before the parse, so the workers inherit it warm."""
+    apart, for the debugger). Installed in each worker (a parse compiles each source once: nothing to gain there)."""
     try:
         import jinja2
         import jinja2.utils
@@ -1284,7 +1284,10 @@ def cache_template_compiles() -> None:
     original = jinja2.Environment.compile
     if getattr(original, "parallel_dbt_cached", False):
         return
-    cache: Dict[Tuple[Any, ...], Any] = {}
+    from collections import OrderedDict
+
+    cache: "OrderedDict[Tuple[Any, ...], Any]" = OrderedDict()
+    lock = threading.Lock()
 
     def settings(env: Any) -> Tuple[Any, ...]:
         """What of an environment shapes the code it compiles (jinja's lexer key, the code generator, extensions)."""
@@ -1307,12 +1310,16 @@ def cache_template_compiles() -> None:
             hash(key)
         except Exception:  # noqa: BLE001 - an unhashable setting: compile as jinja does
             return original(self, source, name, filename, raw, defer_init)
-        code = cache.get(key)
-        if code is None:
-            code = original(self, source, name, filename, raw, defer_init)
-            if len(cache) >= TEMPLATE_CACHE_ENTRIES:
-                cache.clear()
+        with lock:
+            code = cache.get(key)
+            if code is not None:
+                cache.move_to_end(key)
+                return code
+        code = original(self, source, name, filename, raw, defer_init)
+        with lock:
             cache[key] = code
+            if len(cache) > TEMPLATE_CACHE_ENTRIES:
+                cache.popitem(last=False)
         return code
 
     setattr(compile, "parallel_dbt_cached", True)
@@ -1609,6 +1616,7 @@ class Host:
                     os._exit(2)
                 share_previous_states(self.states)
                 lighten_event_logging()
+                cache_template_compiles()
                 if share is not None:
                     run = shared_run_of(share, note_w)
                     if run.gate is not None:
@@ -1829,8 +1837,6 @@ def main() -> int:
     try:
         started = time.time()
         from dbt.cli.main import dbtRunner  # noqa: F401 - the import is the point: the workers inherit it
-
-        cache_template_compiles()
 
         channel.message(0, ReadyMessage(event="ready", pid=os.getpid(), seconds=time.time() - started))
     except BaseException as e:  # noqa: BLE001
