@@ -42169,6 +42169,10 @@ function stableTopoSort(vertices, depsOf) {
 
 ;// CONCATENATED MODULE: ./src/plan/chunks.ts
 
+/** The pool of a plan whose workers join while it runs (fewer take nodes from the start than it has), if it is one. */
+function growingPool(p) {
+    return p.pooled !== undefined && p.pooled.slots > 0 && p.pooled.active < p.chunks.length ? p.pooled : undefined;
+}
 /** Topological order, longest remaining chain first, ties by unique id. Throws on a cycle. */
 function criticalOrder(g, weight) {
     const children = new Map();
@@ -42920,6 +42924,7 @@ function speedInHindsight(g, weight, measured, m, r, ran) {
 ;// CONCATENATED MODULE: ./src/plan/choose.ts
 
 
+
 /** Commands whose dbt process runs the project's on-run-start / on-run-end hooks. */
 const HOOK_COMMANDS = new Set(['build', 'run', 'seed', 'snapshot', 'test']);
 /** The project's on-run-start / on-run-end hooks that `dbt <command>` runs (none for a command that runs no hooks). */
@@ -42964,8 +42969,8 @@ function planRun(i) {
 /** Every shape tried with its predicted makespan, and the one used. */
 function shapesLine(c) {
     const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
-    const pool = c.plan.pooled;
-    if (pool !== undefined && pool.active < c.shape.parallel) {
+    const pool = growingPool(c.plan);
+    if (pool !== undefined) {
         const start = pool.active === 1
             ? 'one takes nodes from the start, as plain dbt (no wider shape is predicted at least 5 % faster)'
             : `${pool.active} take nodes from the start (predicted fastest)`;
@@ -42997,6 +43002,8 @@ function projectHooks(m) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/describe.ts
+// The plan as the log shows it before running.
+
 /**
  * No run of this plan's nodes can be shorter: the longest chain, the work spread over every thread, and (with a
  * machine) dbt's own per-node CPU spread over the processes that can each have a core.
@@ -43008,10 +43015,11 @@ function lowerBound(p, processes, threads, machine) {
 }
 function renderPlan(p, processes, threads, machine) {
     const nodes = p.chunks.reduce((n, c) => n + c.nodes.length, 0);
-    if (p.pooled !== undefined && p.pooled.slots > 0 && p.pooled.active < p.chunks.length) {
-        const active = p.pooled.active;
+    const pool = growingPool(p);
+    if (pool !== undefined) {
+        const active = pool.active;
         return [
-            `Plan: a pool of ${p.chunks.length} workers sharing ${p.pooled.slots} node slots, ${nodes} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, active, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
+            `Plan: a pool of ${p.chunks.length} workers sharing ${pool.slots} node slots, ${nodes} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, active, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
             ...p.chunks.map((c, i) => `  ${c.index}. ${c.name}: ${i < active ? 'takes ready nodes from the start' : 'joins when the workers taking nodes are measured CPU-bound with ready nodes waiting'}`),
         ].join('\n');
     }
@@ -44394,6 +44402,7 @@ function clock(ms) {
 
 
 
+
 /** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
 const INTERRUPT_GRACE_MS = 4000;
 async function executePlan(x) {
@@ -44408,6 +44417,7 @@ async function executePlan(x) {
     // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
     const pooled = share !== undefined && x.plan.pooled !== undefined;
     const claims = (0,external_node_path_.join)(s.workDir, 'claims');
+    const growing = growingPool(x.plan);
     /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
     let grown;
     if (pooled && share !== undefined) {
@@ -44519,9 +44529,9 @@ async function executePlan(x) {
             failFast: s.failFast,
             staggerMs: s.staggerSeconds * 1000,
             // A growing pool starts the workers taking nodes and one spare; the next spare when the pool grows.
-            spares: pooled && x.plan.pooled !== undefined && x.plan.pooled.active < x.plan.chunks.length
+            spares: pooled && growing !== undefined
                 ? {
-                    atOnce: x.plan.pooled.active + 1,
+                    atOnce: growing.active + 1,
                     grown: (listener) => {
                         grown = listener;
                     },

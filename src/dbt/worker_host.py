@@ -555,7 +555,8 @@ class PoolSlots:
 SLOT_POLL_SECONDS = 0.01
 """How often a worker with a ready node in hand and no free slot of the run looks again."""
 
-def env_seconds(name: str, default: float) -> float:
+
+def env_number(name: str, default: float) -> float:
     """A non-negative number from the environment (the action's tests set these), else the default."""
     try:
         value = float(os.environ.get(name, ""))
@@ -564,9 +565,9 @@ def env_seconds(name: str, default: float) -> float:
     return value if value >= 0 else default
 
 
-GROW_LOAD = env_seconds("PARALLEL_DBT_POOL_GROW_LOAD", 0.8)
+GROW_LOAD = env_number("PARALLEL_DBT_POOL_GROW_LOAD", 0.8)
 """A worker whose dbt used at least this share of a core (its process's CPU time over wall time)..."""
-GROW_WINDOW_SECONDS = env_seconds("PARALLEL_DBT_POOL_GROW_SECONDS", 1.0)
+GROW_WINDOW_SECONDS = env_number("PARALLEL_DBT_POOL_GROW_SECONDS", 1.0)
 """...for this long, while ready nodes waited for a free thread, is CPU-bound: one more worker joins the run's pool.
 (The tests set both low, to make a small project's pool grow at once.)"""
 

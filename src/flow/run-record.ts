@@ -16,6 +16,7 @@ import type { Machine, ShapeChoice } from '../plan/shape.js';
 import type { StopReason } from '../run/stop.js';
 import type { ChunkReport } from '../run/scheduler.js';
 import type { ChunkRun } from '../run/execute.js';
+import type { PoolGrowth } from '../run/share.js';
 import type { Prepared } from './prepare.js';
 
 export const RUN_RECORD_FILE = 'parallel-dbt.json';
@@ -51,7 +52,7 @@ export interface RunRecord {
    * A pooled run: the node slots its workers shared, how many took nodes from the start, and each growth (epoch ms
    * `at`, the workers taking nodes from then on, and the load in cores that made a worker ask for company).
    */
-  pool?: { slots: number; active: number; growth: { at: number; workers: number; load: number }[] };
+  pool?: { slots: number; active: number; growth: PoolGrowth[] };
   chunks: RecordedChunk[];
 }
 
@@ -100,7 +101,7 @@ export interface RunFacts {
   machine: Machine;
   choice?: ShapeChoice;
   /** A pooled run's growth (run/execute.ts Execution.growth). */
-  growth?: { at: number; workers: number; load: number }[];
+  growth?: PoolGrowth[];
 }
 
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */

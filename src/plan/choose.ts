@@ -2,7 +2,7 @@
 // the weights, the machine and what the user allowed in; the plan, its budget and every line worth saying out.
 import type { Manifest } from '../dbt/manifest.js';
 import type { Budget } from './budget.js';
-import type { Plan } from './chunks.js';
+import { growingPool, type Plan } from './chunks.js';
 import type { PlanGraph } from './graph.js';
 import { planGroups, type GroupMembers } from './groups.js';
 import {
@@ -88,8 +88,8 @@ export function planRun(i: RunPlanInput): RunPlan {
 /** Every shape tried with its predicted makespan, and the one used. */
 function shapesLine(c: ShapeChoice): string {
   const tried = c.tried.map((t) => `${t.shape.parallel}×${t.shape.threads} → ~${t.makespan.toFixed(1)} s`).join(', ');
-  const pool = c.plan.pooled;
-  if (pool !== undefined && pool.active < c.shape.parallel) {
+  const pool = growingPool(c.plan);
+  if (pool !== undefined) {
     const start =
       pool.active === 1
         ? 'one takes nodes from the start, as plain dbt (no wider shape is predicted at least 5 % faster)'

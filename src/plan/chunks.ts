@@ -66,6 +66,11 @@ export interface PoolShape {
   active: number;
 }
 
+/** The pool of a plan whose workers join while it runs (fewer take nodes from the start than it has), if it is one. */
+export function growingPool(p: Plan): PoolShape | undefined {
+  return p.pooled !== undefined && p.pooled.slots > 0 && p.pooled.active < p.chunks.length ? p.pooled : undefined;
+}
+
 /** Topological order, longest remaining chain first, ties by unique id. Throws on a cycle. */
 export function criticalOrder(
   g: PlanGraph,

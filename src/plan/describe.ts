@@ -1,5 +1,5 @@
 // The plan as the log shows it before running.
-import type { Plan } from './chunks.js';
+import { growingPool, type Plan } from './chunks.js';
 import type { Machine } from './shape.js';
 
 /**
@@ -14,10 +14,11 @@ export function lowerBound(p: Plan, processes: number, threads: number, machine?
 
 export function renderPlan(p: Plan, processes: number, threads: number, machine?: Machine): string {
   const nodes = p.chunks.reduce((n, c) => n + c.nodes.length, 0);
-  if (p.pooled !== undefined && p.pooled.slots > 0 && p.pooled.active < p.chunks.length) {
-    const active = p.pooled.active;
+  const pool = growingPool(p);
+  if (pool !== undefined) {
+    const active = pool.active;
     return [
-      `Plan: a pool of ${p.chunks.length} workers sharing ${p.pooled.slots} node slots, ${nodes} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, active, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
+      `Plan: a pool of ${p.chunks.length} workers sharing ${pool.slots} node slots, ${nodes} node(s); predicted makespan ${p.makespan.toFixed(1)} s, lower bound ${lowerBound(p, active, threads, machine).toFixed(1)} s (critical path ${p.criticalPath.toFixed(1)} s, work ${p.totalWork.toFixed(1)} s)`,
       ...p.chunks.map(
         (c, i) =>
           `  ${c.index}. ${c.name}: ${i < active ? 'takes ready nodes from the start' : 'joins when the workers taking nodes are measured CPU-bound with ready nodes waiting'}`,

@@ -6,7 +6,7 @@ import type { DbtLauncher } from '../dbt/process.js';
 import type { DbtLogEvent } from '../dbt/events.js';
 import type { Manifest } from '../dbt/manifest.js';
 import type { RunResult } from '../dbt/run-results.js';
-import type { Chunk, Plan } from '../plan/chunks.js';
+import { growingPool, type Chunk, type Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
 import { schemasOf } from '../plan/nodes.js';
@@ -125,6 +125,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   // A pooled plan's workers take ready nodes node by node (run/pool.ts); each claims a node in this folder.
   const pooled = share !== undefined && x.plan.pooled !== undefined;
   const claims = join(s.workDir, 'claims');
+  const growing = growingPool(x.plan);
   /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
   let grown: ((workers: number) => void) | undefined;
   if (pooled && share !== undefined) {
@@ -240,9 +241,9 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
       staggerMs: s.staggerSeconds * 1000,
       // A growing pool starts the workers taking nodes and one spare; the next spare when the pool grows.
       spares:
-        pooled && x.plan.pooled !== undefined && x.plan.pooled.active < x.plan.chunks.length
+        pooled && growing !== undefined
           ? {
-              atOnce: x.plan.pooled.active + 1,
+              atOnce: growing.active + 1,
               grown: (listener) => {
                 grown = listener;
               },
