@@ -169,6 +169,30 @@ assert.deepEqual(actionPhases(undefined, { spawnAt, exitAt: 5 }).breakdown, {
 
 // Predicted ÷ actual outside ±25 % is flagged.
 assert.equal(recordFigures({ ...rec, predictedMakespan: 5 }, spawnAt).predictionOk, false);
+// A first run is held to ±40 %: 5.5 s against 8.8 is 0.63 (a miss with timings, within 40 % without).
+assert.equal(recordFigures({ ...rec, predictedMakespan: 5.5 }, spawnAt, { timings: true }).predictionOk, false);
+assert.equal(recordFigures({ ...rec, predictedMakespan: 5.5 }, spawnAt, { timings: false }).predictionOk, true);
+// A pool that grew is judged on what it predicted again when it last grew, the plan's kept beside it.
+const grown = recordFigures(
+  {
+    ...rec,
+    predictedMakespan: 20,
+    pool: {
+      slots: 4,
+      active: 1,
+      growth: [
+        { at: spawnAt + 3200, workers: 2, load: 0.9, cpuPerNode: 0.03, predictedMakespan: 9.1 },
+        { at: spawnAt + 4200, workers: 3, load: 0.85 },
+      ],
+    },
+  },
+  spawnAt,
+  { timings: false },
+);
+assert.deepEqual(
+  [grown.planPredicted, grown.predictedMakespan, grown.predictedAgainAt, grown.predictedOverActual, grown.predictionOk],
+  [20, 9.1, 1, 1.03, true],
+);
 
 // The action's warnings are its ::warning workflow commands, nothing else of its stdout.
 assert.deepEqual(warningsOf('Plan: x\n::warning::budget too small\n[chunk-1] ::warning in a chunk line\n'), [

@@ -41135,9 +41135,18 @@ class DbtHost {
             clearTimeout(timer);
         }
     }
-    /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
-    invoke(o, keepManifest = false) {
-        return this.request(o, (id) => ({ op: 'invoke', argv: o.argv, keep_manifest: keepManifest, id }), true);
+    /**
+     * Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers,
+     * and `linkFor` (the command they will run) has the host link its graph for them once, after answering.
+     */
+    invoke(o, keepManifest = false, linkFor) {
+        return this.request(o, (id) => ({
+            op: 'invoke',
+            argv: o.argv,
+            keep_manifest: keepManifest,
+            id,
+            ...(linkFor ? { link_for: linkFor } : {}),
+        }), true);
     }
     /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
     fork(o) {
@@ -41231,6 +41240,7 @@ class DbtHost {
                     tail: output.tail,
                     spawnError: m.error,
                     lost,
+                    cpuSeconds: m.cpu,
                 });
             };
             pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);
@@ -41799,7 +41809,14 @@ async function prepare(s, env, cwd, signal, log) {
     const { host, why: noHost } = await startHost(s, exe.path, env, cwd, log);
     const subprocess = subprocessLauncher(exe.path);
     const call = host
-        ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => log.info(l) }
+        ? {
+            launch: (o) => host.invoke(o),
+            parse: (o) => host.invoke(o, true, s.command),
+            cwd,
+            env,
+            signal,
+            log: (l) => log.info(l),
+        }
         : { launch: subprocess, cwd, env, signal, log: (l) => log.info(l) };
     const parseTarget = (0,external_node_path_.join)(parseDir, 'target');
     try {
@@ -42733,8 +42750,12 @@ const CONNECTIONS_PER_PROCESS_BEYOND_THREADS = 1;
 
 /** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
 const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
-/** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
-const DEFAULT_PER_NODE_CPU = 0.02;
+/**
+ * dbt's own CPU per node when nothing better is known: what forked workers measured past their start-ups (kernel CPU
+ * over nodes, parallel-dbt.json cpuPerNode) on the bench's shapes, dbt-core 1.11 on a 2-core EPYC runner: 23–30 ms
+ * (CPU-bound 2,004 nodes 23, remote tests 30, Slim CI 25–30; the 95-node example 44, start-up heavy).
+ */
+const DEFAULT_PER_NODE_CPU = 0.03;
 /** The part of a forked worker's start-up that does not grow with the project (adapter, selection). */
 const FORK_STARTUP_SECONDS = 0.25;
 /** The part that does, per manifest node: graph linking over the manifest and the relation cache. */
@@ -42900,6 +42921,56 @@ function shapeThatRan(budget, pool, growth) {
     const workers = Math.max(pool.active, ...growth.map((g) => g.workers));
     const threads = Math.max(1, Math.floor(pool.slots / workers));
     return { parallel: workers, threads, peak: workers * threads + budget.parallel - 1 };
+}
+/** No node is free, even one whose measured time was all dbt's own CPU. */
+const MIN_CALIBRATED_WEIGHT = 0.001;
+/**
+ * A growing pool's makespan predicted again when it grows, from what the run measured: the plan predicted the shape
+ * it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
+ * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
+ * by the plan's weight
+ * scaled by what the ended nodes of its resource type took against theirs (all ended nodes for a type none of them
+ * has): an ended node's time less the dbt CPU its worker's other threads queued for (as Timings.warehouse).
+ */
+function predictGrown(g, weight, m, pool, now) {
+    // The worker measured the run's first nodes (seeds, root models), which cost dbt more than the tests that make most
+    // of a project (bench: 40 ms per node at growth against 23 over the whole run): the lower of it and the machine's.
+    const perNodeCpu = Math.min(now.cpuPerNode ?? Infinity, m.perNodeCpu);
+    const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.workers - 1)));
+    const sums = new Map();
+    const all = { measured: 0, planned: 0 };
+    for (const [uid, seconds] of now.measured) {
+        const n = g.nodes.get(uid);
+        if (n === undefined)
+            continue;
+        const own = Math.max(MIN_CALIBRATED_WEIGHT, seconds - threadsBefore * perNodeCpu);
+        const s = sums.get(n.resourceType) ?? sums.set(n.resourceType, { measured: 0, planned: 0 }).get(n.resourceType);
+        for (const x of [s, all]) {
+            x.measured += own;
+            x.planned += weight(uid);
+        }
+    }
+    const ratio = (type) => {
+        const s = sums.get(type) ?? all;
+        return s.planned > 0 ? s.measured / s.planned : 1;
+    };
+    const ended = (uid) => now.measured.has(uid);
+    const rest = { nodes: new Map() };
+    for (const n of g.nodes.values()) {
+        if (ended(n.uid))
+            continue;
+        rest.nodes.set(n.uid, {
+            ...n,
+            parents: n.parents.filter((p) => !ended(p) && g.nodes.has(p)),
+            attachTo: n.attachTo !== undefined && g.nodes.has(n.attachTo) && !ended(n.attachTo) ? n.attachTo : undefined,
+        });
+    }
+    if (rest.nodes.size === 0)
+        return now.elapsed;
+    const w = (uid) => Math.max(MIN_CALIBRATED_WEIGHT, weight(uid) * ratio(rest.nodes.get(uid).resourceType));
+    const shape = { parallel: now.workers, threads: Math.max(1, Math.floor(pool.slots / now.workers)), peak: 0 };
+    // The workers joining were forked at the start and follow the run: their start-up is behind them.
+    return now.elapsed + planShape(rest, w, { ...m, perNodeCpu, startup: 0 }, shape).makespan;
 }
 /** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */
 function budgetNote(r, shape) {
@@ -43077,6 +43148,20 @@ function nodeResultOf(ev) {
 
 
 const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
+/**
+ * What the action adds to the args of the run_results.json it merges (dbt keeps args free-form): facts of the run a
+ * later run reads as timings. cpu_per_node: dbt's CPU seconds per node its workers measured (run/execute.ts
+ * cpuPerNodeOf).
+ */
+const PARALLEL_DBT_ARGS = 'parallel_dbt';
+/** The action's facts in a run_results.json's args (none in dbt's own files, or a malformed entry). */
+function parallelDbtArgsOf(rr) {
+    const v = rr.args[PARALLEL_DBT_ARGS];
+    if (!json_isObject(v))
+        return {};
+    const cpu = v.cpu_per_node;
+    return typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0 ? { cpu_per_node: cpu } : {};
+}
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
 function runResultsMetadata(dbtVersion, invocationId) {
     return {
@@ -43994,9 +44079,9 @@ class RunShare {
                 if (n.notice === 'started' && start === 'run')
                     this.settleStart(!n.ok);
                 else if (n.notice === 'running')
-                    onRunning?.();
+                    onRunning?.(n.cpu);
                 else if (n.notice === 'grew')
-                    this.grew({ at: Date.now(), workers: n.workers, load: n.load });
+                    this.grew({ at: Date.now(), workers: n.workers, load: n.load, cpuPerNode: n.cpu_per_node });
                 else if (n.notice === 'dropped')
                     for (const [other, tell] of this.droppers)
                         if (other !== share)
@@ -44420,10 +44505,17 @@ async function executePlan(x) {
     const growing = growingPool(x.plan);
     /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
     let grown;
+    /** Each node's execution time as its result event reported it (skipped nodes ran nothing). */
+    const measured = new Map();
     if (pooled && share !== undefined) {
         const t0 = Date.now();
         share.onGrowth = (g) => {
-            log(`▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`);
+            const elapsed = (g.at - t0) / 1000;
+            g.predictedMakespan = x.repredict?.({ elapsed, workers: g.workers, measured, cpuPerNode: g.cpuPerNode });
+            const again = g.predictedMakespan !== undefined
+                ? `; predicted again from the ${measured.size} node(s) measured so far: ~${g.predictedMakespan.toFixed(1)} s in all`
+                : '';
+            log(`▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${elapsed.toFixed(1)} s into the run${again})`);
             grown?.(g.workers);
         };
         (0,external_node_fs_.rmSync)(claims, { recursive: true, force: true });
@@ -44519,6 +44611,7 @@ async function executePlan(x) {
     };
     const outcomes = new Map();
     const firstNodeAt = new Map();
+    const startupCpu = new Map();
     let schedule;
     try {
         schedule = await (pooled ? runPool : runSchedule)({
@@ -44598,12 +44691,19 @@ async function executePlan(x) {
                     share: share && {
                         run: share,
                         feed: { statusOf, subscribe, known },
-                        onRunning: () => watch?.chunkRunning(watched(chunk.index)),
+                        onRunning: (cpu) => {
+                            if (cpu !== undefined)
+                                startupCpu.set(chunk.index, (startupCpu.get(chunk.index) ?? 0) + cpu);
+                            watch?.chunkRunning(watched(chunk.index));
+                        },
                     },
                     onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
+                        const result = nodeResultOf(ev);
+                        if (result?.seconds !== undefined && result.status !== 'skipped')
+                            measured.set(result.uid, result.seconds);
                         if (watch !== undefined) {
-                            const done = nodeResultOf(ev);
+                            const done = result;
                             if (done !== undefined)
                                 watch.nodeEnded(watched(chunk.index), done.uid);
                             else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
@@ -44641,7 +44741,7 @@ async function executePlan(x) {
         clearInterval(ticker);
     }
     log(progress.line(Date.now()));
-    const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index)));
+    const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index), startupCpu.get(r.chunk.index)));
     const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
     if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
         const end = await runEndHooks({
@@ -44658,8 +44758,27 @@ async function executePlan(x) {
     return { chunks, hooks, stoppedBy: schedule.stoppedBy, growth: share?.growth ?? [] };
 }
 /** A chunk's report joined with what its invocations did (nothing when it never started). */
-function chunkRun(r, o, firstNodeAt) {
-    return { ...r, invocations: o?.invocations ?? [], retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt };
+function chunkRun(r, o, firstNodeAt, startupCpu) {
+    const invocations = o?.invocations ?? [];
+    const measured = invocations.map((i) => i.outcome.cpuSeconds).filter((x) => x !== undefined);
+    const cpu = measured.length > 0 ? { seconds: measured.reduce((a, b) => a + b, 0), startup: startupCpu ?? 0 } : undefined;
+    return { ...r, invocations, retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt, cpu };
+}
+/**
+ * dbt's CPU seconds per node as this run measured it: what its forked workers spent past their start-ups (the
+ * nodes, and following the run's statuses), over the nodes they reported. Undefined where nothing was measured
+ * (the subprocess path) or no node ran.
+ */
+function cpuPerNodeOf(chunks) {
+    let cpu = 0;
+    let nodes = 0;
+    for (const c of chunks) {
+        if (c.cpu === undefined)
+            continue;
+        cpu += Math.max(0, c.cpu.seconds - c.cpu.startup);
+        nodes += c.results.length;
+    }
+    return nodes > 0 && cpu > 0 ? cpu / nodes : undefined;
 }
 /**
  * The hook results of the invocations (operation nodes, dbt ≥ 1.9), each hook once: where several invocations ran
@@ -44764,6 +44883,9 @@ function mergeRunResults(input) {
     delete args.target_path;
     delete args.log_path;
     delete args.indirect_selection;
+    delete args[PARALLEL_DBT_ARGS];
+    if (input.facts !== undefined && Object.keys(input.facts).length > 0)
+        args[PARALLEL_DBT_ARGS] = input.facts;
     return { artifact: { metadata, results, elapsed_time: input.elapsedSeconds, args }, duplicates, missing };
 }
 
@@ -47111,6 +47233,10 @@ function localArtifactsDir(workDir) {
 }
 
 ;// CONCATENATED MODULE: ./src/plan/timings.ts
+// Node weights from earlier runs: the execution_time each node took in one or more run_results.json files (read by
+// flow/timings-input.ts). Nodes with no record get the median of their resource type among recorded nodes, or a
+// fixed estimate.
+
 
 /** The timings of earlier runs, one run_results.json each (`file` names it). */
 function timingsOf(runResults) {
@@ -47128,7 +47254,12 @@ function timingsOf(runResults) {
         }
         recorded.push({ threads, exec });
         if (exec.size > 0 && rr.elapsed_time > 0) {
-            runs.push({ file, threads, secondsPerNode: rr.elapsed_time / exec.size });
+            runs.push({
+                file,
+                threads,
+                secondsPerNode: rr.elapsed_time / exec.size,
+                cpuPerNode: parallelDbtArgsOf(rr).cpu_per_node,
+            });
         }
     }
     return { seconds: meanPerNode(recorded, (x) => x), files: runResults.map((x) => x.file), runs, recorded };
@@ -47151,11 +47282,19 @@ const MAX_PER_NODE_CPU = 0.05;
 /** Less than this per node is not dbt's CPU but a run of nodes that did next to nothing: the estimate stops there. */
 const MIN_PER_NODE_CPU = 0.002;
 /**
- * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
- * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
- * warehouse and says nothing about it, so `fallback` counts then.
+ * dbt's CPU per node as the earlier runs show it. Where the action measured it (its workers' CPU past their
+ * start-ups, over the nodes), the median of those measures. Otherwise: a run bound by dbt's own work took about
+ * that long per node (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was
+ * bound by the warehouse and says nothing about it, so `fallback` counts then. (Elapsed / nodes understates a run of
+ * several processes, which is why the measure comes first.)
  */
 function perNodeCpuOf(t, fallback) {
+    const measured = (t?.runs ?? [])
+        .map((r) => r.cpuPerNode)
+        .filter((x) => x !== undefined)
+        .sort((a, b) => a - b);
+    if (measured.length > 0)
+        return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
     const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
     return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
@@ -47371,6 +47510,7 @@ function runRecordOf(r) {
         pool: r.plan.pooled !== undefined
             ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
             : undefined,
+        cpuPerNode: r.cpuPerNode,
         chunks: r.chunks.map((c) => ({
             index: c.chunk.index,
             name: c.chunk.name,
@@ -47391,6 +47531,7 @@ function runRecordOf(r) {
                 logPath: i.logPath,
             })),
             retried: c.retried,
+            cpu: c.cpu,
         })),
     };
 }
@@ -47734,6 +47875,7 @@ function execute(r, x) {
         weight: x.weight,
         describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
         shared: p.runPath.kind === 'fork',
+        repredict: (now) => x.plan.pooled !== undefined ? predictGrown(x.graph, x.weight, x.machine, x.plan.pooled, now) : undefined,
     });
 }
 /** Merge, notes, the run record, the report and its publication, then the artifacts. */
@@ -47745,6 +47887,7 @@ async function reportRun(r, x, run, github) {
     const wallSeconds = (Date.now() - p.started) / 1000;
     const span = executionSpan(chunks);
     const stop = stopReasonOf(r.signal);
+    const cpuPerNode = cpuPerNodeOf(run.chunks);
     const merged = mergeRunResults({
         chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
@@ -47754,6 +47897,7 @@ async function reportRun(r, x, run, github) {
         command: s.command,
         dbtVersion: p.manifest.metadata.dbt_version,
         selection: selectionArgs(s),
+        facts: cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : undefined,
     });
     const retried = chunks.flatMap((c) => c.retried);
     const notes = runNotes({
@@ -47780,6 +47924,7 @@ async function reportRun(r, x, run, github) {
         machine: x.machine,
         choice: x.choice,
         growth: run.growth,
+        cpuPerNode,
     }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
     const measured = new Map(chunks
@@ -47787,7 +47932,7 @@ async function reportRun(r, x, run, github) {
         .filter((res) => res.execution_time > 0)
         .map((res) => [res.unique_id, res.execution_time]));
     const speedEstimate = x.choice !== undefined
-        ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
+        ? speedInHindsight(x.graph, x.weight, measured, { ...x.machine, perNodeCpu: cpuPerNode ?? x.machine.perNodeCpu }, x.request, {
             shape: shapeThatRan(x.budget, x.plan.pooled, run.growth),
             chunks: x.plan.chunks.length,
         })

@@ -129,6 +129,21 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
     if (gated) expect(record.chunks.every((c) => c.dependsOn.length === 0)).toBe(true);
     else expect(record.chunks.some((c) => c.dependsOn.length > 0)).toBe(true);
     for (const c of record.chunks) expect(c.firstNodeAt).toBeGreaterThanOrEqual(c.startedAt ?? Infinity);
+    // Forked workers' CPU, from the kernel: each started worker's, more than its start-up's; per node, in the record
+    // and in the merged run_results.json for the next run's machine model. The subprocess path measures none.
+    const mergedArgs = readResults(run.outputs.results).args;
+    if (/^Run path: fork/m.test(run.stdout)) {
+      for (const c of record.chunks.filter((x) => x.processes.length > 0)) {
+        expect(c.cpu?.seconds).toBeGreaterThan(c.cpu?.startup ?? Infinity);
+        expect(c.cpu?.startup).toBeGreaterThan(0);
+      }
+      expect(record.cpuPerNode).toBeGreaterThan(0.001);
+      expect(record.cpuPerNode).toBeLessThan(1);
+      expect(mergedArgs.parallel_dbt).toEqual({ cpu_per_node: Number(record.cpuPerNode!.toFixed(4)) });
+    } else {
+      expect(record.cpuPerNode).toBeUndefined();
+      expect(mergedArgs).not.toHaveProperty('parallel_dbt');
+    }
 
     // Several dbt processes actually ran, and at least two overlapped in time.
     const starts = run.stdout.split('\n').filter((l) => /^▶ chunk-\d+/.test(l));

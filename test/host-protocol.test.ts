@@ -23,7 +23,7 @@ const SCRIPT = join(fileURLToPath(new URL('.', import.meta.url)), 'support', 'ho
 /** What SAMPLE_NOTICES in host_contract.py says, as the TypeScript types say it. */
 const NOTICES: WorkerNotice[] = [
   { notice: 'started', ok: false },
-  { notice: 'running' },
+  { notice: 'running', cpu: 1.25 },
   {
     notice: 'dropped',
     relations: [
@@ -61,6 +61,7 @@ describe('frames written by worker_host.py, read by host-protocol.ts', () => {
       [8, { event: 'exit', id: 8, code: 0, signal: null, seconds: 0.5, profile: {} }],
       [9, { event: 'exit', id: 9, code: 2, signal: null, error: 'the host has no parsed manifest' }],
       [10, { event: 'exit', id: 10, code: null, signal: 'SIGKILL' }],
+      [13, { event: 'exit', id: 13, code: 0, signal: null, cpu: 3.5 }],
       [11, { event: 'fork_check', id: 11, ok: true, why: '', gate: true }],
       [12, { event: 'error', id: 12, error: "unknown request 'rewind'" }],
     ];
@@ -108,9 +109,14 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       const parsed = await host.invoke(
         { argv: ['parse', '--quiet'], cwd, env: {}, onText: (l) => parseLines.push(l) },
         true,
+        'build',
       );
       expect(parsed).toMatchObject({ exitCode: 0, signal: undefined, spawnError: undefined, lost: undefined });
       expect(told(parseLines)).toEqual([{ call: 'invoke', argv: ['parse', '--quiet'], keep_manifest: true }]);
+      // After answering the kept parse, the host linked the graph for the workers' command (link_for).
+      const lsLines: string[] = [];
+      await host.invoke({ argv: ['ls'], cwd, env: {}, onText: (l) => lsLines.push(l) });
+      expect(told(lsLines)).toEqual([{ call: 'invoke', argv: ['ls'], keep_manifest: false, linked_for: [['build']] }]);
       expect(host.profile).toEqual({ threads: 4, adapter_type: 'postgres', host: '127.0.0.1' });
 
       // A real fork_check on a host with a manifest and one thread; no dbt here, so no gated workers.

@@ -64,11 +64,17 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
   const pg = usePostgres({ client_connection_check_interval: '200ms' });
 
   const pkg = 'parallel_dbt_example';
-  async function startParsed(env: Record<string, string>, proj: string, work: string): Promise<DbtHost> {
+  async function startParsed(
+    env: Record<string, string>,
+    proj: string,
+    work: string,
+    o: { linkFor?: string; log?: (line: string) => void } = {},
+  ): Promise<DbtHost> {
     const host = await DbtHost.start({
       python: pythonOf(join(DBT_BIN, 'dbt'), process.env)!,
       cwd: proj,
       env: { ...process.env, ...env },
+      log: o.log,
     });
     const parsed = await host.invoke(
       {
@@ -89,6 +95,7 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
         env: {},
       },
       true,
+      o.linkFor,
     );
     expect(parsed.exitCode).toBe(0);
     expect(host.profile).toMatchObject({ adapter_type: 'postgres', threads: 4, host: '127.0.0.1' });
@@ -179,6 +186,58 @@ describe('the worker host on real dbt-core and PostgreSQL', () => {
     } finally {
       await host.close();
     }
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
+  test("the graph the host links once is the one each worker's dbt would link: the same edges, summary and nodes", async () => {
+    const proj = exampleCopy('green');
+    const work = mkdtempSync(join(tmpdir(), 'parallel-dbt-host-'));
+    const env = dbEnv(pg, await freshDatabase(pg, 'host'));
+    const runs: Record<string, { log: string[]; target: string }> = {};
+    // Linked once in the host after the parse (link_for), and linked by the worker's own dbt (the switch off).
+    for (const [name, extra] of [
+      ['once', {}],
+      ['own', { PARALLEL_DBT_LINK_ONCE: 'off' }],
+    ] as const) {
+      const log: string[] = [];
+      const host = await startParsed({ ...env, ...extra }, proj, join(work, name), {
+        linkFor: 'build',
+        log: (l) => log.push(l),
+      });
+      try {
+        const out = await host.fork({
+          argv: buildArgv(proj, join(work, name), 'w', ['raw_customers+']),
+          cwd: proj,
+          env: {},
+        });
+        expect(out.exitCode).toBe(0);
+      } finally {
+        await host.close();
+      }
+      runs[name] = { log, target: join(work, name, 'target-w') };
+    }
+    expect(runs.once.log.some((l) => /linked the graph once for the workers \(with build's test edges\)/.test(l))).toBe(
+      true,
+    );
+    expect(runs.own.log.some((l) => /linked the graph once/.test(l))).toBe(false);
+    const summary = (t: string): unknown => {
+      const all = JSON.parse(readFileSync(join(t, 'graph_summary.json'), 'utf8')) as Record<string, unknown>;
+      delete all._invocation_id; // each invocation's own
+      return all;
+    };
+    const once = summary(runs.once.target) as { linked: object; with_test_edges: object };
+    expect(Object.keys(once.with_test_edges).length).toBeGreaterThan(90);
+    expect(once).toEqual(summary(runs.own.target));
+    // graph.gpickle: dbt's pickle of the graph with every node's dict (read back with dbt's own Python).
+    const python = pythonOf(join(DBT_BIN, 'dbt'), process.env)!;
+    const shape = (t: string): string =>
+      execFileSync(python, [
+        '-c',
+        'import pickle,sys,json; g=pickle.load(open(sys.argv[1],"rb")); print(json.dumps([sorted(g.nodes()), sorted(map(list, g.edges())), sorted(k for _, d in g.nodes(data=True) for k in d)]))',
+        join(t, 'graph.gpickle'),
+      ]).toString();
+    expect(shape(runs.once.target)).toEqual(shape(runs.own.target));
+    expect(JSON.parse(shape(runs.once.target))[1].length).toBeGreaterThan(100);
     expect(processesMentioning(work)).toEqual([]);
   });
 

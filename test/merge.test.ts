@@ -5,7 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RunResult, RunResultsArtifact } from '../src/dbt/run-results.js';
+import { parallelDbtArgsOf, type RunResult, type RunResultsArtifact } from '../src/dbt/run-results.js';
 import { mergeRunResults, type MergeInput } from '../src/report/merge.js';
 
 const ROOT = join(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -224,6 +224,24 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
     for (const k of kept) expect(a[k]).toEqual(firstArgs[k]);
     // The chunk's args are not changed.
     expect(chunks[0].artifacts[0]!.args).toEqual(firstArgs);
+  });
+
+  test("args.parallel_dbt: the run's measured facts replace whatever a chunk's args had; none measured, none kept", () => {
+    const chunks = chunked(red, 2);
+    chunks[0].artifacts[0] = {
+      ...chunks[0].artifacts[0]!,
+      args: { ...chunks[0].artifacts[0]!.args, parallel_dbt: { cpu_per_node: 9 } },
+    };
+    const base = { chunks, planned, command: 'build', selection: {} };
+    const measured = mergeRunResults(input({ ...base, facts: { cpu_per_node: 0.031 } })).artifact;
+    expect(measured.args.parallel_dbt).toEqual({ cpu_per_node: 0.031 });
+    expect(parallelDbtArgsOf(measured)).toEqual({ cpu_per_node: 0.031 });
+    const none = mergeRunResults(input(base)).artifact;
+    expect(none.args).not.toHaveProperty('parallel_dbt');
+    expect(parallelDbtArgsOf(none)).toEqual({});
+    // What a later run reads back: a malformed entry is no measure.
+    expect(parallelDbtArgsOf({ ...none, args: { parallel_dbt: { cpu_per_node: 'fast' } } })).toEqual({});
+    expect(parallelDbtArgsOf({ ...none, args: { parallel_dbt: { cpu_per_node: -1 } } })).toEqual({});
   });
 
   test("no chunk artifact at all: dbt's run-results v6 metadata with the manifest's dbt version, args from the input only", () => {

@@ -6,6 +6,7 @@ import { planWorkers } from '../src/plan/workers.js';
 import {
   chooseShape,
   planShape,
+  predictGrown,
   shapeCandidates,
   shapeThatRan,
   speedInHindsight,
@@ -349,5 +350,89 @@ describe('speedInHindsight: the summary figure re-costed with what the run measu
       planShape(g, (u) => measured.get(u)!, machine(), { parallel: 1, threads: 4, peak: 5 }).makespan,
       6,
     );
+  });
+});
+
+describe('predictGrown: a growing pool predicts again when it grows, from what the run measured', () => {
+  // 100 independent tests weighed by the first-run estimate (0.2 s); 20 ended before the pool grew, 2 s in.
+  const tests = Array.from({ length: 100 }, (_, i) => `test.p.t${String(i).padStart(3, '0')}`);
+  const g = graphOf(tests.map((u) => [u, [], 'test']));
+  const m = machine({ pool: true, startup: 0.5, perNodeCpu: 0.05 });
+  const ended = (seconds: number): Map<string, number> => new Map(tests.slice(0, 20).map((u) => [u, seconds]));
+
+  test("nodes that took only the CPU their worker's threads queued for: the rest is dbt's CPU, shared by the workers", () => {
+    // One worker ran 4 threads at 0.04 s of CPU per node: each node took 4 × 0.04 s, none of it in the warehouse.
+    const at = predictGrown(
+      g,
+      () => 0.2,
+      m,
+      { slots: 4, active: 1 },
+      {
+        elapsed: 2,
+        workers: 2,
+        measured: ended(0.16),
+        cpuPerNode: 0.04,
+      },
+    );
+    // 80 nodes left, 40 per worker at 0.04 s each (2 workers on 2 cores, no warehouse on them), no start-up again.
+    expect(at).toBeCloseTo(2 + 40 * 0.04, 6);
+    // The plan's estimate for the same 100 nodes on one process was 100 × 0.2 / 4 = 5 s of warehouse work.
+    // A measure above the machine's (the run's first nodes cost more than most): the machine's CPU per node.
+    const low = predictGrown(
+      g,
+      () => 0.2,
+      machine({ pool: true, perNodeCpu: 0.03 }),
+      { slots: 4, active: 1 },
+      {
+        elapsed: 2,
+        workers: 2,
+        measured: ended(0.16),
+        cpuPerNode: 0.04,
+      },
+    );
+    expect(low).toBeCloseTo(2 + 40 * 0.03, 6);
+  });
+
+  test('nodes that waited in the warehouse: the rest is weighed by what they waited, on the slots the workers share', () => {
+    const at = predictGrown(
+      g,
+      () => 0.2,
+      m,
+      { slots: 4, active: 1 },
+      {
+        elapsed: 2,
+        workers: 2,
+        measured: ended(1.16),
+        cpuPerNode: 0.04,
+      },
+    );
+    // Each ended node waited 1.16 − 4 × 0.04 = 1 s: the 80 left take 80 × 1 s over 2 workers × 2 slots.
+    expect(at).toBeCloseTo(2 + (80 * 1) / 4, 6);
+  });
+
+  test("without the worker's measure, the machine's CPU per node; a type none ended is scaled like all that did", () => {
+    const mixed = graphOf([
+      ...tests.slice(0, 20).map((u): [string, string[], string] => [u, [], 'test']),
+      ['model.p.late', [], 'model'],
+    ]);
+    const at = predictGrown(
+      mixed,
+      (u) => (u.startsWith('model') ? 1 : 0.2),
+      m,
+      { slots: 2, active: 1 },
+      {
+        elapsed: 3,
+        workers: 2,
+        measured: ended(0.04 + 2 * 0.05),
+      },
+    );
+    // Tests took 0.04 s beyond the 2 × 0.05 s their worker's threads queued: 0.2 of the estimate. The model,
+    // never measured, gets 1 s × 0.2.
+    expect(at).toBeCloseTo(3 + 0.2, 6);
+  });
+
+  test('every node ended: the prediction is the time already run', () => {
+    const all = new Map(tests.map((u) => [u, 0.1]));
+    expect(predictGrown(g, () => 0.2, m, { slots: 4, active: 1 }, { elapsed: 7, workers: 2, measured: all })).toBe(7);
   });
 });

@@ -31,14 +31,21 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Writes a run_results.json under the temp dir (every field dbt writes) and returns its absolute path. */
-function runResults(rel: string, results: Result[], extra: { elapsed_time?: number; threads?: number } = {}): string {
+function runResults(
+  rel: string,
+  results: Result[],
+  extra: { elapsed_time?: number; threads?: number; args?: Record<string, unknown> } = {},
+): string {
   const path = join(dir, rel);
   mkdirSync(join(path, '..'), { recursive: true });
   writeFileSync(
     path,
     runResultsJson(
       results.map((r) => ({ ...r, status: nodeStatus(r.status ?? 'success') })),
-      { elapsed: extra.elapsed_time, args: extra.threads === undefined ? {} : { threads: extra.threads } },
+      {
+        elapsed: extra.elapsed_time,
+        args: { ...(extra.threads === undefined ? {} : { threads: extra.threads }), ...extra.args },
+      },
     ),
   );
   return path;
@@ -191,6 +198,21 @@ describe('perNodeCpuOf', () => {
       ),
     ).toBe(0.012);
     expect(perNodeCpuOf(timings([{ threads: 1, secondsPerNode: 0.05, exec: [] }]), 0.02)).toBe(0.05); // the limit itself counts
+  });
+
+  test("a run the action merged: the median of the CPU per node its workers measured, before any run's elapsed / nodes", () => {
+    const nodes = (n: number): Result[] =>
+      Array.from({ length: n }, (_, i) => ({ unique_id: `model.p.m${i}`, execution_time: 0.1 }));
+    // Two processes ran 100 nodes in 2 s: elapsed / nodes (0.02) is half of what each node cost its process.
+    runResults('measured/a.json', nodes(100), { elapsed_time: 2, args: { parallel_dbt: { cpu_per_node: 0.041 } } });
+    runResults('measured/b.json', nodes(100), { elapsed_time: 2.2, args: { parallel_dbt: { cpu_per_node: 0.035 } } });
+    runResults('measured/c.json', nodes(100), { elapsed_time: 2.4, args: { parallel_dbt: { cpu_per_node: 0.052 } } });
+    runResults('measured/plain.json', nodes(100), { elapsed_time: 1 });
+    const t = readTimings(['measured/*.json'], dir);
+    expect(t.runs.map((r) => r.cpuPerNode)).toEqual([0.041, 0.035, 0.052, undefined]);
+    expect(perNodeCpuOf(t, 0.02)).toBe(0.041);
+    // Only dbt's own files: the fastest elapsed / nodes, as before.
+    expect(perNodeCpuOf(readTimings(['measured/plain.json'], dir), 0.02)).toBe(0.01);
   });
 
   test('slower than 0.05 s per node: the warehouse bound that run, so the fallback counts', () => {

@@ -4,8 +4,12 @@
 import { existsSync } from 'node:fs';
 import { median, round } from './util.mjs';
 
-/** Predicted ÷ actual makespan outside 1 ± this is flagged. */
+/** Predicted ÷ actual makespan outside 1 ± this is flagged: a run with timings (issue 17: ±25 %)… */
 export const PREDICTION_TOLERANCE = 0.25;
+/** …and a first run, weighed by estimates (issue 17: ±40 %). */
+export const PREDICTION_TOLERANCE_NO_TIMINGS = 0.4;
+/** @param {boolean} timings */
+export const predictionTolerance = (timings) => (timings ? PREDICTION_TOLERANCE : PREDICTION_TOLERANCE_NO_TIMINGS);
 
 /**
  * One chunk in parallel-dbt.json (times: epoch ms).
@@ -37,6 +41,8 @@ export const PREDICTION_TOLERANCE = 0.25;
  * @property {number} [plannedAt]          epoch ms: the plan was made
  * @property {number} [wallSeconds]
  * @property {number} [predictedMakespan]
+ * @property {{ slots: number, active: number, growth: { at: number, workers: number, load: number, cpuPerNode?: number, predictedMakespan?: number }[] }} [pool]
+ * @property {number} [cpuPerNode]        dbt CPU s per node its workers measured past their start-ups
  * @property {number} [criticalPath]
  * @property {number} [totalWork]
  * @property {RecordedChunk[]} chunks
@@ -196,11 +202,14 @@ export function actionPhases(rec, { spawnAt, exitAt, describe }) {
  * The figures of an action row from its run record: the processes × threads it ran, its run path, predicted
  * against actual makespan, each chunk's start-up (firstNodeAt − startedAt) and the first node START after spawn.
  * Every value came from the record ('json' in the *Source fields, kept for latest.json's readers); without a
- * record (source 'none') they are undefined.
+ * record (source 'none') they are undefined. The predicted makespan is the plan's, or, for a pool that grew, the one
+ * it predicted again when it last grew (for the shape it grew to, from what it had measured: src/plan/shape.ts
+ * predictGrown); `planPredicted` keeps the plan's.
  * @param {ActionRecord | undefined} rec
  * @param {number} spawnAt   epoch ms of the action process's spawn
+ * @param {{ timings?: boolean }} [o]   the run had timings (the tolerance is ±25 %; without, ±40 %)
  */
-export function recordFigures(rec, spawnAt) {
+export function recordFigures(rec, spawnAt, o = {}) {
   const chunks = (rec?.chunks ?? []).map((c) => {
     /** @type {Record<string, string>} */
     const src = {};
@@ -221,7 +230,10 @@ export function recordFigures(rec, spawnAt) {
   const ends = chunks.map((c) => c.endedAt).filter((x) => x !== undefined);
   const firsts = chunks.map((c) => c.firstNodeAt).filter((x) => x !== undefined);
   const actual = starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
-  const predicted = typeof rec?.predictedMakespan === 'number' ? rec.predictedMakespan : undefined;
+  const planPredicted = typeof rec?.predictedMakespan === 'number' ? rec.predictedMakespan : undefined;
+  const again = (rec?.pool?.growth ?? []).filter((g) => typeof g.predictedMakespan === 'number').at(-1);
+  const predicted = again?.predictedMakespan ?? planPredicted;
+  const tolerance = predictionTolerance(o.timings ?? true);
   const startups = chunks
     .filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined)
     .map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
@@ -239,11 +251,17 @@ export function recordFigures(rec, spawnAt) {
     parseSeconds: rec?.parseSeconds,
     wallSeconds: rec?.wallSeconds,
     predictedMakespan: round(predicted, 2),
+    planPredicted: round(planPredicted, 2),
+    /** Seconds into the run when a grown pool predicted again (undefined: the plan's prediction). */
+    predictedAgainAt:
+      again !== undefined && starts.length ? round((again.at - Math.min(...starts)) / 1000, 1) : undefined,
     predictedSource: predicted !== undefined ? 'json' : undefined,
+    predictionTolerance: tolerance,
+    cpuPerNode: rec?.cpuPerNode,
     actualMakespan: round(actual, 2),
     actualSource: srcOf('startedAt'),
     predictedOverActual: round(ratio, 2),
-    predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= PREDICTION_TOLERANCE,
+    predictionOk: ratio === undefined ? undefined : Math.abs(ratio - 1) <= tolerance,
     idleTail: round(idleTail, 2),
     chunkStartup: round(median(startups), 2),
     chunkStartups: startups.map((x) => round(x, 2)),

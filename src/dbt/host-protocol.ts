@@ -33,12 +33,16 @@ export type CachedRelationKey = [string | null, string, string];
 
 // ---- requests (stdin) ------------------------------------------------------------------------------------------
 
-/** Runs dbt in the host itself (deps, parse, ls); `keep_manifest`: a parse whose manifest the workers start from. */
+/**
+ * Runs dbt in the host itself (deps, parse, ls); `keep_manifest`: a parse whose manifest the workers start from;
+ * `link_for`: the command they will run, whose graph the host links once after answering (worker_host.py LinkedGraph).
+ */
 export interface InvokeRequest {
   op: 'invoke';
   argv: string[];
   keep_manifest: boolean;
   id: number;
+  link_for?: string;
 }
 /** Forks a worker that runs dbt with the parsed manifest; `share`: it is one of several invocations of one run. */
 export interface ForkRequest {
@@ -136,7 +140,8 @@ export interface StartedMessage {
 }
 /**
  * An invocation ended (every invoke and fork ends with one). An invoke adds its `seconds` and the `profile` facts
- * of a kept parse (`{}` otherwise); a fork the host refused says why in `error`.
+ * of a kept parse (`{}` otherwise); a fork the host refused says why in `error`; a forked worker its `cpu` seconds
+ * (user + system, every thread: the kernel's rusage when the host reaped it).
  */
 export interface ExitMessage {
   event: 'exit';
@@ -146,6 +151,7 @@ export interface ExitMessage {
   seconds?: number;
   profile?: ProfileFacts;
   error?: string;
+  cpu?: number;
 }
 /** The answer to fork_check: `gate` says whether this dbt's queue internals allow gated workers. */
 export interface ForkCheckMessage {
@@ -175,10 +181,11 @@ export function decodeMessage(payload: Buffer): HostMessage {
  */
 export type WorkerNotice =
   | { notice: 'started'; ok: boolean }
-  | { notice: 'running' }
+  /** Past its start-up (cpu: the CPU seconds it took), its queue runs what is ready. */
+  | { notice: 'running'; cpu?: number }
   | { notice: 'dropped'; relations: CachedRelationKey[] }
   /** A pooled worker measured its dbt CPU-bound (load: cores used) with ready nodes waiting: `workers` take nodes now. */
-  | { notice: 'grew'; workers: number; load: number };
+  | { notice: 'grew'; workers: number; load: number; cpu_per_node?: number };
 
 /** Turns a worker's notice bytes (N frames, cut anywhere) into notices; a line that is not JSON is skipped. */
 export class NoticeReader {

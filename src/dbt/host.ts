@@ -171,9 +171,22 @@ export class DbtHost {
     }
   }
 
-  /** Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers. */
-  invoke(o: DbtInvocation, keepManifest = false): Promise<DbtRunOutcome> {
-    return this.request(o, (id) => ({ op: 'invoke', argv: o.argv, keep_manifest: keepManifest, id }), true);
+  /**
+   * Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers,
+   * and `linkFor` (the command they will run) has the host link its graph for them once, after answering.
+   */
+  invoke(o: DbtInvocation, keepManifest = false, linkFor?: string): Promise<DbtRunOutcome> {
+    return this.request(
+      o,
+      (id) => ({
+        op: 'invoke',
+        argv: o.argv,
+        keep_manifest: keepManifest,
+        id,
+        ...(linkFor ? { link_for: linkFor } : {}),
+      }),
+      true,
+    );
   }
 
   /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
@@ -264,7 +277,10 @@ export class DbtHost {
         interrupt();
       };
       const onKill = (): void => kill('KILL');
-      const finish = (m: { code?: number | null; signal?: string | null; error?: string }, lost?: string): void => {
+      const finish = (
+        m: { code?: number | null; signal?: string | null; error?: string; cpu?: number },
+        lost?: string,
+      ): void => {
         for (const t of timers) clearTimeout(t);
         o.signal?.removeEventListener('abort', onCancel);
         o.killSignal?.removeEventListener('abort', onKill);
@@ -280,6 +296,7 @@ export class DbtHost {
           tail: output.tail,
           spawnError: m.error,
           lost,
+          cpuSeconds: m.cpu,
         });
       };
       pending.done = (m) => finish(m.event === 'fork_check' ? {} : m);

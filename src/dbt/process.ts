@@ -34,6 +34,8 @@ export interface DbtRunOutcome {
   spawnError?: string;
   /** Set when the invocation was lost with the process that ran it (a worker whose host died). */
   lost?: string;
+  /** Its CPU seconds (user + system), where the launcher measured them (forked workers). */
+  cpuSeconds?: number;
 }
 
 const TAIL = 40;

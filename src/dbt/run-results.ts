@@ -50,6 +50,24 @@ export interface RunResultsArtifact {
   args: Record<string, unknown>;
 }
 
+/**
+ * What the action adds to the args of the run_results.json it merges (dbt keeps args free-form): facts of the run a
+ * later run reads as timings. cpu_per_node: dbt's CPU seconds per node its workers measured (run/execute.ts
+ * cpuPerNodeOf).
+ */
+export const PARALLEL_DBT_ARGS = 'parallel_dbt';
+export interface ParallelDbtArgs {
+  cpu_per_node?: number;
+}
+
+/** The action's facts in a run_results.json's args (none in dbt's own files, or a malformed entry). */
+export function parallelDbtArgsOf(rr: RunResultsArtifact): ParallelDbtArgs {
+  const v = rr.args[PARALLEL_DBT_ARGS];
+  if (!isObject(v)) return {};
+  const cpu = v.cpu_per_node;
+  return typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0 ? { cpu_per_node: cpu } : {};
+}
+
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
 export function runResultsMetadata(dbtVersion: string, invocationId: string | null): RunResultsMetadata {
   return {

@@ -8,9 +8,9 @@ import { maskedLogger } from '../shared/log.js';
 import { buildPlanGraph, type PlanGraph } from '../plan/graph.js';
 import { manifestNodes } from '../dbt/manifest.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
-import { shapeThatRan, speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
+import { predictGrown, shapeThatRan, speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
-import { executePlan, type ChunkRun, type Execution } from '../run/execute.js';
+import { cpuPerNodeOf, executePlan, type ChunkRun, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
 import { failFastCause, stopReasonOf } from '../run/stop.js';
 import { isFailure } from '../dbt/statuses.js';
@@ -189,6 +189,8 @@ function execute(r: LocalRun, x: Planned): Promise<Execution> {
     weight: x.weight,
     describe: (uid) => nodeFacts(all.get(uid), uid, s.projectDir, s.workspace, p.manifest.metadata.project_name),
     shared: p.runPath.kind === 'fork',
+    repredict: (now) =>
+      x.plan.pooled !== undefined ? predictGrown(x.graph, x.weight, x.machine, x.plan.pooled, now) : undefined,
   });
 }
 
@@ -203,6 +205,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   const wallSeconds = (Date.now() - p.started) / 1000;
   const span = executionSpan(chunks);
   const stop = stopReasonOf(r.signal);
+  const cpuPerNode = cpuPerNodeOf(run.chunks);
   const merged = mergeRunResults({
     chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
@@ -212,6 +215,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     command: s.command,
     dbtVersion: p.manifest.metadata.dbt_version,
     selection: selectionArgs(s),
+    facts: cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : undefined,
   });
   const retried = chunks.flatMap((c) => c.retried);
   const notes = runNotes({
@@ -241,6 +245,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       machine: x.machine,
       choice: x.choice,
       growth: run.growth,
+      cpuPerNode,
     }),
   );
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
@@ -252,10 +257,17 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   );
   const speedEstimate =
     x.choice !== undefined
-      ? speedInHindsight(x.graph, x.weight, measured, x.machine, x.request, {
-          shape: shapeThatRan(x.budget, x.plan.pooled, run.growth),
-          chunks: x.plan.chunks.length,
-        })
+      ? speedInHindsight(
+          x.graph,
+          x.weight,
+          measured,
+          { ...x.machine, perNodeCpu: cpuPerNode ?? x.machine.perNodeCpu },
+          x.request,
+          {
+            shape: shapeThatRan(x.budget, x.plan.pooled, run.growth),
+            chunks: x.plan.chunks.length,
+          },
+        )
       : undefined;
   const report = buildReport({
     command: s.command,

@@ -81,7 +81,14 @@ export async function prepare(
   const { host, why: noHost } = await startHost(s, exe.path, env, cwd, log);
   const subprocess = subprocessLauncher(exe.path);
   const call: DbtCall = host
-    ? { launch: (o) => host.invoke(o), parse: (o) => host.invoke(o, true), cwd, env, signal, log: (l) => log.info(l) }
+    ? {
+        launch: (o) => host.invoke(o),
+        parse: (o) => host.invoke(o, true, s.command),
+        cwd,
+        env,
+        signal,
+        log: (l) => log.info(l),
+      }
     : { launch: subprocess, cwd, env, signal, log: (l) => log.info(l) };
   const parseTarget = join(parseDir, 'target');
   try {

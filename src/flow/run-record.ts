@@ -53,6 +53,11 @@ export interface RunRecord {
    * `at`, the workers taking nodes from then on, and the load in cores that made a worker ask for company).
    */
   pool?: { slots: number; active: number; growth: PoolGrowth[] };
+  /**
+   * dbt's CPU seconds per node as this run measured it (forked workers past their start-ups, run/execute.ts
+   * cpuPerNodeOf); the merged run_results.json carries it for the next run's machine model.
+   */
+  cpuPerNode?: number;
   chunks: RecordedChunk[];
 }
 
@@ -72,6 +77,8 @@ export interface RecordedChunk {
   processes: RecordedProcess[];
   /** Nodes that ran more than once, with the status of every attempt. */
   retried: { uid: string; statuses: string[] }[];
+  /** CPU seconds of its dbt processes and of their start-ups, where measured (forked workers). */
+  cpu?: { seconds: number; startup: number };
 }
 
 export interface RecordedProcess {
@@ -102,6 +109,7 @@ export interface RunFacts {
   choice?: ShapeChoice;
   /** A pooled run's growth (run/execute.ts Execution.growth). */
   growth?: PoolGrowth[];
+  cpuPerNode?: number;
 }
 
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
@@ -136,6 +144,7 @@ export function runRecordOf(r: RunFacts): RunRecord {
       r.plan.pooled !== undefined
         ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
         : undefined,
+    cpuPerNode: r.cpuPerNode,
     chunks: r.chunks.map((c) => ({
       index: c.chunk.index,
       name: c.chunk.name,
@@ -156,6 +165,7 @@ export function runRecordOf(r: RunFacts): RunRecord {
         logPath: i.logPath,
       })),
       retried: c.retried,
+      cpu: c.cpu,
     })),
   };
 }

@@ -33,8 +33,12 @@ export interface Machine {
 /** What a PostgreSQL on the runner itself spends per second of dbt's CPU (bench: 10.4 s against 35.3 s). */
 export const LOCAL_WAREHOUSE_CPU_SHARE = 0.3;
 
-/** dbt's own CPU per node when nothing better is known (dbt-core 1.8–1.11 on a GitHub-hosted runner core). */
-export const DEFAULT_PER_NODE_CPU = 0.02;
+/**
+ * dbt's own CPU per node when nothing better is known: what forked workers measured past their start-ups (kernel CPU
+ * over nodes, parallel-dbt.json cpuPerNode) on the bench's shapes, dbt-core 1.11 on a 2-core EPYC runner: 23–30 ms
+ * (CPU-bound 2,004 nodes 23, remote tests 30, Slim CI 25–30; the 95-node example 44, start-up heavy).
+ */
+export const DEFAULT_PER_NODE_CPU = 0.03;
 /** The part of a forked worker's start-up that does not grow with the project (adapter, selection). */
 const FORK_STARTUP_SECONDS = 0.25;
 /** The part that does, per manifest node: graph linking over the manifest and the relation cache. */
@@ -239,6 +243,74 @@ export function shapeThatRan(budget: Budget, pool: PoolShape | undefined, growth
   const workers = Math.max(pool.active, ...growth.map((g) => g.workers));
   const threads = Math.max(1, Math.floor(pool.slots / workers));
   return { parallel: workers, threads, peak: workers * threads + budget.parallel - 1 };
+}
+
+/** What the run had measured when a growing pool grew (run/execute.ts ExecuteInput.repredict). */
+export interface GrowthMeasures {
+  /** Seconds since the pool started. */
+  elapsed: number;
+  /** Workers taking nodes from now on. */
+  workers: number;
+  /** Each ended node's execution time. */
+  measured: ReadonlyMap<string, number>;
+  /** dbt's CPU seconds per node, as the worker that asked for company measured its own. */
+  cpuPerNode?: number;
+}
+
+/** No node is free, even one whose measured time was all dbt's own CPU. */
+const MIN_CALIBRATED_WEIGHT = 0.001;
+
+/**
+ * A growing pool's makespan predicted again when it grows, from what the run measured: the plan predicted the shape
+ * it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
+ * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
+ * by the plan's weight
+ * scaled by what the ended nodes of its resource type took against theirs (all ended nodes for a type none of them
+ * has): an ended node's time less the dbt CPU its worker's other threads queued for (as Timings.warehouse).
+ */
+export function predictGrown(
+  g: PlanGraph,
+  weight: (uid: string) => number,
+  m: Machine,
+  pool: PoolShape,
+  now: GrowthMeasures,
+): number {
+  // The worker measured the run's first nodes (seeds, root models), which cost dbt more than the tests that make most
+  // of a project (bench: 40 ms per node at growth against 23 over the whole run): the lower of it and the machine's.
+  const perNodeCpu = Math.min(now.cpuPerNode ?? Infinity, m.perNodeCpu);
+  const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.workers - 1)));
+  const sums = new Map<string, { measured: number; planned: number }>();
+  const all = { measured: 0, planned: 0 };
+  for (const [uid, seconds] of now.measured) {
+    const n = g.nodes.get(uid);
+    if (n === undefined) continue;
+    const own = Math.max(MIN_CALIBRATED_WEIGHT, seconds - threadsBefore * perNodeCpu);
+    const s = sums.get(n.resourceType) ?? sums.set(n.resourceType, { measured: 0, planned: 0 }).get(n.resourceType)!;
+    for (const x of [s, all]) {
+      x.measured += own;
+      x.planned += weight(uid);
+    }
+  }
+  const ratio = (type: string): number => {
+    const s = sums.get(type) ?? all;
+    return s.planned > 0 ? s.measured / s.planned : 1;
+  };
+  const ended = (uid: string): boolean => now.measured.has(uid);
+  const rest: PlanGraph = { nodes: new Map() };
+  for (const n of g.nodes.values()) {
+    if (ended(n.uid)) continue;
+    rest.nodes.set(n.uid, {
+      ...n,
+      parents: n.parents.filter((p) => !ended(p) && g.nodes.has(p)),
+      attachTo: n.attachTo !== undefined && g.nodes.has(n.attachTo) && !ended(n.attachTo) ? n.attachTo : undefined,
+    });
+  }
+  if (rest.nodes.size === 0) return now.elapsed;
+  const w = (uid: string): number =>
+    Math.max(MIN_CALIBRATED_WEIGHT, weight(uid) * ratio(rest.nodes.get(uid)!.resourceType));
+  const shape: Budget = { parallel: now.workers, threads: Math.max(1, Math.floor(pool.slots / now.workers)), peak: 0 };
+  // The workers joining were forked at the start and follow the run: their start-up is behind them.
+  return now.elapsed + planShape(rest, w, { ...m, perNodeCpu, startup: 0 }, shape).makespan;
 }
 
 /** Says when the chosen shape gives a process fewer threads than the user asked for, to fit max-connections. */

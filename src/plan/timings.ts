@@ -1,7 +1,7 @@
 // Node weights from earlier runs: the execution_time each node took in one or more run_results.json files (read by
 // flow/timings-input.ts). Nodes with no record get the median of their resource type among recorded nodes, or a
 // fixed estimate.
-import type { RunResultsArtifact } from '../dbt/run-results.js';
+import { parallelDbtArgsOf, type RunResultsArtifact } from '../dbt/run-results.js';
 import { defaultWeight } from './nodes.js';
 
 export interface Timings {
@@ -14,8 +14,11 @@ export interface Timings {
    * GIL). Set by warehouseSeconds.
    */
   warehouse?: Map<string, number>;
-  /** Per file: the run's threads (args.threads) and its execution seconds per node (elapsed_time / nodes). */
-  runs: { file: string; threads: number; secondsPerNode: number }[];
+  /**
+   * Per file: the run's threads (args.threads), its execution seconds per node (elapsed_time / nodes), and the dbt
+   * CPU seconds per node the action measured in it (a run_results.json it merged: args.parallel_dbt.cpu_per_node).
+   */
+  runs: { file: string; threads: number; secondsPerNode: number; cpuPerNode?: number }[];
   /** Per file: the run's threads and each node's execution_time. */
   recorded: { threads: number; exec: Map<string, number> }[];
 }
@@ -34,7 +37,12 @@ export function timingsOf(runResults: { file: string; results: RunResultsArtifac
     }
     recorded.push({ threads, exec });
     if (exec.size > 0 && rr.elapsed_time > 0) {
-      runs.push({ file, threads, secondsPerNode: rr.elapsed_time / exec.size });
+      runs.push({
+        file,
+        threads,
+        secondsPerNode: rr.elapsed_time / exec.size,
+        cpuPerNode: parallelDbtArgsOf(rr).cpu_per_node,
+      });
     }
   }
   return { seconds: meanPerNode(recorded, (x) => x), files: runResults.map((x) => x.file), runs, recorded };
@@ -63,11 +71,18 @@ const MAX_PER_NODE_CPU = 0.05;
 const MIN_PER_NODE_CPU = 0.002;
 
 /**
- * dbt's CPU per node as the earlier runs show it: a run bound by dbt's own work took about that long per node
- * (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was bound by the
- * warehouse and says nothing about it, so `fallback` counts then.
+ * dbt's CPU per node as the earlier runs show it. Where the action measured it (its workers' CPU past their
+ * start-ups, over the nodes), the median of those measures. Otherwise: a run bound by dbt's own work took about
+ * that long per node (elapsed / nodes), on the runner that ran it; a run slower than MAX_PER_NODE_CPU per node was
+ * bound by the warehouse and says nothing about it, so `fallback` counts then. (Elapsed / nodes understates a run of
+ * several processes, which is why the measure comes first.)
  */
 export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
+  const measured = (t?.runs ?? [])
+    .map((r) => r.cpuPerNode)
+    .filter((x): x is number => x !== undefined)
+    .sort((a, b) => a - b);
+  if (measured.length > 0) return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
   return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }

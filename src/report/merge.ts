@@ -1,5 +1,12 @@
 // Folds every chunk's results into one run_results.json: each planned node exactly once.
-import { runResultsMetadata, syntheticResult, type RunResult, type RunResultsArtifact } from '../dbt/run-results.js';
+import {
+  PARALLEL_DBT_ARGS,
+  runResultsMetadata,
+  syntheticResult,
+  type ParallelDbtArgs,
+  type RunResult,
+  type RunResultsArtifact,
+} from '../dbt/run-results.js';
 
 export interface MergeInput {
   /** Results per chunk, in chunk order. */
@@ -11,6 +18,8 @@ export interface MergeInput {
   dbtVersion?: string;
   /** The user's own selection, recorded in args. */
   selection: Record<string, unknown>;
+  /** Facts of the run for a later run's timings, recorded in args (none: any a chunk's own args had are dropped). */
+  facts?: ParallelDbtArgs;
 }
 
 export interface Merged {
@@ -47,5 +56,7 @@ export function mergeRunResults(input: MergeInput): Merged {
   delete args.target_path;
   delete args.log_path;
   delete args.indirect_selection;
+  delete args[PARALLEL_DBT_ARGS];
+  if (input.facts !== undefined && Object.keys(input.facts).length > 0) args[PARALLEL_DBT_ARGS] = input.facts;
   return { artifact: { metadata, results, elapsed_time: input.elapsedSeconds, args }, duplicates, missing };
 }

@@ -74,7 +74,7 @@ export interface ChunkContext {
    * Fork path, a run of several chunks: every invocation takes part in the run as one dbt would (run/share.ts); in a
    * gated plan, nodes whose parents run in other chunks wait for them inside dbt. `feed` is the run's status board.
    */
-  share?: { run: RunShare; feed: StatusFeed; onRunning?: () => void };
+  share?: { run: RunShare; feed: StatusFeed; onRunning?: (startupCpu: number | undefined) => void };
 }
 
 export interface Invocation {

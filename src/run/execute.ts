@@ -87,6 +87,17 @@ export interface ExecuteInput {
    * behave as one dbt — on-run-start and on-run-end once, relations built elsewhere known, the run's selection.
    */
   shared: boolean;
+  /**
+   * A growing pool grew: the run's makespan predicted again (seconds from the first chunk's start) for the shape it
+   * grew to, from what the run measured so far: the seconds since the first chunk started, each ended node's
+   * execution time, and dbt's CPU seconds per node as the worker that asked for company measured them.
+   */
+  repredict?: (now: {
+    elapsed: number;
+    workers: number;
+    measured: ReadonlyMap<string, number>;
+    cpuPerNode?: number;
+  }) => number | undefined;
 }
 
 /** One chunk of the run: what the scheduler saw of it and what its dbt invocations did. */
@@ -99,6 +110,8 @@ export interface ChunkRun extends ChunkReport {
   fatal?: string;
   /** When its first node started (its first START line), epoch ms: the chunk's start-up ends there. */
   firstNodeAt?: number;
+  /** CPU seconds of its dbt processes, where measured (forked workers), and of their start-ups (up to "running"). */
+  cpu?: { seconds: number; startup: number };
 }
 
 export interface Execution {
@@ -128,11 +141,19 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const growing = growingPool(x.plan);
   /** Told how many workers take nodes each time a growing pool grows (run/pool.ts starts the next spare). */
   let grown: ((workers: number) => void) | undefined;
+  /** Each node's execution time as its result event reported it (skipped nodes ran nothing). */
+  const measured = new Map<string, number>();
   if (pooled && share !== undefined) {
     const t0 = Date.now();
     share.onGrowth = (g) => {
+      const elapsed = (g.at - t0) / 1000;
+      g.predictedMakespan = x.repredict?.({ elapsed, workers: g.workers, measured, cpuPerNode: g.cpuPerNode });
+      const again =
+        g.predictedMakespan !== undefined
+          ? `; predicted again from the ${measured.size} node(s) measured so far: ~${g.predictedMakespan.toFixed(1)} s in all`
+          : '';
       log(
-        `▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${((g.at - t0) / 1000).toFixed(1)} s into the run)`,
+        `▶ the pool: a worker's dbt kept ${g.load.toFixed(2)} of a core busy while ready nodes waited: ${g.workers} workers take nodes now (${elapsed.toFixed(1)} s into the run${again})`,
       );
       grown?.(g.workers);
     };
@@ -230,6 +251,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   };
   const outcomes = new Map<number, ChunkOutcome>();
   const firstNodeAt = new Map<number, number>();
+  const startupCpu = new Map<number, number>();
   let schedule: Schedule;
   try {
     schedule = await (pooled ? runPool : runSchedule)({
@@ -310,12 +332,17 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
           share: share && {
             run: share,
             feed: { statusOf, subscribe, known },
-            onRunning: () => watch?.chunkRunning(watched(chunk.index)),
+            onRunning: (cpu) => {
+              if (cpu !== undefined) startupCpu.set(chunk.index, (startupCpu.get(chunk.index) ?? 0) + cpu);
+              watch?.chunkRunning(watched(chunk.index));
+            },
           },
           onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
           onEvent: (name, ev) => {
+            const result = nodeResultOf(ev);
+            if (result?.seconds !== undefined && result.status !== 'skipped') measured.set(result.uid, result.seconds);
             if (watch !== undefined) {
-              const done = nodeResultOf(ev);
+              const done = result;
               if (done !== undefined) watch.nodeEnded(watched(chunk.index), done.uid);
               else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
                 watch.nodeStarted(watched(chunk.index), ev.data.node_info.unique_id);
@@ -348,7 +375,9 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     clearInterval(ticker);
   }
   log(progress.line(Date.now()));
-  const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index)));
+  const chunks = schedule.chunks.map((r) =>
+    chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index), startupCpu.get(r.chunk.index)),
+  );
   const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
   if (share !== undefined && hooksRun(x.manifest, s.command).end > 0 && !x.signal.aborted) {
     const end = await runEndHooks(
@@ -370,8 +399,33 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
 }
 
 /** A chunk's report joined with what its invocations did (nothing when it never started). */
-function chunkRun(r: ChunkReport, o: ChunkOutcome | undefined, firstNodeAt: number | undefined): ChunkRun {
-  return { ...r, invocations: o?.invocations ?? [], retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt };
+function chunkRun(
+  r: ChunkReport,
+  o: ChunkOutcome | undefined,
+  firstNodeAt: number | undefined,
+  startupCpu: number | undefined,
+): ChunkRun {
+  const invocations = o?.invocations ?? [];
+  const measured = invocations.map((i) => i.outcome.cpuSeconds).filter((x): x is number => x !== undefined);
+  const cpu =
+    measured.length > 0 ? { seconds: measured.reduce((a, b) => a + b, 0), startup: startupCpu ?? 0 } : undefined;
+  return { ...r, invocations, retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt, cpu };
+}
+
+/**
+ * dbt's CPU seconds per node as this run measured it: what its forked workers spent past their start-ups (the
+ * nodes, and following the run's statuses), over the nodes they reported. Undefined where nothing was measured
+ * (the subprocess path) or no node ran.
+ */
+export function cpuPerNodeOf(chunks: ChunkRun[]): number | undefined {
+  let cpu = 0;
+  let nodes = 0;
+  for (const c of chunks) {
+    if (c.cpu === undefined) continue;
+    cpu += Math.max(0, c.cpu.seconds - c.cpu.startup);
+    nodes += c.results.length;
+  }
+  return nodes > 0 && cpu > 0 ? cpu / nodes : undefined;
 }
 
 /**

@@ -15,11 +15,17 @@ export interface StatusFeed {
   known: () => [string, string][];
 }
 
-/** A pool grew: at (epoch ms) `workers` took nodes, after one measured its dbt using `load` cores. */
+/**
+ * A pool grew: at (epoch ms) `workers` took nodes, after one measured its dbt using `load` cores (and `cpuPerNode`
+ * CPU seconds per node it had ended). `predictedMakespan`: the run's makespan predicted again then, for the shape it
+ * grew to with what it had measured (seconds from the first chunk's start; run/execute.ts ExecuteInput.repredict).
+ */
 export interface PoolGrowth {
   at: number;
   workers: number;
   load: number;
+  cpuPerNode?: number;
+  predictedMakespan?: number;
 }
 
 /** One invocation's part in the run, and what the chunk runner tells back when it has ended. */
@@ -75,7 +81,7 @@ export class RunShare {
     feed: StatusFeed,
     waitsFor: Record<string, string[]> | undefined,
     statusOf: (uid: string) => string | undefined,
-    onRunning?: () => void,
+    onRunning?: (startupCpu: number | undefined) => void,
     pool?: PoolSpec,
   ): SharedInvocation {
     let start: WorkerShare['start'];
@@ -109,8 +115,9 @@ export class RunShare {
       },
       onNotice: (n) => {
         if (n.notice === 'started' && start === 'run') this.settleStart(!n.ok);
-        else if (n.notice === 'running') onRunning?.();
-        else if (n.notice === 'grew') this.grew({ at: Date.now(), workers: n.workers, load: n.load });
+        else if (n.notice === 'running') onRunning?.(n.cpu);
+        else if (n.notice === 'grew')
+          this.grew({ at: Date.now(), workers: n.workers, load: n.load, cpuPerNode: n.cpu_per_node });
         else if (n.notice === 'dropped')
           for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
       },

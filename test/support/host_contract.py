@@ -27,12 +27,13 @@ SAMPLE_MESSAGES: List[Tuple[int, wh.Message]] = [  # (frame id, message)
     (8, wh.ExitMessage(event="exit", id=8, code=0, signal=None, seconds=0.5, profile=wh.ProfileFacts())),
     (9, wh.ExitMessage(event="exit", id=9, code=2, signal=None, error="the host has no parsed manifest")),
     (10, wh.ExitMessage(event="exit", id=10, code=None, signal="SIGKILL")),
+    (13, wh.ExitMessage(event="exit", id=13, code=0, signal=None, cpu=3.5)),
     (11, wh.ForkCheckMessage(event="fork_check", id=11, ok=True, why="", gate=True)),
 ]
 
 SAMPLE_NOTICES: List[wh.Notice] = [
     wh.StartedNotice(notice="started", ok=False),
-    wh.RunningNotice(notice="running"),
+    wh.RunningNotice(notice="running", cpu=1.25),
     wh.DroppedNotice(notice="dropped", relations=[(None, "analytics", "orders_v"), ("db", "analytics", "Ünïcode")]),
 ]
 
@@ -60,14 +61,22 @@ class StandInHost(wh.Host):
         super().__init__(channel, diag_fd)
         self.manifest = object()  # "parsed": fork_check then asks what it asks on a real host
         self.runs: Dict[int, Tuple[Optional[wh.SharedRun], int]] = {}
+        self.linked_for: List[List[str]] = []
 
     def tell(self, ident: int, record: Dict[str, Any]) -> None:
         self.channel.send(b"O", ident, (json.dumps(record) + "\n").encode("utf-8"))
 
     def invoke(self, ident: int, argv: List[str], keep_manifest: bool) -> None:
-        self.tell(ident, {"call": "invoke", "argv": argv, "keep_manifest": keep_manifest})
+        record: Dict[str, Any] = {"call": "invoke", "argv": argv, "keep_manifest": keep_manifest}
+        if self.linked_for:
+            record["linked_for"] = self.linked_for  # what the host linked since the kept parse (its link_for)
+        self.tell(ident, record)
         facts = wh.ProfileFacts(threads=4, adapter_type="postgres", host="127.0.0.1") if keep_manifest else wh.ProfileFacts()
         self.channel.message(ident, wh.ExitMessage(event="exit", id=ident, code=0, signal=None, seconds=0.5, profile=facts))
+
+    def linked_graph(self, argv: List[str]) -> Optional[wh.LinkedGraph]:
+        self.linked_for.append(argv)
+        return None
 
     def fork(self, ident: int, argv: List[str], share: Optional[wh.ShareSpec] = None) -> None:
         """A worker that runs until it is signalled, with a control pipe that notify writes to, as a forked one has."""

@@ -93,7 +93,7 @@ export async function variantAction(ctx, { timings }) {
     ...actionPhases(rec, { spawnAt: started, exitAt, describe: pl.lib }),
     warnings: warningsOf(r.res.stdout),
   };
-  const record = recordFigures(rec, started);
+  const record = recordFigures(rec, started, { timings: timings !== undefined });
   const { res, ...rest } = r;
   const P = record.parallel;
   const T = record.threads;
