@@ -409,6 +409,11 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
           const recordFile = run.outputs.results ? join(dirname(run.outputs.results), 'parallel-dbt.json') : '';
           if (grows === true && existsSync(recordFile)) {
             const rec = JSON.parse(readFileSync(recordFile, 'utf8')) as RunRecord;
+            // Each growth predicted the run again, after the seconds it had already run.
+            for (const g of rec.pool?.growth ?? [])
+              expect(g.predictedMakespan).toBeGreaterThanOrEqual(
+                (g.at - Math.min(...rec.chunks.map((c) => c.startedAt ?? Infinity))) / 1000 - 1,
+              );
             growth.push({
               step: step.key,
               workers: Math.max(rec.pool?.active ?? 0, ...(rec.pool?.growth ?? []).map((g) => g.workers)),
