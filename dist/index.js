@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(44729);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(70681);
 // Entry point of the bundled action: everything lives in run().
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -29225,7 +29225,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 44729:
+/***/ 70681:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -43151,16 +43151,22 @@ const RUN_RESULTS_SCHEMA = 'https://schemas.getdbt.com/dbt/run-results/v6.json';
 /**
  * What the action adds to the args of the run_results.json it merges (dbt keeps args free-form): facts of the run a
  * later run reads as timings. cpu_per_node: dbt's CPU seconds per node its workers measured (run/execute.ts
- * cpuPerNodeOf).
+ * cpuPerNodeOf); other_cpu_share: the rest of the machine's CPU per second of theirs (otherCpuShareOf).
  */
 const PARALLEL_DBT_ARGS = 'parallel_dbt';
-/** The action's facts in a run_results.json's args (none in dbt's own files, or a malformed entry). */
+/** The action's facts in a run_results.json's args (none in dbt's own files; a malformed value is left out). */
 function parallelDbtArgsOf(rr) {
     const v = rr.args[PARALLEL_DBT_ARGS];
     if (!json_isObject(v))
         return {};
+    const out = {};
     const cpu = v.cpu_per_node;
-    return typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0 ? { cpu_per_node: cpu } : {};
+    if (typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0)
+        out.cpu_per_node = cpu;
+    const share = v.other_cpu_share;
+    if (typeof share === 'number' && Number.isFinite(share) && share >= 0)
+        out.other_cpu_share = share;
+    return out;
 }
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */
 function runResultsMetadata(dbtVersion, invocationId) {
@@ -44281,6 +44287,36 @@ class SelectorIndex {
     }
 }
 
+;// CONCATENATED MODULE: ./src/run/machine-cpu.ts
+// How many CPU-seconds the machine's cores were busy (any process, and time a hypervisor took from them), to learn
+// what else runs on the cores the workers use: a PostgreSQL on the runner, the action itself, other tenants.
+
+
+/** Linux's USER_HZ: /proc/stat counts in these ticks (100 on every Linux GitHub runs). */
+const TICKS_PER_SECOND = 100;
+/**
+ * Busy CPU-seconds of all cores since boot: /proc/stat's user + nice + system + irq + softirq + steal, else
+ * os.cpus() (no steal). Undefined where the cores counted are not the ones this process may use (a container that
+ * sees the host's CPUs), as the figure would then be other machines' work.
+ */
+function machineBusySeconds() {
+    const n = (0,external_node_os_.cpus)().length;
+    if (n === 0 || n !== (0,external_node_os_.availableParallelism)())
+        return undefined;
+    try {
+        const line = (0,external_node_fs_.readFileSync)('/proc/stat', 'utf8').split('\n', 1)[0];
+        const f = line.trim().split(/\s+/).slice(1).map(Number);
+        if (line.startsWith('cpu ') && f.length >= 8 && f.every((x) => Number.isFinite(x))) {
+            const [user, nice, system, , , irq, softirq, steal] = f;
+            return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+        }
+    }
+    catch {
+        /* not Linux */
+    }
+    return (0,external_node_os_.cpus)().reduce((s, c) => s + (c.times.user + c.times.nice + c.times.sys + c.times.irq) / 1000, 0);
+}
+
 ;// CONCATENATED MODULE: ./src/run/memory.ts
 // How much of the machine's memory is in use (MemAvailable from /proc/meminfo where there is one).
 
@@ -44488,6 +44524,7 @@ function clock(ms) {
 
 
 
+
 /** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
 const INTERRUPT_GRACE_MS = 4000;
 async function executePlan(x) {
@@ -44613,6 +44650,7 @@ async function executePlan(x) {
     const firstNodeAt = new Map();
     const startupCpu = new Map();
     let schedule;
+    const busyBefore = machineBusySeconds();
     try {
         schedule = await (pooled ? runPool : runSchedule)({
             plan: x.plan,
@@ -44740,6 +44778,7 @@ async function executePlan(x) {
     finally {
         clearInterval(ticker);
     }
+    const busyAfter = machineBusySeconds();
     log(progress.line(Date.now()));
     const chunks = schedule.chunks.map((r) => chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index), startupCpu.get(r.chunk.index)));
     const hooks = hookResults(chunks.flatMap((c) => c.invocations.map((i) => i.runResults)));
@@ -44755,7 +44794,13 @@ async function executePlan(x) {
         if (end.error !== undefined)
             log(x.mask(`on-run-end: ${end.error}`));
     }
-    return { chunks, hooks, stoppedBy: schedule.stoppedBy, growth: share?.growth ?? [] };
+    return {
+        chunks,
+        hooks,
+        stoppedBy: schedule.stoppedBy,
+        growth: share?.growth ?? [],
+        machineBusySeconds: busyBefore !== undefined && busyAfter !== undefined ? Math.max(0, busyAfter - busyBefore) : undefined,
+    };
 }
 /** A chunk's report joined with what its invocations did (nothing when it never started). */
 function chunkRun(r, o, firstNodeAt, startupCpu) {
@@ -44763,6 +44808,18 @@ function chunkRun(r, o, firstNodeAt, startupCpu) {
     const measured = invocations.map((i) => i.outcome.cpuSeconds).filter((x) => x !== undefined);
     const cpu = measured.length > 0 ? { seconds: measured.reduce((a, b) => a + b, 0), startup: startupCpu ?? 0 } : undefined;
     return { ...r, invocations, retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt, cpu };
+}
+/**
+ * Everything else's CPU on the cores per CPU-second of the workers' dbt, while the chunks ran: the machine's busy
+ * time (a PostgreSQL on the runner, the action and its host relaying events, other tenants, time a hypervisor took)
+ * less the workers' own, over the workers' own. Undefined unless every worker that ran was measured.
+ */
+function otherCpuShareOf(run) {
+    const ran = run.chunks.filter((c) => c.invocations.length > 0);
+    if (run.machineBusySeconds === undefined || ran.length === 0 || ran.some((c) => c.cpu === undefined))
+        return undefined;
+    const workers = ran.reduce((s, c) => s + c.cpu.seconds, 0);
+    return workers > 0 ? Math.max(0, run.machineBusySeconds - workers) / workers : undefined;
 }
 /**
  * dbt's CPU seconds per node as this run measured it: what its forked workers spent past their start-ups (the
@@ -47259,6 +47316,7 @@ function timingsOf(runResults) {
                 threads,
                 secondsPerNode: rr.elapsed_time / exec.size,
                 cpuPerNode: parallelDbtArgsOf(rr).cpu_per_node,
+                otherCpuShare: parallelDbtArgsOf(rr).other_cpu_share,
             });
         }
     }
@@ -47297,6 +47355,17 @@ function perNodeCpuOf(t, fallback) {
         return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
     const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
     return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
+}
+/**
+ * The rest of the machine's CPU per CPU-second of dbt's in the earlier runs the action measured (a PostgreSQL on the
+ * runner, the action itself, whatever else shared the cores): the median, or undefined where none was measured.
+ */
+function timings_otherCpuShareOf(t) {
+    const measured = (t?.runs ?? [])
+        .map((r) => r.otherCpuShare)
+        .filter((x) => x !== undefined)
+        .sort((a, b) => a - b);
+    return measured.length > 0 ? measured[Math.floor((measured.length - 1) / 2)] : undefined;
 }
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
 function warehouseSeconds(t, perNodeCpu) {
@@ -47391,7 +47460,7 @@ function weightsFor(timings, spec, graph, log) {
 function timingsFor(s, cwd) {
     const raw = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
     const perNodeCpu = perNodeCpuOf(raw, DEFAULT_PER_NODE_CPU);
-    return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu };
+    return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu, otherCpuShare: timings_otherCpuShareOf(raw) };
 }
 /** What the shape choice may use: processes, threads and the connection budget, and what the warehouse allows. */
 function shapeRequest(s, p, log) {
@@ -47436,8 +47505,11 @@ function oneProcessReason(p) {
         return undefined;
     return `the target is DuckDB${path ? ` (${path})` : ''}: a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads`;
 }
-/** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
-function machineFor(p, perNodeCpu, pool = true) {
+/**
+ * The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node, and what else takes the
+ * same cores per second of dbt's CPU: as an earlier run measured it, else a PostgreSQL on the runner's estimate.
+ */
+function machineFor(p, perNodeCpu, pool = true, otherCpuShare) {
     const size = Object.keys(p.manifest.nodes).length;
     const startup = p.runPath.kind === 'fork'
         ? forkStartup(size)
@@ -47448,7 +47520,7 @@ function machineFor(p, perNodeCpu, pool = true) {
         cores: (0,external_node_os_.availableParallelism)(),
         startup,
         perNodeCpu,
-        warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
+        warehouseCpuShare: otherCpuShare ?? (local ? LOCAL_WAREHOUSE_CPU_SHARE : 0),
         nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
         pool: pool && p.runPath.kind === 'fork' && p.runPath.nodeGates,
     };
@@ -47511,6 +47583,7 @@ function runRecordOf(r) {
             ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
             : undefined,
         cpuPerNode: r.cpuPerNode,
+        otherCpuShare: r.otherCpuShare,
         chunks: r.chunks.map((c) => ({
             index: c.chunk.index,
             name: c.chunk.name,
@@ -47807,12 +47880,12 @@ async function reportEmpty(r) {
 function planLocal(r) {
     const { settings: s, prepared: p, runner: log } = r;
     const graph = buildPlanGraph(p.manifest, r.nodes, s.command);
-    const { timings, perNodeCpu } = timingsFor(s, r.cwd);
+    const { timings, perNodeCpu, otherCpuShare } = timingsFor(s, r.cwd);
     const weight = weightsFor(timings, s.timings, graph, log);
     const request = shapeRequest(s, p, log);
     // Node gates where the run path has them, unless the chunks must run in order after all.
     // PARALLEL_DBT_NODE_POOL=off: gated workers keep the chunks the plan gave them (for comparisons; not an input).
-    const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off');
+    const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off', otherCpuShare);
     const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
     const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
     if (ordered !== undefined)
@@ -47820,7 +47893,7 @@ function planLocal(r) {
     log.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
     if (request.oneProcess !== undefined)
         log.warning(`One process: ${request.oneProcess}.`);
-    log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`);
+    log.info(`Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.some((x) => x.cpuPerNode !== undefined) ? ' (measured by an earlier run)' : timings?.runs.length ? ' (from the timings)' : ' (estimate)'}; others on the same cores ~${machine.warehouseCpuShare.toFixed(2)} s per second of it${otherCpuShare !== undefined ? ' (measured by an earlier run)' : ' (estimate)'}.`);
     const groups = s.groups.length > 0 && r.shard === undefined
         ? s.groups.map((g, i) => ({ name: g.name, members: p.groupSets[i] }))
         : undefined;
@@ -47888,6 +47961,7 @@ async function reportRun(r, x, run, github) {
     const span = executionSpan(chunks);
     const stop = stopReasonOf(r.signal);
     const cpuPerNode = cpuPerNodeOf(run.chunks);
+    const otherCpuShare = otherCpuShareOf(run);
     const merged = mergeRunResults({
         chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
         // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
@@ -47897,7 +47971,10 @@ async function reportRun(r, x, run, github) {
         command: s.command,
         dbtVersion: p.manifest.metadata.dbt_version,
         selection: selectionArgs(s),
-        facts: cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : undefined,
+        facts: {
+            ...(cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : {}),
+            ...(otherCpuShare !== undefined ? { other_cpu_share: Number(otherCpuShare.toFixed(3)) } : {}),
+        },
     });
     const retried = chunks.flatMap((c) => c.retried);
     const notes = runNotes({
@@ -47925,6 +48002,7 @@ async function reportRun(r, x, run, github) {
         choice: x.choice,
         growth: run.growth,
         cpuPerNode,
+        otherCpuShare,
     }));
     // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).
     const measured = new Map(chunks

@@ -139,9 +139,15 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
       }
       expect(record.cpuPerNode).toBeGreaterThan(0.001);
       expect(record.cpuPerNode).toBeLessThan(1);
-      expect(mergedArgs.parallel_dbt).toEqual({ cpu_per_node: Number(record.cpuPerNode!.toFixed(4)) });
+      // The rest of the machine's CPU per second of the workers' (PostgreSQL and the action on the same cores).
+      expect(record.otherCpuShare).toBeGreaterThan(0);
+      expect(mergedArgs.parallel_dbt).toEqual({
+        cpu_per_node: Number(record.cpuPerNode!.toFixed(4)),
+        other_cpu_share: Number(record.otherCpuShare!.toFixed(3)),
+      });
     } else {
       expect(record.cpuPerNode).toBeUndefined();
+      expect(record.otherCpuShare).toBeUndefined();
       expect(mergedArgs).not.toHaveProperty('parallel_dbt');
     }
 

@@ -233,15 +233,22 @@ describe('mergeRunResults: metadata, elapsed_time and args', () => {
       args: { ...chunks[0].artifacts[0]!.args, parallel_dbt: { cpu_per_node: 9 } },
     };
     const base = { chunks, planned, command: 'build', selection: {} };
-    const measured = mergeRunResults(input({ ...base, facts: { cpu_per_node: 0.031 } })).artifact;
-    expect(measured.args.parallel_dbt).toEqual({ cpu_per_node: 0.031 });
-    expect(parallelDbtArgsOf(measured)).toEqual({ cpu_per_node: 0.031 });
+    const measured = mergeRunResults(
+      input({ ...base, facts: { cpu_per_node: 0.031, other_cpu_share: 0.62 } }),
+    ).artifact;
+    expect(measured.args.parallel_dbt).toEqual({ cpu_per_node: 0.031, other_cpu_share: 0.62 });
+    expect(parallelDbtArgsOf(measured)).toEqual({ cpu_per_node: 0.031, other_cpu_share: 0.62 });
     const none = mergeRunResults(input(base)).artifact;
     expect(none.args).not.toHaveProperty('parallel_dbt');
     expect(parallelDbtArgsOf(none)).toEqual({});
     // What a later run reads back: a malformed entry is no measure.
     expect(parallelDbtArgsOf({ ...none, args: { parallel_dbt: { cpu_per_node: 'fast' } } })).toEqual({});
     expect(parallelDbtArgsOf({ ...none, args: { parallel_dbt: { cpu_per_node: -1 } } })).toEqual({});
+    expect(
+      parallelDbtArgsOf({ ...none, args: { parallel_dbt: { cpu_per_node: 0.02, other_cpu_share: -0.1 } } }),
+    ).toEqual({
+      cpu_per_node: 0.02,
+    });
   });
 
   test("no chunk artifact at all: dbt's run-results v6 metadata with the manifest's dbt version, args from the input only", () => {

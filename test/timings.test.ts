@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../src/plan/timings.js';
+import { otherCpuShareOf, perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../src/plan/timings.js';
 import { readTimings } from '../src/flow/timings-input.js';
 import { runResultsJson } from './support/run-results.js';
 import { InputError } from '../src/shared/errors.js';
@@ -204,13 +204,23 @@ describe('perNodeCpuOf', () => {
     const nodes = (n: number): Result[] =>
       Array.from({ length: n }, (_, i) => ({ unique_id: `model.p.m${i}`, execution_time: 0.1 }));
     // Two processes ran 100 nodes in 2 s: elapsed / nodes (0.02) is half of what each node cost its process.
-    runResults('measured/a.json', nodes(100), { elapsed_time: 2, args: { parallel_dbt: { cpu_per_node: 0.041 } } });
+    runResults('measured/a.json', nodes(100), {
+      elapsed_time: 2,
+      args: { parallel_dbt: { cpu_per_node: 0.041, other_cpu_share: 0.7 } },
+    });
     runResults('measured/b.json', nodes(100), { elapsed_time: 2.2, args: { parallel_dbt: { cpu_per_node: 0.035 } } });
-    runResults('measured/c.json', nodes(100), { elapsed_time: 2.4, args: { parallel_dbt: { cpu_per_node: 0.052 } } });
+    runResults('measured/c.json', nodes(100), {
+      elapsed_time: 2.4,
+      args: { parallel_dbt: { cpu_per_node: 0.052, other_cpu_share: 0.5 } },
+    });
     runResults('measured/plain.json', nodes(100), { elapsed_time: 1 });
     const t = readTimings(['measured/*.json'], dir);
     expect(t.runs.map((r) => r.cpuPerNode)).toEqual([0.041, 0.035, 0.052, undefined]);
     expect(perNodeCpuOf(t, 0.02)).toBe(0.041);
+    // What else took the cores per second of dbt's CPU: the median of the runs that measured it.
+    expect(otherCpuShareOf(t)).toBe(0.5);
+    expect(otherCpuShareOf(readTimings(['measured/plain.json'], dir))).toBeUndefined();
+    expect(otherCpuShareOf(undefined)).toBeUndefined();
     // Only dbt's own files: the fastest elapsed / nodes, as before.
     expect(perNodeCpuOf(readTimings(['measured/plain.json'], dir), 0.02)).toBe(0.01);
   });

@@ -53,19 +53,24 @@ export interface RunResultsArtifact {
 /**
  * What the action adds to the args of the run_results.json it merges (dbt keeps args free-form): facts of the run a
  * later run reads as timings. cpu_per_node: dbt's CPU seconds per node its workers measured (run/execute.ts
- * cpuPerNodeOf).
+ * cpuPerNodeOf); other_cpu_share: the rest of the machine's CPU per second of theirs (otherCpuShareOf).
  */
 export const PARALLEL_DBT_ARGS = 'parallel_dbt';
 export interface ParallelDbtArgs {
   cpu_per_node?: number;
+  other_cpu_share?: number;
 }
 
-/** The action's facts in a run_results.json's args (none in dbt's own files, or a malformed entry). */
+/** The action's facts in a run_results.json's args (none in dbt's own files; a malformed value is left out). */
 export function parallelDbtArgsOf(rr: RunResultsArtifact): ParallelDbtArgs {
   const v = rr.args[PARALLEL_DBT_ARGS];
   if (!isObject(v)) return {};
+  const out: ParallelDbtArgs = {};
   const cpu = v.cpu_per_node;
-  return typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0 ? { cpu_per_node: cpu } : {};
+  if (typeof cpu === 'number' && Number.isFinite(cpu) && cpu > 0) out.cpu_per_node = cpu;
+  const share = v.other_cpu_share;
+  if (typeof share === 'number' && Number.isFinite(share) && share >= 0) out.other_cpu_share = share;
+  return out;
 }
 
 /** The metadata of a run_results.json this action writes (dbt's own, as dbt 1.8+ writes it). */

@@ -10,7 +10,7 @@ import { manifestNodes } from '../dbt/manifest.js';
 import { planRun, type RunPlan } from '../plan/choose.js';
 import { predictGrown, shapeThatRan, speedInHindsight, type Machine, type ShapeRequest } from '../plan/shape.js';
 import { renderPlan } from '../plan/describe.js';
-import { cpuPerNodeOf, executePlan, type ChunkRun, type Execution } from '../run/execute.js';
+import { cpuPerNodeOf, executePlan, otherCpuShareOf, type ChunkRun, type Execution } from '../run/execute.js';
 import { memoryUsedPercent } from '../run/memory.js';
 import { failFastCause, stopReasonOf } from '../run/stop.js';
 import { isFailure } from '../dbt/statuses.js';
@@ -122,19 +122,19 @@ async function reportEmpty(r: LocalRun): Promise<void> {
 function planLocal(r: LocalRun): Planned {
   const { settings: s, prepared: p, runner: log } = r;
   const graph = buildPlanGraph(p.manifest, r.nodes, s.command);
-  const { timings, perNodeCpu } = timingsFor(s, r.cwd);
+  const { timings, perNodeCpu, otherCpuShare } = timingsFor(s, r.cwd);
   const weight = weightsFor(timings, s.timings, graph, log);
   const request = shapeRequest(s, p, log);
   // Node gates where the run path has them, unless the chunks must run in order after all.
   // PARALLEL_DBT_NODE_POOL=off: gated workers keep the chunks the plan gave them (for comparisons; not an input).
-  const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off');
+  const possible = machineFor(p, perNodeCpu, r.env.PARALLEL_DBT_NODE_POOL !== 'off', otherCpuShare);
   const ordered = possible.nodeGates ? orderedBecause(s, memoryUsedPercent()) : undefined;
   const machine = ordered === undefined ? possible : { ...possible, nodeGates: false };
   if (ordered !== undefined) log.info(ordered);
   log.info(`Run path: ${p.runPath.kind === 'fork' ? 'fork' : 'one dbt process per chunk'} — ${p.runPath.why}.`);
   if (request.oneProcess !== undefined) log.warning(`One process: ${request.oneProcess}.`);
   log.info(
-    `Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.length ? ' (from the timings)' : ' (estimate)'}.`,
+    `Machine: ${machine.cores} core(s); chunk start-up ~${machine.startup.toFixed(1)} s; dbt's own CPU ~${Math.round(machine.perNodeCpu * 1000)} ms per node${timings?.runs.some((x) => x.cpuPerNode !== undefined) ? ' (measured by an earlier run)' : timings?.runs.length ? ' (from the timings)' : ' (estimate)'}; others on the same cores ~${machine.warehouseCpuShare.toFixed(2)} s per second of it${otherCpuShare !== undefined ? ' (measured by an earlier run)' : ' (estimate)'}.`,
   );
   const groups =
     s.groups.length > 0 && r.shard === undefined
@@ -206,6 +206,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
   const span = executionSpan(chunks);
   const stop = stopReasonOf(r.signal);
   const cpuPerNode = cpuPerNodeOf(run.chunks);
+  const otherCpuShare = otherCpuShareOf(run);
   const merged = mergeRunResults({
     chunks: chunks.map((c) => ({ results: c.results, artifacts: c.invocations.map((a) => a.runResults) })),
     // dbt's elapsed_time is the run's execution, not its parse: the chunks' span (so that a later run reading this
@@ -215,7 +216,10 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
     command: s.command,
     dbtVersion: p.manifest.metadata.dbt_version,
     selection: selectionArgs(s),
-    facts: cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : undefined,
+    facts: {
+      ...(cpuPerNode !== undefined ? { cpu_per_node: Number(cpuPerNode.toFixed(4)) } : {}),
+      ...(otherCpuShare !== undefined ? { other_cpu_share: Number(otherCpuShare.toFixed(3)) } : {}),
+    },
   });
   const retried = chunks.flatMap((c) => c.retried);
   const notes = runNotes({
@@ -246,6 +250,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       choice: x.choice,
       growth: run.growth,
       cpuPerNode,
+      otherCpuShare,
     }),
   );
   // The speed figure, re-costed with the node times this run measured (a first run's weights are defaults).

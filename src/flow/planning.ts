@@ -12,7 +12,7 @@ import {
   type Machine,
   type ShapeRequest,
 } from '../plan/shape.js';
-import { perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
+import { otherCpuShareOf, perNodeCpuOf, warehouseSeconds, weigher, type Timings } from '../plan/timings.js';
 import { readTimings } from './timings-input.js';
 import { adapterOf, type Prepared } from './prepare.js';
 import { hooksRun } from '../plan/choose.js';
@@ -45,10 +45,13 @@ export function weightsFor(
 }
 
 /** The timings input, with each recorded time split into dbt's CPU and the warehouse's part. */
-export function timingsFor(s: Settings, cwd: string): { timings?: Timings; perNodeCpu: number } {
+export function timingsFor(
+  s: Settings,
+  cwd: string,
+): { timings?: Timings; perNodeCpu: number; otherCpuShare?: number } {
   const raw = s.timings.length > 0 ? readTimings(s.timings, cwd) : undefined;
   const perNodeCpu = perNodeCpuOf(raw, DEFAULT_PER_NODE_CPU);
-  return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu };
+  return { timings: raw && warehouseSeconds(raw, perNodeCpu), perNodeCpu, otherCpuShare: otherCpuShareOf(raw) };
 }
 
 /** What the shape choice may use: processes, threads and the connection budget, and what the warehouse allows. */
@@ -99,8 +102,11 @@ function oneProcessReason(p: Prepared): string | undefined {
   return `the target is DuckDB${path ? ` (${path})` : ''}: a local DuckDB file allows one writing process, so the action runs one process and spreads the work over its threads`;
 }
 
-/** The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node. */
-export function machineFor(p: Prepared, perNodeCpu: number, pool = true): Machine {
+/**
+ * The machine model: cores, the start-up of a chunk on this run path, dbt's CPU per node, and what else takes the
+ * same cores per second of dbt's CPU: as an earlier run measured it, else a PostgreSQL on the runner's estimate.
+ */
+export function machineFor(p: Prepared, perNodeCpu: number, pool = true, otherCpuShare?: number): Machine {
   const size = Object.keys(p.manifest.nodes).length;
   const startup =
     p.runPath.kind === 'fork'
@@ -112,7 +118,7 @@ export function machineFor(p: Prepared, perNodeCpu: number, pool = true): Machin
     cores: availableParallelism(),
     startup,
     perNodeCpu,
-    warehouseCpuShare: local ? LOCAL_WAREHOUSE_CPU_SHARE : 0,
+    warehouseCpuShare: otherCpuShare ?? (local ? LOCAL_WAREHOUSE_CPU_SHARE : 0),
     nodeGates: p.runPath.kind === 'fork' && p.runPath.nodeGates,
     pool: pool && p.runPath.kind === 'fork' && p.runPath.nodeGates,
   };

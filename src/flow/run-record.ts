@@ -58,6 +58,8 @@ export interface RunRecord {
    * cpuPerNodeOf); the merged run_results.json carries it for the next run's machine model.
    */
   cpuPerNode?: number;
+  /** The rest of the machine's CPU per CPU-second of the workers' while the chunks ran (otherCpuShareOf). */
+  otherCpuShare?: number;
   chunks: RecordedChunk[];
 }
 
@@ -110,6 +112,7 @@ export interface RunFacts {
   /** A pooled run's growth (run/execute.ts Execution.growth). */
   growth?: PoolGrowth[];
   cpuPerNode?: number;
+  otherCpuShare?: number;
 }
 
 /** Seconds from the first chunk's start to the last chunk's end, when any ran (dbt's own elapsed_time). */
@@ -145,6 +148,7 @@ export function runRecordOf(r: RunFacts): RunRecord {
         ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
         : undefined,
     cpuPerNode: r.cpuPerNode,
+    otherCpuShare: r.otherCpuShare,
     chunks: r.chunks.map((c) => ({
       index: c.chunk.index,
       name: c.chunk.name,

@@ -20,8 +20,8 @@ export interface Machine {
   /** dbt's serial CPU seconds per node inside one process. */
   perNodeCpu: number;
   /**
-   * CPU the warehouse spends on the same cores per second of dbt CPU (a PostgreSQL on the runner itself: ~0.3 here;
-   * a remote warehouse: 0).
+   * CPU that others spend on the same cores per second of dbt CPU: a PostgreSQL on the runner itself (~0.3 here; a
+   * remote warehouse: 0), or, measured by an earlier run (its timings), everything else that shared the cores.
    */
   warehouseCpuShare: number;
   /** Chunks can be forked workers whose nodes wait at a gate for other chunks inside dbt (planWorkers). */

@@ -18,7 +18,7 @@ export interface Timings {
    * Per file: the run's threads (args.threads), its execution seconds per node (elapsed_time / nodes), and the dbt
    * CPU seconds per node the action measured in it (a run_results.json it merged: args.parallel_dbt.cpu_per_node).
    */
-  runs: { file: string; threads: number; secondsPerNode: number; cpuPerNode?: number }[];
+  runs: { file: string; threads: number; secondsPerNode: number; cpuPerNode?: number; otherCpuShare?: number }[];
   /** Per file: the run's threads and each node's execution_time. */
   recorded: { threads: number; exec: Map<string, number> }[];
 }
@@ -42,6 +42,7 @@ export function timingsOf(runResults: { file: string; results: RunResultsArtifac
         threads,
         secondsPerNode: rr.elapsed_time / exec.size,
         cpuPerNode: parallelDbtArgsOf(rr).cpu_per_node,
+        otherCpuShare: parallelDbtArgsOf(rr).other_cpu_share,
       });
     }
   }
@@ -85,6 +86,18 @@ export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
   if (measured.length > 0) return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
   return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
+}
+
+/**
+ * The rest of the machine's CPU per CPU-second of dbt's in the earlier runs the action measured (a PostgreSQL on the
+ * runner, the action itself, whatever else shared the cores): the median, or undefined where none was measured.
+ */
+export function otherCpuShareOf(t: Timings | undefined): number | undefined {
+  const measured = (t?.runs ?? [])
+    .map((r) => r.otherCpuShare)
+    .filter((x): x is number => x !== undefined)
+    .sort((a, b) => a - b);
+  return measured.length > 0 ? measured[Math.floor((measured.length - 1) / 2)] : undefined;
 }
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */

@@ -29,6 +29,7 @@ import { hooksRun } from '../plan/choose.js';
 import { runSchedule, type ChunkReport, type Hold, type Schedule } from './scheduler.js';
 import type { StopReason } from './stop.js';
 import { SelectorIndex } from './selectors.js';
+import { machineBusySeconds } from './machine-cpu.js';
 import { memoryUsedPercent } from './memory.js';
 import { ProgressTracker } from './progress.js';
 import type { Logger } from '../shared/log.js';
@@ -123,6 +124,8 @@ export interface Execution {
   stoppedBy?: StopReason;
   /** A pool's growth while it ran (workers measured CPU-bound let one more take nodes). */
   growth: PoolGrowth[];
+  /** CPU-seconds the machine's cores were busy while the chunks ran (run/machine-cpu.ts), where known. */
+  machineBusySeconds?: number;
 }
 
 export async function executePlan(x: ExecuteInput): Promise<Execution> {
@@ -253,6 +256,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   const firstNodeAt = new Map<number, number>();
   const startupCpu = new Map<number, number>();
   let schedule: Schedule;
+  const busyBefore = machineBusySeconds();
   try {
     schedule = await (pooled ? runPool : runSchedule)({
       plan: x.plan,
@@ -374,6 +378,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   } finally {
     clearInterval(ticker);
   }
+  const busyAfter = machineBusySeconds();
   log(progress.line(Date.now()));
   const chunks = schedule.chunks.map((r) =>
     chunkRun(r, outcomes.get(r.chunk.index), firstNodeAt.get(r.chunk.index), startupCpu.get(r.chunk.index)),
@@ -395,7 +400,14 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     hooks.push(...hookResults([end.runResults]).filter((r) => /on-run-end/.test(r.unique_id)));
     if (end.error !== undefined) log(x.mask(`on-run-end: ${end.error}`));
   }
-  return { chunks, hooks, stoppedBy: schedule.stoppedBy, growth: share?.growth ?? [] };
+  return {
+    chunks,
+    hooks,
+    stoppedBy: schedule.stoppedBy,
+    growth: share?.growth ?? [],
+    machineBusySeconds:
+      busyBefore !== undefined && busyAfter !== undefined ? Math.max(0, busyAfter - busyBefore) : undefined,
+  };
 }
 
 /** A chunk's report joined with what its invocations did (nothing when it never started). */
@@ -410,6 +422,19 @@ function chunkRun(
   const cpu =
     measured.length > 0 ? { seconds: measured.reduce((a, b) => a + b, 0), startup: startupCpu ?? 0 } : undefined;
   return { ...r, invocations, retried: o?.retried ?? [], fatal: o?.fatal, firstNodeAt, cpu };
+}
+
+/**
+ * Everything else's CPU on the cores per CPU-second of the workers' dbt, while the chunks ran: the machine's busy
+ * time (a PostgreSQL on the runner, the action and its host relaying events, other tenants, time a hypervisor took)
+ * less the workers' own, over the workers' own. Undefined unless every worker that ran was measured.
+ */
+export function otherCpuShareOf(run: Execution): number | undefined {
+  const ran = run.chunks.filter((c) => c.invocations.length > 0);
+  if (run.machineBusySeconds === undefined || ran.length === 0 || ran.some((c) => c.cpu === undefined))
+    return undefined;
+  const workers = ran.reduce((s, c) => s + c.cpu!.seconds, 0);
+  return workers > 0 ? Math.max(0, run.machineBusySeconds - workers) / workers : undefined;
 }
 
 /**
