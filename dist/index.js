@@ -42925,34 +42925,42 @@ function shapeThatRan(budget, pool, growth) {
 /** No node is free, even one whose measured time was all dbt's own CPU. */
 const MIN_CALIBRATED_WEIGHT = 0.001;
 /**
+ * The plan's estimate counts as this many nodes beside the measured ones: a few early nodes (a run's first models are
+ * often its quick ones) move a type's weights only part of the way (n measured: (n × ratio + K) / (n + K)).
+ */
+const PRIOR_NODES = 10;
+/**
  * A growing pool's makespan predicted again when it grows, from what the run measured: the plan predicted the shape
  * it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
  * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
- * by the plan's weight
+ * by the plan's weight (as PRIOR_NODES nodes beside the measured ones)
  * scaled by what the ended nodes of its resource type took against theirs (all ended nodes for a type none of them
  * has): an ended node's time less the dbt CPU its worker's other threads queued for (as Timings.warehouse).
  */
 function predictGrown(g, weight, m, pool, now) {
-    // The worker measured the run's first nodes (seeds, root models), which cost dbt more than the tests that make most
-    // of a project (bench: 40 ms per node at growth against 23 over the whole run): the lower of it and the machine's.
-    const perNodeCpu = Math.min(now.cpuPerNode ?? Infinity, m.perNodeCpu);
+    // The ended nodes queued for the CPU their worker measured. The rest: the worker measured the run's first nodes
+    // (seeds, root models), which cost dbt more than the tests that make most of a project (bench: 40 ms per node at
+    // growth against 23 over the whole run), so the lower of it and the machine's.
+    const measuredCpu = now.cpuPerNode ?? m.perNodeCpu;
+    const perNodeCpu = Math.min(measuredCpu, m.perNodeCpu);
     const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.workers - 1)));
     const sums = new Map();
-    const all = { measured: 0, planned: 0 };
+    const all = { measured: 0, planned: 0, n: 0 };
     for (const [uid, seconds] of now.measured) {
         const n = g.nodes.get(uid);
         if (n === undefined)
             continue;
-        const own = Math.max(MIN_CALIBRATED_WEIGHT, seconds - threadsBefore * perNodeCpu);
-        const s = sums.get(n.resourceType) ?? sums.set(n.resourceType, { measured: 0, planned: 0 }).get(n.resourceType);
+        const own = Math.max(MIN_CALIBRATED_WEIGHT, seconds - threadsBefore * measuredCpu);
+        const s = sums.get(n.resourceType) ?? sums.set(n.resourceType, { measured: 0, planned: 0, n: 0 }).get(n.resourceType);
         for (const x of [s, all]) {
             x.measured += own;
             x.planned += weight(uid);
+            x.n++;
         }
     }
     const ratio = (type) => {
         const s = sums.get(type) ?? all;
-        return s.planned > 0 ? s.measured / s.planned : 1;
+        return s.planned > 0 ? (s.n * (s.measured / s.planned) + PRIOR_NODES) / (s.n + PRIOR_NODES) : 1;
     };
     const ended = (uid) => now.measured.has(uid);
     const rest = { nodes: new Map() };

@@ -374,23 +374,32 @@ describe('predictGrown: a growing pool predicts again when it grows, from what t
         cpuPerNode: 0.04,
       },
     );
-    // 80 nodes left, 40 per worker at 0.04 s each (2 workers on 2 cores, no warehouse on them), no start-up again.
+    // 80 nodes left, 40 per worker at 0.04 s each (2 workers on 2 cores, no warehouse on them), no start-up again;
+    // their warehouse time, (20 × 0.005 + 10) / 30 of the estimate (the plan's counts as 10 nodes), is less.
     expect(at).toBeCloseTo(2 + 40 * 0.04, 6);
     // The plan's estimate for the same 100 nodes on one process was 100 × 0.2 / 4 = 5 s of warehouse work.
-    // A measure above the machine's (the run's first nodes cost more than most): the machine's CPU per node.
-    const low = predictGrown(
-      g,
-      () => 0.2,
-      machine({ pool: true, perNodeCpu: 0.03 }),
-      { slots: 4, active: 1 },
-      {
-        elapsed: 2,
-        workers: 2,
-        measured: ended(0.16),
-        cpuPerNode: 0.04,
-      },
-    );
-    expect(low).toBeCloseTo(2 + 40 * 0.03, 6);
+  });
+
+  test("a measure above the machine's CPU per node (the run's first nodes cost more than most): the machine's", () => {
+    const many = Array.from({ length: 1000 }, (_, i) => `test.p.t${String(i).padStart(4, '0')}`);
+    const big = graphOf(many.map((u) => [u, [], 'test']));
+    const measured = new Map(many.slice(0, 500).map((u) => [u, 0.16]));
+    const on = (perNodeCpu: number): number =>
+      predictGrown(
+        big,
+        () => 0.2,
+        machine({ pool: true, perNodeCpu }),
+        { slots: 4, active: 1 },
+        {
+          elapsed: 2,
+          workers: 2,
+          measured,
+          cpuPerNode: 0.04,
+        },
+      );
+    // 500 left, 250 per worker: at the machine's 0.03 s, not the measured 0.04 s; at 0.05 s, the measured 0.04 s.
+    expect(on(0.03)).toBeCloseTo(2 + 250 * 0.03, 6);
+    expect(on(0.05)).toBeCloseTo(2 + 250 * 0.04, 6);
   });
 
   test('nodes that waited in the warehouse: the rest is weighed by what they waited, on the slots the workers share', () => {
@@ -406,8 +415,9 @@ describe('predictGrown: a growing pool predicts again when it grows, from what t
         cpuPerNode: 0.04,
       },
     );
-    // Each ended node waited 1.16 − 4 × 0.04 = 1 s: the 80 left take 80 × 1 s over 2 workers × 2 slots.
-    expect(at).toBeCloseTo(2 + (80 * 1) / 4, 6);
+    // Each ended node waited 1.16 − 4 × 0.04 = 1 s, 5 × the estimate: with the estimate counted as 10 nodes beside
+    // the 20 measured, the 80 left weigh 0.2 × (20 × 5 + 10) / 30 each, over 2 workers × 2 slots.
+    expect(at).toBeCloseTo(2 + (80 * 0.2 * (110 / 30)) / 4, 6);
   });
 
   test("without the worker's measure, the machine's CPU per node; a type none ended is scaled like all that did", () => {
@@ -427,8 +437,8 @@ describe('predictGrown: a growing pool predicts again when it grows, from what t
       },
     );
     // Tests took 0.04 s beyond the 2 × 0.05 s their worker's threads queued: 0.2 of the estimate. The model,
-    // never measured, gets 1 s × 0.2.
-    expect(at).toBeCloseTo(3 + 0.2, 6);
+    // never measured, is scaled like all 20 that were, with the estimate as 10 more: 1 s × (20 × 0.2 + 10) / 30.
+    expect(at).toBeCloseTo(3 + 14 / 30, 6);
   });
 
   test('every node ended: the prediction is the time already run', () => {
