@@ -44749,9 +44749,8 @@ async function executePlan(x) {
                         if (result?.seconds !== undefined && result.status !== 'skipped')
                             measured.set(result.uid, result.seconds);
                         if (watch !== undefined) {
-                            const done = result;
-                            if (done !== undefined)
-                                watch.nodeEnded(watched(chunk.index), done.uid);
+                            if (result !== undefined)
+                                watch.nodeEnded(watched(chunk.index), result.uid);
                             else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
                                 watch.nodeStarted(watched(chunk.index), ev.data.node_info.unique_id);
                         }

@@ -1540,6 +1540,8 @@ class LinkedGraph:
             linker.add_test_edges(manifest)
             self.tested = linker.graph
             self.summaries[id(self.tested)] = linker.get_graph_summary(manifest)
+        # Held for the worker's whole life: the lookups below go by id(), which a freed graph's successor could reuse.
+        self.alive = [g for g in (self.linked, self.tested) if g is not None]
         # write_graph's bytes, made by dbt's own write_graph: only the graph a build or another command ends with.
         final = self.tested if test_edges else self.linked
         with tempfile.TemporaryDirectory() as folder:
