@@ -47354,12 +47354,9 @@ const MIN_PER_NODE_CPU = 0.002;
  * several processes, which is why the measure comes first.)
  */
 function perNodeCpuOf(t, fallback) {
-    const measured = (t?.runs ?? [])
-        .map((r) => r.cpuPerNode)
-        .filter((x) => x !== undefined)
-        .sort((a, b) => a - b);
-    if (measured.length > 0)
-        return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
+    const measured = lowerMedian((t?.runs ?? []).map((r) => r.cpuPerNode));
+    if (measured !== undefined)
+        return Math.max(MIN_PER_NODE_CPU, measured);
     const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
     return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
@@ -47368,11 +47365,12 @@ function perNodeCpuOf(t, fallback) {
  * runner, the action itself, whatever else shared the cores): the median, or undefined where none was measured.
  */
 function timings_otherCpuShareOf(t) {
-    const measured = (t?.runs ?? [])
-        .map((r) => r.otherCpuShare)
-        .filter((x) => x !== undefined)
-        .sort((a, b) => a - b);
-    return measured.length > 0 ? measured[Math.floor((measured.length - 1) / 2)] : undefined;
+    return lowerMedian((t?.runs ?? []).map((r) => r.otherCpuShare));
+}
+/** The median of the values there are (the lower of the middle two for an even count); undefined for none. */
+function lowerMedian(values) {
+    const xs = values.filter((x) => x !== undefined).sort((a, b) => a - b);
+    return xs.length > 0 ? xs[Math.floor((xs.length - 1) / 2)] : undefined;
 }
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
 function warehouseSeconds(t, perNodeCpu) {
@@ -47388,10 +47386,8 @@ function weigher(t, typeOf) {
         (byType.get(ty) ?? byType.set(ty, []).get(ty)).push(s);
     }
     const fallbackByType = new Map();
-    for (const [ty, xs] of byType) {
-        xs.sort((a, b) => a - b);
-        fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
-    }
+    for (const [ty, xs] of byType)
+        fallbackByType.set(ty, lowerMedian(xs));
     let known = 0;
     const cache = new Map();
     const weight = (uid) => {

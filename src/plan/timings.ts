@@ -79,11 +79,8 @@ const MIN_PER_NODE_CPU = 0.002;
  * several processes, which is why the measure comes first.)
  */
 export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
-  const measured = (t?.runs ?? [])
-    .map((r) => r.cpuPerNode)
-    .filter((x): x is number => x !== undefined)
-    .sort((a, b) => a - b);
-  if (measured.length > 0) return Math.max(MIN_PER_NODE_CPU, measured[Math.floor((measured.length - 1) / 2)]);
+  const measured = lowerMedian((t?.runs ?? []).map((r) => r.cpuPerNode));
+  if (measured !== undefined) return Math.max(MIN_PER_NODE_CPU, measured);
   const observed = Math.min(...(t?.runs ?? []).map((r) => r.secondsPerNode));
   return Number.isFinite(observed) && observed <= MAX_PER_NODE_CPU ? Math.max(MIN_PER_NODE_CPU, observed) : fallback;
 }
@@ -93,11 +90,13 @@ export function perNodeCpuOf(t: Timings | undefined, fallback: number): number {
  * runner, the action itself, whatever else shared the cores): the median, or undefined where none was measured.
  */
 export function otherCpuShareOf(t: Timings | undefined): number | undefined {
-  const measured = (t?.runs ?? [])
-    .map((r) => r.otherCpuShare)
-    .filter((x): x is number => x !== undefined)
-    .sort((a, b) => a - b);
-  return measured.length > 0 ? measured[Math.floor((measured.length - 1) / 2)] : undefined;
+  return lowerMedian((t?.runs ?? []).map((r) => r.otherCpuShare));
+}
+
+/** The median of the values there are (the lower of the middle two for an even count); undefined for none. */
+function lowerMedian(values: (number | undefined)[]): number | undefined {
+  const xs = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  return xs.length > 0 ? xs[Math.floor((xs.length - 1) / 2)] : undefined;
 }
 
 /** Fills t.warehouse: each recorded time less the dbt CPU its run's threads queued for (see Timings.warehouse). */
@@ -119,10 +118,7 @@ export function weigher(
     (byType.get(ty) ?? byType.set(ty, []).get(ty)!).push(s);
   }
   const fallbackByType = new Map<string, number>();
-  for (const [ty, xs] of byType) {
-    xs.sort((a, b) => a - b);
-    fallbackByType.set(ty, xs[Math.floor((xs.length - 1) / 2)]);
-  }
+  for (const [ty, xs] of byType) fallbackByType.set(ty, lowerMedian(xs)!);
   let known = 0;
   const cache = new Map<string, number>();
   const weight = (uid: string): number => {
