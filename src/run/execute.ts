@@ -9,6 +9,7 @@ import type { RunResult } from '../dbt/run-results.js';
 import { growingPool, type Chunk, type Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
+import type { GrowthMeasures } from '../plan/shape.js';
 import { schemasOf } from '../plan/nodes.js';
 import {
   runChunk,
@@ -89,16 +90,10 @@ export interface ExecuteInput {
    */
   shared: boolean;
   /**
-   * A growing pool grew: the run's makespan predicted again (seconds from the first chunk's start) for the shape it
-   * grew to, from what the run measured so far: the seconds since the first chunk started, each ended node's
-   * execution time, and dbt's CPU seconds per node as the worker that asked for company measured them.
+   * A growing pool grew: the run's makespan predicted again (seconds from the pool's start) for the shape it grew
+   * to, from what the run measured so far (plan/shape.ts predictGrown).
    */
-  repredict?: (now: {
-    elapsed: number;
-    workers: number;
-    measured: ReadonlyMap<string, number>;
-    cpuPerNode?: number;
-  }) => number | undefined;
+  repredict?: (now: GrowthMeasures) => number | undefined;
 }
 
 /** One chunk of the run: what the scheduler saw of it and what its dbt invocations did. */
