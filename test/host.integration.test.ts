@@ -2,13 +2,14 @@
 // workers, hold gated nodes, lose nothing when the host dies. (Its protocol and pythonOf without dbt: host.test.ts.)
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DbtHost, pythonOf } from '../src/dbt/host.js';
 import type { DbtLogEvent } from '../src/dbt/events.js';
 import {
   DBT_BIN,
+  ROOT,
   dbEnv,
   exampleCopy,
   freshDatabase,
@@ -59,6 +60,95 @@ test("a worker's lighter event logging writes the same stdout events and dbt.log
   expect(dbt.direct_events).toBe(0);
   expect(worker.direct_events).toBeGreaterThanOrEqual(worker.events / 2 - 6);
 });
+
+// The host's parse speedups (worker_host.py install_parse_speedups), on each dbt-core the CI installs.
+const VENVS = ['.dbt-venv', '.dbt-venv-1.8', '.dbt-venv-1.12'];
+// Its last line is the JSON (dbt 1.8 prints a warning to stdout before it, --quiet or not).
+const speedupScript = (venv: string, args: string[]): string =>
+  execFileSync(join(ROOT, venv, 'bin', 'python'), [join(ROOT, 'test', 'support', 'parse_speedups.py'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, DBT_ENV_SECRET_PARSE_PROBE: 'hunter2' },
+  })
+    .trim()
+    .split('\n')
+    .at(-1)!;
+
+describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
+  test("give every value dbt's own validation outcome and dbt's list of secrets, validating a value once", () => {
+    const r = JSON.parse(speedupScript(venv, ['checks'])) as {
+      plain: Record<string, string>;
+      memo_first: Record<string, string>;
+      memo_again: Record<string, string>;
+      validators_built: { plain: number; memo_first: number; memo_again: number };
+      keys_differ: Record<string, boolean>;
+      unkeyable: boolean;
+      secrets_installed: boolean;
+      secret_rounds: { same: boolean; count: number }[];
+    };
+    expect(r.memo_first).toEqual(r.plain);
+    expect(r.memo_again).toEqual(r.plain);
+    expect(Object.values(r.plain).filter((o) => o === 'ok').length).toBe(6);
+    expect(r.plain['tags as a tuple']).toMatch(/^ValidationError: .*not valid/);
+    // dbt builds a schema validator for each value that reaches it; the memo only for values it has not seen pass.
+    const failing = Object.entries(r.plain).filter(([, o]) => /not valid/.test(o)).length;
+    expect(r.validators_built.plain).toBe(9);
+    expect(r.validators_built.memo_first).toBe(7);
+    expect(r.validators_built.memo_again).toBe(failing);
+    expect(Object.values(r.keys_differ)).toEqual([true, true, true, true, true]);
+    expect(r.unkeyable).toBe(true);
+    expect(r.secrets_installed).toBe(true);
+    expect(r.secret_rounds).toEqual([
+      { same: true, count: 3 },
+      { same: true, count: 4 },
+      { same: true, count: 3 },
+    ]);
+  });
+
+  test('leave the manifest dbt parses without them, node for node', () => {
+    // The features project (test/fixtures/features): packages, macros, hooks, generic and singular tests, snapshots.
+    const proj = mkdtempSync(join(tmpdir(), 'parallel-dbt-parse-features-'));
+    cpSync(join(ROOT, 'test', 'fixtures', 'features'), proj, {
+      recursive: true,
+      filter: (src) => !/\/(target|logs|dbt_packages)(\/|$)/.test(src),
+    });
+    const manifests = Object.fromEntries(
+      (['off', 'on'] as const).map((mode) => {
+        const target = mkdtempSync(join(tmpdir(), `parallel-dbt-parse-${mode}-`));
+        const out = JSON.parse(speedupScript(venv, ['parse', mode, proj, target])) as {
+          ok: boolean;
+          installed: string[];
+        };
+        expect(out.ok).toBe(true);
+        expect(out.installed).toEqual(
+          mode === 'on'
+            ? ['validation memo', "secrets read from the environment's bytes", 'template compile cache']
+            : [],
+        );
+        return [mode, comparable(JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')))];
+      }),
+    );
+    expect(Object.keys(manifests.on.nodes as object).length).toBe(37);
+    expect(manifests.on).toEqual(manifests.off);
+  });
+});
+
+/** A manifest without what differs between two parses of the same project: timestamps and the invocation id. */
+function comparable(m: Record<string, unknown>): Record<string, unknown> {
+  const metadata = { ...(m.metadata as Record<string, unknown>) };
+  for (const k of ['generated_at', 'invocation_id', 'invocation_started_at', 'run_started_at']) delete metadata[k];
+  const out: Record<string, unknown> = { ...m, metadata };
+  for (const [k, section] of Object.entries(m))
+    if (k !== 'metadata' && section !== null && typeof section === 'object' && !Array.isArray(section))
+      out[k] = Object.fromEntries(
+        Object.entries(section as Record<string, unknown>).map(([id, node]) => {
+          if (node === null || typeof node !== 'object' || Array.isArray(node)) return [id, node];
+          const rest = { ...(node as Record<string, unknown>) };
+          delete rest.created_at;
+          return [id, rest];
+        }),
+      );
+  return out;
+}
 
 describe('the worker host on real dbt-core and PostgreSQL', () => {
   const pg = usePostgres({ client_connection_check_interval: '200ms' });
