@@ -449,7 +449,17 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
             exit: outcome?.code,
             errors: stdout.match(/^::error\b.*$/gm) ?? [],
             eachNodeOnce: new Set(uids).size === uids.length,
-          }).toEqual({ runPath: true, ordered, pooled, exit: p.code, errors: [], eachNodeOnce: true });
+            // Forked workers defer to the production state the host loaded for the selection (state:modified+).
+            stateLoadedOnce: /the defer state .* is the one the selection loaded: not loaded again/.test(stdout),
+          }).toEqual({
+            runPath: true,
+            ordered,
+            pooled,
+            exit: p.code,
+            errors: [],
+            eachNodeOnce: true,
+            stateLoadedOnce: step.defer === true && /fork/.test(log.source),
+          });
         });
 
         test('leaves the same relations as plain dbt', () => {

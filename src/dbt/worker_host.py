@@ -1754,6 +1754,29 @@ def share_previous_states(states: Dict[str, Any]) -> None:
     setattr(runnable, "PreviousState", previous_state)
 
 
+def capture_previous_states(states: Dict[str, Any]) -> None:
+    """In the host: the PreviousState dbt loads for an invocation's --state (the action's `ls`, which resolves the
+    selection, state:modified included) is kept, by its folder, for the workers' --defer-state of the same folder:
+    the host then does not read and convert the same production manifest.json again before its first fork (about a
+    second per 1,500 nodes, on every worker's way to its first node). dbt reads a PreviousState, never changes it
+    (the state selectors compare against it; defer copies relations from it)."""
+    import dbt.task.runnable as runnable
+
+    original = runnable.PreviousState
+    if getattr(original, "parallel_dbt_capture", False):
+        return
+
+    def previous_state(state_path: Any, target_path: Any, project_root: Any) -> Any:
+        loaded = original(state_path=state_path, target_path=target_path, project_root=project_root)
+        key = str(state_path)
+        if os.path.isabs(key) and key not in states and getattr(loaded, "manifest", None) is not None:
+            states[key] = loaded
+        return loaded
+
+    setattr(previous_state, "parallel_dbt_capture", True)
+    setattr(runnable, "PreviousState", previous_state)
+
+
 class Host:
     def __init__(self, channel: Channel, diag_fd: int) -> None:
         self.channel = channel
@@ -1765,6 +1788,7 @@ class Host:
         self.dropped: Set[Tuple[int, str]] = set()
         # --defer-state folders loaded once here (dbt's PreviousState), shared copy-on-write by the workers.
         self.states: Dict[str, Any] = {}
+        self.states_reused: Set[str] = set()
         # The kept manifest's graph, linked once for the workers (by whether it has build's test edges).
         self.graphs: Dict[bool, Optional[LinkedGraph]] = {}
 
@@ -1785,6 +1809,10 @@ class Host:
             code = 2
             facts = ProfileFacts()
             try:
+                try:
+                    capture_previous_states(self.states)
+                except Exception as e:  # noqa: BLE001 - the workers then load the defer state as before
+                    self.diag(f"could not keep the selection's state for the workers: {type(e).__name__}: {e}")
                 runner = dbtRunner(manifest=self.manifest) if self.manifest is not None and not keep_manifest else dbtRunner()
                 result = runner.invoke(argv)
                 code = exit_code_of(result)
@@ -1935,12 +1963,18 @@ class Host:
     def load_defer_state(self, argv: List[str]) -> None:
         """Loads the --defer-state folder as dbt's task would (contracts/state.py PreviousState), once for every
         worker: each would otherwise parse the production manifest.json again (about a second per 1,500 nodes)."""
-        path = defer_state_of(argv)
-        if path is None or path in self.states or not os.path.isabs(path):
+        from pathlib import Path
+
+        given = defer_state_of(argv)
+        if given is None or not os.path.isabs(given):
+            return
+        path = str(Path(given))  # as dbt's option gives it to PreviousState (a Path: no trailing slash)
+        if path in self.states:
+            if path not in self.states_reused:
+                self.states_reused.add(path)
+                self.diag(f"the defer state {path} is the one the selection loaded: not loaded again")
             return
         try:
-            from pathlib import Path
-
             from dbt.contracts.state import PreviousState
 
             self.states[path] = PreviousState(state_path=Path(path), target_path=Path(path) / "parallel-dbt-unused", project_root=Path(path))
