@@ -234,9 +234,21 @@ export function recordFigures(rec, spawnAt, o = {}) {
   const again = (rec?.pool?.growth ?? []).filter((g) => typeof g.predictedMakespan === 'number').at(-1);
   const predicted = again?.predictedMakespan ?? planPredicted;
   const tolerance = predictionTolerance(o.timings ?? true);
-  const startups = chunks
-    .filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined)
-    .map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
+  // A spare (a worker forked ahead, beyond the pool's first active ones) waits on purpose until the pool grows to
+  // take it in (chunk index k is rank k − 1: the growth to k workers admits it). Its start-up counts from then.
+  const active = rec?.pool?.active;
+  /** @param {{ name: string }} c */
+  const admittedAt = (c) => {
+    const k = Number(/(\d+)$/.exec(c.name)?.[1]);
+    if (active === undefined || !Number.isFinite(k) || k <= active) return undefined;
+    return (rec?.pool?.growth ?? []).find((g) => g.workers >= k)?.at;
+  };
+  const started = chunks.filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined);
+  const rawStartups = started.map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
+  const startups = started.map(
+    (c) => Math.max(0, (c.firstNodeAt ?? 0) - Math.max(c.startedAt ?? 0, admittedAt(c) ?? 0)) / 1000,
+  );
+  const spares = started.filter((c) => admittedAt(c) !== undefined).length;
   /** @param {string} k */
   const srcOf = (k) => [...new Set(chunks.map((c) => c.src[k]).filter(Boolean))].join('+') || undefined;
   const ratio = predicted !== undefined && actual ? predicted / actual : undefined;
@@ -265,10 +277,15 @@ export function recordFigures(rec, spawnAt, o = {}) {
     idleTail: round(idleTail, 2),
     chunkStartup: round(median(startups), 2),
     chunkStartups: startups.map((x) => round(x, 2)),
+    /** spawn → first node START of each chunk, a spare's wait for the growth included */
+    chunkStartupsFromSpawn: rawStartups.map((x) => round(x, 2)),
+    /** how many of the chunks were spares, their start-up counted from the growth that admitted them */
+    spareChunks: spares,
     chunkStartupSource: srcOf('firstNodeAt'),
     firstNodeStart: firsts.length ? round((Math.min(...firsts) - spawnAt) / 1000, 2) : undefined,
     chunks: chunks.map(({ src, ...c }) => ({
       ...c,
+      admittedAt: admittedAt(c),
       startup:
         c.firstNodeAt !== undefined && c.startedAt !== undefined
           ? round((c.firstNodeAt - c.startedAt) / 1000, 2)
