@@ -1754,12 +1754,13 @@ def share_previous_states(states: Dict[str, Any]) -> None:
     setattr(runnable, "PreviousState", previous_state)
 
 
-def capture_previous_states(states: Dict[str, Any]) -> None:
+def capture_previous_states(states: Dict[str, Any], captured: Set[str]) -> None:
     """In the host: the PreviousState dbt loads for an invocation's --state (the action's `ls`, which resolves the
     selection, state:modified included) is kept, by its folder, for the workers' --defer-state of the same folder:
     the host then does not read and convert the same production manifest.json again before its first fork (about a
     second per 1,500 nodes, on every worker's way to its first node). dbt reads a PreviousState, never changes it
-    (the state selectors compare against it; defer copies relations from it)."""
+    (the state selectors compare against it; defer copies relations from it). `captured` names the folders kept
+    so."""
     import dbt.task.runnable as runnable
 
     original = runnable.PreviousState
@@ -1771,6 +1772,7 @@ def capture_previous_states(states: Dict[str, Any]) -> None:
         key = str(state_path)
         if os.path.isabs(key) and key not in states and getattr(loaded, "manifest", None) is not None:
             states[key] = loaded
+            captured.add(key)
         return loaded
 
     setattr(previous_state, "parallel_dbt_capture", True)
@@ -1788,6 +1790,8 @@ class Host:
         self.dropped: Set[Tuple[int, str]] = set()
         # --defer-state folders loaded once here (dbt's PreviousState), shared copy-on-write by the workers.
         self.states: Dict[str, Any] = {}
+        # Of those, the folders kept from the selection's own load (capture_previous_states), and those a fork used.
+        self.states_captured: Set[str] = set()
         self.states_reused: Set[str] = set()
         # The kept manifest's graph, linked once for the workers (by whether it has build's test edges).
         self.graphs: Dict[bool, Optional[LinkedGraph]] = {}
@@ -1810,7 +1814,7 @@ class Host:
             facts = ProfileFacts()
             try:
                 try:
-                    capture_previous_states(self.states)
+                    capture_previous_states(self.states, self.states_captured)
                 except Exception as e:  # noqa: BLE001 - the workers then load the defer state as before
                     self.diag(f"could not keep the selection's state for the workers: {type(e).__name__}: {e}")
                 runner = dbtRunner(manifest=self.manifest) if self.manifest is not None and not keep_manifest else dbtRunner()
@@ -1970,7 +1974,7 @@ class Host:
             return
         path = str(Path(given))  # as dbt's option gives it to PreviousState (a Path: no trailing slash)
         if path in self.states:
-            if path not in self.states_reused:
+            if path in self.states_captured and path not in self.states_reused:
                 self.states_reused.add(path)
                 self.diag(f"the defer state {path} is the one the selection loaded: not loaded again")
             return
