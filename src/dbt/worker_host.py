@@ -1293,7 +1293,7 @@ TEMPLATE_CACHE_ENTRIES = 4096
 """At most this many compiled templates are kept in a worker (the least recently used go first): a few MB."""
 
 
-def cache_template_compiles() -> None:
+def cache_template_compiles() -> bool:
     """Jinja compiles the same template source again for every node that renders it: dbt calls Environment.from_string
     for each generic test's arguments ("{{ get_where_subquery(ref('orders')) }}", the same for every test of a model),
     for each test's "{{ test_not_null(**_dbt_generic_test_kwargs) }}", and so on, and from_string always compiles
@@ -1301,18 +1301,19 @@ def cache_template_compiles() -> None:
     settings, so its code object is kept here, keyed by both: what each template then renders is unchanged, as it
     runs with the context of the node that renders it. Not with DBT_MACRO_DEBUGGING (dbt then names each compile
     apart, for the debugger). Installed in the host before its parse (a generic test's arguments are one source for
-    every test of a model, rendered at parse too); the workers inherit it with what the parse compiled."""
+    every test of a model, rendered at parse too); the workers inherit it with what the parse compiled. Says whether
+    the cache is in place."""
     try:
         import jinja2
         import jinja2.utils
         from dbt_common.clients import jinja as dbt_jinja
     except Exception:  # noqa: BLE001 - no jinja2 to patch: templates compile as they did
-        return
+        return False
     if getattr(dbt_jinja, "MACRO_DEBUGGING", False) or os.environ.get("DBT_MACRO_DEBUGGING"):
-        return
+        return False
     original = jinja2.Environment.compile
     if getattr(original, "parallel_dbt_cached", False):
-        return
+        return True
     from collections import OrderedDict
 
     cache: "OrderedDict[Tuple[Any, ...], Any]" = OrderedDict()
@@ -1355,6 +1356,7 @@ def cache_template_compiles() -> None:
     # Jinja hides its own frames from template tracebacks; this one is as much its own.
     jinja2.utils.internal_code.add(compile.__code__)
     setattr(jinja2.Environment, "compile", compile)
+    return True
 
 
 VALIDATION_MEMO_ENTRIES = 4096
@@ -1387,20 +1389,22 @@ def value_key(value: Any, depth: int = 0) -> Any:
     raise Unkeyable()
 
 
-def memoize_validation() -> None:
+def memoize_validation() -> bool:
     """dbt checks each node's config against its class's JSON schema (dbt_common dbtClassMixin.validate: jsonschema,
     Draft 7) as it parses it, and most configs are equal: every test of a project has the same one. That check is a
     pure function of the class and the value (the schema is built once per class), so a value that passed once passes
     again: the passes are kept here, by class and value_key. A failure is not kept: dbt raises its own error as
-    before. Installed in the host before its parse (the workers inherit it)."""
+    before. Installed in the host before its parse (the workers inherit it). Says whether the memo is in place."""
     try:
         from dbt_common.dataclass_schema import dbtClassMixin
     except Exception:  # noqa: BLE001 - another dbt_common: validation as it is
-        return
+        return False
     original = dbtClassMixin.__dict__.get("validate")
     check = getattr(original, "__func__", None)
-    if not isinstance(original, classmethod) or not callable(check) or getattr(check, "parallel_dbt_memo", False):
-        return
+    if not isinstance(original, classmethod) or not callable(check):
+        return False
+    if getattr(check, "parallel_dbt_memo", False):
+        return True
     passed: Set[Tuple[Any, Any]] = set()
     counts: Dict[Any, List[int]] = {}  # class -> [values seen, values seen before]
     lock = threading.Lock()
@@ -1428,44 +1432,49 @@ def memoize_validation() -> None:
 
     setattr(validate, "parallel_dbt_memo", True)
     setattr(dbtClassMixin, "validate", classmethod(validate))
+    return True
 
 
-def scan_secrets_quickly() -> None:
+def scan_secrets_quickly() -> bool:
     """Each dbt error object reads the whole environment for secrets to scrub from its message (dbt_common
     exceptions.base env_secrets, decoding every variable: ~100 us beside a GitHub runner's ~130 variables), and dbt
     builds one whenever it looks for a dispatched macro in a package the project lacks (PackageNotFoundForMacroError,
     caught by adapter.dispatch): ~6 per node as a project without macros of its own parses, ~4.5 per node as it runs.
     Here the same list is read from the environment's bytes, decoding only the variables named DBT_ENV_SECRET...,
-    with os.environ's own decoder (~15 us). Checked against dbt's own function when installed, else dbt's is kept."""
+    with os.environ's own decoder (~15 us). Checked against dbt's own function when installed, else dbt's is kept.
+    Says whether the quick scan is in place."""
     try:
         from dbt_common.constants import SECRET_ENV_PREFIX
         from dbt_common.exceptions import base as exceptions_base
     except Exception:  # noqa: BLE001 - another dbt_common: its scan as it is
-        return
+        return False
     original = getattr(exceptions_base, "env_secrets", None)
+    if getattr(original, "parallel_dbt_quick", False):
+        return True
     environ: Any = os.environ
     data = getattr(environ, "_data", None)
     decode = getattr(environ, "decodevalue", None)
     encode_key = getattr(environ, "encodekey", None)
-    if not callable(original) or getattr(original, "parallel_dbt_quick", False) or not isinstance(data, dict):
-        return
+    if not callable(original) or not isinstance(data, dict):
+        return False
     if not callable(decode) or not callable(encode_key) or not isinstance(SECRET_ENV_PREFIX, str):
-        return
+        return False
     prefix = encode_key(SECRET_ENV_PREFIX)
     if not isinstance(prefix, bytes):
-        return
+        return False
 
     def env_secrets() -> List[str]:
         found = [decode(v) for k, v in data.items() if k.startswith(prefix)]
         return [v for v in found if v.strip()]
 
     try:
-        same = env_secrets() == original()
+        same = bool(env_secrets() == original())
     except Exception:  # noqa: BLE001
         same = False
     if same:
         setattr(env_secrets, "parallel_dbt_quick", True)
         setattr(exceptions_base, "env_secrets", env_secrets)
+    return same
 
 
 def install_parse_speedups() -> List[str]:
@@ -1473,23 +1482,12 @@ def install_parse_speedups() -> List[str]:
     it installed; none with PARALLEL_DBT_PARSE_SPEEDUPS=off."""
     if os.environ.get("PARALLEL_DBT_PARSE_SPEEDUPS") == "off":
         return []
-    memoize_validation()
-    scan_secrets_quickly()
-    cache_template_compiles()
-    installed: List[str] = []
-    try:
-        import jinja2
-        from dbt_common.dataclass_schema import dbtClassMixin
-        from dbt_common.exceptions import base as exceptions_base
-    except Exception:  # noqa: BLE001 - nothing could be installed either
-        return installed
-    if getattr(getattr(dbtClassMixin.validate, "__func__", None), "parallel_dbt_memo", False):
-        installed.append("validation memo")
-    if getattr(getattr(exceptions_base, "env_secrets", None), "parallel_dbt_quick", False):
-        installed.append("secrets read from the environment's bytes")
-    if getattr(jinja2.Environment.compile, "parallel_dbt_cached", False):
-        installed.append("template compile cache")
-    return installed
+    installed = [
+        ("validation memo", memoize_validation()),
+        ("secrets read from the environment's bytes", scan_secrets_quickly()),
+        ("template compile cache", cache_template_compiles()),
+    ]
+    return [name for name, on in installed if on]
 
 
 def lighten_event_logging() -> None:
