@@ -210,6 +210,15 @@ export function actionPhases(rec, { spawnAt, exitAt, describe }) {
  * @param {{ timings?: boolean }} [o]   the run had timings (the tolerance is ±25 %; without, ±40 %)
  */
 export function recordFigures(rec, spawnAt, o = {}) {
+  // A spare (a worker forked ahead, beyond the pool's first active ones) waits on purpose until the pool grows to
+  // take it in (chunk index k is rank k − 1: the growth to k workers admits it). Its start-up counts from then.
+  const active = rec?.pool?.active;
+  /** @param {string} name */
+  const admittedAt = (name) => {
+    const k = Number(/(\d+)$/.exec(name)?.[1]);
+    if (active === undefined || !Number.isFinite(k) || k <= active) return undefined;
+    return (rec?.pool?.growth ?? []).find((g) => g.workers >= k)?.at;
+  };
   const chunks = (rec?.chunks ?? []).map((c) => {
     /** @type {Record<string, string>} */
     const src = {};
@@ -221,6 +230,7 @@ export function recordFigures(rec, spawnAt, o = {}) {
       startedAt: c.startedAt ?? undefined,
       endedAt: c.endedAt ?? undefined,
       firstNodeAt: c.firstNodeAt ?? undefined,
+      admittedAt: admittedAt(c.name),
       predicted: c.predicted,
       predictedStart: c.predictedStart,
       src,
@@ -234,21 +244,12 @@ export function recordFigures(rec, spawnAt, o = {}) {
   const again = (rec?.pool?.growth ?? []).filter((g) => typeof g.predictedMakespan === 'number').at(-1);
   const predicted = again?.predictedMakespan ?? planPredicted;
   const tolerance = predictionTolerance(o.timings ?? true);
-  // A spare (a worker forked ahead, beyond the pool's first active ones) waits on purpose until the pool grows to
-  // take it in (chunk index k is rank k − 1: the growth to k workers admits it). Its start-up counts from then.
-  const active = rec?.pool?.active;
-  /** @param {{ name: string }} c */
-  const admittedAt = (c) => {
-    const k = Number(/(\d+)$/.exec(c.name)?.[1]);
-    if (active === undefined || !Number.isFinite(k) || k <= active) return undefined;
-    return (rec?.pool?.growth ?? []).find((g) => g.workers >= k)?.at;
-  };
   const started = chunks.filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined);
   const rawStartups = started.map((c) => ((c.firstNodeAt ?? 0) - (c.startedAt ?? 0)) / 1000);
   const startups = started.map(
-    (c) => Math.max(0, (c.firstNodeAt ?? 0) - Math.max(c.startedAt ?? 0, admittedAt(c) ?? 0)) / 1000,
+    (c) => Math.max(0, (c.firstNodeAt ?? 0) - Math.max(c.startedAt ?? 0, c.admittedAt ?? 0)) / 1000,
   );
-  const spares = started.filter((c) => admittedAt(c) !== undefined).length;
+  const spares = started.filter((c) => c.admittedAt !== undefined).length;
   /** @param {string} k */
   const srcOf = (k) => [...new Set(chunks.map((c) => c.src[k]).filter(Boolean))].join('+') || undefined;
   const ratio = predicted !== undefined && actual ? predicted / actual : undefined;
@@ -285,7 +286,6 @@ export function recordFigures(rec, spawnAt, o = {}) {
     firstNodeStart: firsts.length ? round((Math.min(...firsts) - spawnAt) / 1000, 2) : undefined,
     chunks: chunks.map(({ src, ...c }) => ({
       ...c,
-      admittedAt: admittedAt(c),
       startup:
         c.firstNodeAt !== undefined && c.startedAt !== undefined
           ? round((c.firstNodeAt - c.startedAt) / 1000, 2)
