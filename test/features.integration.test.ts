@@ -79,6 +79,8 @@ interface RunPath {
   pooled: boolean;
   /** The pool starts with one worker taking nodes and grows (its growth forced early by the environment). */
   grows?: boolean;
+  /** The host parses the project's SQL files in forked processes (forced by the environment: the project is small). */
+  parsesInProcesses?: boolean;
   env?: Record<string, string>;
 }
 const PATHS = pick<RunPath>(
@@ -99,7 +101,15 @@ const PATHS = pick<RunPath>(
       ordered: false,
       pooled: true,
       grows: true,
-      env: { PARALLEL_DBT_POOL_GROW_LOAD: '0', PARALLEL_DBT_POOL_GROW_SECONDS: '0' },
+      // And the host parses the project's SQL files in 2 processes (worker_host.py parse_sql_in_processes), which it
+      // does on its own only from 200 files on.
+      env: {
+        PARALLEL_DBT_POOL_GROW_LOAD: '0',
+        PARALLEL_DBT_POOL_GROW_SECONDS: '0',
+        PARALLEL_DBT_PARSE_MIN_FILES: '1',
+        PARALLEL_DBT_PARSE_PROCESSES: '2',
+      },
+      parsesInProcesses: true,
     },
     {
       key: 'gated forked workers with fixed chunks (PARALLEL_DBT_NODE_POOL=off)',
@@ -355,7 +365,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
 
   describe.each(EVERY_PATH ? PATHS : PATHS.filter((x) => defaultPaths.some((d) => x.key.startsWith(d))))(
     'the action, $key',
-    ({ key: pathKey, inputs, log, ordered, pooled, grows, env }) => {
+    ({ key: pathKey, inputs, log, ordered, pooled, grows, parsesInProcesses, env }) => {
       let db = '';
       /** Per step: how many workers took nodes at most, and how many ran at least one node (growing pools). */
       const growth: { step: string; workers: number; ran: number }[] = [];
@@ -451,6 +461,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
             eachNodeOnce: new Set(uids).size === uids.length,
             // Forked workers defer to the production state the host loaded for the selection (state:modified+).
             stateLoadedOnce: /the defer state .* is the one the selection loaded: not loaded again/.test(stdout),
+            parsedInProcesses: /: \d+ SQL files parsed in 2 processes in /.test(stdout),
           }).toEqual({
             runPath: true,
             ordered,
@@ -459,6 +470,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
             errors: [],
             eachNodeOnce: true,
             stateLoadedOnce: step.defer === true && /fork/.test(log.source),
+            parsedInProcesses: parsesInProcesses === true,
           });
         });
 

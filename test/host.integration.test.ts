@@ -2,9 +2,9 @@
 // workers, hold gated nodes, lose nothing when the host dies. (Its protocol and pythonOf without dbt: host.test.ts.)
 import { describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { DbtHost, pythonOf } from '../src/dbt/host.js';
 import type { DbtLogEvent } from '../src/dbt/events.js';
 import {
@@ -64,10 +64,10 @@ test("a worker's lighter event logging writes the same stdout events and dbt.log
 // The host's parse speedups (worker_host.py install_parse_speedups), on each dbt-core the CI installs.
 const VENVS = ['.dbt-venv', '.dbt-venv-1.8', '.dbt-venv-1.12'];
 // Its last line is the JSON (dbt 1.8 prints a warning to stdout before it, --quiet or not).
-const speedupScript = (venv: string, args: string[]): string =>
+const speedupScript = (venv: string, args: string[], env: Record<string, string> = {}): string =>
   execFileSync(join(ROOT, venv, 'bin', 'python'), [join(ROOT, 'test', 'support', 'parse_speedups.py'), ...args], {
     encoding: 'utf8',
-    env: { ...process.env, DBT_ENV_SECRET_PARSE_PROBE: 'hunter2' },
+    env: { ...process.env, DBT_ENV_SECRET_PARSE_PROBE: 'hunter2', ...env },
   })
     .trim()
     .split('\n')
@@ -104,50 +104,187 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
     ]);
   });
 
-  test('leave the manifest dbt parses without them, node for node', () => {
-    // The features project (test/fixtures/features): packages, macros, hooks, generic and singular tests, snapshots.
-    const proj = mkdtempSync(join(tmpdir(), 'parallel-dbt-parse-features-'));
-    cpSync(join(ROOT, 'test', 'fixtures', 'features'), proj, {
+  test('leave the manifest, errors, warnings and log lines dbt gives without them, SQL files parsed in 2 processes', () => {
+    // The features project (test/fixtures/features: packages, macros, hooks, generic and singular tests, snapshots)
+    // and a generated one whose SQL files log, read an environment variable, disable a model, hold a snapshot, an
+    // analysis and singular tests; then the generated one with a duplicate model name, with a parse-time warning, and
+    // with a Jinja syntax error. Every project with at least one SQL file is parsed in 2 processes here.
+    const root = mkdtempSync(join(tmpdir(), 'parallel-dbt-parse-features-'));
+    const features = join(root, 'features');
+    cpSync(join(ROOT, 'test', 'fixtures', 'features'), features, {
       recursive: true,
       filter: (src) => !/\/(target|logs|dbt_packages)(\/|$)/.test(src),
     });
-    const manifests = Object.fromEntries(
+    const projects = [
+      features,
+      parseProject(root, 'busy', {}),
+      parseProject(root, 'duplicate', { 'models/more/m_001.sql': 'select 2 as id' }),
+      parseProject(root, 'warning', {
+        'models/more/careful.sql': "{{ exceptions.warn('careful: m_careful') }}\nselect 1 as id",
+      }),
+      parseProject(root, 'broken', { 'models/more/broken.sql': 'select {{ ref( }} as id' }),
+    ];
+    type Parsed = {
+      ok: boolean;
+      error: string | null;
+      report: string[];
+      jinja: string[];
+      env_vars: Record<string, unknown> | null;
+      parsing_info: Record<string, number> | null;
+    };
+    // One process per group: after a parse the host did alone (warning, broken), dbt's static parser leaves threads
+    // that forbid forking, so those come last in a process of their own.
+    const groups = [[0, 1, 2], [3], [4]];
+    const runs = Object.fromEntries(
       (['off', 'on'] as const).map((mode) => {
-        const target = mkdtempSync(join(tmpdir(), `parallel-dbt-parse-${mode}-`));
-        const out = JSON.parse(speedupScript(venv, ['parse', mode, proj, target])) as {
-          ok: boolean;
-          installed: string[];
-        };
-        expect(out.ok).toBe(true);
-        expect(out.installed).toEqual(
-          mode === 'on'
-            ? ['validation memo', "secrets read from the environment's bytes", 'template compile cache']
-            : [],
-        );
-        return [mode, comparable(JSON.parse(readFileSync(join(target, 'manifest.json'), 'utf8')))];
+        const parsed: Parsed[] = [];
+        const manifests: (Record<string, unknown> | undefined)[] = [];
+        for (const group of groups) {
+          const target = mkdtempSync(join(tmpdir(), `parallel-dbt-parse-${mode}-`));
+          const out = JSON.parse(
+            speedupScript(venv, ['parse', mode, target, ...group.map((i) => projects[i])], {
+              PARALLEL_DBT_PARSE_MIN_FILES: '1',
+              PARALLEL_DBT_PARSE_PROCESSES: '2',
+              PARALLEL_DBT_PARSE_PROBE: 'probe-value',
+            }),
+          ) as { installed: string[]; projects: Parsed[] };
+          expect(out.installed).toEqual(
+            mode === 'on'
+              ? [
+                  'validation memo',
+                  "secrets read from the environment's bytes",
+                  'template compile cache',
+                  'SQL files parsed in up to 2 processes',
+                ]
+              : [],
+          );
+          out.projects.forEach((p, n) => {
+            parsed.push(p);
+            manifests.push(
+              p.ok
+                ? (JSON.parse(readFileSync(join(target, String(n), 'manifest.json'), 'utf8')) as Record<
+                    string,
+                    unknown
+                  >)
+                : undefined,
+            );
+          });
+        }
+        return [mode, { projects: parsed, manifests }];
       }),
     );
-    expect(Object.keys(manifests.on.nodes as object).length).toBe(37);
-    expect(manifests.on).toEqual(manifests.off);
+    const [on, off] = [runs.on, runs.off];
+    // features and busy parse; the same manifest, nodes from SQL files in dbt's order, what the manifest leaves out.
+    for (const i of [0, 1]) {
+      expect(off.projects[i].ok).toBe(true);
+      expect(on.projects[i].ok).toBe(true);
+      expect(comparable(on.manifests[i]!)).toEqual(comparable(off.manifests[i]!));
+      expect(sqlNodeOrder(on.manifests[i]!)).toEqual(sqlNodeOrder(off.manifests[i]!));
+      expect(on.projects[i].env_vars).toEqual(off.projects[i].env_vars);
+      expect(on.projects[i].parsing_info).toEqual(off.projects[i].parsing_info);
+      expect(on.projects[i].jinja).toEqual(off.projects[i].jinja);
+      expect(off.projects[i].report).toEqual([]);
+    }
+    expect(Object.keys(on.manifests[0]!.nodes as object).length).toBe(37);
+    expect(on.projects[0].report).toEqual([
+      expect.stringMatching(/^features: \d+ SQL files parsed in 2 processes in /),
+    ]);
+    // busy: 30 models (one disabled), a snapshot, an analysis and 4 singular tests, parsed by two children.
+    expect(on.projects[1].report).toEqual([expect.stringMatching(/^busy: 36 SQL files parsed in 2 processes in /)]);
+    expect(sqlNodeOrder(on.manifests[1]!).length).toBe(35);
+    expect(Object.keys(on.manifests[1]!.disabled as object)).toEqual(['model.busy.m_007']);
+    expect(on.projects[1].env_vars).toEqual({ PARALLEL_DBT_PARSE_PROBE: 'probe-value' });
+    expect([...on.projects[1].jinja].sort()).toEqual(
+      [3, 10, 17, 24].map((n) => `JinjaLogInfo info: parsing m_${String(n).padStart(3, '0')}`),
+    );
+    // duplicate: dbt's own error, from the same two files; the children parsed, the host's dbt found it.
+    expect(off.projects[2].ok).toBe(false);
+    expect(on.projects[2].error).toBe(off.projects[2].error);
+    expect(off.projects[2].error).toMatch(/m_001/);
+    expect(on.projects[2].report).toEqual([
+      expect.stringMatching(/^duplicate: 37 SQL files parsed in 2 processes in /),
+    ]);
+    // warning: a child refuses to carry a warning; the host parses alone and dbt warns once, as without the children.
+    expect(on.projects[3].ok).toBe(true);
+    expect(comparable(on.manifests[3]!)).toEqual(comparable(off.manifests[3]!));
+    expect(on.projects[3].jinja).toEqual(off.projects[3].jinja);
+    // (dbt 1.12 puts "[WARNING]: " before the text.)
+    expect(on.projects[3].jinja.filter((l) => /careful: m_careful/.test(l))).toEqual([
+      expect.stringMatching(/^JinjaLogWarning warn: (\[WARNING\]: )?careful: m_careful$/),
+    ]);
+    expect(on.projects[3].report).toEqual([
+      expect.stringMatching(
+        /^warning: 37 SQL files parsed in one process after all \(JinjaLogWarning \(a warning\) while parsing /,
+      ),
+    ]);
+    // broken: the child fails; the host parses alone and dbt raises its own error.
+    expect(off.projects[4].ok).toBe(false);
+    expect(on.projects[4].error).toBe(off.projects[4].error);
+    expect(on.projects[4].report).toEqual([
+      expect.stringMatching(/^broken: 37 SQL files parsed in one process after all \(CompilationError: /),
+    ]);
   });
 });
+
+/**
+ * A small project for the parallel SQL parse, named `name`: models m_000..m_029 in models/core (a ref chain; m_003,
+ * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config),
+ * a snapshot, an analysis and four singular tests; `extra` adds or replaces files.
+ */
+function parseProject(root: string, name: string, extra: Record<string, string>): string {
+  const dir = join(root, name);
+  const files: Record<string, string> = {
+    'dbt_project.yml': `name: ${name}\nversion: '1.0'\nconfig-version: 2\nprofile: parse_probe\n`,
+    'profiles.yml':
+      'parse_probe:\n  target: ci\n  outputs:\n    ci:\n      type: postgres\n      host: 127.0.0.1\n      port: 5432\n      user: postgres\n      password: postgres\n      dbname: postgres\n      schema: ci\n      threads: 1\n',
+    'snapshots/snap.sql':
+      "{% snapshot snap %}\n{{ config(target_schema='snaps', unique_key='id', strategy='check', check_cols=['id']) }}\nselect * from {{ ref('m_000') }}\n{% endsnapshot %}\n",
+    'analyses/a.sql': "select * from {{ ref('m_001') }}",
+  };
+  for (let n = 0; n < 30; n++) {
+    const id = String(n).padStart(3, '0');
+    const lines: string[] = [];
+    if (n % 7 === 3) lines.push(`{{ log('parsing m_${id}', info=True) }}`);
+    if (n === 5) lines.push("-- {{ env_var('PARALLEL_DBT_PARSE_PROBE', 'unset') }}");
+    if (n === 7) lines.push('{{ config(enabled=false) }}');
+    if (n === 12) lines.push("{{ config(materialized='table', tags=['probe']) }}");
+    const parent = n === 8 ? 6 : n - 1; // m_007 is disabled: nothing refers to it
+    lines.push(n === 0 ? 'select 1 as id' : `select id from {{ ref('m_${String(parent).padStart(3, '0')}') }}`);
+    files[`models/core/m_${id}.sql`] = lines.join('\n') + '\n';
+  }
+  for (let t = 0; t < 4; t++)
+    files[`tests/t_${t}.sql`] =
+      `select id from {{ ref('m_${String(t * 5 + 1).padStart(3, '0')}') }} where id is null\n`;
+  for (const [path, text] of Object.entries({ ...files, ...extra })) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+/** The nodes parsed from SQL files (not YAML), in the order manifest.json holds them: dbt's parse order. */
+function sqlNodeOrder(m: Record<string, unknown>): string[] {
+  return Object.entries(m.nodes as Record<string, { original_file_path: string }>)
+    .filter(([, n]) => !/\.ya?ml$/.test(n.original_file_path))
+    .map(([id]) => id);
+}
 
 /** A manifest without what differs between two parses of the same project: timestamps and the invocation id. */
 function comparable(m: Record<string, unknown>): Record<string, unknown> {
   const metadata = { ...(m.metadata as Record<string, unknown>) };
   for (const k of ['generated_at', 'invocation_id', 'invocation_started_at', 'run_started_at']) delete metadata[k];
-  const out: Record<string, unknown> = { ...m, metadata };
-  for (const [k, section] of Object.entries(m))
-    if (k !== 'metadata' && section !== null && typeof section === 'object' && !Array.isArray(section))
-      out[k] = Object.fromEntries(
-        Object.entries(section as Record<string, unknown>).map(([id, node]) => {
-          if (node === null || typeof node !== 'object' || Array.isArray(node)) return [id, node];
-          const rest = { ...(node as Record<string, unknown>) };
-          delete rest.created_at;
-          return [id, rest];
-        }),
-      );
-  return out;
+  // created_at: when dbt made each node (also the disabled ones, in lists).
+  const untimed = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(untimed)
+      : x !== null && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.entries(x)
+              .filter(([k]) => k !== 'created_at')
+              .map(([k, v]) => [k, untimed(v)]),
+          )
+        : x;
+  return { ...(untimed(m) as Record<string, unknown>), metadata };
 }
 
 describe('the worker host on real dbt-core and PostgreSQL', () => {

@@ -4,10 +4,12 @@ reads its last line):
 - `checks`: worker_host's parse speedups against dbt's own functions, value by value: the validation memo gives each
   value the outcome dbt's validation gives it (passes pass, failures raise the same message, also a value met before
   with another type), and the quick secret scan returns what dbt's returns as the environment changes.
-- `parse <on|off> <project dir> <target dir>`: `dbt deps` (with a packages.yml), then `dbt parse --no-partial-parse`
-  in this process, after
-  worker_host.install_parse_speedups() (on) or as dbt is (off); says what was installed. The test compares the two
-  manifest.json files."""
+- `parse <on|off> <target root> <project dir>...`: for each project, `dbt deps` (with a packages.yml), then
+  `dbt parse --no-partial-parse` in this one process (as the host parses), after worker_host.install_parse_speedups()
+  (on) or as dbt is (off), into <target root>/<n>. Says what was installed and, per project: whether the parse
+  succeeded, dbt's error, what the parallel SQL parse reported (worker_host.PARSE_REPORT), the Jinja log events in
+  the order dbt fired them, and what manifest.json does not hold (env_vars, the static parser's counters). The test
+  compares the manifest.json files and these."""
 
 from __future__ import annotations
 
@@ -108,23 +110,44 @@ def checks() -> Dict[str, Any]:
     }
 
 
-def parse(mode: str, project: str, target: str) -> Dict[str, Any]:
+def parse(mode: str, root: str, projects: List[str]) -> Dict[str, Any]:
     import worker_host
 
     installed = worker_host.install_parse_speedups() if mode == "on" else []
     from dbt.cli.main import dbtRunner
 
-    where = ["--project-dir", project, "--profiles-dir", project]
-    logs = ["--log-path", os.path.join(target, "logs")]
-    if os.path.exists(os.path.join(project, "packages.yml")):
-        dbtRunner().invoke(["--quiet", "deps", *where, *logs])
-    argv = ["--quiet", "--no-use-colors", "--no-partial-parse", "parse", *where]
-    result = dbtRunner().invoke([*argv, "--target-path", target, *logs])
-    return {"ok": bool(result.success), "installed": installed}
+    out: List[Dict[str, Any]] = []
+    for n, project in enumerate(projects):
+        target = os.path.join(root, str(n))
+        where = ["--project-dir", project, "--profiles-dir", project]
+        logs = ["--log-path", os.path.join(target, "logs")]
+        if os.path.exists(os.path.join(project, "packages.yml")):
+            dbtRunner().invoke(["--quiet", "deps", *where, *logs])
+        jinja: List[str] = []
+
+        def seen(msg: Any) -> None:
+            if msg.info.name.startswith("JinjaLog"):
+                jinja.append(f"{msg.info.name} {msg.info.level}: {msg.info.msg}")
+
+        argv = ["--quiet", "--no-use-colors", "--no-partial-parse", "parse", *where]
+        result = dbtRunner(callbacks=[seen]).invoke([*argv, "--target-path", target, *logs])
+        manifest = result.result if result.success else None
+        out.append(
+            {
+                "ok": bool(result.success),
+                "error": None if result.exception is None else str(result.exception),
+                "report": list(worker_host.PARSE_REPORT),
+                "jinja": jinja,
+                "env_vars": None if manifest is None else dict(manifest.env_vars),
+                "parsing_info": None if manifest is None else dict(vars(manifest._parsing_info)),
+            }
+        )
+        worker_host.PARSE_REPORT.clear()
+    return {"installed": installed, "projects": out}
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "checks":
         print(json.dumps(checks()))
     else:
-        print(json.dumps(parse(sys.argv[2], sys.argv[3], sys.argv[4])))
+        print(json.dumps(parse(sys.argv[2], sys.argv[3], sys.argv[4:])))
