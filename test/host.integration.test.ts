@@ -129,6 +129,7 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
       error: string | null;
       report: string[];
       jinja: string[];
+      printed: string[];
       env_vars: Record<string, unknown> | null;
       parsing_info: Record<string, number> | null;
     };
@@ -194,6 +195,9 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
     expect(sqlNodeOrder(on.manifests[1]!).length).toBe(35);
     expect(Object.keys(on.manifests[1]!.disabled as object)).toEqual(['model.busy.m_007']);
     expect(on.projects[1].env_vars).toEqual({ PARALLEL_DBT_PARSE_PROBE: 'probe-value' });
+    // dbt's print() in a file a child parsed (a PrintEvent, fired again by the host) reaches stdout as without children.
+    expect(off.projects[1].printed).toEqual(['printed m_020']);
+    expect(on.projects[1].printed).toEqual(off.projects[1].printed);
     expect([...on.projects[1].jinja].sort()).toEqual(
       [3, 10, 17, 24].map((n) => `JinjaLogInfo info: parsing m_${String(n).padStart(3, '0')}`),
     );
@@ -228,7 +232,7 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
 
 /**
  * A small project for the parallel SQL parse, named `name`: models m_000..m_029 in models/core (a ref chain; m_003,
- * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config),
+ * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config, m_020 prints),
  * a snapshot, an analysis and four singular tests; `extra` adds or replaces files.
  */
 function parseProject(root: string, name: string, extra: Record<string, string>): string {
@@ -248,6 +252,7 @@ function parseProject(root: string, name: string, extra: Record<string, string>)
     if (n === 5) lines.push("-- {{ env_var('PARALLEL_DBT_PARSE_PROBE', 'unset') }}");
     if (n === 7) lines.push('{{ config(enabled=false) }}');
     if (n === 12) lines.push("{{ config(materialized='table', tags=['probe']) }}");
+    if (n === 20) lines.push("{{ print('printed m_020') }}");
     const parent = n === 8 ? 6 : n - 1; // m_007 is disabled: nothing refers to it
     lines.push(n === 0 ? 'select 1 as id' : `select id from {{ ref('m_${String(parent).padStart(3, '0')}') }}`);
     files[`models/core/m_${id}.sql`] = lines.join('\n') + '\n';

@@ -1645,6 +1645,8 @@ def parse_sql_in_processes() -> bool:
                         out, code = pickle_dumps(("error", why)), 1
                     try:
                         write_all(w, out)
+                        sys.stdout.flush()  # whatever a file's parse wrote there itself
+                        sys.stderr.flush()
                     finally:
                         os._exit(code)
                 os.close(w)

@@ -8,7 +8,7 @@ reads its last line):
   `dbt parse --no-partial-parse` in this one process (as the host parses), after worker_host.install_parse_speedups()
   (on) or as dbt is (off), into <target root>/<n>. Says what was installed and, per project: whether the parse
   succeeded, dbt's error, what the parallel SQL parse reported (worker_host.PARSE_REPORT), the Jinja log events in
-  the order dbt fired them, and what manifest.json does not hold (env_vars, the static parser's counters). The test
+  the order dbt fired them, what Jinja's print() wrote (lines with "printed "), and what manifest.json does not hold (env_vars, the static parser's counters). The test
   compares the manifest.json files and these."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 from typing import Any, Dict, List, Tuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "src", "dbt"))
@@ -130,7 +131,19 @@ def parse(mode: str, root: str, projects: List[str]) -> Dict[str, Any]:
                 jinja.append(f"{msg.info.name} {msg.info.level}: {msg.info.msg}")
 
         argv = ["--quiet", "--no-use-colors", "--no-partial-parse", "parse", *where]
-        result = dbtRunner(callbacks=[seen]).invoke([*argv, "--target-path", target, *logs])
+        # What dbt prints (Jinja's print()) goes where the host sends it: a file in place of fd 1.
+        with tempfile.TemporaryFile() as capture:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            os.dup2(capture.fileno(), 1)
+            try:
+                result = dbtRunner(callbacks=[seen]).invoke([*argv, "--target-path", target, *logs])
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, 1)
+                os.close(saved)
+            capture.seek(0)
+            printed = [line for line in capture.read().decode("utf-8", "replace").splitlines() if "printed " in line]
         manifest = result.result if result.success else None
         out.append(
             {
@@ -138,6 +151,7 @@ def parse(mode: str, root: str, projects: List[str]) -> Dict[str, Any]:
                 "error": None if result.exception is None else str(result.exception),
                 "report": list(worker_host.PARSE_REPORT),
                 "jinja": jinja,
+                "printed": printed,
                 "env_vars": None if manifest is None else dict(manifest.env_vars),
                 "parsing_info": None if manifest is None else dict(vars(manifest._parsing_info)),
             }
