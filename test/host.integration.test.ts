@@ -107,8 +107,8 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
   test('leave the manifest, errors, warnings and log lines dbt gives without them, SQL files parsed in 2 processes', () => {
     // The features project (test/fixtures/features: packages, macros, hooks, generic and singular tests, snapshots)
     // and a generated one whose SQL files log, read an environment variable, disable a model, hold a snapshot, an
-    // analysis and singular tests; then the generated one with a duplicate model name, with a parse-time warning, and
-    // with a Jinja syntax error. Every project with at least one SQL file is parsed in 2 processes here.
+    // analysis and singular tests; then the generated one with a duplicate model name, with a parse-time warning, with
+    // a Jinja syntax error, and with the warning under --warn-error. Every project with at least one SQL file is parsed in 2 processes here.
     const root = mkdtempSync(join(tmpdir(), 'parallel-dbt-parse-features-'));
     const features = join(root, 'features');
     cpSync(join(ROOT, 'test', 'fixtures', 'features'), features, {
@@ -123,6 +123,9 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
         'models/more/careful.sql': "{{ exceptions.warn('careful: m_careful') }}\nselect 1 as id",
       }),
       parseProject(root, 'broken', { 'models/more/broken.sql': 'select {{ ref( }} as id' }),
+      parseProject(root, 'strict', {
+        'models/more/careful.sql': "{{ exceptions.warn('careful: m_careful') }}\nselect 1 as id",
+      }),
     ];
     type Parsed = {
       ok: boolean;
@@ -133,20 +136,25 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
       env_vars: Record<string, unknown> | null;
       parsing_info: Record<string, number> | null;
     };
-    // One process per group: after a parse the host did alone (warning, broken), dbt's static parser leaves threads
-    // that forbid forking, so those come last in a process of their own.
-    const groups = [[0, 1, 2], [3], [4]];
+    // One process per group: after a parse the host did alone (broken, strict), dbt's static parser leaves threads
+    // that forbid forking, so those come last in a process of their own. strict runs with --warn-error.
+    const groups: { ids: number[]; env?: Record<string, string> }[] = [
+      { ids: [0, 1, 2, 3] },
+      { ids: [4] },
+      { ids: [5], env: { DBT_WARN_ERROR: 'true' } },
+    ];
     const runs = Object.fromEntries(
       (['off', 'on'] as const).map((mode) => {
         const parsed: Parsed[] = [];
         const manifests: (Record<string, unknown> | undefined)[] = [];
-        for (const group of groups) {
+        for (const { ids, env } of groups) {
           const target = mkdtempSync(join(tmpdir(), `parallel-dbt-parse-${mode}-`));
           const out = JSON.parse(
-            speedupScript(venv, ['parse', mode, target, ...group.map((i) => projects[i])], {
+            speedupScript(venv, ['parse', mode, target, ...ids.map((i) => projects[i])], {
               PARALLEL_DBT_PARSE_MIN_FILES: '1',
               PARALLEL_DBT_PARSE_PROCESSES: '2',
               PARALLEL_DBT_PARSE_PROBE: 'probe-value',
+              ...env,
             }),
           ) as { installed: string[]; projects: Parsed[] };
           expect(out.installed).toEqual(
@@ -208,7 +216,7 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
     expect(on.projects[2].report).toEqual([
       expect.stringMatching(/^duplicate: 37 SQL files parsed in 2 processes in /),
     ]);
-    // warning: a child refuses to carry a warning; the host parses alone and dbt warns once, as without the children.
+    // warning: a child carries the warning and the host's dbt fires it once, in its file's turn.
     expect(on.projects[3].ok).toBe(true);
     expect(comparable(on.manifests[3]!)).toEqual(comparable(off.manifests[3]!));
     expect(on.projects[3].jinja).toEqual(off.projects[3].jinja);
@@ -216,23 +224,29 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
     expect(on.projects[3].jinja.filter((l) => /careful: m_careful/.test(l))).toEqual([
       expect.stringMatching(/^JinjaLogWarning warn: (\[WARNING\]: )?careful: m_careful$/),
     ]);
-    expect(on.projects[3].report).toEqual([
-      expect.stringMatching(
-        /^warning: 37 SQL files parsed in one process after all \(JinjaLogWarning \(a warning\) while parsing /,
-      ),
-    ]);
+    expect(on.projects[3].report).toEqual([expect.stringMatching(/^warning: 37 SQL files parsed in 2 processes in /)]);
     // broken: the child fails; the host parses alone and dbt raises its own error.
     expect(off.projects[4].ok).toBe(false);
     expect(on.projects[4].error).toBe(off.projects[4].error);
     expect(on.projects[4].report).toEqual([
       expect.stringMatching(/^broken: 37 SQL files parsed in one process after all \(CompilationError: /),
     ]);
+    // strict (--warn-error): dbt raises the warning inside the file's parse; a child refuses it, the host parses
+    // alone, and dbt raises its own error, as without the children.
+    expect(off.projects[5].ok).toBe(false);
+    expect(on.projects[5].error).toBe(off.projects[5].error);
+    expect(off.projects[5].error).toMatch(/careful: m_careful/);
+    expect(on.projects[5].report).toEqual([
+      expect.stringMatching(
+        /^strict: 37 SQL files parsed in one process after all \(JinjaLogWarning \(a warning dbt raises as an error\) while parsing /,
+      ),
+    ]);
   });
 });
 
 /**
  * A small project for the parallel SQL parse, named `name`: models m_000..m_029 in models/core (a ref chain; m_003,
- * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config, m_020 prints),
+ * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config, m_015 reads run_started_at, m_020 prints),
  * a snapshot, an analysis and four singular tests; `extra` adds or replaces files.
  */
 function parseProject(root: string, name: string, extra: Record<string, string>): string {
@@ -253,6 +267,7 @@ function parseProject(root: string, name: string, extra: Record<string, string>)
     if (n === 7) lines.push('{{ config(enabled=false) }}');
     if (n === 12) lines.push("{{ config(materialized='table', tags=['probe']) }}");
     if (n === 20) lines.push("{{ print('printed m_020') }}");
+    if (n === 15) lines.push('-- {{ run_started_at.astimezone(modules.pytz.utc).year }}');
     const parent = n === 8 ? 6 : n - 1; // m_007 is disabled: nothing refers to it
     lines.push(n === 0 ? 'select 1 as id' : `select id from {{ ref('m_${String(parent).padStart(3, '0')}') }}`);
     files[`models/core/m_${id}.sql`] = lines.join('\n') + '\n';

@@ -1491,8 +1491,9 @@ class ParsedFile(TypedDict):
     file: Any
     """The file as it stood after its parse (SourceFile: checksum, env_vars, ...); its node list is rebuilt."""
     events: List[Tuple[Any, bytes, Tuple[Any, ...], Dict[str, Any]]]
-    """The events its parse fired (debug and info only): the event's class, its protobuf message's bytes (dbt 1.8's
-    messages do not pickle), and fire_event's other arguments."""
+    """The events its parse fired (debug, info, and warnings dbt does not raise as errors): the event's class, its
+    protobuf message's bytes (dbt 1.8's messages do not pickle), and fire_event's other arguments; the host's dbt
+    fires them again (silencing a warning as warn-error-options say, as it would have)."""
     env: List[Tuple[str, Any]]
     """Environment variables its parse read first (manifest.env_vars entries, in order)."""
     parsing_info: Dict[str, int]
@@ -1534,10 +1535,11 @@ def parse_sql_in_processes() -> bool:
     PARSE_MIN_FILES such files, forked children parse a share each (every k-th file, in dbt's order), then dbt's own
     parse loop runs in the host with each file's parse replaced by what its child did: the same add_node /
     add_disabled calls in the same order (so dbt's own duplicate checks and node order hold), the file's record, the
-    environment variables it read, the static parser's counters, and its debug/info events fired again. A file's
-    parse reads nothing another SQL file's parse wrote (refs are resolved after parsing). Any warning, deprecation or
-    error in a child, or a child that fails, and the host parses every file itself, as dbt would: dbt then raises or
-    warns exactly as it does alone. YAML files are parsed as before. Says whether it is in place."""
+    environment variables it read, the static parser's counters, and its events fired again (log lines, print(),
+    warnings). A file's parse reads nothing another SQL file's parse wrote (refs are resolved after parsing). An
+    error event, a warning dbt would raise as an error, a deprecation, or a child that fails, and the host parses
+    every file itself, as dbt would: dbt then raises or warns exactly as it does alone. YAML files are parsed as
+    before. Says whether it is in place."""
     try:
         from dbt.contracts.graph.manifest import Manifest
         from dbt.parser.analysis import AnalysisParser
@@ -1563,15 +1565,27 @@ def parse_sql_in_processes() -> bool:
         import dbt.tracking
 
         gc.freeze()
-        dbt.tracking.active_user = None  # the host's dbt sends no sample of a file a child parsed
+        # No anonymous-usage sample of a file a child parsed (the static parser's); the user stays (run_started_at).
+        for name in [n for n in dir(dbt.tracking) if n.startswith("track_")]:
+            setattr(dbt.tracking, name, lambda *a, **kw: None)
         events: List[Tuple[Any, bytes, Tuple[Any, ...], Dict[str, Any]]] = []
         refused: List[str] = []
         manager: Any = get_event_manager()
 
+        def raises(e: Any) -> bool:
+            try:
+                return bool(manager.warn_error or manager.warn_error_options.errors(e))
+            except Exception:  # noqa: BLE001 - cannot tell: as if it raised
+                return True
+
         def fire_event(e: Any, *a: Any, **kw: Any) -> None:
             level = kw["level"] if "level" in kw else (a[0] if a else None)
-            if (level if level is not None else e.level_tag()) in (EventLevel.WARN, EventLevel.ERROR):
-                refused.append(f"{type(e).__name__} (a warning)")
+            level = level if level is not None else e.level_tag()
+            if level == EventLevel.ERROR:
+                refused.append(f"{type(e).__name__} (an error)")
+            elif (level == EventLevel.WARN or kw.get("force_warn_or_error_handling")) and raises(e):
+                # dbt raises this warning as an error (--warn-error, warn-error-options) inside the file's parse.
+                refused.append(f"{type(e).__name__} (a warning dbt raises as an error)")
             elif set(vars(e)) != {"pb_msg"}:
                 refused.append(f"{type(e).__name__} (an event with more than its message)")
             else:
@@ -1753,7 +1767,7 @@ def parse_sql_in_processes() -> bool:
                 else:
                     setattr(c, "parse_file", f)
             PARSE_REPORT.append(
-                f"{name}: {count} SQL files parsed in {min(k, count)} processes in {parsed:.2f} s, taken in dbt's order in {time.perf_counter() - started:.2f} s{ended}"
+                f"{name}: {count} SQL files parsed in {min(k, count)} processes in {parsed:.2f} s; then dbt's loop over them and the pass's other files (seeds, docs) in {time.perf_counter() - started:.2f} s{ended}"
             )
 
     setattr(parse_project, "parallel_dbt", True)
