@@ -1646,7 +1646,12 @@ def parse_sql_in_processes() -> bool:
         try:
             for i in range(k):
                 r, w = os.pipe()
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:
+                    os.close(r)
+                    os.close(w)
+                    raise
                 if pid == 0:
                     os.close(r)
                     code = 0

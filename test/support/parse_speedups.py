@@ -8,8 +8,8 @@ reads its last line):
   `dbt parse --no-partial-parse` in this one process (as the host parses), after worker_host.install_parse_speedups()
   (on) or as dbt is (off), into <target root>/<n>. Says what was installed and, per project: whether the parse
   succeeded, dbt's error, what the parallel SQL parse reported (worker_host.PARSE_REPORT), the Jinja log events in
-  the order dbt fired them, what Jinja's print() wrote (lines with "printed "), and what manifest.json does not hold (env_vars, the static parser's counters). The test
-  compares the manifest.json files and these."""
+  the order dbt fired them, what dbt's print() wrote (lines with "printed "), and what manifest.json does not hold
+  (env_vars, the static parser's counters). The test compares the manifest.json files and these."""
 
 from __future__ import annotations
 
@@ -131,7 +131,7 @@ def parse(mode: str, root: str, projects: List[str]) -> Dict[str, Any]:
                 jinja.append(f"{msg.info.name} {msg.info.level}: {msg.info.msg}")
 
         argv = ["--quiet", "--no-use-colors", "--no-partial-parse", "parse", *where]
-        # What dbt prints (Jinja's print()) goes where the host sends it: a file in place of fd 1.
+        # What dbt prints (print() in Jinja) goes where the host sends it: a file in place of fd 1.
         with tempfile.TemporaryFile() as capture:
             sys.stdout.flush()
             saved = os.dup(1)
