@@ -36,6 +36,7 @@ import gc
 import hashlib
 import json
 import os
+import pickle
 import queue as queue_module
 import select
 import signal
@@ -1658,10 +1659,10 @@ def parse_sql_in_processes() -> bool:
                     try:
                         signal.signal(signal.SIGTERM, signal.SIG_DFL)
                         set_parent_death_signal(signal.SIGKILL)
-                        out = pickle_dumps(("ok", child(loader, project, classes, work[i::k])))
+                        out = pickle.dumps(("ok", child(loader, project, classes, work[i::k])), pickle.HIGHEST_PROTOCOL)
                     except BaseException as e:  # noqa: BLE001 - the host parses alone, and dbt says what is wrong
                         why = str(e) if isinstance(e, ParseRefused) else f"{type(e).__name__}: {e}"
-                        out, code = pickle_dumps(("error", why)), 1
+                        out, code = pickle.dumps(("error", why)), 1
                     try:
                         write_all(w, out)
                         sys.stdout.flush()  # whatever a file's parse wrote there itself
@@ -1684,7 +1685,7 @@ def parse_sql_in_processes() -> bool:
             for fd, pid in list(kids.items()):
                 _, status = os.waitpid(pid, 0)
                 del kids[fd]
-                kind, payload = pickle_loads(b"".join(chunks[fd]))
+                kind, payload = pickle.loads(b"".join(chunks[fd]))
                 if kind != "ok":
                     raise ParseRefused(str(payload))
                 if status != 0:
@@ -1778,18 +1779,6 @@ def parse_sql_in_processes() -> bool:
     setattr(parse_project, "parallel_dbt", True)
     setattr(ManifestLoader, "parse_project", parse_project)
     return True
-
-
-def pickle_dumps(value: Any) -> bytes:
-    import pickle
-
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def pickle_loads(data: bytes) -> Any:
-    import pickle
-
-    return pickle.loads(data)
 
 
 def install_parse_speedups() -> List[str]:
