@@ -135,6 +135,7 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
       printed: string[];
       env_vars: Record<string, unknown> | null;
       parsing_info: Record<string, number> | null;
+      files: Record<string, unknown> | null;
     };
     // One process per group: after a parse the host did alone (broken, strict), dbt's static parser leaves threads
     // that forbid forking, so those come last in a process of their own. strict runs with --warn-error.
@@ -191,6 +192,7 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
       expect(sqlNodeOrder(on.manifests[i]!)).toEqual(sqlNodeOrder(off.manifests[i]!));
       expect(on.projects[i].env_vars).toEqual(off.projects[i].env_vars);
       expect(on.projects[i].parsing_info).toEqual(off.projects[i].parsing_info);
+      expect(on.projects[i].files).toEqual(off.projects[i].files);
       expect(on.projects[i].jinja).toEqual(off.projects[i].jinja);
       expect(off.projects[i].report).toEqual([]);
     }

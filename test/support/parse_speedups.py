@@ -154,6 +154,8 @@ def parse(mode: str, root: str, projects: List[str]) -> Dict[str, Any]:
                 "printed": printed,
                 "env_vars": None if manifest is None else dict(manifest.env_vars),
                 "parsing_info": None if manifest is None else dict(vars(manifest._parsing_info)),
+                # What a later partial parse starts from (partial_parse.msgpack holds them): each file's record.
+                "files": None if manifest is None else {k: v.to_dict() for k, v in sorted(manifest.files.items())},
             }
         )
         worker_host.PARSE_REPORT.clear()
