@@ -6,7 +6,8 @@
 // - integration: test/**/*.integration.test.ts — real dbt, PostgreSQL, Chromium. Its globalSetup builds src/ into
 //   .test-build/ once per run, and the harness runs that build (never the committed dist/). test/support/harness.ts
 //   refuses to load in a file not named *.integration.test.ts, so such a test cannot land in the unit set.
-// `npm test` runs both.
+// `npm test` runs both. Both put their temporary files under one folder per jest run, removed when it ends
+// (test/support/temp-root.mjs; PARALLEL_DBT_KEEP_TEST_TMP=1 keeps it).
 const shared = {
   rootDir: import.meta.dirname,
   testEnvironment: 'node',
@@ -24,12 +25,15 @@ export default {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '\\.integration\\.test\\.ts$'],
+      globalSetup: '<rootDir>/test/support/unit-setup.mjs',
+      globalTeardown: '<rootDir>/test/support/teardown.mjs',
     },
     {
       ...shared,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/**/*.integration.test.ts'],
       globalSetup: '<rootDir>/test/support/build-action.mjs',
+      globalTeardown: '<rootDir>/test/support/teardown.mjs',
     },
   ],
   testTimeout: 300000,

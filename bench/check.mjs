@@ -425,6 +425,7 @@ const slimRes = (relations, correct) => {
           changed: ['tag_a_l0_0000'],
           prod: { wall: 50, exit: 0, nodes: 1524, passed: 1524, cpuClient: 1, cpuPostgres: 1, load1: 0 },
           selected: { nodes: 840, share: 0.551, byType: { model: 11, test: 829 }, sleepSeconds: 160 },
+          plainParse: { wall: 1.2, exit: 0, partial: true, walls: [1.2] },
         },
       },
     ],
@@ -466,6 +467,16 @@ assert.ok(
 assert.equal(
   good.targets.find((t) => t.target.startsWith('Chunk start-up'))?.measured,
   '0.77 s (2 chunk(s): 0.7, 0.85; from json)',
+);
+// With a saved partial parse, the action's parse + selection (spawn → the record's parsedAt) against plain dbt parse.
+assert.deepEqual(
+  good.targets.find((t) => t.target.startsWith("Slim CI (remote, defer): the action's parse")),
+  {
+    target:
+      "Slim CI (remote, defer): the action's parse + selection (spawn → parsed and selected) ≤ plain `dbt parse` with the same saved partial parse (spawn → exit) + 1.0 s — action",
+    measured: '1.7 s vs 1.2 + 1.0 = 2.2 s (plain dbt parsed partially)',
+    result: 'PASS',
+  },
 );
 const bad = slimRes(off, false);
 const badMd = markdown(bad);

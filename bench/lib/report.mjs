@@ -71,6 +71,24 @@ export function targetsOf(res) {
       });
     }
   }
+  // Issue 17: with the base branch's saved partial parse, the action parses and selects no slower than plain dbt parses.
+  for (const s of res.shapes.filter((/** @type {any} */ x) => x.kind === 'slimci')) {
+    const pp = s.slim?.plainParse;
+    if (!pp) continue; // reports before 2026-12-04 did not measure it
+    for (const a of actions(s)) {
+      const parsed = a.action?.phases?.parsed;
+      t.push({
+        target: `${s.title}: the action's parse + selection (spawn → parsed and selected) ≤ plain \`dbt parse\` with the same saved partial parse (spawn → exit) + 1.0 s — ${label(a)}`,
+        measured:
+          parsed !== undefined && pp.exit === 0
+            ? `${parsed} s vs ${pp.wall} + 1.0 = ${round(pp.wall + 1, 2)} s (plain dbt ${pp.partial ? 'parsed partially' : `parsed cold: ${pp.reason ?? 'no partial parse'}`})`
+            : pp.exit !== 0
+              ? `plain dbt parse exited ${pp.exit}`
+              : '–',
+        result: pass(parsed === undefined || pp.exit !== 0 ? undefined : parsed <= pp.wall + 1.0),
+      });
+    }
+  }
   // Issue 11: start-up and an honest plan, on every action row.
   for (const s of res.shapes) {
     const single = byId(s, 'single');
@@ -285,7 +303,11 @@ export function markdown(res) {
                 .map(([k, n]) => `${n} ${k}`)
                 .join(', ')}; Σ ${sel.sleepSeconds} s of pg_sleep)`
             : 'was not run'
-        } in plain dbt's run.`,
+        } in plain dbt's run.${
+          z.plainParse
+            ? ` Plain \`dbt parse\` of the PR's project with the base branch's saved parse (what the action's parse is held to): ${z.plainParse.wall} s${z.plainParse.walls.length > 1 ? ` (${z.plainParse.walls.join(', ')})` : ''}, ${z.plainParse.exit === 0 ? (z.plainParse.partial ? 'a partial parse' : `a cold parse: ${z.plainParse.reason ?? 'dbt did not use the saved file'}`) : `exit ${z.plainParse.exit}`}.`
+            : ''
+        }`,
         '',
       );
     }

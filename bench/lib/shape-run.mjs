@@ -7,7 +7,7 @@ import { compare, OK, statusesOf } from './dbt-results.mjs';
 import { ROOT, WORK } from './paths.mjs';
 import { lowerBound, planLib } from './plan-lib.mjs';
 import { budgetOf, exampleProfileThreads, spending } from './shapes.mjs';
-import { compareSlimRuns, prepareSlim } from './slimci.mjs';
+import { compareSlimRuns, prepareSlim, timePlainParse } from './slimci.mjs';
 import { copyProject, errorText, log, median, readJson, round } from './util.mjs';
 import { variantAction } from './variants/action.mjs';
 import { variantPrefect } from './variants/prefect.mjs';
@@ -153,6 +153,30 @@ export async function runShape(shape, sr) {
       }
       await step('action with timings', (ctx) =>
         variantAction(ctx, { timings: timingsFile ?? join(dir, 'missing-run_results.json') }),
+      );
+    }
+  }
+  // Slim CI: what the action's parse is held to, plain `dbt parse` with the same saved partial parse (after the
+  // variants, as the file cache stands for them; --repeat times, the median).
+  if (shape.kind === 'slimci' && base.slim && wanted('action')) {
+    /** @type {{ wall: number, exit: number | null, partial: boolean, reason?: string }[]} */
+    const parses = [];
+    for (let rep = 0; rep < repeat; rep++) {
+      log(
+        `${shape.title}: plain dbt parse with the base branch's saved parse${repeat > 1 ? ` (run ${rep + 1} of ${repeat})` : ''} …`,
+      );
+      try {
+        parses.push(await timePlainParse({ ...base, rep }));
+      } catch (e) {
+        log(`${shape.title}: plain dbt parse failed: ${errorText(e)}`);
+        break;
+      }
+    }
+    if (parses.length > 0) {
+      const sorted = [...parses].sort((x, y) => x.wall - y.wall);
+      base.slim.plainParse = { ...sorted[Math.floor((sorted.length - 1) / 2)], walls: parses.map((x) => x.wall) };
+      log(
+        `${shape.title}: plain dbt parse: ${base.slim.plainParse.wall} s (${base.slim.plainParse.partial ? 'partial' : `cold: ${base.slim.plainParse.reason ?? 'no partial parse'}`})`,
       );
     }
   }

@@ -9,6 +9,7 @@ import { compare, OK, statusesOf } from './dbt-results.mjs';
 import { DBT, ROOT } from './paths.mjs';
 import { run } from './processes.mjs';
 import { copyProject, errorText, readJson, round } from './util.mjs';
+import { restoreBaseParse, runDir, variantDb } from './variants/context.mjs';
 
 /**
  * @typedef {object} SlimState
@@ -18,6 +19,8 @@ import { copyProject, errorText, readJson, round } from './util.mjs';
  * @property {string} project       the PR's copy of the project, the changed models in it
  * @property {string[]} changed     the changed models
  * @property {{ wall: number, exit: number | null, nodes: number, passed: number, cpuClient: number, cpuPostgres: number, load1: number }} prod
+ * @property {{ wall: number, exit: number | null, partial: boolean, reason?: string, walls: number[] }} [plainParse]
+ *   plain `dbt parse` of the PR's project with the base branch's saved parse (timePlainParse), when measured
  */
 
 /**
@@ -206,6 +209,7 @@ export async function compareSlimRuns({ pg, slimState, single, variants, referen
         state: relative(ROOT, slimState.state),
         changed: slimState.changed,
         prod: slimState.prod,
+        ...(slimState.plainParse ? { plainParse: slimState.plainParse } : {}),
       }
     : {};
   if (!slimState || !single.resultsFiles || !single.schema || single.error) return slim;
@@ -266,4 +270,31 @@ export async function compareSlimRuns({ pg, slimState, single, variants, referen
     }
   }
   return slim;
+}
+
+/**
+ * What the action's parse is held to on a PR run: plain `dbt parse` of the PR's project with the base branch's saved
+ * partial parse in its target/ (restored as every variant gets it), spawn → exit, in a copy of its own. Whether dbt
+ * used the saved file is read from its debug log (logs/dbt.log: "Partial parsing enabled: …"), why not from its
+ * output ("Unable to do partial parsing because …").
+ * @param {import('./variants/context.mjs').Ctx} ctx
+ * @returns {Promise<{ wall: number, exit: number | null, partial: boolean, reason?: string }>}
+ */
+export async function timePlainParse(ctx) {
+  const dir = runDir(ctx, 'plain-parse');
+  const proj = copyProject(ctx.project, join(dir, 'project'));
+  const { env } = await variantDb(ctx, 'plain-parse');
+  await restoreBaseParse(ctx, proj, env, dir);
+  const log = join(dir, 'dbt.log');
+  const args = ['parse', '--project-dir', proj, '--profiles-dir', proj];
+  if (ctx.vars) args.push('--vars', ctx.vars);
+  const p = await run(DBT, args, { env, cwd: proj, log });
+  const read = (/** @type {string} */ f) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+  const refused = /Unable to do partial parsing because ([^\n]*)/.exec(read(log));
+  return {
+    wall: round(p.seconds, 2),
+    exit: p.code,
+    partial: refused === null && /Partial parsing enabled/.test(read(join(proj, 'logs', 'dbt.log'))),
+    ...(refused ? { reason: refused[1].trim() } : {}),
+  };
 }

@@ -3,10 +3,12 @@
 // build, never the committed dist/, so a stale dist/ cannot pass them and an edit to src/ is tested without
 // `npm run build`. The build is package.json's own `build` script with dist/ swapped for .test-build/, so the two
 // cannot drift apart (e.g. the worker host file copied beside index.js, which src/dbt/host.ts looks for there).
+// It also points TMPDIR at this jest run's own folder (temp-root.mjs), removed by the globalTeardown.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { ROOT } from '../../scripts/lib/action-run.mjs';
+import { makeTempRoot } from './temp-root.mjs';
 
 export const TEST_BUILD = join(ROOT, '.test-build');
 
@@ -21,6 +23,7 @@ export function buildCommand(out) {
 }
 
 export default function buildAction() {
+  makeTempRoot();
   const started = Date.now();
   execFileSync('sh', ['-c', buildCommand('.test-build')], {
     cwd: ROOT,
