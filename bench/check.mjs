@@ -193,6 +193,47 @@ assert.deepEqual(
   [grown.planPredicted, grown.predictedMakespan, grown.predictedAgainAt, grown.predictedOverActual, grown.predictionOk],
   [20, 9.1, 1, 1.03, true],
 );
+// A pool is judged on the last prediction it made while it ran: its calibration (once a share of its nodes had ended)
+// or a growth after it.
+const calibrated = recordFigures(
+  {
+    ...rec,
+    predictedMakespan: 20,
+    pool: {
+      slots: 4,
+      active: 2,
+      growth: [],
+      calibration: { at: spawnAt + 4200, workers: 2, nodes: 40, cpuPerNode: 0.01, predictedMakespan: 8 },
+    },
+  },
+  spawnAt,
+  { timings: false },
+);
+assert.deepEqual(
+  [
+    calibrated.planPredicted,
+    calibrated.predictedMakespan,
+    calibrated.predictedAgainAt,
+    calibrated.predictedAgainBy,
+    calibrated.predictedOverActual,
+  ],
+  [20, 8, 2, 'calibration', 0.91],
+);
+const calibratedThenGrown = recordFigures(
+  {
+    ...rec,
+    predictedMakespan: 20,
+    pool: {
+      slots: 4,
+      active: 1,
+      growth: [{ at: spawnAt + 5200, workers: 2, load: 0.9, predictedMakespan: 9 }],
+      calibration: { at: spawnAt + 4200, workers: 1, nodes: 40, cpuPerNode: 0.01, predictedMakespan: 8 },
+    },
+  },
+  spawnAt,
+  { timings: false },
+);
+assert.deepEqual([calibratedThenGrown.predictedMakespan, calibratedThenGrown.predictedAgainBy], [9, 'growth']);
 // The spare (chunk-2: active 1, admitted by the growth to 2 workers at 3.2 s) counts its start-up from that growth:
 // its first node at 3.1 s is 0 s after it (it took a node as the growth marker appeared); its spawn-to-first-node
 // figure is kept beside it.

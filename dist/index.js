@@ -42922,6 +42922,17 @@ function shapeThatRan(budget, pool, growth) {
     const threads = Math.max(1, Math.floor(pool.slots / workers));
     return { parallel: workers, threads, peak: workers * threads + budget.parallel - 1 };
 }
+/** Share of a run's nodes that end before a pool predicts its makespan again (its calibration)... */
+const CALIBRATE_SHARE = 0.2;
+/** ...and at least this many: a run's first nodes (seeds, root models) are not its typical ones. */
+const CALIBRATE_MIN_NODES = 40;
+/**
+ * After how many ended nodes a pool predicts its makespan again from what they measured, grown or not (the plan of a
+ * first run weighs nodes by guesses, and dbt's CPU per node differs 2–3× between runners).
+ */
+function calibrateAfter(runNodes) {
+    return Math.max(CALIBRATE_MIN_NODES, Math.ceil(CALIBRATE_SHARE * runNodes));
+}
 /** No node is free, even one whose measured time was all dbt's own CPU. */
 const MIN_CALIBRATED_WEIGHT = 0.001;
 /**
@@ -42930,8 +42941,8 @@ const MIN_CALIBRATED_WEIGHT = 0.001;
  */
 const PRIOR_NODES = 10;
 /**
- * A growing pool's makespan predicted again when it grows, from what the run measured: the plan predicted the shape
- * it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
+ * A pool's makespan predicted again when it grows (and at calibrateAfter ended nodes), from what the run
+ * measured: the plan predicted the shape it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
  * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
  * by the plan's weight scaled by what the ended nodes of its resource type took against theirs (all ended nodes for
  * a type none of them has; the plan's weight counting as PRIOR_NODES nodes beside them): an ended node's time less
@@ -42943,7 +42954,7 @@ function predictGrown(g, weight, m, pool, now) {
     // growth against 23 over the whole run), so the lower of it and the machine's.
     const measuredCpu = now.cpuPerNode ?? m.perNodeCpu;
     const perNodeCpu = Math.min(measuredCpu, m.perNodeCpu);
-    const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.workers - 1)));
+    const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.measuredWith ?? now.workers - 1)));
     const sums = new Map();
     const all = { measured: 0, planned: 0, n: 0 };
     for (const [uid, seconds] of now.measured) {
@@ -44026,6 +44037,10 @@ class RunShare {
     growth = [];
     /** Told of each growth as it happens. */
     onGrowth;
+    /** Each pooled worker's latest measure of its own dbt (its `measured` notices). */
+    measures = new Map();
+    /** Told each time a worker measured its dbt. */
+    onMeasured;
     /**
      * @param runNodes every node of the run (all chunks)
      * @param nodeGates whether a node whose parents run in other chunks waits at its gate for them inside dbt
@@ -44096,6 +44111,10 @@ class RunShare {
                     onRunning?.(n.cpu);
                 else if (n.notice === 'grew')
                     this.grew({ at: Date.now(), workers: n.workers, load: n.load, cpuPerNode: n.cpu_per_node });
+                else if (n.notice === 'measured') {
+                    this.measures.set(share, { nodes: n.nodes, cpuPerNode: n.cpu_per_node });
+                    this.onMeasured?.();
+                }
                 else if (n.notice === 'dropped')
                     for (const [other, tell] of this.droppers)
                         if (other !== share)
@@ -44141,6 +44160,19 @@ class RunShare {
             known: [[START_UID, this.startBlocks === true ? 1 : 0]],
             subscribe: () => () => { },
         };
+    }
+    /**
+     * dbt's CPU seconds per node as the pooled workers measured their own (the latest measure of each, weighed by the
+     * nodes it covers), and over how many nodes; undefined before any worker measured.
+     */
+    measuredCpu() {
+        let nodes = 0;
+        let cpu = 0;
+        for (const m of this.measures.values()) {
+            nodes += m.nodes;
+            cpu += m.nodes * m.cpuPerNode;
+        }
+        return nodes > 0 ? { nodes, cpuPerNode: cpu / nodes } : undefined;
     }
     grew(g) {
         if (this.growth.some((x) => x.workers >= g.workers))
@@ -44533,6 +44565,7 @@ function clock(ms) {
 
 
 
+
 /** After SIGINT, dbt gets this long to cancel its queries and write its results before it is killed. */
 const INTERRUPT_GRACE_MS = 4000;
 async function executePlan(x) {
@@ -44552,8 +44585,35 @@ async function executePlan(x) {
     let grown;
     /** Each node's execution time as its result event reported it (skipped nodes ran nothing). */
     const measured = new Map();
+    let calibration;
+    /** A pool predicts its makespan again once a share of its nodes has ended, from what they measured (calibrateAfter). */
+    let calibrate = () => { };
     if (pooled && share !== undefined) {
         const t0 = Date.now();
+        const after = calibrateAfter(runNodes.length);
+        calibrate = () => {
+            if (calibration !== undefined || measured.size < after || !x.plan.pooled)
+                return;
+            const cpu = share.measuredCpu();
+            if (cpu === undefined)
+                return;
+            const at = Date.now();
+            const elapsed = (at - t0) / 1000;
+            // The workers taking nodes now; most of the measured nodes ran with them (a growth comes early, if at all).
+            const workers = share.growth.at(-1)?.workers ?? x.plan.pooled.active;
+            const predicted = x.repredict?.({
+                elapsed,
+                workers,
+                measured,
+                cpuPerNode: cpu.cpuPerNode,
+                measuredWith: workers,
+            });
+            if (predicted === undefined)
+                return;
+            calibration = { at, workers, nodes: measured.size, cpuPerNode: cpu.cpuPerNode, predictedMakespan: predicted };
+            log(`▶ the pool: ${measured.size} of ${runNodes.length} nodes ended (${elapsed.toFixed(1)} s into the run), their workers' dbt spending ~${Math.round(cpu.cpuPerNode * 1000)} ms of CPU per node; predicted again from what they measured: ~${predicted.toFixed(1)} s in all`);
+        };
+        share.onMeasured = calibrate;
         share.onGrowth = (g) => {
             const elapsed = (g.at - t0) / 1000;
             g.predictedMakespan = x.repredict?.({ elapsed, workers: g.workers, measured, cpuPerNode: g.cpuPerNode });
@@ -44746,8 +44806,10 @@ async function executePlan(x) {
                     onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
                         const result = nodeResultOf(ev);
-                        if (result?.seconds !== undefined && result.status !== 'skipped')
+                        if (result?.seconds !== undefined && result.status !== 'skipped') {
                             measured.set(result.uid, result.seconds);
+                            calibrate();
+                        }
                         if (watch !== undefined) {
                             if (result !== undefined)
                                 watch.nodeEnded(watched(chunk.index), result.uid);
@@ -44806,6 +44868,7 @@ async function executePlan(x) {
         hooks,
         stoppedBy: schedule.stoppedBy,
         growth: share?.growth ?? [],
+        calibration,
         machineBusySeconds: busyBefore !== undefined && busyAfter !== undefined ? Math.max(0, busyAfter - busyBefore) : undefined,
     };
 }
@@ -47583,7 +47646,12 @@ function runRecordOf(r) {
         totalWork: r.plan.totalWork,
         stop: r.stop,
         pool: r.plan.pooled !== undefined
-            ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
+            ? {
+                slots: r.plan.pooled.slots,
+                active: r.plan.pooled.active,
+                growth: r.growth ?? [],
+                ...(r.calibration !== undefined ? { calibration: r.calibration } : {}),
+            }
             : undefined,
         cpuPerNode: r.cpuPerNode,
         otherCpuShare: r.otherCpuShare,
@@ -47686,7 +47754,11 @@ function recordProblem(d) {
             run_record_isNumber(d.pool.slots) &&
             run_record_isNumber(d.pool.active) &&
             Array.isArray(d.pool.growth) &&
-            d.pool.growth.every((g) => run_record_isObject(g) && run_record_isNumber(g.at) && run_record_isNumber(g.workers) && run_record_isNumber(g.load))))
+            d.pool.growth.every((g) => run_record_isObject(g) && run_record_isNumber(g.at) && run_record_isNumber(g.workers) && run_record_isNumber(g.load)) &&
+            (d.pool.calibration === undefined ||
+                (run_record_isObject(d.pool.calibration) &&
+                    run_record_isNumber(d.pool.calibration.at) &&
+                    run_record_isNumber(d.pool.calibration.predictedMakespan)))))
         return '"pool" is not a pool';
     if (!Array.isArray(d.chunks))
         return 'no "chunks" list';
@@ -48004,6 +48076,7 @@ async function reportRun(r, x, run, github) {
         machine: x.machine,
         choice: x.choice,
         growth: run.growth,
+        calibration: run.calibration,
         cpuPerNode,
         otherCpuShare,
     }));

@@ -241,7 +241,17 @@ class GrewNotice(_GrewNotice, total=False):
     cpu_per_node: float
 
 
-Notice = Union[StartedNotice, RunningNotice, DroppedNotice, GrewNotice]
+class MeasuredNotice(TypedDict):
+    """A pooled worker's measure of its own dbt, each time the nodes it has ended reach MEASURE_FIRST_NODES, twice as
+    many, and so on: those nodes, and its CPU seconds since its first node over them (the action predicts the run's
+    makespan again from it: a first run's plan assumes a CPU per node that machines differ on by 2-3x)."""
+
+    notice: Literal["measured"]
+    nodes: int
+    cpu_per_node: float
+
+
+Notice = Union[StartedNotice, RunningNotice, DroppedNotice, GrewNotice, MeasuredNotice]
 
 
 def notice_line(n: Notice) -> bytes:
@@ -589,6 +599,8 @@ GROW_LOAD = env_number("PARALLEL_DBT_POOL_GROW_LOAD", 0.8)
 GROW_WINDOW_SECONDS = env_number("PARALLEL_DBT_POOL_GROW_SECONDS", 1.0)
 """...for this long, while ready nodes waited for a free thread, is CPU-bound: one more worker joins the run's pool.
 (The tests set both low, to make a small project's pool grow at once.)"""
+MEASURE_FIRST_NODES = 25
+"""A pooled worker tells its CPU per node when its ended nodes reach this many, then twice as many, and so on."""
 
 
 class CpuMeter:
@@ -876,14 +888,21 @@ class WorkPool:
             self.elsewhere(uid)
 
     def ended(self, uid: str) -> None:
-        """mark_done of a node: this worker's own frees its slot."""
+        """mark_done of a node: this worker's own frees its slot (and at MEASURE_FIRST_NODES × 2^k of them, it tells its
+        CPU per node)."""
+        measure: Optional[MeasuredNotice] = None
         with self.lock:
             slot = self.inflight.pop(uid, None)
             if slot is not None:
                 self.ended_count += 1
+                n = self.ended_count
+                if n >= MEASURE_FIRST_NODES and n % MEASURE_FIRST_NODES == 0 and (n // MEASURE_FIRST_NODES) & (n // MEASURE_FIRST_NODES - 1) == 0:
+                    measure = MeasuredNotice(notice="measured", nodes=n, cpu_per_node=round((time.process_time() - self.running_cpu) / n, 5))
             self.cond.notify_all()
         if slot is not None and slot >= 0 and self.slots is not None:
             self.slots.release(slot)
+        if measure is not None and self.notice is not None:
+            self.notice(measure)
 
     def attach(self, task: Any) -> None:
         pool = self

@@ -151,6 +151,20 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
       expect(mergedArgs).not.toHaveProperty('parallel_dbt');
     }
 
+    // The gated workers take nodes from one pool, which predicted its makespan again once a fifth of its nodes (at
+    // least 40) had ended, from its workers' own CPU per node (a worker tells it at 25 nodes of its own: with 95 nodes
+    // on 3, one has). Ordered chunks and subprocesses have no pool.
+    expect(record.pool !== undefined).toBe(gated);
+    if (gated) {
+      const cal = record.pool?.calibration;
+      expect(cal?.nodes).toBeGreaterThanOrEqual(40);
+      expect(cal?.cpuPerNode).toBeGreaterThan(0.001);
+      expect(cal?.predictedMakespan).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(
+        /^▶ the pool: \d+ of \d+ nodes ended \(.* predicted again from what they measured: ~/m,
+      );
+    }
+
     // Several dbt processes actually ran, and at least two overlapped in time.
     const starts = run.stdout.split('\n').filter((l) => /^▶ chunk-\d+/.test(l));
     expect(starts.length).toBeGreaterThanOrEqual(2);

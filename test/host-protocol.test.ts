@@ -31,6 +31,8 @@ const NOTICES: WorkerNotice[] = [
       ['db', 'analytics', 'Ünïcode'],
     ],
   },
+  { notice: 'grew', workers: 2, load: 0.95, cpu_per_node: 0.021 },
+  { notice: 'measured', nodes: 50, cpu_per_node: 0.0125 },
 ];
 
 describe('frames written by worker_host.py, read by host-protocol.ts', () => {

@@ -43,4 +43,16 @@ describe('a pooled worker sizes itself by what it measures (WorkPool)', () => {
       notices: [{ notice: 'grew', workers: 2, load: 0.95 }],
     });
   });
+
+  test('a worker tells its CPU per node at 25, 50, 100, 200 nodes of its own ended, for the run to predict again', () => {
+    expect(probe('measure')).toEqual({
+      ended: 210,
+      notices: [
+        { notice: 'measured', nodes: 25, cpu_per_node: 10 },
+        { notice: 'measured', nodes: 50, cpu_per_node: 5 },
+        { notice: 'measured', nodes: 100, cpu_per_node: 2.5 },
+        { notice: 'measured', nodes: 200, cpu_per_node: 1.25 },
+      ],
+    });
+  });
 });

@@ -107,6 +107,24 @@ describe('a run record written and read back', () => {
     });
   });
 
+  test('a pooled run: its pool, growth and calibration read back; a calibration that is not one names the pool', () => {
+    const calibration = { at: T0 + 2000, workers: 2, nodes: 40, cpuPerNode: 0.011, predictedMakespan: 7.2 };
+    const f: RunFacts = {
+      ...facts(),
+      plan: { ...facts().plan, pooled: { slots: 6, active: 2 } },
+      growth: [],
+      calibration,
+    };
+    const record = runRecordOf(f);
+    expect(record.pool).toEqual({ slots: 6, active: 2, growth: [], calibration });
+    const back = parseRunRecord(JSON.stringify(record), 'record');
+    expect(back.pool).toEqual(record.pool);
+    expect(runRecordOf({ ...f, calibration: undefined }).pool).toEqual({ slots: 6, active: 2, growth: [] });
+    expect(() =>
+      parseRunRecord(JSON.stringify({ ...record, pool: { ...record.pool, calibration: { at: 'soon' } } }), 'r'),
+    ).toThrow('r is not a parallel-dbt run record ("pool" is not a pool)');
+  });
+
   test('a run stopped before any chunk ran: no times, no stop reason left over', () => {
     const f = {
       ...facts(),

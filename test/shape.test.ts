@@ -7,6 +7,7 @@ import {
   chooseShape,
   planShape,
   predictGrown,
+  calibrateAfter,
   shapeCandidates,
   shapeThatRan,
   speedInHindsight,
@@ -444,5 +445,53 @@ describe('predictGrown: a growing pool predicts again when it grows, from what t
   test('every node ended: the prediction is the time already run', () => {
     const all = new Map(tests.map((u) => [u, 0.1]));
     expect(predictGrown(g, () => 0.2, m, { slots: 4, active: 1 }, { elapsed: 7, workers: 2, measured: all })).toBe(7);
+  });
+});
+
+describe('calibration: a pool predicts again from what a fifth of its nodes measured', () => {
+  test('after a fifth of the run, and never before 40 nodes', () => {
+    expect([
+      calibrateAfter(10),
+      calibrateAfter(95),
+      calibrateAfter(200),
+      calibrateAfter(836),
+      calibrateAfter(1524),
+    ]).toEqual([40, 40, 40, 168, 305]);
+  });
+
+  test('the measured nodes ran with the workers it has now: their threads, not one worker fewer, queued for the CPU', () => {
+    // 100 tests, 20 ended; 2 workers shared 4 slots from the start (2 threads each) at 0.01 s of CPU per node, and
+    // each ended test took 2 × 0.01 s of queueing plus 0.2 s in the warehouse: the estimate was right.
+    const tests = Array.from({ length: 100 }, (_, i) => `test.p.t${String(i).padStart(3, '0')}`);
+    const g = graphOf(tests.map((u) => [u, [], 'test']));
+    const m = machine({ pool: true, startup: 0.5, perNodeCpu: 0.03 });
+    const measured = new Map(tests.slice(0, 20).map((u) => [u, 0.2 + 2 * 0.01]));
+    const calibrated = predictGrown(
+      g,
+      () => 0.2,
+      m,
+      { slots: 4, active: 2 },
+      { elapsed: 1.5, workers: 2, measured, cpuPerNode: 0.01, measuredWith: 2 },
+    );
+    const plan = predictGrown(
+      g,
+      () => 0.2,
+      m,
+      { slots: 4, active: 2 },
+      { elapsed: 1.5, workers: 2, measured: new Map(), cpuPerNode: 0.03 },
+    );
+    // The 80 left at the measured 0.01 s of CPU and their 0.2 s of warehouse, on 2 workers × 2 slots; the same with
+    // the machine's 0.03 s is slower: the calibration is what moves the prediction.
+    expect(calibrated).toBeLessThan(plan);
+    // As a growth would (the measured nodes ran on 1 worker's 4 threads: 4 × 0.01 queued), the tests' warehouse time
+    // would come out lower than the 0.2 s they waited.
+    const asGrowth = predictGrown(
+      g,
+      () => 0.2,
+      m,
+      { slots: 4, active: 2 },
+      { elapsed: 1.5, workers: 2, measured, cpuPerNode: 0.01 },
+    );
+    expect(asGrowth).toBeLessThan(calibrated);
   });
 });

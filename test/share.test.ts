@@ -104,6 +104,23 @@ describe('RunShare', () => {
     expect(told).toEqual({ a: [], b: [[['db', 'marts', 'region_revenue']]], c: [] });
   });
 
+  test("the workers' measures: each one's latest, weighed by the nodes it covers; told as they come", () => {
+    const feed = board();
+    const run = new RunShare(['model.p.a'], true, blocks);
+    const a = run.invocation(feed, undefined, feed.statusOf);
+    const b = run.invocation(feed, undefined, feed.statusOf);
+    let told = 0;
+    run.onMeasured = () => told++;
+    expect(run.measuredCpu()).toBeUndefined();
+    a.share.onNotice?.({ notice: 'measured', nodes: 25, cpu_per_node: 0.04 });
+    a.share.onNotice?.({ notice: 'measured', nodes: 50, cpu_per_node: 0.02 });
+    b.share.onNotice?.({ notice: 'measured', nodes: 25, cpu_per_node: 0.05 });
+    // a's latest (50 nodes at 0.02) and b's (25 at 0.05): (1 + 1.25) / 75.
+    expect(run.measuredCpu()?.nodes).toBe(75);
+    expect(run.measuredCpu()?.cpuPerNode).toBeCloseTo(0.03, 9);
+    expect(told).toBe(3);
+  });
+
   test('resend repeats known statuses to the invocations that run now, not to ended ones', () => {
     const feed = board();
     const run = new RunShare(['model.p.a'], true, blocks);

@@ -41,7 +41,7 @@ export const predictionTolerance = (timings) => (timings ? PREDICTION_TOLERANCE 
  * @property {number} [plannedAt]          epoch ms: the plan was made
  * @property {number} [wallSeconds]
  * @property {number} [predictedMakespan]
- * @property {{ slots: number, active: number, growth: { at: number, workers: number, load: number, cpuPerNode?: number, predictedMakespan?: number }[] }} [pool]
+ * @property {{ slots: number, active: number, growth: { at: number, workers: number, load: number, cpuPerNode?: number, predictedMakespan?: number }[], calibration?: { at: number, workers: number, nodes: number, cpuPerNode: number, predictedMakespan: number } }} [pool]
  * @property {number} [cpuPerNode]        dbt CPU s per node its workers measured past their start-ups
  * @property {number} [criticalPath]
  * @property {number} [totalWork]
@@ -241,7 +241,17 @@ export function recordFigures(rec, spawnAt, o = {}) {
   const firsts = chunks.map((c) => c.firstNodeAt).filter((x) => x !== undefined);
   const actual = starts.length && ends.length ? (Math.max(...ends) - Math.min(...starts)) / 1000 : undefined;
   const planPredicted = typeof rec?.predictedMakespan === 'number' ? rec.predictedMakespan : undefined;
-  const again = (rec?.pool?.growth ?? []).filter((g) => typeof g.predictedMakespan === 'number').at(-1);
+  // The last prediction made while it ran: a growth's, or the calibration's (once a share of its nodes had ended).
+  /** @type {{ at: number, predictedMakespan: number, kind: 'growth' | 'calibration' }[]} */
+  const repredictions = [
+    ...(rec?.pool?.growth ?? []).flatMap((g) =>
+      typeof g.predictedMakespan === 'number'
+        ? [{ at: g.at, predictedMakespan: g.predictedMakespan, kind: /** @type {const} */ ('growth') }]
+        : [],
+    ),
+    ...(rec?.pool?.calibration ? [{ ...rec.pool.calibration, kind: /** @type {const} */ ('calibration') }] : []),
+  ].sort((a, b) => a.at - b.at);
+  const again = repredictions.at(-1);
   const predicted = again?.predictedMakespan ?? planPredicted;
   const tolerance = predictionTolerance(o.timings ?? true);
   const started = chunks.filter((c) => c.firstNodeAt !== undefined && c.startedAt !== undefined);
@@ -265,9 +275,11 @@ export function recordFigures(rec, spawnAt, o = {}) {
     wallSeconds: rec?.wallSeconds,
     predictedMakespan: round(predicted, 2),
     planPredicted: round(planPredicted, 2),
-    /** Seconds into the run when a grown pool predicted again (undefined: the plan's prediction). */
+    /** Seconds into the run when a grown pool (or a calibration) predicted again (undefined: the plan's prediction). */
     predictedAgainAt:
       again !== undefined && starts.length ? round((again.at - Math.min(...starts)) / 1000, 1) : undefined,
+    /** What predicted again: 'growth' or 'calibration'. */
+    predictedAgainBy: again?.kind,
     predictedSource: predicted !== undefined ? 'json' : undefined,
     predictionTolerance: tolerance,
     cpuPerNode: rec?.cpuPerNode,

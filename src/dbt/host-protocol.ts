@@ -185,7 +185,12 @@ export type WorkerNotice =
   | { notice: 'running'; cpu?: number }
   | { notice: 'dropped'; relations: CachedRelationKey[] }
   /** A pooled worker measured its dbt CPU-bound (load: cores used) with ready nodes waiting: `workers` take nodes now. */
-  | { notice: 'grew'; workers: number; load: number; cpu_per_node?: number };
+  | { notice: 'grew'; workers: number; load: number; cpu_per_node?: number }
+  /**
+   * A pooled worker's measure of its own dbt when its ended nodes reach 25, 50, 100, …: those nodes, and its CPU
+   * seconds since its first node over them.
+   */
+  | { notice: 'measured'; nodes: number; cpu_per_node: number };
 
 /** Turns a worker's notice bytes (N frames, cut anywhere) into notices; a line that is not JSON is skipped. */
 export class NoticeReader {

@@ -249,6 +249,7 @@ async function reportRun(r: LocalRun, x: Planned, run: Execution, github: Github
       machine: x.machine,
       choice: x.choice,
       growth: run.growth,
+      calibration: run.calibration,
       cpuPerNode,
       otherCpuShare,
     }),

@@ -16,7 +16,7 @@ import type { Machine, ShapeChoice } from '../plan/shape.js';
 import type { StopReason } from '../run/stop.js';
 import type { ChunkReport } from '../run/scheduler.js';
 import type { ChunkRun } from '../run/execute.js';
-import type { PoolGrowth } from '../run/share.js';
+import type { PoolCalibration, PoolGrowth } from '../run/share.js';
 import type { Prepared } from './prepare.js';
 
 export const RUN_RECORD_FILE = 'parallel-dbt.json';
@@ -50,9 +50,10 @@ export interface RunRecord {
   stop?: StopReason;
   /**
    * A pooled run: the node slots its workers shared, how many took nodes from the start, and each growth (epoch ms
-   * `at`, the workers taking nodes from then on, and the load in cores that made a worker ask for company).
+   * `at`, the workers taking nodes from then on, and the load in cores that made a worker ask for company); its
+   * makespan predicted again once a share of its nodes had ended (calibration).
    */
-  pool?: { slots: number; active: number; growth: PoolGrowth[] };
+  pool?: { slots: number; active: number; growth: PoolGrowth[]; calibration?: PoolCalibration };
   /**
    * dbt's CPU seconds per node as this run measured it (forked workers past their start-ups, run/execute.ts
    * cpuPerNodeOf); the merged run_results.json carries it for the next run's machine model.
@@ -111,6 +112,8 @@ export interface RunFacts {
   choice?: ShapeChoice;
   /** A pooled run's growth (run/execute.ts Execution.growth). */
   growth?: PoolGrowth[];
+  /** A pooled run's calibration (run/execute.ts Execution.calibration). */
+  calibration?: PoolCalibration;
   cpuPerNode?: number;
   otherCpuShare?: number;
 }
@@ -145,7 +148,12 @@ export function runRecordOf(r: RunFacts): RunRecord {
     stop: r.stop,
     pool:
       r.plan.pooled !== undefined
-        ? { slots: r.plan.pooled.slots, active: r.plan.pooled.active, growth: r.growth ?? [] }
+        ? {
+            slots: r.plan.pooled.slots,
+            active: r.plan.pooled.active,
+            growth: r.growth ?? [],
+            ...(r.calibration !== undefined ? { calibration: r.calibration } : {}),
+          }
         : undefined,
     cpuPerNode: r.cpuPerNode,
     otherCpuShare: r.otherCpuShare,
@@ -249,7 +257,11 @@ function recordProblem(d: unknown): string | undefined {
       isNumber(d.pool.slots) &&
       isNumber(d.pool.active) &&
       Array.isArray(d.pool.growth) &&
-      d.pool.growth.every((g) => isObject(g) && isNumber(g.at) && isNumber(g.workers) && isNumber(g.load))
+      d.pool.growth.every((g) => isObject(g) && isNumber(g.at) && isNumber(g.workers) && isNumber(g.load)) &&
+      (d.pool.calibration === undefined ||
+        (isObject(d.pool.calibration) &&
+          isNumber(d.pool.calibration.at) &&
+          isNumber(d.pool.calibration.predictedMakespan)))
     )
   )
     return '"pool" is not a pool';

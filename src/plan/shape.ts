@@ -253,8 +253,23 @@ export interface GrowthMeasures {
   workers: number;
   /** Each ended node's execution time. */
   measured: ReadonlyMap<string, number>;
-  /** dbt's CPU seconds per node, as the worker that asked for company measured its own. */
+  /** dbt's CPU seconds per node, as the worker that asked for company measured its own (or the workers theirs). */
   cpuPerNode?: number;
+  /** Workers that took nodes while the measured ones ran: one fewer than `workers` when a pool grows (the default). */
+  measuredWith?: number;
+}
+
+/** Share of a run's nodes that end before a pool predicts its makespan again (its calibration)... */
+const CALIBRATE_SHARE = 0.2;
+/** ...and at least this many: a run's first nodes (seeds, root models) are not its typical ones. */
+const CALIBRATE_MIN_NODES = 40;
+
+/**
+ * After how many ended nodes a pool predicts its makespan again from what they measured, grown or not (the plan of a
+ * first run weighs nodes by guesses, and dbt's CPU per node differs 2–3× between runners).
+ */
+export function calibrateAfter(runNodes: number): number {
+  return Math.max(CALIBRATE_MIN_NODES, Math.ceil(CALIBRATE_SHARE * runNodes));
 }
 
 /** No node is free, even one whose measured time was all dbt's own CPU. */
@@ -266,8 +281,8 @@ const MIN_CALIBRATED_WEIGHT = 0.001;
 const PRIOR_NODES = 10;
 
 /**
- * A growing pool's makespan predicted again when it grows, from what the run measured: the plan predicted the shape
- * it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
+ * A pool's makespan predicted again when it grows (and at calibrateAfter ended nodes), from what the run
+ * measured: the plan predicted the shape it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
  * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
  * by the plan's weight scaled by what the ended nodes of its resource type took against theirs (all ended nodes for
  * a type none of them has; the plan's weight counting as PRIOR_NODES nodes beside them): an ended node's time less
@@ -285,7 +300,7 @@ export function predictGrown(
   // growth against 23 over the whole run), so the lower of it and the machine's.
   const measuredCpu = now.cpuPerNode ?? m.perNodeCpu;
   const perNodeCpu = Math.min(measuredCpu, m.perNodeCpu);
-  const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.workers - 1)));
+  const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.measuredWith ?? now.workers - 1)));
   const sums = new Map<string, { measured: number; planned: number; n: number }>();
   const all = { measured: 0, planned: 0, n: 0 };
   for (const [uid, seconds] of now.measured) {

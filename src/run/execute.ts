@@ -9,7 +9,7 @@ import type { RunResult } from '../dbt/run-results.js';
 import { growingPool, type Chunk, type Plan } from '../plan/chunks.js';
 import type { PlanGraph } from '../plan/graph.js';
 import type { Budget } from '../plan/budget.js';
-import type { GrowthMeasures } from '../plan/shape.js';
+import { calibrateAfter, type GrowthMeasures } from '../plan/shape.js';
 import { schemasOf } from '../plan/nodes.js';
 import {
   runChunk,
@@ -22,7 +22,7 @@ import {
   type Invocation,
 } from './chunk.js';
 import { runPool } from './pool.js';
-import { RunShare, type PoolGrowth } from './share.js';
+import { RunShare, type PoolCalibration, type PoolGrowth } from './share.js';
 import { StallWatch, stalledLine } from './stall.js';
 import { nodeResultOf } from '../dbt/events.js';
 import { blocksDownstream } from '../dbt/statuses.js';
@@ -90,8 +90,9 @@ export interface ExecuteInput {
    */
   shared: boolean;
   /**
-   * A growing pool grew: the run's makespan predicted again (seconds from the pool's start) for the shape it grew
-   * to, from what the run measured so far (plan/shape.ts predictGrown).
+   * A growing pool grew, or a pool reached calibrateAfter ended nodes (its calibration): the run's makespan
+   * predicted again (seconds from the pool's start) for the shape it runs from now on, from what the run measured so
+   * far (plan/shape.ts predictGrown).
    */
   repredict?: (now: GrowthMeasures) => number | undefined;
 }
@@ -119,6 +120,8 @@ export interface Execution {
   stoppedBy?: StopReason;
   /** A pool's growth while it ran (workers measured CPU-bound let one more take nodes). */
   growth: PoolGrowth[];
+  /** A pool's makespan predicted again once a share of its nodes had ended, from what they measured. */
+  calibration?: PoolCalibration;
   /** CPU-seconds the machine's cores were busy while the chunks ran (run/machine-cpu.ts), where known. */
   machineBusySeconds?: number;
 }
@@ -141,8 +144,34 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
   let grown: ((workers: number) => void) | undefined;
   /** Each node's execution time as its result event reported it (skipped nodes ran nothing). */
   const measured = new Map<string, number>();
+  let calibration: PoolCalibration | undefined;
+  /** A pool predicts its makespan again once a share of its nodes has ended, from what they measured (calibrateAfter). */
+  let calibrate = (): void => {};
   if (pooled && share !== undefined) {
     const t0 = Date.now();
+    const after = calibrateAfter(runNodes.length);
+    calibrate = () => {
+      if (calibration !== undefined || measured.size < after || !x.plan.pooled) return;
+      const cpu = share.measuredCpu();
+      if (cpu === undefined) return;
+      const at = Date.now();
+      const elapsed = (at - t0) / 1000;
+      // The workers taking nodes now; most of the measured nodes ran with them (a growth comes early, if at all).
+      const workers = share.growth.at(-1)?.workers ?? x.plan.pooled.active;
+      const predicted = x.repredict?.({
+        elapsed,
+        workers,
+        measured,
+        cpuPerNode: cpu.cpuPerNode,
+        measuredWith: workers,
+      });
+      if (predicted === undefined) return;
+      calibration = { at, workers, nodes: measured.size, cpuPerNode: cpu.cpuPerNode, predictedMakespan: predicted };
+      log(
+        `▶ the pool: ${measured.size} of ${runNodes.length} nodes ended (${elapsed.toFixed(1)} s into the run), their workers' dbt spending ~${Math.round(cpu.cpuPerNode * 1000)} ms of CPU per node; predicted again from what they measured: ~${predicted.toFixed(1)} s in all`,
+      );
+    };
+    share.onMeasured = calibrate;
     share.onGrowth = (g) => {
       const elapsed = (g.at - t0) / 1000;
       g.predictedMakespan = x.repredict?.({ elapsed, workers: g.workers, measured, cpuPerNode: g.cpuPerNode });
@@ -339,7 +368,10 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
           onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
           onEvent: (name, ev) => {
             const result = nodeResultOf(ev);
-            if (result?.seconds !== undefined && result.status !== 'skipped') measured.set(result.uid, result.seconds);
+            if (result?.seconds !== undefined && result.status !== 'skipped') {
+              measured.set(result.uid, result.seconds);
+              calibrate();
+            }
             if (watch !== undefined) {
               if (result !== undefined) watch.nodeEnded(watched(chunk.index), result.uid);
               else if (ev.info.name === 'LogStartLine' && ev.data.node_info)
@@ -399,6 +431,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
     hooks,
     stoppedBy: schedule.stoppedBy,
     growth: share?.growth ?? [],
+    calibration,
     machineBusySeconds:
       busyBefore !== undefined && busyAfter !== undefined ? Math.max(0, busyAfter - busyBefore) : undefined,
   };

@@ -28,6 +28,19 @@ export interface PoolGrowth {
   predictedMakespan?: number;
 }
 
+/**
+ * A pool predicted its makespan again once a share of its nodes had ended (run/execute.ts), grown or not: at (epoch
+ * ms), with `workers` taking nodes, from `nodes` ended nodes' times and the workers' own CPU per node (a growth's
+ * prediction comes early, from few nodes, and the plan's first-run CPU per node is a guess).
+ */
+export interface PoolCalibration {
+  at: number;
+  workers: number;
+  nodes: number;
+  cpuPerNode: number;
+  predictedMakespan: number;
+}
+
 /** One invocation's part in the run, and what the chunk runner tells back when it has ended. */
 export interface SharedInvocation {
   share: WorkerShare;
@@ -47,6 +60,10 @@ export class RunShare {
   readonly growth: PoolGrowth[] = [];
   /** Told of each growth as it happens. */
   onGrowth?: (g: PoolGrowth) => void;
+  /** Each pooled worker's latest measure of its own dbt (its `measured` notices). */
+  private readonly measures = new Map<WorkerShare, { nodes: number; cpuPerNode: number }>();
+  /** Told each time a worker measured its dbt. */
+  onMeasured?: () => void;
 
   /**
    * @param runNodes every node of the run (all chunks)
@@ -118,7 +135,10 @@ export class RunShare {
         else if (n.notice === 'running') onRunning?.(n.cpu);
         else if (n.notice === 'grew')
           this.grew({ at: Date.now(), workers: n.workers, load: n.load, cpuPerNode: n.cpu_per_node });
-        else if (n.notice === 'dropped')
+        else if (n.notice === 'measured') {
+          this.measures.set(share, { nodes: n.nodes, cpuPerNode: n.cpu_per_node });
+          this.onMeasured?.();
+        } else if (n.notice === 'dropped')
           for (const [other, tell] of this.droppers) if (other !== share) tell(n.relations);
       },
       subscribeDrops: (listener) => {
@@ -158,6 +178,20 @@ export class RunShare {
       known: [[START_UID, this.startBlocks === true ? 1 : 0]],
       subscribe: () => () => {},
     };
+  }
+
+  /**
+   * dbt's CPU seconds per node as the pooled workers measured their own (the latest measure of each, weighed by the
+   * nodes it covers), and over how many nodes; undefined before any worker measured.
+   */
+  measuredCpu(): { nodes: number; cpuPerNode: number } | undefined {
+    let nodes = 0;
+    let cpu = 0;
+    for (const m of this.measures.values()) {
+      nodes += m.nodes;
+      cpu += m.nodes * m.cpuPerNode;
+    }
+    return nodes > 0 ? { nodes, cpuPerNode: cpu / nodes } : undefined;
   }
 
   private grew(g: PoolGrowth): void {

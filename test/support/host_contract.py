@@ -35,6 +35,8 @@ SAMPLE_NOTICES: List[wh.Notice] = [
     wh.StartedNotice(notice="started", ok=False),
     wh.RunningNotice(notice="running", cpu=1.25),
     wh.DroppedNotice(notice="dropped", relations=[(None, "analytics", "orders_v"), ("db", "analytics", "Ünïcode")]),
+    wh.GrewNotice(notice="grew", workers=2, load=0.95, cpu_per_node=0.021),
+    wh.MeasuredNotice(notice="measured", nodes=50, cpu_per_node=0.0125),
 ]
 
 

@@ -173,6 +173,23 @@ def sizing_command(folder: str) -> Dict[str, Any]:
     return steps
 
 
+def measure_command(folder: str) -> Dict[str, Any]:
+    """A worker ends 210 of its own nodes with 250 CPU-seconds spent since its first: the notices it sends."""
+    notices: List[wh.Notice] = []
+    pool = pool_of(folder, 0)
+    pool.notice = notices.append
+    pool.running_cpu = 0.0
+    setattr(time, "process_time", lambda: 250.0)  # the module worker_host reads it from
+    for i in range(210):
+        uid = f"test.p.t_{i}"
+        with pool.lock:
+            pool.inflight[uid] = -1
+        pool.ended(uid)
+    # A node this worker did not run (claimed elsewhere) is not its own: no count, no notice.
+    pool.ended("test.p.elsewhere")
+    return {"ended": pool.ended_count, "notices": [dict(n) for n in notices]}
+
+
 def main(argv: List[str]) -> None:
     command = argv[1]
     if command == "slots":
@@ -181,6 +198,8 @@ def main(argv: List[str]) -> None:
         out = dead_command(argv[2], int(argv[3]))
     elif command == "sizing":
         out = sizing_command(argv[2])
+    elif command == "measure":
+        out = measure_command(argv[2])
     else:
         raise SystemExit(f"unknown command {command}")
     print(json.dumps(out))

