@@ -152,7 +152,7 @@ describe.each(paths)('the action on the example project ($name)', ({ extra, redC
     }
 
     // The gated workers take nodes from one pool, which predicted its makespan again once a fifth of its nodes (at
-    // least 40) had ended, from its workers' own CPU per node (a worker tells it at 25 nodes of its own: with 95 nodes
+    // least 40) had ended, from its workers' own CPU per node (a worker tells it at 10 nodes of its own: with 95 nodes
     // on 3, one has). Ordered chunks and subprocesses have no pool.
     expect(record.pool !== undefined).toBe(gated);
     if (gated) {

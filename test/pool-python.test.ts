@@ -44,14 +44,15 @@ describe('a pooled worker sizes itself by what it measures (WorkPool)', () => {
     });
   });
 
-  test('a worker tells its CPU per node at 25, 50, 100, 200 nodes of its own ended, for the run to predict again', () => {
+  test('a worker tells its CPU per node at 10, 20, 40, 80, 160 nodes of its own ended, for the run to predict again', () => {
     expect(probe('measure')).toEqual({
       ended: 210,
       notices: [
-        { notice: 'measured', nodes: 25, cpu_per_node: 10 },
-        { notice: 'measured', nodes: 50, cpu_per_node: 5 },
-        { notice: 'measured', nodes: 100, cpu_per_node: 2.5 },
-        { notice: 'measured', nodes: 200, cpu_per_node: 1.25 },
+        { notice: 'measured', nodes: 10, cpu_per_node: 25 },
+        { notice: 'measured', nodes: 20, cpu_per_node: 12.5 },
+        { notice: 'measured', nodes: 40, cpu_per_node: 6.25 },
+        { notice: 'measured', nodes: 80, cpu_per_node: 3.125 },
+        { notice: 'measured', nodes: 160, cpu_per_node: 1.5625 },
       ],
     });
   });

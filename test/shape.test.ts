@@ -494,4 +494,23 @@ describe('calibration: a pool predicts again from what a fifth of its nodes meas
     );
     expect(asGrowth).toBeLessThan(calibrated);
   });
+
+  test("a runner slower than the machine model's guess: the calibration plans the rest at the CPU it measured", () => {
+    const tests = Array.from({ length: 100 }, (_, i) => `test.p.t${String(i).padStart(3, '0')}`);
+    const g = graphOf(tests.map((u) => [u, [], 'test']));
+    const m = machine({ pool: true, startup: 0.5, perNodeCpu: 0.03 });
+    const measured = new Map(tests.slice(0, 20).map((u) => [u, 0.16]));
+    const at = (measuredWith: number | undefined): number =>
+      predictGrown(
+        g,
+        () => 0.2,
+        m,
+        { slots: 4, active: 2 },
+        { elapsed: 2, workers: 2, measured, cpuPerNode: 0.08, measuredWith },
+      );
+    // 80 left, 40 per worker: at the measured 0.08 s of CPU each (their warehouse time is 0: 0.16 − 2 × 0.08).
+    expect(at(2)).toBeCloseTo(2 + 40 * 0.08, 6);
+    // A growth's measure (the first nodes) is capped at the machine's 0.03 s.
+    expect(at(undefined)).toBeLessThan(at(2));
+  });
 });

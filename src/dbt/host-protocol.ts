@@ -187,7 +187,7 @@ export type WorkerNotice =
   /** A pooled worker measured its dbt CPU-bound (load: cores used) with ready nodes waiting: `workers` take nodes now. */
   | { notice: 'grew'; workers: number; load: number; cpu_per_node?: number }
   /**
-   * A pooled worker's measure of its own dbt when its ended nodes reach 25, 50, 100, …: those nodes, and its CPU
+   * A pooled worker's measure of its own dbt when its ended nodes reach 10, 20, 40, …: those nodes, and its CPU
    * seconds since its first node over them.
    */
   | { notice: 'measured'; nodes: number; cpu_per_node: number };

@@ -242,8 +242,8 @@ class GrewNotice(_GrewNotice, total=False):
 
 
 class MeasuredNotice(TypedDict):
-    """A pooled worker's measure of its own dbt, each time the nodes it has ended reach MEASURE_FIRST_NODES, twice as
-    many, and so on: those nodes, and its CPU seconds since its first node over them (the action predicts the run's
+    """A pooled worker's measure of its own dbt, each time the nodes it has ended reach MEASURE_FIRST_NODES (10), twice
+    as many, and so on: those nodes, and its CPU seconds since its first node over them (the action predicts the run's
     makespan again from it: a first run's plan assumes a CPU per node that machines differ on by 2-3x)."""
 
     notice: Literal["measured"]
@@ -599,7 +599,7 @@ GROW_LOAD = env_number("PARALLEL_DBT_POOL_GROW_LOAD", 0.8)
 GROW_WINDOW_SECONDS = env_number("PARALLEL_DBT_POOL_GROW_SECONDS", 1.0)
 """...for this long, while ready nodes waited for a free thread, is CPU-bound: one more worker joins the run's pool.
 (The tests set both low, to make a small project's pool grow at once.)"""
-MEASURE_FIRST_NODES = 25
+MEASURE_FIRST_NODES = 10
 """A pooled worker tells its CPU per node when its ended nodes reach this many, then twice as many, and so on."""
 
 
@@ -1025,6 +1025,9 @@ class SharedRun:
         self.results_path: Optional[str] = str(results) if results else None
         self.gate = gate
         self.notices_fd = notices_fd
+        # Notices come from dbt's node threads (dropped), its main thread (grew) and mark_done (measured): one line at a
+        # time, as a line over the pipe's atomic size could be cut by another's write.
+        self.notice_lock = threading.Lock()
         self.lock = threading.Lock()
         self.started = threading.Event()
         self.start_ok = True
@@ -1185,10 +1188,12 @@ class SharedRun:
 
     # ---- this worker's notices to the host ----------------------------------------------------------------
     def notice(self, n: Notice) -> None:
-        try:
-            write_all(self.notices_fd, notice_line(n))
-        except OSError:
-            pass
+        line = notice_line(n)
+        with self.notice_lock:
+            try:
+                write_all(self.notices_fd, line)
+            except OSError:
+                pass
 
     # ---- the results of the whole run, for the end-only invocation ----------------------------------------
     def load_results(self, manifest: Any) -> List[Any]:

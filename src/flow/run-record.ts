@@ -261,6 +261,9 @@ function recordProblem(d: unknown): string | undefined {
       (d.pool.calibration === undefined ||
         (isObject(d.pool.calibration) &&
           isNumber(d.pool.calibration.at) &&
+          isNumber(d.pool.calibration.workers) &&
+          isNumber(d.pool.calibration.nodes) &&
+          isNumber(d.pool.calibration.cpuPerNode) &&
           isNumber(d.pool.calibration.predictedMakespan)))
     )
   )

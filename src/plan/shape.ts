@@ -295,11 +295,12 @@ export function predictGrown(
   pool: PoolShape,
   now: GrowthMeasures,
 ): number {
-  // The ended nodes queued for the CPU their worker measured. The rest: the worker measured the run's first nodes
-  // (seeds, root models), which cost dbt more than the tests that make most of a project (bench: 40 ms per node at
-  // growth against 23 over the whole run), so the lower of it and the machine's.
+  // The ended nodes queued for the CPU their worker measured. The rest: at a growth the worker measured the run's
+  // first nodes (seeds, root models), which cost dbt more than the tests that make most of a project (bench: 40 ms
+  // per node at growth against 23 over the whole run), so the lower of it and the machine's; a calibration measured
+  // a fifth of the run, on this runner (slower or faster than the machine model's guess): as measured.
   const measuredCpu = now.cpuPerNode ?? m.perNodeCpu;
-  const perNodeCpu = Math.min(measuredCpu, m.perNodeCpu);
+  const perNodeCpu = now.measuredWith !== undefined ? measuredCpu : Math.min(measuredCpu, m.perNodeCpu);
   const threadsBefore = Math.max(1, Math.floor(pool.slots / Math.max(1, now.measuredWith ?? now.workers - 1)));
   const sums = new Map<string, { measured: number; planned: number; n: number }>();
   const all = { measured: 0, planned: 0, n: 0 };
