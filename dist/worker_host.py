@@ -1525,6 +1525,23 @@ class ParsedFile(TypedDict):
     """What it added to manifest._parsing_info's counters (the static parser's)."""
     ops: List[Tuple[str, Any, Any]]
     """Its Manifest.add_node / add_disabled calls, in order: (method, node, test_from)."""
+    appends: List[Tuple[str, str]]
+    """Names it appended to other files' env_vars, in order: (file id, name). A macro that reads env_var() while a
+    SQL file's node is named (generate_schema_name, dbt/context/providers.py GenerateNameContext) records the name on
+    the macro's file, so that a partial parse re-parses what used it when the variable changes."""
+
+
+class EnvVarAppends(list):  # type: ignore[type-arg]
+    """A file's env_vars list in a parsing child: each append is also logged as (file id, name)."""
+
+    def __init__(self, items: List[str], file_id: str, log: List[Tuple[str, str]]) -> None:
+        super().__init__(items)
+        self.file_id = file_id
+        self.log = log
+
+    def append(self, name: Any) -> None:
+        self.log.append((self.file_id, name))
+        super().append(name)
 
 
 class ParseRefused(Exception):
@@ -1585,7 +1602,9 @@ def parse_sql_in_processes() -> bool:
     original = ManifestLoader.parse_project
     min_files = int(env_number("PARALLEL_DBT_PARSE_MIN_FILES", PARSE_MIN_FILES))
 
-    def child(loader: Any, project: Any, classes: List[Any], mine: List[Tuple[str, str]]) -> Dict[str, ParsedFile]:
+    def child(
+        loader: Any, project: Any, classes: List[Any], mine: List[Tuple[str, str]], work: Set[str]
+    ) -> Dict[str, ParsedFile]:
         import dbt.deprecations
         import dbt.tracking
 
@@ -1644,22 +1663,53 @@ def parse_sql_in_processes() -> bool:
         manifest = loader.manifest
         counters = manifest._parsing_info
         parsers = {c.__name__: c(project, manifest, loader.root_project) for c in classes}
+        # The other files' records: a parse may append names to their env_vars (logged, handed on); anything else it
+        # changed there, the host's dbt would not see, so the child refuses (checked against their pickled bytes).
+        mine_ids = {f for _, f in mine}
+        appends: List[Tuple[str, str]] = []
+        others: Dict[str, Tuple[bytes, Optional[List[str]]]] = {}
+        for fid, sf in manifest.files.items():
+            if fid in mine_ids:
+                continue
+            env = getattr(sf, "env_vars", None)
+            others[fid] = (pickle.dumps(sf, pickle.HIGHEST_PROTOCOL), list(env) if type(env) is list else None)
+            if type(env) is list:
+                sf.env_vars = EnvVarAppends(env, fid, appends)
         out: Dict[str, ParsedFile] = {}
         for name, file_id in mine:
             events.clear()
             ops.clear()
+            appends.clear()
             env_before = set(manifest.env_vars)
             counted = dict(vars(counters))
             parsers[name].parse_file(FileBlock(manifest.files[file_id]))
             if refused:
                 raise ParseRefused(f"{refused[0]} while parsing {file_id}")
+            touched = sorted({fid for fid, _ in appends if fid in work})
+            if touched:
+                raise ParseRefused(f"parsing {file_id} recorded an environment variable on {touched[0]}, another SQL file")
             out[file_id] = ParsedFile(
                 file=manifest.files[file_id],
                 events=list(events),
                 env=[(k, v) for k, v in manifest.env_vars.items() if k not in env_before],
                 parsing_info={k: v - counted[k] for k, v in vars(counters).items() if v != counted.get(k)},
                 ops=list(ops),
+                appends=list(appends),
             )
+        logged: Dict[str, List[str]] = {}
+        for done in out.values():
+            for fid, var in done["appends"]:
+                logged.setdefault(fid, []).append(var)
+        if set(manifest.files) - mine_ids != set(others):
+            raise ParseRefused("parsing the SQL files added or removed other files' records")
+        for fid, (before, env) in others.items():
+            sf = manifest.files[fid]
+            if env is not None:
+                if list(sf.env_vars) != env + logged.get(fid, []):
+                    raise ParseRefused(f"parsing the SQL files changed the environment variables recorded on {fid}")
+                sf.env_vars = env
+            if pickle.dumps(sf, pickle.HIGHEST_PROTOCOL) != before:
+                raise ParseRefused(f"parsing the SQL files changed the record of {fid}")
         return out
 
     def in_children(loader: Any, project: Any, parser_files: Any, classes: List[Any], k: int) -> Dict[str, ParsedFile]:
@@ -1683,7 +1733,8 @@ def parse_sql_in_processes() -> bool:
                     try:
                         signal.signal(signal.SIGTERM, signal.SIG_DFL)
                         set_parent_death_signal(signal.SIGKILL)
-                        out = pickle.dumps(("ok", child(loader, project, classes, work[i::k])), pickle.HIGHEST_PROTOCOL)
+                        got = child(loader, project, classes, work[i::k], {f for _, f in work})
+                        out = pickle.dumps(("ok", got), pickle.HIGHEST_PROTOCOL)
                     except BaseException as e:  # noqa: BLE001 - the host parses alone, and dbt says what is wrong
                         why = str(e) if isinstance(e, ParseRefused) else f"{type(e).__name__}: {e}"
                         out, code = pickle.dumps(("error", why)), 1
@@ -1747,6 +1798,8 @@ def parse_sql_in_processes() -> bool:
             setattr(counters, key, getattr(counters, key) + n)
         for method, node, test_from in done["ops"]:
             getattr(manifest, method)(f, node, test_from)
+        for fid, var in done["appends"]:
+            manifest.files[fid].env_vars.append(var)
 
     def parse_project(self: Any, project: Any, parser_files: Any, parser_types: Any) -> None:
         classes = [c for c in parser_types if c in sql_parsers]

@@ -205,6 +205,12 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
     expect(sqlNodeOrder(on.manifests[1]!).length).toBe(35);
     expect(Object.keys(on.manifests[1]!.disabled as object)).toEqual(['model.busy.m_007']);
     expect(on.projects[1].env_vars).toEqual({ PARALLEL_DBT_PARSE_PROBE: 'probe-value' });
+    // The variable the schema macro read while each SQL node was named, on the macro's file, once per node as dbt
+    // records it (a child hands these on: the record of a file it did not parse).
+    const macroVars = (p: Parsed): unknown =>
+      (p.files?.['busy://macros/schema.sql'] as { env_vars?: string[] } | undefined)?.env_vars;
+    expect((macroVars(off.projects[1]) as string[]).length).toBeGreaterThanOrEqual(30);
+    expect(macroVars(on.projects[1])).toEqual(macroVars(off.projects[1]));
     // dbt's print() in a file a child parsed (a PrintEvent, fired again by the host) reaches stdout as without children.
     expect(off.projects[1].printed).toEqual(['printed m_020']);
     expect(on.projects[1].printed).toEqual(off.projects[1].printed);
@@ -249,7 +255,8 @@ describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
 /**
  * A small project for the parallel SQL parse, named `name`: models m_000..m_029 in models/core (a ref chain; m_003,
  * m_010, m_017, m_024 log at parse time, m_005 reads PARALLEL_DBT_PARSE_PROBE, m_007 is disabled, m_012 sets a config, m_015 reads run_started_at, m_020 prints),
- * a snapshot, an analysis and four singular tests; `extra` adds or replaces files.
+ * a snapshot, an analysis, four singular tests and a generate_schema_name that reads PARALLEL_DBT_PARSE_PROBE;
+ * `extra` adds or replaces files.
  */
 function parseProject(root: string, name: string, extra: Record<string, string>): string {
   const dir = join(root, name);
@@ -260,6 +267,10 @@ function parseProject(root: string, name: string, extra: Record<string, string>)
     'snapshots/snap.sql':
       "{% snapshot snap %}\n{{ config(target_schema='snaps', unique_key='id', strategy='check', check_cols=['id']) }}\nselect * from {{ ref('m_000') }}\n{% endsnapshot %}\n",
     'analyses/a.sql': "select * from {{ ref('m_001') }}",
+    // dbt names every node's schema with this macro while it parses the node's SQL file, and records the variable it
+    // reads on the macro's file (partial parsing re-parses what used it when the variable changes).
+    'macros/schema.sql':
+      "{% macro generate_schema_name(custom_schema_name, node) -%}\n{{ (custom_schema_name or target.schema) ~ env_var('PARALLEL_DBT_PARSE_PROBE', '') | replace('probe-value', '') }}\n{%- endmacro %}\n",
   };
   for (let n = 0; n < 30; n++) {
     const id = String(n).padStart(3, '0');

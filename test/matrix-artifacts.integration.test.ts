@@ -198,6 +198,9 @@ describe('matrix fan-out', () => {
       { mode: 'report', 'project-dir': proj, 'artifact-name': 'mx' },
       { env: { ...env, GITHUB_JOB: 'report' }, cwd: proj },
     );
+    // On a failure, what the report step said (its exit alone does not tell why).
+    if (report.code !== 0)
+      console.log(`report step exited ${report.code}:\n${report.stdout.slice(-4000)}\n${report.stderr}`);
     expect(report.code).toBe(0);
     const merged = statusMap(readResults(report.outputs.results));
     const single = await singleBuild(exampleCopy('red'), SPREADABLE.split(' '));
