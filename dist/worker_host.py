@@ -896,8 +896,10 @@ class WorkPool:
             if slot is not None:
                 self.ended_count += 1
                 n = self.ended_count
-                if n >= MEASURE_FIRST_NODES and n % MEASURE_FIRST_NODES == 0 and (n // MEASURE_FIRST_NODES) & (n // MEASURE_FIRST_NODES - 1) == 0:
-                    measure = MeasuredNotice(notice="measured", nodes=n, cpu_per_node=round((time.process_time() - self.running_cpu) / n, 5))
+                k = n // MEASURE_FIRST_NODES
+                if n % MEASURE_FIRST_NODES == 0 and k >= 1 and k & (k - 1) == 0:  # 10, 20, 40, 80, ...
+                    cpu = (time.process_time() - self.running_cpu) / n
+                    measure = MeasuredNotice(notice="measured", nodes=n, cpu_per_node=round(cpu, 5))
             self.cond.notify_all()
         if slot is not None and slot >= 0 and self.slots is not None:
             self.slots.release(slot)

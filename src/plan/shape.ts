@@ -281,12 +281,13 @@ const MIN_CALIBRATED_WEIGHT = 0.001;
 const PRIOR_NODES = 10;
 
 /**
- * A pool's makespan predicted again when it grows (and at calibrateAfter ended nodes), from what the run
- * measured: the plan predicted the shape it started in, on weights that are guesses on a first run. The nodes not yet ended are planned on the shape it grew
- * to, after the seconds already run, with dbt's CPU per node as measured (at most the machine's), and each weighed
- * by the plan's weight scaled by what the ended nodes of its resource type took against theirs (all ended nodes for
- * a type none of them has; the plan's weight counting as PRIOR_NODES nodes beside them): an ended node's time less
- * the dbt CPU its worker's other threads queued for (as Timings.warehouse).
+ * A pool's makespan predicted again when it grows (and at calibrateAfter ended nodes), from what the run measured:
+ * the plan predicted the shape it started in, on weights that are guesses on a first run. The nodes not yet ended
+ * are planned on the shape it runs from now on, after the seconds already run, with dbt's CPU per node as measured
+ * (at a growth, at most the machine's), and each weighed by the plan's weight scaled by what the ended nodes of its
+ * resource type took against theirs (all ended nodes for a type none of them has; the plan's weight counting as
+ * PRIOR_NODES nodes beside them): an ended node's time less the dbt CPU its worker's other threads queued for (as
+ * Timings.warehouse).
  */
 export function predictGrown(
   g: PlanGraph,
