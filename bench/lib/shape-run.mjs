@@ -174,7 +174,10 @@ export async function runShape(shape, sr) {
     }
     if (parses.length > 0) {
       const sorted = [...parses].sort((x, y) => x.wall - y.wall);
-      base.slim.plainParse = { ...sorted[Math.floor((sorted.length - 1) / 2)], walls: parses.map((x) => x.wall) };
+      // As step() keeps a variant's runs: the lower middle run, the median wall, every wall.
+      const lower = sorted[Math.floor((sorted.length - 1) / 2)];
+      const walls = parses.map((x) => x.wall);
+      base.slim.plainParse = { ...lower, wall: round(median(walls) ?? lower.wall, 2), walls };
       log(
         `${shape.title}: plain dbt parse: ${base.slim.plainParse.wall} s (${base.slim.plainParse.partial ? 'partial' : `cold: ${base.slim.plainParse.reason ?? 'no partial parse'}`})`,
       );
