@@ -29699,6 +29699,16 @@ class DbtArtifactError extends DbtError {
         this.name = 'DbtArtifactError';
     }
 }
+/**
+ * Whether dbt stopped before its first node because another session created one of its schemas at the same time
+ * (a matrix shard on another runner, another check of the same PR): dbt creates only the schemas it listed as
+ * missing, and PostgreSQL fails the second of two concurrent `create schema if not exists` of one name with a unique
+ * violation ("Key (nspname)=(x) already exists"). Run again, dbt lists the schema and goes on. The same words as
+ * worker_host.py schema_created_meanwhile, which retries inside a forked worker.
+ */
+function schemaCreatedMeanwhile(fatal) {
+    return /already exists/i.test(fatal);
+}
 
 ;// CONCATENATED MODULE: ./src/shared/secrets.ts
 // Secrets the action knows of: environment values under secret-looking names and literal secret-looking values
@@ -43346,7 +43356,10 @@ function failFastCause(c) {
 
 
 
+
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
+/** How many times a chunk's dbt starts when another session keeps creating one of its schemas at once. */
+const SCHEMA_RACE_TRIES = 3;
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 function batchesFor(ctx, job) {
@@ -43436,7 +43449,18 @@ async function runChunk(ctx, job, blocked) {
             }
             const last = attempt >= retries;
             const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-            const inv = await invoke(ctx, job, batch, tag, attempt, last, (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid));
+            const statusOf = (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid);
+            let inv = await invoke(ctx, job, batch, tag, attempt, last, statusOf);
+            // Another session created one of dbt's schemas at the same time (schemaCreatedMeanwhile): no node ran, and run
+            // again dbt finds the schema. A forked worker does this inside dbt (worker_host.py retry_schema_races), where a
+            // shared run's start must not be run twice.
+            for (let again = 1; again < SCHEMA_RACE_TRIES && ctx.share === undefined; again++) {
+                if (inv.fatal === undefined || !schemaCreatedMeanwhile(inv.fatal) || stopReasonOf(ctx.signal) !== undefined)
+                    break;
+                ctx.onNote?.(job.name, `another session created a schema at the same time as this dbt (${inv.fatal}); ran it again`);
+                invocations.push(inv.invocation);
+                inv = await invoke(ctx, job, batch, `${tag}-schemas${again}`, attempt, last, statusOf);
+            }
             invocations.push(inv.invocation);
             if (inv.fatal !== undefined) {
                 fatal = inv.fatal;
@@ -43556,7 +43580,9 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf, pool) {
             ctx.onEvent?.(job.name, ev);
         },
         onText: (line, stream) => {
-            if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
+            if (stream === 'stderr' && line.startsWith('parallel-dbt: note: '))
+                ctx.onNote?.(job.name, line.slice('parallel-dbt: note: '.length));
+            else if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
                 ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
         },
     });
@@ -44806,6 +44832,7 @@ async function executePlan(x) {
                         },
                     },
                     onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
+                    onNote: (name, line) => x.log.info(x.mask(`[${name}] ${line}`)),
                     onEvent: (name, ev) => {
                         const result = nodeResultOf(ev);
                         if (result?.seconds !== undefined && result.status !== 'skipped') {

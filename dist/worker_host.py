@@ -1292,7 +1292,6 @@ class SharedRun:
         setattr(GraphRunnableTask, "populate_adapter_cache", populate_adapter_cache)
         setattr(GraphRunnableTask, "_runtime_initialize", runtime_initialize)
         setattr(RelationsCache, "_remove_refs", remove_refs)
-        setattr(RelationsCache, "_remove_refs", remove_refs)
         setattr(RunTask, "before_run", before_run)
         setattr(RunTask, "safe_run_hooks", safe_run_hooks)
         if self.results_path is not None:
@@ -1383,6 +1382,51 @@ def cache_template_compiles() -> bool:
     # Jinja hides its own frames from template tracebacks; this one is as much its own.
     jinja2.utils.internal_code.add(compile.__code__)
     setattr(jinja2.Environment, "compile", compile)
+    return True
+
+
+SCHEMA_RACE_TRIES = 3
+"""How many times a worker's dbt creates its schemas when another session keeps creating one of them at once."""
+
+
+def schema_created_meanwhile(error: BaseException) -> bool:
+    """Whether creating dbt's schemas failed because another session created one at the same time. dbt creates only
+    the schemas it listed as missing (runnable.py create_schemas); two `create schema if not exists` of one name at
+    once make PostgreSQL fail the second with a unique violation on pg_namespace ("Key (nspname)=(x) already
+    exists"). The same words as src/dbt/errors.ts schemaCreatedMeanwhile, for the subprocess path."""
+    return "already exists" in str(error).lower()
+
+
+def retry_schema_races() -> bool:
+    """Makes dbt list and create its schemas again when another session (a matrix shard on another runner, another
+    check of the same PR) created one of them at the same time: listed again, it exists, and dbt goes on as if it
+    had been there (the state `create schema if not exists` asks for). Says "note:" on stderr each time; any other
+    failure, or the same one SCHEMA_RACE_TRIES times, is raised as before. Says whether it is in place."""
+    try:
+        from dbt.task.runnable import GraphRunnableTask
+    except Exception:  # noqa: BLE001 - no task to patch: schemas are created as dbt does
+        return False
+    original = GraphRunnableTask.create_schemas
+    if getattr(original, "parallel_dbt_retry", False):
+        return True
+
+    def create_schemas(task: Any, adapter: Any, required_schemas: Any) -> Any:
+        for attempt in range(1, SCHEMA_RACE_TRIES + 1):
+            try:
+                return original(task, adapter, required_schemas)
+            except Exception as e:  # noqa: BLE001 - re-raised unless it is the race
+                if attempt >= SCHEMA_RACE_TRIES or not schema_created_meanwhile(e):
+                    raise
+                said = " ".join(str(e).split())
+                sys.stderr.write(
+                    f"parallel-dbt: note: another session created a schema at the same time as this dbt ({said}); "
+                    f"its schemas were listed and created again\n"
+                )
+                sys.stderr.flush()
+        return None
+
+    setattr(create_schemas, "parallel_dbt_retry", True)
+    setattr(GraphRunnableTask, "create_schemas", create_schemas)
     return True
 
 
@@ -2294,6 +2338,7 @@ class Host:
                     graph.install()
                 lighten_event_logging()
                 cache_template_compiles()
+                retry_schema_races()
                 if share is not None:
                     run = shared_run_of(share, note_w)
                     if run.gate is not None:

@@ -24,3 +24,14 @@ export class DbtArtifactError extends DbtError {
     this.name = 'DbtArtifactError';
   }
 }
+
+/**
+ * Whether dbt stopped before its first node because another session created one of its schemas at the same time
+ * (a matrix shard on another runner, another check of the same PR): dbt creates only the schemas it listed as
+ * missing, and PostgreSQL fails the second of two concurrent `create schema if not exists` of one name with a unique
+ * violation ("Key (nspname)=(x) already exists"). Run again, dbt lists the schema and goes on. The same words as
+ * worker_host.py schema_created_meanwhile, which retries inside a forked worker.
+ */
+export function schemaCreatedMeanwhile(fatal: string): boolean {
+  return /already exists/i.test(fatal);
+}

@@ -17,8 +17,11 @@ import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
 import { skipsInterrupted, stopReasonOf } from './stop.js';
 import type { RunShare, StatusFeed } from './share.js';
+import { schemaCreatedMeanwhile } from '../dbt/errors.js';
 
 /** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
+/** How many times a chunk's dbt starts when another session keeps creating one of its schemas at once. */
+const SCHEMA_RACE_TRIES = 3;
 export const ARGV_BUDGET_BYTES = 1024 * 1024;
 
 export interface ChunkJob {
@@ -68,6 +71,8 @@ export interface ChunkContext {
   onEvent?: (chunk: string, ev: DbtLogEvent) => void;
   /** What a forked worker says of itself on stderr ("parallel-dbt: …" lines: a relation it could not cache, nodes it released). */
   onWorkerLine?: (chunk: string, line: string) => void;
+  /** What went as it should after a hitch (a worker's "parallel-dbt: note: …" lines; a chunk run again). */
+  onNote?: (chunk: string, line: string) => void;
   /** A node's final status, as soon as dbt's result event announces it. */
   onNodeStatus?: (uid: string, status: string) => void;
   /**
@@ -183,15 +188,21 @@ export async function runChunk(ctx: ChunkContext, job: ChunkJob, blocked: Blocke
       }
       const last = attempt >= retries;
       const tag = `${batches.length > 1 ? `-${String(i + 1).padStart(2, '0')}` : ''}${attempt > 0 ? `-retry${attempt}` : ''}`;
-      const inv = await invoke(
-        ctx,
-        job,
-        batch,
-        tag,
-        attempt,
-        last,
-        (uid) => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid),
-      );
+      const statusOf = (uid: string): string | undefined => byUid.get(uid)?.status ?? ctx.share?.feed.statusOf(uid);
+      let inv = await invoke(ctx, job, batch, tag, attempt, last, statusOf);
+      // Another session created one of dbt's schemas at the same time (schemaCreatedMeanwhile): no node ran, and run
+      // again dbt finds the schema. A forked worker does this inside dbt (worker_host.py retry_schema_races), where a
+      // shared run's start must not be run twice.
+      for (let again = 1; again < SCHEMA_RACE_TRIES && ctx.share === undefined; again++) {
+        if (inv.fatal === undefined || !schemaCreatedMeanwhile(inv.fatal) || stopReasonOf(ctx.signal) !== undefined)
+          break;
+        ctx.onNote?.(
+          job.name,
+          `another session created a schema at the same time as this dbt (${inv.fatal}); ran it again`,
+        );
+        invocations.push(inv.invocation);
+        inv = await invoke(ctx, job, batch, `${tag}-schemas${again}`, attempt, last, statusOf);
+      }
       invocations.push(inv.invocation);
       if (inv.fatal !== undefined) {
         fatal = inv.fatal;
@@ -329,7 +340,9 @@ async function invoke(
       ctx.onEvent?.(job.name, ev);
     },
     onText: (line, stream) => {
-      if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
+      if (stream === 'stderr' && line.startsWith('parallel-dbt: note: '))
+        ctx.onNote?.(job.name, line.slice('parallel-dbt: note: '.length));
+      else if (stream === 'stderr' && line.startsWith('parallel-dbt: '))
         ctx.onWorkerLine?.(job.name, line.slice('parallel-dbt: '.length));
     },
   });

@@ -366,6 +366,7 @@ export async function executePlan(x: ExecuteInput): Promise<Execution> {
             },
           },
           onWorkerLine: (name, line) => x.log.warning(x.mask(`[${name}] ${line}`)),
+          onNote: (name, line) => x.log.info(x.mask(`[${name}] ${line}`)),
           onEvent: (name, ev) => {
             const result = nodeResultOf(ev);
             if (result?.seconds !== undefined && result.status !== 'skipped') {
