@@ -41148,14 +41148,16 @@ class DbtHost {
     /**
      * Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers,
      * and `linkFor` (the command they will run) has the host link its graph for them once, after answering.
+     * `stateAhead`: the selection's state the `ls` after this parse reads, read by the host meanwhile.
      */
-    invoke(o, keepManifest = false, linkFor) {
+    invoke(o, keepManifest = false, linkFor, stateAhead) {
         return this.request(o, (id) => ({
             op: 'invoke',
             argv: o.argv,
             keep_manifest: keepManifest,
             id,
             ...(linkFor ? { link_for: linkFor } : {}),
+            ...(stateAhead ? { state_ahead: stateAhead } : {}),
         }), true);
     }
     /** Runs a dbt command in a worker forked from the host, with the parsed manifest. */
@@ -41878,7 +41880,11 @@ async function prepare(s, env, cwd, signal, log) {
         }
         else if (host) {
             // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
-            await parseProject(call, parseArgs);
+            // The first list's state (state:modified's production manifest) is read meanwhile, on the other core.
+            const ahead = s.state === undefined
+                ? undefined
+                : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir };
+            await parseProject({ ...call, parse: (o) => host.invoke(o, true, s.command, ahead) }, parseArgs);
             partialParseFile = partialParseOf(parseTarget);
             allIds = [];
             for (const [i, l] of lists.entries())

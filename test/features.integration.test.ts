@@ -461,6 +461,8 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
             eachNodeOnce: new Set(uids).size === uids.length,
             // Forked workers defer to the production state the host loaded for the selection (state:modified+).
             stateLoadedOnce: /the defer state .* is the one the selection loaded: not loaded again/.test(stdout),
+            // ... which the host read in a process of its own while it parsed (worker_host.py StateReadAhead).
+            stateReadAhead: /the selection's state .*: read while the parse ran/.test(stdout),
             parsedInProcesses: /: \d+ SQL files parsed in 2 processes in /.test(stdout),
           }).toEqual({
             runPath: true,
@@ -470,6 +472,7 @@ describe.each(VERSIONS)('dbt $key', ({ key: version, venv, setup, defaultPaths, 
             errors: [],
             eachNodeOnce: true,
             stateLoadedOnce: step.defer === true && /fork/.test(log.source),
+            stateReadAhead: step.defer === true && /fork/.test(log.source),
             parsedInProcesses: parsesInProcesses === true,
           });
         });

@@ -108,13 +108,18 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       expect(host.pid).toBeGreaterThan(0);
 
       const parseLines: string[] = [];
+      const ahead = { state: '/prod/target', target: '/work/parse/target', project_root: '/repo' };
       const parsed = await host.invoke(
         { argv: ['parse', '--quiet'], cwd, env: {}, onText: (l) => parseLines.push(l) },
         true,
         'build',
+        ahead,
       );
       expect(parsed).toMatchObject({ exitCode: 0, signal: undefined, spawnError: undefined, lost: undefined });
-      expect(told(parseLines)).toEqual([{ call: 'invoke', argv: ['parse', '--quiet'], keep_manifest: true }]);
+      // The selection's state, read while the parse runs (state_ahead), as the host understood it.
+      expect(told(parseLines)).toEqual([
+        { call: 'invoke', argv: ['parse', '--quiet'], keep_manifest: true, state_ahead: ahead },
+      ]);
       // After answering the kept parse, the host linked the graph for the workers' command (link_for).
       const lsLines: string[] = [];
       await host.invoke({ argv: ['ls'], cwd, env: {}, onText: (l) => lsLines.push(l) });

@@ -43,6 +43,14 @@ export interface InvokeRequest {
   keep_manifest: boolean;
   id: number;
   link_for?: string;
+  /** The selection's state an `ls` after this parse reads: the host reads it meanwhile (worker_host.py StateReadAhead). */
+  state_ahead?: StateAhead;
+}
+/** What dbt's PreviousState is made of: the --state folder, the --target-path, the project's folder. */
+export interface StateAhead {
+  state: string;
+  target: string;
+  project_root: string;
 }
 /** Forks a worker that runs dbt with the parsed manifest; `share`: it is one of several invocations of one run. */
 export interface ForkRequest {

@@ -18,6 +18,7 @@ import {
   type ProfileFacts,
   type ReadyMessage,
   type ShareSpec,
+  type StateAhead,
 } from './host-protocol.js';
 import {
   childEnv,
@@ -174,8 +175,9 @@ export class DbtHost {
   /**
    * Runs a dbt command inside the host (deps, parse, ls); `keepManifest` keeps what a parse returns for the workers,
    * and `linkFor` (the command they will run) has the host link its graph for them once, after answering.
+   * `stateAhead`: the selection's state the `ls` after this parse reads, read by the host meanwhile.
    */
-  invoke(o: DbtInvocation, keepManifest = false, linkFor?: string): Promise<DbtRunOutcome> {
+  invoke(o: DbtInvocation, keepManifest = false, linkFor?: string, stateAhead?: StateAhead): Promise<DbtRunOutcome> {
     return this.request(
       o,
       (id) => ({
@@ -184,6 +186,7 @@ export class DbtHost {
         keep_manifest: keepManifest,
         id,
         ...(linkFor ? { link_for: linkFor } : {}),
+        ...(stateAhead ? { state_ahead: stateAhead } : {}),
       }),
       true,
     );

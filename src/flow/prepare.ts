@@ -141,7 +141,12 @@ export async function prepare(
       allIds = [allOfTypes(manifest, resourceTypesFor(s.command))];
     } else if (host) {
       // The host parses once and keeps the manifest; each list then selects from it in-process, one after another.
-      await parseProject(call, parseArgs);
+      // The first list's state (state:modified's production manifest) is read meanwhile, on the other core.
+      const ahead =
+        s.state === undefined
+          ? undefined
+          : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir };
+      await parseProject({ ...call, parse: (o) => host.invoke(o, true, s.command, ahead) }, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
       allIds = [];
       for (const [i, l] of lists.entries())

@@ -64,6 +64,7 @@ class StandInHost(wh.Host):
         self.manifest = object()  # "parsed": fork_check then asks what it asks on a real host
         self.runs: Dict[int, Tuple[Optional[wh.SharedRun], int]] = {}
         self.linked_for: List[List[str]] = []
+        self.state_ahead: Optional[wh.StateAhead] = None
 
     def tell(self, ident: int, record: Dict[str, Any]) -> None:
         self.channel.send(b"O", ident, (json.dumps(record) + "\n").encode("utf-8"))
@@ -72,9 +73,15 @@ class StandInHost(wh.Host):
         record: Dict[str, Any] = {"call": "invoke", "argv": argv, "keep_manifest": keep_manifest}
         if self.linked_for:
             record["linked_for"] = self.linked_for  # what the host linked since the kept parse (its link_for)
+        if self.state_ahead is not None:
+            record["state_ahead"] = self.state_ahead  # what the host was asked to read while this ran
+            self.state_ahead = None
         self.tell(ident, record)
         facts = wh.ProfileFacts(threads=4, adapter_type="postgres", host="127.0.0.1") if keep_manifest else wh.ProfileFacts()
         self.channel.message(ident, wh.ExitMessage(event="exit", id=ident, code=0, signal=None, seconds=0.5, profile=facts))
+
+    def read_state_ahead(self, ahead: wh.StateAhead) -> None:
+        self.state_ahead = ahead
 
     def linked_graph(self, argv: List[str]) -> Optional[wh.LinkedGraph]:
         self.linked_for.append(argv)
