@@ -2225,11 +2225,13 @@ def state_folders_of(state_path: Any, target_path: Any, project_root: Any) -> Tu
 
 class StateReadAhead:
     """The selection's state (dbt's PreviousState: the production manifest.json read and converted, its
-    run_results.json and sources.json), read in a process forked from the host when the parse starts, on the core
-    the parse leaves free (a saved partial parse keeps one busy), and handed to the `ls` after the parse: unpickled in
-    about a fifth of the time reading it takes (0.7 s for 1,500 nodes here), which plain `dbt ls` spends after its
-    parse. Used only for a PreviousState of the same folders, and not where the state is the target (dbt then
-    warns, WarnStateTargetEqual: it reads it itself, as does any failure here)."""
+    run_results.json and sources.json), read in a process forked from the host once the parse has set its flags (the
+    conversion reads the project's behaviour flags: dbt 1.12 upgrade_unrendered_config), on the core the parse
+    leaves free (a saved partial parse keeps one busy), and handed to the `ls` after the parse: unpickled in about a
+    fifth of the time reading it takes (0.7 s for 1,500 nodes here), which plain `dbt ls` spends after its parse.
+    Used only for a PreviousState of the same folders, and not where the state is the target (dbt then warns,
+    WarnStateTargetEqual: it reads it itself, as does any failure here). Reading fires no event (contracts/state.py's
+    one is that warning); the reader drops any, rather than write into another invocation's log."""
 
     def __init__(self, ahead: StateAhead, inherited: List[int]) -> None:
         self.folders = state_folders_of(ahead["state"], ahead["target"], ahead["project_root"])
@@ -2253,6 +2255,9 @@ class StateReadAhead:
                 from pathlib import Path
 
                 from dbt.contracts.state import PreviousState
+                from dbt_common.events.event_manager_client import cleanup_event_logger
+
+                cleanup_event_logger()
 
                 loaded = PreviousState(state_path=Path(ahead["state"]), target_path=Path(ahead["target"]), project_root=Path(ahead["project_root"]))
                 with open(self.path + ".part", "wb") as f:
@@ -2328,8 +2333,10 @@ class Host:
         self.states_reused: Set[str] = set()
         # The kept manifest's graph, linked once for the workers (by whether it has build's test edges).
         self.graphs: Dict[bool, Optional[LinkedGraph]] = {}
-        # The selection's state, being read while the host parses (InvokeRequest.state_ahead).
+        # The selection's state, being read while the host parses (InvokeRequest.state_ahead), and one asked for
+        # whose invocation has not set its flags yet.
         self.ahead: Optional[StateReadAhead] = None
+        self.ahead_asked: Optional[StateAhead] = None
 
     def diag(self, text: str) -> None:
         os.write(self.diag_fd, (text.rstrip("\n") + "\n").encode("utf-8", "replace"))
@@ -2384,8 +2391,30 @@ class Host:
         self.channel.message(ident, ExitMessage(event="exit", id=ident, code=code, signal=None, seconds=time.time() - started, profile=facts))
 
     def read_state_ahead(self, ahead: StateAhead) -> None:
-        """Starts reading the selection's state in a forked process (StateReadAhead), where forking is safe now."""
+        """Has the selection's state read in a forked process (StateReadAhead) once the invocation this request
+        comes with (the parse) has set dbt's flags."""
         self.discard_state_ahead()
+        try:
+            import dbt.cli.requires as requires
+        except Exception as e:  # noqa: BLE001 - the ls reads the state itself
+            self.diag(f"could not read the selection's state ahead ({type(e).__name__}: {e}): the ls reads it")
+            return
+        self.ahead_asked = ahead
+        original = requires.set_flags
+        if getattr(original, "parallel_dbt_ahead", False):
+            return
+        host = self
+
+        def set_flags(flags: Any) -> None:
+            original(flags)
+            asked, host.ahead_asked = host.ahead_asked, None
+            if asked is not None:
+                host.start_state_ahead(asked)
+
+        setattr(set_flags, "parallel_dbt_ahead", True)
+        setattr(requires, "set_flags", set_flags)
+
+    def start_state_ahead(self, ahead: StateAhead) -> None:
         if threading.active_count() != 1 or foreign_threads():
             self.diag("the selection's state is read by the ls itself: the host runs other threads")
             return
@@ -2406,6 +2435,7 @@ class Host:
         return loaded
 
     def discard_state_ahead(self) -> None:
+        self.ahead_asked = None
         if self.ahead is not None:
             self.ahead.discard()
             self.ahead = None
@@ -2674,6 +2704,7 @@ class Host:
             if ahead is not None:
                 self.read_state_ahead(ahead)
             self.invoke(req["id"], req["argv"], req["keep_manifest"])
+            self.ahead_asked = None  # its invocation did not get as far as its flags: not read ahead
             link_for = req.get("link_for")
             if req["keep_manifest"] and link_for and self.manifest is not None:
                 # While the action plans: the workers' first request then finds the graph linked.
