@@ -41572,12 +41572,32 @@ function nodeProblem(uid, n) {
 
 
 
+/** A Python traceback's frame line, and what follows one: its source line and jinja-style ^^^ markers. */
+const FRAME = /^File ".*", line \d+/;
+/** dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. */
+function withoutTraceback(lines) {
+    const out = [];
+    for (let i = 0; i < lines.length; i++) {
+        if (lines[i].startsWith('Traceback (most recent call last)'))
+            continue;
+        if (FRAME.test(lines[i])) {
+            // The frame's source line, unless the next line is a frame or the exception itself (no source available).
+            if (i + 1 < lines.length && !FRAME.test(lines[i + 1]) && !/^[A-Za-z_][\w.]*: /.test(lines[i + 1]))
+                i++;
+            continue;
+        }
+        if (/^[\^~\s]+$/.test(lines[i]))
+            continue;
+        out.push(lines[i]);
+    }
+    return out;
+}
 function failure(what, o) {
     if (o.spawnError)
         return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
     if (o.lost)
         return new DbtError(`dbt ${what} was lost: ${o.lost}`);
-    const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
+    const lines = withoutTraceback(o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l)));
     const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
     return new DbtError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
 }

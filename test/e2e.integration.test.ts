@@ -1,7 +1,7 @@
 // The action end to end: the bundle built from src/, real dbt-core, real PostgreSQL, inputs as INPUT_* variables,
 // outputs/summary/annotations read where the runner reads them.
 import { describe, expect, test } from '@jest/globals';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   annotations,
@@ -371,6 +371,28 @@ describe('bad input and empty selections', () => {
         .filter((l) => !l.startsWith('::add-mask::'))
         .join('\n'),
     ).not.toContain('wrong');
+    expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  test("a state folder dbt cannot read stops with dbt's reason in one line, no traceback", async () => {
+    const proj = exampleCopy('green');
+    const state = join(proj, 'prod-state');
+    mkdirSync(state);
+    writeFileSync(
+      join(state, 'manifest.json'),
+      JSON.stringify({
+        metadata: { dbt_schema_version: 'https://schemas.getdbt.com/dbt/manifest/v12.json' },
+        nodes: 5,
+      }),
+    );
+    const run = await runAction(inputs(proj, { select: 'state:modified+', state }), { cwd: proj });
+    expect(run.code).not.toBe(0);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^::error::dbt ls \(resolving the selection\) failed \(exit code 2\): .*invalid value 5/);
+    expect(errors[0]).not.toMatch(/File "|\^\^\^|Traceback/);
+    // The host tried to read the state while it parsed (worker_host.py StateReadAhead) and left it to dbt.
+    expect(run.stdout).toMatch(/^::debug::worker host: no state read ahead \(\w+\): dbt reads it$/m);
     expect(run.stdout + run.stderr).not.toMatch(/^\s+at /m);
   });
 

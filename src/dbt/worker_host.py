@@ -2236,9 +2236,9 @@ class StateReadAhead:
     def __init__(self, ahead: StateAhead, inherited: List[int]) -> None:
         self.folders = state_folders_of(ahead["state"], ahead["target"], ahead["project_root"])
         self.started = time.time()
-        fd, self.path = tempfile.mkstemp(prefix="parallel-dbt-state-", suffix=".pickle")
-        os.close(fd)
-        os.unlink(self.path)  # written whole (a rename) or not at all
+        # In a folder only this user can enter (mkdtemp: 0700): what is unpickled here is what the reader wrote.
+        self.folder = tempfile.mkdtemp(prefix="parallel-dbt-state-")
+        self.path = os.path.join(self.folder, "state.pickle")  # written whole (a rename) or not at all
         sys.stdout.flush()
         sys.stderr.flush()
         self.pid = os.fork()
@@ -2311,6 +2311,10 @@ class StateReadAhead:
                 os.unlink(path)
             except OSError:
                 pass
+        try:
+            os.rmdir(self.folder)
+        except OSError:
+            pass
 
     def discard(self) -> None:
         self.finish(kill=True)
