@@ -29707,7 +29707,8 @@ class DbtArtifactError extends DbtError {
  * worker_host.py schema_created_meanwhile, which retries inside a forked worker.
  */
 function schemaCreatedMeanwhile(fatal) {
-    return /already exists/i.test(fatal);
+    // The constraint's name too: a server in another language translates the message, not the name.
+    return /already exists|pg_namespace_nspname_index/i.test(fatal);
 }
 
 ;// CONCATENATED MODULE: ./src/shared/secrets.ts
@@ -41572,23 +41573,24 @@ function nodeProblem(uid, n) {
 
 
 
-/** A Python traceback's frame line, and what follows one: its source line and jinja-style ^^^ markers. */
-const FRAME = /^File ".*", line \d+/;
-/** dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. */
+/**
+ * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
+ * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
+ */
 function withoutTraceback(lines) {
     const out = [];
-    for (let i = 0; i < lines.length; i++) {
-        if (lines[i].startsWith('Traceback (most recent call last)'))
+    let inFrame = false;
+    for (const line of lines) {
+        if (/^\s*Traceback \(most recent call last\)/.test(line))
             continue;
-        if (FRAME.test(lines[i])) {
-            // The frame's source line, unless the next line is a frame or the exception itself (no source available).
-            if (i + 1 < lines.length && !FRAME.test(lines[i + 1]) && !/^[A-Za-z_][\w.]*: /.test(lines[i + 1]))
-                i++;
+        if (/^\s*File ".*", line \d+/.test(line)) {
+            inFrame = true;
             continue;
         }
-        if (/^[\^~\s]+$/.test(lines[i]))
+        if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line))
             continue;
-        out.push(lines[i]);
+        inFrame = false;
+        out.push(line);
     }
     return out;
 }
@@ -41597,7 +41599,9 @@ function failure(what, o) {
         return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
     if (o.lost)
         return new DbtError(`dbt ${what} was lost: ${o.lost}`);
-    const lines = withoutTraceback(o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l)));
+    const lines = withoutTraceback(o.tail)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
     const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
     return new DbtError(`dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`);
 }
@@ -41903,7 +41907,7 @@ async function prepare(s, env, cwd, signal, log) {
             // The first list's state (state:modified's production manifest) is read meanwhile, on the other core.
             const ahead = s.state === undefined
                 ? undefined
-                : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir };
+                : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir, dir: parseDir };
             await parseProject({ ...call, parse: (o) => host.invoke(o, true, s.command, ahead) }, parseArgs);
             partialParseFile = partialParseOf(parseTarget);
             allIds = [];
@@ -43383,9 +43387,9 @@ function failFastCause(c) {
 
 
 
-/** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 /** How many times a chunk's dbt starts when another session keeps creating one of its schemas at once. */
 const SCHEMA_RACE_TRIES = 3;
+/** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 const ARGV_BUDGET_BYTES = 1024 * 1024;
 /** Splits nodes (kept in order) into batches whose argv fits the budget. */
 function batchesFor(ctx, job) {

@@ -104,11 +104,13 @@ class _InvokeRequest(TypedDict):
 
 
 class StateAhead(TypedDict):
-    """What a PreviousState is made of (dbt's task: the --state folder, its --target-path, the project's folder)."""
+    """What a PreviousState is made of (dbt's task: the --state folder, its --target-path, the project's folder), and
+    the folder the reader writes into (the action's own, removed by its next run)."""
 
     state: str
     target: str
     project_root: str
+    dir: str
 
 
 class InvokeRequest(_InvokeRequest, total=False):
@@ -1404,7 +1406,12 @@ def schema_created_meanwhile(error: BaseException) -> bool:
     the schemas it listed as missing (runnable.py create_schemas); two `create schema if not exists` of one name at
     once make PostgreSQL fail the second with a unique violation on pg_namespace ("Key (nspname)=(x) already
     exists"). The same words as src/dbt/errors.ts schemaCreatedMeanwhile, for the subprocess path."""
-    return "already exists" in str(error).lower()
+    cause = getattr(error, "__cause__", None)
+    return (
+        "already exists" in str(error).lower()
+        or "pg_namespace_nspname_index" in str(error)  # the constraint's name, whatever the server's language
+        or getattr(cause, "pgcode", None) == "23505"  # unique_violation, from psycopg2
+    )
 
 
 def retry_schema_races() -> bool:
@@ -2223,6 +2230,10 @@ def state_folders_of(state_path: Any, target_path: Any, project_root: Any) -> Tu
     return (os.path.normpath(os.path.join(root, str(state_path))), os.path.normpath(os.path.join(root, str(target_path))))
 
 
+STATE_AHEAD_WAIT = 10.0
+"""Seconds the `ls` waits for the state reader beyond the time the reader has already had; then dbt reads it."""
+
+
 class StateReadAhead:
     """The selection's state (dbt's PreviousState: the production manifest.json read and converted, its
     run_results.json and sources.json), read in a process forked from the host once the parse has set its flags (the
@@ -2231,37 +2242,56 @@ class StateReadAhead:
     fifth of the time reading it takes (0.7 s for 1,500 nodes here), which plain `dbt ls` spends after its parse.
     Used only for a PreviousState of the same folders, and not where the state is the target (dbt then warns,
     WarnStateTargetEqual: it reads it itself, as does any failure here). Reading fires no event (contracts/state.py's
-    one is that warning); the reader drops any, rather than write into another invocation's log."""
+    one is that warning); the reader drops any, rather than write into another invocation's log. The manifest
+    travels as its dataclass fields, rebuilt with Manifest(**fields): dbt's own Manifest.__reduce_ex__ passes its
+    fields by position, and in 1.8 / 1.11 those positions are off (fixtures arrives as None)."""
 
-    def __init__(self, ahead: StateAhead, inherited: List[int]) -> None:
+    def __init__(self, ahead: StateAhead) -> None:
         self.folders = state_folders_of(ahead["state"], ahead["target"], ahead["project_root"])
         self.started = time.time()
-        # In a folder only this user can enter (mkdtemp: 0700): what is unpickled here is what the reader wrote.
-        self.folder = tempfile.mkdtemp(prefix="parallel-dbt-state-")
+        # In a folder only this user can enter (mkdtemp: 0700), under the action's work dir (its next run removes
+        # what a killed host left): what is unpickled here is what the reader wrote.
+        self.folder = tempfile.mkdtemp(prefix="state-ahead-", dir=ahead["dir"])
         self.path = os.path.join(self.folder, "state.pickle")  # written whole (a rename) or not at all
         sys.stdout.flush()
         sys.stderr.flush()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            self.pid = 0
+            self.remove()
+            raise
         if self.pid == 0:  # the reader
             code = 1
             try:
-                for fd in inherited:
-                    os.close(fd)
                 devnull = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(devnull, fd)
-                os.close(devnull)
+                # Nothing else the host holds (its channel, the invocation's saved stdout and stderr, log files) but
+                # multiprocessing's resource tracker: a Manifest's lock registers its semaphore there.
+                from multiprocessing import resource_tracker
+
+                keep = getattr(getattr(resource_tracker, "_resource_tracker", None), "_fd", None)
+                limit = os.sysconf("SC_OPEN_MAX")
+                if isinstance(keep, int) and keep >= 3:
+                    os.closerange(3, keep)
+                    os.closerange(keep + 1, limit)
+                else:
+                    os.closerange(3, limit)
                 set_parent_death_signal(signal.SIGKILL)
+                import dataclasses
                 from pathlib import Path
 
                 from dbt.contracts.state import PreviousState
                 from dbt_common.events.event_manager_client import cleanup_event_logger
 
                 cleanup_event_logger()
-
                 loaded = PreviousState(state_path=Path(ahead["state"]), target_path=Path(ahead["target"]), project_root=Path(ahead["project_root"]))
+                manifest = loaded.manifest
+                fields = None if manifest is None else {f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest) if f.name != "_lock"}
+                loaded.manifest = None
                 with open(self.path + ".part", "wb") as f:
-                    pickle.dump(loaded, f, protocol=pickle.HIGHEST_PROTOCOL)
+                    pickle.dump((loaded, fields), f, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(self.path + ".part", self.path)
                 code = 0
             except BaseException:  # noqa: BLE001 - no file: the ls reads the state itself, and says what is wrong
@@ -2270,19 +2300,25 @@ class StateReadAhead:
                 os._exit(code)
 
     def take(self, state_path: Any, target_path: Any, project_root: Any) -> Tuple[Any, str]:
-        """The state read ahead, if it is of these folders (then the reader is done with: waited for and removed), and
-        what happened, for the host's diagnostics."""
+        """The state read ahead, if it is of these folders (then the reader is done with: waited for, at most as long
+        again as it has had plus STATE_AHEAD_WAIT, and removed), and what happened, for the host's diagnostics."""
         if self.pid == 0 or str(state_path) == str(target_path):
             return None, ""
         if state_folders_of(state_path, target_path, project_root) != self.folders:
             return None, f"the state read ahead was of {self.folders}, not of the folders this invocation reads"
-        waited = time.time()
-        self.finish(kill=False)
-        waited = time.time() - waited
+        t = time.time()
+        done = self.wait(until=t + (t - self.started) + STATE_AHEAD_WAIT)
+        waited = time.time() - t
+        if not done:
+            self.discard()
+            return None, f"the state reader had not finished after {waited:.1f} s more: dbt reads the state"
         try:
+            from dbt.contracts.graph.manifest import Manifest
+
             with open(self.path, "rb") as f:
                 t = time.time()
-                loaded = pickle.load(f)
+                loaded, fields = pickle.load(f)
+                loaded.manifest = None if fields is None else Manifest(**fields)
                 unpickled = time.time() - t
         except Exception as e:  # noqa: BLE001 - none read ahead (the reader failed): dbt reads it itself
             return None, f"no state read ahead ({type(e).__name__}): dbt reads it"
@@ -2290,6 +2326,20 @@ class StateReadAhead:
             self.remove()
         loaded.state_path, loaded.target_path, loaded.project_root = state_path, target_path, project_root
         return loaded, f"the selection's state {state_path}: read while the parse ran; waited {waited:.2f} s for it, unpickled in {unpickled:.2f} s"
+
+    def wait(self, until: float) -> bool:
+        """Waits for the reader until then; says whether it ended (it is reaped then)."""
+        while True:
+            try:
+                pid, _ = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid = self.pid
+            if pid != 0:
+                self.pid = 0
+                return True
+            if time.time() >= until:
+                return False
+            time.sleep(0.01)
 
     def finish(self, kill: bool) -> None:
         pid, self.pid = self.pid, 0
@@ -2413,7 +2463,10 @@ class Host:
             original(flags)
             asked, host.ahead_asked = host.ahead_asked, None
             if asked is not None:
-                host.start_state_ahead(asked)
+                try:
+                    host.start_state_ahead(asked)
+                except Exception as e:  # noqa: BLE001 - reading ahead is optional: the parse goes on
+                    host.diag(f"could not read the selection's state ahead ({type(e).__name__}: {e}): the ls reads it")
 
         setattr(set_flags, "parallel_dbt_ahead", True)
         setattr(requires, "set_flags", set_flags)
@@ -2422,10 +2475,7 @@ class Host:
         if threading.active_count() != 1 or foreign_threads():
             self.diag("the selection's state is read by the ls itself: the host runs other threads")
             return
-        try:
-            self.ahead = StateReadAhead(ahead, [self.channel.fd, self.diag_fd])
-        except OSError as e:
-            self.diag(f"could not read the selection's state ahead ({type(e).__name__}: {e}): the ls reads it")
+        self.ahead = StateReadAhead(ahead)
 
     def state_read_ahead(self, state_path: Any, target_path: Any, project_root: Any) -> Any:
         """capture_previous_states' `ready`: the state read ahead of these folders, or None."""

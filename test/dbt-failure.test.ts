@@ -10,14 +10,14 @@ describe('withoutTraceback', () => {
       'Running with dbt=1.11.16',
       'Encountered an error:',
       'Traceback (most recent call last):',
-      'File "/venv/lib/python3.11/site-packages/dbt/cli/requires.py", line 153, in wrapper',
-      'result, success = func(*args, **kwargs)',
-      '^^^^^^^^^^^^^^^^^^^^^',
-      'File "/venv/lib/python3.11/site-packages/dbt/artifacts/schemas/base.py", line 142, in read_and_check_versions',
-      'return cls.from_dict(data)',
-      '^^^^^^^^^^^^^^^^^^^',
-      'File "<string>", line 4, in __mashumaro_from_dict__',
-      'File "<string>", line 19, in __mashumaro_from_dict__',
+      '  File "/venv/lib/python3.11/site-packages/dbt/cli/requires.py", line 153, in wrapper',
+      '    result, success = func(*args, **kwargs)',
+      '                      ^^^^^^^^^^^^^^^^^^^^^',
+      '  File "/venv/lib/python3.11/site-packages/dbt/artifacts/schemas/base.py", line 142, in read_and_check_versions',
+      '    return cls.from_dict(data)',
+      '           ^^^^^^^^^^^^^^^^^^^',
+      '  File "<string>", line 4, in __mashumaro_from_dict__',
+      '  File "<string>", line 19, in __mashumaro_from_dict__',
       'mashumaro.exceptions.InvalidFieldValue: Field "nodes" of type Mapping[str, Model] in WritableManifest has invalid value 5',
     ];
     expect(withoutTraceback(tail)).toEqual([
@@ -27,8 +27,14 @@ describe('withoutTraceback', () => {
     ]);
   });
 
-  test('lines without a traceback are kept as they are', () => {
-    const tail = ['Encountered an error:', 'Runtime Error', "Could not find profile named 'analytics'"];
+  test('an exception with no message after a frame with no source line is kept', () => {
+    expect(
+      withoutTraceback(['Traceback (most recent call last):', '  File "<string>", line 4, in f', 'KeyboardInterrupt']),
+    ).toEqual(['KeyboardInterrupt']);
+  });
+
+  test('lines without a traceback are kept as they are, indented ones too', () => {
+    const tail = ['Encountered an error:', 'Runtime Error', "  Could not find profile named 'analytics'"];
     expect(withoutTraceback(tail)).toEqual(tail);
   });
 });

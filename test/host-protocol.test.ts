@@ -108,7 +108,7 @@ describe("DbtHost's requests, served by worker_host.py's Host (its dbt steps sto
       expect(host.pid).toBeGreaterThan(0);
 
       const parseLines: string[] = [];
-      const ahead = { state: '/prod/target', target: '/work/parse/target', project_root: '/repo' };
+      const ahead = { state: '/prod/target', target: '/work/parse/target', project_root: '/repo', dir: '/work/parse' };
       const parsed = await host.invoke(
         { argv: ['parse', '--quiet'], cwd, env: {}, onText: (l) => parseLines.push(l) },
         true,

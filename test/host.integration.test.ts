@@ -73,6 +73,42 @@ const speedupScript = (venv: string, args: string[], env: Record<string, string>
     .split('\n')
     .at(-1)!;
 
+// The selection's state read while the host parses (worker_host.py StateReadAhead), against dbt's own PreviousState.
+describe.each(VENVS)('the state read ahead with %s', (venv) => {
+  test("is dbt's PreviousState field by field, only for the folders it was read for, and leaves nothing behind", () => {
+    const work = mkdtempSync(join(tmpdir(), 'parallel-dbt-state-ahead-'));
+    const out = execFileSync(
+      join(ROOT, venv, 'bin', 'python'),
+      ['-W', 'ignore', join(ROOT, 'test', 'support', 'state_ahead.py'), work],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as {
+      said: string;
+      differ: string[];
+      nodes: string[];
+      results_equal: boolean;
+      folders_equal: boolean;
+      sources_equal: boolean;
+      folder_gone: boolean;
+      other: { gives: boolean; said: string };
+      itself: { gives: boolean; said: string };
+      empty: { gives: boolean; said: string };
+      left: string[];
+    };
+    expect(r.said).toMatch(/: read while the parse ran; waited [\d.]+ s for it, unpickled in [\d.]+ s$/);
+    expect(r.nodes.length).toBe(5);
+    expect(r.differ).toEqual([]);
+    expect([r.results_equal, r.folders_equal, r.sources_equal, r.folder_gone]).toEqual([true, true, true, true]);
+    expect(r.other).toEqual({ gives: false, said: expect.stringMatching(/not of the folders this invocation reads$/) });
+    // The state as its own target: dbt reads it itself, and warns as it does (WarnStateTargetEqual).
+    expect(r.itself).toEqual({ gives: false, said: '' });
+    expect(r.empty).toEqual({ gives: false, said: 'no state read ahead (FileNotFoundError): dbt reads it' });
+    expect(r.left).toEqual([]);
+  });
+});
+
 describe.each(VENVS)("the host's parse speedups with %s", (venv) => {
   test("give every value dbt's own validation outcome and dbt's list of secrets, validating a value once", () => {
     const r = JSON.parse(speedupScript(venv, ['checks'])) as {

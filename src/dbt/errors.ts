@@ -33,5 +33,6 @@ export class DbtArtifactError extends DbtError {
  * worker_host.py schema_created_meanwhile, which retries inside a forked worker.
  */
 export function schemaCreatedMeanwhile(fatal: string): boolean {
-  return /already exists/i.test(fatal);
+  // The constraint's name too: a server in another language translates the message, not the name.
+  return /already exists|pg_namespace_nspname_index/i.test(fatal);
 }

@@ -46,11 +46,15 @@ export interface InvokeRequest {
   /** The selection's state an `ls` after this parse reads: the host reads it meanwhile (worker_host.py StateReadAhead). */
   state_ahead?: StateAhead;
 }
-/** What dbt's PreviousState is made of: the --state folder, the --target-path, the project's folder. */
+/**
+ * What dbt's PreviousState is made of (the --state folder, the --target-path, the project's folder), and the folder
+ * the host's reader writes into (the action's own: its next run removes what a killed host left there).
+ */
 export interface StateAhead {
   state: string;
   target: string;
   project_root: string;
+  dir: string;
 }
 /** Forks a worker that runs dbt with the parsed manifest; `share`: it is one of several invocations of one run. */
 export interface ForkRequest {

@@ -18,21 +18,22 @@ export interface DbtCall {
   log: (line: string) => void;
 }
 
-/** A Python traceback's frame line, and what follows one: its source line and jinja-style ^^^ markers. */
-const FRAME = /^File ".*", line \d+/;
-
-/** dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. */
+/**
+ * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
+ * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
+ */
 export function withoutTraceback(lines: string[]): string[] {
   const out: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (lines[i].startsWith('Traceback (most recent call last)')) continue;
-    if (FRAME.test(lines[i])) {
-      // The frame's source line, unless the next line is a frame or the exception itself (no source available).
-      if (i + 1 < lines.length && !FRAME.test(lines[i + 1]) && !/^[A-Za-z_][\w.]*: /.test(lines[i + 1])) i++;
+  let inFrame = false;
+  for (const line of lines) {
+    if (/^\s*Traceback \(most recent call last\)/.test(line)) continue;
+    if (/^\s*File ".*", line \d+/.test(line)) {
+      inFrame = true;
       continue;
     }
-    if (/^[\^~\s]+$/.test(lines[i])) continue;
-    out.push(lines[i]);
+    if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line)) continue;
+    inFrame = false;
+    out.push(line);
   }
   return out;
 }
@@ -40,7 +41,9 @@ export function withoutTraceback(lines: string[]): string[] {
 function failure(what: string, o: DbtRunOutcome): DbtError {
   if (o.spawnError) return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
   if (o.lost) return new DbtError(`dbt ${what} was lost: ${o.lost}`);
-  const lines = withoutTraceback(o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l)));
+  const lines = withoutTraceback(o.tail)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^\d\d:\d\d:\d\d\s*$/.test(l));
   const detail = lines.slice(-6).join(' | ').replace(/\s+/g, ' ');
   return new DbtError(
     `dbt ${what} failed (exit code ${o.exitCode ?? o.signal}): ${detail || 'no output'}. Fix the project or profile so that this command works on its own.`,

@@ -145,7 +145,7 @@ export async function prepare(
       const ahead =
         s.state === undefined
           ? undefined
-          : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir };
+          : { state: s.state, target: listTarget(0).targetPath, project_root: s.projectDir, dir: parseDir };
       await parseProject({ ...call, parse: (o) => host.invoke(o, true, s.command, ahead) }, parseArgs);
       partialParseFile = partialParseOf(parseTarget);
       allIds = [];

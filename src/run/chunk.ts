@@ -19,9 +19,9 @@ import { skipsInterrupted, stopReasonOf } from './stop.js';
 import type { RunShare, StatusFeed } from './share.js';
 import { schemaCreatedMeanwhile } from '../dbt/errors.js';
 
-/** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 /** How many times a chunk's dbt starts when another session keeps creating one of its schemas at once. */
 const SCHEMA_RACE_TRIES = 3;
+/** Stay well under Linux's ARG_MAX (2 MiB for argv + environment). */
 export const ARGV_BUDGET_BYTES = 1024 * 1024;
 
 export interface ChunkJob {
