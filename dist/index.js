@@ -29710,6 +29710,27 @@ function schemaCreatedMeanwhile(fatal) {
     // The constraint's name too: a server in another language translates the message, not the name.
     return /already exists|pg_namespace_nspname_index/i.test(fatal);
 }
+/**
+ * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
+ * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
+ */
+function withoutTraceback(lines) {
+    const out = [];
+    let inFrame = false;
+    for (const line of lines) {
+        if (/^\s*Traceback \(most recent call last\)/.test(line))
+            continue;
+        if (/^\s*File ".*", line \d+/.test(line)) {
+            inFrame = true;
+            continue;
+        }
+        if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line))
+            continue;
+        inFrame = false;
+        out.push(line);
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/shared/secrets.ts
 // Secrets the action knows of: environment values under secret-looking names and literal secret-looking values
@@ -41573,27 +41594,6 @@ function nodeProblem(uid, n) {
 
 
 
-/**
- * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
- * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
- */
-function withoutTraceback(lines) {
-    const out = [];
-    let inFrame = false;
-    for (const line of lines) {
-        if (/^\s*Traceback \(most recent call last\)/.test(line))
-            continue;
-        if (/^\s*File ".*", line \d+/.test(line)) {
-            inFrame = true;
-            continue;
-        }
-        if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line))
-            continue;
-        inFrame = false;
-        out.push(line);
-    }
-    return out;
-}
 function failure(what, o) {
     if (o.spawnError)
         return new DbtError(`dbt ${what} could not start: ${o.spawnError}`);
@@ -43666,7 +43666,9 @@ async function invoke(ctx, job, batch, tag, attempt, last, statusOf, pool) {
 function fatalMessage(o) {
     if (o.spawnError)
         return `dbt could not be started: ${o.spawnError}`;
-    const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^Encountered an error:?$/.test(l));
+    const lines = withoutTraceback(o.tail)
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !/^Encountered an error:?$/.test(l));
     return lines.slice(-4).join(' ').replace(/\s+/g, ' ') || `dbt exited with code ${o.exitCode} before running any node`;
 }
 function missingReason(o, timeoutMs, stopMessage) {

@@ -15,7 +15,9 @@ const RACE =
 const PROFILE = "Runtime Error Could not find profile named 'analytics'";
 
 /** A chunk whose dbt exits 2 before any node, saying each of `says` in turn (the last one from then on). */
-async function chunkSaying(says: string[]): Promise<{ launches: DbtInvocation[]; notes: string[]; fatal?: string }> {
+async function chunkSaying(
+  says: (string | string[])[],
+): Promise<{ launches: DbtInvocation[]; notes: string[]; fatal?: string }> {
   const launches: DbtInvocation[] = [];
   const notes: string[] = [];
   const ctx: ChunkContext = {
@@ -23,7 +25,14 @@ async function chunkSaying(says: string[]): Promise<{ launches: DbtInvocation[];
       launch: async (o): Promise<DbtRunOutcome> => {
         const said = says[Math.min(launches.length, says.length - 1)];
         launches.push(o);
-        return { exitCode: 2, signal: undefined, timedOut: false, cancelled: false, durationMs: 5, tail: [said] };
+        return {
+          exitCode: 2,
+          signal: undefined,
+          timedOut: false,
+          cancelled: false,
+          durationMs: 5,
+          tail: [said].flat(),
+        };
       },
       command: 'build',
       project: { projectDir: '/p', profilesDir: '/p' },
@@ -59,6 +68,21 @@ describe('runChunk: dbt stopped before its first node', () => {
     const targets = r.launches.map((l) => l.argv[l.argv.indexOf('--target-path') + 1]);
     expect(new Set(targets).size).toBe(2);
     expect(r.fatal).toBe(PROFILE);
+  });
+
+  test("a Python traceback dbt printed is left out of the fatal: dbt's reason stays", async () => {
+    const r = await chunkSaying([
+      [
+        'Encountered an error:',
+        'Traceback (most recent call last):',
+        '  File "/venv/lib/python3.11/site-packages/dbt/task/runnable.py", line 680, in run',
+        '    self.before_run(adapter, selected_uids)',
+        '    ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^',
+        "KeyError: 'model.p.gone'",
+      ],
+    ]);
+    expect(r.launches).toHaveLength(1);
+    expect(r.fatal).toBe("KeyError: 'model.p.gone'");
   });
 
   test('the race again and again: three starts, then the race is the fatal', async () => {

@@ -1,8 +1,8 @@
 // What the action says when a dbt step before the run fails: dbt's own reason, without the Python traceback dbt
-// printed on its way out (src/dbt/prepare.ts withoutTraceback). The lines are dbt 1.11's for a state folder whose
+// printed on its way out (src/dbt/errors.ts withoutTraceback). The lines are dbt 1.11's for a state folder whose
 // manifest.json it could not read (`dbt ls --state`), as the action's tail keeps them (trimmed).
 import { describe, expect, test } from '@jest/globals';
-import { withoutTraceback } from '../src/dbt/prepare.js';
+import { withoutTraceback } from '../src/dbt/errors.js';
 
 describe('withoutTraceback', () => {
   test("a traceback's frames, source lines and markers go; the exception and dbt's own lines stay", () => {

@@ -36,3 +36,23 @@ export function schemaCreatedMeanwhile(fatal: string): boolean {
   // The constraint's name too: a server in another language translates the message, not the name.
   return /already exists|pg_namespace_nspname_index/i.test(fatal);
 }
+
+/**
+ * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
+ * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
+ */
+export function withoutTraceback(lines: string[]): string[] {
+  const out: string[] = [];
+  let inFrame = false;
+  for (const line of lines) {
+    if (/^\s*Traceback \(most recent call last\)/.test(line)) continue;
+    if (/^\s*File ".*", line \d+/.test(line)) {
+      inFrame = true;
+      continue;
+    }
+    if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line)) continue;
+    inFrame = false;
+    out.push(line);
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { depsArgv, listArgv, parseArgv, type ListArgs, type ProjectArgs } from './argv.js';
 import type { DbtLauncher, DbtRunOutcome } from './process.js';
 import { readManifest, type Manifest } from './manifest.js';
-import { DbtError } from './errors.js';
+import { DbtError, withoutTraceback } from './errors.js';
 
 export interface DbtCall {
   /** Runs deps and ls. */
@@ -16,26 +16,6 @@ export interface DbtCall {
   env: Record<string, string | undefined>;
   signal?: AbortSignal;
   log: (line: string) => void;
-}
-
-/**
- * dbt's last lines without the frames of a Python traceback it printed: what was wrong, not where in dbt. A frame is
- * its `  File "…", line N` line, then its source line and ^~~ markers, indented deeper (as Python prints them).
- */
-export function withoutTraceback(lines: string[]): string[] {
-  const out: string[] = [];
-  let inFrame = false;
-  for (const line of lines) {
-    if (/^\s*Traceback \(most recent call last\)/.test(line)) continue;
-    if (/^\s*File ".*", line \d+/.test(line)) {
-      inFrame = true;
-      continue;
-    }
-    if ((inFrame && /^\s{4,}\S/.test(line)) || /^\s*[\^~]+\s*$/.test(line)) continue;
-    inFrame = false;
-    out.push(line);
-  }
-  return out;
 }
 
 function failure(what: string, o: DbtRunOutcome): DbtError {

@@ -17,7 +17,7 @@ import type { Blocked } from './scheduler.js';
 import { blocksDownstream, statusesOf } from '../dbt/statuses.js';
 import { skipsInterrupted, stopReasonOf } from './stop.js';
 import type { RunShare, StatusFeed } from './share.js';
-import { schemaCreatedMeanwhile } from '../dbt/errors.js';
+import { schemaCreatedMeanwhile, withoutTraceback } from '../dbt/errors.js';
 
 /** How many times a chunk's dbt starts when another session keeps creating one of its schemas at once. */
 const SCHEMA_RACE_TRIES = 3;
@@ -394,7 +394,9 @@ async function invoke(
 
 function fatalMessage(o: DbtRunOutcome): string {
   if (o.spawnError) return `dbt could not be started: ${o.spawnError}`;
-  const lines = o.tail.map((l) => l.trim()).filter((l) => l !== '' && !/^Encountered an error:?$/.test(l));
+  const lines = withoutTraceback(o.tail)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^Encountered an error:?$/.test(l));
   return lines.slice(-4).join(' ').replace(/\s+/g, ' ') || `dbt exited with code ${o.exitCode} before running any node`;
 }
 
