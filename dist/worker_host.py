@@ -2341,20 +2341,6 @@ class StateReadAhead:
                 return False
             time.sleep(0.01)
 
-    def finish(self, kill: bool) -> None:
-        pid, self.pid = self.pid, 0
-        if pid == 0:
-            return
-        if kill:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
-
     def remove(self) -> None:
         for path in (self.path, self.path + ".part"):
             try:
@@ -2367,7 +2353,13 @@ class StateReadAhead:
             pass
 
     def discard(self) -> None:
-        self.finish(kill=True)
+        """Stops the reader if it still runs (and reaps it), and removes what it wrote."""
+        if self.pid != 0:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.wait(until=float("inf"))
         self.remove()
 
 

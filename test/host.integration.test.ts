@@ -95,6 +95,7 @@ describe.each(VENVS)('the state read ahead with %s', (venv) => {
       other: { gives: boolean; said: string };
       itself: { gives: boolean; said: string };
       empty: { gives: boolean; said: string };
+      slow: { gives: boolean; said: string; stopped: boolean };
       left: string[];
     };
     expect(r.said).toMatch(/: read while the parse ran; waited [\d.]+ s for it, unpickled in [\d.]+ s$/);
@@ -105,6 +106,11 @@ describe.each(VENVS)('the state read ahead with %s', (venv) => {
     // The state as its own target: dbt reads it itself, and warns as it does (WarnStateTargetEqual).
     expect(r.itself).toEqual({ gives: false, said: '' });
     expect(r.empty).toEqual({ gives: false, said: 'no state read ahead (FileNotFoundError): dbt reads it' });
+    expect(r.slow).toEqual({
+      gives: false,
+      said: expect.stringMatching(/^the state reader had not finished after 0\.\d s more: dbt reads the state$/),
+      stopped: true,
+    });
     expect(r.left).toEqual([]);
   });
 });

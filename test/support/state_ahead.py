@@ -6,7 +6,7 @@ adds a run_results.json to its target, which is then the state; reads that state
 host does during its parse) and takes it for an ls's folders, and builds dbt's own PreviousState of the same
 folders. Prints one JSON object (test/host.integration.test.ts reads the last line): every Manifest field that
 differs (none expected), whether results and the folders match, and what take says and gives for other folders, for
-a state that is its own target, and for a reader that left nothing.
+a state that is its own target, for a reader that left nothing, and for one that does not finish.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import dataclasses
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -129,7 +130,25 @@ def main(work: str) -> Dict[str, Any]:
     empty.remove()
     empty.pid = os.getpid() + 10**6  # not a child: waitpid says so, as when the reader was reaped elsewhere
     empty_gives, empty_said = empty.take(Path(state), Path(target), Path(project))
+    # A reader that does not finish: waited for as long again as it had (here nothing) plus STATE_AHEAD_WAIT, then
+    # stopped and reaped; dbt reads the state itself.
+    slow = ahead()
+    slow.wait(until=1e12)
+    slow.remove()
+    sleeper = os.fork()
+    if sleeper == 0:
+        time.sleep(60)
+        os._exit(0)
+    slow.pid, slow.started = sleeper, time.time()
+    wh.STATE_AHEAD_WAIT = 0.3
+    slow_gives, slow_said = slow.take(Path(state), Path(target), Path(project))
+    try:
+        os.kill(sleeper, 0)
+        slow_stopped = False
+    except ProcessLookupError:
+        slow_stopped = True
     return {
+        "slow": {"gives": slow_gives is not None, "said": slow_said, "stopped": slow_stopped},
         "said": said,
         "differ": differ,
         "nodes": sorted(own.manifest.nodes) if own.manifest is not None else [],
