@@ -14,7 +14,7 @@ import { HELP, parseArgs } from './lib/cli.mjs';
 import { firstNodeStartAt, parseDbtTs } from './lib/dbt-results.mjs';
 import { markdown, targetsOf } from './lib/report.mjs';
 import { diffRelationCounts } from './lib/slimci.mjs';
-import { median } from './lib/util.mjs';
+import { median, medianRun } from './lib/util.mjs';
 import { warningsOf } from './lib/variants/action.mjs';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-check-'));
@@ -275,6 +275,17 @@ assert.deepEqual(firstNodeStartAt(join(dir, 'dbt.log'), []), {
 });
 assert.equal(median([3, 1, 2]), 2);
 assert.equal(median([4, 1, 2, 3]), 2.5);
+// --repeat: a variant's (or plain dbt parse's) runs as one row: the lower middle run, the median wall, every wall.
+assert.deepEqual(medianRun([{ wall: 3, id: 'c' }]), { wall: 3, id: 'c' });
+assert.deepEqual(
+  medianRun([
+    { wall: 4.004, id: 'd' },
+    { wall: 1, id: 'a' },
+    { wall: 2, id: 'b' },
+    { wall: 3, id: 'c' },
+  ]),
+  { wall: 2.5, id: 'b', walls: [4, 1, 2, 3] },
+);
 
 // The command line: every option --help lists is accepted, anything else stops with one line.
 for (const o of [

@@ -8,7 +8,7 @@ import { ROOT, WORK } from './paths.mjs';
 import { lowerBound, planLib } from './plan-lib.mjs';
 import { budgetOf, exampleProfileThreads, spending } from './shapes.mjs';
 import { compareSlimRuns, prepareSlim, timePlainParse } from './slimci.mjs';
-import { copyProject, errorText, log, median, readJson, round } from './util.mjs';
+import { copyProject, errorText, log, medianRun, readJson, round } from './util.mjs';
 import { variantAction } from './variants/action.mjs';
 import { variantPrefect } from './variants/prefect.mjs';
 import { variantSeedStyle } from './variants/seed-style.mjs';
@@ -120,14 +120,9 @@ export async function runShape(shape, sr) {
       variants.push(v);
       return v;
     }
-    const sorted = [...ok].sort((x, y) => x.wall - y.wall);
-    const v = { ...sorted[Math.floor((sorted.length - 1) / 2)] };
-    if (ok.length > 1) {
-      v.walls = ok.map((x) => round(x.wall, 2));
-      v.wall = median(ok.map((x) => x.wall));
-      // slimci compares every run's schema, not only the median run's (not kept in latest.json)
-      v.repeats = ok.map((x) => ({ schema: x.schema, resultsFiles: x.resultsFiles }));
-    }
+    const v = medianRun(ok);
+    // slimci compares every run's schema, not only the median run's (not kept in latest.json)
+    if (ok.length > 1) v.repeats = ok.map((x) => ({ schema: x.schema, resultsFiles: x.resultsFiles }));
     variants.push(v);
     return v;
   };
@@ -173,11 +168,9 @@ export async function runShape(shape, sr) {
       }
     }
     if (parses.length > 0) {
-      const sorted = [...parses].sort((x, y) => x.wall - y.wall);
-      // As step() keeps a variant's runs: the lower middle run, the median wall, every wall.
-      const lower = sorted[Math.floor((sorted.length - 1) / 2)];
-      const walls = parses.map((x) => x.wall);
-      base.slim.plainParse = { ...lower, wall: round(median(walls) ?? lower.wall, 2), walls };
+      // As step() keeps a variant's runs.
+      const m = medianRun(parses);
+      base.slim.plainParse = { ...m, wall: round(m.wall, 2), walls: m.walls ?? [m.wall] };
       log(
         `${shape.title}: plain dbt parse: ${base.slim.plainParse.wall} s (${base.slim.plainParse.partial ? 'partial' : `cold: ${base.slim.plainParse.reason ?? 'no partial parse'}`})`,
       );

@@ -22,6 +22,24 @@ export function median(xs) {
   return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
 }
 
+/**
+ * Several runs of one measure as one row: the run with the median wall (the lower middle one for an even count),
+ * with the median of every wall as its wall and, when there were several, every wall (to 0.01 s).
+ * @template {{ wall: number }} T
+ * @param {T[]} runs  at least one
+ * @returns {T & { walls?: number[] }}
+ */
+export function medianRun(runs) {
+  const sorted = [...runs].sort((x, y) => x.wall - y.wall);
+  /** @type {T & { walls?: number[] }} */
+  const v = { ...sorted[Math.floor((sorted.length - 1) / 2)] };
+  if (runs.length > 1) {
+    v.walls = runs.map((x) => round(x.wall, 2));
+    v.wall = median(runs.map((x) => x.wall)) ?? v.wall;
+  }
+  return v;
+}
+
 /** One progress line on stderr. @param {string} msg */
 export const log = (msg) => console.error(`bench: ${msg}`);
 
